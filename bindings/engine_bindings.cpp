@@ -1,0 +1,26 @@
+// embind surface of the engine. Type conversion only: Uint8Array/strings in, JSON text out.
+#include <emscripten/bind.h>
+
+#include "api.hpp"
+
+using emscripten::class_;
+
+EMSCRIPTEN_BINDINGS(tapgate_engine) {
+  class_<tapgate::EngineApi>("Engine")
+      .constructor<>()
+      .function("open", &tapgate::EngineApi::open)
+      // std::string parameters accept a Uint8Array byte for byte (binary-safe in this direction).
+      .function("startSession", &tapgate::EngineApi::startSession)
+      .function("startSessionFromLink", &tapgate::EngineApi::startSessionFromLink)
+      .function("setAccount", &tapgate::EngineApi::setAccount)
+      .function("setPinBiometric", &tapgate::EngineApi::setPinBiometric)
+      .function("inputCancel", &tapgate::EngineApi::inputCancel)
+      .function("stopSession", &tapgate::EngineApi::stopSession)
+      .function("onResponse", &tapgate::EngineApi::onResponse)
+      .function("onNetworkError", &tapgate::EngineApi::onNetworkError)
+      .function("onTimer", &tapgate::EngineApi::onTimer)
+      .function("takeOutputs", &tapgate::EngineApi::takeOutputs)
+      .function("session", &tapgate::EngineApi::session)
+      .function("accounts", &tapgate::EngineApi::accounts)
+      .function("history", &tapgate::EngineApi::history);
+}

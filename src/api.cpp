@@ -1,0 +1,140 @@
+#include "api.hpp"
+
+#include <exception>
+
+namespace tapgate {
+namespace {
+
+std::int64_t ms(double now) { return static_cast<std::int64_t>(now); }
+
+std::string errorText(const Error& e) {
+  return json{{"ok", false},
+              {"error",
+               {{"code", errorCodeName(e.code)},
+                {"numericCode", errorNumericCode(e.code)},
+                {"kind", errorKindName(errorKind(e.code))},
+                {"message", e.message}}}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string statusText(const Status& st) { return st ? R"({"ok":true})" : errorText(st.error()); }
+
+std::string startText(const StartResult& r) {
+  if (r.error) {
+    json j = json::parse(errorText(*r.error));
+    j["session"] = r.session;
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  return json{{"ok", true}, {"session", r.session}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+const Error kNotOpen{ErrorCode::WRONG_STATE, "engine is not open"};
+
+// Last line of defence: the core uses non-throwing parsers, but allocation failure or a bug must
+// surface as a typed error at the boundary rather than unwind into the host.
+template <typename F>
+std::string guarded(F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return errorText(makeError(ErrorCode::INVALID_ARGUMENT, std::string("internal error: ") + e.what()));
+  }
+}
+
+}  // namespace
+
+std::string EngineApi::open(const std::string& configJson, const std::string& stateBlob) {
+  return guarded([&] {
+    auto config = parseConfig(configJson);
+    if (!config) return errorText(config.error());
+    auto engine = Engine::create(config.value(), stateBlob);
+    if (!engine) return errorText(engine.error());
+    engine_ = std::move(engine.value());
+    return std::string(R"({"ok":true})");
+  });
+}
+
+std::string EngineApi::startSession(const std::string& payload, double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] { return startText(engine_->startSession(toBytes(payload), ms(now))); });
+}
+
+std::string EngineApi::startSessionFromLink(const std::string& link, double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] { return startText(engine_->startSessionFromLink(link, ms(now))); });
+}
+
+std::string EngineApi::setAccount(int session, const std::string& accountJson, const std::string& userInput,
+                                  double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] {
+    std::optional<AccountRef> ref;
+    if (!accountJson.empty() && accountJson != "null") {
+      json j = json::parse(accountJson, nullptr, false);
+      auto serverId = j.is_object() && j.contains("serverId") && j["serverId"].is_string()
+                          ? fromBase64url(j["serverId"].get<std::string>())
+                          : std::nullopt;
+      if (!serverId || !j.contains("accountId") || !j["accountId"].is_number_integer()) {
+        return errorText(makeError(ErrorCode::INVALID_ARGUMENT, "account must carry serverId and accountId"));
+      }
+      ref = AccountRef{*serverId, j["accountId"].get<std::int64_t>()};
+    }
+    return statusText(engine_->setAccount(session, ref, userInput, ms(now)));
+  });
+}
+
+std::string EngineApi::setPinBiometric(int session, const std::string& pin, double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] { return statusText(engine_->setPinBiometric(session, pin, ms(now))); });
+}
+
+std::string EngineApi::inputCancel(int session, double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] { return statusText(engine_->inputCancel(session, ms(now))); });
+}
+
+std::string EngineApi::stopSession(int session, double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] { return statusText(engine_->stopSession(session, ms(now))); });
+}
+
+void EngineApi::onResponse(int request, int httpStatus, const std::string& body, double now) {
+  if (engine_) engine_->onResponse(request, httpStatus, body, ms(now));
+}
+
+void EngineApi::onNetworkError(int request, const std::string& message, double now) {
+  if (engine_) engine_->onNetworkError(request, message, ms(now));
+}
+
+void EngineApi::onTimer(int session, const std::string& name, double now) {
+  if (engine_) engine_->onTimer(session, name, ms(now));
+}
+
+std::string EngineApi::takeOutputs() {
+  if (!engine_) return "[]";
+  json list = json::array();
+  for (auto& o : engine_->takeOutputs()) {
+    switch (o.kind) {
+      case Output::Kind::Send:
+        list.push_back({{"type", "send"}, {"session", o.session}, {"request", o.request}, {"url", o.url},
+                        {"body", o.body}});
+        break;
+      case Output::Kind::Timer:
+        list.push_back({{"type", "timer"}, {"session", o.session}, {"name", o.name}, {"at", o.at}});
+        break;
+      case Output::Kind::Persist:
+        list.push_back({{"type", "persist"}, {"state", o.body}});
+        break;
+      case Output::Kind::Event:
+        list.push_back({{"type", "event"}, {"session", o.session}, {"name", o.name}, {"detail", o.detail}});
+        break;
+    }
+  }
+  return list.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string EngineApi::session(int id) const { return engine_ ? engine_->sessionJson(id).dump(-1, ' ', false, json::error_handler_t::replace) : "null"; }
+std::string EngineApi::accounts() const { return engine_ ? engine_->accountsJson().dump(-1, ' ', false, json::error_handler_t::replace) : "[]"; }
+std::string EngineApi::history(double now) const { return engine_ ? engine_->historyJson(ms(now)).dump(-1, ' ', false, json::error_handler_t::replace) : "[]"; }
+
+}  // namespace tapgate

@@ -1,0 +1,36 @@
+// The engine's host-facing surface in plain strings and numbers: what the embind layer exposes
+// one to one. Every call returns JSON text; errors are values ({"ok":false,"error":{…}}), never throws.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "engine.hpp"
+
+namespace tapgate {
+
+class EngineApi {
+ public:
+  // {"ok":true} or {"ok":false,"error":…}; must succeed before any other call.
+  std::string open(const std::string& configJson, const std::string& stateBlob);
+
+  std::string startSession(const std::string& payload, double now);  // raw QR bytes
+  std::string startSessionFromLink(const std::string& link, double now);
+  std::string setAccount(int session, const std::string& accountJson, const std::string& userInput, double now);
+  std::string setPinBiometric(int session, const std::string& pin, double now);
+  std::string inputCancel(int session, double now);
+  std::string stopSession(int session, double now);
+
+  void onResponse(int request, int httpStatus, const std::string& body, double now);
+  void onNetworkError(int request, const std::string& message, double now);
+  void onTimer(int session, const std::string& name, double now);
+
+  std::string takeOutputs();  // JSON array of {type:"send"|"timer"|"persist"|"event", …}
+  std::string session(int id) const;
+  std::string accounts() const;
+  std::string history(double now) const;
+
+ private:
+  std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace tapgate

@@ -1,0 +1,66 @@
+#include "config.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace tapgate {
+
+std::optional<std::int64_t> parseDuration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::int64_t total = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::int64_t n = 0;
+    std::size_t digits = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      if (n > (INT64_MAX / 10) - 10) return std::nullopt;
+      n = n * 10 + (text[i++] - '0');
+      ++digits;
+    }
+    if (!digits) return std::nullopt;
+    std::int64_t unit = 0;
+    if (text.substr(i, 2) == "ms") { unit = 1; i += 2; }
+    else if (i < text.size() && text[i] == 's') { unit = 1000; ++i; }
+    else if (i < text.size() && text[i] == 'm') { unit = 60'000; ++i; }
+    else if (i < text.size() && text[i] == 'h') { unit = 3'600'000; ++i; }
+    else return std::nullopt;
+    if (n > INT64_MAX / unit / 2) return std::nullopt;
+    total += n * unit;
+  }
+  return total;
+}
+
+Result<Config> parseConfig(const std::string& text) {
+  Config c;
+  if (text.empty()) return c;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto invalid = [](std::string what) { return makeError(ErrorCode::INVALID_ARGUMENT, "config: " + what); };
+  if (j.is_discarded() || !j.is_object()) return invalid("not an object");
+
+  auto duration = [&](const char* key, std::int64_t& out) -> bool {
+    auto it = j.find(key);
+    if (it == j.end()) return true;
+    if (it->is_number_integer() && it->get<std::int64_t>() >= 0) { out = it->get<std::int64_t>(); return true; }
+    if (it->is_string()) {
+      if (auto ms = parseDuration(it->get<std::string>())) { out = *ms; return true; }
+    }
+    return false;
+  };
+  auto flag = [&](const char* key, bool& out) -> bool {
+    auto it = j.find(key);
+    if (it == j.end()) return true;
+    if (!it->is_boolean()) return false;
+    out = it->get<bool>();
+    return true;
+  };
+  for (auto& [key, ok] : {std::pair{"sessionTimeout", duration("sessionTimeout", c.sessionTimeout)},
+                          std::pair{"expiryHistoryItems", duration("expiryHistoryItems", c.expiryHistoryItems)},
+                          std::pair{"singleAccount", flag("singleAccount", c.singleAccount)},
+                          std::pair{"automaticallySelectSingleAccountWhenSecondFactorNeeded",
+                                    flag("automaticallySelectSingleAccountWhenSecondFactorNeeded",
+                                         c.automaticallySelectSingleAccountWhenSecondFactorNeeded)}}) {
+    if (!ok) return invalid(std::string("bad value for ") + key);
+  }
+  return c;
+}
+
+}  // namespace tapgate

@@ -1,0 +1,26 @@
+// SDK configuration, named as in the reference. Durations: milliseconds or "30s", "5m", "2160h".
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "crypto.hpp"
+#include "error.hpp"
+
+namespace tapgate {
+
+struct Config {
+  std::int64_t sessionTimeout = 5 * 60 * 1000;  // ms until an unfinished session is ABORTED
+  bool automaticallySelectSingleAccountWhenSecondFactorNeeded = true;
+  bool singleAccount = false;
+  std::int64_t expiryHistoryItems = 2160LL * 3600 * 1000;  // 90 days
+  crypto::PinKdfParams pinKdf = crypto::defaultPinKdf();
+};
+
+// Go-style duration ("1h30m", "250ms", "90s") → milliseconds.
+std::optional<std::int64_t> parseDuration(std::string_view text);
+
+Result<Config> parseConfig(const std::string& json);  // "" → defaults
+
+}  // namespace tapgate

@@ -1,0 +1,49 @@
+// Every cryptographic primitive the core uses, all from libsodium.
+#pragma once
+#include <string_view>
+
+#include "bytes.hpp"
+
+namespace tapgate::crypto {
+
+constexpr std::size_t kSignPublicKeySize = 32;
+constexpr std::size_t kSignatureSize = 64;
+constexpr std::size_t kHashSize = 32;
+constexpr std::size_t kPinSaltSize = 16;
+
+bool init();  // sodium_init; idempotent
+
+Bytes randomBytes(std::size_t n);
+
+struct SignKeyPair {
+  Bytes publicKey;        // 32 bytes
+  SecretBytes secretKey;  // 64 bytes (seed ‖ public key)
+};
+SignKeyPair signKeyPair();
+SignKeyPair signKeyPairFromSeed(const SecretBytes& seed);
+Bytes sign(const SecretBytes& secretKey, const Bytes& message);
+bool verify(const Bytes& publicKey, const Bytes& message, const Bytes& signature);
+
+struct BoxKeyPair {
+  Bytes publicKey;        // X25519, 32 bytes
+  SecretBytes secretKey;  // 32 bytes
+};
+BoxKeyPair boxKeyPair();
+
+// BLAKE2b-256 over the concatenation of the parts.
+Bytes hash(std::initializer_list<const Bytes*> parts);
+Bytes hash(const Bytes& data);
+
+// The PIN key: Ed25519 key pair whose seed is Argon2id(pin, salt). The server holds only the
+// public half and counts failures, so the PIN can't be guessed offline from device storage.
+struct PinKdfParams {
+  unsigned long long opsLimit;
+  std::size_t memLimit;
+};
+PinKdfParams defaultPinKdf();
+SignKeyPair pinKeyPair(std::string_view pin, const Bytes& salt, PinKdfParams params);
+
+// Human-comparable fingerprint of a server key ("visual hash"), e.g. "7KQD-M2XA-PF3H-9TWC".
+std::string visualHash(const Bytes& serverId, const Bytes& serverPublicKey);
+
+}  // namespace tapgate::crypto

@@ -1,0 +1,485 @@
+#include "engine.hpp"
+
+#include <algorithm>
+
+#include "crypto.hpp"
+
+namespace tapgate {
+namespace {
+
+constexpr std::size_t kMinPinLength = 4;
+constexpr std::size_t kMaxPinLength = 64;
+constexpr const char* kSessionTimer = "session";
+
+json errorJson(const Error& e) {
+  return {{"code", errorCodeName(e.code)},
+          {"numericCode", errorNumericCode(e.code)},
+          {"kind", errorKindName(errorKind(e.code))},
+          {"message", e.message}};
+}
+
+Error wrongState(const Session& s, Input input) {
+  return makeError(ErrorCode::WRONG_STATE, std::string(inputName(input)) + " is not allowed in state " +
+                                               stepStateName(s.step) + "/" + stepPseudoStateName(s.step));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::create(Config config, const std::string& stateBlob) {
+  if (!crypto::init()) return makeError(ErrorCode::STATE_CORRUPT, "libsodium failed to initialise");
+  auto state = parseState(stateBlob);
+  if (!state) return state.error();
+  return std::unique_ptr<Engine>(new Engine(std::move(config), std::move(state.value())));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bookkeeping
+
+Session* Engine::find(int id) {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+const Session* Engine::session(int id) const {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+Status Engine::expect(const Session& s, Input input) const {
+  if (!findTransition(s.step, input)) return wrongState(s, input);
+  return Ok{};
+}
+
+void Engine::moveTo(Session& s, Input input, Step to) {
+  const Transition* t = findTransition(s.step, input);
+  // A handler choosing a target the table doesn't list is a bug in the core, not in the app:
+  // end the session in ERROR instead of entering an undefined state.
+  if (!t || !allowsTarget(*t, to)) {
+    s.step = Step::Failed;
+    s.history = HistoryStatus::Error;
+    s.error = makeError(ErrorCode::WRONG_STATE, "internal: transition not in table");
+  } else {
+    s.step = to;
+  }
+  emitState(s);
+}
+
+void Engine::emit(int session, std::string name, json detail) {
+  Output o{Output::Kind::Event};
+  o.session = session;
+  o.name = std::move(name);
+  o.detail = std::move(detail);
+  outputs_.push_back(std::move(o));
+}
+
+void Engine::emitState(const Session& s) {
+  emit(s.id, "statechange",
+       {{"state", stepStateName(s.step)},
+        {"pseudoState", stepPseudoStateName(s.step)},
+        {"historyStatus", historyStatusName(s.history)}});
+}
+
+void Engine::emitSecondFactor(const Session& s, const char* result, int attemptsLeft) {
+  json d = {{"context", s.firstSet ? "FIRST_SET" : "VERIFY"}, {"allowed", json::array({"PIN"})}};
+  if (result) d["result"] = result;
+  if (attemptsLeft > 0) d["attemptsLeft"] = attemptsLeft;
+  emit(s.id, "secondfactor", std::move(d));
+}
+
+int Engine::send(Session& s, const wire::Exchange& ex, Pending::Purpose purpose) {
+  const int id = nextRequest_++;
+  pending_[id] = Pending{s.id, purpose, ex.body};
+  if (purpose != Pending::Purpose::Notify) s.inflight = id;
+  Output o{Output::Kind::Send};
+  o.session = s.id;
+  o.request = id;
+  o.url = s.serverUrl + ex.path;
+  o.body = ex.body;
+  outputs_.push_back(std::move(o));
+  return id;
+}
+
+void Engine::persist(std::int64_t now) {
+  const std::int64_t horizon = now - config_.expiryHistoryItems;
+  std::erase_if(state_.history, [&](const HistoryItem& h) { return h.ended && h.ended < horizon; });
+  Output o{Output::Kind::Persist};
+  o.body = serializeState(state_);
+  outputs_.push_back(std::move(o));
+}
+
+std::vector<Output> Engine::takeOutputs() { return std::exchange(outputs_, {}); }
+
+// Tells the server a session it knows about ended without a login, so the relying party sees it
+// as cancelled. Fire-and-forget: the answer changes nothing on the device.
+void Engine::notifyServerOfEnd(Session& s) {
+  if (s.serverUrl.empty() || s.qr.sessionId.empty()) return;
+  if (s.step == Step::Done && s.history == HistoryStatus::LoggedOut && s.chosen) {
+    const Account* a = state_.account(s.chosen->serverId, s.chosen->accountId);
+    if (!a) return;
+    Bytes sig = crypto::sign(a->signSecretKey, wire::logoutProofMessage(s.qr.sessionId));
+    send(s, wire::logoutRequest(s.qr.sessionId, a->accountId, sig), Pending::Purpose::Notify);
+  } else if (s.history == HistoryStatus::Aborted) {
+    send(s, wire::cancelRequest(s.qr.sessionId), Pending::Purpose::Notify);
+  }
+}
+
+void Engine::finish(Session& s, Input input, Step to, HistoryStatus status, std::optional<Error> error,
+                    std::int64_t now) {
+  s.history = status;
+  s.error = std::move(error);
+  s.ended = now;
+  s.inflight = 0;
+  s.pendingAccount.reset();  // wipes keys of an enrolment that did not complete
+  moveTo(s, input, to);
+  if (!s.qr.serverId.empty()) {
+    HistoryItem h;
+    h.sessionRef = base64url(s.qr.sessionId);
+    h.kind = s.isRegistration ? "enrol" : "login";
+    h.status = s.history;
+    h.serverId = s.qr.serverId;
+    h.accountId = s.chosen ? s.chosen->accountId : 0;
+    h.started = s.started;
+    h.ended = now;
+    state_.history.push_back(std::move(h));
+    persist(now);
+  }
+  notifyServerOfEnd(s);
+  if (s.error) emit(s.id, "error", {{"error", errorJson(*s.error)}});
+  emit(s.id, "stop", {{"historyStatus", historyStatusName(s.history)}});
+}
+
+void Engine::fault(Session& s, Error error, std::int64_t now) {
+  finish(s, Input::Fault, Step::Failed, HistoryStatus::Error, std::move(error), now);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Starting
+
+StartResult Engine::startSession(const Bytes& payload, std::int64_t now) {
+  const int id = nextSession_++;
+  Session& s = sessions_[id];
+  s.id = id;
+  s.started = now;
+  s.qrRaw = payload;
+  emitState(s);
+
+  Output timer{Output::Kind::Timer};
+  timer.session = id;
+  timer.name = kSessionTimer;
+  timer.at = now + config_.sessionTimeout;
+  outputs_.push_back(std::move(timer));
+
+  auto fail = [&](Error e) {
+    fault(s, e, now);
+    return StartResult{id, std::move(e)};
+  };
+
+  auto qr = parseQrPayload(payload);
+  if (!qr) return fail(qr.error());
+  s.qr = qr.value();
+  s.isRegistration = s.qr.type == QrType::Enrol;
+
+  if (s.isRegistration) {
+    if (config_.singleAccount && !state_.accounts.empty()) {
+      return fail(makeError(ErrorCode::SINGLE_ACCOUNT, "singleAccount is set and an account exists"));
+    }
+    const ServerRecord* known = state_.server(s.qr.serverId);
+    if (known && !equalConstantTime(known->publicKey, s.qr.serverPublicKey)) {
+      return fail(makeError(ErrorCode::SERVER_AUTHENTICATION_ERROR,
+                            "enrol QR names a known server with a different key"));
+    }
+    s.serverPk = s.qr.serverPublicKey;
+    s.serverUrl = s.qr.url;
+  } else {
+    const ServerRecord* server = state_.server(s.qr.serverId);
+    for (const auto& a : state_.accounts) {
+      if (a.serverId == s.qr.serverId) s.candidates.push_back({a.serverId, a.accountId});
+    }
+    if (!server || s.candidates.empty()) {
+      return fail(makeError(ErrorCode::NO_ACCOUNTS_FOR_SERVER, "no account for this server"));
+    }
+    s.serverPk = server->publicKey;
+    s.serverUrl = server->url;
+  }
+
+  s.transcript = wire::Transcript::begin(payload);
+  send(s, wire::startRequest(payload, crypto::randomBytes(32)), Pending::Purpose::Start);
+  return {id, std::nullopt};
+}
+
+StartResult Engine::startSessionFromLink(const std::string& link, std::int64_t now) {
+  auto payload = payloadFromLink(link);
+  // An unreadable link still becomes a session that ends in ERROR, like unreadable QR bytes.
+  return startSession(payload ? payload.value() : Bytes{}, now);
+}
+
+void Engine::handleStart(Session& s, const std::string& request, const std::string& body, std::int64_t now) {
+  auto r = wire::parseStartResponse(body);
+  if (!r) return fault(s, r.error(), now);
+  if (r->kind != s.qr.type) return fault(s, makeError(ErrorCode::BAD_RESPONSE, "start response kind mismatch"), now);
+  s.transcript.advance(request, body);
+  s.params = r->server;
+  s.announceInfo = r->announceInfo;
+
+  if (s.isRegistration) {
+    s.enrolUserId = r->enrolUserId;
+    s.enrolName = r->enrolName;
+    std::vector<AccountRef> existing;
+    for (const auto& a : state_.accounts) {
+      if (a.serverId == s.qr.serverId) existing.push_back({a.serverId, a.accountId});
+    }
+    moveTo(s, Input::StartResponse, Step::Confirming);
+    emit(s.id, "confirmenrol",
+         {{"server", {{"id", base64url(s.qr.serverId)}, {"name", s.params.name}, {"url", s.serverUrl}}},
+          {"visualHash", crypto::visualHash(s.qr.serverId, s.serverPk)},
+          {"userId", s.enrolUserId.empty() ? json(nullptr) : json(s.enrolUserId)},
+          {"name", s.enrolName},
+          {"existingAccounts", accountListJson(existing)}});
+    return;
+  }
+
+  // Server parameters are refreshed with every session.
+  for (auto& server : state_.servers) {
+    if (server.id == s.qr.serverId) server.params = s.params;
+  }
+  persist(now);
+
+  // The second factor is always asked in this version, so a single candidate can be taken as
+  // confirmed: entering the PIN is the user's confirmation.
+  if (s.candidates.size() == 1 && config_.automaticallySelectSingleAccountWhenSecondFactorNeeded) {
+    s.chosen = s.candidates.front();
+    moveTo(s, Input::StartResponse, Step::SecondFactor);
+    emitSecondFactor(s, nullptr, 0);
+    return;
+  }
+  moveTo(s, Input::StartResponse, Step::Confirming);
+  emit(s.id, "confirmlogin", {{"accounts", accountListJson(s.candidates)}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// User actions
+
+Status Engine::setAccount(int id, const std::optional<AccountRef>& account, const std::string& userInput,
+                          std::int64_t now) {
+  (void)now;
+  Session* s = find(id);
+  if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
+  if (auto st = expect(*s, Input::SetAccount); !st) return st;
+  if (s->isRegistration) {
+    if (account) return makeError(ErrorCode::INVALID_ARGUMENT, "an enrolment creates its account: pass none");
+    s->firstSet = !state_.pinSet;
+  } else {
+    if (!account) return makeError(ErrorCode::INVALID_ARGUMENT, "choose one of the candidate accounts");
+    if (std::find(s->candidates.begin(), s->candidates.end(), *account) == s->candidates.end()) {
+      return makeError(ErrorCode::UNKNOWN_ACCOUNT, "account is not a candidate of this session");
+    }
+    s->chosen = *account;
+    s->firstSet = false;
+  }
+  s->userInput = userInput;
+  moveTo(*s, Input::SetAccount, Step::SecondFactor);
+  emitSecondFactor(*s, nullptr, 0);
+  return Ok{};
+}
+
+Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now) {
+  (void)now;
+  Session* s = find(id);
+  if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
+  if (auto st = expect(*s, Input::SetPinBiometric); !st) return st;
+  if (pin.size() < kMinPinLength || pin.size() > kMaxPinLength) {
+    return makeError(ErrorCode::INVALID_ARGUMENT, "a PIN has 4 to 64 characters");
+  }
+
+  if (s->isRegistration) {
+    Account a;
+    a.serverId = s->qr.serverId;
+    auto sign = crypto::signKeyPair();
+    auto box = crypto::boxKeyPair();
+    a.signPublicKey = sign.publicKey;
+    a.signSecretKey = std::move(sign.secretKey);
+    a.boxPublicKey = box.publicKey;
+    a.boxSecretKey = std::move(box.secretKey);
+    a.pinSalt = crypto::randomBytes(crypto::kPinSaltSize);
+    a.created = now;
+    auto pinKey = crypto::pinKeyPair(pin, a.pinSalt, config_.pinKdf);
+    Bytes proof = wire::enrolProofMessage(s->transcript);
+    auto ex = wire::enrolRequest(s->qr.sessionId, a.signPublicKey, a.boxPublicKey, pinKey.publicKey,
+                                 crypto::sign(a.signSecretKey, proof), crypto::sign(pinKey.secretKey, proof));
+    s->pendingAccount = std::move(a);
+    moveTo(*s, Input::SetPinBiometric, Step::Verifying);
+    send(*s, ex, Pending::Purpose::Verify);
+    return Ok{};
+  }
+
+  const Account* a = state_.account(s->chosen->serverId, s->chosen->accountId);
+  if (!a) return makeError(ErrorCode::UNKNOWN_ACCOUNT, "the chosen account no longer exists");
+  auto pinKey = crypto::pinKeyPair(pin, a->pinSalt, config_.pinKdf);
+  Bytes proof = wire::loginProofMessage(s->transcript);
+  auto ex = wire::loginRequest(s->qr.sessionId, a->accountId, s->userInput, crypto::sign(a->signSecretKey, proof),
+                               crypto::sign(pinKey.secretKey, proof));
+  moveTo(*s, Input::SetPinBiometric, Step::Verifying);
+  send(*s, ex, Pending::Purpose::Verify);
+  return Ok{};
+}
+
+Status Engine::inputCancel(int id, std::int64_t now) {
+  Session* s = find(id);
+  if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
+  if (auto st = expect(*s, Input::InputCancel); !st) return st;
+  finish(*s, Input::InputCancel, Step::Done, HistoryStatus::Aborted, std::nullopt, now);
+  return Ok{};
+}
+
+Status Engine::stopSession(int id, std::int64_t now) {
+  Session* s = find(id);
+  if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
+  if (auto st = expect(*s, Input::StopSession); !st) return st;
+  const bool loggedIn = s->step == Step::Active;
+  finish(*s, Input::StopSession, Step::Done, loggedIn ? HistoryStatus::LoggedOut : HistoryStatus::Aborted,
+         std::nullopt, now);
+  return Ok{};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server responses, network faults and timers
+
+void Engine::onResponse(int request, int httpStatus, const std::string& body, std::int64_t now) {
+  auto it = pending_.find(request);
+  if (it == pending_.end()) return;
+  const Pending p = it->second;
+  pending_.erase(it);
+  Session* s = find(p.session);
+  if (!s || p.purpose == Pending::Purpose::Notify || s->inflight != request) return;  // stale or notify
+  s->inflight = 0;
+
+  auto opened = wire::openResponse(s->serverPk, s->transcript, p.body, httpStatus, body);
+  if (!opened) {
+    if (p.purpose == Pending::Purpose::Verify && opened.error().code == ErrorCode::PIN_BLOCKED) {
+      emitSecondFactor(*s, "PIN_BLOCKED", 0);
+    }
+    return fault(*s, opened.error(), now);
+  }
+  if (p.purpose == Pending::Purpose::Start) handleStart(*s, p.body, opened.value(), now);
+  else handleVerify(*s, p.body, opened.value(), now);
+}
+
+void Engine::onNetworkError(int request, const std::string& message, std::int64_t now) {
+  auto it = pending_.find(request);
+  if (it == pending_.end()) return;
+  const Pending p = it->second;
+  pending_.erase(it);
+  Session* s = find(p.session);
+  if (!s || p.purpose == Pending::Purpose::Notify || s->inflight != request) return;
+  fault(*s, makeError(ErrorCode::NETWORK_ERROR, message.empty() ? "server unreachable" : message), now);
+}
+
+void Engine::onTimer(int id, const std::string& name, std::int64_t now) {
+  Session* s = find(id);
+  if (!s || name != kSessionTimer || !findTransition(s->step, Input::Timeout)) return;
+  finish(*s, Input::Timeout, Step::Done, HistoryStatus::Aborted,
+         makeError(ErrorCode::SESSION_TIMEOUT, "session timed out"), now);
+}
+
+void Engine::handleVerify(Session& s, const std::string& request, const std::string& body, std::int64_t now) {
+  auto r = wire::parseVerifyResponse(body, s.isRegistration);
+  if (!r) return fault(s, r.error(), now);
+  s.transcript.advance(request, body);
+  switch (r->outcome) {
+    case wire::VerifyOutcome::PinFail:
+      if (s.isRegistration) return fault(s, makeError(ErrorCode::BAD_RESPONSE, "PIN_FAIL during enrolment"), now);
+      moveTo(s, Input::VerifyResponse, Step::SecondFactor);
+      emitSecondFactor(s, "PIN_FAIL", r->attemptsLeft);
+      return;
+    case wire::VerifyOutcome::PinBlocked:
+      emitSecondFactor(s, "PIN_BLOCKED", 0);
+      return finish(s, Input::VerifyResponse, Step::Failed, HistoryStatus::Error,
+                    makeError(ErrorCode::PIN_BLOCKED, "PIN blocked at the server"), now);
+    case wire::VerifyOutcome::Success:
+      break;
+  }
+  if (s.isRegistration) completeEnrolment(s, r.value(), now);
+  s.sessionInfo = r->sessionInfo;
+  emitSecondFactor(s, "SUCCESS", 0);
+  const bool continuous = r->pingTime > 0;
+  // A one-shot login is over once the server has accepted it; a continuous one stays ACTIVE.
+  if (continuous) {
+    s.history = HistoryStatus::LoggedIn;
+    moveTo(s, Input::VerifyResponse, Step::Active);
+  } else {
+    finish(s, Input::VerifyResponse, Step::Done, HistoryStatus::LoggedInOneShot, std::nullopt, now);
+  }
+  emit(s.id, "login", {{"historyStatus", historyStatusName(s.history)}, {"sessionInfo", s.sessionInfo}});
+}
+
+void Engine::completeEnrolment(Session& s, const wire::VerifyResponse& r, std::int64_t now) {
+  Account a = std::move(*s.pendingAccount);
+  s.pendingAccount.reset();
+  a.accountId = r.accountId;
+  a.userId = r.userId.empty() ? s.enrolUserId : r.userId;
+  a.name = !s.enrolName.empty() ? s.enrolName : (!a.userId.empty() ? a.userId : s.params.name);
+  s.chosen = AccountRef{a.serverId, a.accountId};
+
+  auto server = std::find_if(state_.servers.begin(), state_.servers.end(),
+                             [&](const ServerRecord& r) { return r.id == s.qr.serverId; });
+  if (server == state_.servers.end()) {
+    state_.servers.push_back({s.qr.serverId, s.serverPk, s.serverUrl, s.params});
+  } else {
+    server->url = s.serverUrl;
+    server->params = s.params;
+  }
+  state_.accounts.push_back(std::move(a));
+  state_.pinSet = true;
+  persist(now);
+  emit(0, "accountupdate", {{"account", accountJson(state_.accounts.back(), state_)}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+json Engine::accountListJson(const std::vector<AccountRef>& refs) const {
+  json list = json::array();
+  for (const auto& r : refs) {
+    if (const Account* a = state_.account(r.serverId, r.accountId)) list.push_back(accountJson(*a, state_));
+  }
+  return list;
+}
+
+json Engine::sessionJson(int id) const {
+  const Session* s = session(id);
+  if (!s) return nullptr;
+  const Account* chosen = s->chosen ? state_.account(s->chosen->serverId, s->chosen->accountId) : nullptr;
+  return {{"id", s->id},
+          {"state", stepStateName(s->step)},
+          {"pseudoState", stepPseudoStateName(s->step)},
+          {"historyStatus", historyStatusName(s->history)},
+          {"isRegistration", s->isRegistration},
+          {"isAppLogin", false},
+          {"announceInfo", s->announceInfo},
+          {"sessionInfo", s->sessionInfo},
+          {"appLogin", nullptr},
+          {"candidateAccounts", accountListJson(s->candidates)},
+          {"account", chosen ? accountJson(*chosen, state_) : json(nullptr)},
+          {"serverId", s->qr.serverId.empty() ? json(nullptr) : json(base64url(s->qr.serverId))},
+          {"serverName", s->params.name},
+          {"error", s->error ? errorJson(*s->error) : json(nullptr)},
+          {"started", s->started},
+          {"ended", s->ended ? json(s->ended) : json(nullptr)}};
+}
+
+json Engine::accountsJson() const {
+  json list = json::array();
+  for (const auto& a : state_.accounts) list.push_back(accountJson(a, state_));
+  return list;
+}
+
+json Engine::historyJson(std::int64_t now) const {
+  const std::int64_t horizon = now - config_.expiryHistoryItems;
+  json list = json::array();
+  for (const auto& h : state_.history) {
+    if (!h.ended || h.ended >= horizon) list.push_back(tapgate::historyJson(h, state_));
+  }
+  return list;
+}
+
+}  // namespace tapgate

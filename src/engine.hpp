@@ -1,0 +1,127 @@
+// The sans-IO authenticator engine: owns the app state and the live sessions, consumes user
+// actions, server responses and timer expiries (each with `now`), and queues outputs for the host:
+// requests to send, timers to arm, state to persist and events to emit. It never does I/O.
+#pragma once
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "model.hpp"
+#include "qr_payload.hpp"
+#include "transitions.hpp"
+#include "wire.hpp"
+
+namespace tapgate {
+
+struct Output {
+  enum class Kind { Send, Timer, Persist, Event };
+  explicit Output(Kind k) : kind(k) {}
+  Kind kind;
+  int session = 0;  // 0 for engine-wide outputs
+  int request = 0;  // Send: answer with onResponse/onNetworkError(request, …)
+  std::string url;   // Send
+  std::string body;  // Send: request body; Persist: state blob
+  std::string name;  // Timer: timer name; Event: event name
+  std::int64_t at = 0;  // Timer: due time on the host clock (ms)
+  json detail;          // Event
+};
+
+struct AccountRef {
+  Bytes serverId;
+  std::int64_t accountId = 0;
+  bool operator==(const AccountRef&) const = default;
+};
+
+struct Session {
+  int id = 0;
+  Step step = Step::Starting;
+  HistoryStatus history = HistoryStatus::None;
+  bool isRegistration = false;
+  Bytes qrRaw;
+  QrPayload qr;
+  wire::Transcript transcript;
+  Bytes serverPk;
+  std::string serverUrl;
+  wire::ServerParams params;
+  json announceInfo = nullptr;
+  json sessionInfo = nullptr;
+  std::vector<AccountRef> candidates;
+  std::optional<AccountRef> chosen;
+  std::string userInput;
+  std::string enrolUserId, enrolName;
+  bool firstSet = false;  // second factor context: FIRST_SET (true) or VERIFY
+  std::optional<Error> error;
+  std::int64_t started = 0, ended = 0;
+  std::optional<Account> pendingAccount;  // enrol: keys made at PIN entry, kept once the server agrees
+  int inflight = 0;                        // request id the session is waiting for
+};
+
+struct StartResult {
+  int session = 0;
+  std::optional<Error> error;  // set when the session ended in ERROR straight away
+};
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> create(Config config, const std::string& stateBlob);
+
+  StartResult startSession(const Bytes& payload, std::int64_t now);
+  StartResult startSessionFromLink(const std::string& link, std::int64_t now);
+  Status setAccount(int session, const std::optional<AccountRef>& account, const std::string& userInput,
+                    std::int64_t now);
+  Status setPinBiometric(int session, const std::string& pin, std::int64_t now);
+  Status inputCancel(int session, std::int64_t now);
+  Status stopSession(int session, std::int64_t now);
+
+  void onResponse(int request, int httpStatus, const std::string& body, std::int64_t now);
+  void onNetworkError(int request, const std::string& message, std::int64_t now);
+  void onTimer(int session, const std::string& name, std::int64_t now);
+
+  std::vector<Output> takeOutputs();
+
+  const Session* session(int id) const;
+  json sessionJson(int id) const;
+  json accountsJson() const;
+  json historyJson(std::int64_t now) const;
+  const AppState& state() const { return state_; }
+
+ private:
+  struct Pending {
+    int session;
+    enum class Purpose { Start, Verify, Notify } purpose;
+    std::string body;
+  };
+
+  explicit Engine(Config config, AppState state) : config_(std::move(config)), state_(std::move(state)) {}
+
+  Session* find(int id);
+  Status expect(const Session& s, Input input) const;
+  void moveTo(Session& s, Input input, Step to);
+  void finish(Session& s, Input input, Step to, HistoryStatus status, std::optional<Error> error, std::int64_t now);
+  void fault(Session& s, Error error, std::int64_t now);
+  int send(Session& s, const wire::Exchange& ex, Pending::Purpose purpose);
+  void notifyServerOfEnd(Session& s);
+  void emit(int session, std::string name, json detail);
+  void emitState(const Session& s);
+  void emitSecondFactor(const Session& s, const char* result, int attemptsLeft);
+  void persist(std::int64_t now);
+
+  void handleStart(Session& s, const std::string& request, const std::string& body, std::int64_t now);
+  void handleVerify(Session& s, const std::string& request, const std::string& body, std::int64_t now);
+  void completeEnrolment(Session& s, const wire::VerifyResponse& r, std::int64_t now);
+
+  json accountListJson(const std::vector<AccountRef>& refs) const;
+
+  Config config_;
+  AppState state_;
+  std::map<int, Session> sessions_;
+  std::map<int, Pending> pending_;
+  std::vector<Output> outputs_;
+  int nextSession_ = 1;
+  int nextRequest_ = 1;
+};
+
+}  // namespace tapgate

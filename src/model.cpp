@@ -1,0 +1,169 @@
+#include "model.hpp"
+
+namespace tapgate {
+namespace {
+
+constexpr int kStateVersion = 1;
+
+std::string b64(const Bytes& b) { return base64url(b); }
+
+// Reads a base64url field; a missing or malformed field poisons the whole load (no silent loss).
+struct Reader {
+  bool ok = true;
+  Bytes bytes(const json& j, const char* key, std::size_t size = 0) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) { ok = false; return {}; }
+    auto b = fromBase64url(it->get<std::string>());
+    if (!b || (size && b->size() != size)) { ok = false; return {}; }
+    return *b;
+  }
+  std::string text(const json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) { ok = false; return {}; }
+    return it->get<std::string>();
+  }
+  std::int64_t number(const json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_number_integer()) { ok = false; return 0; }
+    return it->get<std::int64_t>();
+  }
+};
+
+}  // namespace
+
+const char* historyStatusName(HistoryStatus s) {
+  switch (s) {
+    case HistoryStatus::None: return "NONE";
+    case HistoryStatus::LoggedIn: return "LOGGED_IN";
+    case HistoryStatus::LoggedInOneShot: return "LOGGED_IN_ONE_SHOT";
+    case HistoryStatus::LoggedOut: return "LOGGED_OUT";
+    case HistoryStatus::Aborted: return "ABORTED";
+    case HistoryStatus::Error: return "ERROR";
+    case HistoryStatus::Deleted: return "DELETED";
+  }
+  return "NONE";
+}
+
+std::optional<HistoryStatus> historyStatusFromName(const std::string& name) {
+  for (auto s : {HistoryStatus::None, HistoryStatus::LoggedIn, HistoryStatus::LoggedInOneShot, HistoryStatus::LoggedOut,
+                 HistoryStatus::Aborted, HistoryStatus::Error, HistoryStatus::Deleted}) {
+    if (name == historyStatusName(s)) return s;
+  }
+  return std::nullopt;
+}
+
+const ServerRecord* AppState::server(const Bytes& id) const {
+  for (const auto& s : servers) if (s.id == id) return &s;
+  return nullptr;
+}
+
+const Account* AppState::account(const Bytes& serverId, std::int64_t accountId) const {
+  for (const auto& a : accounts) if (a.serverId == serverId && a.accountId == accountId) return &a;
+  return nullptr;
+}
+
+std::string serializeState(const AppState& st) {
+  json servers = json::array(), accounts = json::array(), history = json::array();
+  for (const auto& s : st.servers) {
+    servers.push_back({{"id", b64(s.id)}, {"pk", b64(s.publicKey)}, {"url", s.url}, {"name", s.params.name},
+                       {"pingTime", s.params.pingTime}, {"pinTimeout", s.params.pinTimeout},
+                       {"pinAttemptLimit", s.params.pinAttemptLimit}});
+  }
+  for (const auto& a : st.accounts) {
+    accounts.push_back({{"serverId", b64(a.serverId)}, {"accountId", a.accountId}, {"name", a.name},
+                        {"userId", a.userId}, {"signSk", b64(a.signSecretKey.bytes())}, {"signPk", b64(a.signPublicKey)},
+                        {"boxSk", b64(a.boxSecretKey.bytes())}, {"boxPk", b64(a.boxPublicKey)},
+                        {"pinSalt", b64(a.pinSalt)}, {"created", a.created}});
+  }
+  for (const auto& h : st.history) {
+    history.push_back({{"session", h.sessionRef}, {"kind", h.kind}, {"status", historyStatusName(h.status)},
+                       {"serverId", b64(h.serverId)}, {"accountId", h.accountId}, {"started", h.started},
+                       {"ended", h.ended}});
+  }
+  json j = {{"v", kStateVersion}, {"pinSet", st.pinSet}, {"servers", servers}, {"accounts", accounts},
+            {"history", history}};
+  std::string out = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  // The json tree held secret keys as text: overwrite what we can before it is freed.
+  for (auto& a : j["accounts"]) {
+    for (const char* k : {"signSk", "boxSk"}) {
+      auto& s = a[k].get_ref<std::string&>();
+      std::fill(s.begin(), s.end(), '\0');
+    }
+  }
+  return out;
+}
+
+Result<AppState> parseState(const std::string& blob) {
+  AppState st;
+  if (blob.empty()) return st;
+  json j = json::parse(blob, nullptr, false);
+  auto corrupt = [](const char* what) { return makeError(ErrorCode::STATE_CORRUPT, what); };
+  if (j.is_discarded() || !j.is_object()) return corrupt("persisted state is not JSON");
+  if (j.value("v", 0) != kStateVersion) return corrupt("persisted state has an unknown version");
+  Reader r;
+  st.pinSet = j.value("pinSet", false);
+  for (const auto& s : j.value("servers", json::array())) {
+    ServerRecord rec;
+    rec.id = r.bytes(s, "id", 16);
+    rec.publicKey = r.bytes(s, "pk", 32);
+    rec.url = r.text(s, "url");
+    rec.params = {r.text(s, "name"), r.number(s, "pingTime"), r.number(s, "pinTimeout"), r.number(s, "pinAttemptLimit")};
+    st.servers.push_back(std::move(rec));
+  }
+  for (const auto& a : j.value("accounts", json::array())) {
+    Account acc;
+    acc.serverId = r.bytes(a, "serverId", 16);
+    acc.accountId = r.number(a, "accountId");
+    acc.name = r.text(a, "name");
+    acc.userId = r.text(a, "userId");
+    acc.signSecretKey = SecretBytes(r.bytes(a, "signSk", 64));
+    acc.signPublicKey = r.bytes(a, "signPk", 32);
+    acc.boxSecretKey = SecretBytes(r.bytes(a, "boxSk", 32));
+    acc.boxPublicKey = r.bytes(a, "boxPk", 32);
+    acc.pinSalt = r.bytes(a, "pinSalt", 16);
+    acc.created = r.number(a, "created");
+    st.accounts.push_back(std::move(acc));
+  }
+  for (const auto& h : j.value("history", json::array())) {
+    HistoryItem item;
+    item.sessionRef = r.text(h, "session");
+    item.kind = r.text(h, "kind");
+    auto status = historyStatusFromName(r.text(h, "status"));
+    if (!status) r.ok = false;
+    item.status = status.value_or(HistoryStatus::None);
+    item.serverId = r.bytes(h, "serverId");
+    item.accountId = r.number(h, "accountId");
+    item.started = r.number(h, "started");
+    item.ended = r.number(h, "ended");
+    st.history.push_back(std::move(item));
+  }
+  if (!r.ok) return corrupt("persisted state has a malformed record");
+  return st;
+}
+
+json accountJson(const Account& a, const AppState& state) {
+  const ServerRecord* s = state.server(a.serverId);
+  return {{"accountId", a.accountId},
+          {"serverId", b64(a.serverId)},
+          {"serverName", s ? s->params.name : ""},
+          {"name", a.name},
+          {"userId", a.userId.empty() ? json(nullptr) : json(a.userId)},
+          {"publicKey", b64(a.signPublicKey)},
+          {"created", a.created}};
+}
+
+json historyJson(const HistoryItem& h, const AppState& state) {
+  const Account* a = h.accountId ? state.account(h.serverId, h.accountId) : nullptr;
+  const ServerRecord* s = state.server(h.serverId);
+  return {{"session", h.sessionRef},
+          {"kind", h.kind},
+          {"historyStatus", historyStatusName(h.status)},
+          {"serverId", b64(h.serverId)},
+          {"serverName", s ? s->params.name : ""},
+          {"account", a ? accountJson(*a, state) : json(nullptr)},
+          {"accountId", h.accountId ? json(h.accountId) : json(nullptr)},
+          {"started", h.started},
+          {"ended", h.ended}};
+}
+
+}  // namespace tapgate

@@ -1,0 +1,68 @@
+// What the device keeps across restarts: servers, accounts (with their secret keys), the
+// app-wide PIN flag and the history. Serialised to an opaque JSON blob the host stores encrypted.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bytes.hpp"
+#include "error.hpp"
+#include "wire.hpp"
+
+namespace tapgate {
+
+using nlohmann::json;
+
+enum class HistoryStatus { None, LoggedIn, LoggedInOneShot, LoggedOut, Aborted, Error, Deleted };
+const char* historyStatusName(HistoryStatus s);
+std::optional<HistoryStatus> historyStatusFromName(const std::string& name);
+
+struct ServerRecord {
+  Bytes id;         // 16 bytes
+  Bytes publicKey;  // pinned at enrolment
+  std::string url;  // device API base URL
+  wire::ServerParams params;
+};
+
+struct Account {
+  Bytes serverId;
+  std::int64_t accountId = 0;  // the server's id (LoginStatus accountid)
+  std::string name;            // display name
+  std::string userId;
+  SecretBytes signSecretKey;   // Ed25519 account key
+  Bytes signPublicKey;
+  SecretBytes boxSecretKey;    // X25519 key that push messages are sealed to
+  Bytes boxPublicKey;
+  Bytes pinSalt;               // Argon2id salt of this account's PIN key
+  std::int64_t created = 0;
+};
+
+struct HistoryItem {
+  std::string sessionRef;  // base64url session id as the server knows it
+  std::string kind;        // "login" | "enrol"
+  HistoryStatus status = HistoryStatus::None;
+  Bytes serverId;
+  std::int64_t accountId = 0;  // 0 when no account was chosen
+  std::int64_t started = 0;
+  std::int64_t ended = 0;
+};
+
+struct AppState {
+  bool pinSet = false;  // one PIN for the whole app
+  std::vector<ServerRecord> servers;
+  std::vector<Account> accounts;
+  std::vector<HistoryItem> history;
+
+  const ServerRecord* server(const Bytes& id) const;
+  const Account* account(const Bytes& serverId, std::int64_t accountId) const;
+};
+
+std::string serializeState(const AppState& state);
+Result<AppState> parseState(const std::string& blob);  // "" → empty state
+
+// Public (non-secret) views handed to the app.
+json accountJson(const Account& a, const AppState& state);
+json historyJson(const HistoryItem& h, const AppState& state);
+
+}  // namespace tapgate

@@ -1,0 +1,206 @@
+#include "wire.hpp"
+
+#include "crypto.hpp"
+
+namespace tapgate::wire {
+namespace {
+
+const Bytes kTranscriptDomain = toBytes("tapgate/v1/transcript");
+const Bytes kResponseDomain = toBytes("tapgate/v1/response");
+const Bytes kEnrolDomain = toBytes("tapgate/v1/enrol");
+const Bytes kLoginDomain = toBytes("tapgate/v1/login");
+const Bytes kLogoutDomain = toBytes("tapgate/v1/logout");
+
+Error bad(std::string msg) { return makeError(ErrorCode::BAD_RESPONSE, std::move(msg)); }
+
+Bytes concat(std::initializer_list<const Bytes*> parts) {
+  Bytes out;
+  for (const Bytes* p : parts) out.insert(out.end(), p->begin(), p->end());
+  return out;
+}
+
+Bytes responseSigningInput(const Transcript& t, const std::string& request, const std::string& body) {
+  Bytes requestHash = crypto::hash(toBytes(request));
+  Bytes bodyBytes = toBytes(body);
+  return concat({&kResponseDomain, &t.hash(), &requestHash, &bodyBytes});
+}
+
+std::optional<json> parseObject(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+std::optional<std::string> str(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+std::optional<std::int64_t> integer(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  return it->get<std::int64_t>();
+}
+
+// Info blocks are maps of display strings; anything else is dropped rather than shown.
+json infoBlock(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_object()) return nullptr;
+  return *it;
+}
+
+ErrorCode errorFromServerCode(std::int64_t code) {
+  switch (code) {
+    case 41: return ErrorCode::ENROL_QR_EXPIRED;
+    case 48: return ErrorCode::SERVER_AUTHENTICATION_FAILED;
+    case 52: return ErrorCode::SERVER_AUTHENTICATION_FAILED;
+    case 53: return ErrorCode::SESSION_NOT_FOUND;
+    case 60: return ErrorCode::PIN_BLOCKED;
+    default: return ErrorCode::SERVER_UNKNOWN_ERROR;
+  }
+}
+
+}  // namespace
+
+Transcript Transcript::begin(const Bytes& qrPayload) {
+  Transcript t;
+  t.hash_ = crypto::hash({&kTranscriptDomain, &qrPayload});
+  return t;
+}
+
+void Transcript::advance(const std::string& request, const std::string& responseBody) {
+  Bytes rq = crypto::hash(toBytes(request));
+  Bytes rs = crypto::hash(toBytes(responseBody));
+  hash_ = crypto::hash({&hash_, &rq, &rs});
+}
+
+Exchange startRequest(const Bytes& qrPayload, const Bytes& deviceNonce) {
+  json j = {{"v", kProtocolVersion}, {"qr", base64url(qrPayload)}, {"nonce", base64url(deviceNonce)}};
+  return {"/v1/start", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Bytes& boxPk, const Bytes& pinPk,
+                      const Bytes& sigAccount, const Bytes& sigPin) {
+  json j = {{"v", kProtocolVersion},       {"session", base64url(sessionId)}, {"accountPk", base64url(accountPk)},
+            {"boxPk", base64url(boxPk)},   {"pinPk", base64url(pinPk)},       {"sigAccount", base64url(sigAccount)},
+            {"sigPin", base64url(sigPin)}};
+  return {"/v1/enrol", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std::string& userInput,
+                      const Bytes& sigAccount, const Bytes& sigPin) {
+  json j = {{"v", kProtocolVersion},
+            {"session", base64url(sessionId)},
+            {"accountId", accountId},
+            {"userInput", userInput},
+            {"sigAccount", base64url(sigAccount)},
+            {"sigPin", base64url(sigPin)}};
+  return {"/v1/login", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+Exchange cancelRequest(const Bytes& sessionId) {
+  json j = {{"v", kProtocolVersion}, {"session", base64url(sessionId)}};
+  return {"/v1/cancel", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+Exchange logoutRequest(const Bytes& sessionId, std::int64_t accountId, const Bytes& sigAccount) {
+  json j = {{"v", kProtocolVersion},
+            {"session", base64url(sessionId)},
+            {"accountId", accountId},
+            {"sigAccount", base64url(sigAccount)}};
+  return {"/v1/logout", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+Bytes enrolProofMessage(const Transcript& t) { return concat({&kEnrolDomain, &t.hash()}); }
+Bytes loginProofMessage(const Transcript& t) { return concat({&kLoginDomain, &t.hash()}); }
+Bytes logoutProofMessage(const Bytes& sessionId) { return concat({&kLogoutDomain, &sessionId}); }
+
+Result<std::string> openResponse(const Bytes& serverPk, const Transcript& t, const std::string& request,
+                                 int httpStatus, const std::string& response) {
+  auto envelope = parseObject(response);
+  auto body = envelope ? str(*envelope, "body") : std::nullopt;
+  auto sigText = envelope ? str(*envelope, "sig") : std::nullopt;
+  if (!body || !sigText) {
+    if (httpStatus < 200 || httpStatus >= 300) {
+      return makeError(ErrorCode::SERVER_UNKNOWN_ERROR, "server answered HTTP " + std::to_string(httpStatus));
+    }
+    return bad("response is not a signed envelope");
+  }
+  auto sig = fromBase64url(*sigText);
+  if (!sig || !crypto::verify(serverPk, responseSigningInput(t, request, *body), *sig)) {
+    return makeError(ErrorCode::SERVER_AUTHENTICATION_ERROR, "server signature does not verify for this session");
+  }
+  auto parsed = parseObject(*body);
+  if (!parsed) return bad("signed body is not a JSON object");
+  if (auto err = parsed->find("error"); err != parsed->end()) {
+    std::int64_t code = err->is_object() ? integer(*err, "code").value_or(0) : 0;
+    std::string message = err->is_object() ? str(*err, "message").value_or("") : "";
+    return makeError(errorFromServerCode(code), message.empty() ? "server error " + std::to_string(code) : message);
+  }
+  return *body;
+}
+
+Result<StartResponse> parseStartResponse(const std::string& body) {
+  auto j = parseObject(body);
+  if (!j) return bad("start response is not an object");
+  StartResponse r;
+  auto kind = str(*j, "kind");
+  if (kind == "login") r.kind = QrType::Login;
+  else if (kind == "enrol") r.kind = QrType::Enrol;
+  else return bad("start response has no valid kind");
+  auto server = j->find("server");
+  if (server == j->end() || !server->is_object()) return bad("start response has no server parameters");
+  auto name = str(*server, "name");
+  auto ping = integer(*server, "pingTime");
+  auto pinTimeout = integer(*server, "pinTimeout");
+  auto limit = integer(*server, "pinAttemptLimit");
+  auto time = integer(*j, "time");
+  if (!name || !ping || !pinTimeout || !limit || !time || *ping < 0 || *limit < 1) {
+    return bad("start response has malformed server parameters");
+  }
+  r.server = {*name, *ping, *pinTimeout, *limit};
+  r.serverTime = *time;
+  r.announceInfo = infoBlock(*j, "announceInfo");
+  if (r.kind == QrType::Enrol) {
+    r.enrolUserId = str(*j, "userId").value_or("");
+    r.enrolName = str(*j, "name").value_or("");
+  }
+  return r;
+}
+
+Result<VerifyResponse> parseVerifyResponse(const std::string& body, bool enrol) {
+  auto j = parseObject(body);
+  if (!j) return bad("verify response is not an object");
+  VerifyResponse r;
+  auto result = str(*j, "result");
+  if (result == "SUCCESS") {
+    r.outcome = VerifyOutcome::Success;
+    r.sessionInfo = infoBlock(*j, "sessionInfo");
+    r.pingTime = integer(*j, "pingTime").value_or(0);
+    if (enrol) {
+      auto id = integer(*j, "accountId");
+      if (!id) return bad("enrol response has no account id");
+      r.accountId = *id;
+      r.userId = str(*j, "userId").value_or("");
+    }
+  } else if (result == "PIN_FAIL") {
+    r.outcome = VerifyOutcome::PinFail;
+    auto left = integer(*j, "attemptsLeft");
+    if (!left || *left < 1) return bad("PIN_FAIL without attempts left");
+    r.attemptsLeft = static_cast<int>(*left);
+  } else if (result == "PIN_BLOCKED") {
+    r.outcome = VerifyOutcome::PinBlocked;
+  } else {
+    return bad("verify response has no valid result");
+  }
+  return r;
+}
+
+std::string sealResponse(const SecretBytes& serverSk, const Transcript& t, const std::string& request,
+                         const std::string& body) {
+  Bytes sig = crypto::sign(serverSk, responseSigningInput(t, request, body));
+  return json{{"body", body}, {"sig", base64url(sig)}}.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace tapgate::wire

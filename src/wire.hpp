@@ -1,0 +1,89 @@
+// Wire formats of the device protocol v1 (docs/protocol.md §3–§5): request bodies, the signed
+// response envelope and the session transcript. Nothing else in the core knows field names.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "bytes.hpp"
+#include "error.hpp"
+#include "qr_payload.hpp"
+
+namespace tapgate::wire {
+
+using nlohmann::json;
+
+constexpr int kProtocolVersion = 1;
+
+// Running hash of everything both ends have said: T0 = H("tapgate/v1/transcript" ‖ qr),
+// T(n+1) = H(T(n) ‖ H(request) ‖ H(response body)). Every signature covers the current value,
+// so a response can't be replayed into another session or another step of the same one.
+class Transcript {
+ public:
+  static Transcript begin(const Bytes& qrPayload);
+  const Bytes& hash() const { return hash_; }
+  void advance(const std::string& request, const std::string& responseBody);
+
+ private:
+  Bytes hash_;
+};
+
+// Server parameters as the server announces them in every start response.
+struct ServerParams {
+  std::string name;
+  std::int64_t pingTime = 0;        // seconds; 0 = one-shot logins
+  std::int64_t pinTimeout = 0;      // minutes
+  std::int64_t pinAttemptLimit = 3;
+};
+
+struct StartResponse {
+  QrType kind = QrType::Login;
+  ServerParams server;
+  std::int64_t serverTime = 0;  // ms since the epoch, signed: the device corrects its clock with it
+  json announceInfo;            // null or an object of strings / objects, shown while confirming
+  std::string enrolUserId;      // enrol only
+  std::string enrolName;        // enrol only: label proposed for the new account
+};
+
+enum class VerifyOutcome { Success, PinFail, PinBlocked };
+
+struct VerifyResponse {
+  VerifyOutcome outcome = VerifyOutcome::Success;
+  int attemptsLeft = 0;
+  std::int64_t accountId = 0;  // enrol only
+  std::string userId;          // enrol only (may be empty)
+  json sessionInfo;            // shown once logged in
+  std::int64_t pingTime = 0;
+};
+
+struct Exchange {
+  std::string path;  // appended to the server's device API URL
+  std::string body;  // exact bytes sent, hashed into the transcript
+};
+
+Exchange startRequest(const Bytes& qrPayload, const Bytes& deviceNonce);
+Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Bytes& boxPk, const Bytes& pinPk,
+                      const Bytes& sigAccount, const Bytes& sigPin);
+Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std::string& userInput,
+                      const Bytes& sigAccount, const Bytes& sigPin);
+Exchange cancelRequest(const Bytes& sessionId);
+Exchange logoutRequest(const Bytes& sessionId, std::int64_t accountId, const Bytes& sigAccount);
+
+// What the device signs to prove its account key (and PIN key) in the current step.
+Bytes enrolProofMessage(const Transcript& t);
+Bytes loginProofMessage(const Transcript& t);
+Bytes logoutProofMessage(const Bytes& sessionId);
+
+// Checks the envelope's signature against the pinned server key and the transcript, returns the
+// body text. Signed server errors come back as their typed error.
+Result<std::string> openResponse(const Bytes& serverPk, const Transcript& t, const std::string& request,
+                                 int httpStatus, const std::string& response);
+
+Result<StartResponse> parseStartResponse(const std::string& body);
+Result<VerifyResponse> parseVerifyResponse(const std::string& body, bool enrol);
+
+// Builds a signed envelope; used by native tests that play the server.
+std::string sealResponse(const SecretBytes& serverSk, const Transcript& t, const std::string& request,
+                         const std::string& body);
+
+}  // namespace tapgate::wire

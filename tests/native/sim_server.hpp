@@ -1,0 +1,199 @@
+// A server played in-process for the native tests: it speaks the wire format of src/wire.* with
+// its own key, so the engine is tested against signed responses on a simulated clock, no sockets.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "crypto.hpp"
+#include "engine.hpp"
+#include "qr_payload.hpp"
+#include "wire.hpp"
+
+namespace tapgate::test {
+
+inline crypto::PinKdfParams fastKdf() { return {1, 8192}; }  // tests only: Argon2id at its minimum
+
+inline Config testConfig() {
+  Config c;
+  c.pinKdf = fastKdf();
+  return c;
+}
+
+class SimServer {
+ public:
+  struct Account {
+    Bytes pk, pinPk;
+    int failures = 0;
+  };
+  struct Session {
+    Bytes qr;
+    wire::Transcript transcript;
+    bool loggedIn = false;
+    bool cancelled = false;
+    bool used = false;
+    std::string userInput;
+    std::int64_t accountId = 0;
+  };
+
+  Bytes id = crypto::randomBytes(kServerIdSize);
+  crypto::SignKeyPair key = crypto::signKeyPair();
+  std::string url = "https://rp.example/device";
+  std::string name = "Example Bank";
+  int pinAttemptLimit = 3;
+  std::int64_t pingTime = 0;
+  std::int64_t time = 1'700'000'000'000;
+  std::map<std::int64_t, Account> accounts;
+  std::map<std::string, Session> sessions;  // by base64url session id
+  std::int64_t nextAccountId = 1;
+
+  Bytes loginQr() { return newSession(QrType::Login); }
+  Bytes enrolQr() { return newSession(QrType::Enrol); }
+
+  Session& sessionOf(const Bytes& qr) { return sessions.at(base64url(Bytes(qr.begin() + 18, qr.begin() + 34))); }
+
+  // The signed response the real server would give to this request.
+  std::string respond(const Output& send) {
+    const std::string path = send.url.substr(url.size());
+    auto req = nlohmann::json::parse(send.body);
+    if (path == "/v1/start") {
+      auto qr = *fromBase64url(req["qr"].get<std::string>());
+      auto& s = sessionOf(qr);
+      nlohmann::json body = {{"kind", qr[1] == 2 ? "enrol" : "login"},
+                             {"server", {{"name", name}, {"pingTime", pingTime}, {"pinTimeout", 0},
+                                         {"pinAttemptLimit", pinAttemptLimit}}},
+                             {"time", time},
+                             {"announceInfo", {{"origin", "https://rp.example"}}}};
+      if (qr[1] == 2) {
+        body["userId"] = "alice";
+        body["name"] = "alice@example";
+      }
+      return seal(s, send.body, body);
+    }
+    auto& s = sessions.at(req["session"].get<std::string>());
+    if (path == "/v1/cancel") {
+      s.cancelled = true;
+      return "{}";
+    }
+    if (path == "/v1/enrol") {
+      Bytes proof = wire::enrolProofMessage(s.transcript);
+      Bytes pk = *fromBase64url(req["accountPk"].get<std::string>());
+      Bytes pinPk = *fromBase64url(req["pinPk"].get<std::string>());
+      if (!crypto::verify(pk, proof, *fromBase64url(req["sigAccount"].get<std::string>())) ||
+          !crypto::verify(pinPk, proof, *fromBase64url(req["sigPin"].get<std::string>()))) {
+        return seal(s, send.body, {{"error", {{"code", 48}, {"message", "bad proof"}}}});
+      }
+      const std::int64_t aid = nextAccountId++;
+      accounts[aid] = {pk, pinPk, 0};
+      s.loggedIn = true;
+      s.accountId = aid;
+      return seal(s, send.body, {{"result", "SUCCESS"}, {"accountId", aid}, {"userId", "alice"}, {"pingTime", pingTime}});
+    }
+    if (path == "/v1/login") {
+      Bytes proof = wire::loginProofMessage(s.transcript);
+      auto& a = accounts.at(req["accountId"].get<std::int64_t>());
+      if (!crypto::verify(a.pk, proof, *fromBase64url(req["sigAccount"].get<std::string>()))) {
+        return seal(s, send.body, {{"error", {{"code", 48}, {"message", "bad account proof"}}}});
+      }
+      if (a.failures >= pinAttemptLimit) return seal(s, send.body, {{"result", "PIN_BLOCKED"}});
+      if (!crypto::verify(a.pinPk, proof, *fromBase64url(req["sigPin"].get<std::string>()))) {
+        ++a.failures;
+        if (a.failures >= pinAttemptLimit) return seal(s, send.body, {{"result", "PIN_BLOCKED"}});
+        return seal(s, send.body, {{"result", "PIN_FAIL"}, {"attemptsLeft", pinAttemptLimit - a.failures}});
+      }
+      a.failures = 0;
+      s.loggedIn = true;
+      s.userInput = req["userInput"].get<std::string>();
+      s.accountId = req["accountId"].get<std::int64_t>();
+      return seal(s, send.body, {{"result", "SUCCESS"}, {"pingTime", pingTime},
+                                 {"sessionInfo", {{"welcome", "Hello"}}}});
+    }
+    return "{}";
+  }
+
+ private:
+  Bytes newSession(QrType type) {
+    QrPayload p{type, id, crypto::randomBytes(kSessionIdSize), {}, {}};
+    if (type == QrType::Enrol) {
+      p.serverPublicKey = key.publicKey;
+      p.url = url;
+    }
+    Bytes raw = buildQrPayload(p);
+    sessions[base64url(p.sessionId)] = Session{raw, wire::Transcript::begin(raw)};
+    return raw;
+  }
+
+  std::string seal(Session& s, const std::string& request, const nlohmann::json& body) {
+    std::string text = body.dump();
+    std::string out = wire::sealResponse(key.secretKey, s.transcript, request, text);
+    s.transcript.advance(request, text);
+    return out;
+  }
+};
+
+// Drives an engine against a SimServer: delivers every request and collects the events.
+struct Harness {
+  SimServer server;
+  std::unique_ptr<Engine> engine;
+  std::vector<Output> events, sent, timers, persisted;
+  std::int64_t now = 1'000'000;
+  bool deliver = true;  // false: requests stay in `held` (server unreachable or slow)
+  std::vector<Output> held;
+
+  explicit Harness(Config config = testConfig(), const std::string& state = "") {
+    engine = std::move(Engine::create(config, state).value());
+  }
+
+  void pump() {
+    for (int round = 0; round < 16; ++round) {
+      auto outs = engine->takeOutputs();
+      if (outs.empty()) return;
+      for (auto& o : outs) {
+        switch (o.kind) {
+          case Output::Kind::Event: events.push_back(o); break;
+          case Output::Kind::Timer: timers.push_back(o); break;
+          case Output::Kind::Persist: persisted.push_back(o); break;
+          case Output::Kind::Send:
+            sent.push_back(o);
+            if (deliver) engine->onResponse(o.request, 200, server.respond(o), now);
+            else held.push_back(o);
+            break;
+        }
+      }
+    }
+  }
+
+  int start(const Bytes& qr) {
+    auto r = engine->startSession(qr, now);
+    pump();
+    return r.session;
+  }
+
+  const Session& session(int id) { return *engine->session(id); }
+
+  std::vector<std::string> eventNames(int session) const {
+    std::vector<std::string> out;
+    for (const auto& e : events) if (e.session == session) out.push_back(e.name);
+    return out;
+  }
+
+  const Output* lastEvent(int session, const std::string& name) const {
+    for (auto it = events.rbegin(); it != events.rend(); ++it) {
+      if (it->session == session && it->name == name) return &*it;
+    }
+    return nullptr;
+  }
+
+  // Enrols one account with `pin`, returning its id at the server.
+  std::int64_t enrol(const std::string& pin) {
+    int sid = start(server.enrolQr());
+    EXPECT_TRUE(engine->setAccount(sid, std::nullopt, "", now).ok());
+    pump();
+    EXPECT_TRUE(engine->setPinBiometric(sid, pin, now).ok());
+    pump();
+    return session(sid).chosen ? session(sid).chosen->accountId : 0;
+  }
+};
+
+}  // namespace tapgate::test

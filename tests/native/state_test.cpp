@@ -1,0 +1,54 @@
+#include <gtest/gtest.h>
+
+#include "config.hpp"
+#include "sim_server.hpp"
+
+using namespace tapgate;
+using tapgate::test::Harness;
+
+TEST(State, AccountsAndHistorySurviveARestart) {
+  Harness h;
+  h.enrol("1234");
+  const std::string blob = h.persisted.back().body;
+  Harness restarted(test::testConfig(), blob);
+  restarted.server = h.server;
+  ASSERT_EQ(restarted.engine->state().accounts.size(), 1u);
+  EXPECT_EQ(restarted.engine->historyJson(h.now).size(), 1u);
+  int sid = restarted.start(restarted.server.loginQr());
+  ASSERT_TRUE(restarted.engine->setPinBiometric(sid, "1234", restarted.now).ok());
+  restarted.pump();
+  EXPECT_EQ(restarted.session(sid).history, HistoryStatus::LoggedInOneShot);
+}
+
+TEST(State, CorruptBlobIsATypedErrorNotAnEmptyApp) {
+  for (std::string blob : {"{", "[]", R"({"v":9})", R"({"v":1,"accounts":[{"serverId":"!!"}]})"}) {
+    auto e = Engine::create(test::testConfig(), blob);
+    ASSERT_FALSE(e.ok()) << blob;
+    EXPECT_EQ(e.error().code, ErrorCode::STATE_CORRUPT);
+  }
+}
+
+TEST(State, HistoryExpires) {
+  Config c = test::testConfig();
+  c.expiryHistoryItems = 1000;
+  Harness h(c);
+  h.enrol("1234");
+  EXPECT_EQ(h.engine->historyJson(h.now).size(), 1u);
+  EXPECT_EQ(h.engine->historyJson(h.now + 5000).size(), 0u);
+}
+
+TEST(Config, Durations) {
+  EXPECT_EQ(parseDuration("30s"), 30000);
+  EXPECT_EQ(parseDuration("5m"), 300000);
+  EXPECT_EQ(parseDuration("2160h"), 2160LL * 3600 * 1000);
+  EXPECT_EQ(parseDuration("1h30m"), 5400000);
+  EXPECT_EQ(parseDuration("250ms"), 250);
+  EXPECT_FALSE(parseDuration("5"));
+  EXPECT_FALSE(parseDuration("m"));
+  EXPECT_FALSE(parseDuration("-5s"));
+  auto c = parseConfig(R"({"sessionTimeout":"30s","singleAccount":true})");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->sessionTimeout, 30000);
+  EXPECT_TRUE(c->singleAccount);
+  EXPECT_FALSE(parseConfig(R"({"sessionTimeout":"soon"})").ok());
+}
