@@ -1,0 +1,208 @@
+import type { CoreEngine, CoreLoader, CoreOutput } from './core';
+import { TapgateError, misuse, storageError, type TapgateErrorInfo } from './errors';
+import { Session, type SessionHost } from './session';
+import type { Account, Config, FetchLike, HistoryItem, SessionSnapshot, StateStorage } from './types';
+
+export interface AuthenticatorOptions {
+  /** Where the (encrypted) state lives. Node: a folder path or a StateStorage. Browser: IndexedDB by default. */
+  storage?: StateStorage | string;
+  config?: Config;
+  /** Replaces the transport (tests use it to observe or disturb traffic). */
+  fetch?: FetchLike;
+  /** Milliseconds before a request counts as a network failure. Default 15 s. */
+  requestTimeout?: number;
+}
+
+/** @internal Everything a platform entry supplies. */
+export interface PlatformDeps {
+  loadCore: CoreLoader;
+  storage: StateStorage;
+  scanQr?: (image: unknown) => Promise<Uint8Array | null>;
+}
+
+/** @internal Each entry point ('.', './node') installs its platform once. */
+let platformFor: ((options: AuthenticatorOptions) => PlatformDeps) | undefined;
+export function usePlatform(p: (options: AuthenticatorOptions) => PlatformDeps): void {
+  platformFor = p;
+}
+
+type CoreResult = { ok: true; session?: number } | { ok: false; error: TapgateErrorInfo; session?: number };
+
+/**
+ * The authenticator: accounts, history and the sessions that run on them. The C++ core decides
+ * everything; this class performs its I/O (fetch, timers, storage) and turns its events into DOM events.
+ */
+export class Authenticator extends EventTarget {
+  #core: CoreEngine;
+  #storage: StateStorage;
+  #fetch: FetchLike;
+  #requestTimeout: number;
+  #sessions = new Map<number, Session>();
+  #timers = new Map<number, ReturnType<typeof setTimeout>>();
+  #writes: Promise<void> = Promise.resolve();
+  #scanQr?: PlatformDeps['scanQr'];
+  #host: SessionHost;
+
+  /**
+   * Opens the authenticator: loads the wasm core and the stored state. Rejects with a `storage`
+   * error when the stored state can't be read (it is never replaced by an empty one).
+   */
+  static async create(options: AuthenticatorOptions = {}): Promise<Authenticator> {
+    if (!platformFor) throw misuse('UNSUPPORTED', 'import Authenticator from @tapgate/authenticator or @tapgate/authenticator/node');
+    const deps = platformFor(options);
+    const [module, stateBlob] = await Promise.all([deps.loadCore(), deps.storage.load()]);
+    const core = new module.Engine();
+    const opened = JSON.parse(core.open(JSON.stringify(options.config ?? {}), stateBlob ?? '')) as CoreResult;
+    if (!opened.ok) {
+      core.delete();
+      throw new TapgateError(opened.error);
+    }
+    return new Authenticator(core, deps, options);
+  }
+
+  private constructor(core: CoreEngine, deps: PlatformDeps, options: AuthenticatorOptions) {
+    super();
+    this.#core = core;
+    this.#storage = deps.storage;
+    this.#scanQr = deps.scanQr;
+    const fetchImpl = options.fetch ?? (globalThis.fetch?.bind(globalThis) as FetchLike | undefined);
+    if (!fetchImpl) throw misuse('INVALID_ARGUMENT', 'no fetch available: pass options.fetch');
+    this.#fetch = fetchImpl;
+    this.#requestTimeout = options.requestTimeout ?? 15_000;
+    this.#host = {
+      call: (fn, session, ...args) => this.#call(fn, session, args),
+      snapshot: (id) => JSON.parse(this.#core.session(id)) as SessionSnapshot,
+      flushed: () => this.#writes,
+    };
+  }
+
+  get accounts(): Account[] {
+    return JSON.parse(this.#core.accounts()) as Account[];
+  }
+
+  get sessions(): Session[] {
+    return [...this.#sessions.values()];
+  }
+
+  get history(): HistoryItem[] {
+    return JSON.parse(this.#core.history(Date.now())) as HistoryItem[];
+  }
+
+  /**
+   * Starts a session from QR bytes, a `tapgate:` or https link, or bare base64url text.
+   * Resolves as soon as the session exists (state STARTING); unreadable data rejects with
+   * QR_PARSE_ERROR (32) / QR_UNKNOWN_TYPE (33) and the session, in ERROR, is in `sessions`.
+   */
+  async startSession(data: Uint8Array | string): Promise<Session> {
+    let raw: string;
+    if (data instanceof Uint8Array) raw = this.#core.startSession(data, Date.now());
+    else if (typeof data === 'string') raw = this.#core.startSessionFromLink(data.trim(), Date.now());
+    else throw misuse('INVALID_ARGUMENT', 'startSession takes a Uint8Array or a string');
+    const result = JSON.parse(raw) as CoreResult;
+    const session = new Session(result.session!, this.#host);
+    this.#sessions.set(session.id, session);
+    this.dispatchEvent(new CustomEvent('session', { detail: { session } }));
+    this.#pump();
+    if (!result.ok) {
+      const error = new TapgateError(result.error);
+      Object.defineProperty(error, 'session', { value: session, enumerable: false });
+      throw error;
+    }
+    return session;
+  }
+
+  /** Decodes a QR code image (ImageData, Blob, or PNG/JPEG bytes) to its exact payload bytes. */
+  async scanQr(image: unknown): Promise<Uint8Array | null> {
+    if (!this.#scanQr) throw misuse('UNSUPPORTED', 'QR scanning is not available on this platform');
+    return this.#scanQr(image);
+  }
+
+  /** Stops every live session and releases the engine. */
+  async close(): Promise<void> {
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    await this.#writes;
+    this.#core.delete();
+  }
+
+  #call(fn: 'setAccount' | 'setPinBiometric' | 'inputCancel' | 'stopSession', session: number, args: string[]): void {
+    const now = Date.now();
+    let raw: string;
+    switch (fn) {
+      case 'setAccount': raw = this.#core.setAccount(session, args[0], args[1] ?? '', now); break;
+      case 'setPinBiometric': raw = this.#core.setPinBiometric(session, args[0], now); break;
+      case 'inputCancel': raw = this.#core.inputCancel(session, now); break;
+      case 'stopSession': raw = this.#core.stopSession(session, now); break;
+    }
+    const result = JSON.parse(raw) as CoreResult;
+    if (!result.ok) throw new TapgateError(result.error);
+    this.#pump();
+  }
+
+  /** Executes what the core asked for, in order. */
+  #pump(): void {
+    const outputs = JSON.parse(this.#core.takeOutputs()) as CoreOutput[];
+    for (const out of outputs) {
+      switch (out.type) {
+        case 'send': void this.#send(out); break;
+        case 'timer': this.#arm(out); break;
+        case 'persist': this.#persist(out.state); break;
+        case 'event': this.#dispatch(out); break;
+      }
+    }
+  }
+
+  async #send(out: Extract<CoreOutput, { type: 'send' }>): Promise<void> {
+    let status: number;
+    let body: string;
+    try {
+      const res = await this.#fetch(out.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: out.body,
+        signal: AbortSignal.timeout(this.#requestTimeout),
+      });
+      status = res.status;
+      body = await res.text();
+    } catch (err) {
+      this.#core.onNetworkError(out.request, `request to ${new URL(out.url).origin} failed: ${(err as Error)?.message ?? err}`, Date.now());
+      this.#pump();
+      return;
+    }
+    this.#core.onResponse(out.request, status, body, Date.now());
+    this.#pump();
+  }
+
+  #arm(out: Extract<CoreOutput, { type: 'timer' }>): void {
+    clearTimeout(this.#timers.get(out.session));
+    const timer = setTimeout(() => {
+      this.#timers.delete(out.session);
+      this.#core.onTimer(out.session, out.name, Date.now());
+      this.#pump();
+    }, Math.max(0, out.at - Date.now()));
+    (timer as { unref?: () => void }).unref?.();  // Node: a pending session must not keep the process alive
+    this.#timers.set(out.session, timer);
+  }
+
+  #persist(state: string): void {
+    // Writes are chained so they land in order; a failure is reported, never silently dropped.
+    this.#writes = this.#writes.then(() => this.#storage.save(state)).catch((err) => {
+      const error = err instanceof TapgateError ? err : storageError('STORAGE_UNAVAILABLE', `saving state failed: ${(err as Error)?.message ?? err}`);
+      this.dispatchEvent(new CustomEvent('error', { detail: { error } }));
+    });
+  }
+
+  #dispatch(out: Extract<CoreOutput, { type: 'event' }>): void {
+    if (out.session === 0) {
+      this.dispatchEvent(new CustomEvent(out.name, { detail: out.detail }));
+      return;
+    }
+    const session = this.#sessions.get(out.session);
+    if (!session) return;
+    if (out.name === 'stop') {
+      clearTimeout(this.#timers.get(out.session));
+      this.#timers.delete(out.session);
+    }
+    session.dispatchCoreEvent(out.name, out.detail);
+  }
+}

@@ -1,0 +1,45 @@
+// Shape of the embind surface (bindings/engine_bindings.cpp). The core speaks JSON text.
+export interface CoreEngine {
+  open(configJson: string, stateBlob: string): string;
+  startSession(payload: Uint8Array, now: number): string;
+  startSessionFromLink(link: string, now: number): string;
+  setAccount(session: number, accountJson: string, userInput: string, now: number): string;
+  setPinBiometric(session: number, pin: string, now: number): string;
+  inputCancel(session: number, now: number): string;
+  stopSession(session: number, now: number): string;
+  onResponse(request: number, httpStatus: number, body: string, now: number): void;
+  onNetworkError(request: number, message: string, now: number): void;
+  onTimer(session: number, name: string, now: number): void;
+  takeOutputs(): string;
+  session(id: number): string;
+  accounts(): string;
+  history(now: number): string;
+  delete(): void;
+}
+
+export interface CoreModule {
+  Engine: new () => CoreEngine;
+}
+
+export type CoreLoader = () => Promise<CoreModule>;
+
+export type CoreOutput =
+  | { type: 'send'; session: number; request: number; url: string; body: string }
+  | { type: 'timer'; session: number; name: string; at: number }
+  | { type: 'persist'; state: string }
+  | { type: 'event'; session: number; name: string; detail: Record<string, unknown> };
+
+/** libsodium in wasm asks for randomness one 32-bit word at a time; serve it from a pool. */
+export function pooledRandom(poolBytes = 4096): () => number {
+  const pool = new Uint32Array(poolBytes / 4);
+  let next = pool.length;
+  return () => {
+    if (next === pool.length) {
+      globalThis.crypto.getRandomValues(pool);
+      next = 0;
+    }
+    const value = pool[next];
+    pool[next++] = 0;
+    return value;
+  };
+}

@@ -1,0 +1,51 @@
+// Node entry: '@tapgate/authenticator/node'. The core's wasm is read from the package with fs;
+// storage is a folder of encrypted files; QR images are decoded with zxing-wasm's reader.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Authenticator, usePlatform } from './authenticator';
+import { pooledRandom, type CoreModule } from './core';
+import { FileStorage } from './file-storage';
+import { MemoryStorage } from './memory-storage';
+import { decodeQrImage, type QrImage } from './qr-decode';
+
+const wasmDir = join(__dirname, '..', 'wasm');
+
+let corePromise: Promise<CoreModule> | undefined;
+function loadCore(): Promise<CoreModule> {
+  corePromise ??= (async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const create = require(join(wasmDir, 'tapgate_core.js')) as (o: object) => Promise<CoreModule>;
+    return create({ wasmBinary: readFileSync(join(wasmDir, 'tapgate_core.wasm')), getRandomValue: pooledRandom() });
+  })();
+  return corePromise;
+}
+
+let zxingReady: Promise<void> | undefined;
+async function scanQr(image: unknown): Promise<Uint8Array | null> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const zxing = require('zxing-wasm/reader') as typeof import('zxing-wasm/reader');
+  zxingReady ??= (async () => {
+    const wasmBinary = readFileSync(require.resolve('zxing-wasm/reader/zxing_reader.wasm'));
+    await zxing.prepareZXingModule({ overrides: { wasmBinary: wasmBinary.buffer.slice(wasmBinary.byteOffset, wasmBinary.byteOffset + wasmBinary.byteLength) }, fireImmediately: true });
+  })();
+  await zxingReady;
+  return decodeQrImage(zxing.readBarcodes, image as QrImage);
+}
+
+// In Node, `storage` may be a folder path; without one the state lives in memory only.
+usePlatform((options) => ({
+  loadCore,
+  scanQr,
+  storage: typeof options.storage === 'string' ? new FileStorage(options.storage) : options.storage ?? new MemoryStorage(),
+}));
+
+export { Authenticator };
+
+export { TapgateError } from './errors';
+export type { TapgateErrorCode, TapgateErrorKind, TapgateErrorInfo } from './errors';
+export { Session } from './session';
+export type { PinBiometricInput } from './session';
+export { FileStorage } from './file-storage';
+export { MemoryStorage } from './memory-storage';
+export type { AuthenticatorOptions } from './authenticator';
+export * from './types';

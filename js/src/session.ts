@@ -1,0 +1,124 @@
+import { TapgateError } from './errors';
+import type { Account, HistoryStatus, InfoBlock, PseudoState, SecondFactorDetail, SessionSnapshot, SessionState } from './types';
+
+/** What a Session needs from its Authenticator: the engine calls, nothing else. */
+export interface SessionHost {
+  call(fn: 'setAccount' | 'setPinBiometric' | 'inputCancel' | 'stopSession', session: number, ...args: string[]): void;
+  snapshot(session: number): SessionSnapshot;
+  flushed(): Promise<void>;
+}
+
+export interface PinBiometricInput {
+  pin?: string;
+  biometric?: boolean;
+}
+
+export type SessionEventName = 'statechange' | 'confirmlogin' | 'confirmenrol' | 'secondfactor' | 'login' | 'stop' | 'error';
+
+/**
+ * One login or enrolment. Properties are a snapshot refreshed before each event is dispatched;
+ * events are `CustomEvent`s whose `detail` is documented in docs/api.md.
+ */
+export class Session extends EventTarget {
+  readonly id: number;
+  #host: SessionHost;
+  #snap: SessionSnapshot;
+  #finished: Promise<Session>;
+  #resolveFinished!: (s: Session) => void;
+
+  /** @internal */
+  constructor(id: number, host: SessionHost) {
+    super();
+    this.id = id;
+    this.#host = host;
+    this.#snap = host.snapshot(id);
+    this.#finished = new Promise((resolve) => (this.#resolveFinished = resolve));
+  }
+
+  get state(): SessionState { return this.#snap.state; }
+  get pseudoState(): PseudoState { return this.#snap.pseudoState; }
+  get historyStatus(): HistoryStatus { return this.#snap.historyStatus; }
+  get isRegistration(): boolean { return this.#snap.isRegistration; }
+  get isAppLogin(): boolean { return this.#snap.isAppLogin; }
+  get announceInfo(): InfoBlock { return this.#snap.announceInfo; }
+  get sessionInfo(): InfoBlock { return this.#snap.sessionInfo; }
+  get appLogin(): { webNonce: string } | null { return this.#snap.appLogin; }
+  get candidateAccounts(): Account[] { return this.#snap.candidateAccounts; }
+  get account(): Account | null { return this.#snap.account; }
+  get serverName(): string { return this.#snap.serverName; }
+  get error(): TapgateError | null { return this.#snap.error ? new TapgateError(this.#snap.error) : null; }
+  get started(): number { return this.#snap.started; }
+  get ended(): number | null { return this.#snap.ended; }
+  /** Resolves once the session is DONE or ERROR and its history is saved. Never rejects. */
+  get finished(): Promise<Session> { return this.#finished; }
+  get isFinal(): boolean { return this.state === 'DONE' || this.state === 'ERROR'; }
+
+  /** Confirms the session: for a login, the chosen candidate account; for an enrolment, nothing. */
+  async setAccount(account?: Pick<Account, 'serverId' | 'accountId'> | null, userInput = ''): Promise<void> {
+    const ref = account ? JSON.stringify({ serverId: account.serverId, accountId: account.accountId }) : '';
+    this.#host.call('setAccount', this.id, ref, userInput);
+  }
+
+  /**
+   * Supplies the second factor and resolves with the verdict (the next `secondfactor` event):
+   * SUCCESS, PIN_FAIL with `attemptsLeft`, or PIN_BLOCKED. Rejects with the session's error when
+   * it ends without a verdict (e.g. the server is unreachable).
+   */
+  async setPinBiometric(input: PinBiometricInput): Promise<SecondFactorDetail> {
+    if (input.biometric) {
+      throw new TapgateError({ code: 'UNSUPPORTED', numericCode: 0, kind: 'misuse', message: 'no biometric provider is configured' });
+    }
+    if (typeof input.pin !== 'string') {
+      throw new TapgateError({ code: 'INVALID_ARGUMENT', numericCode: 0, kind: 'misuse', message: 'pin must be a string' });
+    }
+    const verdict = this.#nextVerdict();
+    try {
+      this.#host.call('setPinBiometric', this.id, input.pin);
+    } catch (err) {
+      verdict.cancel();
+      throw err;
+    }
+    return verdict.promise;
+  }
+
+  /** Dismisses the second-factor prompt: the session ends as DONE/ABORTED. */
+  async inputCancel(): Promise<void> {
+    this.#host.call('inputCancel', this.id);
+  }
+
+  /** Stops the session: ABORTED before a login, LOGGED_OUT (at the server too) when ACTIVE. */
+  async stopSession(): Promise<void> {
+    this.#host.call('stopSession', this.id);
+  }
+
+  /** @internal Called by the Authenticator for each event of this session. */
+  dispatchCoreEvent(name: string, detail: unknown): void {
+    this.#snap = this.#host.snapshot(this.id);
+    this.dispatchEvent(new CustomEvent(name, { detail }));
+    if (name === 'stop') void this.#host.flushed().then(() => this.#resolveFinished(this));
+  }
+
+  #nextVerdict(): { promise: Promise<SecondFactorDetail>; cancel: () => void } {
+    let cancel = () => {};
+    const promise = new Promise<SecondFactorDetail>((resolve, reject) => {
+      const onFactor = (e: Event) => {
+        const detail = (e as CustomEvent<SecondFactorDetail>).detail;
+        if (!detail.result) return;
+        cleanup();
+        resolve(detail);
+      };
+      const onStop = () => {
+        cleanup();
+        reject(this.error ?? new TapgateError({ code: 'WRONG_STATE', numericCode: 0, kind: 'misuse', message: 'session ended' }));
+      };
+      const cleanup = () => {
+        this.removeEventListener('secondfactor', onFactor);
+        this.removeEventListener('stop', onStop);
+      };
+      this.addEventListener('secondfactor', onFactor);
+      this.addEventListener('stop', onStop);
+      cancel = cleanup;
+    });
+    return { promise, cancel };
+  }
+}

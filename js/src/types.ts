@@ -1,0 +1,109 @@
+import type { TapgateErrorInfo } from './errors';
+
+export type SessionState = 'STARTING' | 'USER_INTERACTION' | 'ACTIVE' | 'DONE' | 'ERROR';
+export type PseudoState = 'WAIT_FOR_CONFIRMATION' | 'WAIT_FOR_SECOND_FACTOR' | 'NONE';
+export type HistoryStatus =
+  | 'NONE'
+  | 'LOGGED_IN'
+  | 'LOGGED_IN_ONE_SHOT'
+  | 'LOGGED_OUT'
+  | 'ABORTED'
+  | 'ERROR'
+  | 'DELETED';
+
+export interface Account {
+  /** The server's id for this account: LoginStatus `accountid`. */
+  accountId: number;
+  /** base64url server id. */
+  serverId: string;
+  serverName: string;
+  /** Display name of the account. */
+  name: string;
+  userId: string | null;
+  /** base64url Ed25519 account key: LoginStatus `pk`. */
+  publicKey: string;
+  created: number;
+}
+
+export interface HistoryItem {
+  session: string;
+  kind: 'login' | 'enrol';
+  historyStatus: HistoryStatus;
+  serverId: string;
+  serverName: string;
+  account: Account | null;
+  accountId: number | null;
+  started: number;
+  ended: number;
+}
+
+export type InfoBlock = Record<string, unknown> | null;
+
+export interface SessionSnapshot {
+  id: number;
+  state: SessionState;
+  pseudoState: PseudoState;
+  historyStatus: HistoryStatus;
+  isRegistration: boolean;
+  isAppLogin: boolean;
+  announceInfo: InfoBlock;
+  sessionInfo: InfoBlock;
+  appLogin: { webNonce: string } | null;
+  candidateAccounts: Account[];
+  account: Account | null;
+  serverId: string | null;
+  serverName: string;
+  error: TapgateErrorInfo | null;
+  started: number;
+  ended: number | null;
+}
+
+export type SecondFactorType = 'PIN' | 'BIOMETRIC';
+export type SecondFactorResult = 'SUCCESS' | 'PIN_FAIL' | 'PIN_BLOCKED' | 'BIOMETRIC_FAIL';
+
+export interface SecondFactorDetail {
+  context: 'FIRST_SET' | 'VERIFY';
+  allowed: SecondFactorType[];
+  result?: SecondFactorResult;
+  attemptsLeft?: number;
+}
+
+export interface StateChangeDetail {
+  state: SessionState;
+  pseudoState: PseudoState;
+  historyStatus: HistoryStatus;
+}
+
+export interface ConfirmLoginDetail {
+  accounts: Account[];
+}
+
+export interface ConfirmEnrolDetail {
+  server: { id: string; name: string; url: string };
+  /** Fingerprint of the server key to compare with the one the relying party shows. */
+  visualHash: string;
+  userId: string | null;
+  name: string;
+  existingAccounts: Account[];
+}
+
+export interface LoginDetail {
+  historyStatus: HistoryStatus;
+  sessionInfo: InfoBlock;
+}
+
+export interface Config {
+  /** Unfinished sessions end as DONE/ABORTED after this long (ms or "30s", "5m"). Default 5m. */
+  sessionTimeout?: number | string;
+  automaticallySelectSingleAccountWhenSecondFactorNeeded?: boolean;
+  singleAccount?: boolean;
+  expiryHistoryItems?: number | string;
+}
+
+/** Where the engine's encrypted state lives. Implementations must write atomically. */
+export interface StateStorage {
+  load(): Promise<string | null>;
+  save(state: string): Promise<void>;
+}
+
+export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<{ status: number; text(): Promise<string> }>;

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Builds what is missing or stale: the core to WebAssembly (once; Ninja makes reruns no-ops),
+// the TypeScript package (ESM for browsers, CommonJS for Node) and the server.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const env = { ...process.env, NODE_PATH: '/usr/share/nodejs' };  // emcc's JS optimizer needs Debian's acorn
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
+const step = (msg) => console.log(`\x1b[1m[build]\x1b[0m ${msg}`);
+
+const wasmBuild = join(root, 'build', 'wasm');
+if (!existsSync(join(wasmBuild, 'build.ninja'))) {
+  step('configuring the WebAssembly build');
+  run('emcmake', ['cmake', '-S', '.', '-B', wasmBuild, '-G', 'Ninja', '-DCMAKE_BUILD_TYPE=Release']);
+}
+step('building the core to WebAssembly');
+run('cmake', ['--build', wasmBuild]);
+
+const wasmOut = join(root, 'js', 'dist', 'wasm');
+mkdirSync(wasmOut, { recursive: true });
+for (const f of ['tapgate_core.js', 'tapgate_core.wasm', 'tapgate_core.web.mjs', 'tapgate_core.web.wasm']) {
+  copyFileSync(join(wasmBuild, f), join(wasmOut, f));
+}
+// The QR reader's wasm ships beside the core so browsers load both from one place, offline.
+copyFileSync(require.resolve('zxing-wasm/reader/zxing_reader.wasm', { paths: [join(root, 'js')] }), join(wasmOut, 'zxing_reader.wasm'));
+
+step('compiling @tapgate/authenticator');
+run('npx', ['tsc', '-p', 'js/tsconfig.cjs.json']);
+run('npx', ['tsc', '-p', 'js/tsconfig.esm.json']);
+writeFileSync(join(root, 'js', 'dist', 'esm', 'package.json'), '{ "type": "module" }\n');
+writeFileSync(join(root, 'js', 'dist', 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
+// Node ESM users get the CommonJS build (it reads the wasm with fs) through a thin wrapper.
+writeFileSync(
+  join(root, 'js', 'dist', 'node.mjs'),
+  "import node from './cjs/node.js';\n" +
+    'export const { Authenticator, TapgateError, Session, FileStorage, MemoryStorage } = node;\n',
+);
+
+step('compiling @tapgate/server');
+run('npx', ['tsc', '-p', 'server/tsconfig.json']);
+step('done');

@@ -1,0 +1,208 @@
+// The walking skeleton end to end: the WASM core through the public JS API, against a real
+// reference-server process, with the relying party checking the outcome through its REST API.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { Authenticator, TapgateError } = require('@tapgate/authenticator/node');
+const { startServer } = require('./helpers/server-process');
+const { relyingParty, nextEvent, reach } = require('./helpers/rp');
+
+const PIN = '4711';
+
+let server;
+let rp;
+beforeAll(async () => {
+  server = await startServer();
+  rp = relyingParty(server);
+});
+afterAll(async () => server?.stop());
+
+async function enrol(auth, { userid = 'alice', pin = PIN } = {}) {
+  const nonce = rp.newNonce();
+  const session = await auth.startSession(await rp.enrolQr(nonce, { userid, name: `${userid}@example` }));
+  const confirm = await nextEvent(session, 'confirmenrol');
+  await session.setAccount();
+  const verdict = await session.setPinBiometric({ pin });
+  await session.finished;
+  return { nonce, session, confirm, verdict };
+}
+
+async function loginSession(auth, config) {
+  const nonce = rp.newNonce();
+  const qr = await rp.loginQr(nonce, { announceinfo: { info: { origin: 'https://shop.example', action: 'Sign in' } } });
+  const session = await auth.startSession(qr);
+  return { nonce, session };
+}
+
+test('enrol with a PIN, then log in with it: the relying party sees the user logged in', async () => {
+  const auth = await Authenticator.create();
+  const { nonce: enrolNonce, session: enrolment, confirm, verdict } = await enrol(auth);
+  expect(confirm.server.name).toBeTruthy();
+  expect(confirm.visualHash).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
+  expect(verdict.result).toBe('SUCCESS');
+  expect(enrolment.state).toBe('DONE');
+  expect(enrolment.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
+  expect(auth.accounts).toHaveLength(1);
+  const [account] = auth.accounts;
+  expect(account.userId).toBe('alice');
+  expect((await rp.loginStatus(enrolNonce)).loggedin).toBe(true);
+
+  const { nonce, session } = await loginSession(auth);
+  const factor = await nextEvent(session, 'secondfactor');
+  expect(factor).toEqual({ context: 'VERIFY', allowed: ['PIN'] });
+  expect(session.pseudoState).toBe('WAIT_FOR_SECOND_FACTOR');
+  expect(session.announceInfo.info.origin).toBe('https://shop.example');
+  const result = await session.setPinBiometric({ pin: PIN });
+  expect(result.result).toBe('SUCCESS');
+  await session.finished;
+  expect(session.state).toBe('DONE');
+  expect(session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
+
+  const status = await rp.loginStatus(nonce);
+  expect(status).toMatchObject({ loggedin: true, userid: 'alice', accountid: account.accountId, pk: account.publicKey });
+  expect(auth.history.map((h) => h.historyStatus)).toEqual(['LOGGED_IN_ONE_SHOT', 'LOGGED_IN_ONE_SHOT']);
+  await auth.close();
+});
+
+test('a wrong PIN twice, then the right one', async () => {
+  const auth = await Authenticator.create();
+  await enrol(auth, { userid: 'bob' });
+  const { nonce, session } = await loginSession(auth);
+  await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+
+  expect(await session.setPinBiometric({ pin: '0000' })).toMatchObject({ result: 'PIN_FAIL', attemptsLeft: 2 });
+  expect(session.pseudoState).toBe('WAIT_FOR_SECOND_FACTOR');
+  expect(await session.setPinBiometric({ pin: '1111' })).toMatchObject({ result: 'PIN_FAIL', attemptsLeft: 1 });
+  expect((await rp.loginStatus(nonce)).loggedin).toBe(false);
+  expect(await session.setPinBiometric({ pin: PIN })).toMatchObject({ result: 'SUCCESS' });
+  await session.finished;
+  expect((await rp.loginStatus(nonce)).loggedin).toBe(true);
+  await auth.close();
+});
+
+test('the PIN is blocked at the server limit, and stays blocked', async () => {
+  const auth = await Authenticator.create();
+  await enrol(auth, { userid: 'carol' });
+  const { nonce, session } = await loginSession(auth);
+  await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+  await session.setPinBiometric({ pin: '0000' });
+  await session.setPinBiometric({ pin: '0000' });
+  expect(await session.setPinBiometric({ pin: '0000' })).toMatchObject({ result: 'PIN_BLOCKED' });
+  await session.finished;
+  expect(session.state).toBe('ERROR');
+  expect(session.error).toMatchObject({ code: 'PIN_BLOCKED', kind: 'remote' });
+  expect((await rp.loginStatus(nonce)).loggedin).toBe(false);
+
+  const again = await loginSession(auth);
+  await reach(again.session, 'WAIT_FOR_SECOND_FACTOR');
+  expect(await again.session.setPinBiometric({ pin: PIN })).toMatchObject({ result: 'PIN_BLOCKED' });
+  expect((await rp.loginStatus(again.nonce)).loggedin).toBe(false);
+  await auth.close();
+});
+
+test('stopSession at confirmation: DONE with ABORTED and no login at the relying party', async () => {
+  const auth = await Authenticator.create({ config: { automaticallySelectSingleAccountWhenSecondFactorNeeded: false } });
+  await enrol(auth, { userid: 'dave' });
+  const { nonce, session } = await loginSession(auth);
+  const { accounts } = await nextEvent(session, 'confirmlogin');
+  expect(accounts.map((a) => a.userId)).toEqual(['dave']);
+  expect(session.pseudoState).toBe('WAIT_FOR_CONFIRMATION');
+  await session.stopSession();
+  await session.finished;
+  expect(session.state).toBe('DONE');
+  expect(session.historyStatus).toBe('ABORTED');
+  await expect(session.setAccount(accounts[0])).rejects.toMatchObject({ code: 'WRONG_STATE', kind: 'misuse' });
+  // The cancel notice is fire-and-forget: give it a moment to land.
+  let status;
+  for (let i = 0; i < 50; i++) {
+    status = await rp.loginStatus(nonce);
+    if (status.cancelled) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(status).toMatchObject({ loggedin: false, cancelled: true });
+  await auth.close();
+});
+
+test('garbage QR data rejects with code 32 and the session ends in ERROR', async () => {
+  const auth = await Authenticator.create();
+  const sessions = [];
+  auth.addEventListener('session', (e) => sessions.push(e.detail.session));
+  for (const garbage of [new Uint8Array(0), new Uint8Array([0xde, 0xad, 0xbe, 0xef]), 'tapgate:%%%', 'not a qr code']) {
+    const err = await auth.startSession(garbage).catch((e) => e);
+    expect(err).toBeInstanceOf(TapgateError);
+    expect(err).toMatchObject({ code: 'QR_PARSE_ERROR', numericCode: 32, kind: 'remote' });
+    const session = sessions.at(-1);
+    expect(session.state).toBe('ERROR');
+    expect(session.error.code).toBe('QR_PARSE_ERROR');
+  }
+  await expect(auth.startSession(42)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', kind: 'misuse' });
+  await auth.close();
+});
+
+test('the server killed mid-flow: ERROR with a network error and no half-created account on either side', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-kill-'));
+  const doomed = await startServer({ dataDir });
+  const doomedRp = relyingParty(doomed);
+  const auth = await Authenticator.create();
+  const session = await auth.startSession(await doomedRp.enrolQr(doomedRp.newNonce(), { userid: 'erin' }));
+  await nextEvent(session, 'confirmenrol');
+  await session.setAccount();
+  await doomed.kill();  // SIGKILL: no goodbye
+
+  const err = await session.setPinBiometric({ pin: PIN }).catch((e) => e);
+  expect(err).toBeInstanceOf(TapgateError);
+  expect(err).toMatchObject({ code: 'NETWORK_ERROR', kind: 'network' });
+  await session.finished;
+  expect(session.state).toBe('ERROR');
+  expect(session.historyStatus).toBe('ERROR');
+  expect(auth.accounts).toEqual([]);
+
+  const revived = await startServer({ dataDir, env: { TAPGATE_ROOT_API_KEY: doomed.rootApiKey } });
+  try {
+    expect((await relyingParty(revived).accounts()).accounts).toEqual([]);
+  } finally {
+    await revived.stop();
+  }
+  await auth.close();
+});
+
+test('a server that is down: starting a login ends in ERROR with a network error', async () => {
+  const auth = await Authenticator.create({ requestTimeout: 5000 });
+  await enrol(auth, { userid: 'frank' });
+  const qr = await rp.loginQr(rp.newNonce());
+  await server.pause();
+  try {
+    const session = await auth.startSession(qr);
+    await session.finished;
+    expect(session.state).toBe('ERROR');
+    expect(session.error).toMatchObject({ code: 'NETWORK_ERROR', kind: 'network' });
+  } finally {
+    await server.resume();
+  }
+  await auth.close();
+});
+
+test('accounts and history survive a restart of a file-backed authenticator; the files hold no plaintext', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-store-'));
+  const first = await Authenticator.create({ storage: dir });
+  await enrol(first, { userid: 'grace' });
+  const [account] = first.accounts;
+  await first.close();
+
+  const raw = fs.readFileSync(path.join(dir, 'state.bin'));
+  expect(raw.includes(Buffer.from('grace'))).toBe(false);
+  expect(raw.includes(Buffer.from('signSk'))).toBe(false);
+  expect(fs.statSync(path.join(dir, 'state.key')).mode & 0o777).toBe(0o600);
+
+  const second = await Authenticator.create({ storage: dir });
+  expect(second.accounts).toEqual([account]);
+  expect(second.history).toHaveLength(1);
+  const { nonce, session } = await loginSession(second);
+  await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+  expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
+  expect((await rp.loginStatus(nonce)).userid).toBe('grace');
+  await second.close();
+
+  fs.writeFileSync(path.join(dir, 'state.bin'), Buffer.concat([raw.subarray(0, 20), Buffer.from([raw[20] ^ 1]), raw.subarray(21)]));
+  await expect(Authenticator.create({ storage: dir })).rejects.toMatchObject({ code: 'STATE_CORRUPT', kind: 'storage' });
+});

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// `npm start`: the reference server (device API + relying-party REST API), a demo relying party
+// and the browser authenticator, all on one origin: http://localhost:8080 (PORT to change).
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRelyingParty } from './relying-party.mjs';
+import { serveStatic } from './static.mjs';
+
+const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const { createTapgateServer } = require('@tapgate/server');
+
+const port = Number(process.env.PORT ?? 8080);
+const host = process.env.HOST ?? '127.0.0.1';
+
+const http = createServer();
+await new Promise((resolve) => http.listen(port, host, resolve));
+const actualPort = http.address().port;
+const origin = process.env.TAPGATE_PUBLIC_URL ?? `http://localhost:${actualPort}`;
+
+const tapgate = await createTapgateServer({
+  publicUrl: origin,
+  dataDir: process.env.TAPGATE_DATA_DIR ?? join(root, 'data'),
+  serverName: process.env.TAPGATE_SERVER_NAME ?? 'Tapgate Demo Bank',
+});
+const relyingParty = createRelyingParty({ apiBase: `http://127.0.0.1:${actualPort}`, serverId: tapgate.serverId, apiKey: tapgate.rootApiKey });
+
+const mounts = [
+  ['/sdk/', join(root, 'js', 'dist')],
+  ['/vendor/zxing-wasm/', join(dirname(require.resolve('zxing-wasm/package.json')), 'dist', 'es')],
+  ['/', join(here, 'public')],
+];
+
+http.on('request', async (req, res) => {
+  try {
+    if (await tapgate.handle(req, res)) return;
+    if (await relyingParty.handle(req, res)) return;
+    if (await serveStatic(req, res, mounts)) return;
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+  } catch (err) {
+    console.error('request failed:', err);
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end('internal error');
+  }
+});
+
+console.log(JSON.stringify({ event: 'listening', port: actualPort, url: origin, serverId: tapgate.serverId }));
+console.error(`Tapgate demo on ${origin}/  (authenticator: ${origin}/authenticator/)`);
+
+const shutdown = () => {
+  http.close();
+  tapgate.close();
+  process.exit(0);
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
