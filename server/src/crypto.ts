@@ -1,0 +1,86 @@
+// Thin wrapper over libsodium-wrappers: the only module that touches the sodium API.
+// `import =` keeps the live module object: libsodium adds its functions only once `ready` resolves.
+import sodium = require('libsodium-wrappers');
+
+let readyPromise: Promise<void> | null = null;
+
+/** Resolves once libsodium is initialised; every other function here needs it. */
+export function cryptoReady(): Promise<void> {
+  if (!readyPromise) readyPromise = sodium.ready;
+  return readyPromise;
+}
+
+export const SIGN_PUBLIC_KEY_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+export const HASH_BYTES = 32;
+
+export interface SignKeyPair {
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+}
+
+export function signKeyPair(): SignKeyPair {
+  const kp = sodium.crypto_sign_keypair();
+  return { publicKey: kp.publicKey, secretKey: kp.privateKey };
+}
+
+export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
+  return sodium.crypto_sign_detached(message, secretKey);
+}
+
+/** Ed25519 detached verification; false (never a throw) for keys or signatures of the wrong size. */
+export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== SIGN_PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
+  try {
+    return sodium.crypto_sign_verify_detached(signature, message, publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** BLAKE2b-256 of the concatenation of the parts (crypto_generichash, no key). */
+export function hash(...parts: Uint8Array[]): Uint8Array {
+  return sodium.crypto_generichash(HASH_BYTES, concat(...parts), null);
+}
+
+export function randomBytes(n: number): Uint8Array {
+  return sodium.randombytes_buf(n);
+}
+
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export function utf8(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'utf8'));
+}
+
+export function toB64u(bytes: Uint8Array): string {
+  return sodium.to_base64(bytes, sodium.base64_variants.URLSAFE_NO_PADDING);
+}
+
+/** Strict base64url (no padding) decoding: null for anything that is not the canonical encoding. */
+export function fromB64u(text: unknown): Uint8Array | null {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  try {
+    const bytes = sodium.from_base64(text, sodium.base64_variants.URLSAFE_NO_PADDING);
+    return toB64u(bytes) === text ? bytes : null;
+  } catch {
+    return null;
+  }
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}

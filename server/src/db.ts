@@ -1,0 +1,325 @@
+// SQLite storage (better-sqlite3): schema, row types and the prepared statements the APIs use.
+import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS servers (
+  seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+  id                BLOB NOT NULL UNIQUE,
+  pk                BLOB NOT NULL,
+  sk                BLOB NOT NULL,
+  name              TEXT NOT NULL,
+  ping_time         INTEGER NOT NULL DEFAULT 0,
+  pin_timeout       INTEGER NOT NULL DEFAULT 0,
+  pin_attempt_limit INTEGER NOT NULL DEFAULT 3,
+  created           INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rp_sessions (
+  server         BLOB NOT NULL,
+  nonce          TEXT NOT NULL,
+  loggedin       INTEGER NOT NULL DEFAULT 0,
+  accountid      INTEGER,
+  userid         TEXT,
+  cancelled      INTEGER NOT NULL DEFAULT 0,
+  scanned        INTEGER NOT NULL DEFAULT 0,
+  userinput      TEXT,
+  latest_qr      BLOB,
+  latest_login_qr BLOB,
+  created        INTEGER NOT NULL,
+  updated        INTEGER NOT NULL,
+  loggedin_at    INTEGER,
+  PRIMARY KEY (server, nonce)
+);
+CREATE TABLE IF NOT EXISTS qr_sessions (
+  id          BLOB PRIMARY KEY,
+  server      BLOB NOT NULL,
+  nonce       TEXT NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('login', 'enrol')),
+  userid      TEXT,
+  name        TEXT,
+  usercontext TEXT,
+  payload     BLOB NOT NULL,
+  created     INTEGER NOT NULL,
+  expires     INTEGER NOT NULL,
+  used        INTEGER NOT NULL DEFAULT 0,
+  started     INTEGER NOT NULL DEFAULT 0,
+  cancelled   INTEGER NOT NULL DEFAULT 0,
+  transcript  BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS qr_sessions_expires ON qr_sessions (expires);
+CREATE TABLE IF NOT EXISTS accounts (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  server       BLOB NOT NULL,
+  userid       TEXT,
+  pk           BLOB NOT NULL,
+  box_pk       BLOB NOT NULL,
+  pin_pk       BLOB NOT NULL,
+  pin_failures INTEGER NOT NULL DEFAULT 0,
+  blocked      INTEGER NOT NULL DEFAULT 0,
+  created      INTEGER NOT NULL,
+  lastlogin    INTEGER,
+  description  TEXT
+);
+CREATE INDEX IF NOT EXISTS accounts_server ON accounts (server);
+`;
+
+export interface ServerRow {
+  seq: number;
+  id: Buffer;
+  pk: Buffer;
+  sk: Buffer;
+  name: string;
+  ping_time: number;
+  pin_timeout: number;
+  pin_attempt_limit: number;
+  created: number;
+}
+
+export interface RpSessionRow {
+  server: Buffer;
+  nonce: string;
+  loggedin: number;
+  accountid: number | null;
+  userid: string | null;
+  cancelled: number;
+  scanned: number;
+  userinput: string | null;
+  latest_qr: Buffer | null;
+  latest_login_qr: Buffer | null;
+  created: number;
+  updated: number;
+  loggedin_at: number | null;
+}
+
+export interface QrSessionRow {
+  id: Buffer;
+  server: Buffer;
+  nonce: string;
+  kind: 'login' | 'enrol';
+  userid: string | null;
+  name: string | null;
+  usercontext: string | null;
+  payload: Buffer;
+  created: number;
+  expires: number;
+  used: number;
+  started: number;
+  cancelled: number;
+  transcript: Buffer;
+}
+
+export interface AccountRow {
+  id: number;
+  server: Buffer;
+  userid: string | null;
+  pk: Buffer;
+  box_pk: Buffer;
+  pin_pk: Buffer;
+  pin_failures: number;
+  blocked: number;
+  created: number;
+  lastlogin: number | null;
+  description: string | null;
+}
+
+export interface ServerParams {
+  name: string;
+  pingTime: number;
+  pinTimeout: number;
+  pinAttemptLimit: number;
+}
+
+function b(x: Uint8Array): Buffer {
+  return Buffer.from(x.buffer, x.byteOffset, x.length);
+}
+
+/** Opens (creating if needed) the database; all SQL of the server lives in this class. */
+export class Store {
+  readonly db: Database.Database;
+  private readonly st;
+
+  constructor(file: string) {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.st = {
+      getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
+      setSetting: db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      insertServer: db.prepare(
+        'INSERT INTO servers (id, pk, sk, name, ping_time, pin_timeout, pin_attempt_limit, created) VALUES (?, ?, ?, ?, 0, 0, 3, ?)',
+      ),
+      listServers: db.prepare<[], ServerRow>('SELECT * FROM servers ORDER BY seq'),
+      getServer: db.prepare<[Buffer], ServerRow>('SELECT * FROM servers WHERE id = ?'),
+      updateServer: db.prepare(
+        'UPDATE servers SET name = ?, ping_time = ?, pin_timeout = ?, pin_attempt_limit = ? WHERE id = ?',
+      ),
+      countAccounts: db.prepare<[Buffer], { n: number }>('SELECT COUNT(*) AS n FROM accounts WHERE server = ?'),
+      getRp: db.prepare<[Buffer, string], RpSessionRow>('SELECT * FROM rp_sessions WHERE server = ? AND nonce = ?'),
+      upsertRpForQr: db.prepare(
+        `INSERT INTO rp_sessions (server, nonce, latest_qr, latest_login_qr, created, updated)
+         VALUES (@server, @nonce, @qr, @loginPayload, @now, @now)
+         ON CONFLICT(server, nonce) DO UPDATE SET
+           latest_qr = excluded.latest_qr,
+           latest_login_qr = COALESCE(excluded.latest_login_qr, latest_login_qr),
+           scanned = 0, cancelled = 0, updated = excluded.updated`,
+      ),
+      markScanned: db.prepare('UPDATE rp_sessions SET scanned = 1, updated = ? WHERE server = ? AND nonce = ?'),
+      markCancelled: db.prepare(
+        'UPDATE rp_sessions SET cancelled = 1, updated = ? WHERE server = ? AND nonce = ? AND loggedin = 0 AND latest_qr = ?',
+      ),
+      logIn: db.prepare(
+        `UPDATE rp_sessions SET loggedin = 1, accountid = ?, userid = ?, userinput = ?, cancelled = 0,
+           loggedin_at = ?, updated = ? WHERE server = ? AND nonce = ?`,
+      ),
+      logOut: db.prepare('UPDATE rp_sessions SET loggedin = 0, updated = ? WHERE server = ? AND nonce = ?'),
+      insertQr: db.prepare(
+        `INSERT INTO qr_sessions (id, server, nonce, kind, userid, name, usercontext, payload, created, expires, transcript)
+         VALUES (@id, @server, @nonce, @kind, @userid, @name, @usercontext, @payload, @created, @expires, @transcript)`,
+      ),
+      getQr: db.prepare<[Buffer], QrSessionRow>('SELECT * FROM qr_sessions WHERE id = ?'),
+      setQrStarted: db.prepare('UPDATE qr_sessions SET started = 1, transcript = ? WHERE id = ?'),
+      setQrTranscript: db.prepare('UPDATE qr_sessions SET transcript = ? WHERE id = ?'),
+      setQrUsed: db.prepare('UPDATE qr_sessions SET used = 1, transcript = ? WHERE id = ?'),
+      setQrCancelled: db.prepare('UPDATE qr_sessions SET cancelled = 1 WHERE id = ?'),
+      pruneQr: db.prepare('DELETE FROM qr_sessions WHERE expires < ?'),
+      insertAccount: db.prepare(
+        `INSERT INTO accounts (server, userid, pk, box_pk, pin_pk, created, lastlogin, description)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      getAccount: db.prepare<[number], AccountRow>('SELECT * FROM accounts WHERE id = ?'),
+      listAccounts: db.prepare<[Buffer], AccountRow>('SELECT * FROM accounts WHERE server = ? ORDER BY id'),
+      setPinFailures: db.prepare('UPDATE accounts SET pin_failures = ? WHERE id = ?'),
+      accountLoggedIn: db.prepare('UPDATE accounts SET pin_failures = 0, lastlogin = ? WHERE id = ?'),
+    };
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  getSetting(key: string): string | undefined {
+    return this.st.getSetting.get(key)?.value;
+  }
+  setSetting(key: string, value: string): void {
+    this.st.setSetting.run(key, value);
+  }
+
+  insertServer(id: Uint8Array, pk: Uint8Array, sk: Uint8Array, name: string, now: number): void {
+    this.st.insertServer.run(b(id), b(pk), b(sk), name, now);
+  }
+  listServers(): ServerRow[] {
+    return this.st.listServers.all();
+  }
+  getServer(id: Uint8Array): ServerRow | undefined {
+    return this.st.getServer.get(b(id));
+  }
+  updateServer(id: Uint8Array, p: ServerParams): void {
+    this.st.updateServer.run(p.name, p.pingTime, p.pinTimeout, p.pinAttemptLimit, b(id));
+  }
+  countAccounts(server: Uint8Array): number {
+    return this.st.countAccounts.get(b(server))?.n ?? 0;
+  }
+
+  getRpSession(server: Uint8Array, nonce: string): RpSessionRow | undefined {
+    return this.st.getRp.get(b(server), nonce);
+  }
+  markScanned(server: Uint8Array, nonce: string, now: number): void {
+    this.st.markScanned.run(now, b(server), nonce);
+  }
+  /** Cancels the relying party's session if `qrId` is its latest QR and it is not logged in. */
+  markCancelled(server: Uint8Array, nonce: string, qrId: Uint8Array, now: number): void {
+    this.st.markCancelled.run(now, b(server), nonce, b(qrId));
+  }
+  logIn(server: Uint8Array, nonce: string, accountId: number, userId: string | null, userInput: string | null, now: number): void {
+    this.st.logIn.run(accountId, userId, userInput, now, now, b(server), nonce);
+  }
+  logOut(server: Uint8Array, nonce: string, now: number): void {
+    this.st.logOut.run(now, b(server), nonce);
+  }
+
+  /** Stores a new QR session and makes it the latest of its relying-party session (one transaction). */
+  insertQrSession(q: {
+    id: Uint8Array;
+    server: Uint8Array;
+    nonce: string;
+    kind: 'login' | 'enrol';
+    userid: string | null;
+    name: string | null;
+    usercontext: string | null;
+    payload: Uint8Array;
+    created: number;
+    expires: number;
+    transcript: Uint8Array;
+  }): void {
+    this.transaction(() => {
+      this.st.pruneQr.run(q.created - 24 * 3600 * 1000);
+      this.st.insertQr.run({
+        ...q,
+        id: b(q.id),
+        server: b(q.server),
+        payload: b(q.payload),
+        transcript: b(q.transcript),
+      });
+      this.st.upsertRpForQr.run({
+        server: b(q.server),
+        nonce: q.nonce,
+        qr: b(q.id),
+        loginPayload: q.kind === 'login' ? b(q.payload) : null,
+        now: q.created,
+      });
+    });
+  }
+  getQrSession(id: Uint8Array): QrSessionRow | undefined {
+    return this.st.getQr.get(b(id));
+  }
+  setQrStarted(id: Uint8Array, transcript: Uint8Array): void {
+    this.st.setQrStarted.run(b(transcript), b(id));
+  }
+  setQrTranscript(id: Uint8Array, transcript: Uint8Array): void {
+    this.st.setQrTranscript.run(b(transcript), b(id));
+  }
+  setQrUsed(id: Uint8Array, transcript: Uint8Array): void {
+    this.st.setQrUsed.run(b(transcript), b(id));
+  }
+  setQrCancelled(id: Uint8Array): void {
+    this.st.setQrCancelled.run(b(id));
+  }
+
+  insertAccount(a: {
+    server: Uint8Array;
+    userid: string | null;
+    pk: Uint8Array;
+    boxPk: Uint8Array;
+    pinPk: Uint8Array;
+    now: number;
+    description: string | null;
+  }): number {
+    const r = this.st.insertAccount.run(b(a.server), a.userid, b(a.pk), b(a.boxPk), b(a.pinPk), a.now, a.now, a.description);
+    return Number(r.lastInsertRowid);
+  }
+  getAccount(id: number): AccountRow | undefined {
+    return this.st.getAccount.get(id);
+  }
+  listAccounts(server: Uint8Array): AccountRow[] {
+    return this.st.listAccounts.all(b(server));
+  }
+  setPinFailures(id: number, failures: number): void {
+    this.st.setPinFailures.run(failures, id);
+  }
+  accountLoggedIn(id: number, now: number): void {
+    this.st.accountLoggedIn.run(now, id);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

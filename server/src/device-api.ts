@@ -1,0 +1,278 @@
+// The device API of protocol.md §5, mounted at /device: start, enrol, login, cancel, logout.
+import type * as http from 'node:http';
+import { bytesEqual, fromB64u, verify } from './crypto';
+import type { QrSessionRow, ServerRow, Store } from './db';
+import { HttpError, parseJsonObject, readRawBody, sendError, sendText } from './http';
+import { parseQr, SESSION_ID_BYTES } from './qr';
+import {
+  enrolProofMessage,
+  loginProofMessage,
+  logoutProofMessage,
+  seal,
+  transcriptAdvance,
+  transcriptStart,
+} from './transcript';
+import { storedUserContext } from './usercontext';
+
+export const ERR_ENROL_QR_EXPIRED = 41;
+export const ERR_SERVER_AUTHENTICATION_FAILED = 48;
+export const ERR_SESSION_NOT_FOUND = 53;
+
+const ERROR_HTTP_STATUS: Record<number, number> = {
+  [ERR_ENROL_QR_EXPIRED]: 410,
+  [ERR_SERVER_AUTHENTICATION_FAILED]: 403,
+  [ERR_SESSION_NOT_FOUND]: 404,
+};
+
+const ERROR_MESSAGES: Record<number, string> = {
+  [ERR_ENROL_QR_EXPIRED]: 'enrol QR expired or already used',
+  [ERR_SERVER_AUTHENTICATION_FAILED]: 'the account proof is not accepted',
+  [ERR_SESSION_NOT_FOUND]: 'session not found',
+};
+
+/** A device answer: a signed envelope or a plain JSON text, with its HTTP status. */
+interface Answer {
+  status: number;
+  text: string;
+}
+
+type Fields = Record<string, unknown>;
+
+function bytesField(j: Fields, key: string, size: number): Uint8Array {
+  const v = fromB64u(j[key]);
+  if (!v || v.length !== size) throw new HttpError(400, `field "${key}" must be base64url of ${size} bytes`);
+  return v;
+}
+
+function accountIdField(j: Fields): number {
+  const v = j.accountId;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+    throw new HttpError(400, 'field "accountId" must be a positive integer');
+  }
+  return v;
+}
+
+export class DeviceApi {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number,
+  ) {}
+
+  /** Handles `subpath` (the part after /device); always answers. */
+  async handle(req: http.IncomingMessage, res: http.ServerResponse, subpath: string): Promise<void> {
+    try {
+      const route = this.route(subpath);
+      if (!route) throw new HttpError(404, 'not found');
+      if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST');
+        throw new HttpError(405, 'method not allowed');
+      }
+      const raw = new Uint8Array(await readRawBody(req));
+      const j = parseJsonObject(Buffer.from(raw));
+      if (j.v !== 1) throw new HttpError(400, 'unsupported protocol version');
+      // Everything from here on is synchronous: no other request interleaves with the database work.
+      const answer = route(j, raw);
+      sendText(req, res, answer.status, answer.text, 'application/json; charset=utf-8');
+    } catch (err) {
+      sendError(req, res, err);
+    }
+  }
+
+  private route(subpath: string): ((j: Fields, raw: Uint8Array) => Answer) | null {
+    switch (subpath) {
+      case '/v1/start':
+        return (j, raw) => this.start(j, raw);
+      case '/v1/enrol':
+        return (j, raw) => this.enrol(j, raw);
+      case '/v1/login':
+        return (j, raw) => this.login(j, raw);
+      case '/v1/cancel':
+        return (j) => this.cancel(j);
+      case '/v1/logout':
+        return (j) => this.logout(j);
+      default:
+        return null;
+    }
+  }
+
+  private signedError(server: ServerRow, t: Uint8Array, raw: Uint8Array, code: number): Answer {
+    const sealed = seal(server.sk, t, raw, { error: { code, message: ERROR_MESSAGES[code] ?? 'error' } });
+    return { status: ERROR_HTTP_STATUS[code] ?? 400, text: sealed.envelope };
+  }
+
+  /** The QR session named by `session`, with its server; unsigned 404 when unknown (no transcript to sign with). */
+  private session(j: Fields): { qs: QrSessionRow; server: ServerRow; id: Uint8Array } {
+    const id = bytesField(j, 'session', SESSION_ID_BYTES);
+    const qs = this.store.getQrSession(id);
+    const server = qs && this.store.getServer(qs.server);
+    if (!qs || !server) throw new HttpError(404, 'unknown session');
+    return { qs, server, id };
+  }
+
+  // §5.1
+  private start(j: Fields, raw: Uint8Array): Answer {
+    const qrBytes = fromB64u(j.qr);
+    const qr = qrBytes && parseQr(qrBytes);
+    if (!qrBytes || !qr) throw new HttpError(400, 'field "qr" is not a valid QR payload');
+    bytesField(j, 'nonce', 32);
+    const server = this.store.getServer(qr.serverId);
+    if (!server) throw new HttpError(404, 'unknown server');
+    const t0 = transcriptStart(qrBytes);
+    const qs = this.store.getQrSession(qr.sessionId);
+    // The stored payload must be the scanned one byte for byte (same server, kind, key and URL).
+    if (!qs || !bytesEqual(qs.server, server.id) || !bytesEqual(qs.payload, qrBytes)) {
+      return this.signedError(server, t0, raw, ERR_SESSION_NOT_FOUND);
+    }
+    const expired = this.now() > qs.expires;
+    if (qs.kind === 'enrol' && (expired || qs.used)) return this.signedError(server, t0, raw, ERR_ENROL_QR_EXPIRED);
+    if (expired || qs.used || qs.cancelled) return this.signedError(server, t0, raw, ERR_SESSION_NOT_FOUND);
+
+    const ctx = storedUserContext(qs.usercontext);
+    const body: Fields = {
+      kind: qs.kind,
+      server: {
+        name: server.name,
+        pingTime: server.ping_time,
+        pinTimeout: server.pin_timeout,
+        pinAttemptLimit: server.pin_attempt_limit,
+      },
+      time: this.now(),
+      announceInfo: ctx.announceinfo,
+    };
+    if (qs.kind === 'enrol') {
+      if (qs.userid !== null) body.userId = qs.userid;
+      if (qs.name !== null) body.name = qs.name;
+    }
+    const sealed = seal(server.sk, t0, raw, body);
+    const t1 = transcriptAdvance(t0, raw, sealed.bodyBytes);
+    this.store.transaction(() => {
+      this.store.setQrStarted(qs.id, t1);
+      this.store.markScanned(qs.server, qs.nonce, this.now());
+    });
+    return { status: 200, text: sealed.envelope };
+  }
+
+  // §5.2
+  private enrol(j: Fields, raw: Uint8Array): Answer {
+    const { qs, server, id } = this.session(j);
+    const accountPk = bytesField(j, 'accountPk', 32);
+    const boxPk = bytesField(j, 'boxPk', 32);
+    const pinPk = bytesField(j, 'pinPk', 32);
+    const sigAccount = bytesField(j, 'sigAccount', 64);
+    const sigPin = bytesField(j, 'sigPin', 64);
+    const t = qs.transcript;
+    if (qs.kind !== 'enrol' || !qs.started || qs.cancelled) {
+      return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
+    }
+    if (qs.used || this.now() > qs.expires) return this.signedError(server, t, raw, ERR_ENROL_QR_EXPIRED);
+    const rp = this.store.getRpSession(qs.server, qs.nonce);
+    if (!rp || rp.cancelled) return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
+    const proof = enrolProofMessage(t);
+    if (!verify(accountPk, proof, sigAccount) || !verify(pinPk, proof, sigPin)) {
+      return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
+    }
+    return this.store.transaction(() => {
+      const now = this.now();
+      const accountId = this.store.insertAccount({
+        server: server.id,
+        userid: qs.userid,
+        pk: accountPk,
+        boxPk,
+        pinPk,
+        now,
+        description: qs.name,
+      });
+      const sealed = seal(server.sk, t, raw, {
+        result: 'SUCCESS',
+        accountId,
+        userId: qs.userid,
+        pingTime: server.ping_time,
+      });
+      this.store.setQrUsed(id, transcriptAdvance(t, raw, sealed.bodyBytes));
+      this.store.logIn(qs.server, qs.nonce, accountId, qs.userid, null, now);
+      return { status: 200, text: sealed.envelope };
+    });
+  }
+
+  // §5.3
+  private login(j: Fields, raw: Uint8Array): Answer {
+    const { qs, server, id } = this.session(j);
+    const accountId = accountIdField(j);
+    if (typeof j.userInput !== 'string') throw new HttpError(400, 'field "userInput" must be a string');
+    const userInput = j.userInput;
+    const sigAccount = bytesField(j, 'sigAccount', 64);
+    const sigPin = bytesField(j, 'sigPin', 64);
+    const t = qs.transcript;
+    const rp = this.store.getRpSession(qs.server, qs.nonce);
+    if (
+      qs.kind !== 'login' ||
+      !qs.started ||
+      qs.used ||
+      qs.cancelled ||
+      this.now() > qs.expires ||
+      !rp ||
+      rp.cancelled ||
+      rp.loggedin
+    ) {
+      return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
+    }
+    const account = this.store.getAccount(accountId);
+    const proof = loginProofMessage(t);
+    // 1. the account proof
+    if (!account || !bytesEqual(account.server, server.id) || account.blocked || !verify(account.pk, proof, sigAccount)) {
+      return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
+    }
+    const limit = server.pin_attempt_limit;
+    return this.store.transaction(() => {
+      const answer = (body: Fields): Answer => {
+        const sealed = seal(server.sk, t, raw, body);
+        const next = transcriptAdvance(t, raw, sealed.bodyBytes);
+        if (body.result === 'SUCCESS') this.store.setQrUsed(id, next);
+        else this.store.setQrTranscript(id, next);
+        return { status: 200, text: sealed.envelope };
+      };
+      // 2. already blocked
+      if (account.pin_failures >= limit) return answer({ result: 'PIN_BLOCKED' });
+      // 3. the PIN proof
+      if (!verify(account.pin_pk, proof, sigPin)) {
+        const failures = account.pin_failures + 1;
+        this.store.setPinFailures(account.id, failures);
+        if (failures >= limit) return answer({ result: 'PIN_BLOCKED' });
+        return answer({ result: 'PIN_FAIL', attemptsLeft: limit - failures });
+      }
+      // 4. success
+      const now = this.now();
+      this.store.accountLoggedIn(account.id, now);
+      this.store.logIn(qs.server, qs.nonce, account.id, account.userid, userInput, now);
+      return answer({
+        result: 'SUCCESS',
+        pingTime: server.ping_time,
+        sessionInfo: storedUserContext(qs.usercontext).sessioninfo,
+      });
+    });
+  }
+
+  // §5.4: fire-and-forget, unsigned.
+  private cancel(j: Fields): Answer {
+    const { qs, id } = this.session(j);
+    this.store.transaction(() => {
+      this.store.setQrCancelled(id);
+      this.store.markCancelled(qs.server, qs.nonce, id, this.now());
+    });
+    return { status: 200, text: '{}' };
+  }
+
+  // §5.5: fire-and-forget, unsigned.
+  private logout(j: Fields): Answer {
+    const { qs, server, id } = this.session(j);
+    const accountId = accountIdField(j);
+    const sig = bytesField(j, 'sigAccount', 64);
+    const account = this.store.getAccount(accountId);
+    if (!account || !bytesEqual(account.server, server.id) || !verify(account.pk, logoutProofMessage(id), sig)) {
+      throw new HttpError(403, 'the account proof is not accepted');
+    }
+    const rp = this.store.getRpSession(qs.server, qs.nonce);
+    if (rp && rp.loggedin && rp.accountid === account.id) this.store.logOut(qs.server, qs.nonce, this.now());
+    return { status: 200, text: '{}' };
+  }
+}

@@ -1,0 +1,128 @@
+// @tapgate/server: the reference server as a request handler a host can mount next to its own routes.
+import type * as http from 'node:http';
+import * as path from 'node:path';
+import { cryptoReady, randomBytes, signKeyPair, toB64u } from './crypto';
+import { Store } from './db';
+import { DeviceApi } from './device-api';
+import { sendError, sendJson } from './http';
+import { isDeviceUrl, SERVER_ID_BYTES } from './qr';
+import { RpApi } from './rp-api';
+
+export interface TapgateServerOptions {
+  /** SQLite file <dataDir>/tapgate.sqlite; default ./data */
+  dataDir?: string;
+  /** Overrides dataDir; ':memory:' allowed. */
+  dbPath?: string;
+  /** Default: env TAPGATE_ROOT_API_KEY, else a random key generated once and stored in the DB. */
+  rootApiKey?: string;
+  /** Origin the device reaches, e.g. http://localhost:8080; the enrol QR carries `${publicUrl}/device`. */
+  publicUrl: string;
+  /** Name of the virtual server created on first start (default "Tapgate Demo"). */
+  serverName?: string;
+  /** Clock in ms, default Date.now. */
+  now?: () => number;
+}
+
+export interface TapgateServer {
+  /** True if it handled the request (paths /device/... and /servers/...), false otherwise. */
+  handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean>;
+  rootApiKey: string;
+  /** base64url of the first virtual server's 16-byte id. */
+  serverId: string;
+  close(): void;
+}
+
+const ROOT_KEY_SETTING = 'rootApiKey';
+
+function resolveRootKey(store: Store, opts: TapgateServerOptions): string {
+  if (opts.rootApiKey) return opts.rootApiKey;
+  const fromEnv = process.env.TAPGATE_ROOT_API_KEY;
+  if (fromEnv) return fromEnv;
+  return store.transaction(() => {
+    const stored = store.getSetting(ROOT_KEY_SETTING);
+    if (stored) return stored;
+    const key = toB64u(randomBytes(32));
+    store.setSetting(ROOT_KEY_SETTING, key);
+    return key;
+  });
+}
+
+function ensureFirstServer(store: Store, name: string, now: number): string {
+  return store.transaction(() => {
+    const first = store.listServers()[0];
+    if (first) return toB64u(first.id);
+    const id = randomBytes(SERVER_ID_BYTES);
+    const kp = signKeyPair();
+    store.insertServer(id, kp.publicKey, kp.secretKey, name, now);
+    return toB64u(id);
+  });
+}
+
+/** Decoded path segments, or null when a segment is not valid percent-encoding. */
+function segmentsOf(pathname: string): string[] | null {
+  try {
+    return pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  } catch {
+    return null;
+  }
+}
+
+export async function createTapgateServer(opts: TapgateServerOptions): Promise<TapgateServer> {
+  await cryptoReady();
+  const now = opts.now ?? Date.now;
+  const publicUrl = String(opts.publicUrl ?? '').replace(/\/+$/, '');
+  const deviceUrl = `${publicUrl}/device`;
+  if (!isDeviceUrl(deviceUrl)) {
+    throw new Error('publicUrl must be an http(s) origin of printable ASCII, at most 248 characters');
+  }
+  const dbPath = opts.dbPath ?? path.join(opts.dataDir ?? './data', 'tapgate.sqlite');
+  const store = new Store(dbPath);
+  let closed = false;
+  try {
+    const rootApiKey = resolveRootKey(store, opts);
+    const serverId = ensureFirstServer(store, opts.serverName ?? 'Tapgate Demo', now());
+    const device = new DeviceApi(store, now);
+    const rp = new RpApi({ store, now, rootApiKey, deviceUrl });
+
+    return {
+      rootApiKey,
+      serverId,
+      async handle(req, res) {
+        let url: URL;
+        try {
+          url = new URL(req.url ?? '/', 'http://localhost');
+        } catch {
+          return false;
+        }
+        const p = url.pathname;
+        const isDevice = p === '/device' || p.startsWith('/device/');
+        const isServers = p === '/servers' || p.startsWith('/servers/');
+        if (!isDevice && !isServers) return false;
+        if (closed) {
+          sendJson(req, res, 503, { error: 'server is shutting down' });
+          return true;
+        }
+        try {
+          if (isDevice) {
+            await device.handle(req, res, p.slice('/device'.length));
+          } else {
+            const seg = segmentsOf(p);
+            if (!seg) sendJson(req, res, 404, { error: 'not found' });
+            else await rp.handle(req, res, seg.slice(1), url.searchParams);
+          }
+        } catch (err) {
+          sendError(req, res, err);
+        }
+        return true;
+      },
+      close() {
+        if (closed) return;
+        closed = true;
+        store.close();
+      },
+    };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}

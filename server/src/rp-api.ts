@@ -1,0 +1,248 @@
+// The relying-party REST API (mirrors the v2.2 names) under /servers, authenticated by X-apikey.
+import type * as http from 'node:http';
+import QRCode from 'qrcode';
+import { bytesEqual, fromB64u, hash, randomBytes, toB64u, utf8 } from './crypto';
+import type { AccountRow, ServerRow, Store } from './db';
+import { header, HttpError, parseJsonObject, readRawBody, sendBytes, sendError, sendJson } from './http';
+import { buildEnrolQr, buildLoginQr, SERVER_ID_BYTES, SESSION_ID_BYTES } from './qr';
+import { transcriptStart } from './transcript';
+import { parseUserContext } from './usercontext';
+
+export const QR_SESSION_LIFETIME_MS = 10 * 60 * 1000;
+const MAX_NONCE_CHARS = 256;
+const MAX_TEXT_PARAM_CHARS = 256;
+const MAX_INT_PARAM = 2 ** 31 - 1;
+
+export interface RpApiConfig {
+  store: Store;
+  now: () => number;
+  rootApiKey: string;
+  deviceUrl: string;
+}
+
+function serverJson(store: Store, s: ServerRow) {
+  return {
+    serverid: toB64u(s.id),
+    serverpk: toB64u(s.pk),
+    serverName: s.name,
+    pingTime: s.ping_time,
+    pinTimeout: s.pin_timeout,
+    pinAttemptLimit: s.pin_attempt_limit,
+    accountCount: store.countAccounts(s.id),
+  };
+}
+
+function accountJson(a: AccountRow) {
+  return {
+    id: a.id,
+    userid: a.userid,
+    blocked: a.blocked !== 0,
+    created: a.created,
+    description: a.description,
+    lastlogin: a.lastlogin,
+    pinfailures: a.pin_failures,
+  };
+}
+
+function optionalText(q: URLSearchParams, key: string): string | null {
+  const v = q.get(key);
+  if (v === null || v === '') return null;
+  if (v.length > MAX_TEXT_PARAM_CHARS) throw new HttpError(400, `query "${key}" is too long`);
+  return v;
+}
+
+function intParam(q: URLSearchParams, key: string, dflt: number, min: number, max: number): number {
+  const v = q.get(key);
+  if (v === null || v === '') return dflt;
+  if (!/^\d{1,10}$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new HttpError(400, `query "${key}" must be an integer in ${min}..${max}`);
+  }
+  return Number(v);
+}
+
+/** limit / marker (offset) paging of the v2.2 list calls. */
+function page<T>(rows: T[], q: URLSearchParams): T[] {
+  const marker = intParam(q, 'marker', 0, 0, MAX_INT_PARAM);
+  const limit = intParam(q, 'limit', MAX_INT_PARAM, 0, MAX_INT_PARAM);
+  return rows.slice(marker, marker + limit);
+}
+
+function method(req: http.IncomingMessage, res: http.ServerResponse, ...allowed: string[]): string {
+  const m = req.method === 'HEAD' ? 'GET' : (req.method ?? '');
+  if (!allowed.includes(m)) {
+    res.setHeader('Allow', allowed.join(', '));
+    throw new HttpError(405, 'method not allowed');
+  }
+  return m;
+}
+
+export class RpApi {
+  private readonly keyHash: Uint8Array;
+
+  constructor(private readonly cfg: RpApiConfig) {
+    this.keyHash = hash(utf8(cfg.rootApiKey));
+  }
+
+  /** Handles a path under /servers; `segments` are the decoded path parts after "servers". */
+  async handle(req: http.IncomingMessage, res: http.ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
+    try {
+      this.authenticate(req);
+      await this.dispatch(req, res, segments, query);
+    } catch (err) {
+      sendError(req, res, err);
+    }
+  }
+
+  private authenticate(req: http.IncomingMessage): void {
+    const key = header(req, 'x-apikey');
+    // Compare digests so the comparison time does not depend on the key.
+    if (!key || !bytesEqual(hash(utf8(key)), this.keyHash)) throw new HttpError(401, 'missing or wrong X-apikey');
+  }
+
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, seg: string[], q: URLSearchParams) {
+    const { store } = this.cfg;
+    if (seg.length === 0) {
+      method(req, res, 'GET');
+      const all = store.listServers();
+      sendJson(req, res, 200, { servers: page(all, q).map((s) => serverJson(store, s)), totalnumber: all.length });
+      return;
+    }
+    const route = seg.slice(1).join('/');
+    const known = ['', 'sessions', 'sessions/qr/enrol', 'sessions/qr/login', 'sessions/logout', 'accounts'];
+    if (!known.includes(route)) throw new HttpError(404, 'not found');
+    const server = this.server(seg[0]);
+    switch (route) {
+      case '':
+        if (method(req, res, 'GET', 'PUT') === 'PUT') await this.updateServer(req, server);
+        sendJson(req, res, 200, serverJson(store, store.getServer(server.id) ?? server));
+        return;
+      case 'sessions':
+        method(req, res, 'GET');
+        sendJson(req, res, 200, this.loginStatus(server, this.nonce(req)));
+        return;
+      case 'sessions/qr/enrol':
+      case 'sessions/qr/login':
+        method(req, res, 'GET');
+        await this.qr(req, res, server, route.endsWith('enrol') ? 'enrol' : 'login', q);
+        return;
+      case 'sessions/logout': {
+        method(req, res, 'POST');
+        const nonce = this.nonce(req);
+        const rp = store.getRpSession(server.id, nonce);
+        if (rp?.loggedin) store.logOut(server.id, nonce, this.cfg.now());
+        sendJson(req, res, 200, { result: true });
+        return;
+      }
+      case 'accounts': {
+        method(req, res, 'GET');
+        const all = store.listAccounts(server.id);
+        sendJson(req, res, 200, { accounts: page(all, q).map(accountJson), totalnumber: all.length });
+        return;
+      }
+    }
+  }
+
+  private server(sid: string): ServerRow {
+    const id = fromB64u(sid);
+    const server = id && id.length === SERVER_ID_BYTES ? this.cfg.store.getServer(id) : undefined;
+    if (!server) throw new HttpError(404, 'unknown server');
+    return server;
+  }
+
+  private nonce(req: http.IncomingMessage): string {
+    const nonce = header(req, 'x-nonce');
+    if (!nonce) throw new HttpError(400, 'missing X-nonce header');
+    if (nonce.length > MAX_NONCE_CHARS) throw new HttpError(400, 'X-nonce too long');
+    return nonce;
+  }
+
+  private async updateServer(req: http.IncomingMessage, server: ServerRow): Promise<void> {
+    const j = parseJsonObject(await readRawBody(req));
+    const next = {
+      name: server.name,
+      pingTime: server.ping_time,
+      pinTimeout: server.pin_timeout,
+      pinAttemptLimit: server.pin_attempt_limit,
+    };
+    if (j.serverName !== undefined) {
+      if (typeof j.serverName !== 'string' || j.serverName.trim() === '' || j.serverName.length > 100) {
+        throw new HttpError(400, 'serverName must be a non-empty string of at most 100 characters');
+      }
+      next.name = j.serverName;
+    }
+    const int = (key: 'pingTime' | 'pinTimeout' | 'pinAttemptLimit', min: number): void => {
+      const v = j[key];
+      if (v === undefined) return;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > MAX_INT_PARAM) {
+        throw new HttpError(400, `${key} must be an integer >= ${min}`);
+      }
+      next[key] = v;
+    };
+    int('pingTime', 0);
+    int('pinTimeout', 0);
+    int('pinAttemptLimit', 1);
+    this.cfg.store.updateServer(server.id, next);
+  }
+
+  private loginStatus(server: ServerRow, nonce: string) {
+    const { store } = this.cfg;
+    const rp = store.getRpSession(server.id, nonce);
+    const account = rp?.accountid != null ? store.getAccount(rp.accountid) : undefined;
+    const loggedin = !!rp?.loggedin;
+    return {
+      loggedin,
+      userid: rp?.userid ?? null,
+      accountid: rp?.accountid ?? null,
+      pk: account ? toB64u(account.pk) : null,
+      canprovoke: false,
+      loginqrdata: rp?.latest_login_qr ? toB64u(rp.latest_login_qr) : null,
+      hsid: rp?.latest_qr ? toB64u(rp.latest_qr) : null,
+      scanned: !!rp?.scanned,
+      cancelled: !!rp?.cancelled,
+      userinput: rp?.userinput ?? null,
+    };
+  }
+
+  private async qr(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    server: ServerRow,
+    kind: 'login' | 'enrol',
+    q: URLSearchParams,
+  ): Promise<void> {
+    const nonce = this.nonce(req);
+    const img = q.get('img');
+    if (img !== null && img !== '' && img !== 'png') throw new HttpError(400, 'query "img" must be "png"');
+    const size = intParam(q, 's', 300, 32, 2048);
+    const userid = kind === 'enrol' ? optionalText(q, 'userid') : null;
+    const name = kind === 'enrol' ? optionalText(q, 'name') : null;
+    const ctx = parseUserContext(q.get('usercontext'));
+    const id = randomBytes(SESSION_ID_BYTES);
+    const payload =
+      kind === 'enrol' ? buildEnrolQr(server.id, id, server.pk, this.cfg.deviceUrl) : buildLoginQr(server.id, id);
+    const created = this.cfg.now();
+    this.cfg.store.insertQrSession({
+      id,
+      server: server.id,
+      nonce,
+      kind,
+      userid,
+      name,
+      usercontext: ctx.announceinfo || ctx.sessioninfo ? JSON.stringify(ctx) : null,
+      payload,
+      created,
+      expires: created + QR_SESSION_LIFETIME_MS,
+      transcript: transcriptStart(payload),
+    });
+    if (img === 'png') {
+      const png = await QRCode.toBuffer([{ data: Buffer.from(payload), mode: 'byte' }], {
+        errorCorrectionLevel: 'M',
+        width: size,
+        margin: 2,
+      });
+      sendBytes(req, res, 200, png, 'image/png');
+    } else {
+      sendBytes(req, res, 200, payload, 'application/octet-stream');
+    }
+  }
+}

@@ -1,0 +1,50 @@
+// The session transcript and the signed-response envelope of protocol.md §3–§4.
+import { concat, hash, sign, toB64u, utf8 } from './crypto';
+
+const TRANSCRIPT_DOMAIN = utf8('tapgate/v1/transcript');
+const RESPONSE_DOMAIN = utf8('tapgate/v1/response');
+const ENROL_DOMAIN = utf8('tapgate/v1/enrol');
+const LOGIN_DOMAIN = utf8('tapgate/v1/login');
+const LOGOUT_DOMAIN = utf8('tapgate/v1/logout');
+
+/** T0 = H("tapgate/v1/transcript" ‖ QR payload bytes) */
+export function transcriptStart(qrPayload: Uint8Array): Uint8Array {
+  return hash(TRANSCRIPT_DOMAIN, qrPayload);
+}
+
+/** Tn+1 = H(Tn ‖ H(request bytes) ‖ H(response body bytes)) */
+export function transcriptAdvance(t: Uint8Array, request: Uint8Array, responseBody: Uint8Array): Uint8Array {
+  return hash(t, hash(request), hash(responseBody));
+}
+
+/** "tapgate/v1/response" ‖ T ‖ H(request body bytes) ‖ body bytes */
+export function responseSigningInput(t: Uint8Array, request: Uint8Array, body: Uint8Array): Uint8Array {
+  return concat(RESPONSE_DOMAIN, t, hash(request), body);
+}
+
+export function enrolProofMessage(t: Uint8Array): Uint8Array {
+  return concat(ENROL_DOMAIN, t);
+}
+
+export function loginProofMessage(t: Uint8Array): Uint8Array {
+  return concat(LOGIN_DOMAIN, t);
+}
+
+export function logoutProofMessage(sessionId: Uint8Array): Uint8Array {
+  return concat(LOGOUT_DOMAIN, sessionId);
+}
+
+export interface Sealed {
+  /** The envelope text sent to the device. */
+  envelope: string;
+  /** The exact body bytes that were signed (for the transcript). */
+  bodyBytes: Uint8Array;
+}
+
+/** Signs `body` (serialised once, here) for transcript `t` and the exact request bytes. */
+export function seal(serverSk: Uint8Array, t: Uint8Array, request: Uint8Array, body: unknown): Sealed {
+  const text = JSON.stringify(body);
+  const bodyBytes = utf8(text);
+  const sig = sign(serverSk, responseSigningInput(t, request, bodyBytes));
+  return { envelope: JSON.stringify({ body: text, sig: toB64u(sig) }), bodyBytes };
+}
