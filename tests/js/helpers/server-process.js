@@ -1,5 +1,7 @@
 // Starts the reference server (server/dist/main.js) as a child process for tests.
-// startServer({env, dataDir, timeoutMs}) → {url, port, serverId, rootApiKey, dataDir, proc, output(), stop()}
+// startServer({env, dataDir, script, args, timeoutMs})
+//   → {url, port, serverId, rootApiKey, dataDir, proc, exited, output(), stop()}
+// Any script works that prints the {"event":"listening",...} JSON line of server/dist/main.js.
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -10,14 +12,16 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const MAIN = path.join(REPO_ROOT, 'server', 'dist', 'main.js');
 
 /**
- * @param {{env?: Record<string,string>, dataDir?: string, timeoutMs?: number}} [options]
+ * @param {{env?: Record<string,string>, dataDir?: string, script?: string, args?: string[], timeoutMs?: number}} [options]
+ *   script defaults to server/dist/main.js (run with node, cwd = repository root);
  *   env is merged over process.env (PORT defaults to 0); without TAPGATE_DATA_DIR (in env or
  *   dataDir) a temporary directory is made and removed again by stop().
  */
 function startServer(options = {}) {
   const timeoutMs = options.timeoutMs ?? 20000;
-  if (!fs.existsSync(MAIN)) {
-    return Promise.reject(new Error(`${MAIN} is missing: build it first with "npx tsc -p server"`));
+  const script = options.script ?? MAIN;
+  if (!fs.existsSync(script)) {
+    return Promise.reject(new Error(`${script} is missing: build it first (npx tsc -p server)`));
   }
   const env = { ...process.env, PORT: '0', ...(options.env || {}) };
   let ownDir = null;
@@ -26,7 +30,7 @@ function startServer(options = {}) {
     ownDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-server-test-'));
     env.TAPGATE_DATA_DIR = ownDir;
   }
-  const proc = spawn(process.execPath, [MAIN], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [script, ...(options.args || [])], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
