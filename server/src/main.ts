@@ -58,11 +58,7 @@ async function main(): Promise<void> {
     fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
   }
 
-  process.stdout.write(
-    `${JSON.stringify({ event: 'listening', port: actualPort, url, serverId: tapgate.serverId, rootApiKey: tapgate.rootApiKey })}\n`,
-  );
-  process.stderr.write(`tapgate-server: listening on ${host}:${actualPort}, device API at ${publicUrl}/device\n`);
-
+  // Handlers first: a supervisor may send SIGTERM as soon as it reads the listening line.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -76,6 +72,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  process.stdout.write(
+    `${JSON.stringify({ event: 'listening', port: actualPort, url, serverId: tapgate.serverId, rootApiKey: tapgate.rootApiKey })}\n`,
+  );
+  process.stderr.write(`tapgate-server: listening on ${host}:${actualPort}, device API at ${publicUrl}/device\n`);
 }
 
 main().catch((err) => fail(err instanceof Error ? err.message : String(err)));

@@ -1,6 +1,8 @@
 // Starts the reference server (server/dist/main.js) as a child process for tests.
 // startServer({env, dataDir, script, args, timeoutMs})
-//   → {url, port, serverId, rootApiKey, dataDir, proc, exited, output(), stop()}
+//   → {url, port, serverId, rootApiKey, dataDir, proc, exited, output(), stop(), kill(), pause(), resume()}
+// stop(): SIGTERM and await exit (a clean shutdown); kill(): SIGKILL and await exit (a crash);
+// pause()/resume(): SIGSTOP/SIGCONT (a server that is unreachable: connections hang, nothing answers).
 // Any script works that prints the {"event":"listening",...} JSON line of server/dist/main.js.
 'use strict';
 const { spawn } = require('node:child_process');
@@ -35,8 +37,11 @@ function startServer(options = {}) {
   let stderr = '';
   const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
 
+  const running = () => proc.exitCode === null && proc.signalCode === null;
+
   async function stop() {
-    if (proc.exitCode === null && proc.signalCode === null) {
+    if (running()) {
+      proc.kill('SIGCONT'); // in case it was paused
       proc.kill('SIGTERM');
       const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
       await exited;
@@ -44,6 +49,21 @@ function startServer(options = {}) {
     }
     if (ownDir) fs.rmSync(ownDir, { recursive: true, force: true });
     return exited;
+  }
+
+  async function kill() {
+    if (running()) proc.kill('SIGKILL');
+    const result = await exited;
+    if (ownDir) fs.rmSync(ownDir, { recursive: true, force: true });
+    return result;
+  }
+
+  async function pause() {
+    if (running()) proc.kill('SIGSTOP');
+  }
+
+  async function resume() {
+    if (running()) proc.kill('SIGCONT');
   }
 
   return new Promise((resolve, reject) => {
@@ -84,6 +104,9 @@ function startServer(options = {}) {
             exited,
             output: () => ({ stdout, stderr }),
             stop,
+            kill,
+            pause,
+            resume,
           });
         }
       }
