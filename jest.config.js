@@ -1,7 +1,7 @@
 // Jest runs the WASM build through the public JS API against real server processes.
 module.exports = {
   testEnvironment: 'node',
-  testMatch: ['<rootDir>/tests/js/**/*.test.js'],
+  testMatch: ['<rootDir>/tests/js/**/*.test.js', '<rootDir>/tests/e2e/**/*.test.js'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

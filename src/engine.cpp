@@ -87,13 +87,18 @@ void Engine::emitSecondFactor(const Session& s, const char* result, int attempts
 }
 
 int Engine::send(Session& s, const wire::Exchange& ex, Pending::Purpose purpose) {
+  return sendTo(s, ServerRecord{s.qr.serverId, s.serverPk, s.serverUrl, s.params}, s.transcript, ex, purpose);
+}
+
+int Engine::sendTo(Session& s, const ServerRecord& server, const wire::Transcript& t, const wire::Exchange& ex,
+                   Pending::Purpose purpose) {
   const int id = nextRequest_++;
-  pending_[id] = Pending{s.id, purpose, ex.body};
+  pending_[id] = Pending{s.id, purpose, ex.body, server.publicKey, t};
   if (purpose != Pending::Purpose::Notify) s.inflight = id;
   Output o{Output::Kind::Send};
   o.session = s.id;
   o.request = id;
-  o.url = s.serverUrl + ex.path;
+  o.url = server.url + ex.path;
   o.body = ex.body;
   outputs_.push_back(std::move(o));
   return id;
@@ -129,7 +134,7 @@ void Engine::finish(Session& s, Input input, Step to, HistoryStatus status, std:
   s.error = std::move(error);
   s.ended = now;
   s.inflight = 0;
-  s.pendingAccount.reset();  // wipes keys of an enrolment that did not complete
+  clearSecondFactorKeys(s);  // wipes keys of an enrolment that did not complete
   moveTo(s, input, to);
   if (!s.qr.serverId.empty()) {
     HistoryItem h;
@@ -302,13 +307,24 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now)
     a.boxSecretKey = std::move(box.secretKey);
     a.pinSalt = crypto::randomBytes(crypto::kPinSaltSize);
     a.created = now;
-    auto pinKey = crypto::pinKeyPair(pin, a.pinSalt, config_.pinKdf);
-    Bytes proof = wire::enrolProofMessage(s->transcript);
-    auto ex = wire::enrolRequest(s->qr.sessionId, a.signPublicKey, a.boxPublicKey, pinKey.publicKey,
-                                 crypto::sign(a.signSecretKey, proof), crypto::sign(pinKey.secretKey, proof));
+    s->pendingPinKey = crypto::pinKeyPair(pin, a.pinSalt, config_.pinKdf);
     s->pendingAccount = std::move(a);
     moveTo(*s, Input::SetPinBiometric, Step::Verifying);
-    send(*s, ex, Pending::Purpose::Verify);
+    if (s->firstSet) {
+      sendEnrol(*s);
+      return Ok{};
+    }
+    // One PIN per app: a later enrolment first proves the PIN to the server of an existing account
+    // (preferably this server), which counts failures. Nothing on the device can check it offline.
+    const Account* ref = &state_.accounts.front();
+    for (const auto& acc : state_.accounts) {
+      if (acc.serverId == s->qr.serverId) { ref = &acc; break; }
+    }
+    s->checkAccount = AccountRef{ref->serverId, ref->accountId};
+    s->checkPinKey = crypto::pinKeyPair(pin, ref->pinSalt, config_.pinKdf);
+    const Bytes nonce = crypto::randomBytes(32);
+    sendTo(*s, *state_.server(ref->serverId), wire::Transcript::begin(nonce), wire::pinChallengeRequest(ref->accountId, nonce),
+           Pending::Purpose::PinChallenge);
     return Ok{};
   }
 
@@ -353,15 +369,18 @@ void Engine::onResponse(int request, int httpStatus, const std::string& body, st
   if (!s || p.purpose == Pending::Purpose::Notify || s->inflight != request) return;  // stale or notify
   s->inflight = 0;
 
-  auto opened = wire::openResponse(s->serverPk, s->transcript, p.body, httpStatus, body);
+  auto opened = wire::openResponse(p.serverPk, p.transcript, p.body, httpStatus, body);
   if (!opened) {
-    if (p.purpose == Pending::Purpose::Verify && opened.error().code == ErrorCode::PIN_BLOCKED) {
-      emitSecondFactor(*s, "PIN_BLOCKED", 0);
-    }
+    if (opened.error().code == ErrorCode::PIN_BLOCKED) emitSecondFactor(*s, "PIN_BLOCKED", 0);
     return fault(*s, opened.error(), now);
   }
-  if (p.purpose == Pending::Purpose::Start) handleStart(*s, p.body, opened.value(), now);
-  else handleVerify(*s, p.body, opened.value(), now);
+  switch (p.purpose) {
+    case Pending::Purpose::Start: return handleStart(*s, p.body, opened.value(), now);
+    case Pending::Purpose::Verify: return handleVerify(*s, p.body, opened.value(), now);
+    case Pending::Purpose::PinChallenge: return handlePinChallenge(*s, opened.value(), now);
+    case Pending::Purpose::PinCheck: return handlePinCheck(*s, opened.value(), now);
+    case Pending::Purpose::Notify: return;
+  }
 }
 
 void Engine::onNetworkError(int request, const std::string& message, std::int64_t now) {
@@ -412,9 +431,57 @@ void Engine::handleVerify(Session& s, const std::string& request, const std::str
   emit(s.id, "login", {{"historyStatus", historyStatusName(s.history)}, {"sessionInfo", s.sessionInfo}});
 }
 
+void Engine::sendEnrol(Session& s) {
+  const Account& a = *s.pendingAccount;
+  const Bytes proof = wire::enrolProofMessage(s.transcript);
+  send(s,
+       wire::enrolRequest(s.qr.sessionId, a.signPublicKey, a.boxPublicKey, s.pendingPinKey->publicKey,
+                          crypto::sign(a.signSecretKey, proof), crypto::sign(s.pendingPinKey->secretKey, proof)),
+       Pending::Purpose::Verify);
+}
+
+void Engine::clearSecondFactorKeys(Session& s) {
+  s.pendingAccount.reset();
+  s.pendingPinKey.reset();
+  s.checkPinKey.reset();
+  s.checkAccount.reset();
+}
+
+void Engine::handlePinChallenge(Session& s, const std::string& body, std::int64_t now) {
+  auto challenge = wire::parsePinChallenge(body);
+  if (!challenge) return fault(s, challenge.error(), now);
+  const Account* ref = state_.account(s.checkAccount->serverId, s.checkAccount->accountId);
+  if (!ref) return fault(s, makeError(ErrorCode::UNKNOWN_ACCOUNT, "the account to check the PIN with is gone"), now);
+  const Bytes proof = wire::pinCheckProofMessage(challenge.value());
+  sendTo(s, *state_.server(ref->serverId), wire::Transcript::begin(challenge.value()),
+         wire::pinCheckRequest(ref->accountId, challenge.value(), crypto::sign(ref->signSecretKey, proof),
+                               crypto::sign(s.checkPinKey->secretKey, proof)),
+         Pending::Purpose::PinCheck);
+}
+
+void Engine::handlePinCheck(Session& s, const std::string& body, std::int64_t now) {
+  auto r = wire::parseVerifyResponse(body, false);
+  if (!r) return fault(s, r.error(), now);
+  switch (r->outcome) {
+    case wire::VerifyOutcome::PinFail:
+      clearSecondFactorKeys(s);
+      moveTo(s, Input::VerifyResponse, Step::SecondFactor);
+      emitSecondFactor(s, "PIN_FAIL", r->attemptsLeft);
+      return;
+    case wire::VerifyOutcome::PinBlocked:
+      emitSecondFactor(s, "PIN_BLOCKED", 0);
+      return finish(s, Input::VerifyResponse, Step::Failed, HistoryStatus::Error,
+                    makeError(ErrorCode::PIN_BLOCKED, "PIN blocked at the server"), now);
+    case wire::VerifyOutcome::Success:
+      s.checkPinKey.reset();
+      sendEnrol(s);  // still Verifying: the enrolment itself is the next verdict
+      return;
+  }
+}
+
 void Engine::completeEnrolment(Session& s, const wire::VerifyResponse& r, std::int64_t now) {
   Account a = std::move(*s.pendingAccount);
-  s.pendingAccount.reset();
+  clearSecondFactorKeys(s);
   a.accountId = r.accountId;
   a.userId = r.userId.empty() ? s.enrolUserId : r.userId;
   a.name = !s.enrolName.empty() ? s.enrolName : (!a.userId.empty() ? a.userId : s.params.name);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "crypto.hpp"
 #include "model.hpp"
 #include "qr_payload.hpp"
 #include "transitions.hpp"
@@ -56,6 +57,9 @@ struct Session {
   std::optional<Error> error;
   std::int64_t started = 0, ended = 0;
   std::optional<Account> pendingAccount;  // enrol: keys made at PIN entry, kept once the server agrees
+  std::optional<crypto::SignKeyPair> pendingPinKey;  // enrol: the new account's PIN key
+  std::optional<crypto::SignKeyPair> checkPinKey;    // VERIFY at enrol: the PIN key of `checkAccount`
+  std::optional<AccountRef> checkAccount;            // the existing account the PIN is checked against
   int inflight = 0;                        // request id the session is waiting for
 };
 
@@ -89,10 +93,13 @@ class Engine {
   const AppState& state() const { return state_; }
 
  private:
+  // A request in flight, with what its answer must be verified against.
   struct Pending {
     int session;
-    enum class Purpose { Start, Verify, Notify } purpose;
+    enum class Purpose { Start, Verify, PinChallenge, PinCheck, Notify } purpose;
     std::string body;
+    Bytes serverPk;
+    wire::Transcript transcript;
   };
 
   explicit Engine(Config config, AppState state) : config_(std::move(config)), state_(std::move(state)) {}
@@ -103,6 +110,8 @@ class Engine {
   void finish(Session& s, Input input, Step to, HistoryStatus status, std::optional<Error> error, std::int64_t now);
   void fault(Session& s, Error error, std::int64_t now);
   int send(Session& s, const wire::Exchange& ex, Pending::Purpose purpose);
+  int sendTo(Session& s, const ServerRecord& server, const wire::Transcript& t, const wire::Exchange& ex,
+             Pending::Purpose purpose);
   void notifyServerOfEnd(Session& s);
   void emit(int session, std::string name, json detail);
   void emitState(const Session& s);
@@ -111,6 +120,10 @@ class Engine {
 
   void handleStart(Session& s, const std::string& request, const std::string& body, std::int64_t now);
   void handleVerify(Session& s, const std::string& request, const std::string& body, std::int64_t now);
+  void handlePinChallenge(Session& s, const std::string& body, std::int64_t now);
+  void handlePinCheck(Session& s, const std::string& body, std::int64_t now);
+  void sendEnrol(Session& s);
+  void clearSecondFactorKeys(Session& s);
   void completeEnrolment(Session& s, const wire::VerifyResponse& r, std::int64_t now);
 
   json accountListJson(const std::vector<AccountRef>& refs) const;

@@ -10,6 +10,7 @@ const Bytes kResponseDomain = toBytes("tapgate/v1/response");
 const Bytes kEnrolDomain = toBytes("tapgate/v1/enrol");
 const Bytes kLoginDomain = toBytes("tapgate/v1/login");
 const Bytes kLogoutDomain = toBytes("tapgate/v1/logout");
+const Bytes kPinCheckDomain = toBytes("tapgate/v1/pincheck");
 
 Error bad(std::string msg) { return makeError(ErrorCode::BAD_RESPONSE, std::move(msg)); }
 
@@ -112,6 +113,22 @@ Exchange logoutRequest(const Bytes& sessionId, std::int64_t accountId, const Byt
   return {"/v1/logout", j.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
+Exchange pinChallengeRequest(std::int64_t accountId, const Bytes& deviceNonce) {
+  json j = {{"v", kProtocolVersion}, {"accountId", accountId}, {"nonce", base64url(deviceNonce)}};
+  return {"/v1/pincheck/challenge", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+Exchange pinCheckRequest(std::int64_t accountId, const Bytes& challenge, const Bytes& sigAccount, const Bytes& sigPin) {
+  json j = {{"v", kProtocolVersion},
+            {"accountId", accountId},
+            {"challenge", base64url(challenge)},
+            {"sigAccount", base64url(sigAccount)},
+            {"sigPin", base64url(sigPin)}};
+  return {"/v1/pincheck", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+Bytes pinCheckProofMessage(const Bytes& challenge) { return concat({&kPinCheckDomain, &challenge}); }
+
 Bytes enrolProofMessage(const Transcript& t) { return concat({&kEnrolDomain, &t.hash()}); }
 Bytes loginProofMessage(const Transcript& t) { return concat({&kLoginDomain, &t.hash()}); }
 Bytes logoutProofMessage(const Bytes& sessionId) { return concat({&kLogoutDomain, &sessionId}); }
@@ -195,6 +212,14 @@ Result<VerifyResponse> parseVerifyResponse(const std::string& body, bool enrol) 
     return bad("verify response has no valid result");
   }
   return r;
+}
+
+Result<Bytes> parsePinChallenge(const std::string& body) {
+  auto j = parseObject(body);
+  auto text = j ? str(*j, "challenge") : std::nullopt;
+  auto challenge = text ? fromBase64url(*text) : std::nullopt;
+  if (!challenge || challenge->size() != 32) return bad("pin challenge response has no 32-byte challenge");
+  return *challenge;
 }
 
 std::string sealResponse(const SecretBytes& serverSk, const Transcript& t, const std::string& request,

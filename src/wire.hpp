@@ -67,12 +67,18 @@ Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Byte
 Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std::string& userInput,
                       const Bytes& sigAccount, const Bytes& sigPin);
 Exchange cancelRequest(const Bytes& sessionId);
+// PIN check against an existing account (the VERIFY at a later enrolment): a fresh server
+// challenge, then proofs over it. Out-of-session exchanges are signed over T = begin(nonce) and
+// T = begin(challenge) respectively.
+Exchange pinChallengeRequest(std::int64_t accountId, const Bytes& deviceNonce);
+Exchange pinCheckRequest(std::int64_t accountId, const Bytes& challenge, const Bytes& sigAccount, const Bytes& sigPin);
 Exchange logoutRequest(const Bytes& sessionId, std::int64_t accountId, const Bytes& sigAccount);
 
 // What the device signs to prove its account key (and PIN key) in the current step.
 Bytes enrolProofMessage(const Transcript& t);
 Bytes loginProofMessage(const Transcript& t);
 Bytes logoutProofMessage(const Bytes& sessionId);
+Bytes pinCheckProofMessage(const Bytes& challenge);
 
 // Checks the envelope's signature against the pinned server key and the transcript, returns the
 // body text. Signed server errors come back as their typed error.
@@ -81,6 +87,7 @@ Result<std::string> openResponse(const Bytes& serverPk, const Transcript& t, con
 
 Result<StartResponse> parseStartResponse(const std::string& body);
 Result<VerifyResponse> parseVerifyResponse(const std::string& body, bool enrol);
+Result<Bytes> parsePinChallenge(const std::string& body);  // the 32-byte challenge
 
 // Builds a signed envelope; used by native tests that play the server.
 std::string sealResponse(const SecretBytes& serverSk, const Transcript& t, const std::string& request,

@@ -30,7 +30,7 @@ const relyingParty = createRelyingParty({ apiBase: `http://127.0.0.1:${actualPor
 
 const mounts = [
   ['/sdk/', join(root, 'js', 'dist')],
-  ['/vendor/zxing-wasm/', join(dirname(require.resolve('zxing-wasm/package.json')), 'dist', 'es')],
+  ['/vendor/zxing-wasm/', join(dirname(require.resolve('zxing-wasm/reader/zxing_reader.wasm')), '..', 'es')],
   ['/', join(here, 'public')],
 ];
 

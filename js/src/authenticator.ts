@@ -1,7 +1,7 @@
-import type { CoreEngine, CoreLoader, CoreOutput } from './core';
-import { TapgateError, misuse, storageError, type TapgateErrorInfo } from './errors';
-import { Session, type SessionHost } from './session';
-import type { Account, Config, FetchLike, HistoryItem, SessionSnapshot, StateStorage } from './types';
+import type { CoreEngine, CoreLoader, CoreOutput } from './core.js';
+import { TapgateError, misuse, storageError, type TapgateErrorInfo } from './errors.js';
+import { Session, type SessionHost } from './session.js';
+import type { Account, Config, FetchLike, HistoryItem, SessionSnapshot, StateStorage } from './types.js';
 
 export interface AuthenticatorOptions {
   /** Where the (encrypted) state lives. Node: a folder path or a StateStorage. Browser: IndexedDB by default. */

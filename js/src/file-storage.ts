@@ -1,7 +1,7 @@
 import { chmod, mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { storageError } from './errors';
-import type { StateStorage } from './types';
+import { storageError } from './errors.js';
+import type { StateStorage } from './types.js';
 
 const KEY_FILE = 'state.key';
 const STATE_FILE = 'state.bin';

@@ -1,10 +1,10 @@
 // Browser entry ('@tapgate/authenticator'): browsers, extensions, WebViews. The core is an ES
 // module that finds its .wasm next to itself; state goes to IndexedDB; QR images are decoded with
 // zxing-wasm, whose .wasm is served from `zxingWasmUrl` (default: next to the core).
-import { Authenticator, usePlatform, type AuthenticatorOptions } from './authenticator';
-import { pooledRandom, type CoreModule } from './core';
-import { IndexedDbStorage } from './indexeddb-storage';
-import { decodeQrImage, type QrImage } from './qr-decode';
+import { Authenticator, usePlatform, type AuthenticatorOptions } from './authenticator.js';
+import { pooledRandom, type CoreModule } from './core.js';
+import { IndexedDbStorage } from './indexeddb-storage.js';
+import { decodeQrImage, type QrImage } from './qr-decode.js';
 
 const coreUrl = new URL('../wasm/tapgate_core.web.mjs', import.meta.url).href;
 
@@ -40,11 +40,11 @@ usePlatform((options: BrowserAuthenticatorOptions) => ({
 }));
 
 export { Authenticator };
-export { TapgateError } from './errors';
-export type { TapgateErrorCode, TapgateErrorKind, TapgateErrorInfo } from './errors';
-export { Session } from './session';
-export type { PinBiometricInput } from './session';
-export { IndexedDbStorage } from './indexeddb-storage';
-export { MemoryStorage } from './memory-storage';
-export type { AuthenticatorOptions } from './authenticator';
-export * from './types';
+export { TapgateError } from './errors.js';
+export type { TapgateErrorCode, TapgateErrorKind, TapgateErrorInfo } from './errors.js';
+export { Session } from './session.js';
+export type { PinBiometricInput } from './session.js';
+export { IndexedDbStorage } from './indexeddb-storage.js';
+export { MemoryStorage } from './memory-storage.js';
+export type { AuthenticatorOptions } from './authenticator.js';
+export * from './types.js';

@@ -1,5 +1,5 @@
-import { storageError } from './errors';
-import type { StateStorage } from './types';
+import { storageError } from './errors.js';
+import type { StateStorage } from './types.js';
 
 const DB_VERSION = 1;
 const STORE = 'records';

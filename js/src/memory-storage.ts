@@ -1,4 +1,4 @@
-import type { StateStorage } from './types';
+import type { StateStorage } from './types.js';
 
 /** Keeps the state in memory only: for tests and throwaway authenticators. */
 export class MemoryStorage implements StateStorage {

@@ -2,11 +2,11 @@
 // storage is a folder of encrypted files; QR images are decoded with zxing-wasm's reader.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Authenticator, usePlatform } from './authenticator';
-import { pooledRandom, type CoreModule } from './core';
-import { FileStorage } from './file-storage';
-import { MemoryStorage } from './memory-storage';
-import { decodeQrImage, type QrImage } from './qr-decode';
+import { Authenticator, usePlatform } from './authenticator.js';
+import { pooledRandom, type CoreModule } from './core.js';
+import { FileStorage } from './file-storage.js';
+import { MemoryStorage } from './memory-storage.js';
+import { decodeQrImage, type QrImage } from './qr-decode.js';
 
 const wasmDir = join(__dirname, '..', 'wasm');
 
@@ -41,11 +41,11 @@ usePlatform((options) => ({
 
 export { Authenticator };
 
-export { TapgateError } from './errors';
-export type { TapgateErrorCode, TapgateErrorKind, TapgateErrorInfo } from './errors';
-export { Session } from './session';
-export type { PinBiometricInput } from './session';
-export { FileStorage } from './file-storage';
-export { MemoryStorage } from './memory-storage';
-export type { AuthenticatorOptions } from './authenticator';
-export * from './types';
+export { TapgateError } from './errors.js';
+export type { TapgateErrorCode, TapgateErrorKind, TapgateErrorInfo } from './errors.js';
+export { Session } from './session.js';
+export type { PinBiometricInput } from './session.js';
+export { FileStorage } from './file-storage.js';
+export { MemoryStorage } from './memory-storage.js';
+export type { AuthenticatorOptions } from './authenticator.js';
+export * from './types.js';

@@ -1,4 +1,4 @@
-import { misuse } from './errors';
+import { misuse } from './errors.js';
 
 export type QrImage = ImageData | Blob | Uint8Array | ArrayBuffer | { data: Uint8ClampedArray; width: number; height: number };
 

@@ -1,5 +1,5 @@
-import { TapgateError } from './errors';
-import type { Account, HistoryStatus, InfoBlock, PseudoState, SecondFactorDetail, SessionSnapshot, SessionState } from './types';
+import { TapgateError } from './errors.js';
+import type { Account, HistoryStatus, InfoBlock, PseudoState, SecondFactorDetail, SessionSnapshot, SessionState } from './types.js';
 
 /** What a Session needs from its Authenticator: the engine calls, nothing else. */
 export interface SessionHost {

@@ -1,4 +1,4 @@
-import type { TapgateErrorInfo } from './errors';
+import type { TapgateErrorInfo } from './errors.js';
 
 export type SessionState = 'STARTING' | 'USER_INTERACTION' | 'ACTIVE' | 'DONE' | 'ERROR';
 export type PseudoState = 'WAIT_FOR_CONFIRMATION' | 'WAIT_FOR_SECOND_FACTOR' | 'NONE';

@@ -66,6 +66,11 @@ CREATE TABLE IF NOT EXISTS accounts (
   description  TEXT
 );
 CREATE INDEX IF NOT EXISTS accounts_server ON accounts (server);
+CREATE TABLE IF NOT EXISTS pin_challenges (
+  challenge BLOB PRIMARY KEY,
+  account   INTEGER NOT NULL,
+  expires   INTEGER NOT NULL
+);
 `;
 
 export interface ServerRow {
@@ -199,6 +204,11 @@ export class Store {
       listAccounts: db.prepare<[Buffer], AccountRow>('SELECT * FROM accounts WHERE server = ? ORDER BY id'),
       setPinFailures: db.prepare('UPDATE accounts SET pin_failures = ? WHERE id = ?'),
       accountLoggedIn: db.prepare('UPDATE accounts SET pin_failures = 0, lastlogin = ? WHERE id = ?'),
+      insertPinChallenge: db.prepare('INSERT INTO pin_challenges (challenge, account, expires) VALUES (?, ?, ?)'),
+      takePinChallenge: db.prepare<[Buffer], { account: number; expires: number }>(
+        'DELETE FROM pin_challenges WHERE challenge = ? RETURNING account, expires',
+      ),
+      prunePinChallenges: db.prepare('DELETE FROM pin_challenges WHERE expires < ?'),
     };
   }
 
@@ -317,6 +327,15 @@ export class Store {
   }
   accountLoggedIn(id: number, now: number): void {
     this.st.accountLoggedIn.run(now, id);
+  }
+  /** Stores a single-use PIN-check challenge (and drops expired ones). */
+  addPinChallenge(challenge: Uint8Array, account: number, expires: number, now: number): void {
+    this.st.prunePinChallenges.run(now);
+    this.st.insertPinChallenge.run(b(challenge), account, expires);
+  }
+  /** Removes and returns a PIN-check challenge: each can be answered once. */
+  takePinChallenge(challenge: Uint8Array): { account: number; expires: number } | undefined {
+    return this.st.takePinChallenge.get(b(challenge));
   }
 
   close(): void {

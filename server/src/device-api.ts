@@ -1,13 +1,14 @@
-// The device API of protocol.md §5, mounted at /device: start, enrol, login, cancel, logout.
+// The device API of protocol.md §5, mounted at /device: start, enrol, login, cancel, logout, pin check.
 import type * as http from 'node:http';
-import { bytesEqual, fromB64u, verify } from './crypto';
-import type { QrSessionRow, ServerRow, Store } from './db';
+import { bytesEqual, fromB64u, randomBytes, toB64u, verify } from './crypto';
+import type { AccountRow, QrSessionRow, ServerRow, Store } from './db';
 import { HttpError, parseJsonObject, readRawBody, sendError, sendText } from './http';
 import { parseQr, SESSION_ID_BYTES } from './qr';
 import {
   enrolProofMessage,
   loginProofMessage,
   logoutProofMessage,
+  pinCheckProofMessage,
   seal,
   transcriptAdvance,
   transcriptStart,
@@ -17,6 +18,7 @@ import { storedUserContext } from './usercontext';
 export const ERR_ENROL_QR_EXPIRED = 41;
 export const ERR_SERVER_AUTHENTICATION_FAILED = 48;
 export const ERR_SESSION_NOT_FOUND = 53;
+const PIN_CHALLENGE_LIFETIME_MS = 2 * 60 * 1000;
 
 const ERROR_HTTP_STATUS: Record<number, number> = {
   [ERR_ENROL_QR_EXPIRED]: 410,
@@ -90,6 +92,10 @@ export class DeviceApi {
         return (j) => this.cancel(j);
       case '/v1/logout':
         return (j) => this.logout(j);
+      case '/v1/pincheck/challenge':
+        return (j, raw) => this.pinChallenge(j, raw);
+      case '/v1/pincheck':
+        return (j, raw) => this.pinCheck(j, raw);
       default:
         return null;
     }
@@ -231,15 +237,9 @@ export class DeviceApi {
         else this.store.setQrTranscript(id, next);
         return { status: 200, text: sealed.envelope };
       };
-      // 2. already blocked
-      if (account.pin_failures >= limit) return answer({ result: 'PIN_BLOCKED' });
-      // 3. the PIN proof
-      if (!verify(account.pin_pk, proof, sigPin)) {
-        const failures = account.pin_failures + 1;
-        this.store.setPinFailures(account.id, failures);
-        if (failures >= limit) return answer({ result: 'PIN_BLOCKED' });
-        return answer({ result: 'PIN_FAIL', attemptsLeft: limit - failures });
-      }
+      // 2.–3. blocked, or the PIN proof
+      const verdict = this.pinVerdict(account, limit, proof, sigPin);
+      if (verdict.result !== 'SUCCESS') return answer(verdict);
       // 4. success
       const now = this.now();
       this.store.accountLoggedIn(account.id, now);
@@ -249,6 +249,58 @@ export class DeviceApi {
         pingTime: server.ping_time,
         sessionInfo: storedUserContext(qs.usercontext).sessioninfo,
       });
+    });
+  }
+
+  /** Rules 2–3 of §5.3, shared by login and the PIN check: blocked, wrong (counted) or right. */
+  private pinVerdict(account: AccountRow, limit: number, proof: Uint8Array, sigPin: Uint8Array): Fields {
+    if (account.pin_failures >= limit) return { result: 'PIN_BLOCKED' };
+    if (!verify(account.pin_pk, proof, sigPin)) {
+      const failures = account.pin_failures + 1;
+      this.store.setPinFailures(account.id, failures);
+      if (failures >= limit) return { result: 'PIN_BLOCKED' };
+      return { result: 'PIN_FAIL', attemptsLeft: limit - failures };
+    }
+    if (account.pin_failures !== 0) this.store.setPinFailures(account.id, 0);
+    return { result: 'SUCCESS' };
+  }
+
+  /** The account and its server for a PIN check; unsigned 404 when unknown (no key to sign with). */
+  private accountWithServer(j: Fields): { account: AccountRow; server: ServerRow } {
+    const account = this.store.getAccount(accountIdField(j));
+    const server = account && this.store.getServer(account.server);
+    if (!account || !server) throw new HttpError(404, 'unknown account');
+    return { account, server };
+  }
+
+  // §5.6: a fresh single-use challenge, signed over T = begin(device nonce).
+  private pinChallenge(j: Fields, raw: Uint8Array): Answer {
+    const { account, server } = this.accountWithServer(j);
+    const t = transcriptStart(bytesField(j, 'nonce', 32));
+    const challenge = randomBytes(32);
+    const now = this.now();
+    this.store.addPinChallenge(challenge, account.id, now + PIN_CHALLENGE_LIFETIME_MS, now);
+    return { status: 200, text: seal(server.sk, t, raw, { challenge: toB64u(challenge) }).envelope };
+  }
+
+  // §5.7: the PIN proof over the challenge, with the same counting as a login.
+  private pinCheck(j: Fields, raw: Uint8Array): Answer {
+    const { account, server } = this.accountWithServer(j);
+    const challenge = bytesField(j, 'challenge', 32);
+    const sigAccount = bytesField(j, 'sigAccount', 64);
+    const sigPin = bytesField(j, 'sigPin', 64);
+    const t = transcriptStart(challenge);
+    return this.store.transaction(() => {
+      const issued = this.store.takePinChallenge(challenge);
+      if (!issued || issued.account !== account.id || this.now() > issued.expires) {
+        return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
+      }
+      const proof = pinCheckProofMessage(challenge);
+      if (account.blocked || !verify(account.pk, proof, sigAccount)) {
+        return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
+      }
+      const verdict = this.pinVerdict(account, server.pin_attempt_limit, proof, sigPin);
+      return { status: 200, text: seal(server.sk, t, raw, verdict).envelope };
     });
   }
 

@@ -6,6 +6,7 @@ const RESPONSE_DOMAIN = utf8('tapgate/v1/response');
 const ENROL_DOMAIN = utf8('tapgate/v1/enrol');
 const LOGIN_DOMAIN = utf8('tapgate/v1/login');
 const LOGOUT_DOMAIN = utf8('tapgate/v1/logout');
+const PINCHECK_DOMAIN = utf8('tapgate/v1/pincheck');
 
 /** T0 = H("tapgate/v1/transcript" ‖ QR payload bytes) */
 export function transcriptStart(qrPayload: Uint8Array): Uint8Array {
@@ -32,6 +33,10 @@ export function loginProofMessage(t: Uint8Array): Uint8Array {
 
 export function logoutProofMessage(sessionId: Uint8Array): Uint8Array {
   return concat(LOGOUT_DOMAIN, sessionId);
+}
+
+export function pinCheckProofMessage(challenge: Uint8Array): Uint8Array {
+  return concat(PINCHECK_DOMAIN, challenge);
 }
 
 export interface Sealed {

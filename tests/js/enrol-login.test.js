@@ -206,3 +206,27 @@ test('accounts and history survive a restart of a file-backed authenticator; the
   fs.writeFileSync(path.join(dir, 'state.bin'), Buffer.concat([raw.subarray(0, 20), Buffer.from([raw[20] ^ 1]), raw.subarray(21)]));
   await expect(Authenticator.create({ storage: dir })).rejects.toMatchObject({ code: 'STATE_CORRUPT', kind: 'storage' });
 });
+
+test('one PIN per app: a second enrolment verifies the PIN with the server that knows it', async () => {
+  const auth = await Authenticator.create();
+  await enrol(auth, { userid: 'heidi' });
+  const session = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid: 'heidi-2' }));
+  const confirm = await nextEvent(session, 'confirmenrol');
+  expect(confirm.existingAccounts.map((a) => a.userId)).toEqual(['heidi']);
+  const prompt = nextEvent(session, 'secondfactor');
+  await session.setAccount();
+  expect(await prompt).toEqual({ context: 'VERIFY', allowed: ['PIN'] });
+  expect(await session.setPinBiometric({ pin: '9999' })).toMatchObject({ result: 'PIN_FAIL', attemptsLeft: 2 });
+  expect(auth.accounts).toHaveLength(1);
+  expect(await session.setPinBiometric({ pin: PIN })).toMatchObject({ result: 'SUCCESS' });
+  await session.finished;
+  expect(auth.accounts.map((a) => a.userId)).toEqual(['heidi', 'heidi-2']);
+
+  // Both accounts now answer to the same PIN: pick the new one at the login confirmation.
+  const { nonce, session: login } = await loginSession(auth);
+  const { accounts } = await nextEvent(login, 'confirmlogin');
+  await login.setAccount(accounts.find((a) => a.userId === 'heidi-2'), 'second device');
+  expect((await login.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
+  expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'heidi-2', userinput: 'second device' });
+  await auth.close();
+});

@@ -50,6 +50,34 @@ TEST(Enrol, SecondEnrolmentVerifiesInsteadOfSetting) {
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["context"], "VERIFY");
 }
 
+TEST(Enrol, SecondEnrolmentChecksThePinWithAnExistingAccount) {
+  Harness h;
+  h.enrol("1234");
+  int sid = h.start(h.server.enrolQr());
+  ASSERT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
+  h.pump();
+  // A different PIN is refused by the server that knows the app's PIN, and counted there.
+  ASSERT_TRUE(h.engine->setPinBiometric(sid, "9999", h.now).ok());
+  h.pump();
+  EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
+  EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["result"], "PIN_FAIL");
+  EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["attemptsLeft"], 2);
+  EXPECT_EQ(h.engine->state().accounts.size(), 1u);
+  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
+  h.pump();
+  EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["result"], "SUCCESS");
+  ASSERT_EQ(h.engine->state().accounts.size(), 2u);
+  EXPECT_EQ(h.server.accounts.at(1).failures, 0);
+  // The new account answers to the same app PIN. Two candidates: the user picks at confirmation.
+  int login = h.start(h.server.loginQr());
+  EXPECT_EQ(h.session(login).step, Step::Confirming);
+  EXPECT_EQ(h.lastEvent(login, "confirmlogin")->detail["accounts"].size(), 2u);
+  ASSERT_TRUE(h.engine->setAccount(login, AccountRef{h.server.id, 2}, "", h.now).ok());
+  ASSERT_TRUE(h.engine->setPinBiometric(login, "1234", h.now).ok());
+  h.pump();
+  EXPECT_EQ(h.session(login).history, HistoryStatus::LoggedInOneShot);
+}
+
 TEST(Enrol, SingleAccountRefusesASecondEnrolment) {
   Config c = test::testConfig();
   c.singleAccount = true;

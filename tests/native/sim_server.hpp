@@ -47,6 +47,7 @@ class SimServer {
   std::map<std::int64_t, Account> accounts;
   std::map<std::string, Session> sessions;  // by base64url session id
   std::int64_t nextAccountId = 1;
+  std::map<std::string, std::int64_t> challenges;  // pin-check challenge → account
 
   Bytes loginQr() { return newSession(QrType::Login); }
   Bytes enrolQr() { return newSession(QrType::Enrol); }
@@ -70,6 +71,25 @@ class SimServer {
         body["name"] = "alice@example";
       }
       return seal(s, send.body, body);
+    }
+    if (path == "/v1/pincheck/challenge") {
+      Bytes nonce = *fromBase64url(req["nonce"].get<std::string>());
+      Bytes challenge = crypto::randomBytes(32);
+      challenges[base64url(challenge)] = req["accountId"].get<std::int64_t>();
+      return sealOnce(wire::Transcript::begin(nonce), send.body, {{"challenge", base64url(challenge)}});
+    }
+    if (path == "/v1/pincheck") {
+      Bytes challenge = *fromBase64url(req["challenge"].get<std::string>());
+      auto t = wire::Transcript::begin(challenge);
+      auto it = challenges.find(base64url(challenge));
+      if (it == challenges.end()) return sealOnce(t, send.body, {{"error", {{"code", 53}}}});
+      challenges.erase(it);  // single use
+      Bytes proof = wire::pinCheckProofMessage(challenge);
+      auto& a = accounts.at(req["accountId"].get<std::int64_t>());
+      if (!crypto::verify(a.pk, proof, *fromBase64url(req["sigAccount"].get<std::string>()))) {
+        return sealOnce(t, send.body, {{"error", {{"code", 48}}}});
+      }
+      return sealOnce(t, send.body, pinVerdict(a, proof, req["sigPin"].get<std::string>()));
     }
     auto& s = sessions.at(req["session"].get<std::string>());
     if (path == "/v1/cancel") {
@@ -96,13 +116,8 @@ class SimServer {
       if (!crypto::verify(a.pk, proof, *fromBase64url(req["sigAccount"].get<std::string>()))) {
         return seal(s, send.body, {{"error", {{"code", 48}, {"message", "bad account proof"}}}});
       }
-      if (a.failures >= pinAttemptLimit) return seal(s, send.body, {{"result", "PIN_BLOCKED"}});
-      if (!crypto::verify(a.pinPk, proof, *fromBase64url(req["sigPin"].get<std::string>()))) {
-        ++a.failures;
-        if (a.failures >= pinAttemptLimit) return seal(s, send.body, {{"result", "PIN_BLOCKED"}});
-        return seal(s, send.body, {{"result", "PIN_FAIL"}, {"attemptsLeft", pinAttemptLimit - a.failures}});
-      }
-      a.failures = 0;
+      auto verdict = pinVerdict(a, proof, req["sigPin"].get<std::string>());
+      if (verdict["result"] != "SUCCESS") return seal(s, send.body, verdict);
       s.loggedIn = true;
       s.userInput = req["userInput"].get<std::string>();
       s.accountId = req["accountId"].get<std::int64_t>();
@@ -113,6 +128,21 @@ class SimServer {
   }
 
  private:
+  nlohmann::json pinVerdict(Account& a, const Bytes& proof, const std::string& sigPin) {
+    if (a.failures >= pinAttemptLimit) return {{"result", "PIN_BLOCKED"}};
+    if (!crypto::verify(a.pinPk, proof, *fromBase64url(sigPin))) {
+      ++a.failures;
+      if (a.failures >= pinAttemptLimit) return {{"result", "PIN_BLOCKED"}};
+      return {{"result", "PIN_FAIL"}, {"attemptsLeft", pinAttemptLimit - a.failures}};
+    }
+    a.failures = 0;
+    return {{"result", "SUCCESS"}};
+  }
+
+  std::string sealOnce(const wire::Transcript& t, const std::string& request, const nlohmann::json& body) {
+    return wire::sealResponse(key.secretKey, t, request, body.dump());
+  }
+
   Bytes newSession(QrType type) {
     QrPayload p{type, id, crypto::randomBytes(kSessionIdSize), {}, {}};
     if (type == QrType::Enrol) {

@@ -9,7 +9,7 @@ window.tapgate = auth;  // handy in the console
 let current;
 
 function renderLists() {
-  $('accounts').replaceChildren(...auth.accounts.map((a) => Object.assign(document.createElement('li'), { textContent: `${a.name} — ${a.serverName} (#${a.accountId})` })));
+  $('accounts').replaceChildren(...auth.accounts.map((a) => Object.assign(document.createElement('li'), { textContent: `${a.userId ?? a.name} — ${a.serverName} (account #${a.accountId})` })));
   $('history').replaceChildren(...auth.history.slice().reverse().map((h) =>
     Object.assign(document.createElement('li'), { textContent: `${new Date(h.ended).toLocaleTimeString()} ${h.kind} ${h.historyStatus}${h.account ? ` as ${h.account.name}` : ''}` })));
 }
