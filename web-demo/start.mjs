@@ -49,6 +49,9 @@ http.on('request', async (req, res) => {
 
 console.log(JSON.stringify({ event: 'listening', port: actualPort, url: origin, serverId: tapgate.serverId }));
 console.error(`Tapgate demo on ${origin}/  (authenticator: ${origin}/authenticator/)`);
+if (!process.env.TAPGATE_ROOT_API_KEY) {
+  console.error(`Relying-party REST API: ${origin}/servers/  X-apikey: ${tapgate.rootApiKey}  (set TAPGATE_ROOT_API_KEY to choose it)`);
+}
 
 const shutdown = () => {
   http.close();
