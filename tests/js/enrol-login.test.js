@@ -230,3 +230,21 @@ test('one PIN per app: a second enrolment verifies the PIN with the server that 
   expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'heidi-2', userinput: 'second device' });
   await auth.close();
 });
+
+test('the server QR as a PNG: scanQr reads it and the enrolment runs from the picture', async () => {
+  const auth = await Authenticator.create();
+  const nonce = rp.newNonce();
+  const res = await fetch(`${server.url}/servers/${server.serverId}/sessions/qr/enrol?userid=ivan&img=png`, {
+    headers: { 'X-apikey': server.rootApiKey, 'X-nonce': nonce },
+  });
+  expect(res.headers.get('content-type')).toBe('image/png');
+  const payload = await auth.scanQr(new Uint8Array(await res.arrayBuffer()));
+  expect(payload[0]).toBe(1);
+  expect(payload[1]).toBe(2);
+  const session = await auth.startSession(payload);
+  await nextEvent(session, 'confirmenrol');
+  await session.setAccount();
+  expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
+  expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'ivan' });
+  await auth.close();
+});
