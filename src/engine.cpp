@@ -404,19 +404,10 @@ void Engine::handleVerify(Session& s, const std::string& request, const std::str
   auto r = wire::parseVerifyResponse(body, s.isRegistration);
   if (!r) return fault(s, r.error(), now);
   s.transcript.advance(request, body);
-  switch (r->outcome) {
-    case wire::VerifyOutcome::PinFail:
-      if (s.isRegistration) return fault(s, makeError(ErrorCode::BAD_RESPONSE, "PIN_FAIL during enrolment"), now);
-      moveTo(s, Input::VerifyResponse, Step::SecondFactor);
-      emitSecondFactor(s, "PIN_FAIL", r->attemptsLeft);
-      return;
-    case wire::VerifyOutcome::PinBlocked:
-      emitSecondFactor(s, "PIN_BLOCKED", 0);
-      return finish(s, Input::VerifyResponse, Step::Failed, HistoryStatus::Error,
-                    makeError(ErrorCode::PIN_BLOCKED, "PIN blocked at the server"), now);
-    case wire::VerifyOutcome::Success:
-      break;
+  if (r->outcome == wire::VerifyOutcome::PinFail && s.isRegistration) {
+    return fault(s, makeError(ErrorCode::BAD_RESPONSE, "PIN_FAIL answers an enrolment"), now);
   }
+  if (rejectPin(s, r.value(), now)) return;
   if (s.isRegistration) completeEnrolment(s, r.value(), now);
   s.sessionInfo = r->sessionInfo;
   emitSecondFactor(s, "SUCCESS", 0);
@@ -462,21 +453,27 @@ void Engine::handlePinChallenge(Session& s, const std::string& body, std::int64_
 void Engine::handlePinCheck(Session& s, const std::string& body, std::int64_t now) {
   auto r = wire::parseVerifyResponse(body, false);
   if (!r) return fault(s, r.error(), now);
-  switch (r->outcome) {
+  if (rejectPin(s, r.value(), now)) return;
+  s.checkPinKey.reset();
+  sendEnrol(s);  // still Verifying: the enrolment itself is the next verdict
+}
+
+bool Engine::rejectPin(Session& s, const wire::VerifyResponse& r, std::int64_t now) {
+  switch (r.outcome) {
     case wire::VerifyOutcome::PinFail:
-      clearSecondFactorKeys(s);
+      clearSecondFactorKeys(s);  // the next attempt derives fresh keys
       moveTo(s, Input::VerifyResponse, Step::SecondFactor);
-      emitSecondFactor(s, "PIN_FAIL", r->attemptsLeft);
-      return;
+      emitSecondFactor(s, "PIN_FAIL", r.attemptsLeft);
+      return true;
     case wire::VerifyOutcome::PinBlocked:
       emitSecondFactor(s, "PIN_BLOCKED", 0);
-      return finish(s, Input::VerifyResponse, Step::Failed, HistoryStatus::Error,
-                    makeError(ErrorCode::PIN_BLOCKED, "PIN blocked at the server"), now);
+      finish(s, Input::VerifyResponse, Step::Failed, HistoryStatus::Error,
+             makeError(ErrorCode::PIN_BLOCKED, "PIN blocked at the server"), now);
+      return true;
     case wire::VerifyOutcome::Success:
-      s.checkPinKey.reset();
-      sendEnrol(s);  // still Verifying: the enrolment itself is the next verdict
-      return;
+      return false;
   }
+  return false;
 }
 
 void Engine::completeEnrolment(Session& s, const wire::VerifyResponse& r, std::int64_t now) {

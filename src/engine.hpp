@@ -123,6 +123,7 @@ class Engine {
   void handlePinChallenge(Session& s, const std::string& body, std::int64_t now);
   void handlePinCheck(Session& s, const std::string& body, std::int64_t now);
   void sendEnrol(Session& s);
+  bool rejectPin(Session& s, const wire::VerifyResponse& r, std::int64_t now);  // PIN_FAIL / PIN_BLOCKED
   void clearSecondFactorKeys(Session& s);
   void completeEnrolment(Session& s, const wire::VerifyResponse& r, std::int64_t now);
 
