@@ -10,6 +10,8 @@ namespace {
 constexpr std::size_t kMinPinLength = 4;
 constexpr std::size_t kMaxPinLength = 64;
 constexpr const char* kSessionTimer = "session";
+constexpr const char* kKeepAliveTimer = "ping";
+constexpr int kPingsPerWindow = 3;  // a ping every pingTime/3: one lost ping never ends a login
 
 json errorJson(const Error& e) {
   return {{"code", errorCodeName(e.code)},
@@ -118,7 +120,7 @@ std::vector<Output> Engine::takeOutputs() { return std::exchange(outputs_, {}); 
 // as cancelled. Fire-and-forget: the answer changes nothing on the device.
 void Engine::notifyServerOfEnd(Session& s) {
   if (s.serverUrl.empty() || s.qr.sessionId.empty()) return;
-  if (s.step == Step::Done && s.history == HistoryStatus::LoggedOut && s.chosen) {
+  if (s.step == Step::Done && s.history == HistoryStatus::LoggedOut && s.chosen && !s.endedByServer) {
     const Account* a = state_.account(s.chosen->serverId, s.chosen->accountId);
     if (!a) return;
     Bytes sig = crypto::sign(a->signSecretKey, wire::logoutProofMessage(s.qr.sessionId));
@@ -370,6 +372,7 @@ void Engine::onResponse(int request, int httpStatus, const std::string& body, st
   s->inflight = 0;
 
   auto opened = wire::openResponse(p.serverPk, p.transcript, p.body, httpStatus, body);
+  if (p.purpose == Pending::Purpose::Ping) return handlePing(*s, p.body, opened, now);
   if (!opened) {
     if (opened.error().code == ErrorCode::PIN_BLOCKED) emitSecondFactor(*s, "PIN_BLOCKED", 0);
     return fault(*s, opened.error(), now);
@@ -379,6 +382,7 @@ void Engine::onResponse(int request, int httpStatus, const std::string& body, st
     case Pending::Purpose::Verify: return handleVerify(*s, p.body, opened.value(), now);
     case Pending::Purpose::PinChallenge: return handlePinChallenge(*s, opened.value(), now);
     case Pending::Purpose::PinCheck: return handlePinCheck(*s, opened.value(), now);
+    case Pending::Purpose::Ping:
     case Pending::Purpose::Notify: return;
   }
 }
@@ -390,12 +394,16 @@ void Engine::onNetworkError(int request, const std::string& message, std::int64_
   pending_.erase(it);
   Session* s = find(p.session);
   if (!s || p.purpose == Pending::Purpose::Notify || s->inflight != request) return;
+  s->inflight = 0;
+  if (p.purpose == Pending::Purpose::Ping) return;  // the next ping retries; liveness is judged by time
   fault(*s, makeError(ErrorCode::NETWORK_ERROR, message.empty() ? "server unreachable" : message), now);
 }
 
 void Engine::onTimer(int id, const std::string& name, std::int64_t now) {
   Session* s = find(id);
-  if (!s || name != kSessionTimer || !findTransition(s->step, Input::Timeout)) return;
+  if (!s) return;
+  if (name == kKeepAliveTimer) return keepAlive(*s, now);
+  if (name != kSessionTimer || !findTransition(s->step, Input::Timeout)) return;
   finish(*s, Input::Timeout, Step::Done, HistoryStatus::Aborted,
          makeError(ErrorCode::SESSION_TIMEOUT, "session timed out"), now);
 }
@@ -415,11 +423,64 @@ void Engine::handleVerify(Session& s, const std::string& request, const std::str
   // A one-shot login is over once the server has accepted it; a continuous one stays ACTIVE.
   if (continuous) {
     s.history = HistoryStatus::LoggedIn;
+    s.pingMs = r->pingTime * 1000;
+    s.lastAlive = now;
     moveTo(s, Input::VerifyResponse, Step::Active);
+    armKeepAlive(s, now);
   } else {
     finish(s, Input::VerifyResponse, Step::Done, HistoryStatus::LoggedInOneShot, std::nullopt, now);
   }
   emit(s.id, "login", {{"historyStatus", historyStatusName(s.history)}, {"sessionInfo", s.sessionInfo}});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Continuous logins: the device proves liveness with a signed ping every pingTime/3. The server
+// logs a session out that stays silent for pingTime; the device ends it as LOGGED_OUT when the
+// server says so, or when it has had no confirmation for a whole pingTime (the server has then
+// logged it out as well).
+
+void Engine::armKeepAlive(Session& s, std::int64_t now) {
+  Output timer{Output::Kind::Timer};
+  timer.session = s.id;
+  timer.name = kKeepAliveTimer;
+  timer.at = now + std::max<std::int64_t>(1000, s.pingMs / kPingsPerWindow);
+  outputs_.push_back(std::move(timer));
+}
+
+void Engine::keepAlive(Session& s, std::int64_t now) {
+  if (!findTransition(s.step, Input::KeepAlive)) return;
+  if (now - s.lastAlive >= s.pingMs) {
+    s.endedByServer = true;  // no logout notice needed
+    return finish(s, Input::KeepAlive, Step::Done, HistoryStatus::LoggedOut, std::nullopt, now);
+  }
+  const Account* a = s.chosen ? state_.account(s.chosen->serverId, s.chosen->accountId) : nullptr;
+  if (!a) return finish(s, Input::KeepAlive, Step::Done, HistoryStatus::LoggedOut, std::nullopt, now);
+  if (!s.inflight) {
+    send(s, wire::pingRequest(s.qr.sessionId, a->accountId, crypto::sign(a->signSecretKey, wire::pingProofMessage(s.transcript))),
+         Pending::Purpose::Ping);
+  }
+  armKeepAlive(s, now);
+}
+
+void Engine::handlePing(Session& s, const std::string& request, const Result<std::string>& opened, std::int64_t now) {
+  if (!findTransition(s.step, Input::KeepAliveResponse)) return;
+  if (!opened) {
+    const ErrorCode code = opened.error().code;
+    if (errorKind(code) == ErrorKind::Security || code == ErrorCode::BAD_RESPONSE) return fault(s, opened.error(), now);
+    if (code == ErrorCode::SESSION_NOT_FOUND || code == ErrorCode::SERVER_AUTHENTICATION_FAILED) {
+      s.endedByServer = true;
+      return finish(s, Input::ServerLogout, Step::Done, HistoryStatus::LoggedOut, std::nullopt, now);
+    }
+    return;  // an unsigned failure (5xx, proxy): the next ping retries
+  }
+  auto status = wire::parsePingResponse(opened.value());
+  if (!status) return fault(s, status.error(), now);
+  s.transcript.advance(request, opened.value());
+  if (status.value() == wire::PingStatus::LoggedOut) {
+    s.endedByServer = true;
+    return finish(s, Input::KeepAliveResponse, Step::Done, HistoryStatus::LoggedOut, std::nullopt, now);
+  }
+  s.lastAlive = now;
 }
 
 void Engine::sendEnrol(Session& s) {

@@ -61,6 +61,9 @@ struct Session {
   std::optional<crypto::SignKeyPair> checkPinKey;    // VERIFY at enrol: the PIN key of `checkAccount`
   std::optional<AccountRef> checkAccount;            // the existing account the PIN is checked against
   int inflight = 0;                        // request id the session is waiting for
+  std::int64_t pingMs = 0;                 // ACTIVE: the server's pingTime
+  std::int64_t lastAlive = 0;              // ACTIVE: when the server last confirmed the login
+  bool endedByServer = false;              // logged out by the server: nothing to tell it
 };
 
 struct StartResult {
@@ -96,7 +99,7 @@ class Engine {
   // A request in flight, with what its answer must be verified against.
   struct Pending {
     int session;
-    enum class Purpose { Start, Verify, PinChallenge, PinCheck, Notify } purpose;
+    enum class Purpose { Start, Verify, PinChallenge, PinCheck, Ping, Notify } purpose;
     std::string body;
     Bytes serverPk;
     wire::Transcript transcript;
@@ -123,6 +126,9 @@ class Engine {
   void handlePinChallenge(Session& s, const std::string& body, std::int64_t now);
   void handlePinCheck(Session& s, const std::string& body, std::int64_t now);
   void sendEnrol(Session& s);
+  void armKeepAlive(Session& s, std::int64_t now);
+  void keepAlive(Session& s, std::int64_t now);
+  void handlePing(Session& s, const std::string& request, const Result<std::string>& opened, std::int64_t now);
   bool rejectPin(Session& s, const wire::VerifyResponse& r, std::int64_t now);  // PIN_FAIL / PIN_BLOCKED
   void clearSecondFactorKeys(Session& s);
   void completeEnrolment(Session& s, const wire::VerifyResponse& r, std::int64_t now);

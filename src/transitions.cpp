@@ -45,6 +45,9 @@ const char* inputName(Input i) {
     case Input::VerifyResponse: return "verifyResponse";
     case Input::Fault: return "fault";
     case Input::Timeout: return "timeout";
+    case Input::KeepAlive: return "keepAlive";
+    case Input::KeepAliveResponse: return "keepAliveResponse";
+    case Input::ServerLogout: return "serverLogout";
   }
   return "?";
 }

@@ -26,6 +26,9 @@ enum class Input : std::uint8_t {
   VerifyResponse,   // signed verdict on the second factor arrived
   Fault,            // network error, server error or a response that failed verification
   Timeout,          // sessionTimeout expired
+  KeepAlive,        // ACTIVE: time to prove liveness again (or it was lost for a whole pingTime)
+  KeepAliveResponse,// ACTIVE: the server's signed answer to a ping
+  ServerLogout,     // ACTIVE: the server says the relying party or the server logged the session out
 };
 
 using StepSet = std::uint8_t;  // bit i set = Step(i) is a permitted target
@@ -63,6 +66,10 @@ inline constexpr Transition kTransitions[] = {
   {Step::Verifying,    Input::Timeout,         steps({Step::Done})},
 
   {Step::Active,       Input::StopSession,     steps({Step::Done})},
+  {Step::Active,       Input::KeepAlive,       steps({Step::Active, Step::Done})},
+  {Step::Active,       Input::KeepAliveResponse, steps({Step::Active, Step::Done})},
+  {Step::Active,       Input::ServerLogout,    steps({Step::Done})},
+  {Step::Active,       Input::Fault,           steps({Step::Failed})},
 };
 // clang-format on
 

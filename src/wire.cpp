@@ -11,6 +11,7 @@ const Bytes kEnrolDomain = toBytes("tapgate/v1/enrol");
 const Bytes kLoginDomain = toBytes("tapgate/v1/login");
 const Bytes kLogoutDomain = toBytes("tapgate/v1/logout");
 const Bytes kPinCheckDomain = toBytes("tapgate/v1/pincheck");
+const Bytes kPingDomain = toBytes("tapgate/v1/ping");
 
 Error bad(std::string msg) { return makeError(ErrorCode::BAD_RESPONSE, std::move(msg)); }
 
@@ -111,6 +112,24 @@ Exchange logoutRequest(const Bytes& sessionId, std::int64_t accountId, const Byt
             {"accountId", accountId},
             {"sigAccount", base64url(sigAccount)}};
   return {"/v1/logout", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+Exchange pingRequest(const Bytes& sessionId, std::int64_t accountId, const Bytes& sigAccount) {
+  json j = {{"v", kProtocolVersion},
+            {"session", base64url(sessionId)},
+            {"accountId", accountId},
+            {"sigAccount", base64url(sigAccount)}};
+  return {"/v1/ping", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+Bytes pingProofMessage(const Transcript& t) { return concat({&kPingDomain, &t.hash()}); }
+
+Result<PingStatus> parsePingResponse(const std::string& body) {
+  auto j = parseObject(body);
+  auto status = j ? str(*j, "status") : std::nullopt;
+  if (status == "ACTIVE") return PingStatus::Active;
+  if (status == "LOGGED_OUT") return PingStatus::LoggedOut;
+  return bad("ping response has no valid status");
 }
 
 Exchange pinChallengeRequest(std::int64_t accountId, const Bytes& deviceNonce) {

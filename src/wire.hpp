@@ -67,6 +67,12 @@ Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Byte
 Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std::string& userInput,
                       const Bytes& sigAccount, const Bytes& sigPin);
 Exchange cancelRequest(const Bytes& sessionId);
+// Keep-alive of a continuous login, signed over the current transcript (docs/protocol.md §5.8).
+Exchange pingRequest(const Bytes& sessionId, std::int64_t accountId, const Bytes& sigAccount);
+Bytes pingProofMessage(const Transcript& t);
+enum class PingStatus { Active, LoggedOut };
+Result<PingStatus> parsePingResponse(const std::string& body);
+
 // PIN check against an existing account (the VERIFY at a later enrolment): a fresh server
 // challenge, then proofs over it. Out-of-session exchanges are signed over T = begin(nonce) and
 // T = begin(challenge) respectively.

@@ -38,7 +38,7 @@ export class Authenticator extends EventTarget {
   #fetch: FetchLike;
   #requestTimeout: number;
   #sessions = new Map<number, Session>();
-  #timers = new Map<number, ReturnType<typeof setTimeout>>();
+  #timers = new Map<string, { session: number; handle: ReturnType<typeof setTimeout> }>();
   #writes: Promise<void> = Promise.resolve();
   #scanQr?: PlatformDeps['scanQr'];
   #host: SessionHost;
@@ -119,7 +119,7 @@ export class Authenticator extends EventTarget {
 
   /** Stops every live session and releases the engine. */
   async close(): Promise<void> {
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const timer of this.#timers.values()) clearTimeout(timer.handle);
     this.#timers.clear();
     await this.#writes;
     this.#core.delete();
@@ -173,15 +173,25 @@ export class Authenticator extends EventTarget {
     this.#pump();
   }
 
+  /** One timer per (session, name): arming it again replaces it. */
   #arm(out: Extract<CoreOutput, { type: 'timer' }>): void {
-    clearTimeout(this.#timers.get(out.session));
-    const timer = setTimeout(() => {
-      this.#timers.delete(out.session);
+    const key = `${out.session}/${out.name}`;
+    clearTimeout(this.#timers.get(key)?.handle);
+    const handle = setTimeout(() => {
+      this.#timers.delete(key);
       this.#core.onTimer(out.session, out.name, Date.now());
       this.#pump();
     }, Math.max(0, out.at - Date.now()));
-    (timer as { unref?: () => void }).unref?.();  // Node: a pending session must not keep the process alive
-    this.#timers.set(out.session, timer);
+    (handle as { unref?: () => void }).unref?.();  // Node: a pending session must not keep the process alive
+    this.#timers.set(key, { session: out.session, handle });
+  }
+
+  #disarm(session: number): void {
+    for (const [key, timer] of this.#timers) {
+      if (timer.session !== session) continue;
+      clearTimeout(timer.handle);
+      this.#timers.delete(key);
+    }
   }
 
   #persist(state: string): void {
@@ -199,10 +209,7 @@ export class Authenticator extends EventTarget {
     }
     const session = this.#sessions.get(out.session);
     if (!session) return;
-    if (out.name === 'stop') {
-      clearTimeout(this.#timers.get(out.session));
-      this.#timers.delete(out.session);
-    }
+    if (out.name === 'stop') this.#disarm(out.session);
     session.dispatchCoreEvent(out.name, out.detail);
   }
 }

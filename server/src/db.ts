@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS rp_sessions (
   created        INTEGER NOT NULL,
   updated        INTEGER NOT NULL,
   loggedin_at    INTEGER,
+  last_seen      INTEGER,
   PRIMARY KEY (server, nonce)
 );
 CREATE TABLE IF NOT EXISTS qr_sessions (
@@ -99,6 +100,8 @@ export interface RpSessionRow {
   created: number;
   updated: number;
   loggedin_at: number | null;
+  /** When the device last proved a continuous login alive (login or ping). */
+  last_seen: number | null;
 }
 
 export interface QrSessionRow {
@@ -155,6 +158,7 @@ export class Store {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.migrate();
     const db = this.db;
     this.st = {
       getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
@@ -183,9 +187,10 @@ export class Store {
       ),
       logIn: db.prepare(
         `UPDATE rp_sessions SET loggedin = 1, accountid = ?, userid = ?, userinput = ?, cancelled = 0,
-           loggedin_at = ?, updated = ? WHERE server = ? AND nonce = ?`,
+           loggedin_at = ?, last_seen = ?, updated = ? WHERE server = ? AND nonce = ?`,
       ),
       logOut: db.prepare('UPDATE rp_sessions SET loggedin = 0, updated = ? WHERE server = ? AND nonce = ?'),
+      markSeen: db.prepare('UPDATE rp_sessions SET last_seen = ? WHERE server = ? AND nonce = ?'),
       insertQr: db.prepare(
         `INSERT INTO qr_sessions (id, server, nonce, kind, userid, name, usercontext, payload, created, expires, transcript)
          VALUES (@id, @server, @nonce, @kind, @userid, @name, @usercontext, @payload, @created, @expires, @transcript)`,
@@ -210,6 +215,12 @@ export class Store {
       ),
       prunePinChallenges: db.prepare('DELETE FROM pin_challenges WHERE expires < ?'),
     };
+  }
+
+  /** Brings databases made by earlier versions up to the current schema. */
+  private migrate(): void {
+    const columns = this.db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('rp_sessions')").all();
+    if (!columns.some((c) => c.name === 'last_seen')) this.db.exec('ALTER TABLE rp_sessions ADD COLUMN last_seen INTEGER');
   }
 
   transaction<T>(fn: () => T): T {
@@ -250,10 +261,13 @@ export class Store {
     this.st.markCancelled.run(now, b(server), nonce, b(qrId));
   }
   logIn(server: Uint8Array, nonce: string, accountId: number, userId: string | null, userInput: string | null, now: number): void {
-    this.st.logIn.run(accountId, userId, userInput, now, now, b(server), nonce);
+    this.st.logIn.run(accountId, userId, userInput, now, now, now, b(server), nonce);
   }
   logOut(server: Uint8Array, nonce: string, now: number): void {
     this.st.logOut.run(now, b(server), nonce);
+  }
+  markSeen(server: Uint8Array, nonce: string, now: number): void {
+    this.st.markSeen.run(now, b(server), nonce);
   }
 
   /** Stores a new QR session and makes it the latest of its relying-party session (one transaction). */

@@ -9,10 +9,12 @@ import {
   loginProofMessage,
   logoutProofMessage,
   pinCheckProofMessage,
+  pingProofMessage,
   seal,
   transcriptAdvance,
   transcriptStart,
 } from './transcript';
+import { currentRpSession } from './liveness';
 import { storedUserContext } from './usercontext';
 
 export const ERR_ENROL_QR_EXPIRED = 41;
@@ -92,6 +94,8 @@ export class DeviceApi {
         return (j) => this.cancel(j);
       case '/v1/logout':
         return (j) => this.logout(j);
+      case '/v1/ping':
+        return (j, raw) => this.ping(j, raw);
       case '/v1/pincheck/challenge':
         return (j, raw) => this.pinChallenge(j, raw);
       case '/v1/pincheck':
@@ -301,6 +305,26 @@ export class DeviceApi {
       }
       const verdict = this.pinVerdict(account, server.pin_attempt_limit, proof, sigPin);
       return { status: 200, text: seal(server.sk, t, raw, verdict).envelope };
+    });
+  }
+
+  // §5.8: keep a continuous login alive, or learn that it was logged out.
+  private ping(j: Fields, raw: Uint8Array): Answer {
+    const { qs, server, id } = this.session(j);
+    const account = this.store.getAccount(accountIdField(j));
+    const sig = bytesField(j, 'sigAccount', 64);
+    const t = qs.transcript;
+    if (!account || !bytesEqual(account.server, server.id) || !verify(account.pk, pingProofMessage(t), sig)) {
+      return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
+    }
+    return this.store.transaction(() => {
+      const now = this.now();
+      const rp = currentRpSession(this.store, server, qs.nonce, now);
+      const alive = !!rp && rp.loggedin === 1 && rp.accountid === account.id && server.ping_time > 0;
+      if (alive) this.store.markSeen(qs.server, qs.nonce, now);
+      const sealed = seal(server.sk, t, raw, { status: alive ? 'ACTIVE' : 'LOGGED_OUT' });
+      this.store.setQrTranscript(id, transcriptAdvance(t, raw, sealed.bodyBytes));
+      return { status: 200, text: sealed.envelope };
     });
   }
 

@@ -6,6 +6,7 @@ import type { AccountRow, ServerRow, Store } from './db';
 import { header, HttpError, parseJsonObject, readRawBody, sendBytes, sendError, sendJson } from './http';
 import { buildEnrolQr, buildLoginQr, SERVER_ID_BYTES, SESSION_ID_BYTES } from './qr';
 import { transcriptStart } from './transcript';
+import { currentRpSession } from './liveness';
 import { parseUserContext } from './usercontext';
 
 export const QR_SESSION_LIFETIME_MS = 10 * 60 * 1000;
@@ -186,7 +187,7 @@ export class RpApi {
 
   private loginStatus(server: ServerRow, nonce: string) {
     const { store } = this.cfg;
-    const rp = store.getRpSession(server.id, nonce);
+    const rp = currentRpSession(store, server, nonce, this.cfg.now());
     const account = rp?.accountid != null ? store.getAccount(rp.accountid) : undefined;
     const loggedin = !!rp?.loggedin;
     return {

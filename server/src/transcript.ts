@@ -7,6 +7,7 @@ const ENROL_DOMAIN = utf8('tapgate/v1/enrol');
 const LOGIN_DOMAIN = utf8('tapgate/v1/login');
 const LOGOUT_DOMAIN = utf8('tapgate/v1/logout');
 const PINCHECK_DOMAIN = utf8('tapgate/v1/pincheck');
+const PING_DOMAIN = utf8('tapgate/v1/ping');
 
 /** T0 = H("tapgate/v1/transcript" ‖ QR payload bytes) */
 export function transcriptStart(qrPayload: Uint8Array): Uint8Array {
@@ -33,6 +34,10 @@ export function loginProofMessage(t: Uint8Array): Uint8Array {
 
 export function logoutProofMessage(sessionId: Uint8Array): Uint8Array {
   return concat(LOGOUT_DOMAIN, sessionId);
+}
+
+export function pingProofMessage(t: Uint8Array): Uint8Array {
+  return concat(PING_DOMAIN, t);
 }
 
 export function pinCheckProofMessage(challenge: Uint8Array): Uint8Array {

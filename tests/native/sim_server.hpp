@@ -48,6 +48,7 @@ class SimServer {
   std::map<std::string, Session> sessions;  // by base64url session id
   std::int64_t nextAccountId = 1;
   std::map<std::string, std::int64_t> challenges;  // pin-check challenge → account
+  int pings = 0;
 
   Bytes loginQr() { return newSession(QrType::Login); }
   Bytes enrolQr() { return newSession(QrType::Enrol); }
@@ -92,6 +93,14 @@ class SimServer {
       return sealOnce(t, send.body, pinVerdict(a, proof, req["sigPin"].get<std::string>()));
     }
     auto& s = sessions.at(req["session"].get<std::string>());
+    if (path == "/v1/ping") {
+      auto& a = accounts.at(req["accountId"].get<std::int64_t>());
+      if (!crypto::verify(a.pk, wire::pingProofMessage(s.transcript), *fromBase64url(req["sigAccount"].get<std::string>()))) {
+        return seal(s, send.body, {{"error", {{"code", 48}}}});
+      }
+      ++pings;
+      return seal(s, send.body, {{"status", s.loggedIn ? "ACTIVE" : "LOGGED_OUT"}});
+    }
     if (path == "/v1/cancel") {
       s.cancelled = true;
       return "{}";
@@ -201,6 +210,19 @@ struct Harness {
   }
 
   const Session& session(int id) { return *engine->session(id); }
+
+  // Advances the clock to the session's latest `name` timer and fires it.
+  void fireTimer(int sid, const std::string& name) {
+    for (auto it = timers.rbegin(); it != timers.rend(); ++it) {
+      if (it->session == sid && it->name == name) {
+        now = std::max(now, it->at);
+        engine->onTimer(sid, name, now);
+        pump();
+        return;
+      }
+    }
+    ADD_FAILURE() << "no " << name << " timer for session " << sid;
+  }
 
   std::vector<std::string> eventNames(int session) const {
     std::vector<std::string> out;

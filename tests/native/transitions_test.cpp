@@ -8,7 +8,7 @@ using namespace tapgate;
 
 TEST(Transitions, FinalStepsAcceptNoInput) {
   for (Step s : {Step::Done, Step::Failed}) {
-    for (int i = 0; i <= static_cast<int>(Input::Timeout); ++i) {
+    for (int i = 0; i <= static_cast<int>(Input::ServerLogout); ++i) {
       EXPECT_EQ(findTransition(s, static_cast<Input>(i)), nullptr);
     }
   }

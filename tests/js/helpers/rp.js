@@ -22,6 +22,7 @@ function relyingParty(server) {
       const q = usercontext ? `?${new URLSearchParams({ usercontext: JSON.stringify(usercontext) })}` : '';
       return bytes(await fetch(`${base}/sessions/qr/login${q}`, { headers: headers(nonce) }));
     },
+    logout: async (nonce) => json(await fetch(`${base}/sessions/logout`, { method: 'POST', headers: headers(nonce) })),
     loginStatus: async (nonce) => json(await fetch(`${base}/sessions/`, { headers: headers(nonce) })),
     accounts: async () => json(await fetch(`${base}/accounts/`, { headers: headers() })),
     server: async () => json(await fetch(`${base}/`, { headers: headers() })),

@@ -1,0 +1,41 @@
+// Enrolment and login as an app would drive them, for tests that need an account to start from.
+const { nextEvent, reach } = require('./rp');
+
+const PIN = '4711';
+
+async function enrol(auth, rp, { userid = 'alice', pin = PIN } = {}) {
+  const nonce = rp.newNonce();
+  const session = await auth.startSession(await rp.enrolQr(nonce, { userid, name: `${userid}@example` }));
+  const confirm = await nextEvent(session, 'confirmenrol');
+  await session.setAccount();
+  const verdict = await session.setPinBiometric({ pin });
+  return { nonce, session, confirm, verdict };
+}
+
+/** Starts a login and answers the PIN prompt (picking `account` when asked to confirm). */
+async function login(auth, rp, { pin = PIN, account, usercontext } = {}) {
+  const nonce = rp.newNonce();
+  const session = await auth.startSession(await rp.loginQr(nonce, usercontext));
+  if (account) {
+    await reach(session, 'WAIT_FOR_CONFIRMATION');
+    await session.setAccount(account);
+  }
+  await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+  const verdict = await session.setPinBiometric({ pin });
+  return { nonce, session, verdict };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` until it returns something truthy, or fails after `timeoutMs`. */
+async function eventually(probe, timeoutMs = 10_000, stepMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(stepMs);
+  }
+}
+
+module.exports = { PIN, enrol, login, sleep, eventually };
