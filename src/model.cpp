@@ -15,7 +15,7 @@ struct Reader {
     if (it == j.end() || !it->is_string()) { ok = false; return {}; }
     auto b = fromBase64url(it->get<std::string>());
     if (!b || (size && b->size() != size)) { ok = false; return {}; }
-    return *b;
+    return std::move(*b);  // no copy: the decoded bytes may be a secret key
   }
   std::string text(const json& j, const char* key) {
     auto it = j.find(key);
