@@ -8,13 +8,7 @@ namespace {
 std::int64_t ms(double now) { return static_cast<std::int64_t>(now); }
 
 std::string errorText(const Error& e) {
-  return json{{"ok", false},
-              {"error",
-               {{"code", errorCodeName(e.code)},
-                {"numericCode", errorNumericCode(e.code)},
-                {"kind", errorKindName(errorKind(e.code))},
-                {"message", e.message}}}}
-      .dump(-1, ' ', false, json::error_handler_t::replace);
+  return json{{"ok", false}, {"error", errorJson(e)}}.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string statusText(const Status& st) { return st ? R"({"ok":true})" : errorText(st.error()); }

@@ -43,6 +43,24 @@ BoxKeyPair boxKeyPair() {
   return kp;
 }
 
+Bytes boxSeal(const Bytes& message, const Bytes& publicKey) {
+  Bytes out(message.size() + crypto_box_SEALBYTES);
+  crypto_box_seal(out.data(), message.data(), message.size(), publicKey.data());
+  return out;
+}
+
+std::optional<Bytes> boxSealOpen(const Bytes& sealed, const Bytes& publicKey, const SecretBytes& secretKey) {
+  if (sealed.size() < crypto_box_SEALBYTES || publicKey.size() != crypto_box_PUBLICKEYBYTES ||
+      secretKey.size() != crypto_box_SECRETKEYBYTES) {
+    return std::nullopt;
+  }
+  Bytes out(sealed.size() - crypto_box_SEALBYTES);
+  if (crypto_box_seal_open(out.data(), sealed.data(), sealed.size(), publicKey.data(), secretKey.data()) != 0) {
+    return std::nullopt;
+  }
+  return out;
+}
+
 Bytes hash(std::initializer_list<const Bytes*> parts) {
   crypto_generichash_state st;
   crypto_generichash_init(&st, nullptr, 0, kHashSize);

@@ -1,5 +1,6 @@
 // Every cryptographic primitive the core uses, all from libsodium.
 #pragma once
+#include <optional>
 #include <string_view>
 
 #include "bytes.hpp"
@@ -29,6 +30,9 @@ struct BoxKeyPair {
   SecretBytes secretKey;  // 32 bytes
 };
 BoxKeyPair boxKeyPair();
+// Anonymous sealed boxes (crypto_box_seal): what push messages travel in.
+Bytes boxSeal(const Bytes& message, const Bytes& publicKey);
+std::optional<Bytes> boxSealOpen(const Bytes& sealed, const Bytes& publicKey, const SecretBytes& secretKey);
 
 // BLAKE2b-256 over the concatenation of the parts.
 Bytes hash(std::initializer_list<const Bytes*> parts);

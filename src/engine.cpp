@@ -13,13 +13,6 @@ constexpr const char* kSessionTimer = "session";
 constexpr const char* kKeepAliveTimer = "ping";
 constexpr int kPingsPerWindow = 3;  // a ping every pingTime/3: one lost ping never ends a login
 
-json errorJson(const Error& e) {
-  return {{"code", errorCodeName(e.code)},
-          {"numericCode", errorNumericCode(e.code)},
-          {"kind", errorKindName(errorKind(e.code))},
-          {"message", e.message}};
-}
-
 Error wrongState(const Session& s, Input input) {
   return makeError(ErrorCode::WRONG_STATE, std::string(inputName(input)) + " is not allowed in state " +
                                                stepStateName(s.step) + "/" + stepPseudoStateName(s.step));
@@ -145,6 +138,9 @@ void Engine::finish(Session& s, Input input, Step to, HistoryStatus status, std:
     h.status = s.history;
     h.serverId = s.qr.serverId;
     h.accountId = s.chosen ? s.chosen->accountId : 0;
+    if (const Account* a = s.chosen ? state_.account(s.chosen->serverId, s.chosen->accountId) : nullptr) {
+      h.accountName = a->name;
+    }
     h.started = s.started;
     h.ended = now;
     state_.history.push_back(std::move(h));
@@ -162,7 +158,9 @@ void Engine::fault(Session& s, Error error, std::int64_t now) {
 // ---------------------------------------------------------------------------------------------
 // Starting
 
-StartResult Engine::startSession(const Bytes& payload, std::int64_t now) {
+StartResult Engine::startSession(const Bytes& payload, std::int64_t now) { return startSession(payload, now, std::nullopt); }
+
+StartResult Engine::startSession(const Bytes& payload, std::int64_t now, const std::optional<AccountRef>& only) {
   const int id = nextSession_++;
   Session& s = sessions_[id];
   s.id = id;
@@ -200,7 +198,8 @@ StartResult Engine::startSession(const Bytes& payload, std::int64_t now) {
   } else {
     const ServerRecord* server = state_.server(s.qr.serverId);
     for (const auto& a : state_.accounts) {
-      if (a.serverId == s.qr.serverId) s.candidates.push_back({a.serverId, a.accountId});
+      const AccountRef ref{a.serverId, a.accountId};
+      if (a.serverId == s.qr.serverId && (!only || *only == ref)) s.candidates.push_back(ref);
     }
     if (!server || s.candidates.empty()) {
       return fail(makeError(ErrorCode::NO_ACCOUNTS_FOR_SERVER, "no account for this server"));
@@ -227,6 +226,7 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   s.transcript.advance(request, body);
   s.params = r->server;
   s.announceInfo = r->announceInfo;
+  s.clockOffset = r->serverTime - now;
 
   if (s.isRegistration) {
     s.enrolUserId = r->enrolUserId;
@@ -245,9 +245,11 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
     return;
   }
 
-  // Server parameters are refreshed with every session.
+  // Server parameters, and our view of its clock, are refreshed with every session.
   for (auto& server : state_.servers) {
-    if (server.id == s.qr.serverId) server.params = s.params;
+    if (server.id != s.qr.serverId) continue;
+    server.params = s.params;
+    server.clockOffset = s.clockOffset;
   }
   persist(now);
 
@@ -367,6 +369,7 @@ void Engine::onResponse(int request, int httpStatus, const std::string& body, st
   if (it == pending_.end()) return;
   const Pending p = it->second;
   pending_.erase(it);
+  if (p.session == 0) return handleAppResponse(request, p, httpStatus, body, now);
   Session* s = find(p.session);
   if (!s || p.purpose == Pending::Purpose::Notify || s->inflight != request) return;  // stale or notify
   s->inflight = 0;
@@ -383,6 +386,8 @@ void Engine::onResponse(int request, int httpStatus, const std::string& body, st
     case Pending::Purpose::PinChallenge: return handlePinChallenge(*s, opened.value(), now);
     case Pending::Purpose::PinCheck: return handlePinCheck(*s, opened.value(), now);
     case Pending::Purpose::Ping:
+    case Pending::Purpose::Messages:
+    case Pending::Purpose::PushToken:
     case Pending::Purpose::Notify: return;
   }
 }
@@ -392,6 +397,12 @@ void Engine::onNetworkError(int request, const std::string& message, std::int64_
   if (it == pending_.end()) return;
   const Pending p = it->second;
   pending_.erase(it);
+  if (p.session == 0) {
+    if (p.purpose != Pending::Purpose::Notify) {
+      emit(0, "requestdone", {{"request", request}, {"ok", false}, {"error", errorJson(makeError(ErrorCode::NETWORK_ERROR, message))}});
+    }
+    return;
+  }
   Session* s = find(p.session);
   if (!s || p.purpose == Pending::Purpose::Notify || s->inflight != request) return;
   s->inflight = 0;
@@ -488,7 +499,8 @@ void Engine::sendEnrol(Session& s) {
   const Bytes proof = wire::enrolProofMessage(s.transcript);
   send(s,
        wire::enrolRequest(s.qr.sessionId, a.signPublicKey, a.boxPublicKey, s.pendingPinKey->publicKey,
-                          crypto::sign(a.signSecretKey, proof), crypto::sign(s.pendingPinKey->secretKey, proof)),
+                          crypto::sign(a.signSecretKey, proof), crypto::sign(s.pendingPinKey->secretKey, proof),
+                          state_.pushToken),
        Pending::Purpose::Verify);
 }
 
@@ -548,10 +560,11 @@ void Engine::completeEnrolment(Session& s, const wire::VerifyResponse& r, std::i
   auto server = std::find_if(state_.servers.begin(), state_.servers.end(),
                              [&](const ServerRecord& r) { return r.id == s.qr.serverId; });
   if (server == state_.servers.end()) {
-    state_.servers.push_back({s.qr.serverId, s.serverPk, s.serverUrl, s.params});
+    state_.servers.push_back({s.qr.serverId, s.serverPk, s.serverUrl, s.params, s.clockOffset});
   } else {
     server->url = s.serverUrl;
     server->params = s.params;
+    server->clockOffset = s.clockOffset;
   }
   state_.accounts.push_back(std::move(a));
   state_.pinSet = true;

@@ -64,6 +64,12 @@ struct Session {
   std::int64_t pingMs = 0;                 // ACTIVE: the server's pingTime
   std::int64_t lastAlive = 0;              // ACTIVE: when the server last confirmed the login
   bool endedByServer = false;              // logged out by the server: nothing to tell it
+  std::int64_t clockOffset = 0;            // server time − device time, from the signed start response
+};
+
+struct PushResult {
+  enum class Outcome { SessionStarted, Handled, Duplicate } outcome = Outcome::Handled;
+  int session = 0;  // SessionStarted
 };
 
 struct StartResult {
@@ -76,12 +82,22 @@ class Engine {
   static Result<std::unique_ptr<Engine>> create(Config config, const std::string& stateBlob);
 
   StartResult startSession(const Bytes& payload, std::int64_t now);
+  // A login for one given account (a login message names it): its only candidate.
+  StartResult startSession(const Bytes& payload, std::int64_t now, const std::optional<AccountRef>& only);
   StartResult startSessionFromLink(const std::string& link, std::int64_t now);
   Status setAccount(int session, const std::optional<AccountRef>& account, const std::string& userInput,
                     std::int64_t now);
   Status setPinBiometric(int session, const std::string& pin, std::int64_t now);
   Status inputCancel(int session, std::int64_t now);
   Status stopSession(int session, std::int64_t now);
+
+  // Server messages: a push payload (sealed to one of our accounts) or what retrieveMessages pulls.
+  Result<PushResult> processPush(const Bytes& payload, std::int64_t now);
+  // App-level requests: each ends with an engine event "requestdone" {request, ok, error?}.
+  std::vector<int> retrieveMessages(std::int64_t now);
+  std::vector<int> updatePushToken(const std::string& token, std::int64_t now);
+  // Deletes the account here at once and tells its server (fire-and-forget).
+  Status deleteAccount(const AccountRef& account, std::int64_t now);
 
   void onResponse(int request, int httpStatus, const std::string& body, std::int64_t now);
   void onNetworkError(int request, const std::string& message, std::int64_t now);
@@ -99,7 +115,8 @@ class Engine {
   // A request in flight, with what its answer must be verified against.
   struct Pending {
     int session;
-    enum class Purpose { Start, Verify, PinChallenge, PinCheck, Ping, Notify } purpose;
+    // session 0: app-level requests (messages, push token, account deletion).
+    enum class Purpose { Start, Verify, PinChallenge, PinCheck, Ping, Messages, PushToken, Notify } purpose;
     std::string body;
     Bytes serverPk;
     wire::Transcript transcript;
@@ -134,6 +151,13 @@ class Engine {
   void completeEnrolment(Session& s, const wire::VerifyResponse& r, std::int64_t now);
 
   json accountListJson(const std::vector<AccountRef>& refs) const;
+  // The server's clock, from our clock and the offset its last signed time gave us.
+  static std::int64_t serverNow(const ServerRecord& server, std::int64_t now) { return now + server.clockOffset; }
+
+  int sendApp(const ServerRecord& server, const wire::Transcript& t, const wire::Exchange& ex, Pending::Purpose purpose);
+  void handleAppResponse(int request, const Pending& p, int httpStatus, const std::string& body, std::int64_t now);
+  Result<PushResult> handleMessage(const Account& account, const wire::ServerMessage& m, std::int64_t now);
+  void removeAccount(const AccountRef& ref, std::int64_t now);
 
   Config config_;
   AppState state_;

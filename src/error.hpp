@@ -30,6 +30,8 @@ enum class ErrorKind { Misuse, Remote, Network, Security, Storage };
   X(BAD_RESPONSE, 67, Security)                         \
   X(NETWORK_ERROR, 2, Network)                          \
   X(SESSION_TIMEOUT, 0, Remote)                         \
+  X(PUSH_REJECTED, 0, Security)                         \
+  X(PUSH_EXPIRED, 0, Security)                          \
   X(STATE_CORRUPT, 0, Storage)
 
 enum class ErrorCode {

@@ -29,6 +29,8 @@ struct Reader {
   }
 };
 
+Result<AppState> parseStateOrThrow(const std::string& blob);
+
 }  // namespace
 
 const char* historyStatusName(HistoryStatus s) {
@@ -67,7 +69,7 @@ std::string serializeState(const AppState& st) {
   for (const auto& s : st.servers) {
     servers.push_back({{"id", b64(s.id)}, {"pk", b64(s.publicKey)}, {"url", s.url}, {"name", s.params.name},
                        {"pingTime", s.params.pingTime}, {"pinTimeout", s.params.pinTimeout},
-                       {"pinAttemptLimit", s.params.pinAttemptLimit}});
+                       {"pinAttemptLimit", s.params.pinAttemptLimit}, {"clockOffset", s.clockOffset}});
   }
   for (const auto& a : st.accounts) {
     accounts.push_back({{"serverId", b64(a.serverId)}, {"accountId", a.accountId}, {"name", a.name},
@@ -77,11 +79,13 @@ std::string serializeState(const AppState& st) {
   }
   for (const auto& h : st.history) {
     history.push_back({{"session", h.sessionRef}, {"kind", h.kind}, {"status", historyStatusName(h.status)},
-                       {"serverId", b64(h.serverId)}, {"accountId", h.accountId}, {"started", h.started},
-                       {"ended", h.ended}});
+                       {"serverId", b64(h.serverId)}, {"accountId", h.accountId}, {"accountName", h.accountName},
+                       {"started", h.started}, {"ended", h.ended}});
   }
-  json j = {{"v", kStateVersion}, {"pinSet", st.pinSet}, {"servers", servers}, {"accounts", accounts},
-            {"history", history}};
+  json seen = json::array();
+  for (const auto& m : st.seenMessages) seen.push_back({{"id", m.id}, {"expires", m.expires}});
+  json j = {{"v", kStateVersion}, {"pinSet", st.pinSet}, {"pushToken", st.pushToken}, {"servers", servers},
+            {"accounts", accounts}, {"history", history}, {"seenMessages", seen}};
   std::string out = j.dump(-1, ' ', false, json::error_handler_t::replace);
   // The json tree held secret keys as text: overwrite what we can before it is freed.
   for (auto& a : j["accounts"]) {
@@ -94,6 +98,16 @@ std::string serializeState(const AppState& st) {
 }
 
 Result<AppState> parseState(const std::string& blob) {
+  try {
+    return parseStateOrThrow(blob);
+  } catch (const json::exception&) {  // a field of the wrong type
+    return makeError(ErrorCode::STATE_CORRUPT, "persisted state has a malformed field");
+  }
+}
+
+namespace {
+
+Result<AppState> parseStateOrThrow(const std::string& blob) {
   AppState st;
   if (blob.empty()) return st;
   json j = json::parse(blob, nullptr, false);
@@ -102,12 +116,17 @@ Result<AppState> parseState(const std::string& blob) {
   if (j.value("v", 0) != kStateVersion) return corrupt("persisted state has an unknown version");
   Reader r;
   st.pinSet = j.value("pinSet", false);
+  st.pushToken = j.value("pushToken", "");
+  for (const auto& m : j.value("seenMessages", json::array())) {
+    st.seenMessages.push_back({r.text(m, "id"), r.number(m, "expires")});
+  }
   for (const auto& s : j.value("servers", json::array())) {
     ServerRecord rec;
     rec.id = r.bytes(s, "id", 16);
     rec.publicKey = r.bytes(s, "pk", 32);
     rec.url = r.text(s, "url");
     rec.params = {r.text(s, "name"), r.number(s, "pingTime"), r.number(s, "pinTimeout"), r.number(s, "pinAttemptLimit")};
+    rec.clockOffset = s.value("clockOffset", std::int64_t{0});
     st.servers.push_back(std::move(rec));
   }
   for (const auto& a : j.value("accounts", json::array())) {
@@ -133,12 +152,22 @@ Result<AppState> parseState(const std::string& blob) {
     item.status = status.value_or(HistoryStatus::None);
     item.serverId = r.bytes(h, "serverId");
     item.accountId = r.number(h, "accountId");
+    item.accountName = h.value("accountName", "");
     item.started = r.number(h, "started");
     item.ended = r.number(h, "ended");
     st.history.push_back(std::move(item));
   }
   if (!r.ok) return corrupt("persisted state has a malformed record");
   return st;
+}
+
+}  // namespace
+
+json errorJson(const Error& e) {
+  return {{"code", errorCodeName(e.code)},
+          {"numericCode", errorNumericCode(e.code)},
+          {"kind", errorKindName(errorKind(e.code))},
+          {"message", e.message}};
 }
 
 json accountJson(const Account& a, const AppState& state) {
@@ -162,6 +191,7 @@ json historyJson(const HistoryItem& h, const AppState& state) {
           {"serverName", s ? s->params.name : ""},
           {"account", a ? accountJson(*a, state) : json(nullptr)},
           {"accountId", h.accountId ? json(h.accountId) : json(nullptr)},
+          {"accountName", h.accountName},
           {"started", h.started},
           {"ended", h.ended}};
 }

@@ -23,6 +23,7 @@ struct ServerRecord {
   Bytes publicKey;  // pinned at enrolment
   std::string url;  // device API base URL
   wire::ServerParams params;
+  std::int64_t clockOffset = 0;  // server clock − device clock, from the last signed server time
 };
 
 struct Account {
@@ -44,12 +45,20 @@ struct HistoryItem {
   HistoryStatus status = HistoryStatus::None;
   Bytes serverId;
   std::int64_t accountId = 0;  // 0 when no account was chosen
+  std::string accountName;     // kept for display after the account is deleted
   std::int64_t started = 0;
   std::int64_t ended = 0;
 };
 
+struct SeenMessage {
+  std::string id;
+  std::int64_t expires = 0;  // server clock; forgotten after this (an expired message is refused anyway)
+};
+
 struct AppState {
   bool pinSet = false;  // one PIN for the whole app
+  std::string pushToken;
+  std::vector<SeenMessage> seenMessages;
   std::vector<ServerRecord> servers;
   std::vector<Account> accounts;
   std::vector<HistoryItem> history;
@@ -62,6 +71,7 @@ std::string serializeState(const AppState& state);
 Result<AppState> parseState(const std::string& blob);  // "" → empty state
 
 // Public (non-secret) views handed to the app.
+json errorJson(const Error& e);
 json accountJson(const Account& a, const AppState& state);
 json historyJson(const HistoryItem& h, const AppState& state);
 

@@ -12,6 +12,18 @@ const Bytes kLoginDomain = toBytes("tapgate/v1/login");
 const Bytes kLogoutDomain = toBytes("tapgate/v1/logout");
 const Bytes kPinCheckDomain = toBytes("tapgate/v1/pincheck");
 const Bytes kPingDomain = toBytes("tapgate/v1/ping");
+const Bytes kMessageDomain = toBytes("tapgate/v1/message");
+const Bytes kMessagesDomain = toBytes("tapgate/v1/messages");
+const Bytes kPushTokenDomain = toBytes("tapgate/v1/pushtoken");
+const Bytes kDeleteDomain = toBytes("tapgate/v1/delete");
+
+Bytes int64Bytes(std::int64_t v) {  // big-endian, for signed inputs
+  Bytes out(8);
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<std::uint8_t>(v & 0xff);
+  return out;
+}
+
+std::string text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 Error bad(std::string msg) { return makeError(ErrorCode::BAD_RESPONSE, std::move(msg)); }
 
@@ -83,10 +95,11 @@ Exchange startRequest(const Bytes& qrPayload, const Bytes& deviceNonce) {
 }
 
 Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Bytes& boxPk, const Bytes& pinPk,
-                      const Bytes& sigAccount, const Bytes& sigPin) {
+                      const Bytes& sigAccount, const Bytes& sigPin, const std::string& pushToken) {
   json j = {{"v", kProtocolVersion},       {"session", base64url(sessionId)}, {"accountPk", base64url(accountPk)},
             {"boxPk", base64url(boxPk)},   {"pinPk", base64url(pinPk)},       {"sigAccount", base64url(sigAccount)},
             {"sigPin", base64url(sigPin)}};
+  if (!pushToken.empty()) j["pushToken"] = pushToken;
   return {"/v1/enrol", j.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
@@ -239,6 +252,100 @@ Result<Bytes> parsePinChallenge(const std::string& body) {
   auto challenge = text ? fromBase64url(*text) : std::nullopt;
   if (!challenge || challenge->size() != 32) return bad("pin challenge response has no 32-byte challenge");
   return *challenge;
+}
+
+Result<ServerMessage> openServerMessage(const Bytes& signedMessage, const Bytes& serverPk) {
+  auto envelope = parseObject(toString(signedMessage));
+  auto body = envelope ? str(*envelope, "body") : std::nullopt;
+  auto sigText = envelope ? str(*envelope, "sig") : std::nullopt;
+  if (!body || !sigText) return bad("message is not a signed envelope");
+  auto sig = fromBase64url(*sigText);
+  Bytes bodyBytes = toBytes(*body);
+  if (!sig || !crypto::verify(serverPk, concat({&kMessageDomain, &bodyBytes}), *sig)) {
+    return makeError(ErrorCode::SERVER_AUTHENTICATION_ERROR, "message signature does not verify");
+  }
+  auto j = parseObject(*body);
+  if (!j) return bad("message body is not an object");
+  ServerMessage m;
+  auto id = str(*j, "id");
+  auto kind = str(*j, "kind");
+  auto serverId = str(*j, "serverId");
+  auto accountId = integer(*j, "accountId");
+  auto time = integer(*j, "time");
+  auto expires = integer(*j, "expires");
+  auto sid = serverId ? fromBase64url(*serverId) : std::nullopt;
+  auto rawId = id ? fromBase64url(*id) : std::nullopt;
+  if (!rawId || rawId->size() != 16 || !sid || !accountId || !time || !expires) return bad("message lacks its header");
+  m.id = *id;
+  m.serverId = *sid;
+  m.accountId = *accountId;
+  m.time = *time;
+  m.expires = *expires;
+  if (kind == "login") {
+    auto qr = str(*j, "qr");
+    auto bytes = qr ? fromBase64url(*qr) : std::nullopt;
+    if (!bytes) return bad("login message has no QR payload");
+    m.kind = MessageKind::Login;
+    m.qr = *bytes;
+  } else if (kind == "logout") {
+    auto session = str(*j, "session");
+    auto bytes = session ? fromBase64url(*session) : std::nullopt;
+    if (!bytes || bytes->size() != kSessionIdSize) return bad("logout message has no session");
+    m.kind = MessageKind::Logout;
+    m.session = *bytes;
+  } else if (kind == "delete") {
+    m.kind = MessageKind::Delete;
+  } else if (kind == "message") {
+    m.kind = MessageKind::Note;
+    m.note = {{"text", str(*j, "text").value_or("")}, {"data", infoBlock(*j, "data")}};
+  } else {
+    return bad("unknown message kind");
+  }
+  return m;
+}
+
+std::string signServerMessage(const SecretBytes& serverSk, const std::string& body) {
+  Bytes bodyBytes = toBytes(body);
+  return text({{"body", body}, {"sig", base64url(crypto::sign(serverSk, concat({&kMessageDomain, &bodyBytes})))}});
+}
+
+Exchange messagesRequest(std::int64_t accountId, const Bytes& nonce, const Bytes& sigAccount) {
+  return {"/v1/messages", text({{"v", kProtocolVersion}, {"accountId", accountId}, {"nonce", base64url(nonce)},
+                                {"sigAccount", base64url(sigAccount)}})};
+}
+
+Bytes messagesProofMessage(const Bytes& nonce) { return concat({&kMessagesDomain, &nonce}); }
+
+Result<std::vector<Bytes>> parseMessagesResponse(const std::string& body) {
+  auto j = parseObject(body);
+  if (!j || !j->contains("messages") || !(*j)["messages"].is_array()) return bad("messages response has no list");
+  std::vector<Bytes> out;
+  for (const auto& item : (*j)["messages"]) {
+    auto bytes = item.is_string() ? fromBase64url(item.get<std::string>()) : std::nullopt;
+    if (!bytes) return bad("messages response has a malformed entry");
+    out.push_back(std::move(*bytes));
+  }
+  return out;
+}
+
+Exchange pushTokenRequest(std::int64_t accountId, const std::string& token, const Bytes& sigAccount) {
+  return {"/v1/pushtoken", text({{"v", kProtocolVersion}, {"accountId", accountId}, {"token", token},
+                                 {"sigAccount", base64url(sigAccount)}})};
+}
+
+Bytes pushTokenProofMessage(std::int64_t accountId, const std::string& token) {
+  Bytes id = int64Bytes(accountId), t = toBytes(token);
+  return concat({&kPushTokenDomain, &id, &t});
+}
+
+Exchange deleteAccountRequest(std::int64_t accountId, const Bytes& nonce, const Bytes& sigAccount) {
+  return {"/v1/account/delete", text({{"v", kProtocolVersion}, {"accountId", accountId}, {"nonce", base64url(nonce)},
+                                      {"sigAccount", base64url(sigAccount)}})};
+}
+
+Bytes deleteAccountProofMessage(std::int64_t accountId, const Bytes& nonce) {
+  Bytes id = int64Bytes(accountId);
+  return concat({&kDeleteDomain, &id, &nonce});
 }
 
 std::string sealResponse(const SecretBytes& serverSk, const Transcript& t, const std::string& request,

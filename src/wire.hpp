@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bytes.hpp"
 #include "error.hpp"
@@ -63,7 +64,7 @@ struct Exchange {
 
 Exchange startRequest(const Bytes& qrPayload, const Bytes& deviceNonce);
 Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Bytes& boxPk, const Bytes& pinPk,
-                      const Bytes& sigAccount, const Bytes& sigPin);
+                      const Bytes& sigAccount, const Bytes& sigPin, const std::string& pushToken);
 Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std::string& userInput,
                       const Bytes& sigAccount, const Bytes& sigPin);
 Exchange cancelRequest(const Bytes& sessionId);
@@ -94,6 +95,31 @@ Result<std::string> openResponse(const Bytes& serverPk, const Transcript& t, con
 Result<StartResponse> parseStartResponse(const std::string& body);
 Result<VerifyResponse> parseVerifyResponse(const std::string& body, bool enrol);
 Result<Bytes> parsePinChallenge(const std::string& body);  // the 32-byte challenge
+
+// Server messages (docs/protocol.md §6): pushed sealed to an account's box key, or pulled.
+enum class MessageKind { Login, Logout, Delete, Note };
+struct ServerMessage {
+  std::string id;  // base64url of 16 random bytes: the dedup key
+  MessageKind kind = MessageKind::Note;
+  Bytes serverId;
+  std::int64_t accountId = 0;
+  std::int64_t time = 0;
+  std::int64_t expires = 0;
+  Bytes qr;       // Login: the login QR payload to start
+  Bytes session;  // Logout: the QR session id of the login it ends
+  json note;      // Note: {"text": …, "data": {…}}
+};
+// Verifies the server's signature over the message and parses it.
+Result<ServerMessage> openServerMessage(const Bytes& signedMessage, const Bytes& serverPk);
+std::string signServerMessage(const SecretBytes& serverSk, const std::string& body);  // tests
+
+Exchange messagesRequest(std::int64_t accountId, const Bytes& nonce, const Bytes& sigAccount);
+Bytes messagesProofMessage(const Bytes& nonce);
+Result<std::vector<Bytes>> parseMessagesResponse(const std::string& body);  // sealed messages
+Exchange pushTokenRequest(std::int64_t accountId, const std::string& token, const Bytes& sigAccount);
+Bytes pushTokenProofMessage(std::int64_t accountId, const std::string& token);
+Exchange deleteAccountRequest(std::int64_t accountId, const Bytes& nonce, const Bytes& sigAccount);
+Bytes deleteAccountProofMessage(std::int64_t accountId, const Bytes& nonce);
 
 // Builds a signed envelope; used by native tests that play the server.
 std::string sealResponse(const SecretBytes& serverSk, const Transcript& t, const std::string& request,

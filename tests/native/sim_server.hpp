@@ -24,8 +24,11 @@ inline Config testConfig() {
 class SimServer {
  public:
   struct Account {
-    Bytes pk, pinPk;
+    Bytes pk, pinPk, boxPk;
     int failures = 0;
+    std::string pushToken;
+    bool deleted = false;
+    std::vector<Bytes> outbox;  // sealed messages, for /v1/messages
   };
   struct Session {
     Bytes qr;
@@ -73,6 +76,21 @@ class SimServer {
       }
       return seal(s, send.body, body);
     }
+    if (path == "/v1/messages") {
+      Bytes nonce = *fromBase64url(req["nonce"].get<std::string>());
+      auto& a = accounts.at(req["accountId"].get<std::int64_t>());
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& m : a.outbox) list.push_back(base64url(m));
+      return sealOnce(wire::Transcript::begin(nonce), send.body, {{"messages", list}});
+    }
+    if (path == "/v1/account/delete") {
+      accounts.at(req["accountId"].get<std::int64_t>()).deleted = true;
+      return "{}";
+    }
+    if (path == "/v1/pushtoken") {
+      accounts.at(req["accountId"].get<std::int64_t>()).pushToken = req["token"].get<std::string>();
+      return "{}";
+    }
     if (path == "/v1/pincheck/challenge") {
       Bytes nonce = *fromBase64url(req["nonce"].get<std::string>());
       Bytes challenge = crypto::randomBytes(32);
@@ -114,7 +132,8 @@ class SimServer {
         return seal(s, send.body, {{"error", {{"code", 48}, {"message", "bad proof"}}}});
       }
       const std::int64_t aid = nextAccountId++;
-      accounts[aid] = {pk, pinPk, 0};
+      accounts[aid] = {pk, pinPk, *fromBase64url(req["boxPk"].get<std::string>()), 0,
+                       req.value("pushToken", ""), false, {}};
       s.loggedIn = true;
       s.accountId = aid;
       return seal(s, send.body, {{"result", "SUCCESS"}, {"accountId", aid}, {"userId", "alice"}, {"pingTime", pingTime}});
@@ -134,6 +153,26 @@ class SimServer {
                                  {"sessionInfo", {{"welcome", "Hello"}}}});
     }
     return "{}";
+  }
+
+ public:
+  // A server message for `accountId`, signed and sealed to its box key; kept in its outbox too.
+  Bytes message(std::int64_t accountId, nlohmann::json body, std::int64_t expiresIn = 60'000) {
+    body["id"] = base64url(crypto::randomBytes(16));
+    body["serverId"] = base64url(id);
+    if (!body.contains("accountId")) body["accountId"] = accountId;
+    body["time"] = time;
+    if (!body.contains("expires")) body["expires"] = time + expiresIn;
+    Bytes sealed = crypto::boxSeal(toBytes(wire::signServerMessage(key.secretKey, body.dump())), accounts.at(accountId).boxPk);
+    accounts.at(accountId).outbox.push_back(sealed);
+    return sealed;
+  }
+
+  // A login message: a fresh login QR for the account, as a provoked login makes.
+  Bytes loginMessage(std::int64_t accountId, Bytes* qrOut = nullptr) {
+    Bytes qr = loginQr();
+    if (qrOut) *qrOut = qr;
+    return message(accountId, {{"kind", "login"}, {"qr", base64url(qr)}});
   }
 
  private:

@@ -1,0 +1,178 @@
+// Server messages (push and pull), push tokens and account deletion: the app-level half of the
+// engine. Sessions live in engine.cpp.
+#include <algorithm>
+
+#include "crypto.hpp"
+#include "engine.hpp"
+
+namespace tapgate {
+namespace {
+
+Error securityError(std::string message) { return makeError(ErrorCode::PUSH_REJECTED, std::move(message)); }
+
+}  // namespace
+
+Result<PushResult> Engine::processPush(const Bytes& payload, std::int64_t now) {
+  // The payload names no recipient (the push provider learns nothing): try each account's key.
+  for (const auto& account : state_.accounts) {
+    auto opened = crypto::boxSealOpen(payload, account.boxPublicKey, account.boxSecretKey);
+    if (!opened) continue;
+    const ServerRecord* server = state_.server(account.serverId);
+    if (!server) return securityError("message from an unknown server");
+    auto message = wire::openServerMessage(*opened, server->publicKey);
+    if (!message) return message.error();
+    return handleMessage(account, message.value(), now);
+  }
+  return securityError("message is not sealed to any account here");
+}
+
+Result<PushResult> Engine::handleMessage(const Account& account, const wire::ServerMessage& m, std::int64_t now) {
+  if (m.serverId != account.serverId || m.accountId != account.accountId) {
+    return securityError("message is addressed to another account");
+  }
+  const ServerRecord* server = state_.server(account.serverId);
+  if (m.expires < serverNow(*server, now)) return makeError(ErrorCode::PUSH_EXPIRED, "message expired");
+  const bool seen = std::any_of(state_.seenMessages.begin(), state_.seenMessages.end(),
+                                [&](const SeenMessage& s) { return s.id == m.id; });
+  if (seen) return PushResult{PushResult::Outcome::Duplicate, 0};
+  state_.seenMessages.push_back({m.id, m.expires});
+  const AccountRef ref{account.serverId, account.accountId};
+
+  switch (m.kind) {
+    case wire::MessageKind::Login: {
+      auto qr = parseQrPayload(m.qr);
+      if (!qr || qr->type != QrType::Login || qr->serverId != account.serverId) {
+        persist(now);
+        return makeError(ErrorCode::BAD_RESPONSE, "login message carries no login QR for its server");
+      }
+      StartResult started = startSession(m.qr, now, ref);
+      persist(now);
+      if (started.error) return *started.error;
+      return PushResult{PushResult::Outcome::SessionStarted, started.session};
+    }
+    case wire::MessageKind::Logout:
+      for (auto& [id, s] : sessions_) {
+        if (s.step == Step::Active && s.qr.sessionId == m.session && s.chosen == ref) {
+          s.endedByServer = true;
+          finish(s, Input::ServerLogout, Step::Done, HistoryStatus::LoggedOut, std::nullopt, now);
+        }
+      }
+      break;
+    case wire::MessageKind::Delete:
+      removeAccount(ref, now);
+      break;
+    case wire::MessageKind::Note:
+      emit(0, "message",
+           {{"account", accountJson(account, state_)},
+            {"message", {{"id", m.id}, {"time", m.time}, {"text", m.note["text"]}, {"data", m.note["data"]}}}});
+      break;
+  }
+  persist(now);
+  return PushResult{PushResult::Outcome::Handled, 0};
+}
+
+// Removes the account, its sessions' claim on it and, with the last account, the app PIN.
+void Engine::removeAccount(const AccountRef& ref, std::int64_t now) {
+  auto it = std::find_if(state_.accounts.begin(), state_.accounts.end(),
+                         [&](const Account& a) { return a.serverId == ref.serverId && a.accountId == ref.accountId; });
+  if (it == state_.accounts.end()) return;
+  const json gone = accountJson(*it, state_);
+  for (auto& [id, s] : sessions_) {
+    if (s.chosen == ref && !isFinal(s.step)) {
+      s.endedByServer = true;
+      if (s.step == Step::Active) finish(s, Input::ServerLogout, Step::Done, HistoryStatus::LoggedOut, std::nullopt, now);
+      else finish(s, Input::StopSession, Step::Done, HistoryStatus::Aborted, std::nullopt, now);
+    }
+  }
+  state_.accounts.erase(it);
+  for (auto& h : state_.history) {
+    if (h.serverId == ref.serverId && h.accountId == ref.accountId) h.status = HistoryStatus::Deleted;
+  }
+  // Every account needs the second factor, so without accounts the PIN protects nothing.
+  if (state_.accounts.empty()) state_.pinSet = false;
+  std::erase_if(state_.servers, [&](const ServerRecord& s) {
+    return std::none_of(state_.accounts.begin(), state_.accounts.end(), [&](const Account& a) { return a.serverId == s.id; });
+  });
+  persist(now);
+  emit(0, "accountdeleted", {{"account", gone}});
+}
+
+Status Engine::deleteAccount(const AccountRef& ref, std::int64_t now) {
+  const Account* a = state_.account(ref.serverId, ref.accountId);
+  if (!a) return makeError(ErrorCode::UNKNOWN_ACCOUNT, "no such account");
+  const ServerRecord* server = state_.server(a->serverId);
+  const Bytes nonce = crypto::randomBytes(32);
+  sendApp(*server, wire::Transcript::begin(nonce),
+          wire::deleteAccountRequest(a->accountId, nonce,
+                                     crypto::sign(a->signSecretKey, wire::deleteAccountProofMessage(a->accountId, nonce))),
+          Pending::Purpose::Notify);
+  removeAccount(ref, now);
+  return Ok{};
+}
+
+std::vector<int> Engine::retrieveMessages(std::int64_t now) {
+  (void)now;
+  std::vector<int> requests;
+  for (const auto& a : state_.accounts) {
+    const Bytes nonce = crypto::randomBytes(32);
+    requests.push_back(sendApp(*state_.server(a.serverId), wire::Transcript::begin(nonce),
+                               wire::messagesRequest(a.accountId, nonce,
+                                                     crypto::sign(a.signSecretKey, wire::messagesProofMessage(nonce))),
+                               Pending::Purpose::Messages));
+  }
+  return requests;
+}
+
+std::vector<int> Engine::updatePushToken(const std::string& token, std::int64_t now) {
+  state_.pushToken = token;
+  persist(now);
+  std::vector<int> requests;
+  for (const auto& a : state_.accounts) {
+    requests.push_back(sendApp(*state_.server(a.serverId), wire::Transcript::begin(toBytes(token)),
+                               wire::pushTokenRequest(a.accountId, token,
+                                                      crypto::sign(a.signSecretKey, wire::pushTokenProofMessage(a.accountId, token))),
+                               Pending::Purpose::PushToken));
+  }
+  return requests;
+}
+
+int Engine::sendApp(const ServerRecord& server, const wire::Transcript& t, const wire::Exchange& ex,
+                    Pending::Purpose purpose) {
+  const int id = nextRequest_++;
+  pending_[id] = Pending{0, purpose, ex.body, server.publicKey, t};
+  Output o{Output::Kind::Send};
+  o.request = id;
+  o.url = server.url + ex.path;
+  o.body = ex.body;
+  outputs_.push_back(std::move(o));
+  return id;
+}
+
+void Engine::handleAppResponse(int request, const Pending& p, int httpStatus, const std::string& body,
+                               std::int64_t now) {
+  if (p.purpose == Pending::Purpose::Notify) return;
+  auto done = [&](const std::optional<Error>& error) {
+    json d = {{"request", request}, {"ok", !error}};
+    if (error) d["error"] = errorJson(*error);
+    emit(0, "requestdone", std::move(d));
+  };
+  if (p.purpose == Pending::Purpose::PushToken) {
+    const bool ok = httpStatus >= 200 && httpStatus < 300;
+    return done(ok ? std::nullopt
+                   : std::optional<Error>(makeError(ErrorCode::SERVER_UNKNOWN_ERROR, "push token refused: HTTP " + std::to_string(httpStatus))));
+  }
+  auto opened = wire::openResponse(p.serverPk, p.transcript, p.body, httpStatus, body);
+  if (!opened) return done(opened.error());
+  auto messages = wire::parseMessagesResponse(opened.value());
+  if (!messages) return done(messages.error());
+  // Pulled messages act exactly like pushed ones, dedup included; one bad message doesn't stop the rest.
+  int processed = 0;
+  for (const auto& sealed : messages.value()) {
+    auto r = processPush(sealed, now);
+    if (r && r->outcome != PushResult::Outcome::Duplicate) ++processed;
+  }
+  json d = {{"request", request}, {"ok", true}, {"processed", processed}};
+  emit(0, "requestdone", std::move(d));
+}
+
+}  // namespace tapgate

@@ -1,0 +1,166 @@
+// Server messages: pushed (sealed to an account) or pulled, deduplicated, checked, acted on.
+#include <gtest/gtest.h>
+
+#include "sim_server.hpp"
+
+using namespace tapgate;
+using tapgate::test::Harness;
+
+namespace {
+
+PushResult push(Harness& h, const Bytes& payload) {
+  auto r = h.engine->processPush(payload, h.now);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  h.pump();
+  return r.ok() ? r.value() : PushResult{};
+}
+
+}  // namespace
+
+TEST(Push, LoginMessageStartsASessionForThatAccount) {
+  Harness h;
+  const auto first = h.enrol("1234");
+  const auto second = h.enrol("1234");
+  auto r = push(h, h.server.loginMessage(second));
+  ASSERT_EQ(r.outcome, PushResult::Outcome::SessionStarted);
+  const Session& s = h.session(r.session);
+  ASSERT_EQ(s.candidates.size(), 1u);
+  EXPECT_EQ(s.candidates[0].accountId, second);
+  EXPECT_NE(second, first);
+  EXPECT_EQ(s.step, Step::SecondFactor);  // one candidate, second factor to come: no confirmation
+  ASSERT_TRUE(h.engine->setPinBiometric(r.session, "1234", h.now).ok());
+  h.pump();
+  EXPECT_EQ(h.session(r.session).history, HistoryStatus::LoggedInOneShot);
+}
+
+TEST(Push, DuplicatesAreIgnored) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  Bytes payload = h.server.loginMessage(aid);
+  EXPECT_EQ(push(h, payload).outcome, PushResult::Outcome::SessionStarted);
+  EXPECT_EQ(push(h, payload).outcome, PushResult::Outcome::Duplicate);
+}
+
+TEST(Push, ExpiredMessagesAreRefused) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  auto r = h.engine->processPush(h.server.message(aid, {{"kind", "message"}, {"text", "hi"}}, -1), h.now);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::PUSH_EXPIRED);
+}
+
+TEST(Push, ExpiryUsesTheServersSignedClock) {
+  Harness h;
+  h.now = h.server.time - 5 * 3600 * 1000;  // the device clock is five hours behind the server's
+  const auto aid = h.enrol("1234");
+  h.now += 10'000;
+  auto fresh = h.engine->processPush(h.server.message(aid, {{"kind", "message"}, {"text", "fresh"}}, 60'000), h.now);
+  EXPECT_TRUE(fresh.ok()) << fresh.error().message;
+  // Expired by the server's clock, though hours in the future by the device's own.
+  auto stale = h.engine->processPush(h.server.message(aid, {{"kind", "message"}, {"text", "stale"}}, -1'000), h.now);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, ErrorCode::PUSH_EXPIRED);
+}
+
+TEST(Push, MessagesForOthersAreRefused) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  // Sealed to this account but naming another one inside.
+  auto wrong = h.engine->processPush(h.server.message(aid, {{"kind", "message"}, {"accountId", aid + 1}}), h.now);
+  EXPECT_EQ(wrong.error().code, ErrorCode::PUSH_REJECTED);
+  // Sealed to a key this app doesn't have.
+  auto stranger = crypto::boxKeyPair();
+  auto foreign = h.engine->processPush(crypto::boxSeal(toBytes("{}"), stranger.publicKey), h.now);
+  EXPECT_EQ(foreign.error().code, ErrorCode::PUSH_REJECTED);
+  EXPECT_EQ(errorKind(foreign.error().code), ErrorKind::Security);
+  // Garbage.
+  EXPECT_FALSE(h.engine->processPush(crypto::randomBytes(80), h.now).ok());
+  EXPECT_FALSE(h.engine->processPush({}, h.now).ok());
+}
+
+TEST(Push, ForgedSignatureIsRefused) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  auto mallory = crypto::signKeyPair();
+  nlohmann::json body = {{"id", base64url(crypto::randomBytes(16))}, {"kind", "delete"}, {"serverId", base64url(h.server.id)},
+                         {"accountId", aid}, {"time", h.server.time}, {"expires", h.server.time + 60000}};
+  Bytes sealed = crypto::boxSeal(toBytes(wire::signServerMessage(mallory.secretKey, body.dump())), h.server.accounts.at(aid).boxPk);
+  auto r = h.engine->processPush(sealed, h.now);
+  EXPECT_EQ(r.error().code, ErrorCode::SERVER_AUTHENTICATION_ERROR);
+  EXPECT_EQ(h.engine->state().accounts.size(), 1u);
+}
+
+TEST(Push, LogoutMessageEndsTheActiveSession) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  h.server.pingTime = 60;
+  Bytes qr = h.server.loginQr();
+  int sid = h.start(qr);
+  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
+  h.pump();
+  ASSERT_EQ(h.session(sid).step, Step::Active);
+  push(h, h.server.message(aid, {{"kind", "logout"}, {"session", base64url(Bytes(qr.begin() + 18, qr.end()))}}));
+  EXPECT_EQ(h.session(sid).step, Step::Done);
+  EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedOut);
+}
+
+TEST(Push, DeleteMessageRemovesTheAccountMarksHistoryAndClearsThePin) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  push(h, h.server.message(aid, {{"kind", "delete"}}));
+  EXPECT_TRUE(h.engine->state().accounts.empty());
+  EXPECT_FALSE(h.engine->state().pinSet);
+  ASSERT_NE(h.lastEvent(0, "accountdeleted"), nullptr);
+  EXPECT_EQ(h.lastEvent(0, "accountdeleted")->detail["account"]["accountId"], aid);
+  EXPECT_EQ(h.engine->historyJson(h.now)[0]["historyStatus"], "DELETED");
+  // The next enrolment sets a new PIN.
+  int sid = h.start(h.server.enrolQr());
+  ASSERT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
+  h.pump();
+  EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["context"], "FIRST_SET");
+}
+
+TEST(Push, NoteMessageIsEmitted) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  push(h, h.server.message(aid, {{"kind", "message"}, {"text", "Your statement is ready"}, {"data", {{"k", "v"}}}}));
+  const Output* m = h.lastEvent(0, "message");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->detail["message"]["text"], "Your statement is ready");
+  EXPECT_EQ(m->detail["account"]["accountId"], aid);
+}
+
+TEST(Pull, RetrievedMessagesActLikePushedOnesWithTheSameDedup) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  Bytes pushed = h.server.message(aid, {{"kind", "message"}, {"text", "one"}});
+  push(h, pushed);
+  h.server.message(aid, {{"kind", "message"}, {"text", "two"}});
+  auto requests = h.engine->retrieveMessages(h.now);
+  ASSERT_EQ(requests.size(), 1u);
+  h.pump();
+  const Output* done = h.lastEvent(0, "requestdone");
+  ASSERT_NE(done, nullptr);
+  EXPECT_EQ(done->detail["processed"], 1);  // "one" was already seen
+  EXPECT_EQ(h.lastEvent(0, "message")->detail["message"]["text"], "two");
+}
+
+TEST(Accounts, DeletingFromTheAppTellsTheServer) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  ASSERT_TRUE(h.engine->deleteAccount({h.server.id, aid}, h.now).ok());
+  h.pump();
+  EXPECT_TRUE(h.server.accounts.at(aid).deleted);
+  EXPECT_TRUE(h.engine->state().accounts.empty());
+  EXPECT_EQ(h.engine->deleteAccount({h.server.id, aid}, h.now).error().code, ErrorCode::UNKNOWN_ACCOUNT);
+}
+
+TEST(Accounts, PushTokenReachesEveryAccountAndNewEnrolments) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  EXPECT_EQ(h.engine->updatePushToken("tok-1", h.now).size(), 1u);
+  h.pump();
+  EXPECT_EQ(h.server.accounts.at(aid).pushToken, "tok-1");
+  const auto next = h.enrol("1234");
+  EXPECT_EQ(h.server.accounts.at(next).pushToken, "tok-1");
+}
