@@ -24,6 +24,30 @@ std::string startText(const StartResult& r) {
 
 const Error kNotOpen{ErrorCode::WRONG_STATE, "engine is not open"};
 
+std::string pushText(const Result<PushResult>& r) {
+  if (!r) return errorText(r.error());
+  switch (r->outcome) {
+    case PushResult::Outcome::SessionStarted: return json{{"ok", true}, {"outcome", "session"}, {"session", r->session}}.dump();
+    case PushResult::Outcome::Handled: return R"({"ok":true,"outcome":"handled"})";
+    case PushResult::Outcome::Duplicate: return R"({"ok":true,"outcome":"duplicate"})";
+  }
+  return R"({"ok":true,"outcome":"handled"})";
+}
+
+std::string requestsText(const std::vector<int>& requests) { return json{{"ok", true}, {"requests", requests}}.dump(); }
+
+// {"serverId": base64url, "accountId": n} → AccountRef
+std::optional<AccountRef> accountRef(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("serverId") || !j["serverId"].is_string() || !j.contains("accountId") ||
+      !j["accountId"].is_number_integer()) {
+    return std::nullopt;
+  }
+  auto serverId = fromBase64url(j["serverId"].get<std::string>());
+  if (!serverId) return std::nullopt;
+  return AccountRef{*serverId, j["accountId"].get<std::int64_t>()};
+}
+
 // Last line of defence: the core uses non-throwing parsers, but allocation failure or a bug must
 // surface as a typed error at the boundary rather than unwind into the host.
 template <typename F>
@@ -64,14 +88,8 @@ std::string EngineApi::setAccount(int session, const std::string& accountJson, c
   return guarded([&] {
     std::optional<AccountRef> ref;
     if (!accountJson.empty() && accountJson != "null") {
-      json j = json::parse(accountJson, nullptr, false);
-      auto serverId = j.is_object() && j.contains("serverId") && j["serverId"].is_string()
-                          ? fromBase64url(j["serverId"].get<std::string>())
-                          : std::nullopt;
-      if (!serverId || !j.contains("accountId") || !j["accountId"].is_number_integer()) {
-        return errorText(makeError(ErrorCode::INVALID_ARGUMENT, "account must carry serverId and accountId"));
-      }
-      ref = AccountRef{*serverId, j["accountId"].get<std::int64_t>()};
+      ref = accountRef(accountJson);
+      if (!ref) return errorText(makeError(ErrorCode::INVALID_ARGUMENT, "account must carry serverId and accountId"));
     }
     return statusText(engine_->setAccount(session, ref, userInput, ms(now)));
   });
@@ -90,6 +108,42 @@ std::string EngineApi::inputCancel(int session, double now) {
 std::string EngineApi::stopSession(int session, double now) {
   if (!engine_) return errorText(kNotOpen);
   return guarded([&] { return statusText(engine_->stopSession(session, ms(now))); });
+}
+
+std::string EngineApi::processPush(const std::string& payload, double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] { return pushText(engine_->processPush(toBytes(payload), ms(now))); });
+}
+
+std::string EngineApi::processPushText(const std::string& payload, double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] {
+    auto bytes = fromBase64url(payload);
+    if (!bytes) return errorText(makeError(ErrorCode::PUSH_REJECTED, "push payload is not base64url"));
+    return pushText(engine_->processPush(*bytes, ms(now)));
+  });
+}
+
+std::string EngineApi::retrieveMessages(double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] { return requestsText(engine_->retrieveMessages(ms(now))); });
+}
+
+std::string EngineApi::updatePushToken(const std::string& token, double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] {
+    if (token.empty() || token.size() > 4096) return errorText(makeError(ErrorCode::INVALID_ARGUMENT, "push token must be 1..4096 characters"));
+    return requestsText(engine_->updatePushToken(token, ms(now)));
+  });
+}
+
+std::string EngineApi::deleteAccount(const std::string& accountJson, double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] {
+    auto ref = accountRef(accountJson);
+    if (!ref) return errorText(makeError(ErrorCode::INVALID_ARGUMENT, "account must carry serverId and accountId"));
+    return statusText(engine_->deleteAccount(*ref, ms(now)));
+  });
 }
 
 void EngineApi::onResponse(int request, int httpStatus, const std::string& body, double now) {

@@ -20,6 +20,13 @@ class EngineApi {
   std::string inputCancel(int session, double now);
   std::string stopSession(int session, double now);
 
+  // {"ok":true,"outcome":"session"|"handled"|"duplicate","session"?:n} or an error.
+  std::string processPush(const std::string& payload, double now);        // sealed bytes
+  std::string processPushText(const std::string& payload, double now);    // base64url text of them
+  std::string retrieveMessages(double now);                               // {"ok":true,"requests":[…]}
+  std::string updatePushToken(const std::string& token, double now);      // {"ok":true,"requests":[…]}
+  std::string deleteAccount(const std::string& accountJson, double now);
+
   void onResponse(int request, int httpStatus, const std::string& body, double now);
   void onNetworkError(int request, const std::string& message, double now);
   void onTimer(int session, const std::string& name, double now);

@@ -27,13 +27,19 @@ export function usePlatform(p: (options: AuthenticatorOptions) => PlatformDeps):
 }
 
 type CoreResult = { ok: true; session?: number } | { ok: false; error: TapgateErrorInfo; session?: number };
+type PushOutcome = { ok: true; outcome: 'session' | 'handled' | 'duplicate'; session?: number } | { ok: false; error: TapgateErrorInfo };
+type RequestsResult = { ok: true; requests: number[] } | { ok: false; error: TapgateErrorInfo };
+type RequestDone = { request: number; ok: boolean; error?: TapgateErrorInfo; processed?: number };
+
+/** What a push payload may arrive as: the bytes, their base64url text, or a push data map. */
+export type PushPayload = Uint8Array | string | { tapgate: string };
 
 /**
  * The authenticator: accounts, history and the sessions that run on them. The C++ core decides
  * everything; this class performs its I/O (fetch, timers, storage) and turns its events into DOM events.
  */
 export class Authenticator extends EventTarget {
-  #core: CoreEngine;
+  #engine: CoreEngine;
   #storage: StateStorage;
   #fetch: FetchLike;
   #requestTimeout: number;
@@ -42,6 +48,8 @@ export class Authenticator extends EventTarget {
   #writes: Promise<void> = Promise.resolve();
   #scanQr?: PlatformDeps['scanQr'];
   #host: SessionHost;
+  #requests = new Map<number, (done: RequestDone) => void>();
+  #closed = false;
 
   /**
    * Opens the authenticator: loads the wasm core and the stored state. Rejects with a `storage`
@@ -62,7 +70,7 @@ export class Authenticator extends EventTarget {
 
   private constructor(core: CoreEngine, deps: PlatformDeps, options: AuthenticatorOptions) {
     super();
-    this.#core = core;
+    this.#engine = core;
     this.#storage = deps.storage;
     this.#scanQr = deps.scanQr;
     const fetchImpl = options.fetch ?? (globalThis.fetch?.bind(globalThis) as FetchLike | undefined);
@@ -99,9 +107,7 @@ export class Authenticator extends EventTarget {
     else if (typeof data === 'string') raw = this.#core.startSessionFromLink(data.trim(), Date.now());
     else throw misuse('INVALID_ARGUMENT', 'startSession takes a Uint8Array or a string');
     const result = JSON.parse(raw) as CoreResult;
-    const session = new Session(result.session!, this.#host);
-    this.#sessions.set(session.id, session);
-    this.dispatchEvent(new CustomEvent('session', { detail: { session } }));
+    const session = this.#sessionFor(result.session!);
     this.#pump();
     if (!result.ok) {
       const error = new TapgateError(result.error);
@@ -109,6 +115,52 @@ export class Authenticator extends EventTarget {
       throw error;
     }
     return session;
+  }
+
+  /**
+   * Hands a push message to the engine. A login message starts a session (also announced by a
+   * `session` event) and resolves with it; logout, deletion and note messages act and resolve with
+   * null, as do duplicates. Messages that are not for this app, forged or expired reject with a
+   * `security` error.
+   */
+  async processPush(payload: PushPayload): Promise<Session | null> {
+    let raw: string;
+    if (payload instanceof Uint8Array) raw = this.#core.processPush(payload, Date.now());
+    else if (typeof payload === 'string') raw = this.#core.processPushText(payload.trim(), Date.now());
+    else if (payload && typeof payload === 'object' && typeof payload.tapgate === 'string') raw = this.#core.processPushText(payload.tapgate, Date.now());
+    else throw misuse('INVALID_ARGUMENT', 'processPush takes bytes, base64url text or { tapgate }');
+    const result = JSON.parse(raw) as PushOutcome;
+    this.#pump();
+    if (!result.ok) throw new TapgateError(result.error);
+    return result.outcome === 'session' ? this.#sessionFor(result.session!) : null;
+  }
+
+  /**
+   * Pulls the messages push may have missed from every account's server; they act exactly like
+   * pushed ones (and are deduplicated with them). Resolves with how many were new; rejects with
+   * the first failure after all servers answered.
+   */
+  async retrieveMessages(): Promise<number> {
+    const done = await this.#appRequests(this.#core.retrieveMessages(Date.now()));
+    const failed = done.find((d) => !d.ok);
+    if (failed?.error) throw new TapgateError(failed.error);
+    return done.reduce((n, d) => n + (d.processed ?? 0), 0);
+  }
+
+  /** Registers the push token with every account's server (and with future enrolments). */
+  async updatePushToken(token: string): Promise<void> {
+    if (typeof token !== 'string') throw misuse('INVALID_ARGUMENT', 'the push token is a string');
+    const failed = (await this.#appRequests(this.#core.updatePushToken(token, Date.now()))).find((d) => !d.ok);
+    if (failed?.error) throw new TapgateError(failed.error);
+  }
+
+  /** Deletes the account here (at once) and tells its server. */
+  async deleteAccount(account: Pick<Account, 'serverId' | 'accountId'>): Promise<void> {
+    const raw = this.#core.deleteAccount(JSON.stringify({ serverId: account?.serverId, accountId: account?.accountId }), Date.now());
+    const result = JSON.parse(raw) as CoreResult;
+    this.#pump();
+    if (!result.ok) throw new TapgateError(result.error);
+    await this.#writes;
   }
 
   /** Decodes a QR code image (ImageData, Blob, or PNG/JPEG bytes) to its exact payload bytes. */
@@ -119,10 +171,37 @@ export class Authenticator extends EventTarget {
 
   /** Stops every live session and releases the engine. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;  // answers still in flight are dropped from now on
     for (const timer of this.#timers.values()) clearTimeout(timer.handle);
     this.#timers.clear();
     await this.#writes;
-    this.#core.delete();
+    this.#engine.delete();
+  }
+
+  /** The engine; every use after close() is a misuse error rather than a crash. */
+  get #core(): CoreEngine {
+    if (this.#closed) throw new TapgateError({ code: 'WRONG_STATE', numericCode: 0, kind: 'misuse', message: 'the authenticator is closed' });
+    return this.#engine;
+  }
+
+  #appRequests(raw: string): Promise<RequestDone[]> {
+    const result = JSON.parse(raw) as RequestsResult;
+    if (!result.ok) throw new TapgateError(result.error);
+    const waits = result.requests.map((id) => new Promise<RequestDone>((resolve) => this.#requests.set(id, resolve)));
+    this.#pump();
+    return Promise.all(waits);
+  }
+
+  /** The Session object for a core session, made on first sight (push logins start in the core). */
+  #sessionFor(id: number): Session {
+    let session = this.#sessions.get(id);
+    if (!session) {
+      session = new Session(id, this.#host);
+      this.#sessions.set(id, session);
+      this.dispatchEvent(new CustomEvent('session', { detail: { session } }));
+    }
+    return session;
   }
 
   #call(fn: 'setAccount' | 'setPinBiometric' | 'inputCancel' | 'stopSession', session: number, args: string[]): void {
@@ -165,10 +244,12 @@ export class Authenticator extends EventTarget {
       status = res.status;
       body = await res.text();
     } catch (err) {
+      if (this.#closed) return;
       this.#core.onNetworkError(out.request, `request to ${new URL(out.url).origin} failed: ${(err as Error)?.message ?? err}`, Date.now());
       this.#pump();
       return;
     }
+    if (this.#closed) return;
     this.#core.onResponse(out.request, status, body, Date.now());
     this.#pump();
   }
@@ -204,11 +285,16 @@ export class Authenticator extends EventTarget {
 
   #dispatch(out: Extract<CoreOutput, { type: 'event' }>): void {
     if (out.session === 0) {
+      if (out.name === 'requestdone') {
+        const done = out.detail as unknown as RequestDone;
+        this.#requests.get(done.request)?.(done);
+        this.#requests.delete(done.request);
+        return;
+      }
       this.dispatchEvent(new CustomEvent(out.name, { detail: out.detail }));
       return;
     }
-    const session = this.#sessions.get(out.session);
-    if (!session) return;
+    const session = this.#sessionFor(out.session);
     if (out.name === 'stop') this.#disarm(out.session);
     session.dispatchCoreEvent(out.name, out.detail);
   }

@@ -7,6 +7,11 @@ export interface CoreEngine {
   setPinBiometric(session: number, pin: string, now: number): string;
   inputCancel(session: number, now: number): string;
   stopSession(session: number, now: number): string;
+  processPush(payload: Uint8Array, now: number): string;
+  processPushText(payload: string, now: number): string;
+  retrieveMessages(now: number): string;
+  updatePushToken(token: string, now: number): string;
+  deleteAccount(accountJson: string, now: number): string;
   onResponse(request: number, httpStatus: number, body: string, now: number): void;
   onNetworkError(request: number, message: string, now: number): void;
   onTimer(session: number, name: string, now: number): void;

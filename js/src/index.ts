@@ -46,5 +46,7 @@ export { Session } from './session.js';
 export type { PinBiometricInput } from './session.js';
 export { IndexedDbStorage } from './indexeddb-storage.js';
 export { MemoryStorage } from './memory-storage.js';
-export type { AuthenticatorOptions } from './authenticator.js';
+export { LocalPushRelay } from './push-relay.js';
+export type { PushRelayOptions } from './push-relay.js';
+export type { AuthenticatorOptions, PushPayload } from './authenticator.js';
 export * from './types.js';

@@ -47,5 +47,7 @@ export { Session } from './session.js';
 export type { PinBiometricInput } from './session.js';
 export { FileStorage } from './file-storage.js';
 export { MemoryStorage } from './memory-storage.js';
-export type { AuthenticatorOptions } from './authenticator.js';
+export { LocalPushRelay } from './push-relay.js';
+export type { PushRelayOptions } from './push-relay.js';
+export type { AuthenticatorOptions, PushPayload } from './authenticator.js';
 export * from './types.js';

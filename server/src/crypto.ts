@@ -84,3 +84,8 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
   return diff === 0;
 }
+
+/** crypto_box_seal: anonymous encryption to an X25519 public key (push messages). */
+export function boxSeal(message: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  return sodium.crypto_box_seal(message, publicKey);
+}

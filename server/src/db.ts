@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS rp_sessions (
   updated        INTEGER NOT NULL,
   loggedin_at    INTEGER,
   last_seen      INTEGER,
+  login_qr       BLOB,
   PRIMARY KEY (server, nonce)
 );
 CREATE TABLE IF NOT EXISTS qr_sessions (
@@ -64,9 +65,19 @@ CREATE TABLE IF NOT EXISTS accounts (
   blocked      INTEGER NOT NULL DEFAULT 0,
   created      INTEGER NOT NULL,
   lastlogin    INTEGER,
-  description  TEXT
+  description  TEXT,
+  push_token   TEXT,
+  deleted      INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS accounts_server ON accounts (server);
+CREATE TABLE IF NOT EXISTS messages (
+  id       BLOB PRIMARY KEY,
+  account  INTEGER NOT NULL,
+  sealed   BLOB NOT NULL,
+  created  INTEGER NOT NULL,
+  expires  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_account ON messages (account, expires);
 CREATE TABLE IF NOT EXISTS pin_challenges (
   challenge BLOB PRIMARY KEY,
   account   INTEGER NOT NULL,
@@ -102,6 +113,8 @@ export interface RpSessionRow {
   loggedin_at: number | null;
   /** When the device last proved a continuous login alive (login or ping). */
   last_seen: number | null;
+  /** The QR session the current login happened on (its logout message names it). */
+  login_qr: Buffer | null;
 }
 
 export interface QrSessionRow {
@@ -133,6 +146,9 @@ export interface AccountRow {
   created: number;
   lastlogin: number | null;
   description: string | null;
+  push_token: string | null;
+  /** Deleted accounts stay as tombstones so the device can still fetch its deletion message. */
+  deleted: number;
 }
 
 export interface ServerParams {
@@ -171,7 +187,7 @@ export class Store {
       updateServer: db.prepare(
         'UPDATE servers SET name = ?, ping_time = ?, pin_timeout = ?, pin_attempt_limit = ? WHERE id = ?',
       ),
-      countAccounts: db.prepare<[Buffer], { n: number }>('SELECT COUNT(*) AS n FROM accounts WHERE server = ?'),
+      countAccounts: db.prepare<[Buffer], { n: number }>('SELECT COUNT(*) AS n FROM accounts WHERE server = ? AND deleted = 0'),
       getRp: db.prepare<[Buffer, string], RpSessionRow>('SELECT * FROM rp_sessions WHERE server = ? AND nonce = ?'),
       upsertRpForQr: db.prepare(
         `INSERT INTO rp_sessions (server, nonce, latest_qr, latest_login_qr, created, updated)
@@ -187,7 +203,7 @@ export class Store {
       ),
       logIn: db.prepare(
         `UPDATE rp_sessions SET loggedin = 1, accountid = ?, userid = ?, userinput = ?, cancelled = 0,
-           loggedin_at = ?, last_seen = ?, updated = ? WHERE server = ? AND nonce = ?`,
+           loggedin_at = ?, last_seen = ?, login_qr = ?, updated = ? WHERE server = ? AND nonce = ?`,
       ),
       logOut: db.prepare('UPDATE rp_sessions SET loggedin = 0, updated = ? WHERE server = ? AND nonce = ?'),
       markSeen: db.prepare('UPDATE rp_sessions SET last_seen = ? WHERE server = ? AND nonce = ?'),
@@ -205,8 +221,17 @@ export class Store {
         `INSERT INTO accounts (server, userid, pk, box_pk, pin_pk, created, lastlogin, description)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      getAccount: db.prepare<[number], AccountRow>('SELECT * FROM accounts WHERE id = ?'),
-      listAccounts: db.prepare<[Buffer], AccountRow>('SELECT * FROM accounts WHERE server = ? ORDER BY id'),
+      getAccount: db.prepare<[number], AccountRow>('SELECT * FROM accounts WHERE id = ? AND deleted = 0'),
+      listAccounts: db.prepare<[Buffer], AccountRow>('SELECT * FROM accounts WHERE server = ? AND deleted = 0 ORDER BY id'),
+      getAccountOrTombstone: db.prepare<[number], AccountRow>('SELECT * FROM accounts WHERE id = ?'),
+      setPushToken: db.prepare('UPDATE accounts SET push_token = ? WHERE id = ? AND deleted = 0'),
+      deleteAccount: db.prepare('UPDATE accounts SET deleted = 1, push_token = NULL WHERE id = ?'),
+      loggedInSessionsOf: db.prepare<[number], RpSessionRow>('SELECT * FROM rp_sessions WHERE loggedin = 1 AND accountid = ?'),
+      insertMessage: db.prepare('INSERT INTO messages (id, account, sealed, created, expires) VALUES (?, ?, ?, ?, ?)'),
+      listMessages: db.prepare<[number, number], { sealed: Buffer }>(
+        'SELECT sealed FROM messages WHERE account = ? AND expires > ? ORDER BY created',
+      ),
+      pruneMessages: db.prepare('DELETE FROM messages WHERE expires <= ?'),
       setPinFailures: db.prepare('UPDATE accounts SET pin_failures = ? WHERE id = ?'),
       accountLoggedIn: db.prepare('UPDATE accounts SET pin_failures = 0, lastlogin = ? WHERE id = ?'),
       insertPinChallenge: db.prepare('INSERT INTO pin_challenges (challenge, account, expires) VALUES (?, ?, ?)'),
@@ -219,8 +244,14 @@ export class Store {
 
   /** Brings databases made by earlier versions up to the current schema. */
   private migrate(): void {
-    const columns = this.db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('rp_sessions')").all();
-    if (!columns.some((c) => c.name === 'last_seen')) this.db.exec('ALTER TABLE rp_sessions ADD COLUMN last_seen INTEGER');
+    const add = (table: string, column: string, decl: string) => {
+      const columns = this.db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
+      if (!columns.some((c) => c.name === column)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${decl}`);
+    };
+    add('rp_sessions', 'last_seen', 'INTEGER');
+    add('rp_sessions', 'login_qr', 'BLOB');
+    add('accounts', 'push_token', 'TEXT');
+    add('accounts', 'deleted', 'INTEGER NOT NULL DEFAULT 0');
   }
 
   transaction<T>(fn: () => T): T {
@@ -260,8 +291,14 @@ export class Store {
   markCancelled(server: Uint8Array, nonce: string, qrId: Uint8Array, now: number): void {
     this.st.markCancelled.run(now, b(server), nonce, b(qrId));
   }
-  logIn(server: Uint8Array, nonce: string, accountId: number, userId: string | null, userInput: string | null, now: number): void {
-    this.st.logIn.run(accountId, userId, userInput, now, now, now, b(server), nonce);
+  logIn(
+    server: Uint8Array,
+    nonce: string,
+    qrId: Uint8Array,
+    login: { accountId: number; userId: string | null; userInput: string | null },
+    now: number,
+  ): void {
+    this.st.logIn.run(login.accountId, login.userId, login.userInput, now, now, b(qrId), now, b(server), nonce);
   }
   logOut(server: Uint8Array, nonce: string, now: number): void {
     this.st.logOut.run(now, b(server), nonce);
@@ -330,8 +367,29 @@ export class Store {
     const r = this.st.insertAccount.run(b(a.server), a.userid, b(a.pk), b(a.boxPk), b(a.pinPk), a.now, a.now, a.description);
     return Number(r.lastInsertRowid);
   }
+  /** A live account; deleted ones are gone for every purpose but fetching their messages. */
   getAccount(id: number): AccountRow | undefined {
     return this.st.getAccount.get(id);
+  }
+  getAccountOrTombstone(id: number): AccountRow | undefined {
+    return this.st.getAccountOrTombstone.get(id);
+  }
+  setPushToken(id: number, token: string): void {
+    this.st.setPushToken.run(token, id);
+  }
+  /** Marks the account deleted and logs out every session it is logged in to. */
+  deleteAccount(id: number, now: number): RpSessionRow[] {
+    const sessions = this.st.loggedInSessionsOf.all(id);
+    for (const rp of sessions) this.logOut(rp.server, rp.nonce, now);
+    this.st.deleteAccount.run(id);
+    return sessions;
+  }
+  addMessage(m: { id: Uint8Array; account: number; sealed: Uint8Array; now: number; expires: number }): void {
+    this.st.pruneMessages.run(m.now);
+    this.st.insertMessage.run(b(m.id), m.account, b(m.sealed), m.now, m.expires);
+  }
+  messagesFor(account: number, now: number): Buffer[] {
+    return this.st.listMessages.all(account, now).map((r) => r.sealed);
   }
   listAccounts(server: Uint8Array): AccountRow[] {
     return this.st.listAccounts.all(b(server));

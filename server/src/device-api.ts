@@ -10,6 +10,9 @@ import {
   logoutProofMessage,
   pinCheckProofMessage,
   pingProofMessage,
+  messagesProofMessage,
+  pushTokenProofMessage,
+  deleteProofMessage,
   seal,
   transcriptAdvance,
   transcriptStart,
@@ -46,6 +49,16 @@ function bytesField(j: Fields, key: string, size: number): Uint8Array {
   const v = fromB64u(j[key]);
   if (!v || v.length !== size) throw new HttpError(400, `field "${key}" must be base64url of ${size} bytes`);
   return v;
+}
+
+const MAX_TOKEN_CHARS = 4096;
+
+function optionalToken(j: Fields): string | null {
+  if (j.pushToken === undefined) return null;
+  if (typeof j.pushToken !== 'string' || j.pushToken === '' || j.pushToken.length > MAX_TOKEN_CHARS) {
+    throw new HttpError(400, 'field "pushToken" must be a string of 1..4096 characters');
+  }
+  return j.pushToken;
 }
 
 function accountIdField(j: Fields): number {
@@ -94,6 +107,12 @@ export class DeviceApi {
         return (j) => this.cancel(j);
       case '/v1/logout':
         return (j) => this.logout(j);
+      case '/v1/messages':
+        return (j, raw) => this.messages(j, raw);
+      case '/v1/pushtoken':
+        return (j) => this.pushToken(j);
+      case '/v1/account/delete':
+        return (j) => this.deleteAccount(j);
       case '/v1/ping':
         return (j, raw) => this.ping(j, raw);
       case '/v1/pincheck/challenge':
@@ -170,6 +189,7 @@ export class DeviceApi {
     const pinPk = bytesField(j, 'pinPk', 32);
     const sigAccount = bytesField(j, 'sigAccount', 64);
     const sigPin = bytesField(j, 'sigPin', 64);
+    const pushToken = optionalToken(j);
     const t = qs.transcript;
     if (qs.kind !== 'enrol' || !qs.started || qs.cancelled) {
       return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
@@ -192,6 +212,7 @@ export class DeviceApi {
         now,
         description: qs.name,
       });
+      if (pushToken) this.store.setPushToken(accountId, pushToken);
       const sealed = seal(server.sk, t, raw, {
         result: 'SUCCESS',
         accountId,
@@ -199,7 +220,7 @@ export class DeviceApi {
         pingTime: server.ping_time,
       });
       this.store.setQrUsed(id, transcriptAdvance(t, raw, sealed.bodyBytes));
-      this.store.logIn(qs.server, qs.nonce, accountId, qs.userid, null, now);
+      this.store.logIn(qs.server, qs.nonce, id, { accountId, userId: qs.userid, userInput: null }, now);
       return { status: 200, text: sealed.envelope };
     });
   }
@@ -247,7 +268,7 @@ export class DeviceApi {
       // 4. success
       const now = this.now();
       this.store.accountLoggedIn(account.id, now);
-      this.store.logIn(qs.server, qs.nonce, account.id, account.userid, userInput, now);
+      this.store.logIn(qs.server, qs.nonce, id, { accountId: account.id, userId: account.userid, userInput }, now);
       return answer({
         result: 'SUCCESS',
         pingTime: server.ping_time,
@@ -326,6 +347,46 @@ export class DeviceApi {
       this.store.setQrTranscript(id, transcriptAdvance(t, raw, sealed.bodyBytes));
       return { status: 200, text: sealed.envelope };
     });
+  }
+
+  // §6.2: what push may have missed. Deleted accounts can still fetch their deletion message.
+  private messages(j: Fields, raw: Uint8Array): Answer {
+    const account = this.store.getAccountOrTombstone(accountIdField(j));
+    const server = account && this.store.getServer(account.server);
+    if (!account || !server) throw new HttpError(404, 'unknown account');
+    const nonce = bytesField(j, 'nonce', 32);
+    const t = transcriptStart(nonce);
+    if (!verify(account.pk, messagesProofMessage(nonce), bytesField(j, 'sigAccount', 64))) {
+      return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
+    }
+    const messages = this.store.messagesFor(account.id, this.now()).map((m) => toB64u(m));
+    return { status: 200, text: seal(server.sk, t, raw, { messages }).envelope };
+  }
+
+  // §6.3: fire-and-forget registration of the app's push token.
+  private pushToken(j: Fields): Answer {
+    const account = this.store.getAccount(accountIdField(j));
+    if (typeof j.token !== 'string' || j.token === '' || j.token.length > MAX_TOKEN_CHARS) {
+      throw new HttpError(400, 'field "token" must be a string of 1..4096 characters');
+    }
+    const sig = bytesField(j, 'sigAccount', 64);
+    if (!account || !verify(account.pk, pushTokenProofMessage(account.id, j.token), sig)) {
+      throw new HttpError(403, 'the account proof is not accepted');
+    }
+    this.store.setPushToken(account.id, j.token);
+    return { status: 200, text: '{}' };
+  }
+
+  // §6.4: the app deleted the account.
+  private deleteAccount(j: Fields): Answer {
+    const account = this.store.getAccount(accountIdField(j));
+    const nonce = bytesField(j, 'nonce', 32);
+    const sig = bytesField(j, 'sigAccount', 64);
+    if (!account || !verify(account.pk, deleteProofMessage(account.id, nonce), sig)) {
+      throw new HttpError(403, 'the account proof is not accepted');
+    }
+    this.store.transaction(() => this.store.deleteAccount(account.id, this.now()));
+    return { status: 200, text: '{}' };
   }
 
   // §5.4: fire-and-forget, unsigned.

@@ -5,6 +5,8 @@ import { cryptoReady, randomBytes, signKeyPair, toB64u } from './crypto';
 import { Store } from './db';
 import { DeviceApi } from './device-api';
 import { sendError, sendJson } from './http';
+import { Messenger } from './messages';
+import { LocalPushRelay, type PushSender } from './push';
 import { isDeviceUrl, SERVER_ID_BYTES } from './qr';
 import { RpApi } from './rp-api';
 
@@ -21,6 +23,8 @@ export interface TapgateServerOptions {
   serverName?: string;
   /** Clock in ms, default Date.now. */
   now?: () => number;
+  /** Where push messages go; default: the local relay served at /relay/v1/{token}. */
+  pushSender?: PushSender;
 }
 
 export interface TapgateServer {
@@ -67,6 +71,11 @@ function segmentsOf(pathname: string): string[] | null {
   }
 }
 
+const RELAY_PREFIX = '/relay/v1/';
+
+export type { PushSender } from './push';
+export { LocalPushRelay } from './push';
+
 export async function createTapgateServer(opts: TapgateServerOptions): Promise<TapgateServer> {
   await cryptoReady();
   const now = opts.now ?? Date.now;
@@ -81,8 +90,10 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
   try {
     const rootApiKey = resolveRootKey(store, opts);
     const serverId = ensureFirstServer(store, opts.serverName ?? 'Tapgate Demo', now());
+    const relay = new LocalPushRelay();
+    const messenger = new Messenger(store, opts.pushSender ?? relay, now);
     const device = new DeviceApi(store, now);
-    const rp = new RpApi({ store, now, rootApiKey, deviceUrl });
+    const rp = new RpApi({ store, messenger, now, rootApiKey, deviceUrl });
 
     return {
       rootApiKey,
@@ -97,7 +108,8 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         const p = url.pathname;
         const isDevice = p === '/device' || p.startsWith('/device/');
         const isServers = p === '/servers' || p.startsWith('/servers/');
-        if (!isDevice && !isServers) return false;
+        const isRelay = p.startsWith(RELAY_PREFIX);
+        if (!isDevice && !isServers && !isRelay) return false;
         if (closed) {
           sendJson(req, res, 503, { error: 'server is shutting down' });
           return true;
@@ -105,6 +117,11 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         try {
           if (isDevice) {
             await device.handle(req, res, p.slice('/device'.length));
+          } else if (isRelay) {
+            // The local push relay: what FCM/APNs would deliver, fetched by the app's token.
+            const token = decodeURIComponent(p.slice(RELAY_PREFIX.length));
+            if (req.method !== 'GET' || token === '' || token.includes('/')) sendJson(req, res, 404, { error: 'not found' });
+            else sendJson(req, res, 200, { messages: relay.take(token) });
           } else {
             const seg = segmentsOf(p);
             if (!seg) sendJson(req, res, 404, { error: 'not found' });

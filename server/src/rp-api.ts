@@ -7,7 +7,8 @@ import { header, HttpError, parseJsonObject, readRawBody, sendBytes, sendError, 
 import { buildEnrolQr, buildLoginQr, SERVER_ID_BYTES, SESSION_ID_BYTES } from './qr';
 import { transcriptStart } from './transcript';
 import { currentRpSession } from './liveness';
-import { parseUserContext } from './usercontext';
+import type { Messenger } from './messages';
+import { parseStringMap, parseUserContext } from './usercontext';
 
 export const QR_SESSION_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_NONCE_CHARS = 256;
@@ -16,6 +17,7 @@ const MAX_INT_PARAM = 2 ** 31 - 1;
 
 export interface RpApiConfig {
   store: Store;
+  messenger: Messenger;
   now: () => number;
   rootApiKey: string;
   deviceUrl: string;
@@ -108,8 +110,10 @@ export class RpApi {
       sendJson(req, res, 200, { servers: page(all, q).map((s) => serverJson(store, s)), totalnumber: all.length });
       return;
     }
-    const route = seg.slice(1).join('/');
-    const known = ['', 'sessions', 'sessions/qr/enrol', 'sessions/qr/login', 'sessions/logout', 'accounts'];
+    // accounts/{accountid}/ is the one route with a parameter.
+    const accountParam = seg[1] === 'accounts' && seg.length >= 3 ? seg[2] : null;
+    const route = accountParam !== null ? ['accounts', ':id', ...seg.slice(3)].join('/') : seg.slice(1).join('/');
+    const known = ['', 'sessions', 'sessions/qr/enrol', 'sessions/qr/login', 'sessions/logout', 'sessions/provokelogin', 'accounts', 'accounts/:id', 'accounts/:id/messages'];
     if (!known.includes(route)) throw new HttpError(404, 'not found');
     const server = this.server(seg[0]);
     switch (route) {
@@ -129,8 +133,50 @@ export class RpApi {
       case 'sessions/logout': {
         method(req, res, 'POST');
         const nonce = this.nonce(req);
-        const rp = store.getRpSession(server.id, nonce);
-        if (rp?.loggedin) store.logOut(server.id, nonce, this.cfg.now());
+        const rp = currentRpSession(store, server, nonce, this.cfg.now());
+        if (rp?.loggedin) {
+          store.logOut(server.id, nonce, this.cfg.now());
+          // Tell the device at once, rather than at its next ping.
+          const account = rp.accountid != null ? store.getAccount(rp.accountid) : undefined;
+          if (account && rp.login_qr) this.cfg.messenger.send(server, account, { kind: 'logout', session: toB64u(rp.login_qr) });
+        }
+        sendJson(req, res, 200, { result: true });
+        return;
+      }
+      case 'sessions/provokelogin': {
+        method(req, res, 'POST');
+        const nonce = this.nonce(req);
+        const account = this.provokableAccount(server, nonce);
+        if (!account) throw new HttpError(409, 'no earlier login on this session to provoke (canprovoke is false)');
+        const body = await readRawBody(req);
+        const ctx = parseUserContext(body.length ? body.toString('utf8') : q.get('usercontext'));
+        const payload = this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx });
+        this.cfg.messenger.send(server, account, { kind: 'login', qr: toB64u(payload) });
+        sendJson(req, res, 200, { result: true });
+        return;
+      }
+      case 'accounts/:id/messages': {
+        // Tapgate extension: a note to the device (shown by the app as a `message` event).
+        method(req, res, 'POST');
+        const account = this.account(server, accountParam);
+        const j = parseJsonObject(await readRawBody(req));
+        if (typeof j.text !== 'string' || j.text.length > 2000) throw new HttpError(400, 'text must be a string of at most 2000 characters');
+        const data = j.data === undefined ? undefined : parseStringMap(j.data, 'data');
+        this.cfg.messenger.send(server, account, { kind: 'message', text: j.text, ...(data ? { data } : {}) });
+        sendJson(req, res, 200, { result: true });
+        return;
+      }
+      case 'accounts/:id': {
+        const account = this.account(server, accountParam);
+        if (method(req, res, 'GET', 'DELETE') === 'GET') {
+          sendJson(req, res, 200, accountJson(account));
+          return;
+        }
+        // The deletion message is sealed to the account's key before the account becomes a tombstone.
+        store.transaction(() => {
+          this.cfg.messenger.send(server, account, { kind: 'delete' });
+          store.deleteAccount(account.id, this.cfg.now());
+        });
         sendJson(req, res, 200, { result: true });
         return;
       }
@@ -190,18 +236,58 @@ export class RpApi {
     const rp = currentRpSession(store, server, nonce, this.cfg.now());
     const account = rp?.accountid != null ? store.getAccount(rp.accountid) : undefined;
     const loggedin = !!rp?.loggedin;
+    const canprovoke = !!this.provokableAccount(server, nonce);
     return {
       loggedin,
       userid: rp?.userid ?? null,
       accountid: rp?.accountid ?? null,
       pk: account ? toB64u(account.pk) : null,
-      canprovoke: false,
+      canprovoke,
       loginqrdata: rp?.latest_login_qr ? toB64u(rp.latest_login_qr) : null,
       hsid: rp?.latest_qr ? toB64u(rp.latest_qr) : null,
       scanned: !!rp?.scanned,
       cancelled: !!rp?.cancelled,
       userinput: rp?.userinput ?? null,
     };
+  }
+
+  private account(server: ServerRow, param: string | null): AccountRow {
+    const account = /^\d{1,15}$/.test(param ?? '') ? this.cfg.store.getAccount(Number(param)) : undefined;
+    if (!account || !bytesEqual(account.server, server.id)) throw new HttpError(404, 'unknown account');
+    return account;
+  }
+
+  /** The account a push login on this nonce would go to: the one last logged in on it. */
+  private provokableAccount(server: ServerRow, nonce: string): AccountRow | undefined {
+    const rp = this.cfg.store.getRpSession(server.id, nonce);
+    return rp?.accountid != null ? this.cfg.store.getAccount(rp.accountid) : undefined;
+  }
+
+  /** A fresh QR session for the nonce (it becomes the nonce's latest); returns its payload. */
+  private newQrSession(
+    server: ServerRow,
+    nonce: string,
+    kind: 'login' | 'enrol',
+    o: { userid: string | null; name: string | null; ctx: ReturnType<typeof parseUserContext> },
+  ): Uint8Array {
+    const id = randomBytes(SESSION_ID_BYTES);
+    const payload =
+      kind === 'enrol' ? buildEnrolQr(server.id, id, server.pk, this.cfg.deviceUrl) : buildLoginQr(server.id, id);
+    const created = this.cfg.now();
+    this.cfg.store.insertQrSession({
+      id,
+      server: server.id,
+      nonce,
+      kind,
+      userid: o.userid,
+      name: o.name,
+      usercontext: o.ctx.announceinfo || o.ctx.sessioninfo ? JSON.stringify(o.ctx) : null,
+      payload,
+      created,
+      expires: created + QR_SESSION_LIFETIME_MS,
+      transcript: transcriptStart(payload),
+    });
+    return payload;
   }
 
   private async qr(
@@ -218,23 +304,7 @@ export class RpApi {
     const userid = kind === 'enrol' ? optionalText(q, 'userid') : null;
     const name = kind === 'enrol' ? optionalText(q, 'name') : null;
     const ctx = parseUserContext(q.get('usercontext'));
-    const id = randomBytes(SESSION_ID_BYTES);
-    const payload =
-      kind === 'enrol' ? buildEnrolQr(server.id, id, server.pk, this.cfg.deviceUrl) : buildLoginQr(server.id, id);
-    const created = this.cfg.now();
-    this.cfg.store.insertQrSession({
-      id,
-      server: server.id,
-      nonce,
-      kind,
-      userid,
-      name,
-      usercontext: ctx.announceinfo || ctx.sessioninfo ? JSON.stringify(ctx) : null,
-      payload,
-      created,
-      expires: created + QR_SESSION_LIFETIME_MS,
-      transcript: transcriptStart(payload),
-    });
+    const payload = this.newQrSession(server, nonce, kind, { userid, name, ctx });
     if (img === 'png') {
       const png = await QRCode.toBuffer([{ data: Buffer.from(payload), mode: 'byte' }], {
         errorCorrectionLevel: 'M',

@@ -8,6 +8,28 @@ const LOGIN_DOMAIN = utf8('tapgate/v1/login');
 const LOGOUT_DOMAIN = utf8('tapgate/v1/logout');
 const PINCHECK_DOMAIN = utf8('tapgate/v1/pincheck');
 const PING_DOMAIN = utf8('tapgate/v1/ping');
+const MESSAGES_DOMAIN = utf8('tapgate/v1/messages');
+const PUSHTOKEN_DOMAIN = utf8('tapgate/v1/pushtoken');
+const DELETE_DOMAIN = utf8('tapgate/v1/delete');
+
+/** 8-byte big-endian account id, as the device signs it. */
+function accountIdBytes(accountId: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigInt64(0, BigInt(accountId));
+  return out;
+}
+
+export function messagesProofMessage(nonce: Uint8Array): Uint8Array {
+  return concat(MESSAGES_DOMAIN, nonce);
+}
+
+export function pushTokenProofMessage(accountId: number, token: string): Uint8Array {
+  return concat(PUSHTOKEN_DOMAIN, accountIdBytes(accountId), utf8(token));
+}
+
+export function deleteProofMessage(accountId: number, nonce: Uint8Array): Uint8Array {
+  return concat(DELETE_DOMAIN, accountIdBytes(accountId), nonce);
+}
 
 /** T0 = H("tapgate/v1/transcript" ‖ QR payload bytes) */
 export function transcriptStart(qrPayload: Uint8Array): Uint8Array {

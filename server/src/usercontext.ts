@@ -57,3 +57,12 @@ export function storedUserContext(text: string | null): UserContext {
     return { announceinfo: null, sessioninfo: null };
   }
 }
+
+/** A map of display strings (message data); anything else is a 400. */
+export function parseStringMap(v: unknown, name: string): Record<string, string> {
+  if (!isPlainObject(v)) throw new HttpError(400, `${name} must be an object`);
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val !== 'string') throw new HttpError(400, `${name}.${k} must be a string`);
+  }
+  return v as Record<string, string>;
+}

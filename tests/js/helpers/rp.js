@@ -22,6 +22,19 @@ function relyingParty(server) {
       const q = usercontext ? `?${new URLSearchParams({ usercontext: JSON.stringify(usercontext) })}` : '';
       return bytes(await fetch(`${base}/sessions/qr/login${q}`, { headers: headers(nonce) }));
     },
+    provokeLogin: async (nonce, usercontext) =>
+      fetch(`${base}/sessions/provokelogin`, {
+        method: 'POST',
+        headers: { ...headers(nonce), 'content-type': 'application/json' },
+        body: usercontext ? JSON.stringify(usercontext) : '',
+      }),
+    deleteAccount: async (accountId) => json(await fetch(`${base}/accounts/${accountId}/`, { method: 'DELETE', headers: headers() })),
+    sendMessage: async (accountId, text, data) =>
+      json(await fetch(`${base}/accounts/${accountId}/messages`, {
+        method: 'POST',
+        headers: { ...headers(), 'content-type': 'application/json' },
+        body: JSON.stringify({ text, ...(data ? { data } : {}) }),
+      })),
     logout: async (nonce) => json(await fetch(`${base}/sessions/logout`, { method: 'POST', headers: headers(nonce) })),
     loginStatus: async (nonce) => json(await fetch(`${base}/sessions/`, { headers: headers(nonce) })),
     accounts: async () => json(await fetch(`${base}/accounts/`, { headers: headers() })),

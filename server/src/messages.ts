@@ -1,0 +1,41 @@
+// Server messages to devices (protocol.md §6): signed by the server, sealed to the account's box
+// key, kept for retrieveMessages until they expire, and pushed when the account has a token.
+import { boxSeal, concat, randomBytes, sign, toB64u, utf8 } from './crypto';
+import type { AccountRow, ServerRow, Store } from './db';
+import type { PushSender } from './push';
+
+const MESSAGE_DOMAIN = utf8('tapgate/v1/message');
+export const MESSAGE_LIFETIME_MS = 10 * 60 * 1000;
+
+export type MessageContent =
+  | { kind: 'login'; qr: string }
+  | { kind: 'logout'; session: string }
+  | { kind: 'delete' }
+  | { kind: 'message'; text: string; data?: Record<string, string> };
+
+export class Messenger {
+  constructor(
+    private readonly store: Store,
+    private readonly sender: PushSender,
+    private readonly now: () => number,
+  ) {}
+
+  send(server: ServerRow, account: AccountRow, content: MessageContent): void {
+    const id = randomBytes(16);
+    const now = this.now();
+    const expires = now + MESSAGE_LIFETIME_MS;
+    const body = JSON.stringify({
+      id: toB64u(id),
+      serverId: toB64u(server.id),
+      accountId: account.id,
+      time: now,
+      expires,
+      ...content,
+    });
+    const bodyBytes = utf8(body);
+    const signed = JSON.stringify({ body, sig: toB64u(sign(server.sk, concat(MESSAGE_DOMAIN, bodyBytes))) });
+    const sealed = boxSeal(utf8(signed), account.box_pk);
+    this.store.addMessage({ id, account: account.id, sealed, now, expires });
+    if (account.push_token) this.sender.send(account.push_token, toB64u(sealed));
+  }
+}
