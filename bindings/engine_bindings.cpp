@@ -12,6 +12,8 @@ EMSCRIPTEN_BINDINGS(tapgate_engine) {
       // std::string parameters accept a Uint8Array byte for byte (binary-safe in this direction).
       .function("startSession", &tapgate::EngineApi::startSession)
       .function("startSessionFromLink", &tapgate::EngineApi::startSessionFromLink)
+      .function("startAppLogin", &tapgate::EngineApi::startAppLogin)
+      .function("noteUserActivity", &tapgate::EngineApi::noteUserActivity)
       .function("setAccount", &tapgate::EngineApi::setAccount)
       .function("setPinBiometric", &tapgate::EngineApi::setPinBiometric)
       .function("inputCancel", &tapgate::EngineApi::inputCancel)

@@ -82,6 +82,15 @@ std::string EngineApi::startSessionFromLink(const std::string& link, double now)
   return guarded([&] { return startText(engine_->startSessionFromLink(link, ms(now))); });
 }
 
+std::string EngineApi::startAppLogin(double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] { return startText(engine_->startAppLogin(ms(now))); });
+}
+
+void EngineApi::noteUserActivity(double now) {
+  if (engine_) engine_->noteUserActivity(ms(now));
+}
+
 std::string EngineApi::setAccount(int session, const std::string& accountJson, const std::string& userInput,
                                   double now) {
   if (!engine_) return errorText(kNotOpen);

@@ -15,6 +15,8 @@ class EngineApi {
 
   std::string startSession(const std::string& payload, double now);  // raw QR bytes
   std::string startSessionFromLink(const std::string& link, double now);
+  std::string startAppLogin(double now);
+  void noteUserActivity(double now);
   std::string setAccount(int session, const std::string& accountJson, const std::string& userInput, double now);
   std::string setPinBiometric(int session, const std::string& pin, double now);
   std::string inputCancel(int session, double now);

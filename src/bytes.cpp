@@ -39,6 +39,13 @@ std::string base64url(const std::uint8_t* data, std::size_t size) {
 }
 
 std::optional<Bytes> fromBase64url(std::string_view text) {
+  // Only the base64url alphabet. libsodium 1.0.18 reads each character as a (signed) char, and its
+  // constant-time lookup then takes some bytes >= 0x80 for '-' or '_' (found by fuzz_pin_challenge:
+  // "…W\xd8\x9bxXl8" decoded like "…W__xXl8"). Checking here keeps decoding canonical.
+  for (unsigned char c : text) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return std::nullopt;
+  }
   Bytes out(text.size() * 3 / 4 + 3);
   std::size_t len = 0;
   const char* end = nullptr;

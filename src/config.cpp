@@ -54,6 +54,8 @@ Result<Config> parseConfig(const std::string& text) {
   };
   for (auto& [key, ok] : {std::pair{"sessionTimeout", duration("sessionTimeout", c.sessionTimeout)},
                           std::pair{"expiryHistoryItems", duration("expiryHistoryItems", c.expiryHistoryItems)},
+                          std::pair{"appLoginInactivityTimeout", duration("appLoginInactivityTimeout", c.appLoginInactivityTimeout)},
+                          std::pair{"timeoutAppLogin", duration("timeoutAppLogin", c.timeoutAppLogin)},
                           std::pair{"singleAccount", flag("singleAccount", c.singleAccount)},
                           std::pair{"automaticallySelectSingleAccountWhenSecondFactorNeeded",
                                     flag("automaticallySelectSingleAccountWhenSecondFactorNeeded",

@@ -15,6 +15,8 @@ struct Config {
   bool automaticallySelectSingleAccountWhenSecondFactorNeeded = true;
   bool singleAccount = false;
   std::int64_t expiryHistoryItems = 2160LL * 3600 * 1000;  // 90 days
+  std::int64_t appLoginInactivityTimeout = 0;  // ms without user activity before an AppLogin logs out; 0 = off
+  std::int64_t timeoutAppLogin = 0;            // ms after which an AppLogin logs out regardless; 0 = off
   crypto::PinKdfParams pinKdf = crypto::defaultPinKdf();
 };
 

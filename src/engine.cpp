@@ -11,6 +11,8 @@ constexpr std::size_t kMinPinLength = 4;
 constexpr std::size_t kMaxPinLength = 64;
 constexpr const char* kSessionTimer = "session";
 constexpr const char* kKeepAliveTimer = "ping";
+constexpr const char* kInactivityTimer = "inactivity";
+constexpr const char* kAppLoginTimer = "applogin";
 constexpr int kPingsPerWindow = 3;  // a ping every pingTime/3: one lost ping never ends a login
 
 Error wrongState(const Session& s, Input input) {
@@ -134,7 +136,7 @@ void Engine::finish(Session& s, Input input, Step to, HistoryStatus status, std:
   if (!s.qr.serverId.empty()) {
     HistoryItem h;
     h.sessionRef = base64url(s.qr.sessionId);
-    h.kind = s.isRegistration ? "enrol" : "login";
+    h.kind = s.isRegistration ? "enrol" : s.isAppLogin ? "applogin" : "login";
     h.status = s.history;
     h.serverId = s.qr.serverId;
     h.accountId = s.chosen ? s.chosen->accountId : 0;
@@ -160,19 +162,28 @@ void Engine::fault(Session& s, Error error, std::int64_t now) {
 
 StartResult Engine::startSession(const Bytes& payload, std::int64_t now) { return startSession(payload, now, std::nullopt); }
 
-StartResult Engine::startSession(const Bytes& payload, std::int64_t now, const std::optional<AccountRef>& only) {
+int Engine::newSession(std::int64_t now) {
   const int id = nextSession_++;
   Session& s = sessions_[id];
   s.id = id;
   s.started = now;
-  s.qrRaw = payload;
   emitState(s);
+  armTimer(id, kSessionTimer, now + config_.sessionTimeout);
+  return id;
+}
 
+void Engine::armTimer(int session, const char* name, std::int64_t at) {
   Output timer{Output::Kind::Timer};
-  timer.session = id;
-  timer.name = kSessionTimer;
-  timer.at = now + config_.sessionTimeout;
+  timer.session = session;
+  timer.name = name;
+  timer.at = at;
   outputs_.push_back(std::move(timer));
+}
+
+StartResult Engine::startSession(const Bytes& payload, std::int64_t now, const std::optional<AccountRef>& only) {
+  const int id = newSession(now);
+  Session& s = sessions_[id];
+  s.qrRaw = payload;
 
   auto fail = [&](Error e) {
     fault(s, e, now);
@@ -211,6 +222,72 @@ StartResult Engine::startSession(const Bytes& payload, std::int64_t now, const s
   s.transcript = wire::Transcript::begin(payload);
   send(s, wire::startRequest(payload, crypto::randomBytes(32)), Pending::Purpose::Start);
   return {id, std::nullopt};
+}
+
+StartResult Engine::startAppLogin(std::int64_t now) {
+  const int id = newSession(now);
+  Session& s = sessions_[id];
+  s.isAppLogin = true;
+  if (state_.accounts.empty()) {
+    Error e = makeError(ErrorCode::NO_ACCOUNTS_FOR_SERVER, "an AppLogin needs an account");
+    fault(s, e, now);
+    return {id, e};
+  }
+  if (state_.accounts.size() > 1) {
+    Error e = makeError(ErrorCode::SINGLE_ACCOUNT, "an AppLogin needs exactly one account");
+    fault(s, e, now);
+    return {id, e};
+  }
+  const Account& a = state_.accounts.front();
+  const ServerRecord& server = *state_.server(a.serverId);
+  s.chosen = AccountRef{a.serverId, a.accountId};
+  s.candidates = {*s.chosen};
+  s.serverPk = server.publicKey;
+  s.serverUrl = server.url;
+  s.qr.serverId = a.serverId;
+  const Bytes nonce = crypto::randomBytes(32);
+  s.transcript = wire::Transcript::begin(nonce);
+  send(s, wire::appLoginRequest(a.accountId, nonce, crypto::sign(a.signSecretKey, wire::appLoginProofMessage(a.accountId, nonce))),
+       Pending::Purpose::AppLoginStart);
+  return {id, std::nullopt};
+}
+
+void Engine::handleAppLoginStart(Session& s, const std::string& request, const std::string& body, std::int64_t now) {
+  auto r = wire::parseAppLoginResponse(body);
+  if (!r) return fault(s, r.error(), now);
+  if (r->server.pingTime <= 0) {
+    return fault(s, makeError(ErrorCode::APPLOGIN_NOT_CONTINUOUS, "AppLogin needs a server with pingTime > 0"), now);
+  }
+  s.transcript.advance(request, body);
+  s.qr.type = QrType::Login;
+  s.qr.sessionId = r->sessionId;
+  s.webNonce = r->webNonce;
+  s.params = r->server;
+  s.clockOffset = r->serverTime - now;
+  for (auto& server : state_.servers) {
+    if (server.id != s.qr.serverId) continue;
+    server.params = s.params;
+    server.clockOffset = s.clockOffset;
+  }
+  persist(now);
+  // An AppLogin always asks for the second factor: no confirmation, no skipping.
+  s.firstSet = false;
+  moveTo(s, Input::StartResponse, Step::SecondFactor);
+  emitSecondFactor(s, nullptr, 0);
+}
+
+void Engine::armAppLoginTimers(Session& s, std::int64_t now) {
+  s.lastActivity = now;
+  if (config_.appLoginInactivityTimeout > 0) armTimer(s.id, kInactivityTimer, now + config_.appLoginInactivityTimeout);
+  if (config_.timeoutAppLogin > 0) armTimer(s.id, kAppLoginTimer, now + config_.timeoutAppLogin);
+}
+
+void Engine::noteUserActivity(std::int64_t now) {
+  for (auto& [id, s] : sessions_) {
+    if (!s.isAppLogin || s.step != Step::Active) continue;
+    s.lastActivity = now;
+    if (config_.appLoginInactivityTimeout > 0) armTimer(s.id, kInactivityTimer, now + config_.appLoginInactivityTimeout);
+  }
 }
 
 StartResult Engine::startSessionFromLink(const std::string& link, std::int64_t now) {
@@ -382,6 +459,7 @@ void Engine::onResponse(int request, int httpStatus, const std::string& body, st
   }
   switch (p.purpose) {
     case Pending::Purpose::Start: return handleStart(*s, p.body, opened.value(), now);
+    case Pending::Purpose::AppLoginStart: return handleAppLoginStart(*s, p.body, opened.value(), now);
     case Pending::Purpose::Verify: return handleVerify(*s, p.body, opened.value(), now);
     case Pending::Purpose::PinChallenge: return handlePinChallenge(*s, opened.value(), now);
     case Pending::Purpose::PinCheck: return handlePinCheck(*s, opened.value(), now);
@@ -414,6 +492,13 @@ void Engine::onTimer(int id, const std::string& name, std::int64_t now) {
   Session* s = find(id);
   if (!s) return;
   if (name == kKeepAliveTimer) return keepAlive(*s, now);
+  if (name == kInactivityTimer || name == kAppLoginTimer) {
+    if (!s->isAppLogin || !findTransition(s->step, Input::AppLoginExpired)) return;
+    const bool idle = name == kInactivityTimer;
+    // A re-armed inactivity timer supersedes this one: act only when the idle time really ran out.
+    if (idle && now - s->lastActivity < config_.appLoginInactivityTimeout) return;
+    return finish(*s, Input::AppLoginExpired, Step::Done, HistoryStatus::LoggedOut, std::nullopt, now);
+  }
   if (name != kSessionTimer || !findTransition(s->step, Input::Timeout)) return;
   finish(*s, Input::Timeout, Step::Done, HistoryStatus::Aborted,
          makeError(ErrorCode::SESSION_TIMEOUT, "session timed out"), now);
@@ -436,8 +521,10 @@ void Engine::handleVerify(Session& s, const std::string& request, const std::str
     s.history = HistoryStatus::LoggedIn;
     s.pingMs = r->pingTime * 1000;
     s.lastAlive = now;
+    s.loggedInAt = now;
     moveTo(s, Input::VerifyResponse, Step::Active);
     armKeepAlive(s, now);
+    if (s.isAppLogin) armAppLoginTimers(s, now);
   } else {
     finish(s, Input::VerifyResponse, Step::Done, HistoryStatus::LoggedInOneShot, std::nullopt, now);
   }
@@ -451,11 +538,7 @@ void Engine::handleVerify(Session& s, const std::string& request, const std::str
 // logged it out as well).
 
 void Engine::armKeepAlive(Session& s, std::int64_t now) {
-  Output timer{Output::Kind::Timer};
-  timer.session = s.id;
-  timer.name = kKeepAliveTimer;
-  timer.at = now + std::max<std::int64_t>(1000, s.pingMs / kPingsPerWindow);
-  outputs_.push_back(std::move(timer));
+  armTimer(s.id, kKeepAliveTimer, now + std::max<std::int64_t>(1000, s.pingMs / kPingsPerWindow));
 }
 
 void Engine::keepAlive(Session& s, std::int64_t now) {
@@ -592,10 +675,12 @@ json Engine::sessionJson(int id) const {
           {"pseudoState", stepPseudoStateName(s->step)},
           {"historyStatus", historyStatusName(s->history)},
           {"isRegistration", s->isRegistration},
-          {"isAppLogin", false},
+          {"isAppLogin", s->isAppLogin},
           {"announceInfo", s->announceInfo},
           {"sessionInfo", s->sessionInfo},
-          {"appLogin", nullptr},
+          {"appLogin", s->isAppLogin && (s->step == Step::Active || s->history == HistoryStatus::LoggedOut)
+                           ? json{{"webNonce", s->webNonce}, {"serverId", base64url(s->qr.serverId)}}
+                           : json(nullptr)},
           {"candidateAccounts", accountListJson(s->candidates)},
           {"account", chosen ? accountJson(*chosen, state_) : json(nullptr)},
           {"serverId", s->qr.serverId.empty() ? json(nullptr) : json(base64url(s->qr.serverId))},

@@ -65,6 +65,10 @@ struct Session {
   std::int64_t lastAlive = 0;              // ACTIVE: when the server last confirmed the login
   bool endedByServer = false;              // logged out by the server: nothing to tell it
   std::int64_t clockOffset = 0;            // server time − device time, from the signed start response
+  bool isAppLogin = false;
+  std::string webNonce;                    // AppLogin: what the app's backend checks with getSession
+  std::int64_t loggedInAt = 0;
+  std::int64_t lastActivity = 0;           // AppLogin: last user activity the app reported
 };
 
 struct PushResult {
@@ -85,6 +89,10 @@ class Engine {
   // A login for one given account (a login message names it): its only candidate.
   StartResult startSession(const Bytes& payload, std::int64_t now, const std::optional<AccountRef>& only);
   StartResult startSessionFromLink(const std::string& link, std::int64_t now);
+  // Logs the app itself in (one account, a continuous server): STARTING → WAIT_FOR_SECOND_FACTOR.
+  StartResult startAppLogin(std::int64_t now);
+  // The user did something in the app: restarts the inactivity clock of an active AppLogin.
+  void noteUserActivity(std::int64_t now);
   Status setAccount(int session, const std::optional<AccountRef>& account, const std::string& userInput,
                     std::int64_t now);
   Status setPinBiometric(int session, const std::string& pin, std::int64_t now);
@@ -116,7 +124,7 @@ class Engine {
   struct Pending {
     int session;
     // session 0: app-level requests (messages, push token, account deletion).
-    enum class Purpose { Start, Verify, PinChallenge, PinCheck, Ping, Messages, PushToken, Notify } purpose;
+    enum class Purpose { Start, AppLoginStart, Verify, PinChallenge, PinCheck, Ping, Messages, PushToken, Notify } purpose;
     std::string body;
     Bytes serverPk;
     wire::Transcript transcript;
@@ -139,6 +147,10 @@ class Engine {
   void persist(std::int64_t now);
 
   void handleStart(Session& s, const std::string& request, const std::string& body, std::int64_t now);
+  void handleAppLoginStart(Session& s, const std::string& request, const std::string& body, std::int64_t now);
+  void armAppLoginTimers(Session& s, std::int64_t now);
+  int newSession(std::int64_t now);
+  void armTimer(int session, const char* name, std::int64_t at);
   void handleVerify(Session& s, const std::string& request, const std::string& body, std::int64_t now);
   void handlePinChallenge(Session& s, const std::string& body, std::int64_t now);
   void handlePinCheck(Session& s, const std::string& body, std::int64_t now);

@@ -31,6 +31,7 @@ enum class ErrorKind { Misuse, Remote, Network, Security, Storage };
   X(NETWORK_ERROR, 2, Network)                          \
   X(SESSION_TIMEOUT, 0, Remote)                         \
   X(PUSH_REJECTED, 0, Security)                         \
+  X(APPLOGIN_NOT_CONTINUOUS, 0, Remote)                 \
   X(PUSH_EXPIRED, 0, Security)                          \
   X(STATE_CORRUPT, 0, Storage)
 

@@ -48,6 +48,7 @@ const char* inputName(Input i) {
     case Input::KeepAlive: return "keepAlive";
     case Input::KeepAliveResponse: return "keepAliveResponse";
     case Input::ServerLogout: return "serverLogout";
+    case Input::AppLoginExpired: return "appLoginExpired";
   }
   return "?";
 }

@@ -29,6 +29,7 @@ enum class Input : std::uint8_t {
   KeepAlive,        // ACTIVE: time to prove liveness again (or it was lost for a whole pingTime)
   KeepAliveResponse,// ACTIVE: the server's signed answer to a ping
   ServerLogout,     // ACTIVE: the server says the relying party or the server logged the session out
+  AppLoginExpired,  // ACTIVE AppLogin: inactivity or absolute timeout
 };
 
 using StepSet = std::uint8_t;  // bit i set = Step(i) is a permitted target
@@ -69,6 +70,7 @@ inline constexpr Transition kTransitions[] = {
   {Step::Active,       Input::KeepAlive,       steps({Step::Active, Step::Done})},
   {Step::Active,       Input::KeepAliveResponse, steps({Step::Active, Step::Done})},
   {Step::Active,       Input::ServerLogout,    steps({Step::Done})},
+  {Step::Active,       Input::AppLoginExpired, steps({Step::Done})},
   {Step::Active,       Input::Fault,           steps({Step::Failed})},
 };
 // clang-format on

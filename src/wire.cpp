@@ -16,6 +16,7 @@ const Bytes kMessageDomain = toBytes("tapgate/v1/message");
 const Bytes kMessagesDomain = toBytes("tapgate/v1/messages");
 const Bytes kPushTokenDomain = toBytes("tapgate/v1/pushtoken");
 const Bytes kDeleteDomain = toBytes("tapgate/v1/delete");
+const Bytes kAppLoginDomain = toBytes("tapgate/v1/applogin");
 
 Bytes int64Bytes(std::int64_t v) {  // big-endian, for signed inputs
   Bytes out(8);
@@ -62,6 +63,17 @@ json infoBlock(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_object()) return nullptr;
   return *it;
+}
+
+std::optional<ServerParams> serverParams(const json& j) {
+  auto server = j.find("server");
+  if (server == j.end() || !server->is_object()) return std::nullopt;
+  auto name = str(*server, "name");
+  auto ping = integer(*server, "pingTime");
+  auto pinTimeout = integer(*server, "pinTimeout");
+  auto limit = integer(*server, "pinAttemptLimit");
+  if (!name || !ping || !pinTimeout || !limit || *ping < 0 || *limit < 1) return std::nullopt;
+  return ServerParams{*name, *ping, *pinTimeout, *limit};
 }
 
 ErrorCode errorFromServerCode(std::int64_t code) {
@@ -125,6 +137,30 @@ Exchange logoutRequest(const Bytes& sessionId, std::int64_t accountId, const Byt
             {"accountId", accountId},
             {"sigAccount", base64url(sigAccount)}};
   return {"/v1/logout", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+Exchange appLoginRequest(std::int64_t accountId, const Bytes& deviceNonce, const Bytes& sigAccount) {
+  return {"/v1/applogin", text({{"v", kProtocolVersion}, {"accountId", accountId}, {"nonce", base64url(deviceNonce)},
+                                {"sigAccount", base64url(sigAccount)}})};
+}
+
+Bytes appLoginProofMessage(std::int64_t accountId, const Bytes& deviceNonce) {
+  Bytes id = int64Bytes(accountId);
+  return concat({&kAppLoginDomain, &id, &deviceNonce});
+}
+
+Result<AppLoginResponse> parseAppLoginResponse(const std::string& body) {
+  auto j = parseObject(body);
+  if (!j) return bad("applogin response is not an object");
+  auto session = str(*j, "session");
+  auto sessionId = session ? fromBase64url(*session) : std::nullopt;
+  auto webNonce = str(*j, "webNonce");
+  auto params = serverParams(*j);
+  auto time = integer(*j, "time");
+  if (!sessionId || sessionId->size() != kSessionIdSize || !webNonce || webNonce->empty() || !params || !time) {
+    return bad("applogin response is malformed");
+  }
+  return AppLoginResponse{*sessionId, *webNonce, *params, *time};
 }
 
 Exchange pingRequest(const Bytes& sessionId, std::int64_t accountId, const Bytes& sigAccount) {
@@ -198,17 +234,10 @@ Result<StartResponse> parseStartResponse(const std::string& body) {
   if (kind == "login") r.kind = QrType::Login;
   else if (kind == "enrol") r.kind = QrType::Enrol;
   else return bad("start response has no valid kind");
-  auto server = j->find("server");
-  if (server == j->end() || !server->is_object()) return bad("start response has no server parameters");
-  auto name = str(*server, "name");
-  auto ping = integer(*server, "pingTime");
-  auto pinTimeout = integer(*server, "pinTimeout");
-  auto limit = integer(*server, "pinAttemptLimit");
+  auto params = serverParams(*j);
   auto time = integer(*j, "time");
-  if (!name || !ping || !pinTimeout || !limit || !time || *ping < 0 || *limit < 1) {
-    return bad("start response has malformed server parameters");
-  }
-  r.server = {*name, *ping, *pinTimeout, *limit};
+  if (!params || !time) return bad("start response has malformed server parameters");
+  r.server = *params;
   r.serverTime = *time;
   r.announceInfo = infoBlock(*j, "announceInfo");
   if (r.kind == QrType::Enrol) {

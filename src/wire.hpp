@@ -68,6 +68,18 @@ Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Byte
 Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std::string& userInput,
                       const Bytes& sigAccount, const Bytes& sigPin);
 Exchange cancelRequest(const Bytes& sessionId);
+// AppLogin (§5.9): the app logs in to its own backend. The server opens a relying-party session
+// (its nonce is the web nonce the app's backend checks) and a login session on it.
+Exchange appLoginRequest(std::int64_t accountId, const Bytes& deviceNonce, const Bytes& sigAccount);
+Bytes appLoginProofMessage(std::int64_t accountId, const Bytes& deviceNonce);
+struct AppLoginResponse {
+  Bytes sessionId;      // the QR session id the login continues on
+  std::string webNonce;
+  ServerParams server;
+  std::int64_t serverTime = 0;
+};
+Result<AppLoginResponse> parseAppLoginResponse(const std::string& body);
+
 // Keep-alive of a continuous login, signed over the current transcript (docs/protocol.md §5.8).
 Exchange pingRequest(const Bytes& sessionId, std::int64_t accountId, const Bytes& sigAccount);
 Bytes pingProofMessage(const Transcript& t);

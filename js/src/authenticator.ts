@@ -84,16 +84,31 @@ export class Authenticator extends EventTarget {
     };
   }
 
+  // Reading accounts, sessions or history counts as user activity (it keeps an AppLogin alive);
+  // push-related calls do not.
   get accounts(): Account[] {
+    this.#activity();
     return JSON.parse(this.#core.accounts()) as Account[];
   }
 
   get sessions(): Session[] {
+    this.#activity();
     return [...this.#sessions.values()];
   }
 
   get history(): HistoryItem[] {
+    this.#activity();
     return JSON.parse(this.#core.history(Date.now())) as HistoryItem[];
+  }
+
+  /**
+   * Logs the app itself in to its backend: one account, a server with pingTime > 0, always a
+   * second factor (STARTING → WAIT_FOR_SECOND_FACTOR). Once ACTIVE, `session.appLogin.webNonce`
+   * is what the backend checks with the relying-party getSession call.
+   */
+  async startAppLogin(): Promise<Session> {
+    this.#activity();
+    return this.#started(this.#core.startAppLogin(Date.now()));
   }
 
   /**
@@ -102,10 +117,16 @@ export class Authenticator extends EventTarget {
    * QR_PARSE_ERROR (32) / QR_UNKNOWN_TYPE (33) and the session, in ERROR, is in `sessions`.
    */
   async startSession(data: Uint8Array | string): Promise<Session> {
+    this.#activity();
     let raw: string;
     if (data instanceof Uint8Array) raw = this.#core.startSession(data, Date.now());
     else if (typeof data === 'string') raw = this.#core.startSessionFromLink(data.trim(), Date.now());
     else throw misuse('INVALID_ARGUMENT', 'startSession takes a Uint8Array or a string');
+    return this.#started(raw);
+  }
+
+  /** The Session a start call made; a start that failed at once rejects, carrying the session. */
+  #started(raw: string): Session {
     const result = JSON.parse(raw) as CoreResult;
     const session = this.#sessionFor(result.session!);
     this.#pump();
@@ -115,6 +136,11 @@ export class Authenticator extends EventTarget {
       throw error;
     }
     return session;
+  }
+
+  #activity(): void {
+    this.#core.noteUserActivity(Date.now());
+    this.#pump();
   }
 
   /**
@@ -205,6 +231,7 @@ export class Authenticator extends EventTarget {
   }
 
   #call(fn: 'setAccount' | 'setPinBiometric' | 'inputCancel' | 'stopSession', session: number, args: string[]): void {
+    this.#activity();
     const now = Date.now();
     let raw: string;
     switch (fn) {

@@ -3,6 +3,8 @@ export interface CoreEngine {
   open(configJson: string, stateBlob: string): string;
   startSession(payload: Uint8Array, now: number): string;
   startSessionFromLink(link: string, now: number): string;
+  startAppLogin(now: number): string;
+  noteUserActivity(now: number): void;
   setAccount(session: number, accountJson: string, userInput: string, now: number): string;
   setPinBiometric(session: number, pin: string, now: number): string;
   inputCancel(session: number, now: number): string;

@@ -3,7 +3,7 @@ import type * as http from 'node:http';
 import { bytesEqual, fromB64u, randomBytes, toB64u, verify } from './crypto';
 import type { AccountRow, QrSessionRow, ServerRow, Store } from './db';
 import { HttpError, parseJsonObject, readRawBody, sendError, sendText } from './http';
-import { parseQr, SESSION_ID_BYTES } from './qr';
+import { buildLoginQr, parseQr, SESSION_ID_BYTES } from './qr';
 import {
   enrolProofMessage,
   loginProofMessage,
@@ -13,6 +13,7 @@ import {
   messagesProofMessage,
   pushTokenProofMessage,
   deleteProofMessage,
+  appLoginProofMessage,
   seal,
   transcriptAdvance,
   transcriptStart,
@@ -24,6 +25,7 @@ export const ERR_ENROL_QR_EXPIRED = 41;
 export const ERR_SERVER_AUTHENTICATION_FAILED = 48;
 export const ERR_SESSION_NOT_FOUND = 53;
 const PIN_CHALLENGE_LIFETIME_MS = 2 * 60 * 1000;
+const APPLOGIN_LIFETIME_MS = 10 * 60 * 1000;
 
 const ERROR_HTTP_STATUS: Record<number, number> = {
   [ERR_ENROL_QR_EXPIRED]: 410,
@@ -107,6 +109,8 @@ export class DeviceApi {
         return (j) => this.cancel(j);
       case '/v1/logout':
         return (j) => this.logout(j);
+      case '/v1/applogin':
+        return (j, raw) => this.appLogin(j, raw);
       case '/v1/messages':
         return (j, raw) => this.messages(j, raw);
       case '/v1/pushtoken':
@@ -347,6 +351,51 @@ export class DeviceApi {
       this.store.setQrTranscript(id, transcriptAdvance(t, raw, sealed.bodyBytes));
       return { status: 200, text: sealed.envelope };
     });
+  }
+
+  // §5.9: the app logs in to its own backend. The web nonce is a relying-party session nonce the
+  // app's backend checks with getSession; the login continues on a fresh login QR session of it.
+  private appLogin(j: Fields, raw: Uint8Array): Answer {
+    const account = this.store.getAccount(accountIdField(j));
+    const server = account && this.store.getServer(account.server);
+    if (!account || !server) throw new HttpError(404, 'unknown account');
+    const nonce = bytesField(j, 'nonce', 32);
+    const t0 = transcriptStart(nonce);
+    if (!verify(account.pk, appLoginProofMessage(account.id, nonce), bytesField(j, 'sigAccount', 64))) {
+      return this.signedError(server, t0, raw, ERR_SERVER_AUTHENTICATION_FAILED);
+    }
+    const id = randomBytes(SESSION_ID_BYTES);
+    const webNonce = toB64u(randomBytes(24));
+    const now = this.now();
+    const sealed = seal(server.sk, t0, raw, {
+      session: toB64u(id),
+      webNonce,
+      server: {
+        name: server.name,
+        pingTime: server.ping_time,
+        pinTimeout: server.pin_timeout,
+        pinAttemptLimit: server.pin_attempt_limit,
+      },
+      time: now,
+    });
+    const t1 = transcriptAdvance(t0, raw, sealed.bodyBytes);
+    this.store.transaction(() => {
+      this.store.insertQrSession({
+        id,
+        server: server.id,
+        nonce: webNonce,
+        kind: 'login',
+        userid: null,
+        name: null,
+        usercontext: null,
+        payload: buildLoginQr(server.id, id),
+        created: now,
+        expires: now + APPLOGIN_LIFETIME_MS,
+        transcript: t1,
+      });
+      this.store.setQrStarted(id, t1);
+    });
+    return { status: 200, text: sealed.envelope };
   }
 
   // §6.2: what push may have missed. Deleted accounts can still fetch their deletion message.

@@ -11,6 +11,7 @@ const PING_DOMAIN = utf8('tapgate/v1/ping');
 const MESSAGES_DOMAIN = utf8('tapgate/v1/messages');
 const PUSHTOKEN_DOMAIN = utf8('tapgate/v1/pushtoken');
 const DELETE_DOMAIN = utf8('tapgate/v1/delete');
+const APPLOGIN_DOMAIN = utf8('tapgate/v1/applogin');
 
 /** 8-byte big-endian account id, as the device signs it. */
 function accountIdBytes(accountId: number): Uint8Array {
@@ -25,6 +26,10 @@ export function messagesProofMessage(nonce: Uint8Array): Uint8Array {
 
 export function pushTokenProofMessage(accountId: number, token: string): Uint8Array {
   return concat(PUSHTOKEN_DOMAIN, accountIdBytes(accountId), utf8(token));
+}
+
+export function appLoginProofMessage(accountId: number, nonce: Uint8Array): Uint8Array {
+  return concat(APPLOGIN_DOMAIN, accountIdBytes(accountId), nonce);
 }
 
 export function deleteProofMessage(accountId: number, nonce: Uint8Array): Uint8Array {

@@ -52,6 +52,7 @@ class SimServer {
   std::int64_t nextAccountId = 1;
   std::map<std::string, std::int64_t> challenges;  // pin-check challenge → account
   int pings = 0;
+  std::string lastWebNonce;
 
   Bytes loginQr() { return newSession(QrType::Login); }
   Bytes enrolQr() { return newSession(QrType::Enrol); }
@@ -75,6 +76,22 @@ class SimServer {
         body["name"] = "alice@example";
       }
       return seal(s, send.body, body);
+    }
+    if (path == "/v1/applogin") {
+      Bytes nonce = *fromBase64url(req["nonce"].get<std::string>());
+      const auto aid = req["accountId"].get<std::int64_t>();
+      auto t = wire::Transcript::begin(nonce);
+      if (!crypto::verify(accounts.at(aid).pk, wire::appLoginProofMessage(aid, nonce),
+                          *fromBase64url(req["sigAccount"].get<std::string>()))) {
+        return sealOnce(t, send.body, {{"error", {{"code", 48}}}});
+      }
+      Bytes qr = loginQr();
+      auto& s = sessionOf(qr);
+      s.transcript = t;
+      lastWebNonce = base64url(crypto::randomBytes(16));
+      return seal(s, send.body, {{"session", base64url(Bytes(qr.begin() + 18, qr.end()))}, {"webNonce", lastWebNonce},
+                                 {"server", {{"name", name}, {"pingTime", pingTime}, {"pinTimeout", 0}, {"pinAttemptLimit", pinAttemptLimit}}},
+                                 {"time", time}});
     }
     if (path == "/v1/messages") {
       Bytes nonce = *fromBase64url(req["nonce"].get<std::string>());

@@ -1,0 +1,95 @@
+// AppLogin: the app logs itself in, always with the second factor, on a continuous server.
+#include <gtest/gtest.h>
+
+#include "sim_server.hpp"
+
+using namespace tapgate;
+using tapgate::test::Harness;
+
+namespace {
+
+Config appConfig() {
+  Config c = test::testConfig();
+  c.appLoginInactivityTimeout = 5 * 60'000;
+  c.timeoutAppLogin = 60 * 60'000;
+  return c;
+}
+
+int appLogin(Harness& h) {
+  auto r = h.engine->startAppLogin(h.now);
+  EXPECT_FALSE(r.error);
+  h.pump();
+  return r.session;
+}
+
+}  // namespace
+
+TEST(AppLogin, GoesStraightToTheSecondFactorAndEndsActiveWithAWebNonce) {
+  Harness h(appConfig());
+  h.enrol("1234");
+  h.server.pingTime = 300;
+  int sid = appLogin(h);
+  EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
+  EXPECT_EQ(h.eventNames(sid), (std::vector<std::string>{"statechange", "statechange", "secondfactor"}));
+  EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["context"], "VERIFY");
+  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
+  h.pump();
+  EXPECT_EQ(h.session(sid).step, Step::Active);
+  EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedIn);
+  EXPECT_EQ(h.engine->sessionJson(sid)["appLogin"]["webNonce"], h.server.lastWebNonce);
+  EXPECT_TRUE(h.engine->sessionJson(sid)["isAppLogin"]);
+}
+
+TEST(AppLogin, RefusesOneShotServers) {
+  Harness h(appConfig());
+  h.enrol("1234");
+  int sid = appLogin(h);  // pingTime 0
+  EXPECT_EQ(h.session(sid).step, Step::Failed);
+  EXPECT_EQ(h.session(sid).error->code, ErrorCode::APPLOGIN_NOT_CONTINUOUS);
+}
+
+TEST(AppLogin, NeedsExactlyOneAccount) {
+  Harness h(appConfig());
+  auto none = h.engine->startAppLogin(h.now);
+  ASSERT_TRUE(none.error);
+  EXPECT_EQ(none.error->code, ErrorCode::NO_ACCOUNTS_FOR_SERVER);
+  h.enrol("1234");
+  h.enrol("1234");
+  auto two = h.engine->startAppLogin(h.now);
+  ASSERT_TRUE(two.error);
+  EXPECT_EQ(errorNumericCode(two.error->code), 40);
+}
+
+TEST(AppLogin, InactivityLogsItOutAndActivityPostponesThat) {
+  Harness h(appConfig());
+  h.enrol("1234");
+  h.server.pingTime = 3600;  // pings every 20 min: out of the way
+  int sid = appLogin(h);
+  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
+  h.pump();
+  h.now += 4 * 60'000;
+  h.engine->noteUserActivity(h.now);  // the user lists accounts, say
+  h.pump();
+  h.now += 4 * 60'000;
+  h.engine->onTimer(sid, "inactivity", h.now);  // the first timer: superseded by the activity
+  EXPECT_EQ(h.session(sid).step, Step::Active);
+  h.fireTimer(sid, "inactivity");
+  EXPECT_EQ(h.session(sid).step, Step::Done);
+  EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedOut);
+  EXPECT_NE(h.sent.back().url.find("/v1/logout"), std::string::npos);
+}
+
+TEST(AppLogin, AbsoluteTimeoutLogsItOutDespiteActivity) {
+  Config c = appConfig();
+  c.appLoginInactivityTimeout = 0;
+  c.timeoutAppLogin = 10 * 60'000;
+  Harness h(c);
+  h.enrol("1234");
+  h.server.pingTime = 3600;
+  int sid = appLogin(h);
+  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
+  h.pump();
+  h.engine->noteUserActivity(h.now + 9 * 60'000);
+  h.fireTimer(sid, "applogin");
+  EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedOut);
+}
