@@ -49,4 +49,8 @@ if(TAPGATE_FUZZ)
     set_target_properties(fuzz_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/fuzz")
     add_dependencies(fuzzers fuzz_${name})
   endforeach()
+  # Writes the checked-in seed corpora (tests/fuzz/corpus); run by hand after a format change.
+  add_executable(fuzz_make_seeds tests/fuzz/make_seeds.cpp)
+  target_link_libraries(fuzz_make_seeds PRIVATE tapgate_core)
+  set_target_properties(fuzz_make_seeds PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/fuzz")
 endif()

@@ -8,7 +8,8 @@ export NODE_PATH=/usr/share/nodejs
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config git
   libsodium-dev nlohmann-json3-dev libgtest-dev googletest
-  emscripten binaryen autoconf automake libtool dpkg-dev chromium)
+  emscripten binaryen autoconf automake libtool dpkg-dev chromium
+  clang-14 libclang-rt-14-dev llvm-14)   # libFuzzer, ASan/UBSan runtimes, llvm-symbolizer
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -21,6 +22,7 @@ On this system, install these yourself, then run the command again with TAPGATE_
   - Emscripten 3.1.x with binaryen, autoconf, automake, libtool
   - libsodium 1.0.18 built with emcc into build/deps/sodium-wasm (see scripts/build-sodium-wasm.sh)
   - Chromium (for the browser tests), at /usr/bin/chromium or set CHROMIUM_PATH
+  - clang 14 with its compiler-rt (libFuzzer, AddressSanitizer, UBSan) and llvm-symbolizer
 MSG
   exit 1
 fi

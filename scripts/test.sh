@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `npm test`: native GoogleTest (ctest), then the WASM build and the TypeScript packages, then Jest
-# (the JS API against real server processes, and the demo in headless Chromium).
+# `npm test`: native GoogleTest (ctest), the same suite under ASan + UBSan, a libFuzzer smoke run of
+# every parser, then the WASM build and the TypeScript packages, then Jest (the JS API against real
+# server processes — including the tamper, fault, crash and bad-input suites — and the demo in
+# headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs
@@ -10,6 +12,17 @@ step "native build and GoogleTest"
 [ -f build/native/build.ninja ] || cmake -S . -B build/native -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/native
 ctest --test-dir build/native --output-on-failure -j2 | tail -n 4
+
+step "native GoogleTest under AddressSanitizer + UndefinedBehaviorSanitizer (clang, build/asan)"
+[ -f build/asan/build.ninja ] || CC=clang-14 CXX=clang++-14 \
+  cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Release -DTAPGATE_SANITIZE=ON >/dev/null
+cmake --build build/asan
+ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ctest --test-dir build/asan --output-on-failure -j2 | tail -n 4
+
+step "libFuzzer smoke run: each parser target for ${FUZZ_SMOKE_SECONDS:-5} s (npm run fuzz runs them longer)"
+FUZZ_SECONDS=${FUZZ_SMOKE_SECONDS:-5} bash scripts/fuzz.sh
 
 step "WebAssembly and TypeScript build"
 node scripts/build.mjs

@@ -1,0 +1,134 @@
+// Writes the seed corpora of tests/fuzz/corpus/<target>/ (checked in; rerun after a wire-format
+// change): build/fuzz/fuzz/fuzz_make_seeds tests/fuzz/corpus. Deterministic: same key, nonces and
+// ids every time, so a rerun changes no file unless the formats changed.
+#include <filesystem>
+#include <fstream>
+
+#include "config.hpp"
+#include "fuzz_common.hpp"
+#include "model.hpp"
+#include "qr_payload.hpp"
+
+using namespace tapgate;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path root;
+
+void put(const std::string& target, const std::string& name, const std::string& bytes) {
+  fs::create_directories(root / target);
+  std::ofstream(root / target / ("seed-" + name), std::ios::binary) << bytes;
+}
+void put(const std::string& target, const std::string& name, const Bytes& bytes) { put(target, name, toString(bytes)); }
+
+Bytes filled(std::size_t n, std::uint8_t start) {
+  Bytes b(n);
+  for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(start + i);
+  return b;
+}
+
+// Response target input: a selector byte (bit 0: sealed by the harness; bits 1-3: HTTP status index).
+std::string sel(int sealed, int status, const std::string& text) { return std::string(1, char(sealed | status << 1)) + text; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  root = argv[1];
+  const auto& f = fuzz::fixture();
+
+  // QR payloads and links
+  QrPayload login{QrType::Login, filled(16, 0x10), filled(16, 0x20), {}, {}};
+  QrPayload enrol{QrType::Enrol, filled(16, 0x10), filled(16, 0x30), f.server.publicKey, "http://localhost:8080/device"};
+  QrPayload enrolTls{QrType::Enrol, filled(16, 0x11), filled(16, 0x31), f.server.publicKey, "https://auth.example.com/device"};
+  const Bytes loginRaw = buildQrPayload(login), enrolRaw = buildQrPayload(enrol), tlsRaw = buildQrPayload(enrolTls);
+  put("qr_payload", "login", loginRaw);
+  put("qr_payload", "enrol", enrolRaw);
+  put("qr_payload", "enrol-https", tlsRaw);
+  Bytes v2 = loginRaw;
+  v2[0] = 2;
+  put("qr_payload", "version-2", v2);
+  put("link", "tapgate-enrol", "tapgate:" + base64url(enrolRaw));
+  put("link", "tapgate-login", "tapgate:" + base64url(loginRaw));
+  put("link", "https-fragment", "https://rp.example/enrol?x=1#" + base64url(tlsRaw));
+  put("link", "bare", base64url(loginRaw));
+
+  // Bodies the server signs (docs/protocol.md §5)
+  const std::string startLogin =
+      R"({"kind":"login","server":{"name":"Example Bank","pingTime":0,"pinTimeout":0,"pinAttemptLimit":3},"time":1764240000000,"announceInfo":{"info":{"origin":"https://shop.example","action":"Sign in"}}})";
+  const std::string startEnrol =
+      R"({"kind":"enrol","server":{"name":"Example Bank","pingTime":30,"pinTimeout":5,"pinAttemptLimit":3},"time":1764240000000,"announceInfo":null,"userId":"alice","name":"alice@example"})";
+  const std::string enrolOk = R"({"result":"SUCCESS","accountId":7,"userId":"alice","pingTime":0})";
+  const std::string loginOk = R"({"result":"SUCCESS","pingTime":0,"sessionInfo":{"info":{"welcome":"Hello"}}})";
+  const std::string pinFail = R"({"result":"PIN_FAIL","attemptsLeft":2})";
+  const std::string pinBlocked = R"({"result":"PIN_BLOCKED"})";
+  const std::string challenge = R"({"challenge":")" + base64url(filled(32, 0x40)) + R"("})";
+  const std::string pingActive = R"({"status":"ACTIVE"})";
+  const std::string pingOut = R"({"status":"LOGGED_OUT"})";
+  const std::string error53 = R"({"error":{"code":53,"message":"session not found"}})";
+  const std::string error41 = R"({"error":{"code":41,"message":"enrol QR expired or already used"}})";
+
+  put("start_response", "login", startLogin);
+  put("start_response", "enrol", startEnrol);
+  put("verify_response", "enrol-success", enrolOk);
+  put("verify_response", "login-success", loginOk);
+  put("verify_response", "pin-fail", pinFail);
+  put("verify_response", "pin-blocked", pinBlocked);
+  put("verify_response", "ping-active", pingActive);
+  put("verify_response", "ping-logged-out", pingOut);
+  put("pin_challenge", "challenge", challenge);
+
+  int n = 0;
+  for (const std::string* body : {&startLogin, &startEnrol, &enrolOk, &loginOk, &pinFail, &pinBlocked, &challenge,
+                                  &pingActive, &error53, &error41}) {
+    ++n;
+    // sealed mode: the harness signs the body
+    put("response", "sealed-" + std::to_string(n), sel(1, 0, *body));
+    // raw mode: a whole envelope signed by the fixture's key for its transcript and request
+    put("response", "envelope-" + std::to_string(n), sel(0, 0, wire::sealResponse(f.server.secretKey, f.t, f.request, *body)));
+  }
+  put("response", "unsigned-502", sel(0, 7, "<html><body>Bad gateway</body></html>"));
+  put("response", "unsigned-json-200", sel(0, 0, loginOk));
+
+  // Persisted state: a server, two accounts, history, as the engine writes it.
+  AppState st;
+  st.pinSet = true;
+  st.servers.push_back({filled(16, 0x10), f.server.publicKey, "http://localhost:8080/device", {"Example Bank", 0, 0, 3}});
+  for (int i = 0; i < 2; ++i) {
+    Account a;
+    a.serverId = filled(16, 0x10);
+    a.accountId = 7 + i;
+    a.name = i ? "bob@example" : "alice@example";
+    a.userId = i ? "bob" : "alice";
+    a.signSecretKey = SecretBytes(filled(64, 0x50 + i));
+    a.signPublicKey = filled(32, 0x90 + i);
+    a.boxSecretKey = SecretBytes(filled(32, 0x60 + i));
+    a.boxPublicKey = filled(32, 0xa0 + i);
+    a.pinSalt = filled(16, 0x70 + i);
+    a.created = 1764240000000 + i;
+    st.accounts.push_back(std::move(a));
+  }
+  HistoryItem h;
+  h.sessionRef = base64url(filled(16, 0x30));
+  h.kind = "enrol";
+  h.status = HistoryStatus::LoggedInOneShot;
+  h.serverId = filled(16, 0x10);
+  h.accountId = 7;
+  h.started = 1764240000000;
+  h.ended = 1764240001000;
+  st.history.push_back(h);
+  h.kind = "login";
+  h.status = HistoryStatus::Error;
+  h.accountId = 0;
+  st.history.push_back(h);
+  put("state", "two-accounts", serializeState(st));
+  put("state", "empty-app", serializeState(AppState{}));
+
+  // Configuration
+  put("config", "durations", R"({"sessionTimeout":"1h30m","expiryHistoryItems":"2160h"})");
+  put("config", "numbers", R"({"sessionTimeout":30000,"singleAccount":true,"automaticallySelectSingleAccountWhenSecondFactorNeeded":false})");
+  put("config", "duration-ms", "250ms");
+  put("config", "duration-mixed", "1h2m3s4ms");
+  return 0;
+}
