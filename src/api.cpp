@@ -61,13 +61,14 @@ std::string guarded(F&& f) {
 
 }  // namespace
 
-std::string EngineApi::open(const std::string& configJson, const std::string& stateBlob) {
+std::string EngineApi::open(const std::string& configJson, const std::string& stateBlob, double now) {
   return guarded([&] {
     auto config = parseConfig(configJson);
     if (!config) return errorText(config.error());
     auto engine = Engine::create(config.value(), stateBlob);
     if (!engine) return errorText(engine.error());
     engine_ = std::move(engine.value());
+    engine_->recoverInterruptedSessions(ms(now));
     return std::string(R"({"ok":true})");
   });
 }

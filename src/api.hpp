@@ -11,7 +11,7 @@ namespace tapgate {
 class EngineApi {
  public:
   // {"ok":true} or {"ok":false,"error":…}; must succeed before any other call.
-  std::string open(const std::string& configJson, const std::string& stateBlob);
+  std::string open(const std::string& configJson, const std::string& stateBlob, double now);
 
   std::string startSession(const std::string& payload, double now);  // raw QR bytes
   std::string startSessionFromLink(const std::string& link, double now);

@@ -3,6 +3,13 @@
 #include <nlohmann/json.hpp>
 
 namespace tapgate {
+namespace {
+
+// Durations reach JavaScript as numbers (timer due times) and are added to clock readings: keep
+// them exact there (2^53 - 1) and far from int64 overflow.
+constexpr std::int64_t kMaxDurationMs = (std::int64_t{1} << 53) - 1;
+
+}  // namespace
 
 std::optional<std::int64_t> parseDuration(std::string_view text) {
   if (text.empty()) return std::nullopt;
@@ -23,8 +30,9 @@ std::optional<std::int64_t> parseDuration(std::string_view text) {
     else if (i < text.size() && text[i] == 'm') { unit = 60'000; ++i; }
     else if (i < text.size() && text[i] == 'h') { unit = 3'600'000; ++i; }
     else return std::nullopt;
-    if (n > INT64_MAX / unit / 2) return std::nullopt;
-    total += n * unit;
+    if (n > kMaxDurationMs / unit) return std::nullopt;
+    total += n * unit;  // both terms <= kMaxDurationMs: no overflow (the sum used to overflow)
+    if (total > kMaxDurationMs) return std::nullopt;
   }
   return total;
 }
@@ -39,7 +47,10 @@ Result<Config> parseConfig(const std::string& text) {
   auto duration = [&](const char* key, std::int64_t& out) -> bool {
     auto it = j.find(key);
     if (it == j.end()) return true;
-    if (it->is_number_integer() && it->get<std::int64_t>() >= 0) { out = it->get<std::int64_t>(); return true; }
+    if (it->is_number_integer() && it->get<std::int64_t>() >= 0 && it->get<std::int64_t>() <= kMaxDurationMs) {
+      out = it->get<std::int64_t>();
+      return true;
+    }
     if (it->is_string()) {
       if (auto ms = parseDuration(it->get<std::string>())) { out = *ms; return true; }
     }

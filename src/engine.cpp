@@ -133,24 +133,56 @@ void Engine::finish(Session& s, Input input, Step to, HistoryStatus status, std:
   s.inflight = 0;
   clearSecondFactorKeys(s);  // wipes keys of an enrolment that did not complete
   moveTo(s, input, to);
-  if (!s.qr.serverId.empty()) {
-    HistoryItem h;
-    h.sessionRef = base64url(s.qr.sessionId);
-    h.kind = s.isRegistration ? "enrol" : s.isAppLogin ? "applogin" : "login";
-    h.status = s.history;
-    h.serverId = s.qr.serverId;
-    h.accountId = s.chosen ? s.chosen->accountId : 0;
-    if (const Account* a = s.chosen ? state_.account(s.chosen->serverId, s.chosen->accountId) : nullptr) {
-      h.accountName = a->name;
-    }
-    h.started = s.started;
-    h.ended = now;
-    state_.history.push_back(std::move(h));
-    persist(now);
-  }
+  if (!s.qr.serverId.empty()) recordHistory(s, now);
   notifyServerOfEnd(s);
   if (s.error) emit(s.id, "error", {{"error", errorJson(*s.error)}});
   emit(s.id, "stop", {{"historyStatus", historyStatusName(s.history)}});
+}
+
+// The session's history item, written when the server first knows the session (status NONE,
+// not yet shown), again when a continuous login starts (LOGGED_IN) and when it ends. An item
+// still open at the next start-up tells recoverInterruptedSessions what a crash cut short.
+void Engine::recordHistory(Session& s, std::int64_t now) {
+  const std::string ref = base64url(s.qr.sessionId);
+  auto it = std::find_if(state_.history.begin(), state_.history.end(), [&](const HistoryItem& h) {
+    return h.sessionRef == ref && h.started == s.started && h.ended == 0;
+  });
+  if (it == state_.history.end()) it = state_.history.insert(state_.history.end(), HistoryItem{});
+  it->sessionRef = ref;
+  it->kind = s.isRegistration ? "enrol" : s.isAppLogin ? "applogin" : "login";
+  it->status = s.history;
+  it->serverId = s.qr.serverId;
+  it->accountId = s.chosen ? s.chosen->accountId : 0;
+  if (const Account* a = s.chosen ? state_.account(s.chosen->serverId, s.chosen->accountId) : nullptr) {
+    it->accountName = a->name;
+  }
+  it->started = s.started;
+  it->ended = isFinal(s.step) ? now : 0;
+  persist(now);
+}
+
+void Engine::recoverInterruptedSessions(std::int64_t now) {
+  bool changed = false;
+  for (auto& h : state_.history) {
+    if (h.ended != 0) continue;
+    changed = true;
+    h.ended = now;
+    const ServerRecord* server = state_.server(h.serverId);
+    const auto sessionId = fromBase64url(h.sessionRef);
+    const bool loggedIn = h.status == HistoryStatus::LoggedIn;
+    h.status = loggedIn ? HistoryStatus::LoggedOut : HistoryStatus::Aborted;
+    if (!server || !sessionId || sessionId->size() != kSessionIdSize) continue;
+    // Tell the server, as a stop would have: the relying party sees a logout or a cancellation.
+    const wire::Transcript none = wire::Transcript::begin({});
+    if (!loggedIn) {
+      sendApp(*server, none, wire::cancelRequest(*sessionId), Pending::Purpose::Notify);
+    } else if (const Account* a = state_.account(h.serverId, h.accountId)) {
+      sendApp(*server, none,
+              wire::logoutRequest(*sessionId, a->accountId, crypto::sign(a->signSecretKey, wire::logoutProofMessage(*sessionId))),
+              Pending::Purpose::Notify);
+    }
+  }
+  if (changed) persist(now);
 }
 
 void Engine::fault(Session& s, Error error, std::int64_t now) {
@@ -221,6 +253,7 @@ StartResult Engine::startSession(const Bytes& payload, std::int64_t now, const s
 
   s.transcript = wire::Transcript::begin(payload);
   send(s, wire::startRequest(payload, crypto::randomBytes(32)), Pending::Purpose::Start);
+  recordHistory(s, now);
   return {id, std::nullopt};
 }
 
@@ -269,7 +302,7 @@ void Engine::handleAppLoginStart(Session& s, const std::string& request, const s
     server.params = s.params;
     server.clockOffset = s.clockOffset;
   }
-  persist(now);
+  recordHistory(s, now);
   // An AppLogin always asks for the second factor: no confirmation, no skipping.
   s.firstSet = false;
   moveTo(s, Input::StartResponse, Step::SecondFactor);
@@ -523,6 +556,7 @@ void Engine::handleVerify(Session& s, const std::string& request, const std::str
     s.lastAlive = now;
     s.loggedInAt = now;
     moveTo(s, Input::VerifyResponse, Step::Active);
+    recordHistory(s, now);
     armKeepAlive(s, now);
     if (s.isAppLogin) armAppLoginTimers(s, now);
   } else {
@@ -700,6 +734,7 @@ json Engine::historyJson(std::int64_t now) const {
   const std::int64_t horizon = now - config_.expiryHistoryItems;
   json list = json::array();
   for (const auto& h : state_.history) {
+    if (h.status == HistoryStatus::None) continue;  // a session in progress, not history yet
     if (!h.ended || h.ended >= horizon) list.push_back(tapgate::historyJson(h, state_));
   }
   return list;

@@ -107,6 +107,10 @@ class Engine {
   // Deletes the account here at once and tells its server (fire-and-forget).
   Status deleteAccount(const AccountRef& account, std::int64_t now);
 
+  // At start-up: sessions a crash or a kill cut short end now, as ABORTED (or LOGGED_OUT if they
+  // were logged in), and their servers are told, as a stop would have.
+  void recoverInterruptedSessions(std::int64_t now);
+
   void onResponse(int request, int httpStatus, const std::string& body, std::int64_t now);
   void onNetworkError(int request, const std::string& message, std::int64_t now);
   void onTimer(int session, const std::string& name, std::int64_t now);
@@ -137,6 +141,7 @@ class Engine {
   void moveTo(Session& s, Input input, Step to);
   void finish(Session& s, Input input, Step to, HistoryStatus status, std::optional<Error> error, std::int64_t now);
   void fault(Session& s, Error error, std::int64_t now);
+  void recordHistory(Session& s, std::int64_t now);
   int send(Session& s, const wire::Exchange& ex, Pending::Purpose purpose);
   int sendTo(Session& s, const ServerRecord& server, const wire::Transcript& t, const wire::Exchange& ex,
              Pending::Purpose purpose);

@@ -11,6 +11,8 @@ export interface AuthenticatorOptions {
   fetch?: FetchLike;
   /** Milliseconds before a request counts as a network failure. Default 15 s. */
   requestTimeout?: number;
+  /** The device clock (ms since the epoch). Default `Date.now`; tests use it to skew time. */
+  clock?: () => number;
 }
 
 /** @internal Everything a platform entry supplies. */
@@ -50,6 +52,7 @@ export class Authenticator extends EventTarget {
   #host: SessionHost;
   #requests = new Map<number, (done: RequestDone) => void>();
   #closed = false;
+  #now: () => number;
 
   /**
    * Opens the authenticator: loads the wasm core and the stored state. Rejects with a `storage`
@@ -60,7 +63,8 @@ export class Authenticator extends EventTarget {
     const deps = platformFor(options);
     const [module, stateBlob] = await Promise.all([deps.loadCore(), deps.storage.load()]);
     const core = new module.Engine();
-    const opened = JSON.parse(core.open(JSON.stringify(options.config ?? {}), stateBlob ?? '')) as CoreResult;
+    const now = options.clock ?? Date.now;
+    const opened = JSON.parse(core.open(JSON.stringify(options.config ?? {}), stateBlob ?? '', now())) as CoreResult;
     if (!opened.ok) {
       core.delete();
       throw new TapgateError(opened.error);
@@ -77,11 +81,13 @@ export class Authenticator extends EventTarget {
     if (!fetchImpl) throw misuse('INVALID_ARGUMENT', 'no fetch available: pass options.fetch');
     this.#fetch = fetchImpl;
     this.#requestTimeout = options.requestTimeout ?? 15_000;
+    this.#now = options.clock ?? Date.now;
     this.#host = {
       call: (fn, session, ...args) => this.#call(fn, session, args),
       snapshot: (id) => JSON.parse(this.#core.session(id)) as SessionSnapshot,
       flushed: () => this.#writes,
     };
+    this.#pump();  // what opening produced: notices for sessions a restart cut short
   }
 
   // Reading accounts, sessions or history counts as user activity (it keeps an AppLogin alive);
@@ -98,7 +104,7 @@ export class Authenticator extends EventTarget {
 
   get history(): HistoryItem[] {
     this.#activity();
-    return JSON.parse(this.#core.history(Date.now())) as HistoryItem[];
+    return JSON.parse(this.#core.history(this.#now())) as HistoryItem[];
   }
 
   /**
@@ -108,7 +114,7 @@ export class Authenticator extends EventTarget {
    */
   async startAppLogin(): Promise<Session> {
     this.#activity();
-    return this.#started(this.#core.startAppLogin(Date.now()));
+    return this.#started(this.#core.startAppLogin(this.#now()));
   }
 
   /**
@@ -119,8 +125,8 @@ export class Authenticator extends EventTarget {
   async startSession(data: Uint8Array | string): Promise<Session> {
     this.#activity();
     let raw: string;
-    if (data instanceof Uint8Array) raw = this.#core.startSession(data, Date.now());
-    else if (typeof data === 'string') raw = this.#core.startSessionFromLink(data.trim(), Date.now());
+    if (data instanceof Uint8Array) raw = this.#core.startSession(data, this.#now());
+    else if (typeof data === 'string') raw = this.#core.startSessionFromLink(data.trim(), this.#now());
     else throw misuse('INVALID_ARGUMENT', 'startSession takes a Uint8Array or a string');
     return this.#started(raw);
   }
@@ -139,7 +145,7 @@ export class Authenticator extends EventTarget {
   }
 
   #activity(): void {
-    this.#core.noteUserActivity(Date.now());
+    this.#core.noteUserActivity(this.#now());
     this.#pump();
   }
 
@@ -151,9 +157,9 @@ export class Authenticator extends EventTarget {
    */
   async processPush(payload: PushPayload): Promise<Session | null> {
     let raw: string;
-    if (payload instanceof Uint8Array) raw = this.#core.processPush(payload, Date.now());
-    else if (typeof payload === 'string') raw = this.#core.processPushText(payload.trim(), Date.now());
-    else if (payload && typeof payload === 'object' && typeof payload.tapgate === 'string') raw = this.#core.processPushText(payload.tapgate, Date.now());
+    if (payload instanceof Uint8Array) raw = this.#core.processPush(payload, this.#now());
+    else if (typeof payload === 'string') raw = this.#core.processPushText(payload.trim(), this.#now());
+    else if (payload && typeof payload === 'object' && typeof payload.tapgate === 'string') raw = this.#core.processPushText(payload.tapgate, this.#now());
     else throw misuse('INVALID_ARGUMENT', 'processPush takes bytes, base64url text or { tapgate }');
     const result = JSON.parse(raw) as PushOutcome;
     this.#pump();
@@ -167,7 +173,7 @@ export class Authenticator extends EventTarget {
    * the first failure after all servers answered.
    */
   async retrieveMessages(): Promise<number> {
-    const done = await this.#appRequests(this.#core.retrieveMessages(Date.now()));
+    const done = await this.#appRequests(this.#core.retrieveMessages(this.#now()));
     const failed = done.find((d) => !d.ok);
     if (failed?.error) throw new TapgateError(failed.error);
     return done.reduce((n, d) => n + (d.processed ?? 0), 0);
@@ -176,13 +182,13 @@ export class Authenticator extends EventTarget {
   /** Registers the push token with every account's server (and with future enrolments). */
   async updatePushToken(token: string): Promise<void> {
     if (typeof token !== 'string') throw misuse('INVALID_ARGUMENT', 'the push token is a string');
-    const failed = (await this.#appRequests(this.#core.updatePushToken(token, Date.now()))).find((d) => !d.ok);
+    const failed = (await this.#appRequests(this.#core.updatePushToken(token, this.#now()))).find((d) => !d.ok);
     if (failed?.error) throw new TapgateError(failed.error);
   }
 
   /** Deletes the account here (at once) and tells its server. */
   async deleteAccount(account: Pick<Account, 'serverId' | 'accountId'>): Promise<void> {
-    const raw = this.#core.deleteAccount(JSON.stringify({ serverId: account?.serverId, accountId: account?.accountId }), Date.now());
+    const raw = this.#core.deleteAccount(JSON.stringify({ serverId: account?.serverId, accountId: account?.accountId }), this.#now());
     const result = JSON.parse(raw) as CoreResult;
     this.#pump();
     if (!result.ok) throw new TapgateError(result.error);
@@ -232,7 +238,7 @@ export class Authenticator extends EventTarget {
 
   #call(fn: 'setAccount' | 'setPinBiometric' | 'inputCancel' | 'stopSession', session: number, args: string[]): void {
     this.#activity();
-    const now = Date.now();
+    const now = this.#now();
     let raw: string;
     switch (fn) {
       case 'setAccount': raw = this.#core.setAccount(session, args[0], args[1] ?? '', now); break;
@@ -272,12 +278,12 @@ export class Authenticator extends EventTarget {
       body = await res.text();
     } catch (err) {
       if (this.#closed) return;
-      this.#core.onNetworkError(out.request, `request to ${new URL(out.url).origin} failed: ${(err as Error)?.message ?? err}`, Date.now());
+      this.#core.onNetworkError(out.request, `request to ${new URL(out.url).origin} failed: ${(err as Error)?.message ?? err}`, this.#now());
       this.#pump();
       return;
     }
     if (this.#closed) return;
-    this.#core.onResponse(out.request, status, body, Date.now());
+    this.#core.onResponse(out.request, status, body, this.#now());
     this.#pump();
   }
 
@@ -287,9 +293,9 @@ export class Authenticator extends EventTarget {
     clearTimeout(this.#timers.get(key)?.handle);
     const handle = setTimeout(() => {
       this.#timers.delete(key);
-      this.#core.onTimer(out.session, out.name, Date.now());
+      this.#core.onTimer(out.session, out.name, this.#now());
       this.#pump();
-    }, Math.max(0, out.at - Date.now()));
+    }, Math.max(0, out.at - this.#now()));
     (handle as { unref?: () => void }).unref?.();  // Node: a pending session must not keep the process alive
     this.#timers.set(key, { session: out.session, handle });
   }

@@ -1,6 +1,6 @@
 // Shape of the embind surface (bindings/engine_bindings.cpp). The core speaks JSON text.
 export interface CoreEngine {
-  open(configJson: string, stateBlob: string): string;
+  open(configJson: string, stateBlob: string, now: number): string;
   startSession(payload: Uint8Array, now: number): string;
   startSessionFromLink(link: string, now: number): string;
   startAppLogin(now: number): string;

@@ -136,6 +136,10 @@ class SimServer {
       ++pings;
       return seal(s, send.body, {{"status", s.loggedIn ? "ACTIVE" : "LOGGED_OUT"}});
     }
+    if (path == "/v1/logout") {
+      s.loggedIn = false;
+      return "{}";
+    }
     if (path == "/v1/cancel") {
       s.cancelled = true;
       return "{}";

@@ -52,3 +52,39 @@ TEST(Config, Durations) {
   EXPECT_TRUE(c->singleAccount);
   EXPECT_FALSE(parseConfig(R"({"sessionTimeout":"soon"})").ok());
 }
+
+TEST(State, ASessionCutByARestartEndsAbortedAndTheServerIsTold) {
+  Harness h;
+  h.enrol("1234");
+  Bytes qr = h.server.loginQr();
+  h.start(qr);  // waiting for the PIN when the app dies
+  const std::string blob = h.persisted.back().body;
+  Harness restarted(test::testConfig(), blob);
+  restarted.server = h.server;
+  restarted.engine->recoverInterruptedSessions(restarted.now);
+  restarted.pump();
+  auto history = restarted.engine->historyJson(restarted.now);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[1]["historyStatus"], "ABORTED");
+  EXPECT_TRUE(restarted.server.sessionOf(qr).cancelled);
+}
+
+TEST(State, AnActiveLoginCutByARestartEndsLoggedOutAtTheServerToo) {
+  Harness h;
+  h.enrol("1234");
+  h.server.pingTime = 60;
+  Bytes qr = h.server.loginQr();
+  int sid = h.start(qr);
+  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
+  h.pump();
+  ASSERT_EQ(h.session(sid).step, Step::Active);
+  EXPECT_EQ(h.engine->historyJson(h.now)[1]["historyStatus"], "LOGGED_IN");
+  const std::string blob = h.persisted.back().body;
+  Harness restarted(test::testConfig(), blob);
+  restarted.server = h.server;
+  restarted.engine->recoverInterruptedSessions(restarted.now);
+  restarted.pump();
+  EXPECT_EQ(restarted.engine->historyJson(restarted.now)[1]["historyStatus"], "LOGGED_OUT");
+  ASSERT_FALSE(restarted.sent.empty());
+  EXPECT_NE(restarted.sent.back().url.find("/v1/logout"), std::string::npos);
+}
