@@ -1,5 +1,7 @@
 #include "wire.hpp"
 
+#include <climits>
+
 #include "crypto.hpp"
 
 namespace tapgate::wire {
@@ -265,7 +267,7 @@ Result<VerifyResponse> parseVerifyResponse(const std::string& body, bool enrol) 
   } else if (result == "PIN_FAIL") {
     r.outcome = VerifyOutcome::PinFail;
     auto left = integer(*j, "attemptsLeft");
-    if (!left || *left < 1) return bad("PIN_FAIL without attempts left");
+    if (!left || *left < 1 || *left > INT_MAX) return bad("PIN_FAIL without a valid attemptsLeft");
     r.attemptsLeft = static_cast<int>(*left);
   } else if (result == "PIN_BLOCKED") {
     r.outcome = VerifyOutcome::PinBlocked;
