@@ -68,6 +68,9 @@ Result<Config> parseConfig(const std::string& text) {
                           std::pair{"appLoginInactivityTimeout", duration("appLoginInactivityTimeout", c.appLoginInactivityTimeout)},
                           std::pair{"timeoutAppLogin", duration("timeoutAppLogin", c.timeoutAppLogin)},
                           std::pair{"singleAccount", flag("singleAccount", c.singleAccount)},
+                          std::pair{"alwaysRequireSecondFactor", flag("alwaysRequireSecondFactor", c.alwaysRequireSecondFactor)},
+                          std::pair{"secondFactorUserInputTimeout",
+                                    duration("secondFactorUserInputTimeout", c.secondFactorUserInputTimeout)},
                           std::pair{"automaticallySelectSingleAccountWhenSecondFactorNeeded",
                                     flag("automaticallySelectSingleAccountWhenSecondFactorNeeded",
                                          c.automaticallySelectSingleAccountWhenSecondFactorNeeded)}}) {

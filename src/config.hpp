@@ -15,6 +15,10 @@ struct Config {
   bool automaticallySelectSingleAccountWhenSecondFactorNeeded = true;
   bool singleAccount = false;
   std::int64_t expiryHistoryItems = 2160LL * 3600 * 1000;  // 90 days
+  // Never skip the second factor, even within the server's pinTimeout.
+  bool alwaysRequireSecondFactor = false;
+  // Time the user has to supply the second factor once asked; 0 = only sessionTimeout applies.
+  std::int64_t secondFactorUserInputTimeout = 0;
   std::int64_t appLoginInactivityTimeout = 0;  // ms without user activity before an AppLogin logs out; 0 = off
   std::int64_t timeoutAppLogin = 0;            // ms after which an AppLogin logs out regardless; 0 = off
   crypto::PinKdfParams pinKdf = crypto::defaultPinKdf();

@@ -12,6 +12,7 @@ constexpr std::size_t kMaxPinLength = 64;
 constexpr const char* kSessionTimer = "session";
 constexpr const char* kKeepAliveTimer = "ping";
 constexpr const char* kInactivityTimer = "inactivity";
+constexpr const char* kInputTimer = "input";
 constexpr const char* kAppLoginTimer = "applogin";
 constexpr int kPingsPerWindow = 3;  // a ping every pingTime/3: one lost ping never ends a login
 
@@ -305,8 +306,7 @@ void Engine::handleAppLoginStart(Session& s, const std::string& request, const s
   recordHistory(s, now);
   // An AppLogin always asks for the second factor: no confirmation, no skipping.
   s.firstSet = false;
-  moveTo(s, Input::StartResponse, Step::SecondFactor);
-  emitSecondFactor(s, nullptr, 0);
+  askSecondFactor(s, Input::StartResponse, now);
 }
 
 void Engine::armAppLoginTimers(Session& s, std::int64_t now) {
@@ -363,12 +363,13 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   }
   persist(now);
 
-  // The second factor is always asked in this version, so a single candidate can be taken as
-  // confirmed: entering the PIN is the user's confirmation.
-  if (s.candidates.size() == 1 && config_.automaticallySelectSingleAccountWhenSecondFactorNeeded) {
+  s.secondFactorRequired = r->secondFactorRequired;
+  // With one candidate and a second factor to come, entering the PIN is the confirmation. When
+  // the second factor will be skipped the user must still confirm.
+  if (s.candidates.size() == 1 && config_.automaticallySelectSingleAccountWhenSecondFactorNeeded &&
+      !canSkipSecondFactor(s, now)) {
     s.chosen = s.candidates.front();
-    moveTo(s, Input::StartResponse, Step::SecondFactor);
-    emitSecondFactor(s, nullptr, 0);
+    askSecondFactor(s, Input::StartResponse, now);
     return;
   }
   moveTo(s, Input::StartResponse, Step::Confirming);
@@ -396,9 +397,42 @@ Status Engine::setAccount(int id, const std::optional<AccountRef>& account, cons
     s->firstSet = false;
   }
   s->userInput = userInput;
-  moveTo(*s, Input::SetAccount, Step::SecondFactor);
-  emitSecondFactor(*s, nullptr, 0);
+  if (!s->isRegistration && canSkipSecondFactor(*s, now)) {
+    moveTo(*s, Input::SetAccount, Step::Verifying);
+    sendLogin(*s, nullptr);
+    return Ok{};
+  }
+  askSecondFactor(*s, Input::SetAccount, now);
   return Ok{};
+}
+
+// Skip rules, all of which must allow it: a plain login (not an AppLogin), the relying party did
+// not require the second factor, the SDK is not configured to always ask, and the last verified
+// second factor is younger than the server's pinTimeout. The server applies the same window on
+// its side and answers SECOND_FACTOR_REQUIRED otherwise.
+bool Engine::canSkipSecondFactor(const Session& s, std::int64_t now) const {
+  if (s.isRegistration || s.isAppLogin || s.secondFactorRequired || config_.alwaysRequireSecondFactor) return false;
+  if (s.params.pinTimeout <= 0 || state_.lastSecondFactorAt == 0) return false;
+  return now - state_.lastSecondFactorAt < s.params.pinTimeout * 60'000;
+}
+
+void Engine::askSecondFactor(Session& s, Input input, std::int64_t now, const char* result, int attemptsLeft) {
+  moveTo(s, input, Step::SecondFactor);
+  emitSecondFactor(s, result, attemptsLeft);
+  if (config_.secondFactorUserInputTimeout > 0) {
+    s.inputDeadline = now + config_.secondFactorUserInputTimeout;
+    armTimer(s.id, kInputTimer, s.inputDeadline);
+  }
+}
+
+void Engine::sendLogin(Session& s, const crypto::SignKeyPair* pinKey) {
+  s.factorSent = pinKey != nullptr;
+  const Account* a = state_.account(s.chosen->serverId, s.chosen->accountId);
+  const Bytes proof = wire::loginProofMessage(s.transcript);
+  send(s,
+       wire::loginRequest(s.qr.sessionId, a->accountId, s.userInput, crypto::sign(a->signSecretKey, proof),
+                          pinKey ? crypto::sign(pinKey->secretKey, proof) : Bytes{}),
+       Pending::Purpose::Verify);
 }
 
 Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now) {
@@ -444,12 +478,9 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now)
 
   const Account* a = state_.account(s->chosen->serverId, s->chosen->accountId);
   if (!a) return makeError(ErrorCode::UNKNOWN_ACCOUNT, "the chosen account no longer exists");
-  auto pinKey = crypto::pinKeyPair(pin, a->pinSalt, config_.pinKdf);
-  Bytes proof = wire::loginProofMessage(s->transcript);
-  auto ex = wire::loginRequest(s->qr.sessionId, a->accountId, s->userInput, crypto::sign(a->signSecretKey, proof),
-                               crypto::sign(pinKey.secretKey, proof));
+  const auto pinKey = crypto::pinKeyPair(pin, a->pinSalt, config_.pinKdf);
   moveTo(*s, Input::SetPinBiometric, Step::Verifying);
-  send(*s, ex, Pending::Purpose::Verify);
+  sendLogin(*s, &pinKey);
   return Ok{};
 }
 
@@ -525,6 +556,11 @@ void Engine::onTimer(int id, const std::string& name, std::int64_t now) {
   Session* s = find(id);
   if (!s) return;
   if (name == kKeepAliveTimer) return keepAlive(*s, now);
+  if (name == kInputTimer) {
+    if (s->step != Step::SecondFactor || now < s->inputDeadline) return;  // answered, or re-armed
+    return finish(*s, Input::Timeout, Step::Done, HistoryStatus::Aborted,
+                  makeError(ErrorCode::SESSION_TIMEOUT, "the second factor was not supplied in time"), now);
+  }
   if (name == kInactivityTimer || name == kAppLoginTimer) {
     if (!s->isAppLogin || !findTransition(s->step, Input::AppLoginExpired)) return;
     const bool idle = name == kInactivityTimer;
@@ -545,9 +581,11 @@ void Engine::handleVerify(Session& s, const std::string& request, const std::str
     return fault(s, makeError(ErrorCode::BAD_RESPONSE, "PIN_FAIL answers an enrolment"), now);
   }
   if (rejectPin(s, r.value(), now)) return;
+  const bool factorVerified = s.step == Step::Verifying && s.factorSent;
+  if (factorVerified) state_.lastSecondFactorAt = now;
   if (s.isRegistration) completeEnrolment(s, r.value(), now);
   s.sessionInfo = r->sessionInfo;
-  emitSecondFactor(s, "SUCCESS", 0);
+  if (factorVerified) emitSecondFactor(s, "SUCCESS", 0);
   const bool continuous = r->pingTime > 0;
   // A one-shot login is over once the server has accepted it; a continuous one stays ACTIVE.
   if (continuous) {
@@ -612,6 +650,7 @@ void Engine::handlePing(Session& s, const std::string& request, const Result<std
 }
 
 void Engine::sendEnrol(Session& s) {
+  s.factorSent = true;
   const Account& a = *s.pendingAccount;
   const Bytes proof = wire::enrolProofMessage(s.transcript);
   send(s,
@@ -652,8 +691,10 @@ bool Engine::rejectPin(Session& s, const wire::VerifyResponse& r, std::int64_t n
   switch (r.outcome) {
     case wire::VerifyOutcome::PinFail:
       clearSecondFactorKeys(s);  // the next attempt derives fresh keys
-      moveTo(s, Input::VerifyResponse, Step::SecondFactor);
-      emitSecondFactor(s, "PIN_FAIL", r.attemptsLeft);
+      askSecondFactor(s, Input::VerifyResponse, now, "PIN_FAIL", r.attemptsLeft);
+      return true;
+    case wire::VerifyOutcome::SecondFactorRequired:  // the server's window closed before ours
+      askSecondFactor(s, Input::VerifyResponse, now);
       return true;
     case wire::VerifyOutcome::PinBlocked:
       emitSecondFactor(s, "PIN_BLOCKED", 0);

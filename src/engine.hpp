@@ -66,6 +66,9 @@ struct Session {
   bool endedByServer = false;              // logged out by the server: nothing to tell it
   std::int64_t clockOffset = 0;            // server time − device time, from the signed start response
   bool isAppLogin = false;
+  bool secondFactorRequired = false;       // the relying party asked for it (start response)
+  bool factorSent = false;                 // the request in flight carries a second-factor proof
+  std::int64_t inputDeadline = 0;          // secondFactorUserInputTimeout
   std::string webNonce;                    // AppLogin: what the app's backend checks with getSession
   std::int64_t loggedInAt = 0;
   std::int64_t lastActivity = 0;           // AppLogin: last user activity the app reported
@@ -160,6 +163,10 @@ class Engine {
   void handlePinChallenge(Session& s, const std::string& body, std::int64_t now);
   void handlePinCheck(Session& s, const std::string& body, std::int64_t now);
   void sendEnrol(Session& s);
+  void sendLogin(Session& s, const crypto::SignKeyPair* pinKey);
+  // Moves to WAIT_FOR_SECOND_FACTOR: a prompt, or the verdict that asks again (PIN_FAIL).
+  void askSecondFactor(Session& s, Input input, std::int64_t now, const char* result = nullptr, int attemptsLeft = 0);
+  bool canSkipSecondFactor(const Session& s, std::int64_t now) const;
   void armKeepAlive(Session& s, std::int64_t now);
   void keepAlive(Session& s, std::int64_t now);
   void handlePing(Session& s, const std::string& request, const Result<std::string>& opened, std::int64_t now);

@@ -84,7 +84,8 @@ std::string serializeState(const AppState& st) {
   }
   json seen = json::array();
   for (const auto& m : st.seenMessages) seen.push_back({{"id", m.id}, {"expires", m.expires}});
-  json j = {{"v", kStateVersion}, {"pinSet", st.pinSet}, {"pushToken", st.pushToken}, {"servers", servers},
+  json j = {{"v", kStateVersion}, {"pinSet", st.pinSet}, {"pushToken", st.pushToken},
+            {"lastSecondFactorAt", st.lastSecondFactorAt}, {"servers", servers},
             {"accounts", accounts}, {"history", history}, {"seenMessages", seen}};
   std::string out = j.dump(-1, ' ', false, json::error_handler_t::replace);
   // The json tree held secret keys as text: overwrite what we can before it is freed.
@@ -117,6 +118,7 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
   Reader r;
   st.pinSet = j.value("pinSet", false);
   st.pushToken = j.value("pushToken", "");
+  st.lastSecondFactorAt = j.value("lastSecondFactorAt", std::int64_t{0});
   for (const auto& m : j.value("seenMessages", json::array())) {
     st.seenMessages.push_back({r.text(m, "id"), r.number(m, "expires")});
   }

@@ -58,6 +58,7 @@ struct SeenMessage {
 struct AppState {
   bool pinSet = false;  // one PIN for the whole app
   std::string pushToken;
+  std::int64_t lastSecondFactorAt = 0;  // device clock: when a second factor last verified
   std::vector<SeenMessage> seenMessages;
   std::vector<ServerRecord> servers;
   std::vector<Account> accounts;

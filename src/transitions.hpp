@@ -52,7 +52,7 @@ inline constexpr Transition kTransitions[] = {
   {Step::Starting,     Input::Fault,           steps({Step::Failed})},
   {Step::Starting,     Input::Timeout,         steps({Step::Done})},
 
-  {Step::Confirming,   Input::SetAccount,      steps({Step::SecondFactor, Step::Failed})},
+  {Step::Confirming,   Input::SetAccount,      steps({Step::SecondFactor, Step::Verifying, Step::Failed})},
   {Step::Confirming,   Input::StopSession,     steps({Step::Done})},
   {Step::Confirming,   Input::Timeout,         steps({Step::Done})},
 

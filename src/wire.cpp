@@ -123,8 +123,9 @@ Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std:
             {"session", base64url(sessionId)},
             {"accountId", accountId},
             {"userInput", userInput},
-            {"sigAccount", base64url(sigAccount)},
-            {"sigPin", base64url(sigPin)}};
+            {"factor", sigPin.empty() ? "NONE" : "PIN"},
+            {"sigAccount", base64url(sigAccount)}};
+  if (!sigPin.empty()) j["sigPin"] = base64url(sigPin);
   return {"/v1/login", j.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
@@ -242,6 +243,7 @@ Result<StartResponse> parseStartResponse(const std::string& body) {
   r.server = *params;
   r.serverTime = *time;
   r.announceInfo = infoBlock(*j, "announceInfo");
+  r.secondFactorRequired = str(*j, "secondFactor") == "required";
   if (r.kind == QrType::Enrol) {
     r.enrolUserId = str(*j, "userId").value_or("");
     r.enrolName = str(*j, "name").value_or("");
@@ -271,6 +273,8 @@ Result<VerifyResponse> parseVerifyResponse(const std::string& body, bool enrol) 
     r.attemptsLeft = static_cast<int>(*left);
   } else if (result == "PIN_BLOCKED") {
     r.outcome = VerifyOutcome::PinBlocked;
+  } else if (result == "SECOND_FACTOR_REQUIRED" && !enrol) {
+    r.outcome = VerifyOutcome::SecondFactorRequired;
   } else {
     return bad("verify response has no valid result");
   }

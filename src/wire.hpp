@@ -44,9 +44,10 @@ struct StartResponse {
   json announceInfo;            // null or an object of strings / objects, shown while confirming
   std::string enrolUserId;      // enrol only
   std::string enrolName;        // enrol only: label proposed for the new account
+  bool secondFactorRequired = false;  // the relying party wants the second factor for this login
 };
 
-enum class VerifyOutcome { Success, PinFail, PinBlocked };
+enum class VerifyOutcome { Success, PinFail, PinBlocked, SecondFactorRequired };
 
 struct VerifyResponse {
   VerifyOutcome outcome = VerifyOutcome::Success;
@@ -65,6 +66,7 @@ struct Exchange {
 Exchange startRequest(const Bytes& qrPayload, const Bytes& deviceNonce);
 Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Bytes& boxPk, const Bytes& pinPk,
                       const Bytes& sigAccount, const Bytes& sigPin, const std::string& pushToken);
+// sigPin empty: a login without the second factor, which the server grants only within its pinTimeout.
 Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std::string& userInput,
                       const Bytes& sigAccount, const Bytes& sigPin);
 Exchange cancelRequest(const Bytes& sessionId);

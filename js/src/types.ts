@@ -98,6 +98,14 @@ export interface Config {
   automaticallySelectSingleAccountWhenSecondFactorNeeded?: boolean;
   singleAccount?: boolean;
   expiryHistoryItems?: number | string;
+  /** Never skip the second factor, even within the server's pinTimeout. */
+  alwaysRequireSecondFactor?: boolean;
+  /** Time the user has to supply an asked second factor; the session is ABORTED after it. */
+  secondFactorUserInputTimeout?: number | string;
+  /** An ACTIVE AppLogin logs out after this long without user activity (0 = never). */
+  appLoginInactivityTimeout?: number | string;
+  /** An ACTIVE AppLogin logs out after this long in all (0 = never). */
+  timeoutAppLogin?: number | string;
 }
 
 /** Where the engine's encrypted state lives. Implementations must write atomically. */

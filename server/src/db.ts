@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS qr_sessions (
   used        INTEGER NOT NULL DEFAULT 0,
   started     INTEGER NOT NULL DEFAULT 0,
   cancelled   INTEGER NOT NULL DEFAULT 0,
-  transcript  BLOB NOT NULL
+  transcript  BLOB NOT NULL,
+  require_2f  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS qr_sessions_expires ON qr_sessions (expires);
 CREATE TABLE IF NOT EXISTS accounts (
@@ -67,7 +68,8 @@ CREATE TABLE IF NOT EXISTS accounts (
   lastlogin    INTEGER,
   description  TEXT,
   push_token   TEXT,
-  deleted      INTEGER NOT NULL DEFAULT 0
+  deleted      INTEGER NOT NULL DEFAULT 0,
+  last_factor_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS accounts_server ON accounts (server);
 CREATE TABLE IF NOT EXISTS messages (
@@ -132,6 +134,8 @@ export interface QrSessionRow {
   started: number;
   cancelled: number;
   transcript: Buffer;
+  /** The relying party asked for the second factor whatever the pinTimeout. */
+  require_2f: number;
 }
 
 export interface AccountRow {
@@ -149,6 +153,8 @@ export interface AccountRow {
   push_token: string | null;
   /** Deleted accounts stay as tombstones so the device can still fetch its deletion message. */
   deleted: number;
+  /** When a second factor was last verified for this account (pinTimeout counts from here). */
+  last_factor_at: number | null;
 }
 
 export interface ServerParams {
@@ -208,8 +214,8 @@ export class Store {
       logOut: db.prepare('UPDATE rp_sessions SET loggedin = 0, updated = ? WHERE server = ? AND nonce = ?'),
       markSeen: db.prepare('UPDATE rp_sessions SET last_seen = ? WHERE server = ? AND nonce = ?'),
       insertQr: db.prepare(
-        `INSERT INTO qr_sessions (id, server, nonce, kind, userid, name, usercontext, payload, created, expires, transcript)
-         VALUES (@id, @server, @nonce, @kind, @userid, @name, @usercontext, @payload, @created, @expires, @transcript)`,
+        `INSERT INTO qr_sessions (id, server, nonce, kind, userid, name, usercontext, payload, created, expires, transcript, require_2f)
+         VALUES (@id, @server, @nonce, @kind, @userid, @name, @usercontext, @payload, @created, @expires, @transcript, @require2f)`,
       ),
       getQr: db.prepare<[Buffer], QrSessionRow>('SELECT * FROM qr_sessions WHERE id = ?'),
       setQrStarted: db.prepare('UPDATE qr_sessions SET started = 1, transcript = ? WHERE id = ?'),
@@ -234,6 +240,7 @@ export class Store {
       pruneMessages: db.prepare('DELETE FROM messages WHERE expires <= ?'),
       setPinFailures: db.prepare('UPDATE accounts SET pin_failures = ? WHERE id = ?'),
       accountLoggedIn: db.prepare('UPDATE accounts SET pin_failures = 0, lastlogin = ? WHERE id = ?'),
+      factorVerified: db.prepare('UPDATE accounts SET last_factor_at = ? WHERE id = ?'),
       insertPinChallenge: db.prepare('INSERT INTO pin_challenges (challenge, account, expires) VALUES (?, ?, ?)'),
       takePinChallenge: db.prepare<[Buffer], { account: number; expires: number }>(
         'DELETE FROM pin_challenges WHERE challenge = ? RETURNING account, expires',
@@ -252,6 +259,8 @@ export class Store {
     add('rp_sessions', 'login_qr', 'BLOB');
     add('accounts', 'push_token', 'TEXT');
     add('accounts', 'deleted', 'INTEGER NOT NULL DEFAULT 0');
+    add('accounts', 'last_factor_at', 'INTEGER');
+    add('qr_sessions', 'require_2f', 'INTEGER NOT NULL DEFAULT 0');
   }
 
   transaction<T>(fn: () => T): T {
@@ -320,6 +329,7 @@ export class Store {
     created: number;
     expires: number;
     transcript: Uint8Array;
+    requireSecondFactor?: boolean;
   }): void {
     this.transaction(() => {
       this.st.pruneQr.run(q.created - 24 * 3600 * 1000);
@@ -329,6 +339,7 @@ export class Store {
         server: b(q.server),
         payload: b(q.payload),
         transcript: b(q.transcript),
+        require2f: q.requireSecondFactor ? 1 : 0,
       });
       this.st.upsertRpForQr.run({
         server: b(q.server),
@@ -399,6 +410,9 @@ export class Store {
   }
   accountLoggedIn(id: number, now: number): void {
     this.st.accountLoggedIn.run(now, id);
+  }
+  factorVerified(id: number, now: number): void {
+    this.st.factorVerified.run(now, id);
   }
   /** Stores a single-use PIN-check challenge (and drops expired ones). */
   addPinChallenge(challenge: Uint8Array, account: number, expires: number, now: number): void {

@@ -172,6 +172,7 @@ export class DeviceApi {
       time: this.now(),
       announceInfo: ctx.announceinfo,
     };
+    if (qs.require_2f) body.secondFactor = 'required';
     if (qs.kind === 'enrol') {
       if (qs.userid !== null) body.userId = qs.userid;
       if (qs.name !== null) body.name = qs.name;
@@ -217,6 +218,7 @@ export class DeviceApi {
         description: qs.name,
       });
       if (pushToken) this.store.setPushToken(accountId, pushToken);
+      this.store.factorVerified(accountId, now);
       const sealed = seal(server.sk, t, raw, {
         result: 'SUCCESS',
         accountId,
@@ -236,7 +238,8 @@ export class DeviceApi {
     if (typeof j.userInput !== 'string') throw new HttpError(400, 'field "userInput" must be a string');
     const userInput = j.userInput;
     const sigAccount = bytesField(j, 'sigAccount', 64);
-    const sigPin = bytesField(j, 'sigPin', 64);
+    const withoutFactor = j.factor === 'NONE';
+    const sigPin = withoutFactor ? null : bytesField(j, 'sigPin', 64);
     const t = qs.transcript;
     const rp = this.store.getRpSession(qs.server, qs.nonce);
     if (
@@ -266,11 +269,20 @@ export class DeviceApi {
         else this.store.setQrTranscript(id, next);
         return { status: 200, text: sealed.envelope };
       };
-      // 2.–3. blocked, or the PIN proof
-      const verdict = this.pinVerdict(account, limit, proof, sigPin);
-      if (verdict.result !== 'SUCCESS') return answer(verdict);
-      // 4. success
       const now = this.now();
+      if (sigPin === null) {
+        // A login without the second factor: only within pinTimeout of the last verified one,
+        // and never when the relying party asked for it.
+        const window = server.pin_timeout * 60_000;
+        const recent = account.last_factor_at !== null && now - account.last_factor_at < window;
+        if (!recent || qs.require_2f || account.pin_failures >= limit) return answer({ result: 'SECOND_FACTOR_REQUIRED' });
+      } else {
+        // 2.–3. blocked, or the PIN proof
+        const verdict = this.pinVerdict(account, limit, proof, sigPin);
+        if (verdict.result !== 'SUCCESS') return answer(verdict);
+        this.store.factorVerified(account.id, now);
+      }
+      // 4. success
       this.store.accountLoggedIn(account.id, now);
       this.store.logIn(qs.server, qs.nonce, id, { accountId: account.id, userId: account.userid, userInput }, now);
       return answer({
@@ -329,6 +341,7 @@ export class DeviceApi {
         return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
       }
       const verdict = this.pinVerdict(account, server.pin_attempt_limit, proof, sigPin);
+      if (verdict.result === 'SUCCESS') this.store.factorVerified(account.id, this.now());
       return { status: 200, text: seal(server.sk, t, raw, verdict).envelope };
     });
   }

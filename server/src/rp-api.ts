@@ -63,6 +63,14 @@ function intParam(q: URLSearchParams, key: string, dflt: number, min: number, ma
   return Number(v);
 }
 
+/** `secondfactor=required`: this login must ask the second factor whatever the pinTimeout. */
+function secondFactorParam(q: URLSearchParams): boolean {
+  const v = q.get('secondfactor');
+  if (v === null || v === '') return false;
+  if (v !== 'required') throw new HttpError(400, 'query "secondfactor" must be "required"');
+  return true;
+}
+
 /** limit / marker (offset) paging of the v2.2 list calls. */
 function page<T>(rows: T[], q: URLSearchParams): T[] {
   const marker = intParam(q, 'marker', 0, 0, MAX_INT_PARAM);
@@ -150,7 +158,7 @@ export class RpApi {
         if (!account) throw new HttpError(409, 'no earlier login on this session to provoke (canprovoke is false)');
         const body = await readRawBody(req);
         const ctx = parseUserContext(body.length ? body.toString('utf8') : q.get('usercontext'));
-        const payload = this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx });
+        const payload = this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx, requireSecondFactor: secondFactorParam(q) });
         this.cfg.messenger.send(server, account, { kind: 'login', qr: toB64u(payload) });
         sendJson(req, res, 200, { result: true });
         return;
@@ -268,7 +276,7 @@ export class RpApi {
     server: ServerRow,
     nonce: string,
     kind: 'login' | 'enrol',
-    o: { userid: string | null; name: string | null; ctx: ReturnType<typeof parseUserContext> },
+    o: { userid: string | null; name: string | null; ctx: ReturnType<typeof parseUserContext>; requireSecondFactor?: boolean },
   ): Uint8Array {
     const id = randomBytes(SESSION_ID_BYTES);
     const payload =
@@ -286,6 +294,7 @@ export class RpApi {
       created,
       expires: created + QR_SESSION_LIFETIME_MS,
       transcript: transcriptStart(payload),
+      requireSecondFactor: o.requireSecondFactor ?? false,
     });
     return payload;
   }
@@ -304,7 +313,8 @@ export class RpApi {
     const userid = kind === 'enrol' ? optionalText(q, 'userid') : null;
     const name = kind === 'enrol' ? optionalText(q, 'name') : null;
     const ctx = parseUserContext(q.get('usercontext'));
-    const payload = this.newQrSession(server, nonce, kind, { userid, name, ctx });
+    const requireSecondFactor = secondFactorParam(q);
+    const payload = this.newQrSession(server, nonce, kind, { userid, name, ctx, requireSecondFactor });
     if (img === 'png') {
       const png = await QRCode.toBuffer([{ data: Buffer.from(payload), mode: 'byte' }], {
         errorCorrectionLevel: 'M',

@@ -29,6 +29,7 @@ class SimServer {
     std::string pushToken;
     bool deleted = false;
     std::vector<Bytes> outbox;  // sealed messages, for /v1/messages
+    std::int64_t lastFactorAt = 0;
   };
   struct Session {
     Bytes qr;
@@ -36,6 +37,7 @@ class SimServer {
     bool loggedIn = false;
     bool cancelled = false;
     bool used = false;
+    bool requireSecondFactor = false;
     std::string userInput;
     std::int64_t accountId = 0;
   };
@@ -46,6 +48,7 @@ class SimServer {
   std::string name = "Example Bank";
   int pinAttemptLimit = 3;
   std::int64_t pingTime = 0;
+  std::int64_t pinTimeout = 0;  // minutes
   std::int64_t time = 1'700'000'000'000;
   std::map<std::int64_t, Account> accounts;
   std::map<std::string, Session> sessions;  // by base64url session id
@@ -67,10 +70,11 @@ class SimServer {
       auto qr = *fromBase64url(req["qr"].get<std::string>());
       auto& s = sessionOf(qr);
       nlohmann::json body = {{"kind", qr[1] == 2 ? "enrol" : "login"},
-                             {"server", {{"name", name}, {"pingTime", pingTime}, {"pinTimeout", 0},
+                             {"server", {{"name", name}, {"pingTime", pingTime}, {"pinTimeout", pinTimeout},
                                          {"pinAttemptLimit", pinAttemptLimit}}},
                              {"time", time},
                              {"announceInfo", {{"origin", "https://rp.example"}}}};
+      if (s.requireSecondFactor) body["secondFactor"] = "required";
       if (qr[1] == 2) {
         body["userId"] = "alice";
         body["name"] = "alice@example";
@@ -165,8 +169,14 @@ class SimServer {
       if (!crypto::verify(a.pk, proof, *fromBase64url(req["sigAccount"].get<std::string>()))) {
         return seal(s, send.body, {{"error", {{"code", 48}, {"message", "bad account proof"}}}});
       }
-      auto verdict = pinVerdict(a, proof, req["sigPin"].get<std::string>());
-      if (verdict["result"] != "SUCCESS") return seal(s, send.body, verdict);
+      if (req["factor"] == "NONE") {
+        const bool within = pinTimeout > 0 && a.lastFactorAt && time - a.lastFactorAt < pinTimeout * 60'000;
+        if (!within || s.requireSecondFactor) return seal(s, send.body, {{"result", "SECOND_FACTOR_REQUIRED"}});
+      } else {
+        auto verdict = pinVerdict(a, proof, req["sigPin"].get<std::string>());
+        if (verdict["result"] != "SUCCESS") return seal(s, send.body, verdict);
+        a.lastFactorAt = time;
+      }
       s.loggedIn = true;
       s.userInput = req["userInput"].get<std::string>();
       s.accountId = req["accountId"].get<std::int64_t>();

@@ -18,9 +18,9 @@ function relyingParty(server) {
       const q = new URLSearchParams({ ...(userid ? { userid } : {}), ...(name ? { name } : {}) });
       return bytes(await fetch(`${base}/sessions/qr/enrol?${q}`, { headers: headers(nonce) }));
     },
-    loginQr: async (nonce, usercontext) => {
-      const q = usercontext ? `?${new URLSearchParams({ usercontext: JSON.stringify(usercontext) })}` : '';
-      return bytes(await fetch(`${base}/sessions/qr/login${q}`, { headers: headers(nonce) }));
+    loginQr: async (nonce, usercontext, extra = {}) => {
+      const q = new URLSearchParams({ ...(usercontext ? { usercontext: JSON.stringify(usercontext) } : {}), ...extra });
+      return bytes(await fetch(`${base}/sessions/qr/login?${q}`, { headers: headers(nonce) }));
     },
     provokeLogin: async (nonce, usercontext) =>
       fetch(`${base}/sessions/provokelogin`, {
