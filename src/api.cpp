@@ -93,7 +93,7 @@ void EngineApi::noteUserActivity(double now) {
 }
 
 std::string EngineApi::setAccount(int session, const std::string& accountJson, const std::string& userInput,
-                                  double now) {
+                                  const std::string& code, double now) {
   if (!engine_) return errorText(kNotOpen);
   return guarded([&] {
     std::optional<AccountRef> ref;
@@ -101,7 +101,7 @@ std::string EngineApi::setAccount(int session, const std::string& accountJson, c
       ref = accountRef(accountJson);
       if (!ref) return errorText(makeError(ErrorCode::INVALID_ARGUMENT, "account must carry serverId and accountId"));
     }
-    return statusText(engine_->setAccount(session, ref, userInput, ms(now)));
+    return statusText(engine_->setAccount(session, ref, userInput, ms(now), code));
   });
 }
 

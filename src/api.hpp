@@ -17,7 +17,8 @@ class EngineApi {
   std::string startSessionFromLink(const std::string& link, double now);
   std::string startAppLogin(double now);
   void noteUserActivity(double now);
-  std::string setAccount(int session, const std::string& accountJson, const std::string& userInput, double now);
+  std::string setAccount(int session, const std::string& accountJson, const std::string& userInput,
+                         const std::string& code, double now);
   std::string setPinBiometric(int session, const std::string& pin, double now);
   std::string inputCancel(int session, double now);
   std::string stopSession(int session, double now);

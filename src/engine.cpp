@@ -364,24 +364,31 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   persist(now);
 
   s.secondFactorRequired = r->secondFactorRequired;
+  s.transactionText = r->transactionText;
+  s.transaction = r->transaction;
+  s.codeChoices = r->codeChoices;
+  s.codeCommitment = r->codeCommitment;
   // With one candidate and a second factor to come, entering the PIN is the confirmation. When
-  // the second factor will be skipped the user must still confirm.
-  if (s.candidates.size() == 1 && config_.automaticallySelectSingleAccountWhenSecondFactorNeeded &&
-      !canSkipSecondFactor(s, now)) {
+  // the second factor will be skipped, a transaction is to be read or a code to be matched, the
+  // user must confirm explicitly.
+  const bool mustConfirm = !s.transactionText.empty() || !s.codeChoices.empty() || canSkipSecondFactor(s, now);
+  if (s.candidates.size() == 1 && config_.automaticallySelectSingleAccountWhenSecondFactorNeeded && !mustConfirm) {
     s.chosen = s.candidates.front();
     askSecondFactor(s, Input::StartResponse, now);
     return;
   }
   moveTo(s, Input::StartResponse, Step::Confirming);
-  emit(s.id, "confirmlogin", {{"accounts", accountListJson(s.candidates)}});
+  json detail = {{"accounts", accountListJson(s.candidates)}};
+  if (!s.transaction.is_null()) detail["transaction"] = s.transaction;
+  if (!s.codeChoices.empty()) detail["codeChoices"] = s.codeChoices;
+  emit(s.id, "confirmlogin", std::move(detail));
 }
 
 // ---------------------------------------------------------------------------------------------
 // User actions
 
 Status Engine::setAccount(int id, const std::optional<AccountRef>& account, const std::string& userInput,
-                          std::int64_t now) {
-  (void)now;
+                          std::int64_t now, const std::string& code) {
   Session* s = find(id);
   if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
   if (auto st = expect(*s, Input::SetAccount); !st) return st;
@@ -393,10 +400,25 @@ Status Engine::setAccount(int id, const std::optional<AccountRef>& account, cons
     if (std::find(s->candidates.begin(), s->candidates.end(), *account) == s->candidates.end()) {
       return makeError(ErrorCode::UNKNOWN_ACCOUNT, "account is not a candidate of this session");
     }
+    if (!s->codeChoices.empty() &&
+        std::find(s->codeChoices.begin(), s->codeChoices.end(), code) == s->codeChoices.end()) {
+      return makeError(ErrorCode::INVALID_ARGUMENT, "pick one of the offered codes");
+    }
     s->chosen = *account;
     s->firstSet = false;
   }
   s->userInput = userInput;
+  if (!s->codeChoices.empty()) {
+    // A wrong pick ends the session: the code on the login page is not the one this QR belongs
+    // to, which is what a relayed (phished) QR looks like.
+    if (!equalConstantTime(wire::codeCommitment(s->qr.sessionId, code), s->codeCommitment)) {
+      finish(*s, Input::SetAccount, Step::Failed, HistoryStatus::Error,
+             makeError(ErrorCode::CODE_MISMATCH, "the picked code is not the one on the login page"), now);
+      send(*s, wire::cancelRequest(s->qr.sessionId), Pending::Purpose::Notify);
+      return Ok{};
+    }
+    s->pickedCode = code;
+  }
   if (!s->isRegistration && canSkipSecondFactor(*s, now)) {
     moveTo(*s, Input::SetAccount, Step::Verifying);
     sendLogin(*s, nullptr);
@@ -412,6 +434,7 @@ Status Engine::setAccount(int id, const std::optional<AccountRef>& account, cons
 // its side and answers SECOND_FACTOR_REQUIRED otherwise.
 bool Engine::canSkipSecondFactor(const Session& s, std::int64_t now) const {
   if (s.isRegistration || s.isAppLogin || s.secondFactorRequired || config_.alwaysRequireSecondFactor) return false;
+  if (!s.transactionText.empty()) return false;  // a transaction always needs the second factor
   if (s.params.pinTimeout <= 0 || state_.lastSecondFactorAt == 0) return false;
   return now - state_.lastSecondFactorAt < s.params.pinTimeout * 60'000;
 }
@@ -429,9 +452,14 @@ void Engine::sendLogin(Session& s, const crypto::SignKeyPair* pinKey) {
   s.factorSent = pinKey != nullptr;
   const Account* a = state_.account(s.chosen->serverId, s.chosen->accountId);
   const Bytes proof = wire::loginProofMessage(s.transcript);
+  wire::LoginExtras extras;
+  extras.code = s.pickedCode;
+  if (!s.transactionText.empty()) {
+    extras.sigTransaction = crypto::sign(a->signSecretKey, wire::transactionSigningInput(s.transactionText));
+  }
   send(s,
        wire::loginRequest(s.qr.sessionId, a->accountId, s.userInput, crypto::sign(a->signSecretKey, proof),
-                          pinKey ? crypto::sign(pinKey->secretKey, proof) : Bytes{}),
+                          pinKey ? crypto::sign(pinKey->secretKey, proof) : Bytes{}, extras),
        Pending::Purpose::Verify);
 }
 
@@ -752,6 +780,7 @@ json Engine::sessionJson(int id) const {
           {"isRegistration", s->isRegistration},
           {"isAppLogin", s->isAppLogin},
           {"announceInfo", s->announceInfo},
+          {"transaction", s->transaction},
           {"sessionInfo", s->sessionInfo},
           {"appLogin", s->isAppLogin && (s->step == Step::Active || s->history == HistoryStatus::LoggedOut)
                            ? json{{"webNonce", s->webNonce}, {"serverId", base64url(s->qr.serverId)}}

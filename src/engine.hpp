@@ -67,6 +67,11 @@ struct Session {
   std::int64_t clockOffset = 0;            // server time − device time, from the signed start response
   bool isAppLogin = false;
   bool secondFactorRequired = false;       // the relying party asked for it (start response)
+  std::string transactionText;             // a transaction to approve: the exact text signed
+  json transaction = nullptr;              // … and what the app shows
+  std::vector<std::string> codeChoices;    // code matching: what the user picks from
+  Bytes codeCommitment;
+  std::string pickedCode;
   bool factorSent = false;                 // the request in flight carries a second-factor proof
   std::int64_t inputDeadline = 0;          // secondFactorUserInputTimeout
   std::string webNonce;                    // AppLogin: what the app's backend checks with getSession
@@ -96,8 +101,9 @@ class Engine {
   StartResult startAppLogin(std::int64_t now);
   // The user did something in the app: restarts the inactivity clock of an active AppLogin.
   void noteUserActivity(std::int64_t now);
+  // `code`: with code matching, the code the user picked from the confirmation's choices.
   Status setAccount(int session, const std::optional<AccountRef>& account, const std::string& userInput,
-                    std::int64_t now);
+                    std::int64_t now, const std::string& code = "");
   Status setPinBiometric(int session, const std::string& pin, std::int64_t now);
   Status inputCancel(int session, std::int64_t now);
   Status stopSession(int session, std::int64_t now);

@@ -32,6 +32,7 @@ enum class ErrorKind { Misuse, Remote, Network, Security, Storage };
   X(SESSION_TIMEOUT, 0, Remote)                         \
   X(PUSH_REJECTED, 0, Security)                         \
   X(APPLOGIN_NOT_CONTINUOUS, 0, Remote)                 \
+  X(CODE_MISMATCH, 54, Security)                        \
   X(PUSH_EXPIRED, 0, Security)                          \
   X(STATE_CORRUPT, 0, Storage)
 

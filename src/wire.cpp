@@ -19,6 +19,8 @@ const Bytes kMessagesDomain = toBytes("tapgate/v1/messages");
 const Bytes kPushTokenDomain = toBytes("tapgate/v1/pushtoken");
 const Bytes kDeleteDomain = toBytes("tapgate/v1/delete");
 const Bytes kAppLoginDomain = toBytes("tapgate/v1/applogin");
+const Bytes kCodeDomain = toBytes("tapgate/v1/code");
+const Bytes kTransactionDomain = toBytes("tapgate/v1/transaction");
 
 Bytes int64Bytes(std::int64_t v) {  // big-endian, for signed inputs
   Bytes out(8);
@@ -117,8 +119,18 @@ Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Byte
   return {"/v1/enrol", j.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
+Bytes codeCommitment(const Bytes& sessionId, const std::string& code) {
+  Bytes c = toBytes(code);
+  return crypto::hash({&kCodeDomain, &sessionId, &c});
+}
+
+Bytes transactionSigningInput(const std::string& transactionText) {
+  Bytes t = toBytes(transactionText);
+  return concat({&kTransactionDomain, &t});
+}
+
 Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std::string& userInput,
-                      const Bytes& sigAccount, const Bytes& sigPin) {
+                      const Bytes& sigAccount, const Bytes& sigPin, const LoginExtras& extras) {
   json j = {{"v", kProtocolVersion},
             {"session", base64url(sessionId)},
             {"accountId", accountId},
@@ -126,6 +138,8 @@ Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std:
             {"factor", sigPin.empty() ? "NONE" : "PIN"},
             {"sigAccount", base64url(sigAccount)}};
   if (!sigPin.empty()) j["sigPin"] = base64url(sigPin);
+  if (!extras.code.empty()) j["code"] = extras.code;
+  if (!extras.sigTransaction.empty()) j["sigTransaction"] = base64url(extras.sigTransaction);
   return {"/v1/login", j.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
@@ -244,6 +258,31 @@ Result<StartResponse> parseStartResponse(const std::string& body) {
   r.serverTime = *time;
   r.announceInfo = infoBlock(*j, "announceInfo");
   r.secondFactorRequired = str(*j, "secondFactor") == "required";
+  if (auto tx = j->find("transaction"); tx != j->end()) {
+    auto tid = tx->is_object() ? str(*tx, "tid") : std::nullopt;
+    auto txText = tx->is_object() ? str(*tx, "text") : std::nullopt;
+    auto details = txText ? parseObject(*txText) : std::nullopt;
+    if (!tid || !details) return bad("start response has a malformed transaction");
+    for (const char* key : {"amount", "beneficiary", "description"}) {
+      if (!str(*details, key)) return bad("transaction lacks its " + std::string(key));
+    }
+    r.transactionId = *tid;
+    r.transactionText = *txText;
+    r.transaction = {{"tid", *tid}, {"amount", (*details)["amount"]}, {"beneficiary", (*details)["beneficiary"]},
+                     {"description", (*details)["description"]}};
+  }
+  if (auto codes = j->find("codeChoices"); codes != j->end()) {
+    auto commitment = str(*j, "codeCommitment");
+    auto bytes = commitment ? fromBase64url(*commitment) : std::nullopt;
+    if (!codes->is_array() || codes->empty() || codes->size() > 9 || !bytes || bytes->size() != crypto::kHashSize) {
+      return bad("start response has malformed code choices");
+    }
+    for (const auto& c : *codes) {
+      if (!c.is_string() || c.get<std::string>().empty() || c.get<std::string>().size() > 8) return bad("malformed code choice");
+      r.codeChoices.push_back(c.get<std::string>());
+    }
+    r.codeCommitment = *bytes;
+  }
   if (r.kind == QrType::Enrol) {
     r.enrolUserId = str(*j, "userId").value_or("");
     r.enrolName = str(*j, "name").value_or("");

@@ -45,7 +45,17 @@ struct StartResponse {
   std::string enrolUserId;      // enrol only
   std::string enrolName;        // enrol only: label proposed for the new account
   bool secondFactorRequired = false;  // the relying party wants the second factor for this login
+  // A transaction to approve: its id, the exact text the device shows and signs, and that text parsed.
+  std::string transactionId;
+  std::string transactionText;
+  json transaction;
+  // Code matching: the codes offered, and a commitment to the right one H(domain ‖ session ‖ code).
+  std::vector<std::string> codeChoices;
+  Bytes codeCommitment;
 };
+
+Bytes codeCommitment(const Bytes& sessionId, const std::string& code);
+Bytes transactionSigningInput(const std::string& transactionText);
 
 enum class VerifyOutcome { Success, PinFail, PinBlocked, SecondFactorRequired };
 
@@ -67,8 +77,12 @@ Exchange startRequest(const Bytes& qrPayload, const Bytes& deviceNonce);
 Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Bytes& boxPk, const Bytes& pinPk,
                       const Bytes& sigAccount, const Bytes& sigPin, const std::string& pushToken);
 // sigPin empty: a login without the second factor, which the server grants only within its pinTimeout.
+struct LoginExtras {
+  std::string code;           // code matching: the code the user picked
+  Bytes sigTransaction;       // transaction: the account key's signature over the transaction
+};
 Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std::string& userInput,
-                      const Bytes& sigAccount, const Bytes& sigPin);
+                      const Bytes& sigAccount, const Bytes& sigPin, const LoginExtras& extras = {});
 Exchange cancelRequest(const Bytes& sessionId);
 // AppLogin (§5.9): the app logs in to its own backend. The server opens a relying-party session
 // (its nonce is the web nonce the app's backend checks) and a login session on it.

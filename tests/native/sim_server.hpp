@@ -38,6 +38,9 @@ class SimServer {
     bool cancelled = false;
     bool used = false;
     bool requireSecondFactor = false;
+    std::string transactionText;  // a transaction to approve
+    Bytes transactionSig;         // the device's signature over it
+    std::string matchCode;        // code matching
     std::string userInput;
     std::int64_t accountId = 0;
   };
@@ -75,6 +78,11 @@ class SimServer {
                              {"time", time},
                              {"announceInfo", {{"origin", "https://rp.example"}}}};
       if (s.requireSecondFactor) body["secondFactor"] = "required";
+      if (!s.transactionText.empty()) body["transaction"] = {{"tid", "T-1"}, {"text", s.transactionText}};
+      if (!s.matchCode.empty()) {
+        body["codeChoices"] = {"11", s.matchCode, "99"};
+        body["codeCommitment"] = base64url(wire::codeCommitment(Bytes(qr.begin() + 18, qr.end()), s.matchCode));
+      }
       if (qr[1] == 2) {
         body["userId"] = "alice";
         body["name"] = "alice@example";
@@ -168,6 +176,16 @@ class SimServer {
       auto& a = accounts.at(req["accountId"].get<std::int64_t>());
       if (!crypto::verify(a.pk, proof, *fromBase64url(req["sigAccount"].get<std::string>()))) {
         return seal(s, send.body, {{"error", {{"code", 48}, {"message", "bad account proof"}}}});
+      }
+      if (!s.matchCode.empty() && req.value("code", "") != s.matchCode) {
+        return seal(s, send.body, {{"error", {{"code", 54}}}});
+      }
+      if (!s.transactionText.empty()) {
+        Bytes sig = *fromBase64url(req.value("sigTransaction", std::string("AA")));
+        if (!crypto::verify(a.pk, wire::transactionSigningInput(s.transactionText), sig)) {
+          return seal(s, send.body, {{"error", {{"code", 48}}}});
+        }
+        s.transactionSig = sig;
       }
       if (req["factor"] == "NONE") {
         const bool within = pinTimeout > 0 && a.lastFactorAt && time - a.lastFactorAt < pinTimeout * 60'000;

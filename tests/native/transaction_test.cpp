@@ -1,0 +1,74 @@
+// Transactions (read, confirm, always a second factor, signed) and code matching.
+#include <gtest/gtest.h>
+
+#include "sim_server.hpp"
+
+using namespace tapgate;
+using tapgate::test::Harness;
+
+namespace {
+
+const std::string kTransfer = R"({"amount":"EUR 120.00","beneficiary":"BE71 0961 2345 6769","description":"Rent May"})";
+
+}  // namespace
+
+TEST(Transaction, IsShownConfirmedAndSignedWithTheSecondFactorAlways) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  h.server.pinTimeout = 60;  // would skip the PIN for a plain login
+  Bytes qr = h.server.loginQr();
+  h.server.sessionOf(qr).transactionText = kTransfer;
+  int sid = h.start(qr);
+  EXPECT_EQ(h.session(sid).step, Step::Confirming);  // one candidate, yet the user reads and confirms
+  const Output* confirm = h.lastEvent(sid, "confirmlogin");
+  EXPECT_EQ(confirm->detail["transaction"]["amount"], "EUR 120.00");
+  EXPECT_EQ(confirm->detail["transaction"]["beneficiary"], "BE71 0961 2345 6769");
+  ASSERT_TRUE(h.engine->setAccount(sid, AccountRef{h.server.id, aid}, "", h.now).ok());
+  h.pump();
+  EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
+  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
+  h.pump();
+  EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
+  const Bytes& sig = h.server.sessionOf(qr).transactionSig;
+  EXPECT_TRUE(crypto::verify(h.server.accounts.at(aid).pk, wire::transactionSigningInput(kTransfer), sig));
+}
+
+TEST(Transaction, MalformedDetailsEndTheSession) {
+  Harness h;
+  h.enrol("1234");
+  Bytes qr = h.server.loginQr();
+  h.server.sessionOf(qr).transactionText = R"({"amount":"EUR 1"})";
+  int sid = h.start(qr);
+  EXPECT_EQ(h.session(sid).step, Step::Failed);
+  EXPECT_EQ(h.session(sid).error->code, ErrorCode::BAD_RESPONSE);
+}
+
+TEST(CodeMatching, TheRightCodeContinues) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  Bytes qr = h.server.loginQr();
+  h.server.sessionOf(qr).matchCode = "42";
+  int sid = h.start(qr);
+  EXPECT_EQ(h.session(sid).step, Step::Confirming);
+  EXPECT_EQ(h.lastEvent(sid, "confirmlogin")->detail["codeChoices"], (nlohmann::json{"11", "42", "99"}));
+  EXPECT_EQ(h.engine->setAccount(sid, AccountRef{h.server.id, aid}, "", h.now, "77").error().code,
+            ErrorCode::INVALID_ARGUMENT);  // not among the choices: misuse, nothing changes
+  ASSERT_TRUE(h.engine->setAccount(sid, AccountRef{h.server.id, aid}, "", h.now, "42").ok());
+  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
+  h.pump();
+  EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
+}
+
+TEST(CodeMatching, AWrongPickEndsTheSessionAndTellsTheServer) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  Bytes qr = h.server.loginQr();
+  h.server.sessionOf(qr).matchCode = "42";
+  int sid = h.start(qr);
+  ASSERT_TRUE(h.engine->setAccount(sid, AccountRef{h.server.id, aid}, "", h.now, "11").ok());
+  h.pump();
+  EXPECT_EQ(h.session(sid).step, Step::Failed);
+  EXPECT_EQ(h.session(sid).error->code, ErrorCode::CODE_MISMATCH);
+  EXPECT_TRUE(h.server.sessionOf(qr).cancelled);
+  EXPECT_FALSE(h.server.sessionOf(qr).loggedIn);
+}
