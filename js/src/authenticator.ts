@@ -241,7 +241,7 @@ export class Authenticator extends EventTarget {
     const now = this.#now();
     let raw: string;
     switch (fn) {
-      case 'setAccount': raw = this.#core.setAccount(session, args[0], args[1] ?? '', now); break;
+      case 'setAccount': raw = this.#core.setAccount(session, args[0], args[1] ?? '', args[2] ?? '', now); break;
       case 'setPinBiometric': raw = this.#core.setPinBiometric(session, args[0], now); break;
       case 'inputCancel': raw = this.#core.inputCancel(session, now); break;
       case 'stopSession': raw = this.#core.stopSession(session, now); break;

@@ -5,7 +5,7 @@ export interface CoreEngine {
   startSessionFromLink(link: string, now: number): string;
   startAppLogin(now: number): string;
   noteUserActivity(now: number): void;
-  setAccount(session: number, accountJson: string, userInput: string, now: number): string;
+  setAccount(session: number, accountJson: string, userInput: string, code: string, now: number): string;
   setPinBiometric(session: number, pin: string, now: number): string;
   inputCancel(session: number, now: number): string;
   stopSession(session: number, now: number): string;

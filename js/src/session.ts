@@ -1,5 +1,5 @@
 import { TapgateError } from './errors.js';
-import type { Account, HistoryStatus, InfoBlock, PseudoState, SecondFactorDetail, SessionSnapshot, SessionState } from './types.js';
+import type { Account, HistoryStatus, InfoBlock, PseudoState, SecondFactorDetail, SessionSnapshot, SessionState, Transaction } from './types.js';
 
 /** What a Session needs from its Authenticator: the engine calls, nothing else. */
 export interface SessionHost {
@@ -41,6 +41,8 @@ export class Session extends EventTarget {
   get isRegistration(): boolean { return this.#snap.isRegistration; }
   get isAppLogin(): boolean { return this.#snap.isAppLogin; }
   get announceInfo(): InfoBlock { return this.#snap.announceInfo; }
+  /** A transaction this session approves: exactly what the device shows and signs. */
+  get transaction(): Transaction | null { return this.#snap.transaction; }
   get sessionInfo(): InfoBlock { return this.#snap.sessionInfo; }
   get appLogin(): { webNonce: string } | null { return this.#snap.appLogin; }
   get candidateAccounts(): Account[] { return this.#snap.candidateAccounts; }
@@ -53,10 +55,14 @@ export class Session extends EventTarget {
   get finished(): Promise<Session> { return this.#finished; }
   get isFinal(): boolean { return this.state === 'DONE' || this.state === 'ERROR'; }
 
-  /** Confirms the session: for a login, the chosen candidate account; for an enrolment, nothing. */
-  async setAccount(account?: Pick<Account, 'serverId' | 'accountId'> | null, userInput = ''): Promise<void> {
+  /**
+   * Confirms the session: for a login, the chosen candidate account (and, with code matching, the
+   * code the user picked from `confirmlogin`'s `codeChoices`); for an enrolment, nothing. A wrong
+   * code ends the session in ERROR (CODE_MISMATCH).
+   */
+  async setAccount(account?: Pick<Account, 'serverId' | 'accountId'> | null, userInput = '', options: { code?: string } = {}): Promise<void> {
     const ref = account ? JSON.stringify({ serverId: account.serverId, accountId: account.accountId }) : '';
-    this.#host.call('setAccount', this.id, ref, userInput);
+    this.#host.call('setAccount', this.id, ref, userInput, options.code ?? '');
   }
 
   /**

@@ -47,6 +47,7 @@ export interface SessionSnapshot {
   isRegistration: boolean;
   isAppLogin: boolean;
   announceInfo: InfoBlock;
+  transaction: Transaction | null;
   sessionInfo: InfoBlock;
   appLogin: { webNonce: string } | null;
   candidateAccounts: Account[];
@@ -74,8 +75,19 @@ export interface StateChangeDetail {
   historyStatus: HistoryStatus;
 }
 
+export interface Transaction {
+  tid: string;
+  amount: string;
+  beneficiary: string;
+  description: string;
+}
+
 export interface ConfirmLoginDetail {
   accounts: Account[];
+  /** Present for a transaction: show all of it before the user confirms. */
+  transaction?: Transaction;
+  /** Present with code matching: the user picks the code the login page shows. */
+  codeChoices?: string[];
 }
 
 export interface ConfirmEnrolDetail {

@@ -52,7 +52,19 @@ CREATE TABLE IF NOT EXISTS qr_sessions (
   started     INTEGER NOT NULL DEFAULT 0,
   cancelled   INTEGER NOT NULL DEFAULT 0,
   transcript  BLOB NOT NULL,
-  require_2f  INTEGER NOT NULL DEFAULT 0
+  require_2f  INTEGER NOT NULL DEFAULT 0,
+  match_code  TEXT,
+  tid         TEXT
+);
+CREATE TABLE IF NOT EXISTS transactions (
+  tid        TEXT PRIMARY KEY,
+  server     BLOB NOT NULL,
+  nonce      TEXT NOT NULL,
+  text       TEXT NOT NULL,
+  status     TEXT NOT NULL DEFAULT 'PENDING' CHECK (status IN ('PENDING', 'SIGNED', 'REJECTED')),
+  account    INTEGER,
+  signature  BLOB,
+  created    INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS qr_sessions_expires ON qr_sessions (expires);
 CREATE TABLE IF NOT EXISTS accounts (
@@ -136,6 +148,21 @@ export interface QrSessionRow {
   transcript: Buffer;
   /** The relying party asked for the second factor whatever the pinTimeout. */
   require_2f: number;
+  /** Code matching: the code the login page shows. */
+  match_code: string | null;
+  /** The transaction this session approves. */
+  tid: string | null;
+}
+
+export interface TransactionRow {
+  tid: string;
+  server: Buffer;
+  nonce: string;
+  text: string;
+  status: 'PENDING' | 'SIGNED' | 'REJECTED';
+  account: number | null;
+  signature: Buffer | null;
+  created: number;
 }
 
 export interface AccountRow {
@@ -214,8 +241,10 @@ export class Store {
       logOut: db.prepare('UPDATE rp_sessions SET loggedin = 0, updated = ? WHERE server = ? AND nonce = ?'),
       markSeen: db.prepare('UPDATE rp_sessions SET last_seen = ? WHERE server = ? AND nonce = ?'),
       insertQr: db.prepare(
-        `INSERT INTO qr_sessions (id, server, nonce, kind, userid, name, usercontext, payload, created, expires, transcript, require_2f)
-         VALUES (@id, @server, @nonce, @kind, @userid, @name, @usercontext, @payload, @created, @expires, @transcript, @require2f)`,
+        `INSERT INTO qr_sessions (id, server, nonce, kind, userid, name, usercontext, payload, created, expires, transcript,
+                                  require_2f, match_code, tid)
+         VALUES (@id, @server, @nonce, @kind, @userid, @name, @usercontext, @payload, @created, @expires, @transcript,
+                 @require2f, @matchCode, @tid)`,
       ),
       getQr: db.prepare<[Buffer], QrSessionRow>('SELECT * FROM qr_sessions WHERE id = ?'),
       setQrStarted: db.prepare('UPDATE qr_sessions SET started = 1, transcript = ? WHERE id = ?'),
@@ -241,6 +270,10 @@ export class Store {
       setPinFailures: db.prepare('UPDATE accounts SET pin_failures = ? WHERE id = ?'),
       accountLoggedIn: db.prepare('UPDATE accounts SET pin_failures = 0, lastlogin = ? WHERE id = ?'),
       factorVerified: db.prepare('UPDATE accounts SET last_factor_at = ? WHERE id = ?'),
+      insertTransaction: db.prepare('INSERT INTO transactions (tid, server, nonce, text, created) VALUES (?, ?, ?, ?, ?)'),
+      getTransaction: db.prepare<[string, Buffer], TransactionRow>('SELECT * FROM transactions WHERE tid = ? AND server = ?'),
+      signTransaction: db.prepare("UPDATE transactions SET status = 'SIGNED', account = ?, signature = ? WHERE tid = ? AND status = 'PENDING'"),
+      rejectTransaction: db.prepare("UPDATE transactions SET status = 'REJECTED' WHERE tid = ? AND status = 'PENDING'"),
       insertPinChallenge: db.prepare('INSERT INTO pin_challenges (challenge, account, expires) VALUES (?, ?, ?)'),
       takePinChallenge: db.prepare<[Buffer], { account: number; expires: number }>(
         'DELETE FROM pin_challenges WHERE challenge = ? RETURNING account, expires',
@@ -261,6 +294,8 @@ export class Store {
     add('accounts', 'deleted', 'INTEGER NOT NULL DEFAULT 0');
     add('accounts', 'last_factor_at', 'INTEGER');
     add('qr_sessions', 'require_2f', 'INTEGER NOT NULL DEFAULT 0');
+    add('qr_sessions', 'match_code', 'TEXT');
+    add('qr_sessions', 'tid', 'TEXT');
   }
 
   transaction<T>(fn: () => T): T {
@@ -330,6 +365,8 @@ export class Store {
     expires: number;
     transcript: Uint8Array;
     requireSecondFactor?: boolean;
+    matchCode?: string | null;
+    tid?: string | null;
   }): void {
     this.transaction(() => {
       this.st.pruneQr.run(q.created - 24 * 3600 * 1000);
@@ -340,6 +377,8 @@ export class Store {
         payload: b(q.payload),
         transcript: b(q.transcript),
         require2f: q.requireSecondFactor ? 1 : 0,
+        matchCode: q.matchCode ?? null,
+        tid: q.tid ?? null,
       });
       this.st.upsertRpForQr.run({
         server: b(q.server),
@@ -413,6 +452,18 @@ export class Store {
   }
   factorVerified(id: number, now: number): void {
     this.st.factorVerified.run(now, id);
+  }
+  addTransaction(t: { tid: string; server: Uint8Array; nonce: string; text: string; now: number }): void {
+    this.st.insertTransaction.run(t.tid, b(t.server), t.nonce, t.text, t.now);
+  }
+  getTransaction(tid: string, server: Uint8Array): TransactionRow | undefined {
+    return this.st.getTransaction.get(tid, b(server));
+  }
+  signTransaction(tid: string, account: number, signature: Uint8Array): void {
+    this.st.signTransaction.run(account, b(signature), tid);
+  }
+  rejectTransaction(tid: string): void {
+    this.st.rejectTransaction.run(tid);
   }
   /** Stores a single-use PIN-check challenge (and drops expired ones). */
   addPinChallenge(challenge: Uint8Array, account: number, expires: number, now: number): void {

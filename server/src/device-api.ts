@@ -14,6 +14,8 @@ import {
   pushTokenProofMessage,
   deleteProofMessage,
   appLoginProofMessage,
+  codeCommitment,
+  transactionSigningInput,
   seal,
   transcriptAdvance,
   transcriptStart,
@@ -24,6 +26,7 @@ import { storedUserContext } from './usercontext';
 export const ERR_ENROL_QR_EXPIRED = 41;
 export const ERR_SERVER_AUTHENTICATION_FAILED = 48;
 export const ERR_SESSION_NOT_FOUND = 53;
+export const ERR_CODE_MISMATCH = 54;
 const PIN_CHALLENGE_LIFETIME_MS = 2 * 60 * 1000;
 const APPLOGIN_LIFETIME_MS = 10 * 60 * 1000;
 
@@ -31,12 +34,14 @@ const ERROR_HTTP_STATUS: Record<number, number> = {
   [ERR_ENROL_QR_EXPIRED]: 410,
   [ERR_SERVER_AUTHENTICATION_FAILED]: 403,
   [ERR_SESSION_NOT_FOUND]: 404,
+  [ERR_CODE_MISMATCH]: 403,
 };
 
 const ERROR_MESSAGES: Record<number, string> = {
   [ERR_ENROL_QR_EXPIRED]: 'enrol QR expired or already used',
   [ERR_SERVER_AUTHENTICATION_FAILED]: 'the account proof is not accepted',
   [ERR_SESSION_NOT_FOUND]: 'session not found',
+  [ERR_CODE_MISMATCH]: 'the code does not match the login page',
 };
 
 /** A device answer: a signed envelope or a plain JSON text, with its HTTP status. */
@@ -61,6 +66,18 @@ function optionalToken(j: Fields): string | null {
     throw new HttpError(400, 'field "pushToken" must be a string of 1..4096 characters');
   }
   return j.pushToken;
+}
+
+/** The right code among two decoys, in random order. */
+function codeChoices(code: string): string[] {
+  const choices = new Set([code]);
+  while (choices.size < 3) choices.add(String(randomBytes(1)[0] % 90 + 10));
+  const list = [...choices];
+  for (let i = list.length - 1; i > 0; i--) {
+    const k = randomBytes(1)[0] % (i + 1);
+    [list[i], list[k]] = [list[k], list[i]];
+  }
+  return list;
 }
 
 function accountIdField(j: Fields): number {
@@ -173,6 +190,14 @@ export class DeviceApi {
       announceInfo: ctx.announceinfo,
     };
     if (qs.require_2f) body.secondFactor = 'required';
+    if (qs.tid) {
+      const tx = this.store.getTransaction(qs.tid, server.id);
+      if (tx) body.transaction = { tid: tx.tid, text: tx.text };
+    }
+    if (qs.match_code) {
+      body.codeChoices = codeChoices(qs.match_code);
+      body.codeCommitment = toB64u(codeCommitment(qs.id, qs.match_code));
+    }
     if (qs.kind === 'enrol') {
       if (qs.userid !== null) body.userId = qs.userid;
       if (qs.name !== null) body.name = qs.name;
@@ -250,7 +275,7 @@ export class DeviceApi {
       this.now() > qs.expires ||
       !rp ||
       rp.cancelled ||
-      rp.loggedin
+      (rp.loggedin && !qs.tid)  // a transaction is approved within a logged-in session
     ) {
       return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
     }
@@ -270,6 +295,16 @@ export class DeviceApi {
         return { status: 200, text: sealed.envelope };
       };
       const now = this.now();
+      if (qs.match_code && j.code !== qs.match_code) {
+        this.store.setQrCancelled(id);
+        this.store.markCancelled(qs.server, qs.nonce, id, now);
+        return this.signedError(server, t, raw, ERR_CODE_MISMATCH);
+      }
+      const tx = qs.tid ? this.store.getTransaction(qs.tid, server.id) : undefined;
+      const sigTransaction = tx ? fromB64u(j.sigTransaction) : null;
+      if (tx && (sigPin === null || !sigTransaction || !verify(account.pk, transactionSigningInput(tx.text), sigTransaction))) {
+        return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);  // no second factor or no signature
+      }
       if (sigPin === null) {
         // A login without the second factor: only within pinTimeout of the last verified one,
         // and never when the relying party asked for it.
@@ -284,6 +319,7 @@ export class DeviceApi {
       }
       // 4. success
       this.store.accountLoggedIn(account.id, now);
+      if (tx && sigTransaction) this.store.signTransaction(tx.tid, account.id, sigTransaction);
       this.store.logIn(qs.server, qs.nonce, id, { accountId: account.id, userId: account.userid, userInput }, now);
       return answer({
         result: 'SUCCESS',
@@ -457,6 +493,7 @@ export class DeviceApi {
     this.store.transaction(() => {
       this.store.setQrCancelled(id);
       this.store.markCancelled(qs.server, qs.nonce, id, this.now());
+      if (qs.tid) this.store.rejectTransaction(qs.tid);
     });
     return { status: 200, text: '{}' };
   }

@@ -5,7 +5,7 @@ import { bytesEqual, fromB64u, hash, randomBytes, toB64u, utf8 } from './crypto'
 import type { AccountRow, ServerRow, Store } from './db';
 import { header, HttpError, parseJsonObject, readRawBody, sendBytes, sendError, sendJson } from './http';
 import { buildEnrolQr, buildLoginQr, SERVER_ID_BYTES, SESSION_ID_BYTES } from './qr';
-import { transcriptStart } from './transcript';
+import { transactionSigningInput, transcriptStart } from './transcript';
 import { currentRpSession } from './liveness';
 import type { Messenger } from './messages';
 import { parseStringMap, parseUserContext } from './usercontext';
@@ -61,6 +61,13 @@ function intParam(q: URLSearchParams, key: string, dflt: number, min: number, ma
     throw new HttpError(400, `query "${key}" must be an integer in ${min}..${max}`);
   }
   return Number(v);
+}
+
+function flagParam(q: URLSearchParams, key: string): boolean {
+  const v = q.get(key);
+  if (v === null || v === '' || v === 'false') return false;
+  if (v !== 'true') throw new HttpError(400, `query "${key}" must be true or false`);
+  return true;
 }
 
 /** `secondfactor=required`: this login must ask the second factor whatever the pinTimeout. */
@@ -120,8 +127,11 @@ export class RpApi {
     }
     // accounts/{accountid}/ is the one route with a parameter.
     const accountParam = seg[1] === 'accounts' && seg.length >= 3 ? seg[2] : null;
-    const route = accountParam !== null ? ['accounts', ':id', ...seg.slice(3)].join('/') : seg.slice(1).join('/');
-    const known = ['', 'sessions', 'sessions/qr/enrol', 'sessions/qr/login', 'sessions/logout', 'sessions/provokelogin', 'accounts', 'accounts/:id', 'accounts/:id/messages'];
+    const tidParam = seg[1] === 'transactions' && seg.length === 3 ? seg[2] : null;
+    const route =
+      accountParam !== null ? ['accounts', ':id', ...seg.slice(3)].join('/') : tidParam !== null ? 'transactions/:tid' : seg.slice(1).join('/');
+    const known = ['', 'sessions', 'sessions/qr/enrol', 'sessions/qr/login', 'sessions/logout', 'sessions/provokelogin',
+      'sessions/transactions', 'transactions/:tid', 'accounts', 'accounts/:id', 'accounts/:id/messages'];
     if (!known.includes(route)) throw new HttpError(404, 'not found');
     const server = this.server(seg[0]);
     switch (route) {
@@ -161,6 +171,45 @@ export class RpApi {
         const payload = this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx, requireSecondFactor: secondFactorParam(q) });
         this.cfg.messenger.send(server, account, { kind: 'login', qr: toB64u(payload) });
         sendJson(req, res, 200, { result: true });
+        return;
+      }
+      case 'sessions/transactions': {
+        // createTransaction: the device shows exactly these details, asks the second factor and
+        // signs them; the QR (qrdata) can be shown, and the account logged in on the nonce gets a push.
+        method(req, res, 'POST');
+        const nonce = this.nonce(req);
+        const j = parseJsonObject(await readRawBody(req));
+        const field = (...keys: string[]): string => {
+          const v = keys.map((k) => j[k]).find((x) => x !== undefined);
+          if (typeof v !== 'string' || v.trim() === '' || v.length > 200) throw new HttpError(400, `${keys[0]} must be a non-empty string of at most 200 characters`);
+          return v;
+        };
+        const text = JSON.stringify({ amount: field('amount'), beneficiary: field('beneficiary', 'benificiary'), description: field('description') });
+        const tid = toB64u(randomBytes(12));
+        store.addTransaction({ tid, server: server.id, nonce, text, now: this.cfg.now() });
+        const payload = this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx: parseUserContext(null), requireSecondFactor: true, tid });
+        const account = this.provokableAccount(server, nonce);
+        if (account) this.cfg.messenger.send(server, account, { kind: 'login', qr: toB64u(payload) });
+        sendJson(req, res, 200, { tid, qrdata: toB64u(payload), pushed: !!account });
+        return;
+      }
+      case 'transactions/:tid': {
+        method(req, res, 'GET');
+        const tx = store.getTransaction(tidParam ?? '', server.id);
+        if (!tx) throw new HttpError(404, 'unknown transaction');
+        const details = JSON.parse(tx.text) as { amount: string; beneficiary: string; description: string };
+        const account = tx.account !== null ? store.getAccountOrTombstone(tx.account) : undefined;
+        sendJson(req, res, 200, {
+          tid: tx.tid,
+          tstatus: tx.status,
+          ...details,
+          benificiary: details.beneficiary,  // the v2.2 field name
+          text: tx.text,
+          signeddata: toB64u(transactionSigningInput(tx.text)),
+          signature: tx.signature ? toB64u(tx.signature) : null,
+          accountid: tx.account,
+          pk: account ? toB64u(account.pk) : null,
+        });
         return;
       }
       case 'accounts/:id/messages': {
@@ -245,6 +294,7 @@ export class RpApi {
     const account = rp?.accountid != null ? store.getAccount(rp.accountid) : undefined;
     const loggedin = !!rp?.loggedin;
     const canprovoke = !!this.provokableAccount(server, nonce);
+    const latest = rp?.latest_qr ? store.getQrSession(rp.latest_qr) : undefined;
     return {
       loggedin,
       userid: rp?.userid ?? null,
@@ -256,6 +306,7 @@ export class RpApi {
       scanned: !!rp?.scanned,
       cancelled: !!rp?.cancelled,
       userinput: rp?.userinput ?? null,
+      matchcode: latest?.match_code ?? null,
     };
   }
 
@@ -276,7 +327,14 @@ export class RpApi {
     server: ServerRow,
     nonce: string,
     kind: 'login' | 'enrol',
-    o: { userid: string | null; name: string | null; ctx: ReturnType<typeof parseUserContext>; requireSecondFactor?: boolean },
+    o: {
+      userid: string | null;
+      name: string | null;
+      ctx: ReturnType<typeof parseUserContext>;
+      requireSecondFactor?: boolean;
+      matchCode?: string | null;
+      tid?: string;
+    },
   ): Uint8Array {
     const id = randomBytes(SESSION_ID_BYTES);
     const payload =
@@ -295,6 +353,8 @@ export class RpApi {
       expires: created + QR_SESSION_LIFETIME_MS,
       transcript: transcriptStart(payload),
       requireSecondFactor: o.requireSecondFactor ?? false,
+      matchCode: o.matchCode ?? null,
+      tid: o.tid ?? null,
     });
     return payload;
   }
@@ -314,7 +374,8 @@ export class RpApi {
     const name = kind === 'enrol' ? optionalText(q, 'name') : null;
     const ctx = parseUserContext(q.get('usercontext'));
     const requireSecondFactor = secondFactorParam(q);
-    const payload = this.newQrSession(server, nonce, kind, { userid, name, ctx, requireSecondFactor });
+    const matchCode = kind === 'login' && flagParam(q, 'codematch') ? String((randomBytes(1)[0] % 90) + 10) : null;
+    const payload = this.newQrSession(server, nonce, kind, { userid, name, ctx, requireSecondFactor, matchCode });
     if (img === 'png') {
       const png = await QRCode.toBuffer([{ data: Buffer.from(payload), mode: 'byte' }], {
         errorCorrectionLevel: 'M',

@@ -12,6 +12,18 @@ const MESSAGES_DOMAIN = utf8('tapgate/v1/messages');
 const PUSHTOKEN_DOMAIN = utf8('tapgate/v1/pushtoken');
 const DELETE_DOMAIN = utf8('tapgate/v1/delete');
 const APPLOGIN_DOMAIN = utf8('tapgate/v1/applogin');
+const CODE_DOMAIN = utf8('tapgate/v1/code');
+const TRANSACTION_DOMAIN = utf8('tapgate/v1/transaction');
+
+/** Code matching: H("tapgate/v1/code" ‖ QR session id ‖ code), the commitment the device checks a pick against. */
+export function codeCommitment(sessionId: Uint8Array, code: string): Uint8Array {
+  return hash(CODE_DOMAIN, sessionId, utf8(code));
+}
+
+/** What the account key signs to approve a transaction: "tapgate/v1/transaction" ‖ its exact text. */
+export function transactionSigningInput(text: string): Uint8Array {
+  return concat(TRANSACTION_DOMAIN, utf8(text));
+}
 
 /** 8-byte big-endian account id, as the device signs it. */
 function accountIdBytes(accountId: number): Uint8Array {

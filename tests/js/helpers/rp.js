@@ -35,6 +35,13 @@ function relyingParty(server) {
         headers: { ...headers(), 'content-type': 'application/json' },
         body: JSON.stringify({ text, ...(data ? { data } : {}) }),
       })),
+    createTransaction: async (nonce, details) =>
+      json(await fetch(`${base}/sessions/transactions`, {
+        method: 'POST',
+        headers: { ...headers(nonce), 'content-type': 'application/json' },
+        body: JSON.stringify(details),
+      })),
+    transaction: async (tid) => json(await fetch(`${base}/transactions/${tid}`, { headers: headers() })),
     logout: async (nonce) => json(await fetch(`${base}/sessions/logout`, { method: 'POST', headers: headers(nonce) })),
     loginStatus: async (nonce) => json(await fetch(`${base}/sessions/`, { headers: headers(nonce) })),
     accounts: async () => json(await fetch(`${base}/accounts/`, { headers: headers() })),

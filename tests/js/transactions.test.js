@@ -1,0 +1,99 @@
+// Transactions and anti-phishing through the public API against the reference server.
+const sodium = require('libsodium-wrappers');
+const { Authenticator, LocalPushRelay } = require('@tapgate/authenticator/node');
+const { startServer } = require('./helpers/server-process');
+const { relyingParty, nextEvent, reach } = require('./helpers/rp');
+const { PIN, enrol, login } = require('./helpers/flows');
+
+let server;
+let rp;
+let auth;
+beforeAll(async () => {
+  await sodium.ready;
+  server = await startServer();
+  rp = relyingParty(server);
+  auth = await Authenticator.create();
+  await enrol(auth, rp, { userid: 'tx-user' });
+});
+afterAll(async () => {
+  await auth?.close();
+  await server?.stop();
+});
+
+const transfer = { amount: 'EUR 1,250.00', benificiary: 'BE71 0961 2345 6769 (J. Doe)', description: 'Invoice 2026-117' };
+
+test('the device shows exactly the transaction, needs the second factor, and the relying party verifies the signature', async () => {
+  const { nonce } = await login(auth, rp);
+  await rp.updateServer({ pinTimeout: 60 });  // would let a plain login skip the PIN now
+  try {
+    const { tid, qrdata } = await rp.createTransaction(nonce, transfer);
+    expect((await rp.transaction(tid)).tstatus).toBe('PENDING');
+    const session = await auth.startSession(`tapgate:${qrdata}`);
+    const { accounts, transaction } = await nextEvent(session, 'confirmlogin');
+    expect(transaction).toEqual({ tid, amount: transfer.amount, beneficiary: transfer.benificiary, description: transfer.description });
+    expect(session.transaction).toEqual(transaction);
+    const asked = nextEvent(session, 'secondfactor');
+    await session.setAccount(accounts[0]);
+    expect((await asked).context).toBe('VERIFY');
+    expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
+
+    const result = await rp.transaction(tid);
+    expect(result).toMatchObject({ tstatus: 'SIGNED', amount: transfer.amount, benificiary: transfer.benificiary, accountid: accounts[0].accountId });
+    const ok = sodium.crypto_sign_verify_detached(
+      Buffer.from(result.signature, 'base64url'), Buffer.from(result.signeddata, 'base64url'), Buffer.from(result.pk, 'base64url'));
+    expect(ok).toBe(true);
+    expect(Buffer.from(result.signeddata, 'base64url').toString()).toContain(transfer.amount);
+  } finally {
+    await rp.updateServer({ pinTimeout: 0 });
+  }
+});
+
+test('a transaction reaches a device by push when the account is logged in on the nonce; rejecting it is recorded', async () => {
+  const relay = await LocalPushRelay.connect(auth, { url: `${server.url}/relay/v1`, intervalMs: 100 });
+  try {
+    const { nonce } = await login(auth, rp);
+    const pushed = nextEvent(auth, 'session');
+    const { tid, pushed: wasPushed } = await rp.createTransaction(nonce, { ...transfer, amount: 'EUR 9.99' });
+    expect(wasPushed).toBe(true);
+    const { session } = await pushed;
+    const { transaction } = await nextEvent(session, 'confirmlogin');
+    expect(transaction.amount).toBe('EUR 9.99');
+    await session.stopSession();
+    for (let i = 0; i < 50 && (await rp.transaction(tid)).tstatus === 'PENDING'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await rp.transaction(tid)).tstatus).toBe('REJECTED');
+  } finally {
+    relay.close();
+  }
+});
+
+test('code matching: the right code logs in, a wrong pick ends the session and the page sees it cancelled', async () => {
+  const nonce = rp.newNonce();
+  const session = await auth.startSession(await rp.loginQr(nonce, undefined, { codematch: 'true' }));
+  const { accounts, codeChoices } = await nextEvent(session, 'confirmlogin');
+  const { matchcode } = await rp.loginStatus(nonce);  // what the login page shows
+  expect(codeChoices).toHaveLength(3);
+  expect(codeChoices).toContain(matchcode);
+  await session.setAccount(accounts[0], '', { code: matchcode });
+  await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+  expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
+  expect((await rp.loginStatus(nonce)).loggedin).toBe(true);
+
+  const phished = rp.newNonce();
+  const victim = await auth.startSession(await rp.loginQr(phished, undefined, { codematch: 'true' }));
+  const offer = await nextEvent(victim, 'confirmlogin');
+  const real = (await rp.loginStatus(phished)).matchcode;
+  await victim.setAccount(offer.accounts[0], '', { code: offer.codeChoices.find((c) => c !== real) });
+  await victim.finished;
+  expect(victim.state).toBe('ERROR');
+  expect(victim.error).toMatchObject({ code: 'CODE_MISMATCH', kind: 'security' });
+  for (let i = 0; i < 50 && !(await rp.loginStatus(phished)).cancelled; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(await rp.loginStatus(phished)).toMatchObject({ loggedin: false, cancelled: true });
+});
+
+test('the relying party origin reaches the device in the announce info', async () => {
+  const nonce = rp.newNonce();
+  const session = await auth.startSession(await rp.loginQr(nonce, { announceinfo: { info: { origin: 'https://shop.example' } } }));
+  await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+  expect(session.announceInfo.info.origin).toBe('https://shop.example');
+  await session.stopSession();
+});
