@@ -262,6 +262,16 @@ export class RpApi {
 
   private async updateServer(req: http.IncomingMessage, server: ServerRow): Promise<void> {
     const j = parseJsonObject(await readRawBody(req));
+    // Unknown fields are refused (a misspelt pinAttemptLimit must not pass silently). What GET
+    // returns may come back (GET, edit, PUT), but its read-only fields must be unchanged.
+    const writable = ['serverName', 'pingTime', 'pinTimeout', 'pinAttemptLimit'];
+    const current: Record<string, unknown> = serverJson(this.cfg.store, server);
+    for (const key of Object.keys(j)) {
+      if (writable.includes(key)) continue;
+      const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
+      if (!Object.hasOwn(current, key)) throw new HttpError(400, `unknown field "${shown}"`);
+      if (j[key] !== current[key]) throw new HttpError(400, `field "${shown}" is read-only`);
+    }
     const next = {
       name: server.name,
       pingTime: server.ping_time,
