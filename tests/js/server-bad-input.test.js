@@ -1,0 +1,245 @@
+// Bad input at the reference server: oversized bodies (declared and streamed), bodies that are not
+// JSON objects, invalid UTF-8, wrong types, unknown fields, invalid base64url, absurd numbers,
+// deep nesting, huge QR sizes and bad query parameters — on the device API and the relying-party
+// API. Each must get a 4xx answer with a JSON error, the server must stay up, and the database must
+// not change (every table is compared before and after).
+const http = require('node:http');
+const path = require('node:path');
+const { randomBytes } = require('node:crypto');
+const Database = require('better-sqlite3');
+const { startServer } = require('./helpers/server-process');
+
+let srv;
+let dbFile;
+let base;
+
+beforeAll(async () => {
+  srv = await startServer();
+  dbFile = path.join(srv.dataDir, 'tapgate.sqlite');
+  base = `/servers/${srv.serverId}`;
+});
+afterAll(async () => srv?.stop());
+
+/** Every row of every table, as text: equal snapshots mean nothing changed. */
+function snapshot() {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
+    return JSON.stringify(tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}"`).all().map((r) => Object.values(r).map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : v)))]));
+  } finally {
+    db.close();
+  }
+}
+
+const b64u = (b) => Buffer.from(b).toString('base64url');
+
+async function request(method, urlPath, { body, headers = {}, apiKey = true, nonce } = {}) {
+  const h = { ...headers };
+  if (apiKey) h['X-apikey'] = srv.rootApiKey;
+  if (nonce) h['X-nonce'] = nonce;
+  if (body !== undefined && !h['content-type']) h['content-type'] = 'application/json';
+  const res = await fetch(`${srv.url}${urlPath}`, { method, headers: h, body });
+  const text = await res.text();
+  return { status: res.status, type: res.headers.get('content-type'), text };
+}
+
+/** Sends a raw (chunked, no Content-Length) body of `size` bytes; resolves with the answer. */
+function streamed(urlPath, size) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${srv.url}${urlPath}`, { method: 'POST', headers: { 'content-type': 'application/json', 'X-apikey': srv.rootApiKey } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], text }));
+    });
+    req.on('error', reject);
+    const chunk = Buffer.alloc(8192, 0x61);
+    let sent = 0;
+    const pump = () => {
+      while (sent < size) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  }).catch((err) => ({ status: 'reset', text: String(err) }));  // the server may close the upload early
+}
+
+let checked = 0;
+
+/** The answer is a 4xx JSON error, the server is up, and the database did not change. */
+async function expectRefused(send, { status } = {}) {
+  const before = snapshot();
+  const res = await send();
+  checked += 1;
+  if (res.status !== 'reset') {
+    if (status) expect(res.status).toBe(status);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.type).toMatch(/^application\/json/);
+    expect(typeof JSON.parse(res.text).error).toBe('string');
+  }
+  expect(snapshot()).toBe(before);
+  expect(srv.proc.exitCode).toBeNull();
+  expect((await request('GET', `${base}/`)).status).toBe(200);
+  return res;
+}
+
+/** A fresh enrol QR and a started session on it (a valid context for the per-field cases). */
+async function startedEnrolSession() {
+  const nonce = randomBytes(8).toString('hex');
+  const res = await fetch(`${srv.url}${base}/sessions/qr/enrol?userid=bad-input`, { headers: { 'X-apikey': srv.rootApiKey, 'X-nonce': nonce } });
+  const qr = new Uint8Array(await res.arrayBuffer());
+  const start = await request('POST', '/device/v1/start', { apiKey: false, body: JSON.stringify({ v: 1, qr: b64u(qr), nonce: b64u(randomBytes(32)) }) });
+  expect(start.status).toBe(200);
+  return { qr, session: b64u(qr.subarray(18, 34)) };
+}
+
+const device = (p, body, headers) => () => request('POST', `/device${p}`, { apiKey: false, body, headers });
+
+describe('device API', () => {
+  const DEVICE_PATHS = ['/v1/start', '/v1/enrol', '/v1/login', '/v1/cancel', '/v1/logout', '/v1/pincheck/challenge', '/v1/pincheck',
+    '/v1/ping', '/v1/applogin', '/v1/messages', '/v1/pushtoken', '/v1/account/delete'];
+
+  test.each(DEVICE_PATHS)('%s: oversized bodies, declared and streamed', async (p) => {
+    await expectRefused(device(p, JSON.stringify({ v: 1, pad: 'x'.repeat(70 * 1024) })), { status: 413 });
+    await expectRefused(() => streamed(`/device${p}`, 1024 * 1024));
+  });
+
+  test.each(DEVICE_PATHS)('%s: not a JSON object, invalid UTF-8, deep nesting, no or another protocol version', async (p) => {
+    for (const body of ['', '{', 'null', '[]', '"v"', '42', '{"v":1,}', `{"v":1,"x":${'['.repeat(30000)}${']'.repeat(30000)}}`]) {
+      await expectRefused(device(p, body), { status: 400 });
+    }
+    await expectRefused(device(p, Buffer.from([0x7b, 0x22, 0x76, 0x22, 0x3a, 0x31, 0x2c, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])), { status: 400 });
+    for (const v of [undefined, 0, 2, '1', 1.5, null, [1], { v: 1 }]) {
+      await expectRefused(device(p, JSON.stringify({ v })), { status: 400 });
+    }
+    await expectRefused(device(p, '{"__proto__":{"v":1},"constructor":{"prototype":{"v":1}}}'), { status: 400 });
+  });
+
+  test('/v1/start: wrong types and invalid base64url in qr and nonce', async () => {
+    const { qr } = await startedEnrolSession();
+    const nonce = b64u(randomBytes(32));
+    const bad = [
+      { qr: 5, nonce },
+      { qr: [1, 2], nonce },
+      { qr: b64u(qr), nonce: 7 },
+      { qr: `${b64u(qr)}=`, nonce },  // padding
+      { qr: `${Buffer.from(qr).toString('base64')}+/`, nonce },  // the standard alphabet
+      { qr: b64u(qr).slice(0, -1), nonce },  // not canonical / truncated
+      { qr: '!!!!', nonce },
+      { qr: b64u(qr), nonce: b64u(randomBytes(31)) },
+      { qr: b64u(Buffer.concat([Buffer.from(qr), Buffer.from([0])])), nonce },  // a QR with trailing bytes
+      { qr: b64u(Buffer.alloc(100000 / 4 * 3)), nonce },  // huge "QR"
+      { nonce },
+    ];
+    for (const body of bad) await expectRefused(device('/v1/start', JSON.stringify({ v: 1, ...body })));
+  });
+
+  test('/v1/enrol, /v1/login, /v1/logout, /v1/cancel: wrong types, invalid base64url, absurd ids', async () => {
+    const { session } = await startedEnrolSession();
+    const k = b64u(randomBytes(32));
+    const s = b64u(randomBytes(64));
+    const enrol = { v: 1, session, accountPk: k, boxPk: k, pinPk: k, sigAccount: s, sigPin: s };
+    for (const [field, value] of [
+      ['session', 42], ['session', 'AAAA'], ['session', '****************'], ['session', null],
+      ['accountPk', k.slice(0, -2)], ['accountPk', `${k}=`], ['boxPk', 32], ['pinPk', [k]],
+      ['sigAccount', s.replace(/[A-Za-z]/, '+')], ['sigPin', true], ['sigPin', { s }],
+    ]) {
+      await expectRefused(device('/v1/enrol', JSON.stringify({ ...enrol, [field]: value })));
+    }
+    const login = { v: 1, session, accountId: 1, userInput: '', sigAccount: s, sigPin: s };
+    for (const [field, value] of [
+      ['accountId', '1'], ['accountId', -1], ['accountId', 0], ['accountId', 1.5], ['accountId', 1e300], ['accountId', 2 ** 53],
+      ['accountId', null], ['userInput', 5], ['userInput', null], ['sigAccount', 'nope'], ['session', {}],
+    ]) {
+      await expectRefused(device('/v1/login', JSON.stringify({ ...login, [field]: value })));
+    }
+    await expectRefused(device('/v1/logout', JSON.stringify({ v: 1, session, accountId: 'x', sigAccount: s })));
+    await expectRefused(device('/v1/cancel', JSON.stringify({ v: 1, session: 'AAAAAAAAAAAAAAAAAAAAAA' })), { status: 404 });
+    await expectRefused(device('/v1/cancel', JSON.stringify({ v: 1, session: 12 })));
+  });
+
+  test('/v1/pincheck/challenge and /v1/pincheck: wrong types, unknown accounts, invalid base64url', async () => {
+    const n = b64u(randomBytes(32));
+    for (const body of [{ accountId: '1', nonce: n }, { accountId: 999999, nonce: n }, { accountId: 1, nonce: 'AA' }, { accountId: 1 }]) {
+      await expectRefused(device('/v1/pincheck/challenge', JSON.stringify({ v: 1, ...body })));
+    }
+    const s = b64u(randomBytes(64));
+    for (const body of [{ accountId: 999999, challenge: n, sigAccount: s, sigPin: s }, { accountId: 1, challenge: 5, sigAccount: s, sigPin: s }]) {
+      await expectRefused(device('/v1/pincheck', JSON.stringify({ v: 1, ...body })));
+    }
+  });
+
+  test('unknown paths and methods', async () => {
+    await expectRefused(device('/v1/nope', '{"v":1}'), { status: 404 });
+    await expectRefused(device('/v2/start', '{"v":1}'), { status: 404 });
+    await expectRefused(() => request('GET', '/device/v1/start', { apiKey: false }), { status: 405 });
+    await expectRefused(() => request('PUT', '/device/v1/enrol', { apiKey: false, body: '{}' }), { status: 405 });
+  });
+
+  // Reported to the core engineer (device-api.ts is theirs): the device API ignores fields it does
+  // not know instead of refusing them; the relying-party API refuses them (below).
+  test.todo('device API: a request with unknown fields is refused with 400 (device-api.ts)');
+});
+
+describe('relying-party API', () => {
+  test('authentication and the X-nonce header', async () => {
+    await expectRefused(() => request('GET', `${base}/`, { apiKey: false }), { status: 401 });
+    await expectRefused(() => request('GET', `${base}/`, { apiKey: false, headers: { 'X-apikey': `${srv.rootApiKey}x` } }), { status: 401 });
+    await expectRefused(() => request('GET', `${base}/sessions/qr/enrol`), { status: 400 });
+    await expectRefused(() => request('GET', `${base}/sessions/qr/enrol`, { nonce: 'n'.repeat(300) }), { status: 400 });
+    await expectRefused(() => request('GET', `${base}/sessions/`), { status: 400 });
+  });
+
+  test('QR size, image type, user id, name and usercontext', async () => {
+    const nonce = 'bad-qr-params';
+    for (const q of ['s=100000', 's=-1', 's=abc', 's=31', 's=2049', 's=1e3', 's=99999999999', 'img=svg', 'img=png&s=100000',
+      `userid=${'u'.repeat(300)}`, `name=${'n'.repeat(300)}`]) {
+      await expectRefused(() => request('GET', `${base}/sessions/qr/enrol?${q}`, { nonce }), { status: 400 });
+    }
+    for (const ctx of ['{', '[]', '"x"', JSON.stringify({ announceinfo: { info: { a: 5 } } }), JSON.stringify({ sessioninfo: 'x' }),
+      JSON.stringify({ announceinfo: { info: { a: 'b'.repeat(9000) } } }), JSON.stringify({ announceinfo: { ip: 5 } })]) {
+      await expectRefused(() => request('GET', `${base}/sessions/qr/login?usercontext=${encodeURIComponent(ctx)}`, { nonce }), { status: 400 });
+    }
+  });
+
+  test('server ids that are not base64url, bad percent-encoding, unknown routes, wrong methods, bad paging', async () => {
+    for (const p of ['/servers/!!!/', '/servers/%ZZ/', `/servers/${srv.serverId}x/`, '/servers/AAAAAAAAAAAAAAAAAAAAAA/', `${base}/nope`]) {
+      await expectRefused(() => request('GET', p), { status: 404 });
+    }
+    await expectRefused(() => request('POST', `${base}/accounts/`, { body: '{}' }), { status: 405 });
+    await expectRefused(() => request('GET', `${base}/sessions/logout`, { nonce: 'x' }), { status: 405 });
+    for (const q of ['marker=-1', 'limit=abc', 'limit=1e9', 'marker=99999999999']) {
+      await expectRefused(() => request('GET', `${base}/accounts/?${q}`), { status: 400 });
+    }
+  });
+
+  test('PUT server: oversized, not JSON, wrong types, out-of-range values and unknown fields', async () => {
+    await expectRefused(() => request('PUT', `${base}/`, { body: JSON.stringify({ serverName: 'x'.repeat(70 * 1024) }) }), { status: 413 });
+    await expectRefused(() => streamed(`${base}/`, 1024 * 1024).then((r) => r));
+    for (const body of ['', '{', '[]', 'null', '"x"']) await expectRefused(() => request('PUT', `${base}/`, { body }), { status: 400 });
+    for (const body of [
+      { serverName: 5 }, { serverName: '' }, { serverName: '   ' }, { serverName: 'n'.repeat(101) },
+      { pingTime: '5' }, { pingTime: -1 }, { pingTime: 1.5 }, { pingTime: 2 ** 31 }, { pinTimeout: null },
+      { pinAttemptLimit: 0 }, { pinAttemptLimit: true }, { pinAttemptLimit: 1e300 },
+      { serverName: 'Renamed', bogus: 1 }, { pinAttemptLimit: 5, pinAttemptLimt: 50 },
+    ]) {
+      await expectRefused(() => request('PUT', `${base}/`, { body: JSON.stringify(body) }), { status: 400 });
+    }
+  });
+
+  test('what GET returns can be PUT back unchanged', async () => {
+    const current = JSON.parse((await request('GET', `${base}/`)).text);
+    const before = snapshot();
+    const res = await request('PUT', `${base}/`, { body: JSON.stringify(current) });
+    expect(res.status).toBe(200);
+    expect(snapshot()).toBe(before);
+  });
+
+  test('summary', () => {
+    // eslint-disable-next-line no-console
+    console.log(`server bad-input suite: ${checked} refused requests, each 4xx JSON, server up, database unchanged`);
+  });
+});
