@@ -16,6 +16,7 @@ EMSCRIPTEN_BINDINGS(tapgate_engine) {
       .function("noteUserActivity", &tapgate::EngineApi::noteUserActivity)
       .function("setAccount", &tapgate::EngineApi::setAccount)
       .function("setPinBiometric", &tapgate::EngineApi::setPinBiometric)
+      .function("reportBiometricFailure", &tapgate::EngineApi::reportBiometricFailure)
       .function("inputCancel", &tapgate::EngineApi::inputCancel)
       .function("stopSession", &tapgate::EngineApi::stopSession)
       .function("processPush", &tapgate::EngineApi::processPush)

@@ -105,9 +105,17 @@ std::string EngineApi::setAccount(int session, const std::string& accountJson, c
   });
 }
 
-std::string EngineApi::setPinBiometric(int session, const std::string& pin, double now) {
+std::string EngineApi::setPinBiometric(int session, const std::string& pin, const std::string& biometric, double now) {
   if (!engine_) return errorText(kNotOpen);
-  return guarded([&] { return statusText(engine_->setPinBiometric(session, pin, ms(now))); });
+  return guarded([&] {
+    const SecretBytes secret(toBytes(biometric));
+    return statusText(engine_->setPinBiometric(session, pin, ms(now), secret));
+  });
+}
+
+std::string EngineApi::reportBiometricFailure(int session) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] { return statusText(engine_->reportBiometricFailure(session)); });
 }
 
 std::string EngineApi::inputCancel(int session, double now) {

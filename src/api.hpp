@@ -19,7 +19,8 @@ class EngineApi {
   void noteUserActivity(double now);
   std::string setAccount(int session, const std::string& accountJson, const std::string& userInput,
                          const std::string& code, double now);
-  std::string setPinBiometric(int session, const std::string& pin, double now);
+  std::string setPinBiometric(int session, const std::string& pin, const std::string& biometric, double now);
+  std::string reportBiometricFailure(int session);
   std::string inputCancel(int session, double now);
   std::string stopSession(int session, double now);
 

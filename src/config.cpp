@@ -56,6 +56,13 @@ Result<Config> parseConfig(const std::string& text) {
     }
     return false;
   };
+  auto count = [&](const char* key, int& out) -> bool {
+    auto it = j.find(key);
+    if (it == j.end()) return true;
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 0 || it->get<std::int64_t>() > 1'000'000) return false;
+    out = static_cast<int>(it->get<std::int64_t>());
+    return true;
+  };
   auto flag = [&](const char* key, bool& out) -> bool {
     auto it = j.find(key);
     if (it == j.end()) return true;
@@ -69,6 +76,11 @@ Result<Config> parseConfig(const std::string& text) {
                           std::pair{"timeoutAppLogin", duration("timeoutAppLogin", c.timeoutAppLogin)},
                           std::pair{"singleAccount", flag("singleAccount", c.singleAccount)},
                           std::pair{"alwaysRequireSecondFactor", flag("alwaysRequireSecondFactor", c.alwaysRequireSecondFactor)},
+                          std::pair{"biometricsDisabled", flag("biometricsDisabled", c.biometricsDisabled)},
+                          std::pair{"blockSecondFactorOnPINBlocked", flag("blockSecondFactorOnPINBlocked", c.blockSecondFactorOnPINBlocked)},
+                          std::pair{"biometricAvailable", flag("biometricAvailable", c.biometricAvailable)},
+                          std::pair{"maxTimeSecondFactorWithoutPIN", duration("maxTimeSecondFactorWithoutPIN", c.maxTimeSecondFactorWithoutPIN)},
+                          std::pair{"maxNumberSecondFactorWithoutPIN", count("maxNumberSecondFactorWithoutPIN", c.maxNumberSecondFactorWithoutPIN)},
                           std::pair{"secondFactorUserInputTimeout",
                                     duration("secondFactorUserInputTimeout", c.secondFactorUserInputTimeout)},
                           std::pair{"automaticallySelectSingleAccountWhenSecondFactorNeeded",

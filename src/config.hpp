@@ -15,6 +15,11 @@ struct Config {
   bool automaticallySelectSingleAccountWhenSecondFactorNeeded = true;
   bool singleAccount = false;
   std::int64_t expiryHistoryItems = 2160LL * 3600 * 1000;  // 90 days
+  bool biometricsDisabled = false;           // never offer or accept the biometric
+  int maxNumberSecondFactorWithoutPIN = 0;   // after this many biometric verifications, the PIN (0 = off)
+  std::int64_t maxTimeSecondFactorWithoutPIN = 0;  // ms since the last PIN after which the PIN is needed (0 = off)
+  bool blockSecondFactorOnPINBlocked = false;  // a blocked PIN blocks the biometric too
+  bool biometricAvailable = false;           // set by the host: a BiometricProvider is present
   // Never skip the second factor, even within the server's pinTimeout.
   bool alwaysRequireSecondFactor = false;
   // Time the user has to supply the second factor once asked; 0 = only sessionTimeout applies.

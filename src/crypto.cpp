@@ -86,6 +86,18 @@ SignKeyPair pinKeyPair(std::string_view pin, const Bytes& salt, PinKdfParams par
   return signKeyPairFromSeed(seed);
 }
 
+SignKeyPair biometricKeyPair(const SecretBytes& secret, const Bytes& salt) {
+  static const Bytes domain = toBytes("tapgate/v1/bio");
+  SecretBytes seed(crypto_sign_SEEDBYTES);
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, secret.data(), secret.size(), seed.size());
+  crypto_generichash_update(&st, domain.data(), domain.size());
+  crypto_generichash_update(&st, salt.data(), salt.size());
+  crypto_generichash_final(&st, seed.data(), seed.size());
+  sodium_memzero(&st, sizeof st);
+  return signKeyPairFromSeed(seed);
+}
+
 std::string visualHash(const Bytes& serverId, const Bytes& serverPublicKey) {
   static const Bytes domain = toBytes("tapgate/v1/vash");
   Bytes digest = hash({&domain, &serverId, &serverPublicKey});

@@ -47,6 +47,10 @@ struct PinKdfParams {
 PinKdfParams defaultPinKdf();
 SignKeyPair pinKeyPair(std::string_view pin, const Bytes& salt, PinKdfParams params);
 
+// The biometric key: Ed25519 key pair seeded by BLAKE2b keyed with the 32-byte secret a
+// BiometricProvider releases after user verification, over "tapgate/v1/bio" ‖ the account's salt.
+SignKeyPair biometricKeyPair(const SecretBytes& secret, const Bytes& salt);
+
 // Human-comparable fingerprint of a server key ("visual hash"), e.g. "7KQD-M2XA-PF3H-9TWC".
 std::string visualHash(const Bytes& serverId, const Bytes& serverPublicKey);
 

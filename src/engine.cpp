@@ -78,7 +78,9 @@ void Engine::emitState(const Session& s) {
 }
 
 void Engine::emitSecondFactor(const Session& s, const char* result, int attemptsLeft) {
-  json d = {{"context", s.firstSet ? "FIRST_SET" : "VERIFY"}, {"allowed", json::array({"PIN"})}};
+  json allowed = json::array({"PIN"});
+  if (s.biometricAllowed) allowed.push_back("BIOMETRIC");
+  json d = {{"context", s.firstSet ? "FIRST_SET" : "VERIFY"}, {"allowed", std::move(allowed)}};
   if (result) d["result"] = result;
   if (attemptsLeft > 0) d["attemptsLeft"] = attemptsLeft;
   emit(s.id, "secondfactor", std::move(d));
@@ -439,7 +441,29 @@ bool Engine::canSkipSecondFactor(const Session& s, std::int64_t now) const {
   return now - state_.lastSecondFactorAt < s.params.pinTimeout * 60'000;
 }
 
+// Biometric rules: a provider is there, the app hasn't disabled it, and for a verification the
+// account has a biometric key, the PIN isn't blocked (with blockSecondFactorOnPINBlocked), and
+// neither maxNumber- nor maxTimeSecondFactorWithoutPIN says it is the PIN's turn. At the first
+// enrolment it may be set beside the PIN; a later enrolment proves the PIN.
+bool Engine::biometricAllowed(const Session& s, std::int64_t now) const {
+  if (!config_.biometricAvailable || config_.biometricsDisabled) return false;
+  if (s.isRegistration) return s.firstSet;
+  const Account* a = s.chosen ? state_.account(s.chosen->serverId, s.chosen->accountId) : nullptr;
+  if (!a || !a->biometric) return false;
+  if (config_.blockSecondFactorOnPINBlocked && state_.pinBlocked) return false;
+  if (config_.maxNumberSecondFactorWithoutPIN > 0 && state_.biometricsSinceLastPin >= config_.maxNumberSecondFactorWithoutPIN) {
+    return false;
+  }
+  if (config_.maxTimeSecondFactorWithoutPIN > 0 && now - state_.lastPinAt >= config_.maxTimeSecondFactorWithoutPIN) return false;
+  return true;
+}
+
 void Engine::askSecondFactor(Session& s, Input input, std::int64_t now, const char* result, int attemptsLeft) {
+  if (config_.blockSecondFactorOnPINBlocked && state_.pinBlocked && !s.firstSet) {
+    return finish(s, input, Step::Failed, HistoryStatus::Error,
+                  makeError(ErrorCode::PIN_BLOCKED, "the PIN is blocked, and with it every second factor"), now);
+  }
+  s.biometricAllowed = biometricAllowed(s, now);
   moveTo(s, input, Step::SecondFactor);
   emitSecondFactor(s, result, attemptsLeft);
   if (config_.secondFactorUserInputTimeout > 0) {
@@ -448,12 +472,14 @@ void Engine::askSecondFactor(Session& s, Input input, std::int64_t now, const ch
   }
 }
 
-void Engine::sendLogin(Session& s, const crypto::SignKeyPair* pinKey) {
-  s.factorSent = pinKey != nullptr;
+void Engine::sendLogin(Session& s, const crypto::SignKeyPair* pinKey, const crypto::SignKeyPair* bioKey) {
+  s.factorSent = pinKey != nullptr || bioKey != nullptr;
+  s.usedBiometric = pinKey == nullptr && bioKey != nullptr;
   const Account* a = state_.account(s.chosen->serverId, s.chosen->accountId);
   const Bytes proof = wire::loginProofMessage(s.transcript);
   wire::LoginExtras extras;
   extras.code = s.pickedCode;
+  if (s.usedBiometric) extras.sigBio = crypto::sign(bioKey->secretKey, proof);
   if (!s.transactionText.empty()) {
     extras.sigTransaction = crypto::sign(a->signSecretKey, wire::transactionSigningInput(s.transactionText));
   }
@@ -463,12 +489,24 @@ void Engine::sendLogin(Session& s, const crypto::SignKeyPair* pinKey) {
        Pending::Purpose::Verify);
 }
 
-Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now) {
-  (void)now;
+Status Engine::reportBiometricFailure(int id) {
   Session* s = find(id);
   if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
   if (auto st = expect(*s, Input::SetPinBiometric); !st) return st;
-  if (pin.size() < kMinPinLength || pin.size() > kMaxPinLength) {
+  emitSecondFactor(*s, "BIOMETRIC_FAIL", 0);
+  return Ok{};
+}
+
+Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now, const SecretBytes& biometric) {
+  Session* s = find(id);
+  if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
+  if (auto st = expect(*s, Input::SetPinBiometric); !st) return st;
+  const bool withBiometric = !biometric.empty();
+  if (withBiometric && (!s->biometricAllowed || biometric.size() != 32)) {
+    return makeError(ErrorCode::INVALID_ARGUMENT, "the biometric is not allowed for this prompt");
+  }
+  const bool pinRequired = s->isRegistration || !withBiometric;
+  if ((pinRequired || !pin.empty()) && (pin.size() < kMinPinLength || pin.size() > kMaxPinLength)) {
     return makeError(ErrorCode::INVALID_ARGUMENT, "a PIN has 4 to 64 characters");
   }
 
@@ -483,7 +521,9 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now)
     a.boxSecretKey = std::move(box.secretKey);
     a.pinSalt = crypto::randomBytes(crypto::kPinSaltSize);
     a.created = now;
+    a.biometric = withBiometric;
     s->pendingPinKey = crypto::pinKeyPair(pin, a.pinSalt, config_.pinKdf);
+    if (withBiometric) s->pendingBioKey = crypto::biometricKeyPair(biometric, a.pinSalt);
     s->pendingAccount = std::move(a);
     moveTo(*s, Input::SetPinBiometric, Step::Verifying);
     if (s->firstSet) {
@@ -506,9 +546,14 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now)
 
   const Account* a = state_.account(s->chosen->serverId, s->chosen->accountId);
   if (!a) return makeError(ErrorCode::UNKNOWN_ACCOUNT, "the chosen account no longer exists");
-  const auto pinKey = crypto::pinKeyPair(pin, a->pinSalt, config_.pinKdf);
   moveTo(*s, Input::SetPinBiometric, Step::Verifying);
-  sendLogin(*s, &pinKey);
+  if (!pin.empty()) {
+    const auto pinKey = crypto::pinKeyPair(pin, a->pinSalt, config_.pinKdf);
+    sendLogin(*s, &pinKey);
+  } else {
+    const auto bioKey = crypto::biometricKeyPair(biometric, a->pinSalt);
+    sendLogin(*s, nullptr, &bioKey);
+  }
   return Ok{};
 }
 
@@ -610,7 +655,16 @@ void Engine::handleVerify(Session& s, const std::string& request, const std::str
   }
   if (rejectPin(s, r.value(), now)) return;
   const bool factorVerified = s.step == Step::Verifying && s.factorSent;
-  if (factorVerified) state_.lastSecondFactorAt = now;
+  if (factorVerified) {
+    state_.lastSecondFactorAt = now;
+    if (s.usedBiometric) {
+      ++state_.biometricsSinceLastPin;
+    } else {
+      state_.lastPinAt = now;
+      state_.biometricsSinceLastPin = 0;
+      state_.pinBlocked = false;
+    }
+  }
   if (s.isRegistration) completeEnrolment(s, r.value(), now);
   s.sessionInfo = r->sessionInfo;
   if (factorVerified) emitSecondFactor(s, "SUCCESS", 0);
@@ -684,13 +738,15 @@ void Engine::sendEnrol(Session& s) {
   send(s,
        wire::enrolRequest(s.qr.sessionId, a.signPublicKey, a.boxPublicKey, s.pendingPinKey->publicKey,
                           crypto::sign(a.signSecretKey, proof), crypto::sign(s.pendingPinKey->secretKey, proof),
-                          state_.pushToken),
+                          state_.pushToken, s.pendingBioKey ? s.pendingBioKey->publicKey : Bytes{},
+                          s.pendingBioKey ? crypto::sign(s.pendingBioKey->secretKey, proof) : Bytes{}),
        Pending::Purpose::Verify);
 }
 
 void Engine::clearSecondFactorKeys(Session& s) {
   s.pendingAccount.reset();
   s.pendingPinKey.reset();
+  s.pendingBioKey.reset();
   s.checkPinKey.reset();
   s.checkAccount.reset();
 }
@@ -721,10 +777,14 @@ bool Engine::rejectPin(Session& s, const wire::VerifyResponse& r, std::int64_t n
       clearSecondFactorKeys(s);  // the next attempt derives fresh keys
       askSecondFactor(s, Input::VerifyResponse, now, "PIN_FAIL", r.attemptsLeft);
       return true;
+    case wire::VerifyOutcome::BiometricFail:  // e.g. the biometric set changed: the PIN still works
+      askSecondFactor(s, Input::VerifyResponse, now, "BIOMETRIC_FAIL");
+      return true;
     case wire::VerifyOutcome::SecondFactorRequired:  // the server's window closed before ours
       askSecondFactor(s, Input::VerifyResponse, now);
       return true;
     case wire::VerifyOutcome::PinBlocked:
+      state_.pinBlocked = true;
       emitSecondFactor(s, "PIN_BLOCKED", 0);
       finish(s, Input::VerifyResponse, Step::Failed, HistoryStatus::Error,
              makeError(ErrorCode::PIN_BLOCKED, "PIN blocked at the server"), now);

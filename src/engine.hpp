@@ -58,6 +58,7 @@ struct Session {
   std::int64_t started = 0, ended = 0;
   std::optional<Account> pendingAccount;  // enrol: keys made at PIN entry, kept once the server agrees
   std::optional<crypto::SignKeyPair> pendingPinKey;  // enrol: the new account's PIN key
+  std::optional<crypto::SignKeyPair> pendingBioKey;  // enrol: … and its biometric key, if set
   std::optional<crypto::SignKeyPair> checkPinKey;    // VERIFY at enrol: the PIN key of `checkAccount`
   std::optional<AccountRef> checkAccount;            // the existing account the PIN is checked against
   int inflight = 0;                        // request id the session is waiting for
@@ -74,6 +75,8 @@ struct Session {
   std::string pickedCode;
   bool factorSent = false;                 // the request in flight carries a second-factor proof
   std::int64_t inputDeadline = 0;          // secondFactorUserInputTimeout
+  bool biometricAllowed = false;           // offered at the current prompt
+  bool usedBiometric = false;              // the factor in flight is the biometric
   std::string webNonce;                    // AppLogin: what the app's backend checks with getSession
   std::int64_t loggedInAt = 0;
   std::int64_t lastActivity = 0;           // AppLogin: last user activity the app reported
@@ -104,7 +107,10 @@ class Engine {
   // `code`: with code matching, the code the user picked from the confirmation's choices.
   Status setAccount(int session, const std::optional<AccountRef>& account, const std::string& userInput,
                     std::int64_t now, const std::string& code = "");
-  Status setPinBiometric(int session, const std::string& pin, std::int64_t now);
+  // The PIN, and/or the 32-byte secret the BiometricProvider released (empty when not used).
+  Status setPinBiometric(int session, const std::string& pin, std::int64_t now, const SecretBytes& biometric = {});
+  // The BiometricProvider refused (user cancelled or not recognised): another secondfactor event.
+  Status reportBiometricFailure(int session);
   Status inputCancel(int session, std::int64_t now);
   Status stopSession(int session, std::int64_t now);
 
@@ -169,7 +175,8 @@ class Engine {
   void handlePinChallenge(Session& s, const std::string& body, std::int64_t now);
   void handlePinCheck(Session& s, const std::string& body, std::int64_t now);
   void sendEnrol(Session& s);
-  void sendLogin(Session& s, const crypto::SignKeyPair* pinKey);
+  void sendLogin(Session& s, const crypto::SignKeyPair* pinKey, const crypto::SignKeyPair* bioKey = nullptr);
+  bool biometricAllowed(const Session& s, std::int64_t now) const;
   // Moves to WAIT_FOR_SECOND_FACTOR: a prompt, or the verdict that asks again (PIN_FAIL).
   void askSecondFactor(Session& s, Input input, std::int64_t now, const char* result = nullptr, int attemptsLeft = 0);
   bool canSkipSecondFactor(const Session& s, std::int64_t now) const;

@@ -75,7 +75,7 @@ std::string serializeState(const AppState& st) {
     accounts.push_back({{"serverId", b64(a.serverId)}, {"accountId", a.accountId}, {"name", a.name},
                         {"userId", a.userId}, {"signSk", b64(a.signSecretKey.bytes())}, {"signPk", b64(a.signPublicKey)},
                         {"boxSk", b64(a.boxSecretKey.bytes())}, {"boxPk", b64(a.boxPublicKey)},
-                        {"pinSalt", b64(a.pinSalt)}, {"created", a.created}});
+                        {"pinSalt", b64(a.pinSalt)}, {"biometric", a.biometric}, {"created", a.created}});
   }
   for (const auto& h : st.history) {
     history.push_back({{"session", h.sessionRef}, {"kind", h.kind}, {"status", historyStatusName(h.status)},
@@ -85,7 +85,8 @@ std::string serializeState(const AppState& st) {
   json seen = json::array();
   for (const auto& m : st.seenMessages) seen.push_back({{"id", m.id}, {"expires", m.expires}});
   json j = {{"v", kStateVersion}, {"pinSet", st.pinSet}, {"pushToken", st.pushToken},
-            {"lastSecondFactorAt", st.lastSecondFactorAt}, {"servers", servers},
+            {"lastSecondFactorAt", st.lastSecondFactorAt}, {"lastPinAt", st.lastPinAt},
+            {"biometricsSinceLastPin", st.biometricsSinceLastPin}, {"pinBlocked", st.pinBlocked}, {"servers", servers},
             {"accounts", accounts}, {"history", history}, {"seenMessages", seen}};
   std::string out = j.dump(-1, ' ', false, json::error_handler_t::replace);
   // The json tree held secret keys as text: overwrite what we can before it is freed.
@@ -119,6 +120,9 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
   st.pinSet = j.value("pinSet", false);
   st.pushToken = j.value("pushToken", "");
   st.lastSecondFactorAt = j.value("lastSecondFactorAt", std::int64_t{0});
+  st.lastPinAt = j.value("lastPinAt", std::int64_t{0});
+  st.biometricsSinceLastPin = j.value("biometricsSinceLastPin", 0);
+  st.pinBlocked = j.value("pinBlocked", false);
   for (const auto& m : j.value("seenMessages", json::array())) {
     st.seenMessages.push_back({r.text(m, "id"), r.number(m, "expires")});
   }
@@ -143,6 +147,7 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
     acc.boxPublicKey = r.bytes(a, "boxPk", 32);
     acc.pinSalt = r.bytes(a, "pinSalt", 16);
     acc.created = r.number(a, "created");
+    acc.biometric = a.value("biometric", false);
     st.accounts.push_back(std::move(acc));
   }
   for (const auto& h : j.value("history", json::array())) {
@@ -180,6 +185,7 @@ json accountJson(const Account& a, const AppState& state) {
           {"name", a.name},
           {"userId", a.userId.empty() ? json(nullptr) : json(a.userId)},
           {"publicKey", b64(a.signPublicKey)},
+          {"biometric", a.biometric},
           {"created", a.created}};
 }
 

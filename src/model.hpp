@@ -35,7 +35,8 @@ struct Account {
   Bytes signPublicKey;
   SecretBytes boxSecretKey;    // X25519 key that push messages are sealed to
   Bytes boxPublicKey;
-  Bytes pinSalt;               // Argon2id salt of this account's PIN key
+  Bytes pinSalt;               // Argon2id salt of this account's PIN key (and salt of its biometric key)
+  bool biometric = false;      // its server holds a biometric key for it
   std::int64_t created = 0;
 };
 
@@ -59,6 +60,9 @@ struct AppState {
   bool pinSet = false;  // one PIN for the whole app
   std::string pushToken;
   std::int64_t lastSecondFactorAt = 0;  // device clock: when a second factor last verified
+  std::int64_t lastPinAt = 0;           // device clock: when the PIN last verified
+  int biometricsSinceLastPin = 0;       // biometric verifications since then
+  bool pinBlocked = false;              // a server answered PIN_BLOCKED
   std::vector<SeenMessage> seenMessages;
   std::vector<ServerRecord> servers;
   std::vector<Account> accounts;

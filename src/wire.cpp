@@ -111,11 +111,16 @@ Exchange startRequest(const Bytes& qrPayload, const Bytes& deviceNonce) {
 }
 
 Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Bytes& boxPk, const Bytes& pinPk,
-                      const Bytes& sigAccount, const Bytes& sigPin, const std::string& pushToken) {
+                      const Bytes& sigAccount, const Bytes& sigPin, const std::string& pushToken,
+                      const Bytes& bioPk, const Bytes& sigBio) {
   json j = {{"v", kProtocolVersion},       {"session", base64url(sessionId)}, {"accountPk", base64url(accountPk)},
             {"boxPk", base64url(boxPk)},   {"pinPk", base64url(pinPk)},       {"sigAccount", base64url(sigAccount)},
             {"sigPin", base64url(sigPin)}};
   if (!pushToken.empty()) j["pushToken"] = pushToken;
+  if (!bioPk.empty()) {
+    j["bioPk"] = base64url(bioPk);
+    j["sigBio"] = base64url(sigBio);
+  }
   return {"/v1/enrol", j.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
@@ -135,9 +140,10 @@ Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std:
             {"session", base64url(sessionId)},
             {"accountId", accountId},
             {"userInput", userInput},
-            {"factor", sigPin.empty() ? "NONE" : "PIN"},
+            {"factor", !sigPin.empty() ? "PIN" : !extras.sigBio.empty() ? "BIOMETRIC" : "NONE"},
             {"sigAccount", base64url(sigAccount)}};
   if (!sigPin.empty()) j["sigPin"] = base64url(sigPin);
+  if (!extras.sigBio.empty()) j["sigBio"] = base64url(extras.sigBio);
   if (!extras.code.empty()) j["code"] = extras.code;
   if (!extras.sigTransaction.empty()) j["sigTransaction"] = base64url(extras.sigTransaction);
   return {"/v1/login", j.dump(-1, ' ', false, json::error_handler_t::replace)};
@@ -312,6 +318,8 @@ Result<VerifyResponse> parseVerifyResponse(const std::string& body, bool enrol) 
     r.attemptsLeft = static_cast<int>(*left);
   } else if (result == "PIN_BLOCKED") {
     r.outcome = VerifyOutcome::PinBlocked;
+  } else if (result == "BIOMETRIC_FAIL" && !enrol) {
+    r.outcome = VerifyOutcome::BiometricFail;
   } else if (result == "SECOND_FACTOR_REQUIRED" && !enrol) {
     r.outcome = VerifyOutcome::SecondFactorRequired;
   } else {

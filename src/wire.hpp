@@ -57,7 +57,7 @@ struct StartResponse {
 Bytes codeCommitment(const Bytes& sessionId, const std::string& code);
 Bytes transactionSigningInput(const std::string& transactionText);
 
-enum class VerifyOutcome { Success, PinFail, PinBlocked, SecondFactorRequired };
+enum class VerifyOutcome { Success, PinFail, PinBlocked, SecondFactorRequired, BiometricFail };
 
 struct VerifyResponse {
   VerifyOutcome outcome = VerifyOutcome::Success;
@@ -74,10 +74,13 @@ struct Exchange {
 };
 
 Exchange startRequest(const Bytes& qrPayload, const Bytes& deviceNonce);
+// bioPk / sigBio empty unless the user set a biometric too.
 Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Bytes& boxPk, const Bytes& pinPk,
-                      const Bytes& sigAccount, const Bytes& sigPin, const std::string& pushToken);
+                      const Bytes& sigAccount, const Bytes& sigPin, const std::string& pushToken,
+                      const Bytes& bioPk = {}, const Bytes& sigBio = {});
 // sigPin empty: a login without the second factor, which the server grants only within its pinTimeout.
 struct LoginExtras {
+  Bytes sigBio;               // the second factor is the biometric (then sigPin is empty)
   std::string code;           // code matching: the code the user picked
   Bytes sigTransaction;       // transaction: the account key's signature over the transaction
 };

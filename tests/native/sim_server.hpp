@@ -30,6 +30,7 @@ class SimServer {
     bool deleted = false;
     std::vector<Bytes> outbox;  // sealed messages, for /v1/messages
     std::int64_t lastFactorAt = 0;
+    Bytes bioPk;
   };
   struct Session {
     Bytes qr;
@@ -166,7 +167,14 @@ class SimServer {
       }
       const std::int64_t aid = nextAccountId++;
       accounts[aid] = {pk, pinPk, *fromBase64url(req["boxPk"].get<std::string>()), 0,
-                       req.value("pushToken", ""), false, {}};
+                       req.value("pushToken", ""), false, {}, time, {}};
+      if (req.contains("bioPk")) {
+        Bytes bioPk = *fromBase64url(req["bioPk"].get<std::string>());
+        if (!crypto::verify(bioPk, proof, *fromBase64url(req["sigBio"].get<std::string>()))) {
+          return seal(s, send.body, {{"error", {{"code", 48}}}});
+        }
+        accounts[aid].bioPk = bioPk;
+      }
       s.loggedIn = true;
       s.accountId = aid;
       return seal(s, send.body, {{"result", "SUCCESS"}, {"accountId", aid}, {"userId", "alice"}, {"pingTime", pingTime}});
@@ -187,7 +195,11 @@ class SimServer {
         }
         s.transactionSig = sig;
       }
-      if (req["factor"] == "NONE") {
+      if (req["factor"] == "BIOMETRIC") {
+        Bytes sig = *fromBase64url(req["sigBio"].get<std::string>());
+        if (a.bioPk.empty() || !crypto::verify(a.bioPk, proof, sig)) return seal(s, send.body, {{"result", "BIOMETRIC_FAIL"}});
+        a.lastFactorAt = time;
+      } else if (req["factor"] == "NONE") {
         const bool within = pinTimeout > 0 && a.lastFactorAt && time - a.lastFactorAt < pinTimeout * 60'000;
         if (!within || s.requireSecondFactor) return seal(s, send.body, {{"result", "SECOND_FACTOR_REQUIRED"}});
       } else {
