@@ -38,7 +38,7 @@ writeFileSync(join(root, 'js', 'dist', 'cjs', 'package.json'), '{ "type": "commo
 writeFileSync(
   join(root, 'js', 'dist', 'node.mjs'),
   "import node from './cjs/node.js';\n" +
-    'export const { Authenticator, TapgateError, Session, FileStorage, MemoryStorage, LocalPushRelay } = node;\n',
+    'export const { Authenticator, TapgateError, Session, FileStorage, MemoryStorage, LocalPushRelay, TestBiometricProvider } = node;\n',
 );
 
 step('compiling @tapgate/server');

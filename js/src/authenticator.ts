@@ -1,7 +1,7 @@
 import type { CoreEngine, CoreLoader, CoreOutput } from './core.js';
 import { TapgateError, misuse, storageError, type TapgateErrorInfo } from './errors.js';
-import { Session, type SessionHost } from './session.js';
-import type { Account, Config, FetchLike, HistoryItem, SessionSnapshot, StateStorage } from './types.js';
+import { Session, type SessionCall, type SessionHost } from './session.js';
+import type { Account, BiometricProvider, Config, FetchLike, HistoryItem, SessionSnapshot, StateStorage } from './types.js';
 
 export interface AuthenticatorOptions {
   /** Where the (encrypted) state lives. Node: a folder path or a StateStorage. Browser: IndexedDB by default. */
@@ -13,6 +13,8 @@ export interface AuthenticatorOptions {
   requestTimeout?: number;
   /** The device clock (ms since the epoch). Default `Date.now`; tests use it to skew time. */
   clock?: () => number;
+  /** The platform biometric; without one only the PIN is offered. */
+  biometric?: BiometricProvider;
 }
 
 /** @internal Everything a platform entry supplies. */
@@ -64,7 +66,9 @@ export class Authenticator extends EventTarget {
     const [module, stateBlob] = await Promise.all([deps.loadCore(), deps.storage.load()]);
     const core = new module.Engine();
     const now = options.clock ?? Date.now;
-    const opened = JSON.parse(core.open(JSON.stringify(options.config ?? {}), stateBlob ?? '', now())) as CoreResult;
+    const biometricAvailable = options.biometric ? await options.biometric.isAvailable() : false;
+    const config = { ...(options.config ?? {}), biometricAvailable };
+    const opened = JSON.parse(core.open(JSON.stringify(config), stateBlob ?? '', now())) as CoreResult;
     if (!opened.ok) {
       core.delete();
       throw new TapgateError(opened.error);
@@ -86,6 +90,13 @@ export class Authenticator extends EventTarget {
       call: (fn, session, ...args) => this.#call(fn, session, args),
       snapshot: (id) => JSON.parse(this.#core.session(id)) as SessionSnapshot,
       flushed: () => this.#writes,
+      biometricSecret: async (purpose) => {
+        const secret = await options.biometric?.secret(purpose);
+        if (secret != null && (!(secret instanceof Uint8Array) || secret.length !== 32)) {
+          throw misuse('INVALID_ARGUMENT', 'a BiometricProvider returns 32 bytes');
+        }
+        return secret ?? null;
+      },
     };
     this.#pump();  // what opening produced: notices for sessions a restart cut short
   }
@@ -236,13 +247,15 @@ export class Authenticator extends EventTarget {
     return session;
   }
 
-  #call(fn: 'setAccount' | 'setPinBiometric' | 'inputCancel' | 'stopSession', session: number, args: string[]): void {
+  #call(fn: SessionCall, session: number, args: (string | Uint8Array)[]): void {
     this.#activity();
     const now = this.#now();
+    const text = (i: number) => (typeof args[i] === 'string' ? (args[i] as string) : '');
     let raw: string;
     switch (fn) {
-      case 'setAccount': raw = this.#core.setAccount(session, args[0], args[1] ?? '', args[2] ?? '', now); break;
-      case 'setPinBiometric': raw = this.#core.setPinBiometric(session, args[0], now); break;
+      case 'setAccount': raw = this.#core.setAccount(session, text(0), text(1), text(2), now); break;
+      case 'setPinBiometric': raw = this.#core.setPinBiometric(session, text(0), args[1] as Uint8Array, now); break;
+      case 'reportBiometricFailure': raw = this.#core.reportBiometricFailure(session); break;
       case 'inputCancel': raw = this.#core.inputCancel(session, now); break;
       case 'stopSession': raw = this.#core.stopSession(session, now); break;
     }

@@ -6,7 +6,8 @@ export interface CoreEngine {
   startAppLogin(now: number): string;
   noteUserActivity(now: number): void;
   setAccount(session: number, accountJson: string, userInput: string, code: string, now: number): string;
-  setPinBiometric(session: number, pin: string, now: number): string;
+  setPinBiometric(session: number, pin: string, biometric: Uint8Array, now: number): string;
+  reportBiometricFailure(session: number): string;
   inputCancel(session: number, now: number): string;
   stopSession(session: number, now: number): string;
   processPush(payload: Uint8Array, now: number): string;

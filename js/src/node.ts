@@ -48,6 +48,7 @@ export type { PinBiometricInput } from './session.js';
 export { FileStorage } from './file-storage.js';
 export { MemoryStorage } from './memory-storage.js';
 export { LocalPushRelay } from './push-relay.js';
+export { TestBiometricProvider } from './test-biometric.js';
 export type { PushRelayOptions } from './push-relay.js';
 export type { AuthenticatorOptions, PushPayload } from './authenticator.js';
 export * from './types.js';

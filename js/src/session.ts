@@ -2,8 +2,12 @@ import { TapgateError } from './errors.js';
 import type { Account, HistoryStatus, InfoBlock, PseudoState, SecondFactorDetail, SessionSnapshot, SessionState, Transaction } from './types.js';
 
 /** What a Session needs from its Authenticator: the engine calls, nothing else. */
+export type SessionCall = 'setAccount' | 'setPinBiometric' | 'reportBiometricFailure' | 'inputCancel' | 'stopSession';
+
 export interface SessionHost {
-  call(fn: 'setAccount' | 'setPinBiometric' | 'inputCancel' | 'stopSession', session: number, ...args: string[]): void;
+  call(fn: SessionCall, session: number, ...args: (string | Uint8Array)[]): void;
+  /** The BiometricProvider's secret, or null (no provider, cancelled, not recognised). */
+  biometricSecret(purpose: 'enrol' | 'verify'): Promise<Uint8Array | null>;
   snapshot(session: number): SessionSnapshot;
   flushed(): Promise<void>;
 }
@@ -71,18 +75,35 @@ export class Session extends EventTarget {
    * it ends without a verdict (e.g. the server is unreachable).
    */
   async setPinBiometric(input: PinBiometricInput): Promise<SecondFactorDetail> {
-    if (input.biometric) {
-      throw new TapgateError({ code: 'UNSUPPORTED', numericCode: 0, kind: 'misuse', message: 'no biometric provider is configured' });
-    }
-    if (typeof input.pin !== 'string') {
+    if (input.pin !== undefined && typeof input.pin !== 'string') {
       throw new TapgateError({ code: 'INVALID_ARGUMENT', numericCode: 0, kind: 'misuse', message: 'pin must be a string' });
+    }
+    if (input.pin === undefined && !input.biometric) {
+      throw new TapgateError({ code: 'INVALID_ARGUMENT', numericCode: 0, kind: 'misuse', message: 'give a pin, biometric: true, or both' });
+    }
+    let secret: Uint8Array | null = null;
+    if (input.biometric) {
+      secret = await this.#host.biometricSecret(this.pseudoState === 'WAIT_FOR_SECOND_FACTOR' && this.isRegistration ? 'enrol' : 'verify');
+      if (!secret) {
+        // Cancelled or not recognised at the provider: a verdict like any other, the prompt stays.
+        const verdict = this.#nextVerdict();
+        try {
+          this.#host.call('reportBiometricFailure', this.id);
+        } catch (err) {
+          verdict.cancel();
+          throw err;
+        }
+        return verdict.promise;
+      }
     }
     const verdict = this.#nextVerdict();
     try {
-      this.#host.call('setPinBiometric', this.id, input.pin);
+      this.#host.call('setPinBiometric', this.id, input.pin ?? '', secret ?? new Uint8Array(0));
     } catch (err) {
       verdict.cancel();
       throw err;
+    } finally {
+      secret?.fill(0);
     }
     return verdict.promise;
   }

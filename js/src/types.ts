@@ -118,6 +118,25 @@ export interface Config {
   appLoginInactivityTimeout?: number | string;
   /** An ACTIVE AppLogin logs out after this long in all (0 = never). */
   timeoutAppLogin?: number | string;
+  /** Never offer or accept the biometric. */
+  biometricsDisabled?: boolean;
+  /** After this many biometric verifications in a row, the PIN is asked (0 = no limit). */
+  maxNumberSecondFactorWithoutPIN?: number;
+  /** This long after the last PIN, the PIN is asked instead of the biometric (0 = no limit). */
+  maxTimeSecondFactorWithoutPIN?: number | string;
+  /** Once a server reports the PIN blocked, no second factor (the biometric included) is accepted. */
+  blockSecondFactorOnPINBlocked?: boolean;
+}
+
+/**
+ * The platform's biometric: releases a 32-byte secret after user verification (WebAuthn PRF in
+ * browsers, a Keychain/Keystore plugin in Capacitor, TestBiometricProvider in Node tests). The
+ * same secret must come back every time; the core derives each account's biometric key from it.
+ */
+export interface BiometricProvider {
+  isAvailable(): boolean | Promise<boolean>;
+  /** The secret, or null when the user cancelled or was not recognised. */
+  secret(purpose: 'enrol' | 'verify'): Promise<Uint8Array | null>;
 }
 
 /** Where the engine's encrypted state lives. Implementations must write atomically. */

@@ -81,7 +81,8 @@ CREATE TABLE IF NOT EXISTS accounts (
   description  TEXT,
   push_token   TEXT,
   deleted      INTEGER NOT NULL DEFAULT 0,
-  last_factor_at INTEGER
+  last_factor_at INTEGER,
+  bio_pk       BLOB
 );
 CREATE INDEX IF NOT EXISTS accounts_server ON accounts (server);
 CREATE TABLE IF NOT EXISTS messages (
@@ -182,6 +183,8 @@ export interface AccountRow {
   deleted: number;
   /** When a second factor was last verified for this account (pinTimeout counts from here). */
   last_factor_at: number | null;
+  /** The account's biometric public key, when the user set one. */
+  bio_pk: Buffer | null;
 }
 
 export interface ServerParams {
@@ -270,6 +273,7 @@ export class Store {
       setPinFailures: db.prepare('UPDATE accounts SET pin_failures = ? WHERE id = ?'),
       accountLoggedIn: db.prepare('UPDATE accounts SET pin_failures = 0, lastlogin = ? WHERE id = ?'),
       factorVerified: db.prepare('UPDATE accounts SET last_factor_at = ? WHERE id = ?'),
+      setBioPk: db.prepare('UPDATE accounts SET bio_pk = ? WHERE id = ?'),
       insertTransaction: db.prepare('INSERT INTO transactions (tid, server, nonce, text, created) VALUES (?, ?, ?, ?, ?)'),
       getTransaction: db.prepare<[string, Buffer], TransactionRow>('SELECT * FROM transactions WHERE tid = ? AND server = ?'),
       signTransaction: db.prepare("UPDATE transactions SET status = 'SIGNED', account = ?, signature = ? WHERE tid = ? AND status = 'PENDING'"),
@@ -293,6 +297,7 @@ export class Store {
     add('accounts', 'push_token', 'TEXT');
     add('accounts', 'deleted', 'INTEGER NOT NULL DEFAULT 0');
     add('accounts', 'last_factor_at', 'INTEGER');
+    add('accounts', 'bio_pk', 'BLOB');
     add('qr_sessions', 'require_2f', 'INTEGER NOT NULL DEFAULT 0');
     add('qr_sessions', 'match_code', 'TEXT');
     add('qr_sessions', 'tid', 'TEXT');
@@ -452,6 +457,9 @@ export class Store {
   }
   factorVerified(id: number, now: number): void {
     this.st.factorVerified.run(now, id);
+  }
+  setBioPk(id: number, bioPk: Uint8Array | null): void {
+    this.st.setBioPk.run(bioPk ? b(bioPk) : null, id);
   }
   addTransaction(t: { tid: string; server: Uint8Array; nonce: string; text: string; now: number }): void {
     this.st.insertTransaction.run(t.tid, b(t.server), t.nonce, t.text, t.now);

@@ -220,6 +220,8 @@ export class DeviceApi {
     const sigAccount = bytesField(j, 'sigAccount', 64);
     const sigPin = bytesField(j, 'sigPin', 64);
     const pushToken = optionalToken(j);
+    const bioPk = j.bioPk === undefined ? null : bytesField(j, 'bioPk', 32);
+    const sigBio = bioPk ? bytesField(j, 'sigBio', 64) : null;
     const t = qs.transcript;
     if (qs.kind !== 'enrol' || !qs.started || qs.cancelled) {
       return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
@@ -228,7 +230,7 @@ export class DeviceApi {
     const rp = this.store.getRpSession(qs.server, qs.nonce);
     if (!rp || rp.cancelled) return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
     const proof = enrolProofMessage(t);
-    if (!verify(accountPk, proof, sigAccount) || !verify(pinPk, proof, sigPin)) {
+    if (!verify(accountPk, proof, sigAccount) || !verify(pinPk, proof, sigPin) || (bioPk && !verify(bioPk, proof, sigBio!))) {
       return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
     return this.store.transaction(() => {
@@ -243,6 +245,7 @@ export class DeviceApi {
         description: qs.name,
       });
       if (pushToken) this.store.setPushToken(accountId, pushToken);
+      if (bioPk) this.store.setBioPk(accountId, bioPk);
       this.store.factorVerified(accountId, now);
       const sealed = seal(server.sk, t, raw, {
         result: 'SUCCESS',
@@ -263,8 +266,10 @@ export class DeviceApi {
     if (typeof j.userInput !== 'string') throw new HttpError(400, 'field "userInput" must be a string');
     const userInput = j.userInput;
     const sigAccount = bytesField(j, 'sigAccount', 64);
-    const withoutFactor = j.factor === 'NONE';
-    const sigPin = withoutFactor ? null : bytesField(j, 'sigPin', 64);
+    const factor = j.factor ?? 'PIN';
+    if (factor !== 'PIN' && factor !== 'BIOMETRIC' && factor !== 'NONE') throw new HttpError(400, 'field "factor" must be PIN, BIOMETRIC or NONE');
+    const sigPin = factor === 'PIN' ? bytesField(j, 'sigPin', 64) : null;
+    const sigBio = factor === 'BIOMETRIC' ? bytesField(j, 'sigBio', 64) : null;
     const t = qs.transcript;
     const rp = this.store.getRpSession(qs.server, qs.nonce);
     if (
@@ -302,10 +307,15 @@ export class DeviceApi {
       }
       const tx = qs.tid ? this.store.getTransaction(qs.tid, server.id) : undefined;
       const sigTransaction = tx ? fromB64u(j.sigTransaction) : null;
-      if (tx && (sigPin === null || !sigTransaction || !verify(account.pk, transactionSigningInput(tx.text), sigTransaction))) {
+      if (tx && (factor === 'NONE' || !sigTransaction || !verify(account.pk, transactionSigningInput(tx.text), sigTransaction))) {
         return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);  // no second factor or no signature
       }
-      if (sigPin === null) {
+      if (sigBio !== null) {
+        // The biometric: a high-entropy key, so a mismatch means a changed biometric set, not a
+        // guess; it is not counted against the PIN.
+        if (!account.bio_pk || !verify(account.bio_pk, proof, sigBio)) return answer({ result: 'BIOMETRIC_FAIL' });
+        this.store.factorVerified(account.id, now);
+      } else if (sigPin === null) {
         // A login without the second factor: only within pinTimeout of the last verified one,
         // and never when the relying party asked for it.
         const window = server.pin_timeout * 60_000;

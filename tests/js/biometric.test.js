@@ -1,0 +1,120 @@
+// The biometric through the BiometricProvider (the deterministic Node provider here), and the rules
+// that send the user back to the PIN.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { Authenticator, TestBiometricProvider } = require('@tapgate/authenticator/node');
+const { startServer } = require('./helpers/server-process');
+const { relyingParty, nextEvent, reach } = require('./helpers/rp');
+const { PIN } = require('./helpers/flows');
+
+let server;
+let rp;
+const open = [];
+beforeAll(async () => {
+  server = await startServer();
+  rp = relyingParty(server);
+});
+afterEach(async () => {
+  while (open.length) await open.pop().close();
+});
+afterAll(async () => server?.stop());
+
+async function device({ config, biometric = new TestBiometricProvider(), storage } = {}) {
+  const auth = await Authenticator.create({ config, biometric, storage });
+  open.push(auth);
+  return { auth, biometric };
+}
+
+async function enrolWithBiometric(auth, userid) {
+  const session = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid }));
+  await nextEvent(session, 'confirmenrol');
+  const prompt = nextEvent(session, 'secondfactor');
+  await session.setAccount();
+  expect(await prompt).toEqual({ context: 'FIRST_SET', allowed: ['PIN', 'BIOMETRIC'] });
+  expect((await session.setPinBiometric({ pin: PIN, biometric: true })).result).toBe('SUCCESS');
+  expect(auth.accounts[0].biometric).toBe(true);
+}
+
+async function loginPrompt(auth) {
+  const nonce = rp.newNonce();
+  const session = await auth.startSession(await rp.loginQr(nonce));
+  const prompt = await nextEvent(session, 'secondfactor');
+  return { nonce, session, prompt };
+}
+
+test('set beside the PIN at the first enrolment, then logs in alone', async () => {
+  const { auth } = await device();
+  await enrolWithBiometric(auth, 'bio-ann');
+  const { nonce, session, prompt } = await loginPrompt(auth);
+  expect(prompt.allowed).toEqual(['PIN', 'BIOMETRIC']);
+  expect((await session.setPinBiometric({ biometric: true })).result).toBe('SUCCESS');
+  expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'bio-ann' });
+});
+
+test('a cancelled or unrecognised biometric is a BIOMETRIC_FAIL verdict; the PIN still works', async () => {
+  const { auth, biometric } = await device();
+  await enrolWithBiometric(auth, 'bio-ben');
+  const { nonce, session } = await loginPrompt(auth);
+  biometric.approve = false;
+  expect((await session.setPinBiometric({ biometric: true })).result).toBe('BIOMETRIC_FAIL');
+  expect(session.pseudoState).toBe('WAIT_FOR_SECOND_FACTOR');
+  expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
+  expect((await rp.loginStatus(nonce)).loggedin).toBe(true);
+});
+
+test('a changed biometric set (another secret) is refused by the server, not counted against the PIN', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-bio-'));
+  const first = await Authenticator.create({ storage: dir, biometric: new TestBiometricProvider() });
+  await enrolWithBiometric(first, 'bio-cleo');
+  await first.close();
+  const { auth } = await device({ storage: dir, biometric: new TestBiometricProvider() });
+  const { session } = await loginPrompt(auth);
+  for (let i = 0; i < 4; i++) expect((await session.setPinBiometric({ biometric: true })).result).toBe('BIOMETRIC_FAIL');
+  expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
+});
+
+test('maxNumberSecondFactorWithoutPIN: after N biometric logins the PIN is asked', async () => {
+  const { auth } = await device({ config: { maxNumberSecondFactorWithoutPIN: 1 } });
+  await enrolWithBiometric(auth, 'bio-dora');
+  let { session, prompt } = await loginPrompt(auth);
+  expect(prompt.allowed).toEqual(['PIN', 'BIOMETRIC']);
+  await session.setPinBiometric({ biometric: true });
+  ({ session, prompt } = await loginPrompt(auth));
+  expect(prompt.allowed).toEqual(['PIN']);
+  await expect(session.setPinBiometric({ biometric: true })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', kind: 'misuse' });
+  expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
+  ({ prompt } = await loginPrompt(auth));
+  expect(prompt.allowed).toEqual(['PIN', 'BIOMETRIC']);
+});
+
+test('maxTimeSecondFactorWithoutPIN: long after the last PIN, the PIN is asked', async () => {
+  let offset = 0;
+  const auth = await Authenticator.create({ config: { maxTimeSecondFactorWithoutPIN: '1h' }, biometric: new TestBiometricProvider(), clock: () => Date.now() + offset });
+  open.push(auth);
+  await enrolWithBiometric(auth, 'bio-emil');
+  expect((await loginPrompt(auth)).prompt.allowed).toEqual(['PIN', 'BIOMETRIC']);
+  offset = 2 * 3_600_000;
+  expect((await loginPrompt(auth)).prompt.allowed).toEqual(['PIN']);
+});
+
+test('biometricsDisabled: only the PIN is offered, even with a provider', async () => {
+  const { auth } = await device({ config: { biometricsDisabled: true } });
+  const session = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid: 'bio-fay' }));
+  await nextEvent(session, 'confirmenrol');
+  const prompt = nextEvent(session, 'secondfactor');
+  await session.setAccount();
+  expect((await prompt).allowed).toEqual(['PIN']);
+});
+
+test('blockSecondFactorOnPINBlocked: a blocked PIN blocks the biometric too', async () => {
+  const { auth } = await device({ config: { blockSecondFactorOnPINBlocked: true } });
+  await enrolWithBiometric(auth, 'bio-gus');
+  const { session } = await loginPrompt(auth);
+  for (let i = 0; i < 3; i++) await session.setPinBiometric({ pin: '0000' });
+  expect(session.error).toMatchObject({ code: 'PIN_BLOCKED' });
+  const next = await auth.startSession(await rp.loginQr(rp.newNonce()));
+  await next.finished;
+  expect(next.state).toBe('ERROR');
+  expect(next.error).toMatchObject({ code: 'PIN_BLOCKED' });
+});
