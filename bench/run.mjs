@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const { Authenticator } = require('@tapgate/authenticator/node');
+const { Authenticator, LocalPushRelay } = require('@tapgate/authenticator/node');
 const { startServer } = require('../tests/js/helpers/server-process.js');
 const { relyingParty, nextEvent } = require('../tests/js/helpers/rp.js');
 
@@ -55,13 +55,39 @@ try {
   };
   await measure('first enrolment (sets the PIN)', () => enrol('bench-1'));
   await measure('later enrolment (verifies the PIN)', () => enrol('bench-2'));
+  const nonce = rp.newNonce();
   await measure('login, right PIN', async () => {
-    const s = await auth.startSession(await rp.loginQr(rp.newNonce()));
+    const s = await auth.startSession(await rp.loginQr(nonce));
     const { accounts } = await nextEvent(s, 'confirmlogin');
     await s.setAccount(accounts[0]);
     await s.setPinBiometric({ pin: '2580' });
     await s.finished;
   });
+  // Push login: the device's requests once the push is in (the relay's polling is the push
+  // provider's part, not the device protocol's, and is not counted).
+  const relay = await LocalPushRelay.connect(auth, { url: `${server.url}/relay/v1`, intervalMs: 50, fetch: (u) => fetch(u) });
+  await measure('push login (provokeLogin), once the push arrived', async () => {
+    const pushed = nextEvent(auth, 'session');
+    await fetch(`${server.url}/servers/${server.serverId}/sessions/provokelogin`, { method: 'POST', headers: { 'X-apikey': server.rootApiKey, 'X-nonce': nonce } });
+    const { session } = await pushed;
+    const { accounts } = await nextEvent(session, 'confirmlogin');
+    await session.setAccount(accounts[0]);
+    await session.setPinBiometric({ pin: '2580' });
+    await session.finished;
+  });
+  relay.close();
+  const single = await Authenticator.create({ fetch: counting });
+  const singleEnrol = await single.startSession(await rp.enrolQr(rp.newNonce(), { userid: 'bench-app' }));
+  await nextEvent(singleEnrol, 'confirmenrol');
+  await singleEnrol.setAccount();
+  await singleEnrol.setPinBiometric({ pin: '2580' });
+  await fetch(`${server.url}/servers/${server.serverId}/`, { method: 'PUT', headers: { 'X-apikey': server.rootApiKey, 'content-type': 'application/json' }, body: '{"pingTime":60}' });
+  await measure('AppLogin', async () => {
+    const s = await single.startAppLogin();
+    await nextEvent(s, 'secondfactor');
+    await s.setPinBiometric({ pin: '2580' });
+  });
+  await single.close();
   await auth.close();
 } finally {
   await server.stop();
