@@ -28,6 +28,7 @@ void parseAll(const std::string& body) {
     }
   }
   if (auto r = wire::parsePinChallenge(body)) FUZZ_CHECK(r.value().size() == 32);
+  if (auto r = wire::parseAppLoginResponse(body)) FUZZ_CHECK(r->sessionId.size() == kSessionIdSize);
   (void)wire::parsePingResponse(body);
 }
 
