@@ -245,10 +245,10 @@ describe('reordered delivery and sessions that wait for the user', () => {
     };
     const loginNonce = rp.newNonce();
     const enrolNonce = rp.newNonce();
-    const [login, enrolment] = await Promise.all([
-      drive(veteran.auth, await rp.loginQr(loginNonce)),
-      drive(newcomer.auth, await rp.enrolQr(enrolNonce, { userid: 'reordered' })),
-    ]);
+    // Both QR codes first, so that the two starts leave together and the held one waits only
+    // for the other (not for a relying-party round trip) within its request timeout.
+    const [loginQr, enrolQr] = await Promise.all([rp.loginQr(loginNonce), rp.enrolQr(enrolNonce, { userid: 'reordered' })]);
+    const [login, enrolment] = await Promise.all([drive(veteran.auth, loginQr), drive(newcomer.auth, enrolQr)]);
     proxy.gate = null;
     expect(starts).toHaveLength(2);
     const order = proxy.delivered.filter((d) => d.path === '/device/v1/start').map((d) => d.body);
