@@ -245,6 +245,7 @@ describe('relying-party API', () => {
       scanned: false,
       cancelled: false,
       userinput: null,
+      matchcode: null,
     });
   });
 
