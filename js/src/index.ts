@@ -1,7 +1,7 @@
 // Browser entry ('@tapgate/authenticator'): browsers, extensions, WebViews. The core is an ES
 // module that finds its .wasm next to itself; state goes to IndexedDB; QR images are decoded with
 // zxing-wasm, whose .wasm is served from `zxingWasmUrl` (default: next to the core).
-import { Authenticator, usePlatform, type AuthenticatorOptions } from './authenticator.js';
+import { usePlatform, type AuthenticatorOptions } from './authenticator.js';
 import { pooledRandom, type CoreModule } from './core.js';
 import { IndexedDbStorage } from './indexeddb-storage.js';
 import { decodeQrImage, type QrImage } from './qr-decode.js';
@@ -39,14 +39,5 @@ usePlatform((options: BrowserAuthenticatorOptions) => ({
   },
 }));
 
-export { Authenticator };
-export { TapgateError } from './errors.js';
-export type { TapgateErrorCode, TapgateErrorKind, TapgateErrorInfo } from './errors.js';
-export { Session } from './session.js';
-export type { PinBiometricInput } from './session.js';
+export * from './public-api.js';
 export { IndexedDbStorage } from './indexeddb-storage.js';
-export { MemoryStorage } from './memory-storage.js';
-export { LocalPushRelay } from './push-relay.js';
-export type { PushRelayOptions } from './push-relay.js';
-export type { AuthenticatorOptions, PushPayload } from './authenticator.js';
-export * from './types.js';

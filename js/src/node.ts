@@ -2,7 +2,7 @@
 // storage is a folder of encrypted files; QR images are decoded with zxing-wasm's reader.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Authenticator, usePlatform } from './authenticator.js';
+import { usePlatform } from './authenticator.js';
 import { pooledRandom, type CoreModule } from './core.js';
 import { FileStorage } from './file-storage.js';
 import { MemoryStorage } from './memory-storage.js';
@@ -39,16 +39,6 @@ usePlatform((options) => ({
   storage: typeof options.storage === 'string' ? new FileStorage(options.storage) : options.storage ?? new MemoryStorage(),
 }));
 
-export { Authenticator };
-
-export { TapgateError } from './errors.js';
-export type { TapgateErrorCode, TapgateErrorKind, TapgateErrorInfo } from './errors.js';
-export { Session } from './session.js';
-export type { PinBiometricInput } from './session.js';
+export * from './public-api.js';
 export { FileStorage } from './file-storage.js';
-export { MemoryStorage } from './memory-storage.js';
-export { LocalPushRelay } from './push-relay.js';
 export { TestBiometricProvider } from './test-biometric.js';
-export type { PushRelayOptions } from './push-relay.js';
-export type { AuthenticatorOptions, PushPayload } from './authenticator.js';
-export * from './types.js';
