@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const Database = require('better-sqlite3');
-const { Authenticator } = require('@tapgate/authenticator/node');
+const { Authenticator, TestBiometricProvider } = require('@tapgate/authenticator/node');
 const { startServer } = require('./helpers/server-process');
 const { relyingParty, reach } = require('./helpers/rp');
 const { drive, readStoredState } = require('./helpers/drive');
@@ -86,6 +86,36 @@ describe('PIN guessing is capped by the server', () => {
     expect(auth.accounts).toHaveLength(1);
     expect(await pinFailures(rp, account.accountId)).toBe(3);
     await auth.close();
+  });
+
+  // KNOWN BUG (server/src/device-api.ts, reported): a biometric login resets the PIN failure
+  // counter (accountLoggedIn sets it to 0) and is not refused on a PIN-blocked account, so someone
+  // who can pass the device's biometric can guess the PIN without limit, two guesses at a time.
+  // The test states the intended cap and is marked failing until the server is fixed.
+  test.failing('biometric logins in between do not lift the cap on wrong PINs', async () => {
+    const auth = await Authenticator.create({ biometric: new TestBiometricProvider() });
+    const session = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid: 'guess-bio' }));
+    await reach(session, 'WAIT_FOR_CONFIRMATION');
+    await session.setAccount();
+    await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+    expect((await session.setPinBiometric({ pin: PIN, biometric: true })).result).toBe('SUCCESS');
+    const verdicts = [];
+    try {
+      for (let round = 0; round < 3; round++) {
+        for (let k = 0; k < 2; k++) {
+          const login = await drive(auth, await rp.loginQr(rp.newNonce()), { pins: [`${round}${k}00`] });
+          verdicts.push(...login.verdicts);
+        }
+        const s = await auth.startSession(await rp.loginQr(rp.newNonce()));
+        await reach(s, 'WAIT_FOR_SECOND_FACTOR');
+        await s.setPinBiometric({ biometric: true }).catch(() => {});
+        await s.finished;
+      }
+    } finally {
+      await auth.close();
+    }
+    // Six wrong PINs were tried: the third must have blocked, whatever happened in between.
+    expect(verdicts.filter((v) => v === 'PIN_FAIL').length).toBeLessThanOrEqual(2);
   });
 
   test('the cap follows the server\'s pinAttemptLimit', async () => {
