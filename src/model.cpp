@@ -1,5 +1,7 @@
 #include "model.hpp"
 
+#include <climits>
+
 namespace tapgate {
 namespace {
 
@@ -115,13 +117,27 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
   json j = json::parse(blob, nullptr, false);
   auto corrupt = [](const char* what) { return makeError(ErrorCode::STATE_CORRUPT, what); };
   if (j.is_discarded() || !j.is_object()) return corrupt("persisted state is not JSON");
-  if (j.value("v", 0) != kStateVersion) return corrupt("persisted state has an unknown version");
+  // Top-level integers must be integers: json::value() would convert a float such as 1e34 to an
+  // integer with undefined behaviour (found by the fuzz_state target).
+  auto optionalInt = [&](const char* key) -> std::optional<std::int64_t> {
+    auto it = j.find(key);
+    if (it == j.end()) return std::int64_t{0};
+    if (!it->is_number_integer()) return std::nullopt;
+    return it->get<std::int64_t>();
+  };
+  if (optionalInt("v").value_or(0) != kStateVersion) return corrupt("persisted state has an unknown version");
   Reader r;
   st.pinSet = j.value("pinSet", false);
   st.pushToken = j.value("pushToken", "");
-  st.lastSecondFactorAt = j.value("lastSecondFactorAt", std::int64_t{0});
-  st.lastPinAt = j.value("lastPinAt", std::int64_t{0});
-  st.biometricsSinceLastPin = j.value("biometricsSinceLastPin", 0);
+  const auto lastSecondFactorAt = optionalInt("lastSecondFactorAt");
+  const auto lastPinAt = optionalInt("lastPinAt");
+  const auto biometrics = optionalInt("biometricsSinceLastPin");
+  if (!lastSecondFactorAt || !lastPinAt || !biometrics || *biometrics < 0 || *biometrics > INT_MAX) {
+    return corrupt("persisted state has a malformed counter");
+  }
+  st.lastSecondFactorAt = *lastSecondFactorAt;
+  st.lastPinAt = *lastPinAt;
+  st.biometricsSinceLastPin = static_cast<int>(*biometrics);
   st.pinBlocked = j.value("pinBlocked", false);
   for (const auto& m : j.value("seenMessages", json::array())) {
     st.seenMessages.push_back({r.text(m, "id"), r.number(m, "expires")});
