@@ -70,8 +70,7 @@ try {
     const pushed = nextEvent(auth, 'session');
     await fetch(`${server.url}/servers/${server.serverId}/sessions/provokelogin`, { method: 'POST', headers: { 'X-apikey': server.rootApiKey, 'X-nonce': nonce } });
     const { session } = await pushed;
-    const { accounts } = await nextEvent(session, 'confirmlogin');
-    await session.setAccount(accounts[0]);
+    await nextEvent(session, 'secondfactor');  // one candidate (the addressed account): no confirmation
     await session.setPinBiometric({ pin: '2580' });
     await session.finished;
   });

@@ -279,8 +279,7 @@ export class DeviceApi {
       qs.cancelled ||
       this.now() > qs.expires ||
       !rp ||
-      rp.cancelled ||
-      (rp.loggedin && !qs.tid)  // a transaction is approved within a logged-in session
+      rp.cancelled  // a logged-in session may log in again: push logins and transactions do
     ) {
       return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
     }

@@ -145,3 +145,16 @@ test('pushes that are not for this app, tampered or garbage are rejected as secu
   await expect(mallory.auth.processPush(42)).rejects.toMatchObject({ kind: 'misuse' });
   expect(await mallory.auth.processPush({ tapgate: forWes })).toBeNull();
 });
+
+test('provokeLogin after a one-shot login: the pushed login logs the same nonce in again', async () => {
+  const { auth } = await device('xavier');
+  const { nonce } = await login(auth, rp);
+  expect((await rp.loginStatus(nonce)).canprovoke).toBe(true);
+  const started = nextEvent(auth, 'session');
+  expect((await rp.provokeLogin(nonce)).status).toBe(200);
+  const { session } = await started;
+  await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+  expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
+  expect(session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
+  expect(auth.history.filter((h) => h.historyStatus === 'LOGGED_IN_ONE_SHOT')).toHaveLength(3);
+});
