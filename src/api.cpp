@@ -142,9 +142,9 @@ std::string EngineApi::processPushText(const std::string& payload, double now) {
   });
 }
 
-std::string EngineApi::retrieveMessages(double now) {
+std::string EngineApi::retrieveMessages() {
   if (!engine_) return errorText(kNotOpen);
-  return guarded([&] { return requestsText(engine_->retrieveMessages(ms(now))); });
+  return guarded([&] { return requestsText(engine_->retrieveMessages()); });
 }
 
 std::string EngineApi::updatePushToken(const std::string& token, double now) {

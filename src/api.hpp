@@ -27,7 +27,7 @@ class EngineApi {
   // {"ok":true,"outcome":"session"|"handled"|"duplicate","session"?:n} or an error.
   std::string processPush(const std::string& payload, double now);        // sealed bytes
   std::string processPushText(const std::string& payload, double now);    // base64url text of them
-  std::string retrieveMessages(double now);                               // {"ok":true,"requests":[…]}
+  std::string retrieveMessages();                                         // {"ok":true,"requests":[…]}
   std::string updatePushToken(const std::string& token, double now);      // {"ok":true,"requests":[…]}
   std::string deleteAccount(const std::string& accountJson, double now);
 

@@ -117,7 +117,7 @@ class Engine {
   // Server messages: a push payload (sealed to one of our accounts) or what retrieveMessages pulls.
   Result<PushResult> processPush(const Bytes& payload, std::int64_t now);
   // App-level requests: each ends with an engine event "requestdone" {request, ok, error?}.
-  std::vector<int> retrieveMessages(std::int64_t now);
+  std::vector<int> retrieveMessages();
   std::vector<int> updatePushToken(const std::string& token, std::int64_t now);
   // Deletes the account here at once and tells its server (fire-and-forget).
   Status deleteAccount(const AccountRef& account, std::int64_t now);

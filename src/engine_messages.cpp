@@ -110,8 +110,7 @@ Status Engine::deleteAccount(const AccountRef& ref, std::int64_t now) {
   return Ok{};
 }
 
-std::vector<int> Engine::retrieveMessages(std::int64_t now) {
-  (void)now;
+std::vector<int> Engine::retrieveMessages() {
   std::vector<int> requests;
   for (const auto& a : state_.accounts) {
     const Bytes nonce = crypto::randomBytes(32);

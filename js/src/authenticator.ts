@@ -184,7 +184,7 @@ export class Authenticator extends EventTarget {
    * the first failure after all servers answered.
    */
   async retrieveMessages(): Promise<number> {
-    const done = await this.#appRequests(this.#core.retrieveMessages(this.#now()));
+    const done = await this.#appRequests(this.#core.retrieveMessages());
     const failed = done.find((d) => !d.ok);
     if (failed?.error) throw new TapgateError(failed.error);
     return done.reduce((n, d) => n + (d.processed ?? 0), 0);

@@ -12,7 +12,7 @@ export interface CoreEngine {
   stopSession(session: number, now: number): string;
   processPush(payload: Uint8Array, now: number): string;
   processPushText(payload: string, now: number): string;
-  retrieveMessages(now: number): string;
+  retrieveMessages(): string;
   updatePushToken(token: string, now: number): string;
   deleteAccount(accountJson: string, now: number): string;
   onResponse(request: number, httpStatus: number, body: string, now: number): void;

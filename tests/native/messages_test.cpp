@@ -136,7 +136,7 @@ TEST(Pull, RetrievedMessagesActLikePushedOnesWithTheSameDedup) {
   Bytes pushed = h.server.message(aid, {{"kind", "message"}, {"text", "one"}});
   push(h, pushed);
   h.server.message(aid, {{"kind", "message"}, {"text", "two"}});
-  auto requests = h.engine->retrieveMessages(h.now);
+  auto requests = h.engine->retrieveMessages();
   ASSERT_EQ(requests.size(), 1u);
   h.pump();
   const Output* done = h.lastEvent(0, "requestdone");
