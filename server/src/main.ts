@@ -49,7 +49,9 @@ async function main(): Promise<void> {
   }).catch((err: Error) => fail(`cannot listen on ${host}:${port}: ${err.message}`));
 
   const actualPort = (server.address() as AddressInfo).port;
-  const url = `http://localhost:${actualPort}`;
+  // The address it listens on, not "localhost": clients then never try ::1 first and fall back.
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${actualPort}`;
   const publicUrl = process.env.TAPGATE_PUBLIC_URL || url;
   try {
     tapgate = await createTapgateServer({ dataDir, publicUrl });
