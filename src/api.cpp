@@ -164,6 +164,32 @@ std::string EngineApi::deleteAccount(const std::string& accountJson, double now)
   });
 }
 
+std::string EngineApi::changePin(const std::string& pin, const std::string& biometric, const std::string& newPin, double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] {
+    const SecretBytes secret(toBytes(biometric));
+    auto op = engine_->changePin(pin, secret, newPin, ms(now));
+    return op ? requestsText({op.value()}) : errorText(op.error());
+  });
+}
+
+std::string EngineApi::addBiometric(const std::string& pin, const std::string& biometric, double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] {
+    const SecretBytes secret(toBytes(biometric));
+    auto op = engine_->addBiometric(pin, secret, ms(now));
+    return op ? requestsText({op.value()}) : errorText(op.error());
+  });
+}
+
+std::string EngineApi::removeBiometric(double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] {
+    auto op = engine_->removeBiometric(ms(now));
+    return op ? requestsText({op.value()}) : errorText(op.error());
+  });
+}
+
 void EngineApi::onResponse(int request, int httpStatus, const std::string& body, double now) {
   if (engine_) engine_->onResponse(request, httpStatus, body, ms(now));
 }

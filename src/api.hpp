@@ -30,6 +30,10 @@ class EngineApi {
   std::string retrieveMessages();                                         // {"ok":true,"requests":[…]}
   std::string updatePushToken(const std::string& token, double now);      // {"ok":true,"requests":[…]}
   std::string deleteAccount(const std::string& accountJson, double now);
+  // Second-factor management: {"ok":true,"requests":[operation id]} or an error.
+  std::string changePin(const std::string& pin, const std::string& biometric, const std::string& newPin, double now);
+  std::string addBiometric(const std::string& pin, const std::string& biometric, double now);
+  std::string removeBiometric(double now);
 
   void onResponse(int request, int httpStatus, const std::string& body, double now);
   void onNetworkError(int request, const std::string& message, double now);

@@ -78,6 +78,7 @@ Result<Config> parseConfig(const std::string& text) {
                           std::pair{"alwaysRequireSecondFactor", flag("alwaysRequireSecondFactor", c.alwaysRequireSecondFactor)},
                           std::pair{"biometricsDisabled", flag("biometricsDisabled", c.biometricsDisabled)},
                           std::pair{"blockSecondFactorOnPINBlocked", flag("blockSecondFactorOnPINBlocked", c.blockSecondFactorOnPINBlocked)},
+                          std::pair{"disallowPinChangeWithBiometric", flag("disallowPinChangeWithBiometric", c.disallowPinChangeWithBiometric)},
                           std::pair{"biometricAvailable", flag("biometricAvailable", c.biometricAvailable)},
                           std::pair{"maxTimeSecondFactorWithoutPIN", duration("maxTimeSecondFactorWithoutPIN", c.maxTimeSecondFactorWithoutPIN)},
                           std::pair{"maxNumberSecondFactorWithoutPIN", count("maxNumberSecondFactorWithoutPIN", c.maxNumberSecondFactorWithoutPIN)},

@@ -19,6 +19,7 @@ struct Config {
   int maxNumberSecondFactorWithoutPIN = 0;   // after this many biometric verifications, the PIN (0 = off)
   std::int64_t maxTimeSecondFactorWithoutPIN = 0;  // ms since the last PIN after which the PIN is needed (0 = off)
   bool blockSecondFactorOnPINBlocked = false;  // a blocked PIN blocks the biometric too
+  bool disallowPinChangeWithBiometric = false;  // a PIN change needs the old PIN, not the biometric
   bool biometricAvailable = false;           // set by the host: a BiometricProvider is present
   // Never skip the second factor, even within the server's pinTimeout.
   bool alwaysRequireSecondFactor = false;

@@ -45,6 +45,8 @@ struct PinKdfParams {
   std::size_t memLimit;
 };
 PinKdfParams defaultPinKdf();
+constexpr std::size_t kMinPinLength = 4, kMaxPinLength = 64;
+inline bool validPinLength(std::string_view pin) { return pin.size() >= kMinPinLength && pin.size() <= kMaxPinLength; }
 SignKeyPair pinKeyPair(std::string_view pin, const Bytes& salt, PinKdfParams params);
 
 // The biometric key: Ed25519 key pair seeded by BLAKE2b keyed with the 32-byte secret a

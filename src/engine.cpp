@@ -7,8 +7,6 @@
 namespace tapgate {
 namespace {
 
-constexpr std::size_t kMinPinLength = 4;
-constexpr std::size_t kMaxPinLength = 64;
 constexpr const char* kSessionTimer = "session";
 constexpr const char* kKeepAliveTimer = "ping";
 constexpr const char* kInactivityTimer = "inactivity";
@@ -506,7 +504,7 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now,
     return makeError(ErrorCode::INVALID_ARGUMENT, "the biometric is not allowed for this prompt");
   }
   const bool pinRequired = s->isRegistration || !withBiometric;
-  if ((pinRequired || !pin.empty()) && (pin.size() < kMinPinLength || pin.size() > kMaxPinLength)) {
+  if ((pinRequired || !pin.empty()) && !crypto::validPinLength(pin)) {
     return makeError(ErrorCode::INVALID_ARGUMENT, "a PIN has 4 to 64 characters");
   }
 
@@ -523,7 +521,8 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now,
     a.created = now;
     a.biometric = withBiometric;
     s->pendingPinKey = crypto::pinKeyPair(pin, a.pinSalt, config_.pinKdf);
-    if (withBiometric) s->pendingBioKey = crypto::biometricKeyPair(biometric, a.pinSalt);
+    a.bioSalt = a.pinSalt;  // a PIN change draws a new PIN salt; this one stays the biometric's
+    if (withBiometric) s->pendingBioKey = crypto::biometricKeyPair(biometric, a.bioSalt);
     s->pendingAccount = std::move(a);
     moveTo(*s, Input::SetPinBiometric, Step::Verifying);
     if (s->firstSet) {
@@ -551,7 +550,7 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now,
     const auto pinKey = crypto::pinKeyPair(pin, a->pinSalt, config_.pinKdf);
     sendLogin(*s, &pinKey);
   } else {
-    const auto bioKey = crypto::biometricKeyPair(biometric, a->pinSalt);
+    const auto bioKey = crypto::biometricKeyPair(biometric, a->bioSalt);
     sendLogin(*s, nullptr, &bioKey);
   }
   return Ok{};
@@ -603,6 +602,8 @@ void Engine::onResponse(int request, int httpStatus, const std::string& body, st
     case Pending::Purpose::Ping:
     case Pending::Purpose::Messages:
     case Pending::Purpose::PushToken:
+    case Pending::Purpose::FactorChallenge:
+    case Pending::Purpose::FactorChange:
     case Pending::Purpose::Notify: return;
   }
 }
@@ -613,7 +614,9 @@ void Engine::onNetworkError(int request, const std::string& message, std::int64_
   const Pending p = it->second;
   pending_.erase(it);
   if (p.session == 0) {
-    if (p.purpose != Pending::Purpose::Notify) {
+    if (p.purpose == Pending::Purpose::FactorChallenge || p.purpose == Pending::Purpose::FactorChange) {
+      endFactorOperation(makeError(ErrorCode::NETWORK_ERROR, message.empty() ? "server unreachable" : message), nullptr, 0);
+    } else if (p.purpose != Pending::Purpose::Notify) {
       emit(0, "requestdone", {{"request", request}, {"ok", false}, {"error", errorJson(makeError(ErrorCode::NETWORK_ERROR, message))}});
     }
     return;

@@ -122,6 +122,19 @@ class Engine {
   // Deletes the account here at once and tells its server (fire-and-forget).
   Status deleteAccount(const AccountRef& account, std::int64_t now);
 
+  // Second-factor management (engine_factors.cpp). Each starts an app-level operation over every
+  // account concerned, one server after the other, and returns its id; it ends with one
+  // "requestdone" {request, ok, result?: SUCCESS | PIN_FAIL | PIN_BLOCKED | BIOMETRIC_FAIL,
+  // attemptsLeft?, error?}. One operation at a time.
+  // A new PIN, authorised by the current PIN or (unless disallowPinChangeWithBiometric) the
+  // biometric: every server first holds it as pending, and only once all of them do does the
+  // device switch, so a failure part-way leaves the old PIN valid everywhere.
+  Result<int> changePin(const std::string& pin, const SecretBytes& biometric, const std::string& newPin, std::int64_t now);
+  // A biometric key for every account, authorised by the PIN.
+  Result<int> addBiometric(const std::string& pin, const SecretBytes& biometric, std::int64_t now);
+  // Stops offering the biometric at once, then has every server forget its key.
+  Result<int> removeBiometric(std::int64_t now);
+
   // At start-up: sessions a crash or a kill cut short end now, as ABORTED (or LOGGED_OUT if they
   // were logged in), and their servers are told, as a stop would have.
   void recoverInterruptedSessions(std::int64_t now);
@@ -143,7 +156,7 @@ class Engine {
   struct Pending {
     int session;
     // session 0: app-level requests (messages, push token, account deletion).
-    enum class Purpose { Start, AppLoginStart, Verify, PinChallenge, PinCheck, Ping, Messages, PushToken, Notify } purpose;
+    enum class Purpose { Start, AppLoginStart, Verify, PinChallenge, PinCheck, Ping, Messages, PushToken, Notify, FactorChallenge, FactorChange } purpose;
     std::string body;
     Bytes serverPk;
     wire::Transcript transcript;
@@ -196,11 +209,32 @@ class Engine {
   Result<PushResult> handleMessage(const Account& account, const wire::ServerMessage& m, std::int64_t now);
   void removeAccount(const AccountRef& ref, std::int64_t now);
 
+  // One account's part of a second-factor operation: keys derived up front, so no PIN is kept.
+  struct FactorStep {
+    AccountRef account;
+    std::optional<crypto::SignKeyPair> authKey;  // current PIN key or biometric key (none for a removal)
+    std::optional<crypto::SignKeyPair> newKey;   // new PIN key or new biometric key
+    Bytes newSalt;
+  };
+  struct FactorOperation {
+    int id = 0;
+    wire::FactorChange change = wire::FactorChange::Pin;
+    bool byBiometric = false;
+    std::vector<FactorStep> steps;
+    std::size_t next = 0;
+  };
+  Result<int> beginFactorOperation(FactorOperation op, std::int64_t now);
+  void nextFactorStep(std::int64_t now);
+  void handleFactorResponse(const Pending& p, int httpStatus, const std::string& body, std::int64_t now);
+  void applyFactorStep(const FactorStep& step, std::int64_t now);
+  void endFactorOperation(const std::optional<Error>& error, const char* result, int attemptsLeft);
+
   Config config_;
   AppState state_;
   std::map<int, Session> sessions_;
   std::map<int, Pending> pending_;
   std::vector<Output> outputs_;
+  std::optional<FactorOperation> factorOp_;
   int nextSession_ = 1;
   int nextRequest_ = 1;
 };

@@ -150,6 +150,9 @@ int Engine::sendApp(const ServerRecord& server, const wire::Transcript& t, const
 void Engine::handleAppResponse(int request, const Pending& p, int httpStatus, const std::string& body,
                                std::int64_t now) {
   if (p.purpose == Pending::Purpose::Notify) return;
+  if (p.purpose == Pending::Purpose::FactorChallenge || p.purpose == Pending::Purpose::FactorChange) {
+    return handleFactorResponse(p, httpStatus, body, now);
+  }
   auto done = [&](const std::optional<Error>& error) {
     json d = {{"request", request}, {"ok", !error}};
     if (error) d["error"] = errorJson(*error);

@@ -77,7 +77,7 @@ std::string serializeState(const AppState& st) {
     accounts.push_back({{"serverId", b64(a.serverId)}, {"accountId", a.accountId}, {"name", a.name},
                         {"userId", a.userId}, {"signSk", b64(a.signSecretKey.bytes())}, {"signPk", b64(a.signPublicKey)},
                         {"boxSk", b64(a.boxSecretKey.bytes())}, {"boxPk", b64(a.boxPublicKey)},
-                        {"pinSalt", b64(a.pinSalt)}, {"biometric", a.biometric}, {"created", a.created}});
+                        {"pinSalt", b64(a.pinSalt)}, {"bioSalt", b64(a.bioSalt)}, {"biometric", a.biometric}, {"created", a.created}});
   }
   for (const auto& h : st.history) {
     history.push_back({{"session", h.sessionRef}, {"kind", h.kind}, {"status", historyStatusName(h.status)},
@@ -162,6 +162,7 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
     acc.boxSecretKey = SecretBytes(r.bytes(a, "boxSk", 32));
     acc.boxPublicKey = r.bytes(a, "boxPk", 32);
     acc.pinSalt = r.bytes(a, "pinSalt", 16);
+    acc.bioSalt = a.contains("bioSalt") ? r.bytes(a, "bioSalt", 16) : acc.pinSalt;
     acc.created = r.number(a, "created");
     acc.biometric = a.value("biometric", false);
     st.accounts.push_back(std::move(acc));

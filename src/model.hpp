@@ -35,7 +35,8 @@ struct Account {
   Bytes signPublicKey;
   SecretBytes boxSecretKey;    // X25519 key that push messages are sealed to
   Bytes boxPublicKey;
-  Bytes pinSalt;               // Argon2id salt of this account's PIN key (and salt of its biometric key)
+  Bytes pinSalt;               // Argon2id salt of this account's PIN key; a PIN change draws a new one
+  Bytes bioSalt;               // salt of its biometric key (the PIN's salt for accounts stored before)
   bool biometric = false;      // its server holds a biometric key for it
   std::int64_t created = 0;
 };

@@ -13,6 +13,8 @@ const Bytes kEnrolDomain = toBytes("tapgate/v1/enrol");
 const Bytes kLoginDomain = toBytes("tapgate/v1/login");
 const Bytes kLogoutDomain = toBytes("tapgate/v1/logout");
 const Bytes kPinCheckDomain = toBytes("tapgate/v1/pincheck");
+const Bytes kFactorsDomain = toBytes("tapgate/v1/factors");
+const Bytes kPinCommitDomain = toBytes("tapgate/v1/pincommit");
 const Bytes kPingDomain = toBytes("tapgate/v1/ping");
 const Bytes kMessageDomain = toBytes("tapgate/v1/message");
 const Bytes kMessagesDomain = toBytes("tapgate/v1/messages");
@@ -219,6 +221,36 @@ Exchange pinCheckRequest(std::int64_t accountId, const Bytes& challenge, const B
 }
 
 Bytes pinCheckProofMessage(const Bytes& challenge) { return concat({&kPinCheckDomain, &challenge}); }
+
+Exchange factorChangeRequest(std::int64_t accountId, const Bytes& challenge, FactorChange change, const Bytes& newPk,
+                             const FactorProofs& proofs) {
+  static constexpr const char* kChangeNames[] = {"", "PIN", "ADD_BIOMETRIC", "REMOVE_BIOMETRIC"};
+  json j = {{"v", kProtocolVersion},
+            {"accountId", accountId},
+            {"challenge", base64url(challenge)},
+            {"change", kChangeNames[static_cast<int>(change)]},
+            {"sigAccount", base64url(proofs.sigAccount)}};
+  if (!newPk.empty()) j["newPk"] = base64url(newPk);
+  if (!proofs.sigPin.empty()) j["sigPin"] = base64url(proofs.sigPin);
+  if (!proofs.sigBio.empty()) j["sigBio"] = base64url(proofs.sigBio);
+  if (!proofs.sigNew.empty()) j["sigNew"] = base64url(proofs.sigNew);
+  return {"/v1/factors", text(j)};
+}
+
+Bytes factorChangeProofMessage(const Bytes& challenge, FactorChange change, const Bytes& newPk) {
+  const Bytes kind{static_cast<std::uint8_t>(change)};
+  return concat({&kFactorsDomain, &challenge, &kind, &newPk});
+}
+
+Exchange pinCommitRequest(std::int64_t accountId, const Bytes& pinPk, const Bytes& sigAccount) {
+  return {"/v1/factors/commit", text({{"v", kProtocolVersion}, {"accountId", accountId}, {"pinPk", base64url(pinPk)},
+                                      {"sigAccount", base64url(sigAccount)}})};
+}
+
+Bytes pinCommitProofMessage(std::int64_t accountId, const Bytes& pinPk) {
+  Bytes id = int64Bytes(accountId);
+  return concat({&kPinCommitDomain, &id, &pinPk});
+}
 
 Bytes enrolProofMessage(const Transcript& t) { return concat({&kEnrolDomain, &t.hash()}); }
 Bytes loginProofMessage(const Transcript& t) { return concat({&kLoginDomain, &t.hash()}); }

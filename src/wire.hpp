@@ -112,6 +112,23 @@ Exchange pinChallengeRequest(std::int64_t accountId, const Bytes& deviceNonce);
 Exchange pinCheckRequest(std::int64_t accountId, const Bytes& challenge, const Bytes& sigAccount, const Bytes& sigPin);
 Exchange logoutRequest(const Bytes& sessionId, std::int64_t accountId, const Bytes& sigAccount);
 
+// Second-factor management (§5.10): change the PIN, add or remove the biometric, each over a fresh
+// challenge (§5.6) and signed over T = begin(challenge). Every signature covers the challenge, the
+// change and the new key, so none of them can be replayed or re-aimed at another key.
+enum class FactorChange : std::uint8_t { Pin = 1, AddBiometric = 2, RemoveBiometric = 3 };
+struct FactorProofs {
+  Bytes sigAccount;  // the account key
+  Bytes sigPin;      // authorisation by the current PIN …
+  Bytes sigBio;      // … or by the biometric (a PIN change only)
+  Bytes sigNew;      // possession of the new key (empty for a removal)
+};
+Exchange factorChangeRequest(std::int64_t accountId, const Bytes& challenge, FactorChange change, const Bytes& newPk,
+                             const FactorProofs& proofs);
+Bytes factorChangeProofMessage(const Bytes& challenge, FactorChange change, const Bytes& newPk);
+// Makes a prepared PIN key the account's PIN key (the server also does so when the key is first used).
+Exchange pinCommitRequest(std::int64_t accountId, const Bytes& pinPk, const Bytes& sigAccount);
+Bytes pinCommitProofMessage(std::int64_t accountId, const Bytes& pinPk);
+
 // What the device signs to prove its account key (and PIN key) in the current step.
 Bytes enrolProofMessage(const Transcript& t);
 Bytes loginProofMessage(const Transcript& t);

@@ -31,6 +31,7 @@ class SimServer {
     std::vector<Bytes> outbox;  // sealed messages, for /v1/messages
     std::int64_t lastFactorAt = 0;
     Bytes bioPk;
+    Bytes pendingPinPk;  // a PIN change prepared but not yet committed
   };
   struct Session {
     Bytes qr;
@@ -140,6 +141,17 @@ class SimServer {
       }
       return sealOnce(t, send.body, pinVerdict(a, proof, req["sigPin"].get<std::string>()));
     }
+    if (path == "/v1/factors") return factorChange(send, req);
+    if (path == "/v1/factors/commit") {
+      auto& a = accounts.at(req["accountId"].get<std::int64_t>());
+      Bytes pinPk = *fromBase64url(req["pinPk"].get<std::string>());
+      if (crypto::verify(a.pk, wire::pinCommitProofMessage(req["accountId"].get<std::int64_t>(), pinPk),
+                         *fromBase64url(req["sigAccount"].get<std::string>())) &&
+          pinPk == a.pendingPinPk) {
+        a.pinPk = std::exchange(a.pendingPinPk, {});
+      }
+      return "{}";
+    }
     auto& s = sessions.at(req["session"].get<std::string>());
     if (path == "/v1/ping") {
       auto& a = accounts.at(req["accountId"].get<std::int64_t>());
@@ -237,8 +249,42 @@ class SimServer {
   }
 
  private:
+  // §5.10: the change over a single-use challenge, authorised by the PIN or the biometric.
+  std::string factorChange(const Output& send, const nlohmann::json& req) {
+    Bytes challenge = *fromBase64url(req["challenge"].get<std::string>());
+    auto t = wire::Transcript::begin(challenge);
+    if (!challenges.erase(base64url(challenge))) return sealOnce(t, send.body, {{"error", {{"code", 53}}}});
+    auto& a = accounts.at(req["accountId"].get<std::int64_t>());
+    const std::string change = req["change"];
+    const auto kind = change == "PIN" ? wire::FactorChange::Pin
+                      : change == "ADD_BIOMETRIC" ? wire::FactorChange::AddBiometric
+                                                  : wire::FactorChange::RemoveBiometric;
+    const Bytes newPk = req.contains("newPk") ? *fromBase64url(req["newPk"].get<std::string>()) : Bytes{};
+    const Bytes proof = wire::factorChangeProofMessage(challenge, kind, newPk);
+    auto sig = [&](const char* k) { return req.contains(k) ? *fromBase64url(req[k].get<std::string>()) : Bytes{}; };
+    if (!crypto::verify(a.pk, proof, sig("sigAccount")) || (!newPk.empty() && !crypto::verify(newPk, proof, sig("sigNew")))) {
+      return sealOnce(t, send.body, {{"error", {{"code", 48}}}});
+    }
+    nlohmann::json verdict = {{"result", "SUCCESS"}};
+    if (kind == wire::FactorChange::Pin && req.contains("sigBio")) {
+      if (a.failures >= pinAttemptLimit) verdict = {{"result", "PIN_BLOCKED"}};
+      else if (a.bioPk.empty() || !crypto::verify(a.bioPk, proof, sig("sigBio"))) verdict = {{"result", "BIOMETRIC_FAIL"}};
+    } else if (kind != wire::FactorChange::RemoveBiometric) {
+      verdict = pinVerdict(a, proof, req.value("sigPin", ""));
+    }
+    if (verdict["result"] == "SUCCESS") {
+      if (kind == wire::FactorChange::Pin) a.pendingPinPk = newPk;
+      else if (kind == wire::FactorChange::AddBiometric) a.bioPk = newPk;
+      else a.bioPk.clear();
+    }
+    return sealOnce(t, send.body, verdict);
+  }
+
   nlohmann::json pinVerdict(Account& a, const Bytes& proof, const std::string& sigPin) {
     if (a.failures >= pinAttemptLimit) return {{"result", "PIN_BLOCKED"}};
+    // A prepared PIN key whose commit was lost becomes the PIN key when first used.
+    const auto sig = fromBase64url(sigPin).value_or(Bytes{});
+    if (!a.pendingPinPk.empty() && crypto::verify(a.pendingPinPk, proof, sig)) a.pinPk = std::exchange(a.pendingPinPk, {});
     if (!crypto::verify(a.pinPk, proof, *fromBase64url(sigPin))) {
       ++a.failures;
       if (a.failures >= pinAttemptLimit) return {{"result", "PIN_BLOCKED"}};
