@@ -12,6 +12,9 @@ namespace {
 
 Error invalid(std::string message) { return makeError(ErrorCode::INVALID_ARGUMENT, std::move(message)); }
 
+// Checked before any key is derived: Argon2id takes a while, and a refusal should not.
+Error busy() { return makeError(ErrorCode::WRONG_STATE, "another second-factor change is in progress"); }
+
 Account* findAccount(std::vector<Account>& accounts, const AccountRef& ref) {
   auto it = std::find_if(accounts.begin(), accounts.end(),
                          [&](const Account& a) { return a.serverId == ref.serverId && a.accountId == ref.accountId; });
@@ -23,6 +26,7 @@ Account* findAccount(std::vector<Account>& accounts, const AccountRef& ref) {
 Result<int> Engine::changePin(const std::string& pin, const SecretBytes& biometric, const std::string& newPin,
                               std::int64_t now) {
   const bool byBiometric = !biometric.empty();
+  if (factorOp_) return busy();
   if (state_.accounts.empty()) return invalid("there is no PIN to change: no account needs one");
   if (!crypto::validPinLength(newPin)) return invalid("a PIN has 4 to 64 characters");
   if (byBiometric) {
@@ -48,6 +52,7 @@ Result<int> Engine::changePin(const std::string& pin, const SecretBytes& biometr
 }
 
 Result<int> Engine::addBiometric(const std::string& pin, const SecretBytes& biometric, std::int64_t now) {
+  if (factorOp_) return busy();
   if (state_.accounts.empty()) return invalid("enrol an account before adding a biometric");
   if (!config_.biometricAvailable || config_.biometricsDisabled || biometric.size() != 32) {
     return invalid("the biometric is not available");
@@ -65,12 +70,12 @@ Result<int> Engine::addBiometric(const std::string& pin, const SecretBytes& biom
 }
 
 Result<int> Engine::removeBiometric(std::int64_t now) {
+  if (factorOp_) return busy();
   FactorOperation op;
   op.change = wire::FactorChange::RemoveBiometric;
   for (const auto& a : state_.accounts) {
     if (a.biometric) op.steps.push_back({{a.serverId, a.accountId}, std::nullopt, std::nullopt, {}});
   }
-  if (factorOp_) return makeError(ErrorCode::WRONG_STATE, "another second-factor change is in progress");
   // Off on the device first: whatever the servers answer, the biometric is never offered again.
   for (auto& a : state_.accounts) {
     if (!a.biometric) continue;
@@ -82,7 +87,7 @@ Result<int> Engine::removeBiometric(std::int64_t now) {
 }
 
 Result<int> Engine::beginFactorOperation(FactorOperation op, std::int64_t now) {
-  if (factorOp_) return makeError(ErrorCode::WRONG_STATE, "another second-factor change is in progress");
+  if (factorOp_) return busy();
   const int id = op.id = nextRequest_++;
   factorOp_ = std::move(op);
   nextFactorStep(now);  // may already end it (nothing to do)

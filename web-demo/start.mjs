@@ -11,12 +11,13 @@ import { serveStatic } from './static.mjs';
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const { createTapgateServer } = require('@tapgate/server');
+const { createTapgateServer, keepDeviceConnectionsAlive } = require('@tapgate/server');
 
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? '127.0.0.1';
 
 const http = createServer();
+keepDeviceConnectionsAlive(http);
 await new Promise((resolve) => http.listen(port, host, resolve));
 const actualPort = http.address().port;
 const origin = process.env.TAPGATE_PUBLIC_URL ?? `http://localhost:${actualPort}`;

@@ -1,7 +1,17 @@
 import type { CoreEngine, CoreLoader, CoreOutput } from './core.js';
 import { TapgateError, misuse, storageError, type TapgateErrorInfo } from './errors.js';
 import { Session, type SessionCall, type SessionHost } from './session.js';
-import type { Account, BiometricProvider, Config, FetchLike, HistoryItem, SessionSnapshot, StateStorage } from './types.js';
+import type {
+  Account,
+  BiometricProvider,
+  ChangePinInput,
+  Config,
+  FetchLike,
+  HistoryItem,
+  SecondFactorChangeResult,
+  SessionSnapshot,
+  StateStorage,
+} from './types.js';
 
 export interface AuthenticatorOptions {
   /** Where the (encrypted) state lives. Node: a folder path or a StateStorage. Browser: IndexedDB by default. */
@@ -33,7 +43,10 @@ export function usePlatform(p: (options: AuthenticatorOptions) => PlatformDeps):
 type CoreResult = { ok: true; session?: number } | { ok: false; error: TapgateErrorInfo; session?: number };
 type PushOutcome = { ok: true; outcome: 'session' | 'handled' | 'duplicate'; session?: number } | { ok: false; error: TapgateErrorInfo };
 type RequestsResult = { ok: true; requests: number[] } | { ok: false; error: TapgateErrorInfo };
-type RequestDone = { request: number; ok: boolean; error?: TapgateErrorInfo; processed?: number };
+type RequestDone = { request: number; ok: boolean; error?: TapgateErrorInfo; processed?: number } & Partial<SecondFactorChangeResult>;
+
+/** setTimeout fires at once for delays above 2^31 − 1 ms (24.8 days): longer timers wait in steps. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 /** What a push payload may arrive as: the bytes, their base64url text, or a push data map. */
 export type PushPayload = Uint8Array | string | { tapgate: string };
@@ -55,6 +68,7 @@ export class Authenticator extends EventTarget {
   #requests = new Map<number, (done: RequestDone) => void>();
   #closed = false;
   #now: () => number;
+  #hasBiometric: boolean;
 
   /**
    * Opens the authenticator: loads the wasm core and the stored state. Rejects with a `storage`
@@ -79,6 +93,7 @@ export class Authenticator extends EventTarget {
   private constructor(core: CoreEngine, deps: PlatformDeps, options: AuthenticatorOptions) {
     super();
     this.#engine = core;
+    this.#hasBiometric = options.biometric !== undefined;
     this.#storage = deps.storage;
     this.#scanQr = deps.scanQr;
     const fetchImpl = options.fetch ?? (globalThis.fetch?.bind(globalThis) as FetchLike | undefined);
@@ -206,6 +221,56 @@ export class Authenticator extends EventTarget {
     await this.#writes;
   }
 
+  /**
+   * Changes the app's PIN for every account, authorised by the current PIN or the biometric.
+   * Every server first holds the new PIN as pending; the device switches only once all of them
+   * do, so a failure part-way (rejected, with the old PIN still valid everywhere) never leaves
+   * accounts with different PINs. A wrong current PIN resolves with `PIN_FAIL`, like a login.
+   */
+  async changePin(input: ChangePinInput): Promise<SecondFactorChangeResult> {
+    if (typeof input?.newPin !== 'string' || (input.pin !== undefined && typeof input.pin !== 'string')) {
+      throw misuse('INVALID_ARGUMENT', 'changePin takes { pin | biometric: true, newPin }');
+    }
+    if (input.pin === undefined && !input.biometric) throw misuse('INVALID_ARGUMENT', 'authorise with the current pin or biometric: true');
+    if (input.biometric && !this.#hasBiometric) throw misuse('INVALID_ARGUMENT', 'no BiometricProvider was given');
+    this.#activity();
+    const secret = input.biometric ? await this.#host.biometricSecret('verify') : new Uint8Array(0);
+    if (!secret) return { result: 'BIOMETRIC_FAIL' };  // cancelled or not recognised
+    return this.#factorChange(() => this.#core.changePin(input.pin ?? '', secret, input.newPin, this.#now()), secret);
+  }
+
+  /** Adds the biometric (from the BiometricProvider) to every account, authorised by the PIN. */
+  async addBiometric(input: { pin: string }): Promise<SecondFactorChangeResult> {
+    if (typeof input?.pin !== 'string') throw misuse('INVALID_ARGUMENT', 'addBiometric takes { pin }');
+    if (!this.#hasBiometric) throw misuse('INVALID_ARGUMENT', 'no BiometricProvider was given');
+    this.#activity();
+    const secret = await this.#host.biometricSecret('enrol');
+    if (!secret) return { result: 'BIOMETRIC_FAIL' };  // cancelled or not recognised
+    return this.#factorChange(() => this.#core.addBiometric(input.pin, secret, this.#now()), secret);
+  }
+
+  /**
+   * Stops using the biometric: at once on this device (it is never offered again), then at every
+   * server. Rejects when a server could not be told; the device has let go of it all the same.
+   */
+  async removeBiometric(): Promise<void> {
+    this.#activity();
+    await this.#factorChange(() => this.#core.removeBiometric(this.#now()), new Uint8Array(0));
+  }
+
+  async #factorChange(start: () => string, secret: Uint8Array): Promise<SecondFactorChangeResult> {
+    let pending: Promise<RequestDone[]>;
+    try {
+      pending = this.#appRequests(start());
+    } finally {
+      secret.fill(0);  // the core keeps only keys derived from it
+    }
+    const [done] = await pending;
+    await this.#writes;
+    if (!done.ok) throw new TapgateError(done.error!);
+    return done.attemptsLeft ? { result: done.result!, attemptsLeft: done.attemptsLeft } : { result: done.result! };
+  }
+
   /** Decodes a QR code image (ImageData, Blob, or PNG/JPEG bytes) to its exact payload bytes. */
   async scanQr(image: unknown): Promise<Uint8Array | null> {
     if (!this.#scanQr) throw misuse('UNSUPPORTED', 'QR scanning is not available on this platform');
@@ -304,11 +369,13 @@ export class Authenticator extends EventTarget {
   #arm(out: Extract<CoreOutput, { type: 'timer' }>): void {
     const key = `${out.session}/${out.name}`;
     clearTimeout(this.#timers.get(key)?.handle);
+    const delay = out.at - this.#now();
     const handle = setTimeout(() => {
       this.#timers.delete(key);
+      if (delay > MAX_TIMER_DELAY_MS) return this.#arm(out);  // clamped: wait for the rest
       this.#core.onTimer(out.session, out.name, this.#now());
       this.#pump();
-    }, Math.max(0, out.at - this.#now()));
+    }, Math.min(MAX_TIMER_DELAY_MS, Math.max(0, delay)));
     (handle as { unref?: () => void }).unref?.();  // Node: a pending session must not keep the process alive
     this.#timers.set(key, { session: out.session, handle });
   }

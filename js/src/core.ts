@@ -15,6 +15,9 @@ export interface CoreEngine {
   retrieveMessages(): string;
   updatePushToken(token: string, now: number): string;
   deleteAccount(accountJson: string, now: number): string;
+  changePin(pin: string, biometric: Uint8Array, newPin: string, now: number): string;
+  addBiometric(pin: string, biometric: Uint8Array, now: number): string;
+  removeBiometric(now: number): string;
   onResponse(request: number, httpStatus: number, body: string, now: number): void;
   onNetworkError(request: number, message: string, now: number): void;
   onTimer(session: number, name: string, now: number): void;

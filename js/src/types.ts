@@ -62,6 +62,21 @@ export interface SessionSnapshot {
 export type SecondFactorType = 'PIN' | 'BIOMETRIC';
 export type SecondFactorResult = 'SUCCESS' | 'PIN_FAIL' | 'PIN_BLOCKED' | 'BIOMETRIC_FAIL';
 
+/** How a change of the second factor (changePin, addBiometric) ended, in the terms of `secondfactor`. */
+export interface SecondFactorChangeResult {
+  result: SecondFactorResult;
+  /** With PIN_FAIL: attempts left before the server blocks the PIN. */
+  attemptsLeft?: number;
+}
+
+export interface ChangePinInput {
+  /** The current PIN … */
+  pin?: string;
+  /** … or the biometric instead (unless `disallowPinChangeWithBiometric`). */
+  biometric?: boolean;
+  newPin: string;
+}
+
 export interface SecondFactorDetail {
   context: 'FIRST_SET' | 'VERIFY';
   allowed: SecondFactorType[];
@@ -126,6 +141,8 @@ export interface Config {
   maxTimeSecondFactorWithoutPIN?: number | string;
   /** Once a server reports the PIN blocked, no second factor (the biometric included) is accepted. */
   blockSecondFactorOnPINBlocked?: boolean;
+  /** A PIN change must be authorised by the old PIN, never by the biometric. */
+  disallowPinChangeWithBiometric?: boolean;
 }
 
 /**

@@ -185,6 +185,8 @@ export interface AccountRow {
   last_factor_at: number | null;
   /** The account's biometric public key, when the user set one. */
   bio_pk: Buffer | null;
+  /** A new PIN key the device prepared (§5.10); it replaces pin_pk at commit or when first used. */
+  pending_pin_pk: Buffer | null;
 }
 
 export interface ServerParams {
@@ -274,6 +276,8 @@ export class Store {
       accountLoggedIn: db.prepare('UPDATE accounts SET pin_failures = 0, lastlogin = ? WHERE id = ?'),
       factorVerified: db.prepare('UPDATE accounts SET last_factor_at = ? WHERE id = ?'),
       setBioPk: db.prepare('UPDATE accounts SET bio_pk = ? WHERE id = ?'),
+      setPendingPinPk: db.prepare('UPDATE accounts SET pending_pin_pk = ? WHERE id = ?'),
+      promotePinPk: db.prepare('UPDATE accounts SET pin_pk = pending_pin_pk, pending_pin_pk = NULL WHERE id = ? AND pending_pin_pk = ?'),
       insertTransaction: db.prepare('INSERT INTO transactions (tid, server, nonce, text, created) VALUES (?, ?, ?, ?, ?)'),
       getTransaction: db.prepare<[string, Buffer], TransactionRow>('SELECT * FROM transactions WHERE tid = ? AND server = ?'),
       signTransaction: db.prepare("UPDATE transactions SET status = 'SIGNED', account = ?, signature = ? WHERE tid = ? AND status = 'PENDING'"),
@@ -298,6 +302,7 @@ export class Store {
     add('accounts', 'deleted', 'INTEGER NOT NULL DEFAULT 0');
     add('accounts', 'last_factor_at', 'INTEGER');
     add('accounts', 'bio_pk', 'BLOB');
+    add('accounts', 'pending_pin_pk', 'BLOB');
     add('qr_sessions', 'require_2f', 'INTEGER NOT NULL DEFAULT 0');
     add('qr_sessions', 'match_code', 'TEXT');
     add('qr_sessions', 'tid', 'TEXT');
@@ -460,6 +465,13 @@ export class Store {
   }
   setBioPk(id: number, bioPk: Uint8Array | null): void {
     this.st.setBioPk.run(bioPk ? b(bioPk) : null, id);
+  }
+  setPendingPinPk(id: number, pinPk: Uint8Array): void {
+    this.st.setPendingPinPk.run(b(pinPk), id);
+  }
+  /** Makes the prepared PIN key the PIN key, if `pinPk` is the one prepared. */
+  promotePinPk(id: number, pinPk: Uint8Array): boolean {
+    return this.st.promotePinPk.run(id, b(pinPk)).changes === 1;
   }
   addTransaction(t: { tid: string; server: Uint8Array; nonce: string; text: string; now: number }): void {
     this.st.insertTransaction.run(t.tid, b(t.server), t.nonce, t.text, t.now);

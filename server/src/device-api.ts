@@ -9,6 +9,10 @@ import {
   loginProofMessage,
   logoutProofMessage,
   pinCheckProofMessage,
+  factorChangeProofMessage,
+  pinCommitProofMessage,
+  FACTOR_CHANGES,
+  type FactorChange,
   pingProofMessage,
   messagesProofMessage,
   pushTokenProofMessage,
@@ -140,6 +144,10 @@ export class DeviceApi {
         return (j, raw) => this.pinChallenge(j, raw);
       case '/v1/pincheck':
         return (j, raw) => this.pinCheck(j, raw);
+      case '/v1/factors':
+        return (j, raw) => this.factorChange(j, raw);
+      case '/v1/factors/commit':
+        return (j) => this.pinCommit(j);
       default:
         return null;
     }
@@ -341,7 +349,11 @@ export class DeviceApi {
   /** Rules 2–3 of §5.3, shared by login and the PIN check: blocked, wrong (counted) or right. */
   private pinVerdict(account: AccountRow, limit: number, proof: Uint8Array, sigPin: Uint8Array): Fields {
     if (account.pin_failures >= limit) return { result: 'PIN_BLOCKED' };
-    if (!verify(account.pin_pk, proof, sigPin)) {
+    // A PIN key prepared by a PIN change (§5.10) whose commit never arrived becomes the PIN key
+    // when the device first uses it: the device has switched, so the old key is no longer needed.
+    if (account.pending_pin_pk && verify(account.pending_pin_pk, proof, sigPin)) {
+      this.store.promotePinPk(account.id, account.pending_pin_pk);
+    } else if (!verify(account.pin_pk, proof, sigPin)) {
       const failures = account.pin_failures + 1;
       this.store.setPinFailures(account.id, failures);
       if (failures >= limit) return { result: 'PIN_BLOCKED' };
@@ -389,6 +401,60 @@ export class DeviceApi {
       if (verdict.result === 'SUCCESS') this.store.factorVerified(account.id, this.now());
       return { status: 200, text: seal(server.sk, t, raw, verdict).envelope };
     });
+  }
+
+  // §5.10: change the PIN (prepared, §5.11 commits it), add or remove the biometric, over a
+  // single-use challenge of §5.6. Every signature covers the challenge, the change and the new key.
+  private factorChange(j: Fields, raw: Uint8Array): Answer {
+    const { account, server } = this.accountWithServer(j);
+    const challenge = bytesField(j, 'challenge', 32);
+    const change = j.change as FactorChange;
+    if (typeof change !== 'string' || !Object.hasOwn(FACTOR_CHANGES, change)) {
+      throw new HttpError(400, 'field "change" must be PIN, ADD_BIOMETRIC or REMOVE_BIOMETRIC');
+    }
+    const newPk = change === 'REMOVE_BIOMETRIC' ? null : bytesField(j, 'newPk', 32);
+    const sigAccount = bytesField(j, 'sigAccount', 64);
+    const sigNew = newPk ? bytesField(j, 'sigNew', 64) : null;
+    const byBiometric = change === 'PIN' && j.sigBio !== undefined;
+    const sigFactor = change === 'REMOVE_BIOMETRIC' ? null : bytesField(j, byBiometric ? 'sigBio' : 'sigPin', 64);
+    const t = transcriptStart(challenge);
+    return this.store.transaction(() => {
+      const issued = this.store.takePinChallenge(challenge);
+      if (!issued || issued.account !== account.id || this.now() > issued.expires) {
+        return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
+      }
+      const proof = factorChangeProofMessage(challenge, change, newPk);
+      if (account.blocked || !verify(account.pk, proof, sigAccount) || (newPk && !verify(newPk, proof, sigNew!))) {
+        return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
+      }
+      const limit = server.pin_attempt_limit;
+      let verdict: Fields = { result: 'SUCCESS' };
+      if (byBiometric) {
+        // The biometric may stand in for the old PIN, but never on a blocked PIN: that would
+        // make it a way round the attempt limit.
+        if (account.pin_failures >= limit) verdict = { result: 'PIN_BLOCKED' };
+        else if (!account.bio_pk || !verify(account.bio_pk, proof, sigFactor!)) verdict = { result: 'BIOMETRIC_FAIL' };
+      } else if (sigFactor) {
+        verdict = this.pinVerdict(account, limit, proof, sigFactor);
+      }
+      if (verdict.result === 'SUCCESS') {
+        if (sigFactor) this.store.factorVerified(account.id, this.now());
+        if (change === 'PIN') this.store.setPendingPinPk(account.id, newPk!);
+        else this.store.setBioPk(account.id, change === 'ADD_BIOMETRIC' ? newPk : null);
+      }
+      return { status: 200, text: seal(server.sk, t, raw, verdict).envelope };
+    });
+  }
+
+  // §5.11: the device switched to the prepared PIN key; replays are harmless (same key, no change).
+  private pinCommit(j: Fields): Answer {
+    const { account } = this.accountWithServer(j);
+    const pinPk = bytesField(j, 'pinPk', 32);
+    if (!verify(account.pk, pinCommitProofMessage(account.id, pinPk), bytesField(j, 'sigAccount', 64))) {
+      throw new HttpError(403, 'the account proof is not accepted');
+    }
+    const promoted = this.store.promotePinPk(account.id, pinPk);
+    return { status: 200, text: JSON.stringify({ committed: promoted || bytesEqual(account.pin_pk, pinPk) }) };
   }
 
   // §5.8: keep a continuous login alive, or learn that it was logged out.

@@ -3,6 +3,17 @@ import type * as http from 'node:http';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * Keeps idle device connections open for 65 s instead of Node's 5 s. A device whose event loop
+ * stalls (Argon2id on a slow phone, an app resumed from the background) longer than the server's
+ * keep-alive would send its next request on a socket the server has closed, and lose the session
+ * to a network error it never caused.
+ */
+export function keepDeviceConnectionsAlive(server: http.Server): void {
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;  // must exceed keepAliveTimeout
+}
+
 export class HttpError extends Error {
   constructor(
     readonly status: number,

@@ -75,6 +75,7 @@ const RELAY_PREFIX = '/relay/v1/';
 
 export type { PushSender } from './push';
 export { LocalPushRelay } from './push';
+export { keepDeviceConnectionsAlive } from './http';
 
 export async function createTapgateServer(opts: TapgateServerOptions): Promise<TapgateServer> {
   await cryptoReady();

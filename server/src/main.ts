@@ -3,7 +3,7 @@
 // HOST (default 127.0.0.1), TAPGATE_PUBLIC_URL, TAPGATE_DATA_DIR (default ./data), TAPGATE_ROOT_API_KEY.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createTapgateServer, type TapgateServer } from './index';
+import { createTapgateServer, keepDeviceConnectionsAlive, type TapgateServer } from './index';
 
 function fail(message: string): never {
   process.stderr.write(`tapgate-server: ${message}\n`);
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
         res.end();
       });
   });
+  keepDeviceConnectionsAlive(server);
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();

@@ -7,6 +7,8 @@ const ENROL_DOMAIN = utf8('tapgate/v1/enrol');
 const LOGIN_DOMAIN = utf8('tapgate/v1/login');
 const LOGOUT_DOMAIN = utf8('tapgate/v1/logout');
 const PINCHECK_DOMAIN = utf8('tapgate/v1/pincheck');
+const FACTORS_DOMAIN = utf8('tapgate/v1/factors');
+const PINCOMMIT_DOMAIN = utf8('tapgate/v1/pincommit');
 const PING_DOMAIN = utf8('tapgate/v1/ping');
 const MESSAGES_DOMAIN = utf8('tapgate/v1/messages');
 const PUSHTOKEN_DOMAIN = utf8('tapgate/v1/pushtoken');
@@ -81,6 +83,18 @@ export function pingProofMessage(t: Uint8Array): Uint8Array {
 
 export function pinCheckProofMessage(challenge: Uint8Array): Uint8Array {
   return concat(PINCHECK_DOMAIN, challenge);
+}
+
+/** The second-factor changes of §5.10, with the byte each contributes to the proof. */
+export const FACTOR_CHANGES = { PIN: 1, ADD_BIOMETRIC: 2, REMOVE_BIOMETRIC: 3 } as const;
+export type FactorChange = keyof typeof FACTOR_CHANGES;
+
+export function factorChangeProofMessage(challenge: Uint8Array, change: FactorChange, newPk: Uint8Array | null): Uint8Array {
+  return concat(FACTORS_DOMAIN, challenge, Uint8Array.of(FACTOR_CHANGES[change]), newPk ?? new Uint8Array(0));
+}
+
+export function pinCommitProofMessage(accountId: number, pinPk: Uint8Array): Uint8Array {
+  return concat(PINCOMMIT_DOMAIN, accountIdBytes(accountId), pinPk);
 }
 
 export interface Sealed {

@@ -71,8 +71,13 @@ test('singleAccount refuses a second enrolment with error 40', async () => {
 });
 
 test('an unfinished session ends DONE / ABORTED after sessionTimeout, and the relying party sees it cancelled', async () => {
-  const auth = await authenticator({ config: { sessionTimeout: '1s' } });
-  await enrol(auth, bank.rp, { userid: 'otto' });
+  // Enrolled with the default timeout (an Argon2id derivation on a loaded machine may take a
+  // second), then reopened with a short one.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-timeout-'));
+  const enrolling = await Authenticator.create({ storage: dir });
+  await enrol(enrolling, bank.rp, { userid: 'otto' });
+  await enrolling.close();
+  const auth = await authenticator({ storage: dir, config: { sessionTimeout: '1s' } });
   const nonce = bank.rp.newNonce();
   const session = await auth.startSession(await bank.rp.loginQr(nonce));
   await reach(session, 'WAIT_FOR_SECOND_FACTOR');
@@ -82,6 +87,16 @@ test('an unfinished session ends DONE / ABORTED after sessionTimeout, and the re
   expect(session.error).toMatchObject({ code: 'SESSION_TIMEOUT' });
   await eventually(async () => (await bank.rp.loginStatus(nonce)).cancelled);
   await expect(session.setPinBiometric({ pin: PIN })).rejects.toMatchObject({ code: 'WRONG_STATE', kind: 'misuse' });
+});
+
+test('a sessionTimeout beyond what setTimeout can hold (30 days) does not end sessions at once', async () => {
+  const auth = await authenticator({ config: { sessionTimeout: '720h' } });
+  await enrol(auth, bank.rp, { userid: 'otto-long' });
+  const session = await auth.startSession(await bank.rp.loginQr(bank.rp.newNonce()));
+  await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+  await new Promise((r) => setTimeout(r, 200));
+  expect(session.pseudoState).toBe('WAIT_FOR_SECOND_FACTOR');
+  expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
 });
 
 test('a restart in the middle of a login: the session ends ABORTED and the relying party sees it cancelled', async () => {
