@@ -41,3 +41,5 @@ usePlatform((options: BrowserAuthenticatorOptions) => ({
 
 export * from './public-api.js';
 export { IndexedDbStorage } from './indexeddb-storage.js';
+export { scanQrFromCamera } from './camera.js';
+export type { CameraScanOptions, QrImageDecoder } from './camera.js';
