@@ -41,5 +41,6 @@ usePlatform((options: BrowserAuthenticatorOptions) => ({
 
 export * from './public-api.js';
 export { IndexedDbStorage } from './indexeddb-storage.js';
+export { FallbackStorage } from './fallback-storage.js';
 export { scanQrFromCamera } from './camera.js';
 export type { CameraScanOptions, QrImageDecoder } from './camera.js';

@@ -1,12 +1,18 @@
 // Browser authenticator (a PWA) on the Tapgate SDK: scan with the camera, upload or deep-link,
 // confirm, PIN pad, done. All decisions are the WASM core's; this page only renders its events.
-import { Authenticator, scanQrFromCamera } from '/sdk/esm/index.js';
+import { Authenticator, FallbackStorage, IndexedDbStorage, scanQrFromCamera } from '/sdk/esm/index.js';
 import { takeDeepLink } from './deep-link.js';
 import { PinPad } from './pin-pad.js';
 
 const $ = (id) => document.getElementById(id);
 const show = (id, on) => $(id).classList.toggle('hidden', !on);
-const auth = await Authenticator.create({ storage: 'tapgate-demo' });
+// IndexedDB when the browser lets this site keep data; otherwise memory, and the user is told.
+const storage = new FallbackStorage(new IndexedDbStorage('tapgate-demo'));
+storage.addEventListener('fallback', (e) => {
+  $('storage-warning').textContent = `This browser does not let the app keep data (${e.detail.error.code}): accounts last only until the page closes.`;
+  show('storage-warning', true);
+});
+const auth = await Authenticator.create({ storage });
 window.tapgate = auth;  // handy in the console
 let current;
 let cameraScan;  // AbortController of the running camera scan
