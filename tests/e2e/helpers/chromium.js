@@ -10,14 +10,19 @@ const ARTIFACTS = path.join(__dirname, '..', '..', '..', 'test-results');
 const BASE_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** Options: profileDir (kept by the caller) or a fresh one removed on close; args; headless ('--headless=new' for extensions). */
-async function launchChromium({ profileDir, args = [], headlessArg = '--headless', viewport = { width: 1000, height: 900 } } = {}) {
+/**
+ * Options: profileDir (kept by the caller) or a fresh one removed on close; extra args; extension:
+ * the folder of an unpacked extension to load (new headless mode; playwright's --disable-extensions dropped).
+ */
+async function launchChromium({ profileDir, args = [], extension, viewport = { width: 1000, height: 900 } } = {}) {
   const ownProfile = !profileDir;
   const dir = profileDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [headlessArg, ...BASE_ARGS, ...args],
+    args: [extension ? '--headless=new' : '--headless', ...BASE_ARGS, ...args,
+      ...(extension ? [`--load-extension=${extension}`, `--disable-extensions-except=${extension}`] : [])],
+    ignoreDefaultArgs: extension ? ['--disable-extensions'] : [],
     viewport,
   });
   const close = context.close.bind(context);
@@ -33,4 +38,10 @@ function artifactPath(name) {
   return path.join(ARTIFACTS, name);
 }
 
-module.exports = { launchChromium, artifactPath };
+/** The id Chromium gives an unpacked extension: its absolute path's SHA-256, first 32 hex digits as a–p. */
+function unpackedExtensionId(dir) {
+  const hex = require('node:crypto').createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 32);
+  return [...hex].map((c) => String.fromCharCode(97 + parseInt(c, 16))).join('');
+}
+
+module.exports = { launchChromium, artifactPath, unpackedExtensionId };
