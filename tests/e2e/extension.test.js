@@ -42,6 +42,7 @@ test('the popup enrols from an uploaded image and logs in from the visible tab',
   await rp.bringToFront();
   popup.on('pageerror', (e) => errors.push(e.message));
   popup.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await popup.setViewportSize({ width: 360, height: 820 });
   await popup.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
 
   // Enrol from an uploaded picture of the enrol QR.
