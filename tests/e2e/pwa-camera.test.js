@@ -8,6 +8,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { startServer } = require('../js/helpers/server-process');
 const { launchChromium, artifactPath } = require('./helpers/chromium');
+const { PNG } = require('pngjs');
 const { writeY4mFromPng } = require('./helpers/y4m');
 const { relyingPartyQr, relyingPartyLoggedIn, typePin, outcome, readIndexedDb } = require('./helpers/pwa');
 
@@ -156,6 +157,22 @@ test('after a reload the accounts and history are there, and IndexedDB holds no 
   for (const encoding of ['base64', 'base64url', 'hex']) {
     expect(stored.toString('latin1')).not.toContain(Buffer.from(USER).toString(encoding));
   }
+  expect(errors).toEqual([]);
+}, 60_000);
+
+test('stopping a scan that found nothing turns the camera off', async () => {
+  // The camera now films a blank page: scanning runs until the user presses "Stop camera".
+  const blank = new PNG({ width: 200, height: 200 });
+  blank.data.fill(255);
+  writeY4mFromPng(PNG.sync.write(blank), videoFile);
+  const before = (await cameraState()).streams;
+  await app.click('#scan-camera');
+  await app.waitForFunction((n) => window.cameraStreams.length === n + 1 && window.cameraStreams[n].getVideoTracks()[0].readyState === 'live', before, { timeout: 10_000 });
+  await app.waitForFunction(() => document.querySelector('#camera').videoWidth > 0, null, { timeout: 10_000 });
+  await app.click('#scan-stop');
+  await app.waitForSelector('#camera', { state: 'hidden' });
+  expect(await cameraState()).toEqual({ streams: before + 1, live: 0, preview: null });
+  expect(await app.textContent('#scan-error')).toBe('');
   expect(errors).toEqual([]);
 }, 60_000);
 
