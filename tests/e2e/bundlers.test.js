@@ -1,7 +1,8 @@
-// The browser entry with no bundler (a plain <script type="module"> and an import map) and built
-// by Vite with no configuration: in both, Chromium loads the core's wasm and the QR reader's wasm,
+// The browser entry with no bundler (a plain <script type="module"> and an import map), built by
+// Vite with no configuration, and served by Vite's dev server with the package pre-bundled as an
+// installed dependency would be: in each, Chromium loads the core's wasm and the QR reader's wasm,
 // decodes a QR picture byte for byte, and the core parses the link it holds.
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -16,12 +17,14 @@ const PAYLOAD = Buffer.concat([Buffer.from([1, 1, 0, 0xff]), Buffer.alloc(14, 0)
 
 let browser;
 let outDir;
+let viteDev;
 const servers = [];
 beforeAll(async () => {
   browser = await launchChromium();
   outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-vite-'));
 }, 30_000);
 afterAll(async () => {
+  viteDev?.kill();
   await browser?.close();
   for (const s of servers) await s.close();
   if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
@@ -77,3 +80,27 @@ test('a Vite build with no configuration emits both wasm files and finds them', 
   expect(got.wasm).toHaveLength(2);
   expect(got.errors).toEqual([]);
 }, 120_000);
+
+test('Vite\'s dev server, with the package pre-bundled like an installed dependency', async () => {
+  // The workspace package is a symlink, which Vite would not pre-bundle; `include` makes it do so.
+  const serve = `import { createServer } from 'vite';
+    const server = await createServer({ root: ${JSON.stringify(path.join(FIXTURES, 'vite-app'))}, logLevel: 'error',
+      server: { port: 0, host: '127.0.0.1' }, optimizeDeps: { include: ['@tapgate/authenticator'] } });
+    await server.listen();
+    console.log(JSON.stringify({ url: server.resolvedUrls.local[0] }));`;
+  viteDev = spawn(process.execPath, ['--input-type=module', '-e', serve], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    viteDev.stdout.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve(JSON.parse(line).url);
+    });
+    viteDev.once('exit', (code) => reject(new Error(`vite dev server exited (${code})`)));
+  });
+  const got = await exercise(url);
+  expect(Buffer.from(got.bytes).equals(PAYLOAD)).toBe(true);
+  expect(got.started).toBe('NO_ACCOUNTS_FOR_SERVER');
+  expect(got.wasm.map((w) => [path.basename(new URL(w.url).pathname), w.status]).sort()).toEqual([['tapgate_core.web.wasm', 200], ['zxing_reader.wasm', 200]]);
+  expect(got.errors).toEqual([]);
+}, 60_000);
