@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds what is missing or stale: the core to WebAssembly (once; Ninja makes reruns no-ops),
-// the TypeScript package (ESM for browsers, CommonJS for Node) and the server.
+// the TypeScript package (ESM for browsers, CommonJS for Node), the unpacked MV3 extension and the server.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -40,6 +40,9 @@ writeFileSync(
   "import node from './cjs/node.js';\n" +
     'export const { Authenticator, TapgateError, Session, FileStorage, MemoryStorage, LocalPushRelay, TestBiometricProvider } = node;\n',
 );
+
+step('assembling the browser extension (build/extension)');
+run(process.execPath, [join(root, 'scripts', 'build-extension.mjs')]);
 
 step('compiling @tapgate/server');
 run('npx', ['tsc', '-p', 'server/tsconfig.json']);

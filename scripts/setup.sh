@@ -8,7 +8,7 @@ export NODE_PATH=/usr/share/nodejs
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config git
   libsodium-dev nlohmann-json3-dev libgtest-dev googletest
-  emscripten binaryen autoconf automake libtool dpkg-dev chromium
+  emscripten binaryen autoconf automake libtool dpkg-dev chromium qrencode
   clang-14 libclang-rt-14-dev llvm-14)   # libFuzzer, ASan/UBSan runtimes, llvm-symbolizer
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }

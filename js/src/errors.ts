@@ -1,6 +1,7 @@
 /** Who is at fault: the app (misuse), the server (remote), the transport (network), an attacker
- *  or corrupted data (security), or local persistence (storage). */
-export type TapgateErrorKind = 'misuse' | 'remote' | 'network' | 'security' | 'storage';
+ *  or corrupted data (security), local persistence (storage), or the device: no camera, permission
+ *  refused (device). */
+export type TapgateErrorKind = 'misuse' | 'remote' | 'network' | 'security' | 'storage' | 'device';
 
 /** Stable string codes; `numericCode` keeps the reference's numbers where one exists. */
 export type TapgateErrorCode =
@@ -28,7 +29,9 @@ export type TapgateErrorCode =
   | 'APPLOGIN_NOT_CONTINUOUS'
   | 'CODE_MISMATCH'
   | 'STORAGE_UNAVAILABLE'
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  | 'CAMERA_UNAVAILABLE'
+  | 'CAMERA_DENIED';
 
 export interface TapgateErrorInfo {
   code: TapgateErrorCode;
@@ -57,6 +60,10 @@ export class TapgateError extends Error implements TapgateErrorInfo {
 
 export function storageError(code: 'STATE_CORRUPT' | 'STORAGE_UNAVAILABLE', message: string): TapgateError {
   return new TapgateError({ code, numericCode: 0, kind: 'storage', message });
+}
+
+export function deviceError(code: 'CAMERA_UNAVAILABLE' | 'CAMERA_DENIED', message: string): TapgateError {
+  return new TapgateError({ code, numericCode: 0, kind: 'device', message });
 }
 
 export function misuse(code: 'INVALID_ARGUMENT' | 'UNSUPPORTED', message: string): TapgateError {

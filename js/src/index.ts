@@ -6,12 +6,16 @@ import { pooledRandom, type CoreModule } from './core.js';
 import { IndexedDbStorage } from './indexeddb-storage.js';
 import { decodeQrImage, type QrImage } from './qr-decode.js';
 
+// Both files are named here, each as `new URL('…', import.meta.url)`, so bundlers (Vite, Rollup,
+// webpack 5, Parcel) emit both as assets and rewrite both URLs; the glue is then told where the
+// .wasm went (locateFile) rather than looking beside itself.
 const coreUrl = new URL('../wasm/tapgate_core.web.mjs', import.meta.url).href;
+const coreWasmUrl = new URL('../wasm/tapgate_core.web.wasm', import.meta.url).href;
 
 let corePromise: Promise<CoreModule> | undefined;
 function loadCore(): Promise<CoreModule> {
-  corePromise ??= import(/* @vite-ignore */ coreUrl).then((m: { default: (o: object) => Promise<CoreModule> }) =>
-    m.default({ getRandomValue: pooledRandom() }),
+  corePromise ??= import(/* @vite-ignore */ /* webpackIgnore: true */ coreUrl).then((m: { default: (o: object) => Promise<CoreModule> }) =>
+    m.default({ getRandomValue: pooledRandom(), locateFile: (path: string, prefix: string) => (path.endsWith('.wasm') ? coreWasmUrl : prefix + path) }),
   );
   return corePromise;
 }
@@ -41,3 +45,6 @@ usePlatform((options: BrowserAuthenticatorOptions) => ({
 
 export * from './public-api.js';
 export { IndexedDbStorage } from './indexeddb-storage.js';
+export { FallbackStorage } from './fallback-storage.js';
+export { scanQrFromCamera } from './camera.js';
+export type { CameraScanOptions, QrImageDecoder } from './camera.js';

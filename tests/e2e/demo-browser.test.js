@@ -1,11 +1,12 @@
 // The demo for real in headless Chromium: the relying-party page shows an enrol and a login QR, the
 // browser authenticator (WASM core + IndexedDB) reads each QR image, the user confirms and types the
-// PIN, and the relying-party page turns to "Logged in as …".
+// PIN on the PIN pad, and the relying-party page turns to "Logged in as …".
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 const { startServer } = require('../js/helpers/server-process');
+const { typePin } = require('./helpers/pwa');
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-results');
@@ -59,24 +60,21 @@ test('enrol and log in entirely in the browser', async () => {
   expect(await app.textContent('#vash')).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
   expect(await app.textContent('#enrol-server')).toBe('Tapgate Demo Bank');
   await app.click('#accept-enrol');
-  await app.waitForSelector('#pin-form:not(.hidden)');
+  await app.waitForSelector('#pin-section:not(.hidden)');
   expect(await app.textContent('#pin-prompt')).toMatch(/Choose a PIN/);
-  await app.fill('#pin', '2468');
-  await app.click('#pin-submit');
+  await typePin(app, '2468');
   await app.waitForFunction(() => document.querySelector('#outcome').textContent.includes('Enrolled'), null, { timeout: 20_000 });
   await rp.waitForFunction(() => document.querySelector('#status').textContent === 'Logged in as alice-browser', null, { timeout: 10_000 });
   await rp.screenshot({ path: path.join(ARTIFACTS, 'relying-party-enrolled.png') });
 
   // Log in, with one wrong PIN first.
   await scan(app, await qrPicture(rp, 'login'));
-  await app.waitForSelector('#pin-form:not(.hidden)', { timeout: 15_000 });
+  await app.waitForSelector('#pin-section:not(.hidden)', { timeout: 15_000 });
   expect(await app.textContent('#pin-prompt')).toContain(demo.url);
-  await app.fill('#pin', '0000');
-  await app.click('#pin-submit');
+  await typePin(app, '0000');
   await app.waitForFunction(() => document.querySelector('#pin-result').textContent.includes('2 attempts left'), null, { timeout: 20_000 });
   expect(await rp.textContent('#status')).not.toContain('Logged in');
-  await app.fill('#pin', '2468');
-  await app.click('#pin-submit');
+  await typePin(app, '2468');
   await app.waitForFunction(() => document.querySelector('#outcome').textContent === 'Logged in.', null, { timeout: 20_000 });
   await rp.waitForFunction(() => document.querySelector('#status').textContent === 'Logged in as alice-browser', null, { timeout: 10_000 });
   await app.screenshot({ path: path.join(ARTIFACTS, 'authenticator-logged-in.png') });

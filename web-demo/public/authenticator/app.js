@@ -1,23 +1,47 @@
-// Browser authenticator on the Tapgate SDK: scan or paste, confirm, PIN, done. All decisions are
-// the WASM core's; this page only renders its events.
-import { Authenticator } from '/sdk/esm/index.js';
+// Browser authenticator (a PWA) on the Tapgate SDK: scan with the camera, upload or deep-link,
+// confirm, PIN pad, done. All decisions are the WASM core's; this page only renders its events.
+import { Authenticator, FallbackStorage, IndexedDbStorage, scanQrFromCamera } from '/sdk/esm/index.js';
+import { takeDeepLink } from './deep-link.js';
+import { PinPad } from './pin-pad.js';
 
 const $ = (id) => document.getElementById(id);
 const show = (id, on) => $(id).classList.toggle('hidden', !on);
-const auth = await Authenticator.create({ storage: 'tapgate-demo' });
+// IndexedDB when the browser lets this site keep data; otherwise memory, and the user is told.
+const storage = new FallbackStorage(new IndexedDbStorage('tapgate-demo'));
+storage.addEventListener('fallback', (e) => {
+  $('storage-warning').textContent = `This browser does not let the app keep data (${e.detail.error.code}): accounts last only until the page closes.`;
+  show('storage-warning', true);
+});
+const auth = await Authenticator.create({ storage });
 window.tapgate = auth;  // handy in the console
 let current;
+let cameraScan;  // AbortController of the running camera scan
+
+const pinPad = new PinPad($('pin-pad'), {
+  onSubmit: async (pin) => {
+    pinPad.disabled = true;
+    $('pin-result').textContent = '';
+    try {
+      await current.setPinBiometric({ pin });
+    } catch (err) {
+      report(err);
+    } finally {
+      pinPad.disabled = false;
+    }
+  },
+  onCancel: () => current?.inputCancel().catch(report),
+});
 
 function renderLists() {
   $('accounts').replaceChildren(...auth.accounts.map((a) => Object.assign(document.createElement('li'), { textContent: `${a.userId ?? a.name} — ${a.serverName} (account #${a.accountId})` })));
   $('history').replaceChildren(...auth.history.slice().reverse().map((h) =>
-    Object.assign(document.createElement('li'), { textContent: `${new Date(h.ended).toLocaleTimeString()} ${h.kind} ${h.historyStatus}${h.account ? ` as ${h.account.name}` : ''}` })));
+    Object.assign(document.createElement('li'), { textContent: `${new Date(h.ended || h.started).toLocaleTimeString()} ${h.kind} ${h.historyStatus}${h.account ? ` as ${h.account.name}` : ''}` })));
 }
 
 function attach(session) {
   current = session;
   show('session', true);
-  for (const id of ['confirm-enrol', 'confirm-login', 'pin-form']) show(id, false);
+  for (const id of ['confirm-enrol', 'confirm-login', 'pin-section']) show(id, false);
   $('outcome').textContent = '';
   $('pin-result').textContent = '';
   const renderState = () => ($('state').textContent = `${session.state}${session.pseudoState !== 'NONE' ? ` / ${session.pseudoState}` : ''}`);
@@ -45,18 +69,15 @@ function attach(session) {
     if (!d.result) {
       const where = session.announceInfo?.info?.origin ? ` for ${session.announceInfo.info.origin}` : '';
       $('pin-prompt').textContent = d.context === 'FIRST_SET' ? 'Choose a PIN for this app (4 or more digits)' : `Enter your PIN${where}`;
-      show('pin-form', true);
-      $('pin').value = '';
-      $('pin').focus();
+      pinPad.reset();
+      show('pin-section', true);
     } else if (d.result === 'PIN_FAIL') {
       $('pin-result').textContent = `Wrong PIN — ${d.attemptsLeft} attempt${d.attemptsLeft === 1 ? '' : 's'} left`;
-      $('pin').value = '';
+      pinPad.reset();
     }
   });
   session.addEventListener('stop', () => {
-    show('pin-form', false);
-    show('confirm-enrol', false);
-    show('confirm-login', false);
+    for (const id of ['pin-section', 'confirm-enrol', 'confirm-login']) show(id, false);
     const ok = session.historyStatus.startsWith('LOGGED_IN');
     $('outcome').textContent = ok ? (session.isRegistration ? 'Enrolled and logged in.' : 'Logged in.')
       : session.error ? `Error: ${session.error.message} (${session.error.code})` : `Ended: ${session.historyStatus}`;
@@ -79,6 +100,27 @@ async function start(data) {
   }
 }
 
+async function scanWithCamera() {
+  $('scan-error').textContent = '';
+  cameraScan?.abort();
+  const controller = (cameraScan = new AbortController());
+  show('camera', true);
+  show('scan-stop', true);
+  $('scan-camera').disabled = true;
+  try {
+    const bytes = await scanQrFromCamera(auth, { video: $('camera'), signal: controller.signal });
+    await start(bytes);
+  } catch (err) {
+    if (!controller.signal.aborted) report(err);
+  } finally {
+    show('camera', false);
+    show('scan-stop', false);
+    $('scan-camera').disabled = false;
+  }
+}
+
+$('scan-camera').addEventListener('click', scanWithCamera);
+$('scan-stop').addEventListener('click', () => cameraScan?.abort());
 $('qr-file').addEventListener('change', async (e) => {
   const file = e.target.files[0];
   if (!file) return;
@@ -90,17 +132,31 @@ $('qr-file').addEventListener('change', async (e) => {
 $('start-link').addEventListener('click', () => start($('link').value));
 $('accept-enrol').addEventListener('click', () => current.setAccount().catch(report));
 for (const b of document.querySelectorAll('[data-stop]')) b.addEventListener('click', () => current.stopSession().catch(report));
-$('pin-cancel').addEventListener('click', () => current.inputCancel().catch(report));
-$('pin-form').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  $('pin-submit').disabled = true;
-  try {
-    await current.setPinBiometric({ pin: $('pin').value });
-  } catch (err) {
-    report(err);
-  } finally {
-    $('pin-submit').disabled = false;
-  }
+window.addEventListener('hashchange', () => {
+  const link = takeDeepLink(location, history);
+  if (link) start(link);
 });
+
 renderLists();
+const link = takeDeepLink(location, history);
+if (link) start(link);
+registerServiceWorker();
 document.body.dataset.ready = 'true';
+
+// The offline shell: the service worker keeps what this page loaded (HTML, SDK modules, the core's
+// wasm) so the app starts without a network. Pages loaded before it took control tell it their URLs.
+async function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  try {
+    await navigator.serviceWorker.register('./sw.js');
+    const registration = await navigator.serviceWorker.ready;
+    const urls = [location.href, ...performance.getEntriesByType('resource').map((e) => e.name)];
+    const channel = new MessageChannel();
+    const stored = new Promise((resolve) => (channel.port1.onmessage = resolve));
+    registration.active.postMessage({ type: 'cache', urls }, [channel.port2]);
+    await stored;
+    document.body.dataset.offlineReady = 'true';
+  } catch (err) {
+    console.warn('offline shell unavailable:', err);
+  }
+}

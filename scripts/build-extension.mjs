@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Assembles the MV3 browser extension, unpacked, in build/extension/: the popup (extension/), the
+// PIN pad and icons shared with the PWA (web-demo/), and @tapgate/authenticator's browser build
+// with its wasm. Extension pages may not use import maps (inline script), so the one bare import
+// of the browser entry, 'zxing-wasm/reader', is rewritten to the copy shipped beside it.
+// Run after the package is built (scripts/build.mjs does both).
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(root, 'js', 'package.json'));
+const out = join(root, 'build', 'extension');
+const pwa = join(root, 'web-demo', 'public');
+const zxingEs = join(dirname(require.resolve('zxing-wasm/reader/zxing_reader.wasm')), '..', 'es');
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+cpSync(join(root, 'extension'), out, { recursive: true });
+for (const [from, to] of [
+  [join(pwa, 'style.css'), 'style.css'],
+  [join(pwa, 'authenticator', 'pin-pad.js'), 'pin-pad.js'],
+  [join(pwa, 'authenticator', 'icon-192.png'), 'icon-192.png'],
+  [join(pwa, 'authenticator', 'icon-512.png'), 'icon-512.png'],
+  [join(root, 'js', 'dist', 'esm'), 'sdk/esm'],
+  [join(root, 'js', 'dist', 'wasm'), 'sdk/wasm'],
+  [join(zxingEs, 'reader', 'index.js'), 'vendor/zxing-wasm/reader/index.js'],
+  [join(zxingEs, 'share.js'), 'vendor/zxing-wasm/share.js'],
+]) {
+  cpSync(from, join(out, to), { recursive: true });
+}
+for (const unused of ['tapgate_core.js', 'tapgate_core.wasm']) rmSync(join(out, 'sdk', 'wasm', unused), { force: true });  // Node build
+
+const entry = join(out, 'sdk', 'esm', 'index.js');
+const source = readFileSync(entry, 'utf8');
+const rewritten = source.replace("import('zxing-wasm/reader')", "import('../../vendor/zxing-wasm/reader/index.js')");
+if (rewritten === source) throw new Error("build-extension: the browser entry no longer imports 'zxing-wasm/reader' as expected");
+writeFileSync(entry, rewritten);
+console.log(`extension built in ${out}`);

@@ -1,0 +1,47 @@
+// Launches the system Chromium through playwright-core with a fresh (or given) profile folder.
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(__dirname, '..', '..', '..', 'test-results');
+const BASE_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/**
+ * Options: profileDir (kept by the caller) or a fresh one removed on close; extra args; extension:
+ * the folder of an unpacked extension to load (new headless mode; playwright's --disable-extensions dropped).
+ */
+async function launchChromium({ profileDir, args = [], extension, viewport = { width: 1000, height: 900 } } = {}) {
+  const ownProfile = !profileDir;
+  const dir = profileDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [extension ? '--headless=new' : '--headless', ...BASE_ARGS, ...args,
+      ...(extension ? [`--load-extension=${extension}`, `--disable-extensions-except=${extension}`] : [])],
+    ignoreDefaultArgs: extension ? ['--disable-extensions'] : [],
+    viewport,
+  });
+  const close = context.close.bind(context);
+  context.close = async () => {
+    await close();
+    if (ownProfile) fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return context;
+}
+
+function artifactPath(name) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  return path.join(ARTIFACTS, name);
+}
+
+/** The id Chromium gives an unpacked extension: its absolute path's SHA-256, first 32 hex digits as a–p. */
+function unpackedExtensionId(dir) {
+  const hex = require('node:crypto').createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 32);
+  return [...hex].map((c) => String.fromCharCode(97 + parseInt(c, 16))).join('');
+}
+
+module.exports = { launchChromium, artifactPath, unpackedExtensionId };
