@@ -12,6 +12,7 @@ constexpr const char* kKeepAliveTimer = "ping";
 constexpr const char* kInactivityTimer = "inactivity";
 constexpr const char* kInputTimer = "input";
 constexpr const char* kAppLoginTimer = "applogin";
+constexpr const char* kPushedStartTimer = "pushedstart";
 constexpr int kPingsPerWindow = 3;  // a ping every pingTime/3: one lost ping never ends a login
 
 Error wrongState(const Session& s, Input input) {
@@ -213,7 +214,8 @@ void Engine::armTimer(int session, const char* name, std::int64_t at) {
   outputs_.push_back(std::move(timer));
 }
 
-StartResult Engine::startSession(const Bytes& payload, std::int64_t now, const std::optional<AccountRef>& only) {
+StartResult Engine::startSession(const Bytes& payload, std::int64_t now, const std::optional<AccountRef>& only,
+                                 const std::string& pushedStart) {
   const int id = newSession(now);
   Session& s = sessions_[id];
   s.qrRaw = payload;
@@ -253,6 +255,15 @@ StartResult Engine::startSession(const Bytes& payload, std::int64_t now, const s
   }
 
   s.transcript = wire::Transcript::begin(payload);
+  if (!pushedStart.empty()) {
+    // As if /v1/start had been answered: the empty request is what both ends hash into T1.
+    // Taken up on the next turn, as a server answer would be: an app that got the session from
+    // processPush (or the `session` event) has attached its listeners by then.
+    s.pushedStart = pushedStart;
+    recordHistory(s, now);
+    armTimer(id, kPushedStartTimer, now);
+    return {id, std::nullopt};
+  }
   send(s, wire::startRequest(payload, crypto::randomBytes(32)), Pending::Purpose::Start);
   recordHistory(s, now);
   return {id, std::nullopt};
@@ -632,6 +643,10 @@ void Engine::onTimer(int id, const std::string& name, std::int64_t now) {
   Session* s = find(id);
   if (!s) return;
   if (name == kKeepAliveTimer) return keepAlive(*s, now);
+  if (name == kPushedStartTimer) {
+    if (s->step != Step::Starting || s->pushedStart.empty()) return;  // stopped or timed out meanwhile
+    return handleStart(*s, "", std::exchange(s->pushedStart, {}), now);
+  }
   if (name == kInputTimer) {
     if (s->step != Step::SecondFactor || now < s->inputDeadline) return;  // answered, or re-armed
     return finish(*s, Input::Timeout, Step::Done, HistoryStatus::Aborted,

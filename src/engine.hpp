@@ -78,6 +78,7 @@ struct Session {
   bool biometricAllowed = false;           // offered at the current prompt
   bool usedBiometric = false;              // the factor in flight is the biometric
   std::string webNonce;                    // AppLogin: what the app's backend checks with getSession
+  std::string pushedStart;                 // a login message's start response, taken up by a timer
   std::int64_t loggedInAt = 0;
   std::int64_t lastActivity = 0;           // AppLogin: last user activity the app reported
 };
@@ -98,7 +99,10 @@ class Engine {
 
   StartResult startSession(const Bytes& payload, std::int64_t now);
   // A login for one given account (a login message names it): its only candidate.
-  StartResult startSession(const Bytes& payload, std::int64_t now, const std::optional<AccountRef>& only);
+  // `pushedStart`: the start response a login message carried (signed with the message), which
+  // takes the place of /v1/start: a push login needs one request once the push has arrived.
+  StartResult startSession(const Bytes& payload, std::int64_t now, const std::optional<AccountRef>& only,
+                           const std::string& pushedStart = "");
   StartResult startSessionFromLink(const std::string& link, std::int64_t now);
   // Logs the app itself in (one account, a continuous server): STARTING → WAIT_FOR_SECOND_FACTOR.
   StartResult startAppLogin(std::int64_t now);

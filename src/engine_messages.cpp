@@ -45,7 +45,7 @@ Result<PushResult> Engine::handleMessage(const Account& account, const wire::Ser
         persist(now);
         return makeError(ErrorCode::BAD_RESPONSE, "login message carries no login QR for its server");
       }
-      StartResult started = startSession(m.qr, now, ref);
+      StartResult started = startSession(m.qr, now, ref, m.start);
       persist(now);
       if (started.error) return *started.error;
       return PushResult{PushResult::Outcome::SessionStarted, started.session};

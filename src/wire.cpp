@@ -401,6 +401,9 @@ Result<ServerMessage> openServerMessage(const Bytes& signedMessage, const Bytes&
     if (!bytes) return bad("login message has no QR payload");
     m.kind = MessageKind::Login;
     m.qr = *bytes;
+    auto start = j->find("start");
+    if (start != j->end() && !start->is_string()) return bad("login message start is not a string");
+    if (start != j->end()) m.start = start->get<std::string>();
   } else if (kind == "logout") {
     auto session = str(*j, "session");
     auto bytes = session ? fromBase64url(*session) : std::nullopt;

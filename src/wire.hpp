@@ -154,6 +154,7 @@ struct ServerMessage {
   std::int64_t time = 0;
   std::int64_t expires = 0;
   Bytes qr;       // Login: the login QR payload to start
+  std::string start;  // Login: the start response (§5.1) the server made for it; the device skips /v1/start
   Bytes session;  // Logout: the QR session id of the login it ends
   json note;      // Note: {"text": …, "data": {…}}
 };

@@ -18,7 +18,6 @@ import {
   pushTokenProofMessage,
   deleteProofMessage,
   appLoginProofMessage,
-  codeCommitment,
   transactionSigningInput,
   seal,
   transcriptAdvance,
@@ -26,6 +25,7 @@ import {
 } from './transcript';
 import { currentRpSession } from './liveness';
 import { storedUserContext } from './usercontext';
+import { startResponseBody } from './start-response';
 
 export const ERR_ENROL_QR_EXPIRED = 41;
 export const ERR_SERVER_AUTHENTICATION_FAILED = 48;
@@ -72,17 +72,6 @@ function optionalToken(j: Fields): string | null {
   return j.pushToken;
 }
 
-/** The right code among two decoys, in random order. */
-function codeChoices(code: string): string[] {
-  const choices = new Set([code]);
-  while (choices.size < 3) choices.add(String(randomBytes(1)[0] % 90 + 10));
-  const list = [...choices];
-  for (let i = list.length - 1; i > 0; i--) {
-    const k = randomBytes(1)[0] % (i + 1);
-    [list[i], list[k]] = [list[k], list[i]];
-  }
-  return list;
-}
 
 function accountIdField(j: Fields): number {
   const v = j.accountId;
@@ -185,31 +174,7 @@ export class DeviceApi {
     if (qs.kind === 'enrol' && (expired || qs.used)) return this.signedError(server, t0, raw, ERR_ENROL_QR_EXPIRED);
     if (expired || qs.used || qs.cancelled) return this.signedError(server, t0, raw, ERR_SESSION_NOT_FOUND);
 
-    const ctx = storedUserContext(qs.usercontext);
-    const body: Fields = {
-      kind: qs.kind,
-      server: {
-        name: server.name,
-        pingTime: server.ping_time,
-        pinTimeout: server.pin_timeout,
-        pinAttemptLimit: server.pin_attempt_limit,
-      },
-      time: this.now(),
-      announceInfo: ctx.announceinfo,
-    };
-    if (qs.require_2f) body.secondFactor = 'required';
-    if (qs.tid) {
-      const tx = this.store.getTransaction(qs.tid, server.id);
-      if (tx) body.transaction = { tid: tx.tid, text: tx.text };
-    }
-    if (qs.match_code) {
-      body.codeChoices = codeChoices(qs.match_code);
-      body.codeCommitment = toB64u(codeCommitment(qs.id, qs.match_code));
-    }
-    if (qs.kind === 'enrol') {
-      if (qs.userid !== null) body.userId = qs.userid;
-      if (qs.name !== null) body.name = qs.name;
-    }
+    const body = startResponseBody(this.store, server, qs, this.now());
     const sealed = seal(server.sk, t0, raw, body);
     const t1 = transcriptAdvance(t0, raw, sealed.bodyBytes);
     this.store.transaction(() => {

@@ -8,7 +8,7 @@ const MESSAGE_DOMAIN = utf8('tapgate/v1/message');
 export const MESSAGE_LIFETIME_MS = 10 * 60 * 1000;
 
 export type MessageContent =
-  | { kind: 'login'; qr: string }
+  | { kind: 'login'; qr: string; start?: string }
   | { kind: 'logout'; session: string }
   | { kind: 'delete' }
   | { kind: 'message'; text: string; data?: Record<string, string> };

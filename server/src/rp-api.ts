@@ -4,7 +4,8 @@ import QRCode from 'qrcode';
 import { bytesEqual, fromB64u, hash, randomBytes, toB64u, utf8 } from './crypto';
 import type { AccountRow, ServerRow, Store } from './db';
 import { header, HttpError, parseJsonObject, readRawBody, sendBytes, sendError, sendJson } from './http';
-import { buildEnrolQr, buildLoginQr, SERVER_ID_BYTES, SESSION_ID_BYTES } from './qr';
+import { buildEnrolQr, buildLoginQr, parseQr, SERVER_ID_BYTES, SESSION_ID_BYTES } from './qr';
+import { startForPush } from './start-response';
 import { transactionSigningInput, transcriptStart } from './transcript';
 import { currentRpSession } from './liveness';
 import type { Messenger } from './messages';
@@ -169,7 +170,7 @@ export class RpApi {
         const body = await readRawBody(req);
         const ctx = parseUserContext(body.length ? body.toString('utf8') : q.get('usercontext'));
         const payload = this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx, requireSecondFactor: secondFactorParam(q) });
-        this.cfg.messenger.send(server, account, { kind: 'login', qr: toB64u(payload) });
+        this.pushLogin(server, account, payload);
         sendJson(req, res, 200, { result: true });
         return;
       }
@@ -189,7 +190,7 @@ export class RpApi {
         store.addTransaction({ tid, server: server.id, nonce, text, now: this.cfg.now() });
         const payload = this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx: parseUserContext(null), requireSecondFactor: true, tid });
         const account = this.provokableAccount(server, nonce);
-        if (account) this.cfg.messenger.send(server, account, { kind: 'login', qr: toB64u(payload) });
+        if (account) this.pushLogin(server, account, payload);
         sendJson(req, res, 200, { tid, qrdata: toB64u(payload), pushed: !!account });
         return;
       }
@@ -333,6 +334,13 @@ export class RpApi {
   }
 
   /** A fresh QR session for the nonce (it becomes the nonce's latest); returns its payload. */
+  /** A login message for the QR session, with its start response so the device goes straight to login. */
+  private pushLogin(server: ServerRow, account: AccountRow, payload: Uint8Array): void {
+    const qs = this.cfg.store.getQrSession(parseQr(payload)!.sessionId)!;
+    const start = startForPush(this.cfg.store, server, qs, this.cfg.now());
+    this.cfg.messenger.send(server, account, { kind: 'login', qr: toB64u(payload), start });
+  }
+
   private newQrSession(
     server: ServerRow,
     nonce: string,

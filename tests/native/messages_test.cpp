@@ -33,6 +33,33 @@ TEST(Push, LoginMessageStartsASessionForThatAccount) {
   EXPECT_EQ(h.session(r.session).history, HistoryStatus::LoggedInOneShot);
 }
 
+TEST(Push, ALoginMessageCarryingItsStartResponseNeedsOneRequest) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  const auto before = h.sent.size();
+  auto r = push(h, h.server.loginMessageWithStart(aid));
+  ASSERT_EQ(r.outcome, PushResult::Outcome::SessionStarted);
+  EXPECT_EQ(h.session(r.session).step, Step::Starting);  // taken up on the next turn
+  h.fireTimer(r.session, "pushedstart");
+  EXPECT_EQ(h.sent.size(), before);  // no /v1/start
+  EXPECT_EQ(h.session(r.session).step, Step::SecondFactor);
+  ASSERT_TRUE(h.engine->setPinBiometric(r.session, "1234", h.now).ok());
+  h.pump();
+  EXPECT_EQ(h.session(r.session).history, HistoryStatus::LoggedInOneShot);
+  ASSERT_EQ(h.sent.size(), before + 1);
+  EXPECT_TRUE(h.sent.back().url.ends_with("/v1/login"));
+}
+
+TEST(Push, AMalformedPushedStartResponseEndsTheSessionInError) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  Bytes qr = h.server.loginQr();
+  auto r = push(h, h.server.message(aid, {{"kind", "login"}, {"qr", base64url(qr)}, {"start", "{\"kind\":\"enrol\"}"}}));
+  h.fireTimer(r.session, "pushedstart");
+  EXPECT_EQ(h.session(r.session).step, Step::Failed);
+  EXPECT_EQ(errorKind(h.session(r.session).error->code), ErrorKind::Security);
+}
+
 TEST(Push, DuplicatesAreIgnored) {
   Harness h;
   const auto aid = h.enrol("1234");

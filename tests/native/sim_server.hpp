@@ -73,23 +73,7 @@ class SimServer {
     auto req = nlohmann::json::parse(send.body);
     if (path == "/v1/start") {
       auto qr = *fromBase64url(req["qr"].get<std::string>());
-      auto& s = sessionOf(qr);
-      nlohmann::json body = {{"kind", qr[1] == 2 ? "enrol" : "login"},
-                             {"server", {{"name", name}, {"pingTime", pingTime}, {"pinTimeout", pinTimeout},
-                                         {"pinAttemptLimit", pinAttemptLimit}}},
-                             {"time", time},
-                             {"announceInfo", {{"origin", "https://rp.example"}}}};
-      if (s.requireSecondFactor) body["secondFactor"] = "required";
-      if (!s.transactionText.empty()) body["transaction"] = {{"tid", "T-1"}, {"text", s.transactionText}};
-      if (!s.matchCode.empty()) {
-        body["codeChoices"] = {"11", s.matchCode, "99"};
-        body["codeCommitment"] = base64url(wire::codeCommitment(Bytes(qr.begin() + 18, qr.end()), s.matchCode));
-      }
-      if (qr[1] == 2) {
-        body["userId"] = "alice";
-        body["name"] = "alice@example";
-      }
-      return seal(s, send.body, body);
+      return seal(sessionOf(qr), send.body, startBody(qr));
     }
     if (path == "/v1/applogin") {
       Bytes nonce = *fromBase64url(req["nonce"].get<std::string>());
@@ -241,6 +225,14 @@ class SimServer {
     return sealed;
   }
 
+  // A login message that carries its start response (§6.1): the device goes straight to login.
+  Bytes loginMessageWithStart(std::int64_t accountId) {
+    Bytes qr = loginQr();
+    const std::string start = startBody(qr).dump();
+    sessionOf(qr).transcript.advance("", start);
+    return message(accountId, {{"kind", "login"}, {"qr", base64url(qr)}, {"start", start}});
+  }
+
   // A login message: a fresh login QR for the account, as a provoked login makes.
   Bytes loginMessage(std::int64_t accountId, Bytes* qrOut = nullptr) {
     Bytes qr = loginQr();
@@ -292,6 +284,27 @@ class SimServer {
     }
     a.failures = 0;
     return {{"result", "SUCCESS"}};
+  }
+
+  // The body of a start response (§5.1) for this QR.
+  nlohmann::json startBody(const Bytes& qr) {
+    auto& s = sessionOf(qr);
+    nlohmann::json body = {{"kind", qr[1] == 2 ? "enrol" : "login"},
+                           {"server", {{"name", name}, {"pingTime", pingTime}, {"pinTimeout", pinTimeout},
+                                       {"pinAttemptLimit", pinAttemptLimit}}},
+                           {"time", time},
+                           {"announceInfo", {{"origin", "https://rp.example"}}}};
+    if (s.requireSecondFactor) body["secondFactor"] = "required";
+    if (!s.transactionText.empty()) body["transaction"] = {{"tid", "T-1"}, {"text", s.transactionText}};
+    if (!s.matchCode.empty()) {
+      body["codeChoices"] = {"11", s.matchCode, "99"};
+      body["codeCommitment"] = base64url(wire::codeCommitment(Bytes(qr.begin() + 18, qr.end()), s.matchCode));
+    }
+    if (qr[1] == 2) {
+      body["userId"] = "alice";
+      body["name"] = "alice@example";
+    }
+    return body;
   }
 
   std::string sealOnce(const wire::Transcript& t, const std::string& request, const nlohmann::json& body) {
