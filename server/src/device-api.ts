@@ -310,8 +310,11 @@ export class DeviceApi {
         return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);  // no second factor or no signature
       }
       if (sigBio !== null) {
+        // A blocked PIN blocks every second factor: a biometric login on a blocked account would
+        // let whoever passes the biometric keep guessing the PIN in between.
+        if (account.pin_failures >= limit) return answer({ result: 'PIN_BLOCKED' });
         // The biometric: a high-entropy key, so a mismatch means a changed biometric set, not a
-        // guess; it is not counted against the PIN.
+        // guess; it is not counted against the PIN, and its success does not reset the PIN count.
         if (!account.bio_pk || !verify(account.bio_pk, proof, sigBio)) return answer({ result: 'BIOMETRIC_FAIL' });
         this.store.factorVerified(account.id, now);
       } else if (sigPin === null) {
