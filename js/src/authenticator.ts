@@ -50,6 +50,8 @@ export class Authenticator extends EventTarget {
   #sessions = new Map<number, Session>();
   #timers = new Map<string, { session: number; handle: ReturnType<typeof setTimeout> }>();
   #writes: Promise<void> = Promise.resolve();
+  /** The latest save; rejects with its storage error (the state it carried is not stored). */
+  #lastSave: Promise<void> = Promise.resolve();
   #scanQr?: PlatformDeps['scanQr'];
   #host: SessionHost;
   #requests = new Map<number, (done: RequestDone) => void>();
@@ -89,7 +91,7 @@ export class Authenticator extends EventTarget {
     this.#host = {
       call: (fn, session, ...args) => this.#call(fn, session, args),
       snapshot: (id) => JSON.parse(this.#core.session(id)) as SessionSnapshot,
-      flushed: () => this.#writes,
+      flushed: () => this.#lastSave,
       biometricSecret: async (purpose) => {
         const secret = await options.biometric?.secret(purpose);
         if (secret != null && (!(secret instanceof Uint8Array) || secret.length !== 32)) {
@@ -203,7 +205,7 @@ export class Authenticator extends EventTarget {
     const result = JSON.parse(raw) as CoreResult;
     this.#pump();
     if (!result.ok) throw new TapgateError(result.error);
-    await this.#writes;
+    await this.#lastSave;
   }
 
   /** Decodes a QR code image (ImageData, Blob, or PNG/JPEG bytes) to its exact payload bytes. */
@@ -322,9 +324,14 @@ export class Authenticator extends EventTarget {
   }
 
   #persist(state: string): void {
-    // Writes are chained so they land in order; a failure is reported, never silently dropped.
-    this.#writes = this.#writes.then(() => this.#storage.save(state)).catch((err) => {
-      const error = err instanceof TapgateError ? err : storageError('STORAGE_UNAVAILABLE', `saving state failed: ${(err as Error)?.message ?? err}`);
+    // Writes are chained so they land in order; a failure is reported as an `error` event, and
+    // whoever awaits this save (session.finished, deleteAccount) gets it as a rejection. A later
+    // save that succeeds stores this state's changes too (each state is complete).
+    const saved = this.#writes.then(() => this.#storage.save(state)).catch((err: unknown) => {
+      throw err instanceof TapgateError ? err : storageError('STORAGE_UNAVAILABLE', `saving state failed: ${(err as Error)?.message ?? err}`);
+    });
+    this.#lastSave = saved;
+    this.#writes = saved.catch((error: TapgateError) => {
       this.dispatchEvent(new CustomEvent('error', { detail: { error } }));
     });
   }
