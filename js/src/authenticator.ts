@@ -165,8 +165,8 @@ export class Authenticator extends EventTarget {
   /**
    * Hands a push message to the engine. A login message starts a session (also announced by a
    * `session` event) and resolves with it; logout, deletion and note messages act and resolve with
-   * null, as do duplicates. Messages that are not for this app, forged or expired reject with a
-   * `security` error.
+   * null. Messages that are not for this app, forged, expired or already delivered (PUSH_REPLAYED)
+   * reject with a `security` error and change nothing.
    */
   async processPush(payload: PushPayload): Promise<Session | null> {
     let raw: string;
