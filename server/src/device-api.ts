@@ -80,6 +80,17 @@ function codeChoices(code: string): string[] {
   return list;
 }
 
+/**
+ * Refuses a field the endpoint does not define: a misspelt or injected field must not pass
+ * silently (nothing would check it). Each handler names its fields in its first line.
+ */
+function allowOnly(j: Fields, allowed: readonly string[]): void {
+  for (const key of Object.keys(j)) {
+    if (allowed.includes(key)) continue;
+    throw new HttpError(400, `unknown field "${key.length > 40 ? `${key.slice(0, 40)}…` : key}"`);
+  }
+}
+
 function accountIdField(j: Fields): number {
   const v = j.accountId;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
@@ -161,6 +172,7 @@ export class DeviceApi {
 
   // §5.1
   private start(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'qr', 'nonce']);
     const qrBytes = fromB64u(j.qr);
     const qr = qrBytes && parseQr(qrBytes);
     if (!qrBytes || !qr) throw new HttpError(400, 'field "qr" is not a valid QR payload');
@@ -213,6 +225,7 @@ export class DeviceApi {
 
   // §5.2
   private enrol(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'session', 'accountPk', 'boxPk', 'pinPk', 'sigAccount', 'sigPin', 'pushToken', 'bioPk', 'sigBio']);
     const { qs, server, id } = this.session(j);
     const accountPk = bytesField(j, 'accountPk', 32);
     const boxPk = bytesField(j, 'boxPk', 32);
@@ -261,6 +274,7 @@ export class DeviceApi {
 
   // §5.3
   private login(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'session', 'accountId', 'userInput', 'factor', 'sigAccount', 'sigPin', 'sigBio', 'code', 'sigTransaction']);
     const { qs, server, id } = this.session(j);
     const accountId = accountIdField(j);
     if (typeof j.userInput !== 'string') throw new HttpError(400, 'field "userInput" must be a string');
@@ -364,6 +378,7 @@ export class DeviceApi {
 
   // §5.6: a fresh single-use challenge, signed over T = begin(device nonce).
   private pinChallenge(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'accountId', 'nonce']);
     const { account, server } = this.accountWithServer(j);
     const t = transcriptStart(bytesField(j, 'nonce', 32));
     const challenge = randomBytes(32);
@@ -374,6 +389,7 @@ export class DeviceApi {
 
   // §5.7: the PIN proof over the challenge, with the same counting as a login.
   private pinCheck(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'accountId', 'challenge', 'sigAccount', 'sigPin']);
     const { account, server } = this.accountWithServer(j);
     const challenge = bytesField(j, 'challenge', 32);
     const sigAccount = bytesField(j, 'sigAccount', 64);
@@ -396,6 +412,7 @@ export class DeviceApi {
 
   // §5.8: keep a continuous login alive, or learn that it was logged out.
   private ping(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'session', 'accountId', 'sigAccount']);
     const { qs, server, id } = this.session(j);
     const account = this.store.getAccount(accountIdField(j));
     const sig = bytesField(j, 'sigAccount', 64);
@@ -417,6 +434,7 @@ export class DeviceApi {
   // §5.9: the app logs in to its own backend. The web nonce is a relying-party session nonce the
   // app's backend checks with getSession; the login continues on a fresh login QR session of it.
   private appLogin(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'accountId', 'nonce', 'sigAccount']);
     const account = this.store.getAccount(accountIdField(j));
     const server = account && this.store.getServer(account.server);
     if (!account || !server) throw new HttpError(404, 'unknown account');
@@ -461,6 +479,7 @@ export class DeviceApi {
 
   // §6.2: what push may have missed. Deleted accounts can still fetch their deletion message.
   private messages(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'accountId', 'nonce', 'sigAccount']);
     const account = this.store.getAccountOrTombstone(accountIdField(j));
     const server = account && this.store.getServer(account.server);
     if (!account || !server) throw new HttpError(404, 'unknown account');
@@ -475,6 +494,7 @@ export class DeviceApi {
 
   // §6.3: fire-and-forget registration of the app's push token.
   private pushToken(j: Fields): Answer {
+    allowOnly(j, ['v', 'accountId', 'token', 'sigAccount']);
     const account = this.store.getAccount(accountIdField(j));
     if (typeof j.token !== 'string' || j.token === '' || j.token.length > MAX_TOKEN_CHARS) {
       throw new HttpError(400, 'field "token" must be a string of 1..4096 characters');
@@ -489,6 +509,7 @@ export class DeviceApi {
 
   // §6.4: the app deleted the account.
   private deleteAccount(j: Fields): Answer {
+    allowOnly(j, ['v', 'accountId', 'nonce', 'sigAccount']);
     const account = this.store.getAccount(accountIdField(j));
     const nonce = bytesField(j, 'nonce', 32);
     const sig = bytesField(j, 'sigAccount', 64);
@@ -501,6 +522,7 @@ export class DeviceApi {
 
   // §5.4: fire-and-forget, unsigned.
   private cancel(j: Fields): Answer {
+    allowOnly(j, ['v', 'session']);
     const { qs, id } = this.session(j);
     this.store.transaction(() => {
       this.store.setQrCancelled(id);
@@ -512,6 +534,7 @@ export class DeviceApi {
 
   // §5.5: fire-and-forget, unsigned.
   private logout(j: Fields): Answer {
+    allowOnly(j, ['v', 'session', 'accountId', 'sigAccount']);
     const { qs, server, id } = this.session(j);
     const accountId = accountIdField(j);
     const sig = bytesField(j, 'sigAccount', 64);
