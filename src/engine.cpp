@@ -7,13 +7,6 @@
 namespace tapgate {
 namespace {
 
-// Server clock − device clock, saturated: a signed time far off ours must not overflow.
-std::int64_t clockOffset(std::int64_t serverTime, std::int64_t now) {
-  std::int64_t d;
-  if (__builtin_sub_overflow(serverTime, now, &d)) return serverTime > now ? INT64_MAX : INT64_MIN;
-  return d;
-}
-
 constexpr std::size_t kMinPinLength = 4;
 constexpr std::size_t kMaxPinLength = 64;
 constexpr const char* kSessionTimer = "session";
@@ -26,6 +19,13 @@ constexpr int kPingsPerWindow = 3;  // a ping every pingTime/3: one lost ping ne
 Error wrongState(const Session& s, Input input) {
   return makeError(ErrorCode::WRONG_STATE, std::string(inputName(input)) + " is not allowed in state " +
                                                stepStateName(s.step) + "/" + stepPseudoStateName(s.step));
+}
+
+// Server clock − device clock, saturated: a signed time far off ours must not overflow.
+std::int64_t clockOffset(std::int64_t serverTime, std::int64_t now) {
+  std::int64_t d;
+  if (__builtin_sub_overflow(serverTime, now, &d)) return serverTime > now ? INT64_MAX : INT64_MIN;
+  return d;
 }
 
 }  // namespace
