@@ -3,7 +3,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Authenticator } = require('@tapgate/authenticator/node');
+const { Authenticator, MemoryStorage } = require('@tapgate/authenticator/node');
 const { startServer } = require('./helpers/server-process');
 const { relyingParty, nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol, login, eventually } = require('./helpers/flows');
@@ -71,8 +71,12 @@ test('singleAccount refuses a second enrolment with error 40', async () => {
 });
 
 test('an unfinished session ends DONE / ABORTED after sessionTimeout, and the relying party sees it cancelled', async () => {
-  const auth = await authenticator({ config: { sessionTimeout: '1s' } });
-  await enrol(auth, bank.rp, { userid: 'otto' });
+  // Enrol under the default timeout: a PIN derivation on a loaded machine can take longer than 1 s.
+  const storage = new MemoryStorage();
+  const enrolling = await Authenticator.create({ storage });
+  await enrol(enrolling, bank.rp, { userid: 'otto' });
+  await enrolling.close();
+  const auth = await authenticator({ storage, config: { sessionTimeout: '1s' } });
   const nonce = bank.rp.newNonce();
   const session = await auth.startSession(await bank.rp.loginQr(nonce));
   await reach(session, 'WAIT_FOR_SECOND_FACTOR');
