@@ -48,7 +48,8 @@ if(TAPGATE_FUZZ)
   endif()
   # The library is instrumented for coverage; each target links libFuzzer's main.
   target_compile_options(tapgate_core PUBLIC -fsanitize=fuzzer-no-link)
-  set(TAPGATE_FUZZ_TARGETS qr_payload link response start_response verify_response pin_challenge state config)
+  set(TAPGATE_FUZZ_TARGETS qr_payload link response start_response verify_response pin_challenge state config
+      push messages_response)
   add_custom_target(fuzzers)
   foreach(name IN LISTS TAPGATE_FUZZ_TARGETS)
     add_executable(fuzz_${name} tests/fuzz/fuzz_${name}.cpp)

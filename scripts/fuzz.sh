@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs
 
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-ALL_TARGETS="qr_payload link response start_response verify_response pin_challenge state config"
+ALL_TARGETS="qr_payload link response start_response verify_response pin_challenge state config push messages_response"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
 CXX_FOR_FUZZ=${TAPGATE_FUZZ_CXX:-clang++-14}
 CC_FOR_FUZZ=${TAPGATE_FUZZ_CC:-clang-14}
@@ -28,6 +28,7 @@ dict_for() {
   case "$1" in
     qr_payload) echo tests/fuzz/qr.dict ;;
     link) echo tests/fuzz/link.dict ;;
+    push | messages_response) echo tests/fuzz/push.dict ;;
     *) echo tests/fuzz/json.dict ;;
   esac
 }

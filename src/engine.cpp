@@ -20,6 +20,13 @@ Error wrongState(const Session& s, Input input) {
                                                stepStateName(s.step) + "/" + stepPseudoStateName(s.step));
 }
 
+// Server clock − device clock, saturated: a signed time far off ours must not overflow.
+std::int64_t clockOffset(std::int64_t serverTime, std::int64_t now) {
+  std::int64_t d;
+  if (__builtin_sub_overflow(serverTime, now, &d)) return serverTime > now ? INT64_MAX : INT64_MIN;
+  return d;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Engine>> Engine::create(Config config, const std::string& stateBlob) {
@@ -308,7 +315,7 @@ void Engine::handleAppLoginStart(Session& s, const std::string& request, const s
   s.qr.sessionId = r->sessionId;
   s.webNonce = r->webNonce;
   s.params = r->server;
-  s.clockOffset = r->serverTime - now;
+  s.clockOffset = clockOffset(r->serverTime, now);
   for (auto& server : state_.servers) {
     if (server.id != s.qr.serverId) continue;
     server.params = s.params;
@@ -347,7 +354,7 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   s.transcript.advance(request, body);
   s.params = r->server;
   s.announceInfo = r->announceInfo;
-  s.clockOffset = r->serverTime - now;
+  s.clockOffset = clockOffset(r->serverTime, now);
 
   if (s.isRegistration) {
     s.enrolUserId = r->enrolUserId;

@@ -118,7 +118,8 @@ class Engine {
   Status inputCancel(int session, std::int64_t now);
   Status stopSession(int session, std::int64_t now);
 
-  // Server messages: a push payload (sealed to one of our accounts) or what retrieveMessages pulls.
+  // A push payload (sealed to one of our accounts). A message id seen before is PUSH_REPLAYED;
+  // pulled messages (retrieveMessages) go through the same checks but skip seen ids silently.
   Result<PushResult> processPush(const Bytes& payload, std::int64_t now);
   // App-level requests: each ends with an engine event "requestdone" {request, ok, error?}.
   std::vector<int> retrieveMessages();
@@ -206,11 +207,24 @@ class Engine {
 
   json accountListJson(const std::vector<AccountRef>& refs) const;
   // The server's clock, from our clock and the offset its last signed time gave us.
-  static std::int64_t serverNow(const ServerRecord& server, std::int64_t now) { return now + server.clockOffset; }
+  // Saturates: a stored or signed time far off the device's must not overflow.
+  static std::int64_t serverNow(const ServerRecord& server, std::int64_t now) {
+    std::int64_t t;
+    if (__builtin_add_overflow(now, server.clockOffset, &t)) {
+      return server.clockOffset > 0 ? INT64_MAX : INT64_MIN;
+    }
+    return t;
+  }
 
   int sendApp(const ServerRecord& server, const wire::Transcript& t, const wire::Exchange& ex, Pending::Purpose purpose);
   void handleAppResponse(int request, const Pending& p, int httpStatus, const std::string& body, std::int64_t now);
-  Result<PushResult> handleMessage(const Account& account, const wire::ServerMessage& m, std::int64_t now);
+  // How a message arrived: a second push of a seen id is a replay (PUSH_REPLAYED); a pull returns
+  // every unexpired message, so ids seen before are skipped there (Outcome::Duplicate).
+  enum class Delivery { Push, Pull };
+  Result<PushResult> acceptMessage(const Bytes& payload, Delivery delivery, std::int64_t now);
+  Result<PushResult> handleMessage(const Account& account, const wire::ServerMessage& m, Delivery delivery,
+                                   std::int64_t now);
+  void forgetExpiredMessages(std::int64_t now);
   void removeAccount(const AccountRef& ref, std::int64_t now);
 
   // One account's part of a second-factor operation: keys derived up front, so no PIN is kept.

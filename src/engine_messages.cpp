@@ -10,9 +10,17 @@ namespace {
 
 Error securityError(std::string message) { return makeError(ErrorCode::PUSH_REJECTED, std::move(message)); }
 
+// Seen ids are kept past their expiry by this much: a server's clock offset is re-measured at each
+// signed time and moves with network delay, so an id must not be forgotten at the very edge.
+constexpr std::int64_t kSeenMessageGraceMs = 60 * 60 * 1000;
+
 }  // namespace
 
 Result<PushResult> Engine::processPush(const Bytes& payload, std::int64_t now) {
+  return acceptMessage(payload, Delivery::Push, now);
+}
+
+Result<PushResult> Engine::acceptMessage(const Bytes& payload, Delivery delivery, std::int64_t now) {
   // The payload names no recipient (the push provider learns nothing): try each account's key.
   for (const auto& account : state_.accounts) {
     auto opened = crypto::boxSealOpen(payload, account.boxPublicKey, account.boxSecretKey);
@@ -21,12 +29,13 @@ Result<PushResult> Engine::processPush(const Bytes& payload, std::int64_t now) {
     if (!server) return securityError("message from an unknown server");
     auto message = wire::openServerMessage(*opened, server->publicKey);
     if (!message) return message.error();
-    return handleMessage(account, message.value(), now);
+    return handleMessage(account, message.value(), delivery, now);
   }
   return securityError("message is not sealed to any account here");
 }
 
-Result<PushResult> Engine::handleMessage(const Account& account, const wire::ServerMessage& m, std::int64_t now) {
+Result<PushResult> Engine::handleMessage(const Account& account, const wire::ServerMessage& m, Delivery delivery,
+                                         std::int64_t now) {
   if (m.serverId != account.serverId || m.accountId != account.accountId) {
     return securityError("message is addressed to another account");
   }
@@ -34,7 +43,9 @@ Result<PushResult> Engine::handleMessage(const Account& account, const wire::Ser
   if (m.expires < serverNow(*server, now)) return makeError(ErrorCode::PUSH_EXPIRED, "message expired");
   const bool seen = std::any_of(state_.seenMessages.begin(), state_.seenMessages.end(),
                                 [&](const SeenMessage& s) { return s.id == m.id; });
-  if (seen) return PushResult{PushResult::Outcome::Duplicate, 0};
+  if (seen && delivery == Delivery::Pull) return PushResult{PushResult::Outcome::Duplicate, 0};
+  if (seen) return makeError(ErrorCode::PUSH_REPLAYED, "message was already delivered");
+  forgetExpiredMessages(now);
   state_.seenMessages.push_back({m.id, m.expires});
   const AccountRef ref{account.serverId, account.accountId};
 
@@ -69,6 +80,20 @@ Result<PushResult> Engine::handleMessage(const Account& account, const wire::Ser
   }
   persist(now);
   return PushResult{PushResult::Outcome::Handled, 0};
+}
+
+// Drops the ids of messages every server would refuse as expired anyway, so the list stays bounded.
+// Expiries are on the sending server's clock, which the entry does not name: the earliest clock of
+// any server we know is the safe bound (a replay to a later-running server is refused as expired).
+void Engine::forgetExpiredMessages(std::int64_t now) {
+  if (state_.servers.empty()) {
+    state_.seenMessages.clear();  // no account left to open any message
+    return;
+  }
+  std::int64_t earliest = serverNow(state_.servers.front(), now);
+  for (const auto& s : state_.servers) earliest = std::min(earliest, serverNow(s, now));
+  if (earliest < INT64_MIN + kSeenMessageGraceMs) return;
+  std::erase_if(state_.seenMessages, [&](const SeenMessage& m) { return m.expires < earliest - kSeenMessageGraceMs; });
 }
 
 // Removes the account, its sessions' claim on it and, with the last account, the app PIN.
@@ -170,7 +195,7 @@ void Engine::handleAppResponse(int request, const Pending& p, int httpStatus, co
   // Pulled messages act exactly like pushed ones, dedup included; one bad message doesn't stop the rest.
   int processed = 0;
   for (const auto& sealed : messages.value()) {
-    auto r = processPush(sealed, now);
+    auto r = acceptMessage(sealed, Delivery::Pull, now);
     if (r && r->outcome != PushResult::Outcome::Duplicate) ++processed;
   }
   json d = {{"request", request}, {"ok", true}, {"processed", processed}};

@@ -63,6 +63,8 @@ export class Authenticator extends EventTarget {
   #sessions = new Map<number, Session>();
   #timers = new Map<string, { session: number; handle: ReturnType<typeof setTimeout> }>();
   #writes: Promise<void> = Promise.resolve();
+  /** The latest save; rejects with its storage error (the state it carried is not stored). */
+  #lastSave: Promise<void> = Promise.resolve();
   #scanQr?: PlatformDeps['scanQr'];
   #host: SessionHost;
   #requests = new Map<number, (done: RequestDone) => void>();
@@ -104,7 +106,7 @@ export class Authenticator extends EventTarget {
     this.#host = {
       call: (fn, session, ...args) => this.#call(fn, session, args),
       snapshot: (id) => JSON.parse(this.#core.session(id)) as SessionSnapshot,
-      flushed: () => this.#writes,
+      flushed: () => this.#lastSave,
       biometricSecret: async (purpose) => {
         const secret = await options.biometric?.secret(purpose);
         if (secret != null && (!(secret instanceof Uint8Array) || secret.length !== 32)) {
@@ -178,8 +180,8 @@ export class Authenticator extends EventTarget {
   /**
    * Hands a push message to the engine. A login message starts a session (also announced by a
    * `session` event) and resolves with it; logout, deletion and note messages act and resolve with
-   * null, as do duplicates. Messages that are not for this app, forged or expired reject with a
-   * `security` error.
+   * null. Messages that are not for this app, forged, expired or already delivered (PUSH_REPLAYED)
+   * reject with a `security` error and change nothing.
    */
   async processPush(payload: PushPayload): Promise<Session | null> {
     let raw: string;
@@ -218,7 +220,7 @@ export class Authenticator extends EventTarget {
     const result = JSON.parse(raw) as CoreResult;
     this.#pump();
     if (!result.ok) throw new TapgateError(result.error);
-    await this.#writes;
+    await this.#lastSave;
   }
 
   /**
@@ -389,9 +391,14 @@ export class Authenticator extends EventTarget {
   }
 
   #persist(state: string): void {
-    // Writes are chained so they land in order; a failure is reported, never silently dropped.
-    this.#writes = this.#writes.then(() => this.#storage.save(state)).catch((err) => {
-      const error = err instanceof TapgateError ? err : storageError('STORAGE_UNAVAILABLE', `saving state failed: ${(err as Error)?.message ?? err}`);
+    // Writes are chained so they land in order; a failure is reported as an `error` event, and
+    // whoever awaits this save (session.finished, deleteAccount) gets it as a rejection. A later
+    // save that succeeds stores this state's changes too (each state is complete).
+    const saved = this.#writes.then(() => this.#storage.save(state)).catch((err: unknown) => {
+      throw err instanceof TapgateError ? err : storageError('STORAGE_UNAVAILABLE', `saving state failed: ${(err as Error)?.message ?? err}`);
+    });
+    this.#lastSave = saved;
+    this.#writes = saved.catch((error: TapgateError) => {
       this.dispatchEvent(new CustomEvent('error', { detail: { error } }));
     });
   }

@@ -29,6 +29,7 @@ export class Session extends EventTarget {
   #snap: SessionSnapshot;
   #finished: Promise<Session>;
   #resolveFinished!: (s: Session) => void;
+  #rejectFinished!: (err: unknown) => void;
 
   /** @internal */
   constructor(id: number, host: SessionHost) {
@@ -36,7 +37,11 @@ export class Session extends EventTarget {
     this.id = id;
     this.#host = host;
     this.#snap = host.snapshot(id);
-    this.#finished = new Promise((resolve) => (this.#resolveFinished = resolve));
+    this.#finished = new Promise((resolve, reject) => {
+      this.#resolveFinished = resolve;
+      this.#rejectFinished = reject;
+    });
+    this.#finished.catch(() => {});  // a failed save is also an `error` event: not awaiting it is no crash
   }
 
   get state(): SessionState { return this.#snap.state; }
@@ -55,7 +60,10 @@ export class Session extends EventTarget {
   get error(): TapgateError | null { return this.#snap.error ? new TapgateError(this.#snap.error) : null; }
   get started(): number { return this.#snap.started; }
   get ended(): number | null { return this.#snap.ended; }
-  /** Resolves once the session is DONE or ERROR and its history is saved. Never rejects. */
+  /**
+   * Resolves once the session is DONE or ERROR and its history is saved. Rejects with a `storage`
+   * TapgateError when that save failed (the Authenticator also emits `error`).
+   */
   get finished(): Promise<Session> { return this.#finished; }
   get isFinal(): boolean { return this.state === 'DONE' || this.state === 'ERROR'; }
 
@@ -122,7 +130,7 @@ export class Session extends EventTarget {
   dispatchCoreEvent(name: string, detail: unknown): void {
     this.#snap = this.#host.snapshot(this.id);
     this.dispatchEvent(new CustomEvent(name, { detail }));
-    if (name === 'stop') void this.#host.flushed().then(() => this.#resolveFinished(this));
+    if (name === 'stop') this.#host.flushed().then(() => this.#resolveFinished(this), this.#rejectFinished);
   }
 
   #nextVerdict(): { promise: Promise<SecondFactorDetail>; cancel: () => void } {

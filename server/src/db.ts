@@ -273,7 +273,8 @@ export class Store {
       ),
       pruneMessages: db.prepare('DELETE FROM messages WHERE expires <= ?'),
       setPinFailures: db.prepare('UPDATE accounts SET pin_failures = ? WHERE id = ?'),
-      accountLoggedIn: db.prepare('UPDATE accounts SET pin_failures = 0, lastlogin = ? WHERE id = ?'),
+      // Only a correct PIN resets pin_failures (pinVerdict); a login by another factor must not.
+      accountLoggedIn: db.prepare('UPDATE accounts SET lastlogin = ? WHERE id = ?'),
       factorVerified: db.prepare('UPDATE accounts SET last_factor_at = ? WHERE id = ?'),
       setBioPk: db.prepare('UPDATE accounts SET bio_pk = ? WHERE id = ?'),
       setPendingPinPk: db.prepare('UPDATE accounts SET pending_pin_pk = ? WHERE id = ?'),

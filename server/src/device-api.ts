@@ -73,6 +73,17 @@ function optionalToken(j: Fields): string | null {
 }
 
 
+/**
+ * Refuses a field the endpoint does not define: a misspelt or injected field must not pass
+ * silently (nothing would check it). Each handler names its fields in its first line.
+ */
+function allowOnly(j: Fields, allowed: readonly string[]): void {
+  for (const key of Object.keys(j)) {
+    if (allowed.includes(key)) continue;
+    throw new HttpError(400, `unknown field "${key.length > 40 ? `${key.slice(0, 40)}…` : key}"`);
+  }
+}
+
 function accountIdField(j: Fields): number {
   const v = j.accountId;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
@@ -158,6 +169,7 @@ export class DeviceApi {
 
   // §5.1
   private start(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'qr', 'nonce']);
     const qrBytes = fromB64u(j.qr);
     const qr = qrBytes && parseQr(qrBytes);
     if (!qrBytes || !qr) throw new HttpError(400, 'field "qr" is not a valid QR payload');
@@ -186,6 +198,7 @@ export class DeviceApi {
 
   // §5.2
   private enrol(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'session', 'accountPk', 'boxPk', 'pinPk', 'sigAccount', 'sigPin', 'pushToken', 'bioPk', 'sigBio']);
     const { qs, server, id } = this.session(j);
     const accountPk = bytesField(j, 'accountPk', 32);
     const boxPk = bytesField(j, 'boxPk', 32);
@@ -234,6 +247,7 @@ export class DeviceApi {
 
   // §5.3
   private login(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'session', 'accountId', 'userInput', 'factor', 'sigAccount', 'sigPin', 'sigBio', 'code', 'sigTransaction']);
     const { qs, server, id } = this.session(j);
     const accountId = accountIdField(j);
     if (typeof j.userInput !== 'string') throw new HttpError(400, 'field "userInput" must be a string');
@@ -283,8 +297,11 @@ export class DeviceApi {
         return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);  // no second factor or no signature
       }
       if (sigBio !== null) {
+        // A blocked PIN blocks every second factor: a biometric login on a blocked account would
+        // let whoever passes the biometric keep guessing the PIN in between.
+        if (account.pin_failures >= limit) return answer({ result: 'PIN_BLOCKED' });
         // The biometric: a high-entropy key, so a mismatch means a changed biometric set, not a
-        // guess; it is not counted against the PIN.
+        // guess; it is not counted against the PIN, and its success does not reset the PIN count.
         if (!account.bio_pk || !verify(account.bio_pk, proof, sigBio)) return answer({ result: 'BIOMETRIC_FAIL' });
         this.store.factorVerified(account.id, now);
       } else if (sigPin === null) {
@@ -338,6 +355,7 @@ export class DeviceApi {
 
   // §5.6: a fresh single-use challenge, signed over T = begin(device nonce).
   private pinChallenge(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'accountId', 'nonce']);
     const { account, server } = this.accountWithServer(j);
     const t = transcriptStart(bytesField(j, 'nonce', 32));
     const challenge = randomBytes(32);
@@ -348,6 +366,7 @@ export class DeviceApi {
 
   // §5.7: the PIN proof over the challenge, with the same counting as a login.
   private pinCheck(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'accountId', 'challenge', 'sigAccount', 'sigPin']);
     const { account, server } = this.accountWithServer(j);
     const challenge = bytesField(j, 'challenge', 32);
     const sigAccount = bytesField(j, 'sigAccount', 64);
@@ -371,6 +390,7 @@ export class DeviceApi {
   // §5.10: change the PIN (prepared, §5.11 commits it), add or remove the biometric, over a
   // single-use challenge of §5.6. Every signature covers the challenge, the change and the new key.
   private factorChange(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'accountId', 'challenge', 'change', 'newPk', 'sigAccount', 'sigPin', 'sigBio', 'sigNew']);
     const { account, server } = this.accountWithServer(j);
     const challenge = bytesField(j, 'challenge', 32);
     const change = j.change as FactorChange;
@@ -413,6 +433,7 @@ export class DeviceApi {
 
   // §5.11: the device switched to the prepared PIN key; replays are harmless (same key, no change).
   private pinCommit(j: Fields): Answer {
+    allowOnly(j, ['v', 'accountId', 'pinPk', 'sigAccount']);
     const { account } = this.accountWithServer(j);
     const pinPk = bytesField(j, 'pinPk', 32);
     if (!verify(account.pk, pinCommitProofMessage(account.id, pinPk), bytesField(j, 'sigAccount', 64))) {
@@ -424,6 +445,7 @@ export class DeviceApi {
 
   // §5.8: keep a continuous login alive, or learn that it was logged out.
   private ping(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'session', 'accountId', 'sigAccount']);
     const { qs, server, id } = this.session(j);
     const account = this.store.getAccount(accountIdField(j));
     const sig = bytesField(j, 'sigAccount', 64);
@@ -445,6 +467,7 @@ export class DeviceApi {
   // §5.9: the app logs in to its own backend. The web nonce is a relying-party session nonce the
   // app's backend checks with getSession; the login continues on a fresh login QR session of it.
   private appLogin(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'accountId', 'nonce', 'sigAccount']);
     const account = this.store.getAccount(accountIdField(j));
     const server = account && this.store.getServer(account.server);
     if (!account || !server) throw new HttpError(404, 'unknown account');
@@ -489,6 +512,7 @@ export class DeviceApi {
 
   // §6.2: what push may have missed. Deleted accounts can still fetch their deletion message.
   private messages(j: Fields, raw: Uint8Array): Answer {
+    allowOnly(j, ['v', 'accountId', 'nonce', 'sigAccount']);
     const account = this.store.getAccountOrTombstone(accountIdField(j));
     const server = account && this.store.getServer(account.server);
     if (!account || !server) throw new HttpError(404, 'unknown account');
@@ -503,6 +527,7 @@ export class DeviceApi {
 
   // §6.3: fire-and-forget registration of the app's push token.
   private pushToken(j: Fields): Answer {
+    allowOnly(j, ['v', 'accountId', 'token', 'sigAccount']);
     const account = this.store.getAccount(accountIdField(j));
     if (typeof j.token !== 'string' || j.token === '' || j.token.length > MAX_TOKEN_CHARS) {
       throw new HttpError(400, 'field "token" must be a string of 1..4096 characters');
@@ -517,6 +542,7 @@ export class DeviceApi {
 
   // §6.4: the app deleted the account.
   private deleteAccount(j: Fields): Answer {
+    allowOnly(j, ['v', 'accountId', 'nonce', 'sigAccount']);
     const account = this.store.getAccount(accountIdField(j));
     const nonce = bytesField(j, 'nonce', 32);
     const sig = bytesField(j, 'sigAccount', 64);
@@ -529,6 +555,7 @@ export class DeviceApi {
 
   // §5.4: fire-and-forget, unsigned.
   private cancel(j: Fields): Answer {
+    allowOnly(j, ['v', 'session']);
     const { qs, id } = this.session(j);
     this.store.transaction(() => {
       this.store.setQrCancelled(id);
@@ -540,6 +567,7 @@ export class DeviceApi {
 
   // §5.5: fire-and-forget, unsigned.
   private logout(j: Fields): Answer {
+    allowOnly(j, ['v', 'session', 'accountId', 'sigAccount']);
     const { qs, server, id } = this.session(j);
     const accountId = accountIdField(j);
     const sig = bytesField(j, 'sigAccount', 64);

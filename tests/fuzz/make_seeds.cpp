@@ -3,6 +3,8 @@
 // ids every time, so a rerun changes no file unless the formats changed.
 #include <filesystem>
 #include <fstream>
+#include <tuple>
+#include <vector>
 
 #include "config.hpp"
 #include "fuzz_common.hpp"
@@ -26,6 +28,28 @@ Bytes filled(std::size_t n, std::uint8_t start) {
   Bytes b(n);
   for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(start + i);
   return b;
+}
+
+// crypto_box_seal with an ephemeral key from a seed instead of a random one (libsodium's
+// construction: epk ‖ box(m, nonce = BLAKE2b-24(epk ‖ pk), pk, esk)), so sealed seeds are the same
+// on every run. Checked against crypto_box_seal_open.
+Bytes sealDeterministic(const Bytes& message, const Bytes& pk, const SecretBytes& sk, std::uint8_t seedByte) {
+  Bytes seed = filled(crypto_box_SEEDBYTES, seedByte), epk(crypto_box_PUBLICKEYBYTES);
+  SecretBytes esk(crypto_box_SECRETKEYBYTES);
+  crypto_box_seed_keypair(epk.data(), esk.data(), seed.data());
+  Bytes nonce(crypto_box_NONCEBYTES);
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, nullptr, 0, nonce.size());
+  crypto_generichash_update(&st, epk.data(), epk.size());
+  crypto_generichash_update(&st, pk.data(), pk.size());
+  crypto_generichash_final(&st, nonce.data(), nonce.size());
+  Bytes out(epk);
+  out.resize(epk.size() + crypto_box_MACBYTES + message.size());
+  if (crypto_box_easy(out.data() + epk.size(), message.data(), message.size(), nonce.data(), pk.data(), esk.data()) != 0 ||
+      (!sk.empty() && crypto::boxSealOpen(out, pk, sk) != message)) {
+    std::abort();
+  }
+  return out;
 }
 
 // Response target input: a selector byte (bit 0: sealed by the harness; bits 1-3: HTTP status index).
@@ -129,6 +153,56 @@ int main(int argc, char** argv) {
   st.history.push_back(h);
   put("state", "two-accounts", serializeState(st));
   put("state", "empty-app", serializeState(AppState{}));
+
+  // Push messages (fuzz_push: selector bits 0-1 mode, bit 2 account; clock and offset 0 = the
+  // fixture's) and pulled lists (fuzz_messages_response: bit 0 = through the engine).
+  const fuzz::PushFixture push;
+  auto message = [&](int idByte, const std::string& kind, std::int64_t accountId, std::int64_t expires,
+                     const std::string& extra) {
+    return R"({"id":")" + base64url(filled(16, static_cast<std::uint8_t>(idByte))) + R"(","kind":")" + kind +
+           R"(","serverId":")" + base64url(push.serverId) + R"(","accountId":)" + std::to_string(accountId) +
+           R"(,"time":)" + std::to_string(fuzz::kPushNow) + R"(,"expires":)" + std::to_string(expires) + extra + "}";
+  };
+  const std::int64_t live = fuzz::kPushNow + 600'000;
+  const Bytes pushLoginQr = buildQrPayload(QrPayload{QrType::Login, push.serverId, filled(16, 0x20), {}, {}});
+  const std::string noteBody = message(0xc0, "message", 7, live, R"(,"text":"Your statement is ready","data":{"k":"v"})");
+  const std::string loginBody = message(0xc1, "login", 8, live, R"(,"qr":")" + base64url(pushLoginQr) + R"(")");
+  const std::string logoutBody = message(0xc2, "logout", 7, live, R"(,"session":")" + base64url(filled(16, 0x20)) + R"(")");
+  const std::string deleteBody = message(0xc3, "delete", 7, live, "");
+  const std::string expiredBody = message(0xc4, "message", 7, fuzz::kPushNow - 1, R"(,"text":"late")");
+  const std::string otherAccountBody = message(0xc5, "delete", 8, live, "");  // sealed to 7 below
+  const std::string enrolQrLoginBody = message(0xc6, "login", 7, live, R"(,"qr":")" + base64url(enrolRaw) + R"(")");
+  auto mode = [](int m, int account) { return std::string(1, char(m | account << 2)); };
+  std::uint8_t ephemeral = 0;
+  auto seal = [&](int account, const std::string& body, const SecretBytes& signer) {
+    return sealDeterministic(toBytes(wire::signServerMessage(signer, body)), push.box[account].publicKey,
+                             push.box[account].secretKey, ++ephemeral);
+  };
+  for (const auto& [name, body, account] : std::vector<std::tuple<std::string, std::string, int>>{
+           {"note", noteBody, 0}, {"login", loginBody, 1}, {"logout", logoutBody, 0}, {"delete", deleteBody, 0},
+           {"expired", expiredBody, 0}, {"other-account", otherAccountBody, 0}, {"login-enrol-qr", enrolQrLoginBody, 0},
+           {"unknown-kind", message(0xc7, "reboot", 7, live, ""), 0}}) {
+    put("push", "signed-" + name, mode(1, account) + body);
+    put("push", "envelope-" + name, mode(2, account) + wire::signServerMessage(f.server.secretKey, body));
+    put("push", "sealed-" + name, mode(0, 0) + toString(seal(account, body, f.server.secretKey)));
+  }
+  const crypto::SignKeyPair mallory = crypto::signKeyPairFromSeed(SecretBytes(filled(32, 0xe0)));
+  put("push", "envelope-forged", mode(2, 0) + wire::signServerMessage(mallory.secretKey, noteBody));
+  put("push", "sealed-forged", mode(0, 0) + toString(seal(0, noteBody, mallory.secretKey)));
+  put("push", "sealed-to-stranger", mode(0, 0) + toString(sealDeterministic(toBytes(wire::signServerMessage(f.server.secretKey, noteBody)),
+                                                                           filled(32, 0xf0), SecretBytes{}, ++ephemeral)));
+  const Bytes sealedNote = seal(0, noteBody, f.server.secretKey), sealedLogin = seal(1, loginBody, f.server.secretKey);
+  put("push", "sealed-truncated", mode(0, 0) + toString(Bytes(sealedNote.begin(), sealedNote.end() - 1)));
+
+  const std::string list = R"({"messages":[")" + base64url(sealedNote) + R"(",")" + base64url(sealedLogin) + R"(",")" +
+                           base64url(seal(0, expiredBody, f.server.secretKey)) + R"("]})";
+  for (int through : {0, 1}) {
+    const std::string sel(1, char(through));
+    put("messages_response", "list-" + std::to_string(through), sel + list);
+    put("messages_response", "empty-" + std::to_string(through), sel + R"({"messages":[]})");
+    put("messages_response", "not-base64-" + std::to_string(through), sel + R"({"messages":["a+b/"]})");
+    put("messages_response", "not-a-list-" + std::to_string(through), sel + R"({"messages":{"0":"AAAA"}})");
+  }
 
   // Configuration
   put("config", "durations", R"({"sessionTimeout":"1h30m","expiryHistoryItems":"2160h"})");

@@ -118,3 +118,24 @@ test('blockSecondFactorOnPINBlocked: a blocked PIN blocks the biometric too', as
   expect(next.state).toBe('ERROR');
   expect(next.error).toMatchObject({ code: 'PIN_BLOCKED' });
 });
+
+test('the server: a biometric login does not reset the PIN count, and a blocked PIN refuses the biometric (device rule off)', async () => {
+  const { auth } = await device();
+  await enrolWithBiometric(auth, 'bio-hal');
+  const first = await loginPrompt(auth);
+  expect(await first.session.setPinBiometric({ pin: '0000' })).toMatchObject({ result: 'PIN_FAIL', attemptsLeft: 2 });
+  expect(await first.session.setPinBiometric({ pin: '1111' })).toMatchObject({ result: 'PIN_FAIL', attemptsLeft: 1 });
+  expect((await first.session.setPinBiometric({ biometric: true })).result).toBe('SUCCESS');
+  // Two failures are still counted: the next wrong PIN blocks.
+  const second = await loginPrompt(auth);
+  expect((await second.session.setPinBiometric({ pin: '2222' })).result).toBe('PIN_BLOCKED');
+  // blockSecondFactorOnPINBlocked is off, so the device offers and sends the biometric: the server refuses it.
+  const third = await loginPrompt(auth);
+  expect(third.prompt.allowed).toContain('BIOMETRIC');
+  const verdict = await third.session.setPinBiometric({ biometric: true }).catch((e) => e);
+  await third.session.finished.catch(() => {});
+  expect(verdict).toMatchObject({ result: 'PIN_BLOCKED' });
+  expect(third.session.state).toBe('ERROR');
+  expect(third.session.error).toMatchObject({ code: 'PIN_BLOCKED' });
+  expect(await rp.loginStatus(third.nonce)).toMatchObject({ loggedin: false });
+});

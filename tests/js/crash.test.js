@@ -182,12 +182,11 @@ test('random SIGKILLs during enrolment and login never leave a store that does n
     `${stats.window.length} server-only accounts (the documented window): ${JSON.stringify(stats.window)}`);
 }, 120_000);
 
-// KNOWN BUG (js/src/file-storage.ts, reported): the key file is created with open('wx') and then
-// written, so a crash in between leaves a short state.key. From then on every save fails with
-// STATE_CORRUPT (only an `error` event), sessions still end DONE, and the account is gone at the
-// next start while the server keeps it. This is what the crash leaves behind, made on purpose; the
-// test states the behaviour the store should have and is marked failing until the fix lands.
-test.failing('a crash while the key file is first written (a short state.key, no state yet) does not make every later save fail', async () => {
+// Regression: the key file used to be created with open('wx') and then written, so a crash in
+// between left a short state.key, every later save failed with STATE_CORRUPT (only an `error` event),
+// and the account was gone at the next start while the server kept it. This is what such a crash
+// leaves behind, made on purpose. The key is now written whole before it gets its name.
+test('a crash while the key file is first written (a short state.key, no state yet) does not make every later save fail', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-torn-key-'));
   try {
     fs.writeFileSync(path.join(dir, 'state.key'), Buffer.alloc(0));

@@ -3,7 +3,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Authenticator } = require('@tapgate/authenticator/node');
+const { Authenticator, MemoryStorage } = require('@tapgate/authenticator/node');
 const { startServer } = require('./helpers/server-process');
 const { relyingParty, nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol, login, eventually } = require('./helpers/flows');

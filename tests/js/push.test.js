@@ -123,11 +123,11 @@ test('retrieveMessages pulls what push missed, with the same dedup as push', asy
   expect(notes).toEqual(['first', 'second']);
   expect(await auth.retrieveMessages()).toBe(0);
 
-  // The relay still holds both: delivered late by push, they are duplicates.
+  // The relay still holds both: delivered late by push, they are replays, refused and without effect.
   const res = await fetch(`${server.url}/relay/v1/never-polled`);
   const { messages } = await res.json();
   expect(messages).toHaveLength(2);
-  for (const m of messages) expect(await auth.processPush(m)).toBeNull();
+  for (const m of messages) await expect(auth.processPush(m)).rejects.toMatchObject({ code: 'PUSH_REPLAYED', kind: 'security' });
   expect(notes).toHaveLength(2);
 });
 

@@ -102,17 +102,17 @@ describe('PIN guessing is capped by the server', () => {
     await auth.close();
   });
 
-  // KNOWN BUG (server/src/device-api.ts, reported): a biometric login resets the PIN failure
-  // counter (accountLoggedIn sets it to 0) and is not refused on a PIN-blocked account, so someone
-  // who can pass the device's biometric can guess the PIN without limit, two guesses at a time.
-  // The test states the intended cap and is marked failing until the server is fixed.
-  test.failing('biometric logins in between do not lift the cap on wrong PINs', async () => {
+  // Regression: a biometric login used to reset the PIN failure counter and was accepted on a
+  // PIN-blocked account, so whoever could pass the device's biometric could guess the PIN without
+  // limit, two guesses at a time (server/src/device-api.ts, fixed).
+  test('biometric logins in between do not lift the cap on wrong PINs', async () => {
     const auth = await Authenticator.create({ biometric: new TestBiometricProvider() });
     const session = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid: 'guess-bio' }));
     await reach(session, 'WAIT_FOR_CONFIRMATION');
     await session.setAccount();
     await reach(session, 'WAIT_FOR_SECOND_FACTOR');
     expect((await session.setPinBiometric({ pin: PIN, biometric: true })).result).toBe('SUCCESS');
+    const { accountId } = auth.accounts[0];
     const verdicts = [];
     try {
       for (let round = 0; round < 3; round++) {
@@ -130,6 +130,7 @@ describe('PIN guessing is capped by the server', () => {
     }
     // Six wrong PINs were tried: the third must have blocked, whatever happened in between.
     expect(verdicts.filter((v) => v === 'PIN_FAIL').length).toBeLessThanOrEqual(2);
+    expect(await pinFailures(rp, accountId)).toBe(3);
   });
 
   test('the cap follows the server\'s pinAttemptLimit', async () => {

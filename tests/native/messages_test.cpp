@@ -60,12 +60,61 @@ TEST(Push, AMalformedPushedStartResponseEndsTheSessionInError) {
   EXPECT_EQ(errorKind(h.session(r.session).error->code), ErrorKind::Security);
 }
 
-TEST(Push, DuplicatesAreIgnored) {
+TEST(Push, ReplaysAreRefusedAsSecurityErrorsAndChangeNothing) {
   Harness h;
   const auto aid = h.enrol("1234");
   Bytes payload = h.server.loginMessage(aid);
-  EXPECT_EQ(push(h, payload).outcome, PushResult::Outcome::SessionStarted);
-  EXPECT_EQ(push(h, payload).outcome, PushResult::Outcome::Duplicate);
+  const PushResult first = push(h, payload);
+  ASSERT_EQ(first.outcome, PushResult::Outcome::SessionStarted);
+  h.pump();
+  const std::string stored = serializeState(h.engine->state());
+  h.events.clear();
+  h.persisted.clear();
+  h.sent.clear();
+  for (int i = 0; i < 3; ++i) {
+    auto r = h.engine->processPush(payload, h.now);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::PUSH_REPLAYED);
+    EXPECT_EQ(errorKind(r.error().code), ErrorKind::Security);
+    h.pump();
+  }
+  EXPECT_EQ(serializeState(h.engine->state()), stored);
+  EXPECT_EQ(h.engine->session(first.session + 1), nullptr);  // no other session started
+  EXPECT_TRUE(h.events.empty());
+  EXPECT_TRUE(h.persisted.empty());
+  EXPECT_TRUE(h.sent.empty());
+}
+
+TEST(Push, APushOfAMessageAlreadyPulledIsAReplay) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  Bytes note = h.server.message(aid, {{"kind", "message"}, {"text", "pulled first"}});
+  h.engine->retrieveMessages();
+  h.pump();
+  EXPECT_EQ(h.lastEvent(0, "requestdone")->detail["processed"], 1);
+  auto r = h.engine->processPush(note, h.now);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::PUSH_REPLAYED);
+}
+
+TEST(Push, SeenIdsAreForgottenOnlyLongAfterTheyExpire) {
+  Harness h;
+  const auto aid = h.enrol("1234");
+  Bytes first = h.server.message(aid, {{"kind", "message"}, {"text", "a"}}, 60'000);
+  push(h, first);
+  ASSERT_EQ(h.engine->state().seenMessages.size(), 1u);
+  // Expired, but within the grace: kept, and the replay is refused as expired.
+  h.now += 2 * 60'000;
+  h.server.time += 2 * 60'000;
+  push(h, h.server.message(aid, {{"kind", "message"}, {"text", "b"}}));
+  EXPECT_EQ(h.engine->state().seenMessages.size(), 2u);
+  EXPECT_EQ(h.engine->processPush(first, h.now).error().code, ErrorCode::PUSH_EXPIRED);
+  // Hours later the first id goes: the list does not grow without bound.
+  h.now += 2 * 3600'000;
+  h.server.time += 2 * 3600'000;
+  push(h, h.server.message(aid, {{"kind", "message"}, {"text", "c"}}));
+  ASSERT_EQ(h.engine->state().seenMessages.size(), 1u);
+  EXPECT_EQ(h.engine->processPush(first, h.now).error().code, ErrorCode::PUSH_EXPIRED);
 }
 
 TEST(Push, ExpiredMessagesAreRefused) {
@@ -168,8 +217,14 @@ TEST(Pull, RetrievedMessagesActLikePushedOnesWithTheSameDedup) {
   h.pump();
   const Output* done = h.lastEvent(0, "requestdone");
   ASSERT_NE(done, nullptr);
-  EXPECT_EQ(done->detail["processed"], 1);  // "one" was already seen
+  EXPECT_EQ(done->detail["processed"], 1);  // "one" was already seen: skipped, not an error
+  EXPECT_EQ(done->detail["ok"], true);
   EXPECT_EQ(h.lastEvent(0, "message")->detail["message"]["text"], "two");
+  // Pulling again skips both, still without an error.
+  h.engine->retrieveMessages();
+  h.pump();
+  EXPECT_EQ(h.lastEvent(0, "requestdone")->detail["processed"], 0);
+  EXPECT_EQ(h.lastEvent(0, "requestdone")->detail["ok"], true);
 }
 
 TEST(Accounts, DeletingFromTheAppTellsTheServer) {
@@ -190,4 +245,29 @@ TEST(Accounts, PushTokenReachesEveryAccountAndNewEnrolments) {
   EXPECT_EQ(h.server.accounts.at(aid).pushToken, "tok-1");
   const auto next = h.enrol("1234");
   EXPECT_EQ(h.server.accounts.at(next).pushToken, "tok-1");
+}
+
+// Found while writing the push fuzz target: the server clock (device clock + stored offset) and the
+// offset itself (signed server time − device clock) overflowed int64 for times far off the device's
+// (undefined behaviour; caught by UBSan in build/asan). Both saturate now.
+TEST(Push, ClockOffsetsAtTheInt64ExtremesSaturate) {
+  Harness h;
+  h.server.time = INT64_MIN;  // a signed start time as far back as int64 goes
+  const auto aid = h.enrol("1234");
+  ASSERT_EQ(h.engine->state().servers.size(), 1u);
+  EXPECT_EQ(h.engine->state().servers[0].clockOffset, INT64_MIN);
+  h.server.time = 0;
+  for (const std::int64_t offset : {INT64_MAX, INT64_MIN}) {
+    json state = json::parse(serializeState(h.engine->state()));
+    state["servers"][0]["clockOffset"] = offset;
+    auto reopened = Engine::create(tapgate::test::testConfig(), state.dump());
+    ASSERT_TRUE(reopened.ok());
+    auto r = reopened.value()->processPush(h.server.message(aid, {{"kind", "message"}, {"text", "x"}}), h.now);
+    if (offset == INT64_MAX) {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().code, ErrorCode::PUSH_EXPIRED);  // the server's clock is at the end of time
+    } else {
+      EXPECT_TRUE(r.ok()) << r.error().message;  // and here at its beginning: nothing has expired
+    }
+  }
 }

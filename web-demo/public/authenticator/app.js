@@ -82,7 +82,7 @@ function attach(session) {
     $('outcome').textContent = ok ? (session.isRegistration ? 'Enrolled and logged in.' : 'Logged in.')
       : session.error ? `Error: ${session.error.message} (${session.error.code})` : `Ended: ${session.historyStatus}`;
     $('outcome').className = `status ${ok ? 'ok' : 'bad'}`;
-    session.finished.then(renderLists);
+    session.finished.then(renderLists, (err) => { report(err); renderLists(); });  // rejects when saving failed
   });
 }
 
