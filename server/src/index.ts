@@ -2,7 +2,9 @@
 import type * as http from 'node:http';
 import * as path from 'node:path';
 import { cryptoReady, randomBytes, signKeyPair, toB64u } from './crypto';
-import { Store } from './db';
+import type { Store } from './db';
+import { ObservedStore } from './observed-store';
+import { RpStatusChannel } from './rp-status-channel';
 import { DeviceApi } from './device-api';
 import { sendError, sendJson } from './http';
 import { Messenger } from './messages';
@@ -33,6 +35,8 @@ export interface TapgateServer {
   rootApiKey: string;
   /** base64url of the first virtual server's 16-byte id. */
   serverId: string;
+  /** Open status-channel streams (GET /servers/{sid}/sessions/events), for monitoring and tests. */
+  readonly openStatusStreams: number;
   close(): void;
 }
 
@@ -86,7 +90,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     throw new Error('publicUrl must be an http(s) origin of printable ASCII, at most 248 characters');
   }
   const dbPath = opts.dbPath ?? path.join(opts.dataDir ?? './data', 'tapgate.sqlite');
-  const store = new Store(dbPath);
+  const store = new ObservedStore(dbPath);
   let closed = false;
   try {
     const rootApiKey = resolveRootKey(store, opts);
@@ -94,11 +98,16 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const relay = new LocalPushRelay();
     const messenger = new Messenger(store, opts.pushSender ?? relay, now);
     const device = new DeviceApi(store, now);
-    const rp = new RpApi({ store, messenger, now, rootApiKey, deviceUrl });
+    // The status channel reads LoginStatus through the RpApi that serves it (called only once both exist).
+    const statusChannel: RpStatusChannel = new RpStatusChannel(store, { loginStatus: (server, nonce) => rp.loginStatus(server, nonce) });
+    const rp: RpApi = new RpApi({ store, messenger, now, rootApiKey, deviceUrl, statusChannel });
 
     return {
       rootApiKey,
       serverId,
+      get openStatusStreams() {
+        return statusChannel.openStreams;
+      },
       async handle(req, res) {
         let url: URL;
         try {
@@ -136,6 +145,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
       close() {
         if (closed) return;
         closed = true;
+        statusChannel.close();
         store.close();
       },
     };
