@@ -2,7 +2,7 @@
 // core's wasm, the QR reader once used) are served network-first and kept in a cache, so the app
 // still starts and scans offline; the Tapgate and relying-party APIs are never cached.
 const CACHE = 'tapgate-authenticator-v1';
-const SHELL = ['./', './app.js', './pin-pad.js', './deep-link.js', './manifest.webmanifest', './icon.svg', '/style.css'];
+const SHELL = ['./', './app.js', './pin-pad.js', './deep-link.js', './push.js', './manifest.webmanifest', './icon.svg', '/style.css'];
 const STATIC_PREFIXES = ['/authenticator/', '/sdk/', '/vendor/', '/style.css'];
 
 const isStatic = (url) => url.origin === self.location.origin && STATIC_PREFIXES.some((p) => url.pathname.startsWith(p));
