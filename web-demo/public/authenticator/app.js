@@ -165,13 +165,30 @@ window.addEventListener('hashchange', () => {
 auth.addEventListener('session', (e) => attach(e.detail.session));
 auth.addEventListener('accountupdate', renderLists);
 auth.addEventListener('accountdeleted', renderLists);
-connectPush(auth, (text) => ($('push-status').textContent = text));
+connectPush(auth, (text) => ($('push-status').textContent = text)).then((handle) => {
+  window.tapgatePush = handle;  // handy in the console
+  if (handle.enableWebPush && document.body.dataset.push !== 'webpush') {
+    show('enable-web-push', true);
+    $('enable-web-push').onclick = () => handle.enableWebPush().then(() => show('enable-web-push', document.body.dataset.push !== 'webpush'));
+  }
+});
 
 renderLists();
+takePushFromNotification();
 const link = takeDeepLink(location, history);
 if (link) start(link);
 registerServiceWorker();
 document.body.dataset.ready = 'true';
+
+// A notification the service worker showed (no page was open) opens /authenticator/?push=<payload>.
+function takePushFromNotification() {
+  const url = new URL(location.href);
+  const payload = url.searchParams.get('push');
+  if (!payload) return;
+  url.searchParams.delete('push');
+  history.replaceState(null, '', url.pathname + url.search + url.hash);
+  auth.processPush(payload).catch(report);
+}
 
 // The offline shell: the service worker keeps what this page loaded (HTML, SDK modules, the core's
 // wasm) so the app starts without a network. Pages loaded before it took control tell it their URLs.
