@@ -50,12 +50,14 @@ export class RpStatusChannel {
         if (!res.writableEnded) res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
       },
     };
+    // The snapshot first, then the subscription: both happen in this one synchronous step, so no
+    // change falls between them, and a lapse that reading the snapshot records is in the snapshot.
+    res.write('retry: 2000\n\n');
+    subscriber.send('status', this.source.loginStatus(server, nonce));
     const key = keyOf(server.id, nonce);
     const set = this.#subscribers.get(key) ?? new Set<Subscriber>();
     set.add(subscriber);
     this.#subscribers.set(key, set);
-    res.write('retry: 2000\n\n');
-    subscriber.send('status', this.source.loginStatus(server, nonce));
 
     const recheck = setInterval(() => {
       if (res.writableEnded) return;
