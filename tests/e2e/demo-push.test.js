@@ -20,6 +20,7 @@ let pwaBrowser;
 let rp;
 let app;
 const errors = [];
+const rpApiCalls = [];  // what the relying-party page asked its backend
 
 const diagramState = (page) => page.getAttribute('#diagram svg', 'data-current');
 const waitForDiagram = (page, state) =>
@@ -41,6 +42,10 @@ beforeAll(async () => {
   rp = await rpBrowser.newPage();
   app = await pwaBrowser.newPage();
   for (const p of [rp, app]) p.on('pageerror', (e) => errors.push(e.message));
+  rp.on('request', (req) => {
+    const { pathname } = new URL(req.url());
+    if (pathname.startsWith('/rp/api/')) rpApiCalls.push(`${req.method()} ${pathname}`);
+  });
   await Promise.all([rp.goto(`${demo.url}/`), app.goto(`${demo.url}/authenticator/`)]);
   await app.waitForSelector('body[data-ready=true][data-push=relay]', { timeout: 30_000 });
 }, 60_000);
@@ -91,6 +96,9 @@ test('"Push login" opens the PIN pad in the PWA without a scan, and the page tur
   await waitForStatus(rp, `Logged in as ${USER}`);
   await waitForDiagram(rp, 'ACTIVE');
   await rp.screenshot({ path: artifactPath('relying-party-push-login-active.png'), fullPage: true });
+  // All of it came over the one stream: the page never polled the status.
+  expect(rpApiCalls.filter((c) => c === 'GET /rp/api/status')).toHaveLength(1);  // once, on load
+  expect(rpApiCalls).toContain('POST /rp/api/provoke');
   await app.screenshot({ path: artifactPath('pwa-push-login.png'), fullPage: true });
 }, 40_000);
 
