@@ -107,7 +107,8 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const serverId = ensureFirstServer(store, opts.serverName ?? 'Tapgate Demo', now());
     const relay = new LocalPushRelay();
     const vapid = vapidKeys(store);
-    const push = opts.pushSender ?? new PushRouter(new WebPushSender(vapid, opts.webPush), relay);
+    const webPush = new WebPushSender(vapid, { onGone: (token) => store.forgetPushToken(token), ...opts.webPush });
+    const push = opts.pushSender ?? new PushRouter(webPush, relay);
     const messenger = new Messenger(store, push, now);
     const device = new DeviceApi(store, now);
     // The status channel reads LoginStatus through the RpApi that serves it (called only once both exist).

@@ -31,6 +31,8 @@ export interface WebPushOptions {
   allowEndpoint?: (url: URL) => boolean;
   /** Told of each message that could not be handed to the push service (default: stderr). */
   onFailure?: (error: Error) => void;
+  /** Told of a subscription the push service says is gone (404/410), so it is no longer used. */
+  onGone?: (token: string) => void;
 }
 
 /** The subscription a token carries, or null if it is not a well-formed Web Push token. */
@@ -72,12 +74,14 @@ export class WebPushSender implements PushSender {
   readonly #subject: string;
   readonly #allowEndpoint: (url: URL) => boolean;
   readonly #onFailure: (error: Error) => void;
+  readonly #onGone: (token: string) => void;
 
   constructor(vapid: VapidKeys, options: WebPushOptions = {}) {
     this.#vapid = vapid;
     this.#subject = options.subject ?? 'mailto:admin@localhost';
     this.#allowEndpoint = options.allowEndpoint ?? ((url) => url.protocol === 'https:');
     this.#onFailure = options.onFailure ?? ((err) => process.stderr.write(`tapgate-server: web push: ${err.message}\n`));
+    this.#onGone = options.onGone ?? (() => {});
   }
 
   /** Fire and forget: a lost push is made up for by the app's retrieveMessages. */
@@ -106,6 +110,8 @@ export class WebPushSender implements PushSender {
       body: request.body ? new Uint8Array(request.body) : undefined,
       signal: AbortSignal.timeout(10_000),
     });
+    // RFC 8030 §7.3: the subscription expired or was removed; pushing to it again is pointless.
+    if (res.status === 404 || res.status === 410) this.#onGone(token);
     if (!res.ok) throw new WebPushDeliveryError(`push service answered HTTP ${res.status}`, res.status);
   }
 }

@@ -6,7 +6,7 @@
 const { Authenticator } = require('@tapgate/authenticator/node');
 const { startServer } = require('./helpers/server-process');
 const { relyingParty, nextEvent, reach } = require('./helpers/rp');
-const { PIN, enrol, login } = require('./helpers/flows');
+const { PIN, enrol, login, eventually } = require('./helpers/flows');
 const { startPushService, newSubscription, verifyVapid } = require('./helpers/push-service');
 
 let server;
@@ -16,13 +16,14 @@ let auth;
 let subscription;
 
 beforeAll(async () => {
-  pushService = await startPushService();
+  pushService = await startPushService({ statusFor: (p) => (p.startsWith('/push/gone-') ? 410 : 201) });
   server = await startServer({ env: { TAPGATE_WEBPUSH_ALLOW_HTTP: '1', TAPGATE_WEBPUSH_SUBJECT: 'mailto:ops@bank.example' } });
   rp = relyingParty(server);
   auth = await Authenticator.create();
   await enrol(auth, rp, { userid: 'wendy' });
   subscription = newSubscription(`${pushService.origin}/push/wendy-subscription`);
   await auth.updatePushToken(`webpush:${JSON.stringify(subscription.json)}`);
+  expect((await rp.accounts()).accounts[0].push).toBe('webpush');
 });
 afterAll(async () => {
   await auth?.close();
@@ -95,4 +96,32 @@ test('by default the sender reaches https push services only (the endpoint comes
     ['WebPushDeliveryError', 'the push token is not a Web Push subscription'],
   ]);
   expect(pushService.received.length).toBe(count);
+});
+
+test('a subscription the push service reports gone (410) is dropped: later messages are not pushed to it', async () => {
+  const device = await Authenticator.create();
+  try {
+    await enrol(device, rp, { userid: 'yara' });
+    const gone = newSubscription(`${pushService.origin}/push/gone-yara`);
+    await device.updatePushToken(`webpush:${JSON.stringify(gone.json)}`);
+    const count = pushService.received.length;
+    await rp.sendMessage(device.accounts[0].accountId, 'first');
+    const accountPush = async () => (await rp.accounts()).accounts.find((a) => a.id === device.accounts[0].accountId).push;
+    expect(await accountPush()).not.toBeNull();
+    await pushService.nth(count);  // answered 410
+    await eventually(async () => (await accountPush()) === null);
+    // The next message waits to be pulled, and is not pushed: one more note for a live account
+    // (wendy) shows the server has pushed since, and nothing went to the gone subscription.
+    await rp.sendMessage(device.accounts[0].accountId, 'second');
+    await rp.sendMessage(auth.accounts[0].accountId, 'for wendy');
+    const next = await pushService.nth(count + 1);
+    expect(next.path).toBe('/push/wendy-subscription');
+    expect(pushService.received.slice(count).map((r) => r.path)).toEqual(['/push/gone-yara', '/push/wendy-subscription']);
+    const notes = [];
+    device.addEventListener('message', (e) => notes.push(e.detail.message.text));
+    await device.retrieveMessages();
+    expect(notes.sort()).toEqual(['first', 'second']);
+  } finally {
+    await device.close();
+  }
 });

@@ -5,7 +5,8 @@
 const http = require('node:http');
 const { createDecipheriv, createECDH, createPublicKey, hkdfSync, randomBytes, verify } = require('node:crypto');
 
-async function startPushService() {
+/** `statusFor(path)` picks the answer per subscription (default 201 Created). */
+async function startPushService({ statusFor = () => 201 } = {}) {
   const received = [];
   const waiters = [];
   const server = http.createServer((req, res) => {
@@ -13,7 +14,7 @@ async function startPushService() {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       received.push({ path: req.url, method: req.method, headers: req.headers, body: Buffer.concat(chunks) });
-      res.writeHead(201).end();
+      res.writeHead(statusFor(req.url)).end();
       for (const w of waiters.splice(0)) w();
     });
   });
