@@ -1,63 +1,163 @@
 // The demo relying party's backend: it holds the API key and talks to Tapgate's REST API like any
-// website would; the browser only sees its own small API (/rp/api/*) and a session cookie.
-import { randomBytes } from 'node:crypto';
+// website would; the browser only sees its own small API (/rp/api/*) and a session cookie holding
+// the relying-party session's nonce. Browsers' EventSource cannot send X-apikey, so this backend
+// opens the server's status channel itself and passes the events on (/rp/api/events).
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 const QRCode = createRequire(import.meta.url)('qrcode');
+const MAX_FIELD_CHARS = 200;
+
+class UpstreamError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
 
 export function createRelyingParty({ apiBase, serverId, apiKey }) {
   const base = `${apiBase}/servers/${serverId}`;
-  const call = (path, nonce) => fetch(`${base}${path}`, { headers: { 'X-apikey': apiKey, ...(nonce ? { 'X-nonce': nonce } : {}) } });
+  const call = (path, nonce, init = {}) =>
+    fetch(`${base}${path}`, { ...init, headers: { 'X-apikey': apiKey, ...(nonce ? { 'X-nonce': nonce } : {}), ...init.headers } });
+  const json = async (res) => {
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new UpstreamError(res.status, body.error ?? `HTTP ${res.status}`);
+    return body;
+  };
 
-  // One QR per request: its raw payload becomes both the picture (byte-mode QR) and the deep link.
-  async function newQr(kind, nonce, query) {
-    const res = await call(`/sessions/qr/${kind}?${query}`, nonce);
-    if (!res.ok) throw new Error(`QR request failed: HTTP ${res.status}`);
-    const payload = Buffer.from(await res.arrayBuffer());
+  // A QR's raw payload becomes both the picture (byte-mode QR) and the deep link.
+  async function qrOf(payload) {
     const picture = await QRCode.toDataURL([{ data: payload, mode: 'byte' }], { errorCorrectionLevel: 'M', width: 320, margin: 2 });
     return { image: picture, link: `tapgate:${payload.toString('base64url')}`, bytes: payload.length };
+  }
+
+  async function newQr(kind, nonce, query) {
+    const res = await call(`/sessions/qr/${kind}?${query}`, nonce);
+    if (!res.ok) throw new UpstreamError(502, `QR request failed: HTTP ${res.status}`);
+    return qrOf(Buffer.from(await res.arrayBuffer()));
+  }
+
+  const loginContext = (host) => ({
+    announceinfo: { info: { origin: `http://${host}`, action: 'Sign in to Tapgate Demo Bank' } },
+    sessioninfo: { info: { welcome: 'You are signed in.' } },
+  });
+
+  /** The transaction as the server keeps it, with the account's Ed25519 signature checked here. */
+  async function transaction(tid) {
+    const tx = await json(await call(`/transactions/${encodeURIComponent(tid)}`));
+    let verified = false;
+    if (tx.signature && tx.pk) {
+      const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: tx.pk }, format: 'jwk' });
+      verified = verify(null, Buffer.from(tx.signeddata, 'base64url'), key, Buffer.from(tx.signature, 'base64url'));
+    }
+    return { tid: tx.tid, tstatus: tx.tstatus, amount: tx.amount, beneficiary: tx.beneficiary, description: tx.description,
+      accountid: tx.accountid, signature: tx.signature, pk: tx.pk, verified };
+  }
+
+  /** Passes the server's event stream for `nonce` on to the browser until either side closes. */
+  async function relayEvents(req, res, nonce) {
+    const server = await json(await call('/'));
+    const upstreamAbort = new AbortController();
+    const upstream = await call('/sessions/events', nonce, { signal: upstreamAbort.signal });
+    if (!upstream.ok) throw new UpstreamError(502, `status channel: HTTP ${upstream.status}`);
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    // First what the page needs to draw a login's end: continuous (ACTIVE) or one-shot (DONE).
+    res.write(`event: server\ndata: ${JSON.stringify({ serverName: server.serverName, pingTime: server.pingTime })}\n\n`);
+    res.on('close', () => upstreamAbort.abort());
+    try {
+      for await (const chunk of upstream.body) res.write(chunk);
+    } catch {
+      // the browser went away (abort) or the server closed: either way this stream is over
+    }
+    res.end();
+  }
+
+  async function readJson(req) {
+    let text = '';
+    for await (const chunk of req) {
+      text += chunk;
+      if (text.length > 4096) throw new UpstreamError(413, 'body too large');
+    }
+    try {
+      const j = JSON.parse(text || '{}');
+      if (j && typeof j === 'object') return j;
+    } catch {
+      // answered below
+    }
+    throw new UpstreamError(400, 'body must be a JSON object');
   }
 
   return {
     async handle(req, res) {
       const url = new URL(req.url, 'http://x');
       if (!url.pathname.startsWith('/rp/api/')) return false;
-      const cookieNonce = /(?:^|;\s*)rp_nonce=([A-Za-z0-9_-]+)/.exec(req.headers.cookie ?? '')?.[1];
+      const route = `${req.method} ${url.pathname.slice('/rp/api/'.length)}`;
+      const nonce = /(?:^|;\s*)rp_nonce=([A-Za-z0-9_-]+)/.exec(req.headers.cookie ?? '')?.[1];
       const send = (status, body, headers = {}) => {
         res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
         res.end(JSON.stringify(body));
         return true;
       };
+      const needNonce = () => {
+        if (!nonce) throw new UpstreamError(409, 'no session yet: show an enrol or login QR first');
+        return nonce;
+      };
 
-      if (url.pathname === '/rp/api/qr' && req.method === 'POST') {
-        const kind = url.searchParams.get('kind') === 'enrol' ? 'enrol' : 'login';
-        const nonce = randomBytes(16).toString('base64url');
-        const query = new URLSearchParams();
-        if (kind === 'enrol') {
-          const user = (url.searchParams.get('userid') ?? '').trim().slice(0, 64) || 'demo-user';
-          query.set('userid', user);
-          query.set('name', `${user} @ Tapgate Demo Bank`);
-        } else {
-          query.set('usercontext', JSON.stringify({
-            announceinfo: { info: { origin: `http://${req.headers.host}`, action: 'Sign in to Tapgate Demo Bank' } },
-            sessioninfo: { info: { welcome: 'You are signed in.' } },
-          }));
+      try {
+        switch (route) {
+          case 'POST qr': {
+            // A new QR starts a new relying-party session (a new nonce in the cookie).
+            const kind = url.searchParams.get('kind') === 'enrol' ? 'enrol' : 'login';
+            const fresh = randomBytes(16).toString('base64url');
+            const query = new URLSearchParams();
+            if (kind === 'enrol') {
+              const user = (url.searchParams.get('userid') ?? '').trim().slice(0, 64) || 'demo-user';
+              query.set('userid', user);
+              query.set('name', `${user} @ Tapgate Demo Bank`);
+            } else {
+              query.set('usercontext', JSON.stringify(loginContext(req.headers.host)));
+            }
+            const qr = await newQr(kind, fresh, query);
+            return send(200, { kind, ...qr }, { 'set-cookie': `rp_nonce=${fresh}; Path=/; HttpOnly; SameSite=Strict` });
+          }
+          case 'GET status': {
+            if (!nonce) return send(200, { session: false, loggedin: false });
+            const s = await json(await call('/sessions/', nonce));
+            return send(200, { session: true, loggedin: s.loggedin, userid: s.userid, accountid: s.accountid, scanned: s.scanned, cancelled: s.cancelled, canprovoke: s.canprovoke });
+          }
+          case 'GET events':
+            await relayEvents(req, res, needNonce());
+            return true;
+          case 'POST provoke': {
+            // Push login: only to the account last logged in on this session (canprovoke).
+            const body = JSON.stringify(loginContext(req.headers.host));
+            await json(await call('/sessions/provokelogin', needNonce(), { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+            return send(200, { result: true });
+          }
+          case 'POST logout':
+            await json(await call('/sessions/logout', needNonce(), { method: 'POST' }));
+            return send(200, { result: true });
+          case 'POST transaction': {
+            const j = await readJson(req);
+            const field = (k) => String(j[k] ?? '').trim().slice(0, MAX_FIELD_CHARS);
+            const details = { amount: field('amount'), beneficiary: field('beneficiary'), description: field('description') };
+            const created = await json(await call('/sessions/transactions', needNonce(), {
+              method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(details),
+            }));
+            return send(200, { tid: created.tid, pushed: created.pushed, ...(await qrOf(Buffer.from(created.qrdata, 'base64url'))) });
+          }
+          case 'GET transaction':
+            return send(200, await transaction(url.searchParams.get('tid') ?? ''));
+          default:
+            return send(404, { error: 'not found' });
         }
-        try {
-          const qr = await newQr(kind, nonce, query);
-          return send(200, { kind, ...qr }, { 'set-cookie': `rp_nonce=${nonce}; Path=/; HttpOnly; SameSite=Strict` });
-        } catch (err) {
-          return send(502, { error: String(err.message ?? err) });
+      } catch (err) {
+        if (res.headersSent) {
+          res.end();
+          return true;
         }
+        return send(err instanceof UpstreamError ? err.status : 502, { error: String(err.message ?? err) });
       }
-
-      if (url.pathname === '/rp/api/status' && req.method === 'GET') {
-        if (!cookieNonce) return send(200, { loggedin: false });
-        const status = await (await call('/sessions/', cookieNonce)).json();
-        return send(200, { loggedin: status.loggedin, userid: status.userid, accountid: status.accountid, scanned: status.scanned, cancelled: status.cancelled });
-      }
-
-      return send(404, { error: 'not found' });
     },
   };
 }

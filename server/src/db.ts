@@ -265,6 +265,7 @@ export class Store {
       listAccounts: db.prepare<[Buffer], AccountRow>('SELECT * FROM accounts WHERE server = ? AND deleted = 0 ORDER BY id'),
       getAccountOrTombstone: db.prepare<[number], AccountRow>('SELECT * FROM accounts WHERE id = ?'),
       setPushToken: db.prepare('UPDATE accounts SET push_token = ? WHERE id = ? AND deleted = 0'),
+      forgetPushToken: db.prepare('UPDATE accounts SET push_token = NULL WHERE push_token = ?'),
       deleteAccount: db.prepare('UPDATE accounts SET deleted = 1, push_token = NULL WHERE id = ?'),
       loggedInSessionsOf: db.prepare<[number], RpSessionRow>('SELECT * FROM rp_sessions WHERE loggedin = 1 AND accountid = ?'),
       insertMessage: db.prepare('INSERT INTO messages (id, account, sealed, created, expires) VALUES (?, ?, ?, ?, ?)'),
@@ -437,6 +438,10 @@ export class Store {
   }
   setPushToken(id: number, token: string): void {
     this.st.setPushToken.run(token, id);
+  }
+  /** Drops a token the push service no longer knows, from every account holding it. */
+  forgetPushToken(token: string): void {
+    this.st.forgetPushToken.run(token);
   }
   /** Marks the account deleted and logs out every session it is logged in to. */
   deleteAccount(id: number, now: number): RpSessionRow[] {

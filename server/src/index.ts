@@ -2,13 +2,16 @@
 import type * as http from 'node:http';
 import * as path from 'node:path';
 import { cryptoReady, randomBytes, signKeyPair, toB64u } from './crypto';
-import { Store } from './db';
+import type { Store } from './db';
+import { ObservedStore } from './observed-store';
+import { RpStatusChannel } from './rp-status-channel';
 import { DeviceApi } from './device-api';
 import { sendError, sendJson } from './http';
 import { Messenger } from './messages';
 import { LocalPushRelay, type PushSender } from './push';
 import { isDeviceUrl, SERVER_ID_BYTES } from './qr';
 import { RpApi } from './rp-api';
+import { PushRouter, vapidKeys, WebPushSender, type WebPushOptions } from './web-push';
 
 export interface TapgateServerOptions {
   /** SQLite file <dataDir>/tapgate.sqlite; default ./data */
@@ -23,8 +26,14 @@ export interface TapgateServerOptions {
   serverName?: string;
   /** Clock in ms, default Date.now. */
   now?: () => number;
-  /** Where push messages go; default: the local relay served at /relay/v1/{token}. */
+  /**
+   * Where push messages go. Default: by token, Web Push subscriptions ("webpush:{…}") through Web
+   * Push with the server's VAPID key (GET /webpush/v1/vapid), every other token to the local relay
+   * served at /relay/v1/{token}.
+   */
   pushSender?: PushSender;
+  /** Web Push settings for the default pushSender. */
+  webPush?: WebPushOptions;
 }
 
 export interface TapgateServer {
@@ -33,6 +42,8 @@ export interface TapgateServer {
   rootApiKey: string;
   /** base64url of the first virtual server's 16-byte id. */
   serverId: string;
+  /** Open status-channel streams (GET /servers/{sid}/sessions/events), for monitoring and tests. */
+  readonly openStatusStreams: number;
   close(): void;
 }
 
@@ -72,8 +83,11 @@ function segmentsOf(pathname: string): string[] | null {
 }
 
 const RELAY_PREFIX = '/relay/v1/';
+const VAPID_PATH = '/webpush/v1/vapid';
 
 export type { PushSender } from './push';
+export { WebPushSender, PushRouter, parseWebPushToken, WEB_PUSH_TOKEN_PREFIX } from './web-push';
+export type { WebPushOptions, WebPushSubscription } from './web-push';
 export { LocalPushRelay } from './push';
 export { keepDeviceConnectionsAlive } from './http';
 
@@ -86,19 +100,27 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     throw new Error('publicUrl must be an http(s) origin of printable ASCII, at most 248 characters');
   }
   const dbPath = opts.dbPath ?? path.join(opts.dataDir ?? './data', 'tapgate.sqlite');
-  const store = new Store(dbPath);
+  const store = new ObservedStore(dbPath);
   let closed = false;
   try {
     const rootApiKey = resolveRootKey(store, opts);
     const serverId = ensureFirstServer(store, opts.serverName ?? 'Tapgate Demo', now());
     const relay = new LocalPushRelay();
-    const messenger = new Messenger(store, opts.pushSender ?? relay, now);
+    const vapid = vapidKeys(store);
+    const webPush = new WebPushSender(vapid, { onGone: (token) => store.forgetPushToken(token), ...opts.webPush });
+    const push = opts.pushSender ?? new PushRouter(webPush, relay);
+    const messenger = new Messenger(store, push, now);
     const device = new DeviceApi(store, now);
-    const rp = new RpApi({ store, messenger, now, rootApiKey, deviceUrl });
+    // The status channel reads LoginStatus through the RpApi that serves it (called only once both exist).
+    const statusChannel: RpStatusChannel = new RpStatusChannel(store, { loginStatus: (server, nonce) => rp.loginStatus(server, nonce) });
+    const rp: RpApi = new RpApi({ store, messenger, now, rootApiKey, deviceUrl, statusChannel });
 
     return {
       rootApiKey,
       serverId,
+      get openStatusStreams() {
+        return statusChannel.openStreams;
+      },
       async handle(req, res) {
         let url: URL;
         try {
@@ -110,13 +132,18 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         const isDevice = p === '/device' || p.startsWith('/device/');
         const isServers = p === '/servers' || p.startsWith('/servers/');
         const isRelay = p.startsWith(RELAY_PREFIX);
-        if (!isDevice && !isServers && !isRelay) return false;
+        const isVapid = p === VAPID_PATH;
+        if (!isDevice && !isServers && !isRelay && !isVapid) return false;
         if (closed) {
           sendJson(req, res, 503, { error: 'server is shutting down' });
           return true;
         }
         try {
-          if (isDevice) {
+          if (isVapid) {
+            // The applicationServerKey a browser subscribes with (PushManager.subscribe).
+            if (req.method !== 'GET') sendJson(req, res, 405, { error: 'method not allowed' });
+            else sendJson(req, res, 200, { publicKey: vapid.publicKey });
+          } else if (isDevice) {
             await device.handle(req, res, p.slice('/device'.length));
           } else if (isRelay) {
             // The local push relay: what FCM/APNs would deliver, fetched by the app's token.
@@ -136,6 +163,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
       close() {
         if (closed) return;
         closed = true;
+        statusChannel.close();
         store.close();
       },
     };

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // CLI: runs the reference server on node:http. Env: PORT (default 8080, 0 = any free port),
-// HOST (default 127.0.0.1), TAPGATE_PUBLIC_URL, TAPGATE_DATA_DIR (default ./data), TAPGATE_ROOT_API_KEY.
+// HOST (default 127.0.0.1), TAPGATE_PUBLIC_URL, TAPGATE_DATA_DIR (default ./data), TAPGATE_ROOT_API_KEY,
+// TAPGATE_WEBPUSH_SUBJECT (VAPID contact), TAPGATE_WEBPUSH_ALLOW_HTTP=1 (let Web Push reach http:
+// endpoints: a local stand-in push service in development and tests; never in production).
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTapgateServer, keepDeviceConnectionsAlive, type TapgateServer } from './index';
@@ -55,7 +57,15 @@ async function main(): Promise<void> {
   const url = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${actualPort}`;
   const publicUrl = process.env.TAPGATE_PUBLIC_URL || url;
   try {
-    tapgate = await createTapgateServer({ dataDir, publicUrl });
+    const allowHttp = process.env.TAPGATE_WEBPUSH_ALLOW_HTTP === '1';
+    tapgate = await createTapgateServer({
+      dataDir,
+      publicUrl,
+      webPush: {
+        subject: process.env.TAPGATE_WEBPUSH_SUBJECT || undefined,
+        allowEndpoint: (url) => url.protocol === 'https:' || (allowHttp && url.protocol === 'http:'),
+      },
+    });
   } catch (err) {
     server.close();
     fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`);

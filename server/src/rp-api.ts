@@ -9,7 +9,9 @@ import { startForPush } from './start-response';
 import { transactionSigningInput, transcriptStart } from './transcript';
 import { currentRpSession } from './liveness';
 import type { Messenger } from './messages';
+import type { RpStatusChannel } from './rp-status-channel';
 import { parseStringMap, parseUserContext } from './usercontext';
+import { WEB_PUSH_TOKEN_PREFIX } from './web-push';
 
 export const QR_SESSION_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_NONCE_CHARS = 256;
@@ -22,6 +24,8 @@ export interface RpApiConfig {
   now: () => number;
   rootApiKey: string;
   deviceUrl: string;
+  /** Serves GET sessions/events (server-sent events); without it that route answers 404. */
+  statusChannel?: RpStatusChannel;
 }
 
 function serverJson(store: Store, s: ServerRow) {
@@ -45,6 +49,8 @@ function accountJson(a: AccountRow) {
     description: a.description,
     lastlogin: a.lastlogin,
     pinfailures: a.pin_failures,
+    // Tapgate extension: how this account's device gets pushes (none: it only pulls).
+    push: a.push_token === null ? null : a.push_token.startsWith(WEB_PUSH_TOKEN_PREFIX) ? 'webpush' : 'relay',
   };
 }
 
@@ -131,7 +137,7 @@ export class RpApi {
     const tidParam = seg[1] === 'transactions' && seg.length === 3 ? seg[2] : null;
     const route =
       accountParam !== null ? ['accounts', ':id', ...seg.slice(3)].join('/') : tidParam !== null ? 'transactions/:tid' : seg.slice(1).join('/');
-    const known = ['', 'sessions', 'sessions/qr/enrol', 'sessions/qr/login', 'sessions/logout', 'sessions/provokelogin',
+    const known = ['', 'sessions', 'sessions/events', 'sessions/qr/enrol', 'sessions/qr/login', 'sessions/logout', 'sessions/provokelogin',
       'sessions/transactions', 'transactions/:tid', 'accounts', 'accounts/:id', 'accounts/:id/messages'];
     if (!known.includes(route)) throw new HttpError(404, 'not found');
     const server = this.server(seg[0]);
@@ -144,6 +150,13 @@ export class RpApi {
         method(req, res, 'GET');
         sendJson(req, res, 200, this.loginStatus(server, this.nonce(req)));
         return;
+      case 'sessions/events': {
+        method(req, res, 'GET');
+        const nonce = this.nonce(req);
+        if (!this.cfg.statusChannel) throw new HttpError(404, 'not found');
+        this.cfg.statusChannel.open(req, res, server, nonce);
+        return;
+      }
       case 'sessions/qr/enrol':
       case 'sessions/qr/login':
         method(req, res, 'GET');
@@ -299,7 +312,8 @@ export class RpApi {
     this.cfg.store.updateServer(server.id, next);
   }
 
-  private loginStatus(server: ServerRow, nonce: string) {
+  /** The v2.2 LoginStatus of a nonce (also what the status channel sends first). */
+  loginStatus(server: ServerRow, nonce: string) {
     const { store } = this.cfg;
     const rp = currentRpSession(store, server, nonce, this.cfg.now());
     const account = rp?.accountid != null ? store.getAccount(rp.accountid) : undefined;

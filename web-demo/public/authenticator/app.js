@@ -3,6 +3,7 @@
 import { Authenticator, FallbackStorage, IndexedDbStorage, scanQrFromCamera } from '/sdk/esm/index.js';
 import { takeDeepLink } from './deep-link.js';
 import { PinPad } from './pin-pad.js';
+import { connectPush } from './push.js';
 
 const $ = (id) => document.getElementById(id);
 const show = (id, on) => $(id).classList.toggle('hidden', !on);
@@ -38,13 +39,25 @@ function renderLists() {
     Object.assign(document.createElement('li'), { textContent: `${new Date(h.ended || h.started).toLocaleTimeString()} ${h.kind} ${h.historyStatus}${h.account ? ` as ${h.account.name}` : ''}` })));
 }
 
+const attached = new WeakSet();
+
+// Every session gets listeners once (a scan and the Authenticator's `session` event both name it);
+// the session pane shows the latest, and any session's end updates the lists.
 function attach(session) {
+  if (attached.has(session)) return;
+  attached.add(session);
   current = session;
   show('session', true);
   for (const id of ['confirm-enrol', 'confirm-login', 'pin-section']) show(id, false);
   $('outcome').textContent = '';
   $('pin-result').textContent = '';
-  const renderState = () => ($('state').textContent = `${session.state}${session.pseudoState !== 'NONE' ? ` / ${session.pseudoState}` : ''}`);
+  const renderState = () => {
+    if (session === current) $('state').textContent = `${session.state}${session.pseudoState !== 'NONE' ? ` / ${session.pseudoState}` : ''}`;
+    if (session.state === 'ACTIVE') {
+      renderOutcome(session);
+      renderLists();  // the history shows the login while it lasts
+    }
+  };
   renderState();
   session.addEventListener('statechange', renderState);
   session.addEventListener('confirmenrol', (e) => {
@@ -55,6 +68,9 @@ function attach(session) {
   });
   session.addEventListener('confirmlogin', (e) => {
     $('login-origin').textContent = session.announceInfo?.info?.origin ?? session.serverName;
+    const tx = e.detail.transaction;
+    $('tx-details').textContent = tx ? `Sign: ${tx.amount} to ${tx.beneficiary} — ${tx.description}` : '';
+    show('tx-details', !!tx);
     $('candidates').replaceChildren(...e.detail.accounts.map((a) => {
       const b = Object.assign(document.createElement('button'), { textContent: a.name });
       b.onclick = () => session.setAccount(a).catch(report);
@@ -68,7 +84,9 @@ function attach(session) {
     const d = e.detail;
     if (!d.result) {
       const where = session.announceInfo?.info?.origin ? ` for ${session.announceInfo.info.origin}` : '';
-      $('pin-prompt').textContent = d.context === 'FIRST_SET' ? 'Choose a PIN for this app (4 or more digits)' : `Enter your PIN${where}`;
+      const tx = session.transaction;
+      $('pin-prompt').textContent = d.context === 'FIRST_SET' ? 'Choose a PIN for this app (4 or more digits)'
+        : tx ? `Enter your PIN to sign ${tx.amount} to ${tx.beneficiary} (${tx.description})${where}` : `Enter your PIN${where}`;
       pinPad.reset();
       show('pin-section', true);
     } else if (d.result === 'PIN_FAIL') {
@@ -77,13 +95,19 @@ function attach(session) {
     }
   });
   session.addEventListener('stop', () => {
-    for (const id of ['pin-section', 'confirm-enrol', 'confirm-login']) show(id, false);
-    const ok = session.historyStatus.startsWith('LOGGED_IN');
-    $('outcome').textContent = ok ? (session.isRegistration ? 'Enrolled and logged in.' : 'Logged in.')
-      : session.error ? `Error: ${session.error.message} (${session.error.code})` : `Ended: ${session.historyStatus}`;
-    $('outcome').className = `status ${ok ? 'ok' : 'bad'}`;
     session.finished.then(renderLists, (err) => { report(err); renderLists(); });  // rejects when saving failed
+    renderOutcome(session);
   });
+}
+
+// A one-shot login ends (DONE) once logged in; a continuous one stays ACTIVE until a logout.
+function renderOutcome(session) {
+  if (session !== current) return;
+  for (const id of ['pin-section', 'confirm-enrol', 'confirm-login']) show(id, false);
+  const ok = session.state === 'ACTIVE' || session.historyStatus.startsWith('LOGGED_IN');
+  $('outcome').textContent = ok ? (session.isRegistration ? 'Enrolled and logged in.' : 'Logged in.')
+    : session.error ? `Error: ${session.error.message} (${session.error.code})` : `Ended: ${session.historyStatus}`;
+  $('outcome').className = `status ${ok ? 'ok' : 'bad'}`;
 }
 
 function report(err) {
@@ -137,11 +161,34 @@ window.addEventListener('hashchange', () => {
   if (link) start(link);
 });
 
+// Push logins (and sessions from any other source) appear here; logouts end sessions by themselves.
+auth.addEventListener('session', (e) => attach(e.detail.session));
+auth.addEventListener('accountupdate', renderLists);
+auth.addEventListener('accountdeleted', renderLists);
+connectPush(auth, (text) => ($('push-status').textContent = text)).then((handle) => {
+  window.tapgatePush = handle;  // handy in the console
+  if (handle.enableWebPush && document.body.dataset.push !== 'webpush') {
+    show('enable-web-push', true);
+    $('enable-web-push').onclick = () => handle.enableWebPush().then(() => show('enable-web-push', document.body.dataset.push !== 'webpush'));
+  }
+});
+
 renderLists();
+takePushFromNotification();
 const link = takeDeepLink(location, history);
 if (link) start(link);
 registerServiceWorker();
 document.body.dataset.ready = 'true';
+
+// A notification the service worker showed (no page was open) opens /authenticator/?push=<payload>.
+function takePushFromNotification() {
+  const url = new URL(location.href);
+  const payload = url.searchParams.get('push');
+  if (!payload) return;
+  url.searchParams.delete('push');
+  history.replaceState(null, '', url.pathname + url.search + url.hash);
+  auth.processPush(payload).catch(report);
+}
 
 // The offline shell: the service worker keeps what this page loaded (HTML, SDK modules, the core's
 // wasm) so the app starts without a network. Pages loaded before it took control tell it their URLs.

@@ -1,8 +1,9 @@
 // Service worker of the authenticator PWA: an offline shell. Static files (this app, the SDK, the
 // core's wasm, the QR reader once used) are served network-first and kept in a cache, so the app
-// still starts and scans offline; the Tapgate and relying-party APIs are never cached.
+// still starts and scans offline; the Tapgate and relying-party APIs are never cached. It also
+// receives Web Push messages and hands them to the app (push handlers at the end).
 const CACHE = 'tapgate-authenticator-v1';
-const SHELL = ['./', './app.js', './pin-pad.js', './deep-link.js', './manifest.webmanifest', './icon.svg', '/style.css'];
+const SHELL = ['./', './app.js', './pin-pad.js', './deep-link.js', './push.js', './manifest.webmanifest', './icon.svg', '/style.css'];
 const STATIC_PREFIXES = ['/authenticator/', '/sdk/', '/vendor/', '/style.css'];
 
 const isStatic = (url) => url.origin === self.location.origin && STATIC_PREFIXES.some((p) => url.pathname.startsWith(p));
@@ -50,4 +51,31 @@ self.addEventListener('fetch', (event) => {
       throw err;
     }
   })());
+});
+
+// Web Push: the data is { tapgate: '<sealed message>' }, which only the app (its WASM core and
+// keys) can open. An open app gets it at once; otherwise a notification opens the app with it.
+self.addEventListener('push', (event) => {
+  let data;
+  try {
+    data = event.data?.json();
+  } catch {
+    return;
+  }
+  if (typeof data?.tapgate !== 'string') return;
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    const app = windows.find((w) => new URL(w.url).pathname.startsWith('/authenticator/'));
+    if (app) {
+      app.postMessage({ type: 'tapgate-push', data });
+      return;
+    }
+    await self.registration.showNotification('Tapgate Authenticator', { body: 'A sign-in request is waiting.', tag: 'tapgate', data });
+  })());
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const payload = event.notification.data?.tapgate;
+  event.waitUntil(self.clients.openWindow(payload ? `./?push=${encodeURIComponent(payload)}` : './'));
 });

@@ -1,0 +1,92 @@
+// The relying parties' live status channel: server-sent events per relying-party session (nonce).
+// GET /servers/{sid}/sessions/events answers `text/event-stream`: first a `status` event (the
+// LoginStatus as it is now), then one event per change (rp-status-events.ts), with a comment line
+// every few seconds that keeps proxies from closing an idle stream.
+import type * as http from 'node:http';
+import type { ServerRow } from './db';
+import type { ObservedStore, RpSessionChange } from './observed-store';
+import { statusEvents } from './rp-status-events';
+
+/** How often an open stream re-reads its session: a continuous login that went silent is logged
+ * out when read (liveness.ts), and nothing else would read it while the relying party only listens. */
+export const STATUS_RECHECK_MS = 5_000;
+
+interface Subscriber {
+  send(name: string, data: unknown): void;
+}
+
+export interface StatusChannelSource {
+  /** The LoginStatus of the nonce (reading it also applies the continuous-login rule). */
+  loginStatus(server: ServerRow, nonce: string): Record<string, unknown>;
+}
+
+const keyOf = (server: Uint8Array, nonce: string) => `${Buffer.from(server).toString('hex')}:${nonce}`;
+
+export class RpStatusChannel {
+  #subscribers = new Map<string, Set<Subscriber>>();
+  #stopObserving: () => void;
+
+  constructor(store: ObservedStore, private readonly source: StatusChannelSource) {
+    this.#stopObserving = store.observe((change) => this.#dispatch(change));
+  }
+
+  /** Open streams, over all sessions (tests check that a closed stream lets go of its listener). */
+  get openStreams(): number {
+    let n = 0;
+    for (const set of this.#subscribers.values()) n += set.size;
+    return n;
+  }
+
+  /** Turns the response into the event stream of (server, nonce) until the client goes away. */
+  open(req: http.IncomingMessage, res: http.ServerResponse, server: ServerRow, nonce: string): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',  // nginx: pass events on at once
+    });
+    const subscriber: Subscriber = {
+      send: (name, data) => {
+        if (!res.writableEnded) res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+      },
+    };
+    // The snapshot first, then the subscription: both happen in this one synchronous step, so no
+    // change falls between them, and a lapse that reading the snapshot records is in the snapshot.
+    res.write('retry: 2000\n\n');
+    subscriber.send('status', this.source.loginStatus(server, nonce));
+    const key = keyOf(server.id, nonce);
+    const set = this.#subscribers.get(key) ?? new Set<Subscriber>();
+    set.add(subscriber);
+    this.#subscribers.set(key, set);
+
+    const recheck = setInterval(() => {
+      if (res.writableEnded) return;
+      res.write(': alive\n\n');
+      try {
+        this.source.loginStatus(server, nonce);  // a lapsed continuous login turns into `loggedout`
+      } catch {
+        // the store closed under us (shutdown): the socket goes with it
+      }
+    }, STATUS_RECHECK_MS);
+    recheck.unref();
+    const release = () => {
+      clearInterval(recheck);
+      set.delete(subscriber);
+      if (set.size === 0 && this.#subscribers.get(key) === set) this.#subscribers.delete(key);
+    };
+    req.once('close', release);
+    res.once('close', release);
+  }
+
+  close(): void {
+    this.#stopObserving();
+  }
+
+  #dispatch(change: RpSessionChange): void {
+    const set = this.#subscribers.get(keyOf(change.server, change.nonce));
+    if (!set || set.size === 0) return;
+    for (const e of statusEvents(change.before, change.after)) {
+      for (const subscriber of set) subscriber.send(e.event, e);
+    }
+  }
+}

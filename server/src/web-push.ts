@@ -1,0 +1,129 @@
+// Web Push (RFC 8030 delivery, RFC 8291 message encryption, RFC 8292 VAPID) beside the local
+// relay: a device whose push token is a Web Push subscription ("webpush:" + its JSON) gets its
+// sealed messages through the browser vendor's push service. The payload is already sealed to
+// the account; RFC 8291 adds the transport encryption the push service requires.
+import webpush from 'web-push';
+import type { Store } from './db';
+import { MESSAGE_LIFETIME_MS } from './messages';
+import type { PushSender } from './push';
+
+export const WEB_PUSH_TOKEN_PREFIX = 'webpush:';
+const VAPID_PUBLIC_SETTING = 'vapidPublicKey';
+const VAPID_PRIVATE_SETTING = 'vapidPrivateKey';
+
+export interface WebPushSubscription {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+}
+
+export interface VapidKeys {
+  publicKey: string;
+  privateKey: string;
+}
+
+export interface WebPushOptions {
+  /** VAPID contact (RFC 8292 `sub`): a mailto: or https: URL. Default mailto:admin@localhost. */
+  subject?: string;
+  /**
+   * Which push-service endpoints the server may POST to. The endpoint comes from the device, so
+   * this is the guard against the server being pointed at internal hosts. Default: https only.
+   */
+  allowEndpoint?: (url: URL) => boolean;
+  /** Told of each message that could not be handed to the push service (default: stderr). */
+  onFailure?: (error: Error) => void;
+  /** Told of a subscription the push service says is gone (404/410), so it is no longer used. */
+  onGone?: (token: string) => void;
+}
+
+/** The subscription a token carries, or null if it is not a well-formed Web Push token. */
+export function parseWebPushToken(token: string): WebPushSubscription | null {
+  if (!token.startsWith(WEB_PUSH_TOKEN_PREFIX)) return null;
+  try {
+    const j = JSON.parse(token.slice(WEB_PUSH_TOKEN_PREFIX.length)) as Partial<WebPushSubscription>;
+    const b64u = (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9_-]+={0,2}$/.test(v);
+    if (typeof j.endpoint !== 'string' || !b64u(j.keys?.p256dh) || !b64u(j.keys?.auth)) return null;
+    new URL(j.endpoint);
+    return { endpoint: j.endpoint, keys: { p256dh: j.keys!.p256dh, auth: j.keys!.auth } };
+  } catch {
+    return null;
+  }
+}
+
+/** The server's VAPID key pair: generated on first use and kept in the database. */
+export function vapidKeys(store: Store): VapidKeys {
+  return store.transaction(() => {
+    const publicKey = store.getSetting(VAPID_PUBLIC_SETTING);
+    const privateKey = store.getSetting(VAPID_PRIVATE_SETTING);
+    if (publicKey && privateKey) return { publicKey, privateKey };
+    const keys = webpush.generateVAPIDKeys();
+    store.setSetting(VAPID_PUBLIC_SETTING, keys.publicKey);
+    store.setSetting(VAPID_PRIVATE_SETTING, keys.privateKey);
+    return keys;
+  });
+}
+
+export class WebPushDeliveryError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+    this.name = 'WebPushDeliveryError';
+  }
+}
+
+export class WebPushSender implements PushSender {
+  readonly #vapid: VapidKeys;
+  readonly #subject: string;
+  readonly #allowEndpoint: (url: URL) => boolean;
+  readonly #onFailure: (error: Error) => void;
+  readonly #onGone: (token: string) => void;
+
+  constructor(vapid: VapidKeys, options: WebPushOptions = {}) {
+    this.#vapid = vapid;
+    this.#subject = options.subject ?? 'mailto:admin@localhost';
+    this.#allowEndpoint = options.allowEndpoint ?? ((url) => url.protocol === 'https:');
+    this.#onFailure = options.onFailure ?? ((err) => process.stderr.write(`tapgate-server: web push: ${err.message}\n`));
+    this.#onGone = options.onGone ?? (() => {});
+  }
+
+  /** Fire and forget: a lost push is made up for by the app's retrieveMessages. */
+  send(token: string, payload: string): void {
+    this.#deliver(token, payload).catch((err: unknown) =>
+      this.#onFailure(err instanceof Error ? err : new WebPushDeliveryError(String(err))));
+  }
+
+  async #deliver(token: string, payload: string): Promise<void> {
+    const subscription = parseWebPushToken(token);
+    if (!subscription) throw new WebPushDeliveryError('the push token is not a Web Push subscription');
+    if (!this.#allowEndpoint(new URL(subscription.endpoint))) {
+      throw new WebPushDeliveryError(`push endpoint not allowed: ${new URL(subscription.endpoint).origin}`);
+    }
+    // The data map the app hands to processPush ({ tapgate }), encrypted for the subscription.
+    const request = webpush.generateRequestDetails(subscription, JSON.stringify({ tapgate: payload }), {
+      vapidDetails: { subject: this.#subject, ...this.#vapid },
+      TTL: Math.floor(MESSAGE_LIFETIME_MS / 1000),
+      contentEncoding: 'aes128gcm',
+      urgency: 'high',
+    });
+    // fetch rather than web-push's own sender, which speaks https only.
+    const res = await fetch(request.endpoint, {
+      method: request.method,
+      headers: Object.fromEntries(Object.entries(request.headers).filter(([k]) => k.toLowerCase() !== 'content-length').map(([k, v]) => [k, String(v)])),
+      body: request.body ? new Uint8Array(request.body) : undefined,
+      signal: AbortSignal.timeout(10_000),
+    });
+    // RFC 8030 §7.3: the subscription expired or was removed; pushing to it again is pointless.
+    if (res.status === 404 || res.status === 410) this.#onGone(token);
+    if (!res.ok) throw new WebPushDeliveryError(`push service answered HTTP ${res.status}`, res.status);
+  }
+}
+
+/** Routes each push by its token's format: Web Push subscriptions to Web Push, the rest to `other`. */
+export class PushRouter implements PushSender {
+  constructor(
+    private readonly webPush: PushSender,
+    private readonly other: PushSender,
+  ) {}
+
+  send(token: string, payload: string): void {
+    (token.startsWith(WEB_PUSH_TOKEN_PREFIX) ? this.webPush : this.other).send(token, payload);
+  }
+}
