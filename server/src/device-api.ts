@@ -286,6 +286,8 @@ export class DeviceApi {
         return { status: 200, text: sealed.envelope };
       };
       const now = this.now();
+      // A push login skips /v1/start (§6.1): its login request is the first the server hears of it.
+      if (!rp.scanned) this.store.markScanned(qs.server, qs.nonce, now);
       if (qs.match_code && j.code !== qs.match_code) {
         this.store.setQrCancelled(id);
         this.store.markCancelled(qs.server, qs.nonce, id, now);

@@ -90,7 +90,8 @@ test('"Push login" opens the PIN pad in the PWA without a scan, and the page tur
   await rp.click('#push-login');
   await app.waitForSelector('#pin-section:not(.hidden)', { timeout: 20_000 });
   expect(await app.textContent('#pin-prompt')).toBe(`Enter your PIN for ${demo.url}`);
-  await waitForDiagram(rp, 'USER_INTERACTION');
+  // The push carried the start response: the server hears of the device only at its login.
+  expect(await diagramState(rp)).toBe('STARTING');
   await typePin(app, PIN);
   await outcome(app, 'Logged in.');
   await waitForStatus(rp, `Logged in as ${USER}`);

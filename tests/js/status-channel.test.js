@@ -59,15 +59,16 @@ test('a QR login, a push login and a logout arrive as qr, scanned, loggedin, can
   expect(await stream.next('canprovoke')).toMatchObject({ accountid: auth.accounts[0].accountId });
   expect((await rp.loginStatus(nonce)).canprovoke).toBe(true);
 
-  // A push login on the same session: a new QR session, scanned by the push, logged in again.
+  // A push login on the same session: a new QR session, logged in again. The message carries
+  // its start response, so the server first hears of the device at its login: scanned then.
   const pushed = new Promise((resolve) => auth.addEventListener('session', (e) => resolve(e.detail.session), { once: true }));
   expect((await rp.provokeLogin(nonce)).status).toBe(200);
   const pushQr = await stream.next('qr');
   expect(pushQr.hsid).not.toBe(qr.hsid);
   const pushSession = await auth.retrieveMessages().then(() => pushed);
-  await stream.next('scanned');
   await reach(pushSession, 'WAIT_FOR_SECOND_FACTOR');
   await pushSession.setPinBiometric({ pin: PIN });
+  expect(await stream.next('scanned')).toEqual({ event: 'scanned', hsid: pushQr.hsid });
   expect(await stream.next('loggedin')).toMatchObject({ hsid: pushQr.hsid, userid: 'stella' });
 
   await rp.logout(nonce);
