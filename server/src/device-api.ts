@@ -25,7 +25,7 @@ import {
 } from './transcript';
 import { currentRpSession } from './liveness';
 import { storedUserContext } from './usercontext';
-import { startResponseBody } from './start-response';
+import { serverParams, startResponseBody } from './start-response';
 
 export const ERR_ENROL_QR_EXPIRED = 41;
 export const ERR_SERVER_AUTHENTICATION_FAILED = 48;
@@ -484,12 +484,7 @@ export class DeviceApi {
     const sealed = seal(server.sk, t0, raw, {
       session: toB64u(id),
       webNonce,
-      server: {
-        name: server.name,
-        pingTime: server.ping_time,
-        pinTimeout: server.pin_timeout,
-        pinAttemptLimit: server.pin_attempt_limit,
-      },
+      server: serverParams(server),
       time: now,
     });
     const t1 = transcriptAdvance(t0, raw, sealed.bodyBytes);

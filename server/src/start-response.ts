@@ -17,16 +17,16 @@ function codeChoices(code: string): string[] {
   return list;
 }
 
+/** The server parameters every session start announces (§5.1, §5.9). */
+export function serverParams(server: ServerRow): Record<string, unknown> {
+  return { name: server.name, pingTime: server.ping_time, pinTimeout: server.pin_timeout, pinAttemptLimit: server.pin_attempt_limit };
+}
+
 export function startResponseBody(store: Store, server: ServerRow, qs: QrSessionRow, now: number): Record<string, unknown> {
   const ctx = storedUserContext(qs.usercontext);
   const body: Record<string, unknown> = {
     kind: qs.kind,
-    server: {
-      name: server.name,
-      pingTime: server.ping_time,
-      pinTimeout: server.pin_timeout,
-      pinAttemptLimit: server.pin_attempt_limit,
-    },
+    server: serverParams(server),
     time: now,
     announceInfo: ctx.announceinfo,
   };

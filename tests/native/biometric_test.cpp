@@ -5,16 +5,10 @@
 
 using namespace tapgate;
 using tapgate::test::Harness;
+using tapgate::test::bioConfig;
+using tapgate::test::kFinger;
 
 namespace {
-
-const SecretBytes kFinger(Bytes(32, 0x5a));
-
-Config bioConfig() {
-  Config c = test::testConfig();
-  c.biometricAvailable = true;
-  return c;
-}
 
 std::int64_t enrolWithBiometric(Harness& h) {
   int sid = h.start(h.server.enrolQr());

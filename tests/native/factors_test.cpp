@@ -6,16 +6,10 @@
 
 using namespace tapgate;
 using tapgate::test::Harness;
+using tapgate::test::bioConfig;
+using tapgate::test::kFinger;
 
 namespace {
-
-const SecretBytes kFinger(Bytes(32, 0x5a));
-
-Config bioConfig() {
-  Config c = test::testConfig();
-  c.biometricAvailable = true;
-  return c;
-}
 
 // The "requestdone" that ended operation `op`.
 nlohmann::json outcome(const Harness& h, int op) {

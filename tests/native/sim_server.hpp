@@ -21,6 +21,14 @@ inline Config testConfig() {
   return c;
 }
 
+// A BiometricProvider's secret, and a configuration where a provider is present.
+inline const SecretBytes kFinger(Bytes(32, 0x5a));
+inline Config bioConfig() {
+  Config c = testConfig();
+  c.biometricAvailable = true;
+  return c;
+}
+
 class SimServer {
  public:
   struct Account {
