@@ -101,6 +101,7 @@ inline PushFixture::PushFixture(std::int64_t clockOffset) {
     a.boxSecretKey = box[i].secretKey;
     a.boxPublicKey = box[i].publicKey;
     a.pinSalt = seeded(16, static_cast<std::uint8_t>(0x70 + i));
+    a.bioSalt = a.pinSalt;
     a.created = kPushNow - 1000;
     st.accounts.push_back(std::move(a));
   }

@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
     a.boxSecretKey = SecretBytes(filled(32, 0x60 + i));
     a.boxPublicKey = filled(32, 0xa0 + i);
     a.pinSalt = filled(16, 0x70 + i);
+    a.bioSalt = a.pinSalt;
     a.created = 1764240000000 + i;
     st.accounts.push_back(std::move(a));
   }
