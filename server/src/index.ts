@@ -138,11 +138,14 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         }
       },
     };
-    /** The bucket a request draws from: the API key's digest, else (device API, no key) the client address. */
+    const rootKeyDigest = toB64u(hash(utf8(rootApiKey)));
+    /**
+     * The bucket a request draws from: a valid API key's digest; anything else (device API, no or
+     * a wrong key) the client address, so guessing keys does not buy a fresh bucket per guess.
+     */
     const rateKey = (req: http.IncomingMessage, isDevice: boolean): string => {
-      if (isDevice) return `addr:${req.socket.remoteAddress ?? ''}`;
       const key = req.headers['x-apikey'];
-      if (typeof key === 'string' && key !== '') return `key:${toB64u(hash(utf8(key)))}`;
+      if (!isDevice && typeof key === 'string' && toB64u(hash(utf8(key))) === rootKeyDigest) return `key:${rootKeyDigest}`;
       return `addr:${req.socket.remoteAddress ?? ''}`;
     };
 

@@ -25,8 +25,13 @@ test('the relying-party API allows the burst per API key, then 429 with Retry-Af
   expect(retryAfter).toBeGreaterThanOrEqual(1);
   expect(retryAfter).toBeLessThanOrEqual(5);  // one token at 0.2/s
   expect(await limited.json()).toEqual({ error: 'rate limit exceeded', retryAfter });
-  // A wrong key draws from its own bucket: it is refused by authentication, not by the limit.
+  // A wrong key draws from the client address's bucket, not the key's: refused by authentication.
   expect((await rpGet('some-other-key')).status).toBe(401);
+  expect((await rpGet('another-wrong-key')).status).toBe(401);
+  expect((await rpGet('a-third-wrong-key')).status).toBe(401);
+  const guessing = await rpGet('a-fourth-wrong-key');  // the address's burst of 3 is spent
+  expect(guessing.status).toBe(429);
+  expect(Number(guessing.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
 });
 
 test('the device API allows the burst per client address, then 429; operations endpoints are not limited', async () => {
