@@ -15,7 +15,7 @@ afterAll(async () => server?.stop());
 const rpGet = (key) => fetch(`${server.url}/servers/${server.serverId}`, { headers: { 'X-apikey': key } });
 const devicePost = () => fetch(`${server.url}/device/v1/ping`, { method: 'POST', body: '{"v":1}' });
 
-test('the relying-party API allows the burst per API key, then 429 with Retry-After; wrong keys share the client address's bucket', async () => {
+test('the relying-party API allows the burst per API key, then 429 with Retry-After; wrong keys share the client address bucket', async () => {
   const statuses = [];
   for (let i = 0; i < 4; i++) statuses.push((await rpGet(server.rootApiKey)).status);
   expect(statuses).toEqual([200, 200, 200, 429]);
