@@ -176,6 +176,11 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           sendJson(req, res, 503, { error: 'server is shutting down' });
           return true;
         }
+        if (draining && p.endsWith('/sessions/events')) {
+          // A stream opened now would only be cut at the end of the grace period: reconnect elsewhere.
+          sendJson(req, res, 503, { error: 'server is shutting down' });
+          return true;
+        }
         const buckets = isDevice ? deviceBuckets : isServers ? rpBuckets : null;
         const retryAfter = buckets ? buckets.take(rateKey(req, isDevice)) : 0;
         if (retryAfter > 0) {

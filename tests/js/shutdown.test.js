@@ -62,12 +62,16 @@ test('SIGTERM: readyz 503, status stream ended, the slow request in flight compl
 
   // The rest of the body, with /readyz pipelined behind it on the same connection: the request
   // completes with the device API's answer, and the server reports itself not ready.
-  slow.socket.write(body.slice(40) + 'GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n');
-  await eventually(() => slow.data.includes('shutting down') || slow.closed);
+  // A new status stream asked for on it is refused (it would only be cut at the end of the grace).
+  slow.socket.write(body.slice(40) + 'GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n' +
+    `GET /servers/${server.serverId}/sessions/events HTTP/1.1\r\nHost: x\r\nX-apikey: ${server.rootApiKey}\r\nX-nonce: n2\r\n\r\n`);
+  await eventually(() => slow.data.includes('server is shutting down') || slow.closed);
   const [first] = slow.data.split('\r\n', 1);
   expect(first).toMatch(/^HTTP\/1\.1 (200|4\d\d) /);
   expect(first).not.toMatch(/ 503 /);
   expect(slow.data).toMatch(/HTTP\/1\.1 503 [^]*"reason":"shutting down"/);
+  expect(slow.data).toMatch(/"reason":"shutting down"[^]*HTTP\/1\.1 503 [^]*"error":"server is shutting down"/);
+  expect(slow.data).not.toContain('event: status');
 
   expect(await exited).toEqual({ code: 0, signal: null });
   expect(server.output().stdout).toMatch(/"msg":"stopped","reason":"all requests done"/);
