@@ -135,6 +135,27 @@ test('the documented errors: 401 without the key, 400 without the nonce, each wi
   }
 });
 
+test('the documented 404, 405 and 409 answers have the documented body', async () => {
+  const byId = new Map(operations().map((o) => [o.operation.operationId, o]));
+  const key = { 'X-apikey': server.rootApiKey };
+  const base = `${server.url}/servers/${server.serverId}`;
+  const cases = [
+    ['getAccount', `${base}/accounts/999999`, { headers: key }, 404],
+    ['getTransaction', `${base}/transactions/no-such-tid`, { headers: key }, 404],
+    ['getServer', `${server.url}/servers/AAAAAAAAAAAAAAAAAAAAAA`, { headers: key }, 404],
+    ['provokeLogin', `${base}/sessions/provokelogin`, { headers: { ...key, 'X-nonce': fresh() } }, 409],
+    ['updateServer', base, { headers: key, body: JSON.stringify({ pinAttemptLimit: 0 }) }, 400],
+  ];
+  for (const [id, url, requestInit, expected] of cases) {
+    expect({ id, status: (await callAndCheck(byId.get(id), url, requestInit)).status }).toEqual({ id, status: expected });
+  }
+  // 405: a method the path does not have, answered with the path's documented error body.
+  const res = await fetch(`${base}/accounts`, { method: 'DELETE', headers: key });
+  expect(res.status).toBe(405);
+  expect(res.headers.get('allow')).toBe('GET');
+  expect(check(doc, resolveRef(doc, '#/components/responses/MethodNotAllowed').content['application/json'].schema, await res.json())).toEqual([]);
+});
+
 test('every route rp-api.ts accepts is documented, with exactly the methods it does not refuse with 405', async () => {
   const toTemplate = (route) => `/servers/{sid}${route === '' ? '' : `/${route.replace(':id', '{accountid}').replace(':tid', '{tid}')}`}`;
   const methods = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'];  // DELETE last: it removes the account
