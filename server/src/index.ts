@@ -1,7 +1,7 @@
 // @tapgate/server: the reference server as a request handler a host can mount next to its own routes.
 import type * as http from 'node:http';
 import * as path from 'node:path';
-import { cryptoReady, randomBytes, signKeyPair, toB64u } from './crypto';
+import { cryptoReady, hash, randomBytes, signKeyPair, toB64u, utf8 } from './crypto';
 import type { Store } from './db';
 import { ObservedStore } from './observed-store';
 import { RpStatusChannel } from './rp-status-channel';
@@ -10,6 +10,8 @@ import { sendError, sendJson } from './http';
 import { Messenger } from './messages';
 import { LocalPushRelay, type PushSender } from './push';
 import { isDeviceUrl, SERVER_ID_BYTES } from './qr';
+import { handleOps, isOpsPath } from './ops-routes';
+import { sendRateLimited, TokenBuckets, type RateLimit } from './rate-limit';
 import { RpApi } from './rp-api';
 import { PushRouter, vapidKeys, WebPushSender, type WebPushOptions } from './web-push';
 
@@ -34,6 +36,8 @@ export interface TapgateServerOptions {
   pushSender?: PushSender;
   /** Web Push settings for the default pushSender. */
   webPush?: WebPushOptions;
+  /** Token buckets per API key (relying-party API) and per client address (device API); default: none. */
+  rateLimits?: { rp?: RateLimit; device?: RateLimit };
 }
 
 export interface TapgateServer {
@@ -44,6 +48,11 @@ export interface TapgateServer {
   serverId: string;
   /** Open status-channel streams (GET /servers/{sid}/sessions/events), for monitoring and tests. */
   readonly openStatusStreams: number;
+  /**
+   * Starts a graceful shutdown: /readyz answers 503 from now on and open status streams end;
+   * requests in flight still complete. close() afterwards.
+   */
+  drain(): void;
   close(): void;
 }
 
@@ -86,6 +95,7 @@ const RELAY_PREFIX = '/relay/v1/';
 const VAPID_PATH = '/webpush/v1/vapid';
 
 export type { PushSender } from './push';
+export type { RateLimit } from './rate-limit';
 export { WebPushSender, PushRouter, parseWebPushToken, WEB_PUSH_TOKEN_PREFIX } from './web-push';
 export type { WebPushOptions, WebPushSubscription } from './web-push';
 export { LocalPushRelay } from './push';
@@ -114,6 +124,30 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     // The status channel reads LoginStatus through the RpApi that serves it (called only once both exist).
     const statusChannel: RpStatusChannel = new RpStatusChannel(store, { loginStatus: (server, nonce) => rp.loginStatus(server, nonce) });
     const rp: RpApi = new RpApi({ store, messenger, now, rootApiKey, deviceUrl, statusChannel });
+    const rpBuckets = new TokenBuckets(opts.rateLimits?.rp ?? { ratePerSecond: 0, burst: 1 }, now);
+    const deviceBuckets = new TokenBuckets(opts.rateLimits?.device ?? { ratePerSecond: 0, burst: 1 }, now);
+    let draining = false;
+    const readiness = {
+      notReadyReason(): string | null {
+        if (closed || draining) return 'shutting down';
+        try {
+          store.db.prepare('SELECT 1').get();
+          return null;
+        } catch (err) {
+          return `database unavailable: ${err instanceof Error ? err.message : String(err)}`;
+        }
+      },
+    };
+    const rootKeyDigest = toB64u(hash(utf8(rootApiKey)));
+    /**
+     * The bucket a request draws from: a valid API key's digest; anything else (device API, no or
+     * a wrong key) the client address, so guessing keys does not buy a fresh bucket per guess.
+     */
+    const rateKey = (req: http.IncomingMessage, isDevice: boolean): string => {
+      const key = req.headers['x-apikey'];
+      if (!isDevice && typeof key === 'string' && toB64u(hash(utf8(key))) === rootKeyDigest) return `key:${rootKeyDigest}`;
+      return `addr:${req.socket.remoteAddress ?? ''}`;
+    };
 
     return {
       rootApiKey,
@@ -129,6 +163,10 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           return false;
         }
         const p = url.pathname;
+        if (isOpsPath(p)) {
+          handleOps(req, res, p, readiness);
+          return true;
+        }
         const isDevice = p === '/device' || p.startsWith('/device/');
         const isServers = p === '/servers' || p.startsWith('/servers/');
         const isRelay = p.startsWith(RELAY_PREFIX);
@@ -136,6 +174,17 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         if (!isDevice && !isServers && !isRelay && !isVapid) return false;
         if (closed) {
           sendJson(req, res, 503, { error: 'server is shutting down' });
+          return true;
+        }
+        if (draining && p.endsWith('/sessions/events')) {
+          // A stream opened now would only be cut at the end of the grace period: reconnect elsewhere.
+          sendJson(req, res, 503, { error: 'server is shutting down' });
+          return true;
+        }
+        const buckets = isDevice ? deviceBuckets : isServers ? rpBuckets : null;
+        const retryAfter = buckets ? buckets.take(rateKey(req, isDevice)) : 0;
+        if (retryAfter > 0) {
+          sendRateLimited(req, res, retryAfter);
           return true;
         }
         try {
@@ -159,6 +208,10 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           sendError(req, res, err);
         }
         return true;
+      },
+      drain() {
+        draining = true;
+        statusChannel.endAll();
       },
       close() {
         if (closed) return;

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// CLI: runs the reference server on node:http. Env: PORT (default 8080, 0 = any free port),
-// HOST (default 127.0.0.1), TAPGATE_PUBLIC_URL, TAPGATE_DATA_DIR (default ./data), TAPGATE_ROOT_API_KEY,
-// TAPGATE_WEBPUSH_SUBJECT (VAPID contact), TAPGATE_WEBPUSH_ALLOW_HTTP=1 (let Web Push reach http:
-// endpoints: a local stand-in push service in development and tests; never in production).
+// CLI: runs the reference server on node:http. Settings by flag or environment (config.ts; README.md
+// lists them): PORT, HOST, TAPGATE_PUBLIC_URL, TAPGATE_DATA_DIR, TAPGATE_ROOT_API_KEY, Web Push,
+// rate limits, shutdown grace, access log. stdout carries JSON lines only: the `listening` line,
+// then one access-log line per request; stderr carries human-readable notes.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigError, loadConfig, type CliConfig } from './config';
 import { createTapgateServer, keepDeviceConnectionsAlive, type TapgateServer } from './index';
+import { logLine, logRequest } from './request-log';
 
 function fail(message: string): never {
   process.stderr.write(`tapgate-server: ${message}\n`);
@@ -13,14 +15,31 @@ function fail(message: string): never {
 }
 
 async function main(): Promise<void> {
-  const portText = process.env.PORT ?? '8080';
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) fail(`invalid PORT ${JSON.stringify(portText)}`);
-  const host = process.env.HOST || '127.0.0.1';
-  const dataDir = process.env.TAPGATE_DATA_DIR || './data';
+  let config: CliConfig;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  const { port, host, dataDir } = config;
 
   let tapgate: TapgateServer | null = null;
+  let inFlight = 0;
+  let onIdle: (() => void) | null = null;
   const server = http.createServer((req, res) => {
+    if (config.accessLog) logRequest(req, res);
+    // In-flight count for the graceful shutdown; status streams are ended by drain(), so they count too.
+    inFlight++;
+    let counted = true;
+    const settle = () => {
+      if (!counted) return;
+      counted = false;
+      inFlight--;
+      if (inFlight === 0) onIdle?.();
+    };
+    res.once('finish', settle);
+    res.once('close', settle);
     if (!tapgate) {
       res.statusCode = 503;
       res.end();
@@ -55,39 +74,62 @@ async function main(): Promise<void> {
   // The address it listens on, not "localhost": clients then never try ::1 first and fall back.
   const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const url = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${actualPort}`;
-  const publicUrl = process.env.TAPGATE_PUBLIC_URL || url;
+  const publicUrl = config.publicUrl || url;
+  const keyFromEnv = !!process.env.TAPGATE_ROOT_API_KEY;
   try {
-    const allowHttp = process.env.TAPGATE_WEBPUSH_ALLOW_HTTP === '1';
     tapgate = await createTapgateServer({
       dataDir,
       publicUrl,
       webPush: {
-        subject: process.env.TAPGATE_WEBPUSH_SUBJECT || undefined,
-        allowEndpoint: (url) => url.protocol === 'https:' || (allowHttp && url.protocol === 'http:'),
+        subject: config.webPushSubject,
+        allowEndpoint: (url) => url.protocol === 'https:' || (config.webPushAllowHttp && url.protocol === 'http:'),
       },
+      rateLimits: { rp: config.rpRateLimit, device: config.deviceRateLimit },
     });
   } catch (err) {
     server.close();
     fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
   }
 
+  // Graceful shutdown: not ready, no new connections, status streams ended, requests in flight
+  // finish (up to the grace period), then the database closes and the process exits 0.
   // Handlers first: a supervisor may send SIGTERM as soon as it reads the listening line.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`tapgate-server: ${signal}, closing\n`);
-    server.close(() => {
+    const started = Date.now();
+    process.stderr.write(`tapgate-server: ${signal}, draining (${inFlight} in flight, grace ${config.shutdownGraceMs} ms)\n`);
+    logLine('info', 'shutting down', { signal, inFlight, graceMs: config.shutdownGraceMs });
+    tapgate?.drain();
+    server.close();
+    server.closeIdleConnections();
+    let finished = false;
+    const finish = (reason: string) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(graceTimer);
+      server.closeAllConnections();
       tapgate?.close();
+      logLine('info', 'stopped', { reason, inFlight, durationMs: Date.now() - started });
+      process.stderr.write(`tapgate-server: stopped (${reason})\n`);
       process.exit(0);
-    });
-    server.closeAllConnections();
+    };
+    const graceTimer = setTimeout(() => finish('grace period over'), config.shutdownGraceMs);
+    // Keep-alive sockets that become idle after their last response close at once.
+    onIdle = () => {
+      server.closeIdleConnections();
+      finish('all requests done');
+    };
+    if (inFlight === 0) onIdle();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 
+  // The root key is printed only when the server generated it: the operator has no other way to
+  // learn it, while a key given in the environment must not end up in logs.
   process.stdout.write(
-    `${JSON.stringify({ event: 'listening', port: actualPort, url, serverId: tapgate.serverId, rootApiKey: tapgate.rootApiKey })}\n`,
+    `${JSON.stringify({ event: 'listening', port: actualPort, url, serverId: tapgate.serverId, ...(keyFromEnv ? {} : { rootApiKey: tapgate.rootApiKey }) })}\n`,
   );
   process.stderr.write(`tapgate-server: listening on ${host}:${actualPort}, device API at ${publicUrl}/device\n`);
 }

@@ -101,6 +101,11 @@ function method(req: http.IncomingMessage, res: http.ServerResponse, ...allowed:
   return m;
 }
 
+/** Every route under /servers/{sid}/ this API answers (`:id`, `:tid` are parameters); the OpenAPI
+ * test checks each is documented (tests/js/openapi.test.js). `GET /servers` itself is the list. */
+export const RP_SERVER_ROUTES = ['', 'sessions', 'sessions/events', 'sessions/qr/enrol', 'sessions/qr/login', 'sessions/logout',
+  'sessions/provokelogin', 'sessions/transactions', 'transactions/:tid', 'accounts', 'accounts/:id', 'accounts/:id/messages'] as const;
+
 export class RpApi {
   private readonly keyHash: Uint8Array;
 
@@ -137,9 +142,7 @@ export class RpApi {
     const tidParam = seg[1] === 'transactions' && seg.length === 3 ? seg[2] : null;
     const route =
       accountParam !== null ? ['accounts', ':id', ...seg.slice(3)].join('/') : tidParam !== null ? 'transactions/:tid' : seg.slice(1).join('/');
-    const known = ['', 'sessions', 'sessions/events', 'sessions/qr/enrol', 'sessions/qr/login', 'sessions/logout', 'sessions/provokelogin',
-      'sessions/transactions', 'transactions/:tid', 'accounts', 'accounts/:id', 'accounts/:id/messages'];
-    if (!known.includes(route)) throw new HttpError(404, 'not found');
+    if (!(RP_SERVER_ROUTES as readonly string[]).includes(route)) throw new HttpError(404, 'not found');
     const server = this.server(seg[0]);
     switch (route) {
       case '':

@@ -13,6 +13,8 @@ export const STATUS_RECHECK_MS = 5_000;
 
 interface Subscriber {
   send(name: string, data: unknown): void;
+  /** Ends the stream (server shutdown); EventSource clients reconnect to another instance. */
+  end(): void;
 }
 
 export interface StatusChannelSource {
@@ -49,6 +51,9 @@ export class RpStatusChannel {
       send: (name, data) => {
         if (!res.writableEnded) res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
       },
+      end: () => {
+        if (!res.writableEnded) res.end();
+      },
     };
     // The snapshot first, then the subscription: both happen in this one synchronous step, so no
     // change falls between them, and a lapse that reading the snapshot records is in the snapshot.
@@ -78,7 +83,13 @@ export class RpStatusChannel {
     res.once('close', release);
   }
 
+  /** Ends every open stream cleanly (the last chunk is sent), for a graceful shutdown. */
+  endAll(): void {
+    for (const set of [...this.#subscribers.values()]) for (const subscriber of [...set]) subscriber.end();
+  }
+
   close(): void {
+    this.endAll();
     this.#stopObserving();
   }
 

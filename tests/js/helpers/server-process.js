@@ -98,7 +98,7 @@ function startServer(options = {}) {
             url: msg.url,
             port: msg.port,
             serverId: msg.serverId,
-            rootApiKey: msg.rootApiKey,
+            rootApiKey: msg.rootApiKey ?? env.TAPGATE_ROOT_API_KEY,  // printed only when generated
             dataDir: env.TAPGATE_DATA_DIR,
             proc,
             exited,

@@ -1,0 +1,92 @@
+// The CLI's settings: each from a flag (--data-dir=/x or --data-dir /x) or else its environment
+// variable, else a default. README.md and docs/server-api.md §3 list them.
+import type { RateLimit } from './rate-limit';
+
+export interface CliConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  publicUrl: string | undefined;
+  webPushSubject: string | undefined;
+  webPushAllowHttp: boolean;
+  /** How long in-flight requests may take to finish after SIGTERM/SIGINT. */
+  shutdownGraceMs: number;
+  rpRateLimit: RateLimit;
+  deviceRateLimit: RateLimit;
+  /** Access log lines on stdout (default on). */
+  accessLog: boolean;
+}
+
+export const SETTINGS = {
+  port: { flag: 'port', env: 'PORT' },
+  host: { flag: 'host', env: 'HOST' },
+  dataDir: { flag: 'data-dir', env: 'TAPGATE_DATA_DIR' },
+  publicUrl: { flag: 'public-url', env: 'TAPGATE_PUBLIC_URL' },
+  webPushSubject: { flag: 'webpush-subject', env: 'TAPGATE_WEBPUSH_SUBJECT' },
+  webPushAllowHttp: { flag: 'webpush-allow-http', env: 'TAPGATE_WEBPUSH_ALLOW_HTTP' },
+  shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'TAPGATE_SHUTDOWN_GRACE_MS' },
+  rpRate: { flag: 'rp-rate', env: 'TAPGATE_RP_RATE' },
+  rpBurst: { flag: 'rp-burst', env: 'TAPGATE_RP_BURST' },
+  deviceRate: { flag: 'device-rate', env: 'TAPGATE_DEVICE_RATE' },
+  deviceBurst: { flag: 'device-burst', env: 'TAPGATE_DEVICE_BURST' },
+  accessLog: { flag: 'access-log', env: 'TAPGATE_ACCESS_LOG' },
+} as const;
+
+export class ConfigError extends Error {}
+
+function parseFlags(argv: string[]): Map<string, string> {
+  const known = new Set(Object.values(SETTINGS).map((s) => s.flag));
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(argv[i]);
+    if (!m || !known.has(m[1] as never)) throw new ConfigError(`unknown argument ${JSON.stringify(argv[i])}`);
+    let value = m[2];
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw new ConfigError(`--${m[1]} needs a value`);
+      value = argv[++i];
+    }
+    flags.set(m[1], value);
+  }
+  return flags;
+}
+
+function number(text: string, name: string, min: number, max: number, integer: boolean): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new ConfigError(`invalid ${name} ${JSON.stringify(text)}: ${integer ? 'an integer' : 'a number'} in ${min}..${max}`);
+  }
+  return n;
+}
+
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
+  const flags = parseFlags(argv);
+  const get = (key: keyof typeof SETTINGS): string | undefined => {
+    const s = SETTINGS[key];
+    const v = flags.get(s.flag) ?? env[s.env];
+    return v === '' ? undefined : v;
+  };
+  const bool = (key: keyof typeof SETTINGS, dflt: boolean): boolean => {
+    const v = get(key);
+    if (v === undefined) return dflt;
+    if (v === '1' || v === 'true') return true;
+    if (v === '0' || v === 'false') return false;
+    throw new ConfigError(`invalid ${SETTINGS[key].env} ${JSON.stringify(v)}: 1/true or 0/false`);
+  };
+  const rate = (rateKey: 'rpRate' | 'deviceRate', burstKey: 'rpBurst' | 'deviceBurst'): RateLimit => {
+    const ratePerSecond = number(get(rateKey) ?? '0', SETTINGS[rateKey].env, 0, 1e6, false);
+    const burst = number(get(burstKey) ?? String(Math.max(1, Math.ceil(ratePerSecond * 2))), SETTINGS[burstKey].env, 1, 1e6, true);
+    return { ratePerSecond, burst };
+  };
+  return {
+    port: number(get('port') ?? '8080', 'PORT', 0, 65535, true),
+    host: get('host') ?? '127.0.0.1',
+    dataDir: get('dataDir') ?? './data',
+    publicUrl: get('publicUrl'),
+    webPushSubject: get('webPushSubject'),
+    webPushAllowHttp: bool('webPushAllowHttp', false),
+    shutdownGraceMs: number(get('shutdownGraceMs') ?? '10000', SETTINGS.shutdownGraceMs.env, 0, 600_000, true),
+    rpRateLimit: rate('rpRate', 'rpBurst'),
+    deviceRateLimit: rate('deviceRate', 'deviceBurst'),
+    accessLog: bool('accessLog', true),
+  };
+}

@@ -1,0 +1,283 @@
+// The OpenAPI 3.1 description of the relying-party REST API (rp-api.ts), the status channel and the
+// operations endpoints, written by hand as a typed object and served at GET /openapi.json.
+// tests/js/openapi.test.js calls every operation against a real server and checks the answers
+// against these schemas, and checks that every route rp-api.ts accepts is described here.
+
+/** The subset of JSON Schema this document uses (and the test's checker understands). */
+export interface Schema {
+  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null' | Array<'string' | 'integer' | 'boolean' | 'null'>;
+  properties?: Record<string, Schema>;
+  required?: string[];
+  additionalProperties?: boolean;
+  items?: Schema;
+  enum?: unknown[];
+  const?: unknown;
+  minimum?: number;
+  maximum?: number;
+  maxLength?: number;
+  $ref?: string;
+  description?: string;
+  format?: string;
+}
+
+interface MediaType {
+  schema: Schema;
+}
+interface Response {
+  description: string;
+  headers?: Record<string, { description: string; schema: Schema }>;
+  content?: Record<string, MediaType>;
+}
+interface Parameter {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  required?: boolean;
+  description?: string;
+  schema: Schema;
+}
+interface Operation {
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  security?: Array<Record<string, string[]>>;
+  parameters?: Array<Parameter | { $ref: string }>;
+  requestBody?: { required: boolean; content: Record<string, MediaType> };
+  responses: Record<string, Response | { $ref: string }>;
+}
+type Method = 'get' | 'put' | 'post' | 'delete';
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: { title: string; version: string; description: string };
+  paths: Record<string, { parameters?: Array<{ $ref: string }> } & Partial<Record<Method, Operation>>>;
+  components: {
+    schemas: Record<string, Schema>;
+    parameters: Record<string, Parameter>;
+    responses: Record<string, Response>;
+    securitySchemes: Record<string, { type: 'apiKey'; in: 'header'; name: string; description: string }>;
+  };
+}
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Schema) => ({ 'application/json': { schema } });
+const ok = (description: string, schema: Schema): Response => ({ description, content: json(schema) });
+const responseRef = (name: string) => ({ $ref: `#/components/responses/${name}` });
+const param = (name: string) => ({ $ref: `#/components/parameters/${name}` });
+const nullable = (t: 'string' | 'integer'): Schema => ({ type: [t, 'null'] });
+
+/** The errors every authenticated call can answer. */
+const common = { '401': responseRef('Unauthorized'), '404': responseRef('NotFound'), '405': responseRef('MethodNotAllowed'), '429': responseRef('RateLimited') };
+const withNonce = { ...common, '400': responseRef('BadRequest') };
+const rp = { tags: ['relying party'], security: [{ apiKey: [] }] };
+
+export const openApiDocument: OpenApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Tapgate reference server: relying-party API',
+    version: '2.2-tapgate.1',
+    description:
+      'The relying-party REST API of @tapgate/server, after the reference v2.2 API (docs/server-api.md). ' +
+      'Every /servers call needs X-apikey; calls about one relying-party session name it by X-nonce. ' +
+      'Errors are JSON objects { "error": "<message>", ... }.',
+  },
+  paths: {
+    '/servers': {
+      get: { ...rp, operationId: 'listServers', summary: 'The virtual servers', parameters: [param('limit'), param('marker')],
+        responses: { '200': ok('Servers, paged', ref('ServerList')), '400': responseRef('BadRequest'), ...common } },
+    },
+    '/servers/{sid}': {
+      parameters: [param('sid')],
+      get: { ...rp, operationId: 'getServer', summary: 'One virtual server', responses: { '200': ok('The server', ref('Server')), ...common } },
+      put: { ...rp, operationId: 'updateServer', summary: 'Change name, ping time, PIN timeout or PIN attempt limit',
+        description: 'Read-only fields of GET may be sent back unchanged; unknown fields are refused.',
+        requestBody: { required: true, content: json(ref('ServerUpdate')) },
+        responses: { '200': ok('The server after the change', ref('Server')), '400': responseRef('BadRequest'), '413': responseRef('TooLarge'), ...common } },
+    },
+    '/servers/{sid}/sessions': {
+      parameters: [param('sid')],
+      get: { ...rp, operationId: 'getLoginStatus', summary: 'LoginStatus of the relying-party session (X-nonce)', parameters: [param('nonce')],
+        responses: { '200': ok('LoginStatus', ref('LoginStatus')), ...withNonce } },
+    },
+    '/servers/{sid}/sessions/events': {
+      parameters: [param('sid')],
+      get: { ...rp, operationId: 'statusChannel', summary: 'Status channel: server-sent events of the session',
+        description: 'First a `status` event (LoginStatus), then `qr`, `scanned`, `cancelled`, `loggedin`, `loggedout`, `canprovoke` ' +
+          'events as the session changes (docs/server-api.md §1); `: alive` comments every 5 s.',
+        parameters: [param('nonce')],
+        responses: { '200': { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...withNonce } },
+    },
+    '/servers/{sid}/sessions/qr/enrol': {
+      parameters: [param('sid')],
+      get: { ...rp, operationId: 'getEnrolQr', summary: 'A new enrolment QR session for the nonce',
+        parameters: [param('nonce'), param('img'), param('s'), param('userid'), param('name'), param('usercontext'), param('secondfactor')],
+        responses: { '200': responseRef('QrPayload'), ...withNonce } },
+    },
+    '/servers/{sid}/sessions/qr/login': {
+      parameters: [param('sid')],
+      get: { ...rp, operationId: 'getLoginQr', summary: 'A new login QR session for the nonce',
+        parameters: [param('nonce'), param('img'), param('s'), param('usercontext'), param('secondfactor'), param('codematch')],
+        responses: { '200': responseRef('QrPayload'), ...withNonce } },
+    },
+    '/servers/{sid}/sessions/logout': {
+      parameters: [param('sid')],
+      post: { ...rp, operationId: 'logout', summary: 'Log the session out (the device is told by push)', parameters: [param('nonce')],
+        responses: { '200': ok('Done (also when nobody was logged in)', ref('Result')), ...withNonce } },
+    },
+    '/servers/{sid}/sessions/provokelogin': {
+      parameters: [param('sid')],
+      post: { ...rp, operationId: 'provokeLogin', summary: 'Push login to the account last logged in on the session',
+        parameters: [param('nonce'), param('usercontext'), param('secondfactor')],
+        requestBody: { required: false, content: { 'text/plain': { schema: { type: 'string', description: 'usercontext JSON (instead of the query parameter)' } } } },
+        responses: { '200': ok('Pushed', ref('Result')), '409': responseRef('Conflict'), '413': responseRef('TooLarge'), ...withNonce } },
+    },
+    '/servers/{sid}/sessions/transactions': {
+      parameters: [param('sid')],
+      post: { ...rp, operationId: 'createTransaction', summary: 'A transaction for the device to show and sign', parameters: [param('nonce')],
+        requestBody: { required: true, content: json(ref('TransactionRequest')) },
+        responses: { '200': ok('Created', ref('TransactionCreated')), '413': responseRef('TooLarge'), ...withNonce } },
+    },
+    '/servers/{sid}/transactions/{tid}': {
+      parameters: [param('sid'), param('tid')],
+      get: { ...rp, operationId: 'getTransaction', summary: 'A transaction and its signature', responses: { '200': ok('The transaction', ref('Transaction')), ...common } },
+    },
+    '/servers/{sid}/accounts': {
+      parameters: [param('sid')],
+      get: { ...rp, operationId: 'listAccounts', summary: 'Accounts of the server', parameters: [param('limit'), param('marker')],
+        responses: { '200': ok('Accounts, paged', ref('AccountList')), '400': responseRef('BadRequest'), ...common } },
+    },
+    '/servers/{sid}/accounts/{accountid}': {
+      parameters: [param('sid'), param('accountid')],
+      get: { ...rp, operationId: 'getAccount', summary: 'One account', responses: { '200': ok('The account', ref('Account')), ...common } },
+      delete: { ...rp, operationId: 'deleteAccount', summary: 'Delete the account (the device is told)', responses: { '200': ok('Deleted', ref('Result')), ...common } },
+    },
+    '/servers/{sid}/accounts/{accountid}/messages': {
+      parameters: [param('sid'), param('accountid')],
+      post: { ...rp, operationId: 'sendMessage', summary: 'A note to the device (Tapgate extension)',
+        requestBody: { required: true, content: json(ref('MessageRequest')) },
+        responses: { '200': ok('Sent', ref('Result')), '400': responseRef('BadRequest'), '413': responseRef('TooLarge'), ...common } },
+    },
+    '/healthz': {
+      get: { tags: ['operations'], operationId: 'health', summary: 'The process answers', responses: { '200': ok('Alive', ref('Health')) } },
+    },
+    '/readyz': {
+      get: { tags: ['operations'], operationId: 'ready', summary: 'The server can serve: not shutting down, database answers',
+        responses: { '200': ok('Ready', ref('Ready')), '503': ok('Not ready', ref('NotReady')) } },
+    },
+    '/openapi.json': {
+      get: { tags: ['operations'], operationId: 'openapi', summary: 'This document', responses: { '200': ok('OpenAPI 3.1', { type: 'object' }) } },
+    },
+  },
+  components: {
+    securitySchemes: {
+      apiKey: { type: 'apiKey', in: 'header', name: 'X-apikey', description: 'The root API key (TAPGATE_ROOT_API_KEY or generated on first start).' },
+    },
+    parameters: {
+      sid: { name: 'sid', in: 'path', required: true, description: 'base64url of the 16-byte server id', schema: { type: 'string' } },
+      tid: { name: 'tid', in: 'path', required: true, description: 'transaction id', schema: { type: 'string' } },
+      accountid: { name: 'accountid', in: 'path', required: true, schema: { type: 'string', description: 'decimal account id' } },
+      nonce: { name: 'X-nonce', in: 'header', required: true, description: 'names the relying-party session', schema: { type: 'string', maxLength: 256 } },
+      limit: { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 2147483647 } },
+      marker: { name: 'marker', in: 'query', description: 'offset of the first item', schema: { type: 'integer', minimum: 0, maximum: 2147483647 } },
+      img: { name: 'img', in: 'query', description: '"png": a QR image instead of the raw payload', schema: { type: 'string', enum: ['png'] } },
+      s: { name: 's', in: 'query', description: 'PNG width in pixels', schema: { type: 'integer', minimum: 32, maximum: 2048 } },
+      userid: { name: 'userid', in: 'query', schema: { type: 'string', maxLength: 256 } },
+      name: { name: 'name', in: 'query', schema: { type: 'string', maxLength: 256 } },
+      usercontext: { name: 'usercontext', in: 'query', description: 'JSON { announceinfo?, sessioninfo? } shown on the device', schema: { type: 'string' } },
+      secondfactor: { name: 'secondfactor', in: 'query', schema: { type: 'string', enum: ['required'] } },
+      codematch: { name: 'codematch', in: 'query', description: 'the device asks the user to pick the matchcode', schema: { type: 'string', enum: ['true', 'false'] } },
+    },
+    responses: {
+      BadRequest: { description: 'Invalid parameter, header or body', content: json(ref('Error')) },
+      Unauthorized: { description: 'Missing or wrong X-apikey', content: json(ref('Error')) },
+      NotFound: { description: 'Unknown server, account, transaction or route', content: json(ref('Error')) },
+      MethodNotAllowed: { description: 'Method not allowed (Allow header lists the allowed ones)', content: json(ref('Error')) },
+      Conflict: { description: 'No earlier login on the session (canprovoke is false)', content: json(ref('Error')) },
+      TooLarge: { description: 'Request body over 64 KiB', content: json(ref('Error')) },
+      RateLimited: {
+        description: 'Too many requests for this API key',
+        headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } },
+        content: json(ref('RateLimitError')),
+      },
+      QrPayload: {
+        description: 'The QR payload bytes, or a PNG with img=png',
+        content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, 'image/png': { schema: { type: 'string', format: 'binary' } } },
+      },
+    },
+    schemas: {
+      Error: { type: 'object', required: ['error'], properties: { error: { type: 'string' } } },
+      RateLimitError: { type: 'object', required: ['error', 'retryAfter'], properties: { error: { type: 'string' }, retryAfter: { type: 'integer', minimum: 1 } } },
+      Result: { type: 'object', required: ['result'], properties: { result: { const: true } }, additionalProperties: false },
+      Server: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['serverid', 'serverpk', 'serverName', 'pingTime', 'pinTimeout', 'pinAttemptLimit', 'accountCount'],
+        properties: {
+          serverid: { type: 'string' }, serverpk: { type: 'string' }, serverName: { type: 'string' },
+          pingTime: { type: 'integer', minimum: 0 }, pinTimeout: { type: 'integer', minimum: 0 },
+          pinAttemptLimit: { type: 'integer', minimum: 1 }, accountCount: { type: 'integer', minimum: 0 },
+        },
+      },
+      ServerUpdate: {
+        type: 'object',
+        properties: {
+          serverName: { type: 'string', maxLength: 100 }, pingTime: { type: 'integer', minimum: 0 },
+          pinTimeout: { type: 'integer', minimum: 0 }, pinAttemptLimit: { type: 'integer', minimum: 1 },
+        },
+      },
+      ServerList: { type: 'object', additionalProperties: false, required: ['servers', 'totalnumber'],
+        properties: { servers: { type: 'array', items: ref('Server') }, totalnumber: { type: 'integer', minimum: 0 } } },
+      LoginStatus: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['loggedin', 'userid', 'accountid', 'pk', 'canprovoke', 'loginqrdata', 'hsid', 'scanned', 'cancelled', 'userinput', 'matchcode'],
+        properties: {
+          loggedin: { type: 'boolean' }, userid: nullable('string'), accountid: nullable('integer'),
+          pk: { type: ['string', 'null'], description: 'base64url Ed25519 account key' },
+          canprovoke: { type: 'boolean' },
+          loginqrdata: { type: ['string', 'null'], description: 'base64url of the latest login QR payload' },
+          hsid: { type: ['string', 'null'], description: 'base64url id of the latest QR session' },
+          scanned: { type: 'boolean' }, cancelled: { type: 'boolean' },
+          userinput: nullable('string'), matchcode: nullable('string'),
+        },
+      },
+      Account: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'userid', 'blocked', 'created', 'description', 'lastlogin', 'pinfailures', 'push'],
+        properties: {
+          id: { type: 'integer' }, userid: nullable('string'), blocked: { type: 'boolean' }, created: { type: 'integer' },
+          description: nullable('string'), lastlogin: nullable('integer'), pinfailures: { type: 'integer', minimum: 0 },
+          push: { enum: ['webpush', 'relay', null], description: 'how the device gets pushes (Tapgate extension)' },
+        },
+      },
+      AccountList: { type: 'object', additionalProperties: false, required: ['accounts', 'totalnumber'],
+        properties: { accounts: { type: 'array', items: ref('Account') }, totalnumber: { type: 'integer', minimum: 0 } } },
+      TransactionRequest: {
+        type: 'object',
+        required: ['amount', 'description'],
+        description: 'beneficiary may also be spelt benificiary (v2.2); each at most 200 characters',
+        properties: { amount: { type: 'string', maxLength: 200 }, beneficiary: { type: 'string', maxLength: 200 },
+          benificiary: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 200 } },
+      },
+      TransactionCreated: { type: 'object', additionalProperties: false, required: ['tid', 'qrdata', 'pushed'],
+        properties: { tid: { type: 'string' }, qrdata: { type: 'string' }, pushed: { type: 'boolean' } } },
+      Transaction: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['tid', 'tstatus', 'amount', 'beneficiary', 'benificiary', 'description', 'text', 'signeddata', 'signature', 'accountid', 'pk'],
+        properties: {
+          tid: { type: 'string' }, tstatus: { enum: ['PENDING', 'SIGNED', 'REJECTED'] },
+          amount: { type: 'string' }, beneficiary: { type: 'string' }, benificiary: { type: 'string' }, description: { type: 'string' },
+          text: { type: 'string', description: 'the JSON the device signed' },
+          signeddata: { type: 'string', description: 'base64url of the Ed25519 signing input' },
+          signature: nullable('string'), accountid: nullable('integer'), pk: nullable('string'),
+        },
+      },
+      MessageRequest: { type: 'object', required: ['text'],
+        properties: { text: { type: 'string', maxLength: 2000 }, data: { type: 'object', description: 'string → string map' } } },
+      Health: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } },
+      Ready: { type: 'object', required: ['status'], properties: { status: { const: 'ready' } } },
+      NotReady: { type: 'object', required: ['error', 'reason'], properties: { error: { type: 'string' }, reason: { type: 'string' } } },
+    },
+  },
+};

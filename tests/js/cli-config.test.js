@@ -1,0 +1,42 @@
+// The CLI's settings (server/src/config.ts): flags win over the environment, bad values stop the
+// start with a message and exit code 1, and the access log can be turned off.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+const { startServer, REPO_ROOT } = require('./helpers/server-process');
+
+jest.setTimeout(30_000);
+
+const MAIN = path.join(REPO_ROOT, 'server', 'dist', 'main.js');
+const runBad = (args, env = {}) =>
+  spawnSync(process.execPath, [MAIN, ...args], { env: { ...process.env, PORT: '0', TAPGATE_DATA_DIR: '/nonexistent-not-reached', ...env }, encoding: 'utf8', timeout: 15_000 });
+
+test('invalid settings exit 1 with a message naming the setting, before anything listens', () => {
+  for (const [args, env, message] of [
+    [['--port', 'abc'], {}, /invalid PORT "abc"/],
+    [[], { PORT: '70000' }, /invalid PORT "70000"/],
+    [['--rp-rate=-1'], {}, /invalid TAPGATE_RP_RATE "-1"/],
+    [['--device-burst', '0'], {}, /invalid TAPGATE_DEVICE_BURST "0"/],
+    [['--access-log', 'maybe'], {}, /invalid TAPGATE_ACCESS_LOG "maybe"/],
+    [['--no-such-flag', '1'], {}, /unknown argument "--no-such-flag"/],
+    [['--host'], {}, /--host needs a value/],
+  ]) {
+    const r = runBad(args, env);
+    expect({ args, status: r.status, stdout: r.stdout }).toEqual({ args, status: 1, stdout: '' });
+    expect(r.stderr).toMatch(message);
+  }
+});
+
+test('flags win over the environment; --access-log 0 leaves stdout to the listening line', async () => {
+  const server = await startServer({ env: { TAPGATE_ACCESS_LOG: '1', TAPGATE_RP_RATE: '1000' }, args: ['--access-log', '0', '--rp-rate=0.2', '--rp-burst=1'] });
+  try {
+    const get = () => fetch(`${server.url}/servers`, { headers: { 'X-apikey': server.rootApiKey } });
+    expect((await get()).status).toBe(200);
+    expect((await get()).status).toBe(429);  // the flag's rate, not the environment's
+    const lines = server.output().stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]).event).toBe('listening');
+  } finally {
+    await server.stop();
+  }
+});

@@ -1,0 +1,182 @@
+// The OpenAPI document (GET /openapi.json, server/src/openapi.ts) against a real server: every
+// documented operation is called and its answer's status and JSON shape checked against the
+// document; every route rp-api.ts accepts, with every method it does not refuse, is documented.
+'use strict';
+const path = require('node:path');
+const { Authenticator } = require('@tapgate/authenticator/node');
+const { startServer, REPO_ROOT } = require('./helpers/server-process');
+const { relyingParty } = require('./helpers/rp');
+const { enrol, login } = require('./helpers/flows');
+const { check, resolveRef } = require('./helpers/schema-check');
+const { RP_SERVER_ROUTES } = require(path.join(REPO_ROOT, 'server', 'dist', 'rp-api.js'));
+
+jest.setTimeout(60_000);
+
+let server;
+let rp;
+let auth;
+let doc;
+const ids = {};  // alice, bob (account ids), loggedNonce, tid
+
+beforeAll(async () => {
+  server = await startServer();
+  rp = relyingParty(server);
+  auth = await Authenticator.create();
+  await enrol(auth, rp, { userid: 'alice' });
+  ids.loggedNonce = (await login(auth, rp)).nonce;
+  await enrol(auth, rp, { userid: 'bob' });
+  const { accounts } = await rp.accounts();
+  ids.alice = accounts.find((a) => a.userid === 'alice').id;
+  ids.bob = accounts.find((a) => a.userid === 'bob').id;
+  doc = await (await fetch(`${server.url}/openapi.json`)).json();
+});
+afterAll(async () => {
+  await auth?.close();
+  await server?.stop();
+});
+
+const fresh = () => rp.newNonce();
+const json = (value) => ({ body: JSON.stringify(value), headers: { 'content-type': 'application/json' } });
+
+// One successful call per operation, in an order that leaves each one something to act on.
+const FIXTURES = [
+  { op: 'listServers', path: () => '/servers?limit=5' },
+  { op: 'getServer', path: () => '/servers/{sid}' },
+  { op: 'updateServer', path: () => '/servers/{sid}', ...json({ serverName: 'Tapgate OpenAPI' }) },
+  { op: 'getLoginStatus', path: () => '/servers/{sid}/sessions', nonce: () => ids.loggedNonce },
+  { op: 'statusChannel', path: () => '/servers/{sid}/sessions/events', nonce: () => ids.loggedNonce },
+  { op: 'getEnrolQr', path: () => '/servers/{sid}/sessions/qr/enrol?userid=carol', nonce: fresh },
+  { op: 'getLoginQr', path: () => '/servers/{sid}/sessions/qr/login?img=png&s=64', nonce: fresh },
+  { op: 'provokeLogin', path: () => '/servers/{sid}/sessions/provokelogin', nonce: () => ids.loggedNonce },
+  { op: 'createTransaction', path: () => '/servers/{sid}/sessions/transactions', nonce: () => ids.loggedNonce,
+    ...json({ amount: 'EUR 5', beneficiary: 'J. Doe', description: 'test' }), after: (body) => { ids.tid = body.tid; } },
+  { op: 'getTransaction', path: () => `/servers/{sid}/transactions/${ids.tid}` },
+  { op: 'listAccounts', path: () => '/servers/{sid}/accounts' },
+  { op: 'getAccount', path: () => `/servers/{sid}/accounts/${ids.alice}` },
+  { op: 'sendMessage', path: () => `/servers/{sid}/accounts/${ids.alice}/messages`, ...json({ text: 'hi', data: { k: 'v' } }) },
+  { op: 'deleteAccount', path: () => `/servers/{sid}/accounts/${ids.bob}` },
+  { op: 'logout', path: () => '/servers/{sid}/sessions/logout', nonce: () => ids.loggedNonce },
+  { op: 'health', path: () => '/healthz' },
+  { op: 'ready', path: () => '/readyz' },
+  { op: 'openapi', path: () => '/openapi.json' },
+];
+
+/** [{template, method, operation}] of the document. */
+function operations() {
+  const out = [];
+  for (const [template, item] of Object.entries(doc.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch']) if (item[method]) out.push({ template, method, operation: item[method] });
+  }
+  return out;
+}
+
+const response = (operation, status) => {
+  const r = operation.responses[String(status)];
+  return r && r.$ref ? resolveRef(doc, r.$ref) : r;
+};
+
+/** Calls and checks the answer against the document; returns {status, body}. */
+async function callAndCheck({ template, method, operation }, url, init) {
+  const controller = new AbortController();
+  const res = await fetch(url, { method: method.toUpperCase(), ...init, signal: controller.signal });
+  const documented = response(operation, res.status);
+  expect({ op: operation.operationId, status: res.status, documented: !!documented }).toEqual({ op: operation.operationId, status: res.status, documented: true });
+  const type = (res.headers.get('content-type') ?? '').split(';')[0];
+  expect(Object.keys(documented.content ?? {})).toContain(type);
+  if (type === 'text/event-stream') {
+    controller.abort();  // the stream stays open; its events are status-channel.test.js's subject
+    return { status: res.status, body: null };
+  }
+  if (type !== 'application/json') {
+    expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    return { status: res.status, body: null };
+  }
+  const body = await res.json();
+  expect({ op: operation.operationId, problems: check(doc, documented.content[type].schema, body) }).toEqual({ op: operation.operationId, problems: [] });
+  return { status: res.status, body };
+}
+
+function init(fixture, { key = server.rootApiKey, withNonce = true } = {}) {
+  const headers = { ...(fixture.headers ?? {}) };
+  if (key) headers['X-apikey'] = key;
+  if (withNonce && fixture.nonce) headers['X-nonce'] = fixture.nonce();
+  return { headers, body: fixture.body };
+}
+
+test('the document is OpenAPI 3.1 and every operation has a fixture here (and no fixture is stale)', () => {
+  expect(doc.openapi).toBe('3.1.0');
+  const documented = operations().map((o) => o.operation.operationId).sort();
+  expect(documented).toEqual(FIXTURES.map((f) => f.op).sort());
+  for (const { operation } of operations()) for (const status of Object.keys(operation.responses)) expect(response(operation, status)).toBeDefined();
+});
+
+test('every documented operation answers 200 with the documented shape', async () => {
+  const byId = new Map(operations().map((o) => [o.operation.operationId, o]));
+  for (const fixture of FIXTURES) {
+    const op = byId.get(fixture.op);
+    const url = `${server.url}${fixture.path().replace('{sid}', server.serverId)}`;
+    // The path the fixture calls must be the operation's path with its parameters filled in.
+    const pattern = new RegExp(`^${op.template.replace(/\{[^}]+\}/g, '[^/?]+')}(\\?|$)`);
+    expect(fixture.path().replace('{sid}', server.serverId)).toMatch(pattern);
+    const { status, body } = await callAndCheck(op, url, init(fixture));
+    expect({ op: fixture.op, status }).toEqual({ op: fixture.op, status: 200 });
+    fixture.after?.(body);
+  }
+});
+
+test('the documented errors: 401 without the key, 400 without the nonce, each with the documented body', async () => {
+  for (const op of operations()) {
+    if (!op.template.startsWith('/servers')) continue;
+    const url = `${server.url}${op.template.replace('{sid}', server.serverId).replace('{tid}', 'x').replace('{accountid}', String(ids.alice))}`;
+    const fixture = FIXTURES.find((f) => f.op === op.operation.operationId);
+    expect((await callAndCheck(op, url, init(fixture, { key: 'wrong-key' }))).status).toBe(401);
+    const needsNonce = (op.operation.parameters ?? []).some((p) => p.$ref === '#/components/parameters/nonce');
+    if (needsNonce) expect((await callAndCheck(op, url, init(fixture, { withNonce: false }))).status).toBe(400);
+  }
+});
+
+test('the documented 404, 405 and 409 answers have the documented body', async () => {
+  const byId = new Map(operations().map((o) => [o.operation.operationId, o]));
+  const key = { 'X-apikey': server.rootApiKey };
+  const base = `${server.url}/servers/${server.serverId}`;
+  const cases = [
+    ['getAccount', `${base}/accounts/999999`, { headers: key }, 404],
+    ['getTransaction', `${base}/transactions/no-such-tid`, { headers: key }, 404],
+    ['getServer', `${server.url}/servers/AAAAAAAAAAAAAAAAAAAAAA`, { headers: key }, 404],
+    ['provokeLogin', `${base}/sessions/provokelogin`, { headers: { ...key, 'X-nonce': fresh() } }, 409],
+    ['updateServer', base, { headers: key, body: JSON.stringify({ pinAttemptLimit: 0 }) }, 400],
+  ];
+  for (const [id, url, requestInit, expected] of cases) {
+    expect({ id, status: (await callAndCheck(byId.get(id), url, requestInit)).status }).toEqual({ id, status: expected });
+  }
+  // 405: a method the path does not have, answered with the path's documented error body.
+  const res = await fetch(`${base}/accounts`, { method: 'DELETE', headers: key });
+  expect(res.status).toBe(405);
+  expect(res.headers.get('allow')).toBe('GET');
+  expect(check(doc, resolveRef(doc, '#/components/responses/MethodNotAllowed').content['application/json'].schema, await res.json())).toEqual([]);
+});
+
+test('every route rp-api.ts accepts is documented, with exactly the methods it does not refuse with 405', async () => {
+  const toTemplate = (route) => `/servers/{sid}${route === '' ? '' : `/${route.replace(':id', '{accountid}').replace(':tid', '{tid}')}`}`;
+  const methods = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'];  // DELETE last: it removes the account
+  const accepted = [];
+  for (const method of methods) {
+    for (const route of ['..list', ...RP_SERVER_ROUTES]) {
+      const template = route === '..list' ? '/servers' : toTemplate(route);
+      expect(Object.keys(doc.paths)).toContain(template);
+      if (route === 'sessions/events' && method === 'GET') {
+        accepted.push(`${method} ${template}`);  // an open stream; documented and called above
+        continue;
+      }
+      const url = `${server.url}${template.replace('{sid}', server.serverId).replace('{accountid}', String(ids.alice)).replace('{tid}', ids.tid)}`;
+      const res = await fetch(url, { method, headers: { 'X-apikey': server.rootApiKey, 'X-nonce': fresh(), 'content-type': 'application/json' },
+        body: method === 'GET' ? undefined : '{}' });
+      await res.arrayBuffer();
+      // The parameters are real, so a 404 would be a fixture mistake, not an accepted method.
+      expect({ route, method, status: res.status }).not.toEqual({ route, method, status: 404 });
+      if (res.status !== 405) accepted.push(`${method} ${template}`);
+    }
+  }
+  const documented = operations().filter((o) => o.template.startsWith('/servers')).map((o) => `${o.method.toUpperCase()} ${o.template}`);
+  expect(accepted.sort()).toEqual(documented.sort());
+});
