@@ -66,3 +66,21 @@ export function stringStorage(initial = null) {
   let state = initial;
   return { load: async () => state, save: async (s) => { state = s; }, get state() { return state; } };
 }
+
+/**
+ * Drives a login session the way a user would: confirms the first account if asked
+ * (`confirmlogin`; with one account the engine skips it), and at a PIN prompt either enters
+ * `pin` or, with `stopAtPrompt`, resolves there. Resolves 'login' | 'prompt'; rejects on `error`.
+ */
+export function drive(s, { pin = '2580', stopAtPrompt = false } = {}) {
+  return new Promise((resolve, reject) => {
+    s.addEventListener('confirmlogin', (e) => { s.setAccount(e.detail.accounts[0]).catch(reject); }, { once: true });
+    s.addEventListener('secondfactor', (e) => {
+      if (e.detail.result) return;
+      if (stopAtPrompt) resolve('prompt');
+      else s.setPinBiometric({ pin }).catch(reject);
+    });
+    s.addEventListener('login', () => resolve('login'), { once: true });
+    s.addEventListener('error', (e) => reject(new Error(JSON.stringify(e.detail))), { once: true });
+  });
+}

@@ -10,6 +10,7 @@ export async function loginLoop({ importPath, enrolQr, loginQrs, rttMs, pin }) {
   const delaying = async (url, init) => {
     const path = new URL(url).pathname;
     log.push({ path, t: performance.now() });
+    dbg("fetch", path);
     if (rttMs) await sleep(rttMs / 2);
     const res = await fetch(url, init);
     const body = await res.arrayBuffer();
@@ -21,6 +22,7 @@ export async function loginLoop({ importPath, enrolQr, loginQrs, rttMs, pin }) {
     target.addEventListener('error', (e) => reject(new Error(JSON.stringify(e.detail))), { once: true });
   });
   let state = null;
+  const dbg = (...a) => { if (globalThis.process?.env?.BENCH_DEBUG) console.error("[loop]", performance.now().toFixed(0), ...a); };
   const auth = await Authenticator.create({ fetch: delaying, storage: { load: async () => state, save: async (s) => { state = s; } } });
   const bytes = (a) => new Uint8Array(a);
   const e = await auth.startSession(bytes(enrolQr));
@@ -32,9 +34,17 @@ export async function loginLoop({ importPath, enrolQr, loginQrs, rttMs, pin }) {
   for (const qr of loginQrs) {
     const t0 = performance.now();
     const s = await auth.startSession(bytes(qr));
-    const { accounts } = await next(s, 'confirmlogin');
+    // One account: straight to the PIN prompt (`secondfactor`); several: `confirmlogin` first.
+    const first = await new Promise((resolve) => {
+      s.addEventListener('confirmlogin', (ev) => resolve({ name: 'confirmlogin', detail: ev.detail }), { once: true });
+      s.addEventListener('secondfactor', (ev) => resolve({ name: 'secondfactor', detail: ev.detail }), { once: true });
+    });
     const t1 = performance.now();
-    await s.setAccount(accounts[0]);
+    if (first.name === 'confirmlogin') {
+      const prompt = next(s, 'secondfactor');
+      await s.setAccount(first.detail.accounts[0]);
+      await prompt;
+    }
     const loginEvent = next(s, 'login');
     const before = log.length;
     const t2 = performance.now();
@@ -42,7 +52,7 @@ export async function loginLoop({ importPath, enrolQr, loginQrs, rttMs, pin }) {
     await loginEvent;
     const t3 = performance.now();
     const sent = log.slice(before).find((r) => r.path.endsWith('/login'));
-    out.push({ start: t1 - t0, pin: t3 - t2, argon2: sent.t - t2, afterSend: t3 - sent.t, requests: log.length - before });
+    out.push({ first: first.name, start: t1 - t0, pin: t3 - t2, argon2: sent.t - t2, afterSend: t3 - sent.t, requests: log.length - before });
     await s.finished;
   }
   await auth.close();

@@ -5,17 +5,14 @@
 // pinTimeout is set so the second factor is skipped after the first PIN: the simulator then
 // spends no Argon2id per login and the server, not the device's PIN derivation, is measured.
 // Simulator and server share the machine's 2 cores.
-import { enrol, median, nextEvent, percentile, relyingParty, sdk, sleep } from './lib.mjs';
+import { drive, enrol, median, percentile, relyingParty, sdk, sleep } from './lib.mjs';
 
 const CMD = 'npm run bench -- --only=server';
 
 async function login(auth, rp) {
   const t0 = performance.now();
   const s = await auth.startSession(await rp.loginQr(rp.newNonce()));
-  const { accounts } = await nextEvent(s, 'confirmlogin');
-  const done = nextEvent(s, 'login');
-  await s.setAccount(accounts[0]);
-  await done;
+  await drive(s);
   await s.finished;
   return performance.now() - t0;
 }
