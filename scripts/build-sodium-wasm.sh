@@ -11,6 +11,7 @@
 #   SODIUM_WASM_PREFIX   install prefix              (default build/deps/sodium-wasm)
 #   SODIUM_WASM_CFLAGS   optimisation flags          (default below)
 #   SODIUM_WASM_CONFIGURE_EXTRA  extra ./configure flags (default below)
+#   SODIUM_WASM_SPEED_CFLAGS     flags of the Argon2id/BLAKE2b objects ("" = same as the rest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEPS=$PWD/build/deps
@@ -20,8 +21,13 @@ PREFIX=${SODIUM_WASM_PREFIX:-$DEPS/sodium-wasm}
 # --enable-minimal: leaves out what the core never calls (scrypt, ristretto, xchacha20 boxes, …).
 CFLAGS_OPT=${SODIUM_WASM_CFLAGS--Oz -flto}
 CONFIGURE_EXTRA=${SODIUM_WASM_CONFIGURE_EXTRA---enable-minimal}
+# Except Argon2id's hot loops (BLAKE2b compression, the block fill): built for size they make a PIN
+# derivation 3-4x slower (measured: bench/README "Size: what was tried"), so they stay at -O2
+# (plain wasm objects, optimised before the link).
+SPEED_CFLAGS=${SODIUM_WASM_SPEED_CFLAGS--O2}
+SPEED_OBJECTS="argon2-core argon2-fill-block-ref blake2b-compress-ref blake2b-ref blake2b-long"
 STAMP="$PREFIX/build-flags.stamp"
-want="libsodium-wasm v2; emcc $(emcc -dumpversion 2>/dev/null || echo '?'); CFLAGS=$CFLAGS_OPT; configure: --disable-shared --enable-static --without-pthreads --disable-ssp --disable-asm --disable-pie $CONFIGURE_EXTRA"
+want="libsodium-wasm v3; emcc $(emcc -dumpversion 2>/dev/null || echo '?'); CFLAGS=$CFLAGS_OPT; ${SPEED_CFLAGS:+$SPEED_OBJECTS: $SPEED_CFLAGS; }configure: --disable-shared --enable-static --without-pthreads --disable-ssp --disable-asm --disable-pie $CONFIGURE_EXTRA"
 
 current() { [ -f "$PREFIX/lib/libsodium.a" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; }
 if [ "${1-}" = "--check" ]; then current; exit $?; fi
@@ -52,6 +58,17 @@ emconfigure ./configure --host=wasm32-unknown-emscripten --prefix="$PREFIX" \
   --disable-shared --enable-static --without-pthreads --disable-ssp --disable-asm --disable-pie \
   $CONFIGURE_EXTRA CFLAGS="$CFLAGS_OPT" >/dev/null
 emmake make -j"$(nproc)" >/dev/null
+if [ -n "$SPEED_CFLAGS" ]; then
+  for o in $SPEED_OBJECTS; do
+    find src/libsodium -name "libsodium_la-$o.*o" -delete
+  done
+  rm -f src/libsodium/libsodium.la
+  # configure's own additions to CFLAGS (-fvisibility=hidden, -fwrapv, …) stay; only ours change.
+  cflags=$(sed -n 's/^CFLAGS = //p' src/libsodium/Makefile)
+  speed_cflags=${cflags//"$CFLAGS_OPT"/"$SPEED_CFLAGS"}
+  echo "[sodium-wasm] rebuilding $SPEED_OBJECTS with CFLAGS=$speed_cflags"
+  emmake make -j"$(nproc)" CFLAGS="$speed_cflags" >/dev/null
+fi
 emmake make install >/dev/null
 printf '%s' "$want" > "$STAMP"
 echo "[sodium-wasm] built $PREFIX/lib/libsodium.a ($want)"
