@@ -14,7 +14,7 @@ const mem = () => {
 };
 
 export async function run(ctx) {
-  const n = ctx.quick ? 200 : 1000;
+  const n = Number(process.env.BENCH_SCALE_N) || (ctx.quick ? 200 : 1000);
   const { Authenticator } = sdk();
   const rp = relyingParty(ctx.server);
   const auth = await Authenticator.create({});
