@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // What dominates a .wasm: function body bytes summed by origin, from the name section.
 // Usage: node bench/wasm-breakdown.mjs <file.wasm> [--top N]
-// The file must carry function names (link with --profiling-funcs or -g2; bench/size.mjs makes
-// such a twin of the core in build/variants/names/). Names are demangled with c++filt if present.
+// The file must carry function names: relink the core's objects with the same flags plus
+// --profiling-funcs, e.g. (from build/wasm, flags from build.ninja's tapgate_core.web.mjs rule)
+//   em++ <LINK_FLAGS> --profiling-funcs CMakeFiles/tapgate_wasm_web.dir/bindings/engine_bindings.cpp.o \
+//     libtapgate_core.a ../deps/sodium-wasm/lib/libsodium.a -o /tmp/names/core.mjs
+// Names are demangled with c++filt if present. Sizes are of function bodies before gzip.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
