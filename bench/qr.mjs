@@ -1,7 +1,8 @@
 // QR decode: time per 640×480 RGBA frame through scanQr (zxing-wasm reader, tryHarder +
-// tryDenoise as the camera path uses it), a frame holding a login QR and an empty one, in Node.
+// tryDenoise as the camera path uses it), a frame holding a login QR and an empty one, in Node
+// and in headless Chromium (ImageData, the browser package from the bench server).
 import { PNG } from 'pngjs';
-import { relyingParty, sdk, summary } from './lib.mjs';
+import { launchChromium, relyingParty, sdk, summary } from './lib.mjs';
 
 const CMD = 'npm run bench -- --only=qr';
 
@@ -52,6 +53,40 @@ export async function run(ctx) {
     rows.push({ group: 'qr decode', measure: 'Node, first scanQr (loads and compiles zxing_reader.wasm)', value: `${firstMs.toFixed(0)} ms`, command: CMD });
   } finally {
     await auth.close();
+  }
+  if (!ctx.noBrowser) {
+    const browser = await launchChromium();
+    try {
+      const page = browser.pages()[0] ?? (await browser.newPage());
+      await page.goto(`${ctx.server.url}/bench/`);
+      const b64 = (f) => Buffer.from(f.data.buffer).toString('base64');
+      const r = await page.evaluate(async ({ withQr, empty, runs }) => {
+        const frame = (s) => new ImageData(new Uint8ClampedArray(Uint8Array.from(atob(s), (c) => c.charCodeAt(0)).buffer), 640, 480);
+        const { Authenticator } = await import('/sdk/esm/index.js');
+        const auth = await Authenticator.create({ storage: { load: async () => null, save: async () => {} } });
+        const t = performance.now();
+        const first = await auth.scanQr(frame(withQr));
+        const firstMs = performance.now() - t;
+        const out = { firstMs, ok: !!first, withQr: [], empty: [] };
+        for (const [k, s] of [['withQr', withQr], ['empty', empty]]) {
+          const img = frame(s);
+          for (let i = 0; i < runs; i++) {
+            const t0 = performance.now();
+            const res = await auth.scanQr(img);
+            out[k].push(performance.now() - t0);
+            if (!!res !== (k === 'withQr')) throw new Error(`${k}: unexpected result`);
+          }
+        }
+        await auth.close();
+        return out;
+      }, { withQr: b64(withQr), empty: b64(empty), runs });
+      if (!r.ok) throw new Error('Chromium: the QR frame did not decode');
+      rows.push({ group: 'qr decode', measure: 'Chromium, scanQr, 640×480 ImageData with a login QR', value: summary(r.withQr), command: CMD });
+      rows.push({ group: 'qr decode', measure: 'Chromium, scanQr, 640×480 ImageData without a QR', value: summary(r.empty), command: CMD });
+      rows.push({ group: 'qr decode', measure: 'Chromium, first scanQr (downloads and compiles zxing_reader.wasm)', value: `${r.firstMs.toFixed(0)} ms`, command: CMD });
+    } finally {
+      await browser.close();
+    }
   }
   return rows;
 }
