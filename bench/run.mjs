@@ -1,96 +1,76 @@
 #!/usr/bin/env node
-// `npm run bench`: sizes of what an authenticator downloads, and HTTP round trips per flow,
-// measured against a real reference-server process. Prints a Markdown table.
+// `npm run bench`: every figure of issue 7, as a Markdown table, also written into README.md
+// between the `bench:begin` / `bench:end` markers. One file per figure group:
+//   size.mjs        core .wasm + glue, raw and gzip -9, against libsodium.js
+//   cold-start.mjs  import + Authenticator.create, empty and 100 accounts / 1,000 history items, Node + Chromium
+//   round-trips.mjs requests per flow
+//   latency.mjs     50 ms simulated RTT: startSession → confirmlogin, setPinBiometric → login; Argon2id per PIN
+//   scale.mjs       1,000 concurrent sessions in one process: memory per session, events/s
+//   server-load.mjs logins/s and p50/p99 at fixed arrival rates
+//   qr.mjs          scanQr on 640×480 frames
+// Options: --quick (fewer runs, smaller N), --only=size,latency,… (groups), --no-browser,
+//          --no-readme (print only). Needs a build (node scripts/build.mjs) and /usr/bin/chromium.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { root, startBenchServer } from './lib.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
-const { Authenticator, LocalPushRelay } = require('@tapgate/authenticator/node');
-const { startServer } = require('../tests/js/helpers/server-process.js');
-const { relyingParty, nextEvent } = require('../tests/js/helpers/rp.js');
+const args = process.argv.slice(2);
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const ctx = { quick: args.includes('--quick'), noBrowser: args.includes('--no-browser') };
+const GROUPS = [
+  ['size', './size.mjs'],
+  ['cold-start', './cold-start.mjs'],
+  ['round-trips', './round-trips.mjs'],
+  ['latency', './latency.mjs'],
+  ['scale', './scale.mjs'],
+  ['server', './server-load.mjs'],
+  ['qr', './qr.mjs'],
+];
 
 const rows = [];
-const row = (what, value, how) => rows.push(`| ${what} | ${value} | \`${how}\` |`);
-
-// Sizes
-const wasmDir = join(root, 'js', 'dist', 'wasm');
-for (const [label, files] of [
-  ['core for browsers (.wasm + ES module glue)', ['tapgate_core.web.wasm', 'tapgate_core.web.mjs']],
-  ['core for Node (.wasm + CommonJS glue)', ['tapgate_core.wasm', 'tapgate_core.js']],
-  ['QR reader (zxing_reader.wasm, loaded on first scan)', ['zxing_reader.wasm']],
-]) {
-  const raw = files.reduce((n, f) => n + readFileSync(join(wasmDir, f)).length, 0);
-  const gz = files.reduce((n, f) => n + gzipSync(readFileSync(join(wasmDir, f)), { level: 9 }).length, 0);
-  row(label, `${(raw / 1024).toFixed(1)} KiB raw, ${(gz / 1024).toFixed(1)} KiB gzip -9`, `gzip -9 ${files.join(' ')}`);
-}
-
-// Round trips: count every request the authenticator makes.
-const server = await startServer();
+const started = performance.now();
+const server = await startBenchServer();
+ctx.server = server;
 try {
-  const rp = relyingParty(server);
-  let requests = [];
-  const counting = (url, init) => {
-    requests.push(new URL(url).pathname);
-    return fetch(url, init);
-  };
-  const auth = await Authenticator.create({ fetch: counting });
-  const measure = async (label, flow) => {
-    requests = [];
+  for (const [name, file] of GROUPS) {
+    if (only && !only.includes(name)) continue;
     const t0 = performance.now();
-    await flow();
-    const ms = performance.now() - t0;
-    row(label, `${requests.length} requests (${requests.map((p) => p.replace('/device/v1/', '')).join(', ')}), ${ms.toFixed(0)} ms on loopback`, 'bench/run.mjs');
-  };
-  const enrol = async (userid) => {
-    const s = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid }));
-    await nextEvent(s, 'confirmenrol');
-    await s.setAccount();
-    await s.setPinBiometric({ pin: '2580' });
-    await s.finished;
-  };
-  await measure('first enrolment (sets the PIN)', () => enrol('bench-1'));
-  await measure('later enrolment (verifies the PIN)', () => enrol('bench-2'));
-  const nonce = rp.newNonce();
-  await measure('login, right PIN', async () => {
-    const s = await auth.startSession(await rp.loginQr(nonce));
-    const { accounts } = await nextEvent(s, 'confirmlogin');
-    await s.setAccount(accounts[0]);
-    await s.setPinBiometric({ pin: '2580' });
-    await s.finished;
-  });
-  // Push login: the device's requests once the push is in (the relay's polling is the push
-  // provider's part, not the device protocol's, and is not counted).
-  const relay = await LocalPushRelay.connect(auth, { url: `${server.url}/relay/v1`, intervalMs: 50, fetch: (u) => fetch(u) });
-  await measure('push login (provokeLogin), once the push arrived', async () => {
-    const pushed = nextEvent(auth, 'session');
-    await fetch(`${server.url}/servers/${server.serverId}/sessions/provokelogin`, { method: 'POST', headers: { 'X-apikey': server.rootApiKey, 'X-nonce': nonce } });
-    const { session } = await pushed;
-    await nextEvent(session, 'secondfactor');  // one candidate (the addressed account): no confirmation
-    await session.setPinBiometric({ pin: '2580' });
-    await session.finished;
-  });
-  relay.close();
-  const single = await Authenticator.create({ fetch: counting });
-  const singleEnrol = await single.startSession(await rp.enrolQr(rp.newNonce(), { userid: 'bench-app' }));
-  await nextEvent(singleEnrol, 'confirmenrol');
-  await singleEnrol.setAccount();
-  await singleEnrol.setPinBiometric({ pin: '2580' });
-  await fetch(`${server.url}/servers/${server.serverId}/`, { method: 'PUT', headers: { 'X-apikey': server.rootApiKey, 'content-type': 'application/json' }, body: '{"pingTime":60}' });
-  await measure('AppLogin', async () => {
-    const s = await single.startAppLogin();
-    await nextEvent(s, 'secondfactor');
-    await s.setPinBiometric({ pin: '2580' });
-  });
-  await single.close();
-  await auth.close();
+    process.stderr.write(`[bench] ${name} …`);
+    try {
+      const mod = await import(file);
+      rows.push(...(await mod.run(ctx)));
+      process.stderr.write(` ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    } catch (err) {
+      process.stderr.write(` failed: ${err.stack ?? err}\n`);
+      rows.push({ group: name, measure: '(failed)', value: String(err.message ?? err).split('\n')[0], command: `npm run bench -- --only=${name}` });
+    }
+  }
 } finally {
   await server.stop();
 }
 
-const out = ['| measure | value | command |', '|---|---|---|', ...rows].join('\n');
-console.log(`Measured ${new Date().toISOString().slice(0, 10)} on ${execFileSync('uname', ['-m']).toString().trim()}, Node ${process.version}:\n\n${out}`);
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const header = `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${execFileSync('uname', ['-m']).toString().trim()} ` +
+  `(${cpus().length} cores, ${cpus()[0]?.model?.trim()}), Node ${process.version}, load average at the end ${load}` +
+  `${ctx.quick ? ', `--quick`' : ''}; bench wall time ${((performance.now() - started) / 1000).toFixed(0)} s.`;
+const table = ['| group | measure | value | command |', '|---|---|---|---|',
+  ...rows.map((r) => `| ${r.group} | ${r.measure} | ${r.value} | \`${r.command}\` |`)].join('\n');
+const section = `${header}\n\n${table}\n`;
+console.log(section);
+
+if (!args.includes('--no-readme') && !only) {
+  const readme = join(root, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const begin = '<!-- bench:begin (written by `npm run bench`) -->';
+  const end = '<!-- bench:end -->';
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) {
+    console.error('README.md has no bench markers: not updated');
+  } else {
+    writeFileSync(readme, `${text.slice(0, a + begin.length)}\n${section}${text.slice(b)}`);
+    console.error('[bench] README.md updated');
+  }
+}

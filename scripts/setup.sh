@@ -44,7 +44,8 @@ need_src_entry=0
 if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
   need_src_entry=1
 fi
-if [ ! -f build/deps/sodium-wasm/lib/libsodium.a ] && [ $need_src_entry = 1 ]; then
+if ! ls build/deps/src/libsodium_*.dsc >/dev/null 2>&1 && ! bash scripts/build-sodium-wasm.sh --check 2>/dev/null \
+    && [ $need_src_entry = 1 ]; then
   log "adding a deb-src entry for the configured Debian sources"
   if [ -f /etc/apt/sources.list.d/debian.sources ]; then
     sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
@@ -68,9 +69,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- libsodium compiled to WebAssembly (cached in build/deps) --------------
-if [ ! -f build/deps/sodium-wasm/lib/libsodium.a ]; then
-  bash scripts/build-sodium-wasm.sh
-fi
+# Rebuilt when its flags changed (build/deps/sodium-wasm/build-flags.stamp); else a no-op.
+bash scripts/build-sodium-wasm.sh
 
 # --- npm dependencies from the lock file -----------------------------------
 if [ -f /usr/include/node/node.h ]; then export npm_config_nodedir=/usr; fi   # native addons build offline

@@ -1,0 +1,19 @@
+// Argon2id speed of a libsodium wasm build, without the session core: how compile and link
+// optimisation levels change a PIN derivation (README "Size: what was tried"). Not run by
+// `npm run bench`; build and run by hand, e.g. against the cached library:
+//   P=build/deps/sodium-wasm; NODE_PATH=/usr/share/nodejs emcc -Os -flto bench/argon2-standalone.c \
+//     -I$P/include $P/lib/libsodium.a -sALLOW_MEMORY_GROWTH=1 -sENVIRONMENT=node -o /tmp/a2.js
+//   node --no-experimental-fetch /tmp/a2.js       # 8 derivations, m=64 MiB t=2 p=1, ms each
+#include <sodium.h>
+#include <stdio.h>
+#include <emscripten.h>
+int main(void) {
+  if (sodium_init() < 0) return 1;
+  unsigned char out[32], salt[crypto_pwhash_SALTBYTES] = {0};
+  for (int i = 0; i < 8; i++) {
+    double t0 = emscripten_get_now();
+    if (crypto_pwhash(out, 32, "2580", 4, salt, crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13)) return 2;
+    printf("%.0f ms\n", emscripten_get_now() - t0);
+  }
+  return 0;
+}

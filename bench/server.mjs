@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// The bench's reference server: the device API and relying-party REST API (@tapgate/server, SQLite)
+// plus, on the same origin, the browser package (/sdk/), zxing-wasm (/vendor/zxing-wasm/) and the
+// bench page (/bench/), so headless Chromium runs the browser build against a real server.
+// Prints the {"event":"listening",…} line tests/js/helpers/server-process.js waits for.
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serveStatic } from '../web-demo/static.mjs';
+
+const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const { createTapgateServer, keepDeviceConnectionsAlive } = require('@tapgate/server');
+
+const http = createServer();
+keepDeviceConnectionsAlive(http);
+await new Promise((resolve) => http.listen(Number(process.env.PORT ?? 0), '127.0.0.1', resolve));
+const port = http.address().port;
+const origin = `http://localhost:${port}`;
+const tapgate = await createTapgateServer({ publicUrl: origin, dataDir: process.env.TAPGATE_DATA_DIR, serverName: 'Tapgate Bench' });
+const mounts = [
+  ['/sdk/', join(root, 'js', 'dist')],
+  ['/vendor/zxing-wasm/', join(dirname(require.resolve('zxing-wasm/reader/zxing_reader.wasm')), '..', 'es')],
+  ['/bench/', join(here, 'page')],
+];
+http.on('request', async (req, res) => {
+  try {
+    if (await tapgate.handle(req, res)) return;
+    if (await serveStatic(req, res, mounts)) return;
+    res.writeHead(404).end('not found');
+  } catch (err) {
+    console.error(err);
+    if (!res.headersSent) res.writeHead(500);
+    res.end();
+  }
+});
+console.log(JSON.stringify({ event: 'listening', port, url: origin, serverId: tapgate.serverId, rootApiKey: tapgate.rootApiKey }));
+const shutdown = () => { http.close(); tapgate.close(); process.exit(0); };
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

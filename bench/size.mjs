@@ -1,0 +1,41 @@
+// Size: the core's .wasm + glue, raw and gzip -9, against the 150 KiB gzip target, with
+// libsodium.js (libsodium-wrappers, npm) measured in the same run as the reference point.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { kib, require, root } from './lib.mjs';
+
+export const TARGET_GZIP = 150 * 1024;
+const CMD = 'npm run bench -- --only=size';
+
+export function measureFiles(files) {
+  let raw = 0;
+  let gz = 0;
+  for (const f of files) {
+    const b = readFileSync(f);
+    raw += b.length;
+    gz += gzipSync(b, { level: 9 }).length;
+  }
+  return { raw, gz };
+}
+
+export async function run() {
+  const rows = [];
+  const wasm = join(root, 'js', 'dist', 'wasm');
+  const row = (measure, files, extra = '') => {
+    const { raw, gz } = measureFiles(files);
+    rows.push({ group: 'size', measure, value: `${kib(raw)} raw, **${kib(gz)} gzip -9** (${gz} B)${extra}`, command: CMD });
+    return gz;
+  };
+  const web = row('core for browsers (tapgate_core.web.wasm + .web.mjs)', ['tapgate_core.web.wasm', 'tapgate_core.web.mjs'].map((f) => join(wasm, f)));
+  rows.push({ group: 'size', measure: 'target: browser core ≤ 150 KiB gzip', value: web <= TARGET_GZIP ? `met (${kib(TARGET_GZIP - web)} under)` : `**missed by ${kib(web - TARGET_GZIP)}**`, command: CMD });
+  row('core for Node (tapgate_core.wasm + .js)', ['tapgate_core.wasm', 'tapgate_core.js'].map((f) => join(wasm, f)));
+  // Reference: libsodium.js as an app would ship it for browsers (ESM; the wasm is inlined in libsodium.mjs).
+  const lsw = dirname(require.resolve('libsodium-wrappers', { paths: [join(root, 'server')] }));
+  const ls = dirname(require.resolve('libsodium', { paths: [lsw] }));
+  const version = JSON.parse(readFileSync(join(lsw, '..', '..', 'package.json'))).version;
+  row(`reference: libsodium-wrappers ${version} (libsodium.mjs + libsodium-wrappers.mjs, ESM, wasm inlined)`,
+    [join(ls, '..', 'modules-esm', 'libsodium.mjs'), join(lsw, '..', 'modules-esm', 'libsodium-wrappers.mjs')]);
+  row('QR reader (zxing_reader.wasm, loaded on the first scan)', [join(wasm, 'zxing_reader.wasm')]);
+  return rows;
+}
