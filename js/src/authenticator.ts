@@ -180,8 +180,11 @@ export class Authenticator extends EventTarget {
   /**
    * Hands a push message to the engine. A login message starts a session (also announced by a
    * `session` event) and resolves with it; logout, deletion and note messages act and resolve with
-   * null. Messages that are not for this app, forged, expired or already delivered (PUSH_REPLAYED)
-   * reject with a `security` error and change nothing.
+   * null once the change is saved (a push handler in a service worker or a background task may be
+   * stopped as soon as it resolves; a failed save is an `error` event). Messages that are not for
+   * this app, forged, expired or already delivered (PUSH_REPLAYED) reject with a `security` error
+   * and change nothing. A login session goes on at once: attach its listeners in the `session`
+   * event, or read its state.
    */
   async processPush(payload: PushPayload): Promise<Session | null> {
     let raw: string;
@@ -192,7 +195,9 @@ export class Authenticator extends EventTarget {
     const result = JSON.parse(raw) as PushOutcome;
     this.#pump();
     if (!result.ok) throw new TapgateError(result.error);
-    return result.outcome === 'session' ? this.#sessionFor(result.session!) : null;
+    if (result.outcome === 'session') return this.#sessionFor(result.session!);
+    await this.#lastSave.catch(() => {});  // reported by the `error` event
+    return null;
   }
 
   /**
