@@ -113,12 +113,23 @@ int Engine::sendTo(Session& s, const ServerRecord& server, const wire::Transcrip
 void Engine::persist(std::int64_t now) {
   const std::int64_t horizon = now - config_.expiryHistoryItems;
   std::erase_if(state_.history, [&](const HistoryItem& h) { return h.ended && h.ended < horizon; });
-  Output o{Output::Kind::Persist};
-  o.body = serializeState(state_);
-  outputs_.push_back(std::move(o));
+  // One save per batch of outputs, where the first change asked for it, holding the state as it
+  // is when the host takes the batch: serialising the whole state for every change of a session
+  // end was half the CPU of a device with many sessions (bench/scale.mjs).
+  if (persistQueued_) return;
+  persistQueued_ = true;
+  outputs_.push_back(Output{Output::Kind::Persist});
 }
 
-std::vector<Output> Engine::takeOutputs() { return std::exchange(outputs_, {}); }
+std::vector<Output> Engine::takeOutputs() {
+  if (persistQueued_) {
+    for (auto& o : outputs_) {
+      if (o.kind == Output::Kind::Persist) o.body = serializeState(state_);
+    }
+    persistQueued_ = false;
+  }
+  return std::exchange(outputs_, {});
+}
 
 // Tells the server a session it knows about ended without a login, so the relying party sees it
 // as cancelled. Fire-and-forget: the answer changes nothing on the device.

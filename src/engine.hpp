@@ -253,6 +253,7 @@ class Engine {
   std::map<int, Pending> pending_;
   std::vector<Output> outputs_;
   std::optional<FactorOperation> factorOp_;
+  bool persistQueued_ = false;  // a Persist output waits in outputs_ for the state at takeOutputs
   int nextSession_ = 1;
   int nextRequest_ = 1;
 };
