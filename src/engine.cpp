@@ -114,8 +114,8 @@ void Engine::persist(std::int64_t now) {
   const std::int64_t horizon = now - config_.expiryHistoryItems;
   std::erase_if(state_.history, [&](const HistoryItem& h) { return h.ended && h.ended < horizon; });
   // One save per batch of outputs, where the first change asked for it, holding the state as it
-  // is when the host takes the batch: serialising the whole state for every change of a session
-  // end was half the CPU of a device with many sessions (bench/scale.mjs).
+  // is when the host takes the batch: the changes of one step (a session end records history and
+  // ends the session) no longer serialise the whole state each.
   if (persistQueued_) return;
   persistQueued_ = true;
   outputs_.push_back(Output{Output::Kind::Persist});
