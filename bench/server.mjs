@@ -37,6 +37,6 @@ http.on('request', async (req, res) => {
   }
 });
 console.log(JSON.stringify({ event: 'listening', port, url: origin, serverId: tapgate.serverId, rootApiKey: tapgate.rootApiKey }));
-const shutdown = () => { http.close(); tapgate.close(); process.exit(0); };
+const shutdown = async () => { http.close(); await tapgate.close(); process.exit(0); };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);

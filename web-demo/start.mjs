@@ -54,9 +54,9 @@ if (!process.env.TAPGATE_ROOT_API_KEY) {
   console.error(`Relying-party REST API: ${origin}/servers/  X-apikey: ${tapgate.rootApiKey}  (set TAPGATE_ROOT_API_KEY to choose it)`);
 }
 
-const shutdown = () => {
+const shutdown = async () => {
   http.close();
-  tapgate.close();
+  await tapgate.close();
   process.exit(0);
 };
 process.on('SIGINT', shutdown);

@@ -110,15 +110,17 @@ export class DeviceApi {
       const raw = new Uint8Array(await readRawBody(req));
       const j = parseJsonObject(Buffer.from(raw));
       if (j.v !== 1) throw new HttpError(400, 'unsupported protocol version');
-      // Everything from here on is synchronous: no other request interleaves with the database work.
-      const answer = route(j, raw);
+      // Each request's database work is one transaction, and the rows it decides on (the QR
+      // session, the account) are read locked: concurrent requests on one session or account
+      // (a replayed login, parallel PIN guesses) are decided one after the other.
+      const answer = await this.store.transaction(() => route(j, raw));
       sendText(req, res, answer.status, answer.text, 'application/json; charset=utf-8');
     } catch (err) {
       sendError(req, res, err);
     }
   }
 
-  private route(subpath: string): ((j: Fields, raw: Uint8Array) => Answer) | null {
+  private route(subpath: string): ((j: Fields, raw: Uint8Array) => Promise<Answer>) | null {
     switch (subpath) {
       case '/v1/start':
         return (j, raw) => this.start(j, raw);
@@ -159,25 +161,25 @@ export class DeviceApi {
   }
 
   /** The QR session named by `session`, with its server; unsigned 404 when unknown (no transcript to sign with). */
-  private session(j: Fields): { qs: QrSessionRow; server: ServerRow; id: Uint8Array } {
+  private async session(j: Fields): Promise<{ qs: QrSessionRow; server: ServerRow; id: Uint8Array }> {
     const id = bytesField(j, 'session', SESSION_ID_BYTES);
-    const qs = this.store.getQrSession(id);
-    const server = qs && this.store.getServer(qs.server);
+    const qs = await this.store.lockQrSession(id);
+    const server = qs && await this.store.getServer(qs.server);
     if (!qs || !server) throw new HttpError(404, 'unknown session');
     return { qs, server, id };
   }
 
   // §5.1
-  private start(j: Fields, raw: Uint8Array): Answer {
+  private async start(j: Fields, raw: Uint8Array): Promise<Answer> {
     allowOnly(j, ['v', 'qr', 'nonce']);
     const qrBytes = fromB64u(j.qr);
     const qr = qrBytes && parseQr(qrBytes);
     if (!qrBytes || !qr) throw new HttpError(400, 'field "qr" is not a valid QR payload');
     bytesField(j, 'nonce', 32);
-    const server = this.store.getServer(qr.serverId);
+    const server = await this.store.getServer(qr.serverId);
     if (!server) throw new HttpError(404, 'unknown server');
     const t0 = transcriptStart(qrBytes);
-    const qs = this.store.getQrSession(qr.sessionId);
+    const qs = await this.store.lockQrSession(qr.sessionId);
     // The stored payload must be the scanned one byte for byte (same server, kind, key and URL).
     if (!qs || !bytesEqual(qs.server, server.id) || !bytesEqual(qs.payload, qrBytes)) {
       return this.signedError(server, t0, raw, ERR_SESSION_NOT_FOUND);
@@ -186,20 +188,20 @@ export class DeviceApi {
     if (qs.kind === 'enrol' && (expired || qs.used)) return this.signedError(server, t0, raw, ERR_ENROL_QR_EXPIRED);
     if (expired || qs.used || qs.cancelled) return this.signedError(server, t0, raw, ERR_SESSION_NOT_FOUND);
 
-    const body = startResponseBody(this.store, server, qs, this.now());
+    const body = await startResponseBody(this.store, server, qs, this.now());
     const sealed = seal(server.sk, t0, raw, body);
     const t1 = transcriptAdvance(t0, raw, sealed.bodyBytes);
-    this.store.transaction(() => {
-      this.store.setQrStarted(qs.id, t1);
-      this.store.markScanned(qs.server, qs.nonce, this.now());
+    await this.store.transaction(async () => {
+      await this.store.setQrStarted(qs.id, t1);
+      await this.store.markScanned(qs.server, qs.nonce, this.now());
     });
     return { status: 200, text: sealed.envelope };
   }
 
   // §5.2
-  private enrol(j: Fields, raw: Uint8Array): Answer {
+  private async enrol(j: Fields, raw: Uint8Array): Promise<Answer> {
     allowOnly(j, ['v', 'session', 'accountPk', 'boxPk', 'pinPk', 'sigAccount', 'sigPin', 'pushToken', 'bioPk', 'sigBio']);
-    const { qs, server, id } = this.session(j);
+    const { qs, server, id } = await this.session(j);
     const accountPk = bytesField(j, 'accountPk', 32);
     const boxPk = bytesField(j, 'boxPk', 32);
     const pinPk = bytesField(j, 'pinPk', 32);
@@ -213,15 +215,15 @@ export class DeviceApi {
       return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
     }
     if (qs.used || this.now() > qs.expires) return this.signedError(server, t, raw, ERR_ENROL_QR_EXPIRED);
-    const rp = this.store.getRpSession(qs.server, qs.nonce);
+    const rp = await this.store.getRpSession(qs.server, qs.nonce);
     if (!rp || rp.cancelled) return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
     const proof = enrolProofMessage(t);
     if (!verify(accountPk, proof, sigAccount) || !verify(pinPk, proof, sigPin) || (bioPk && !verify(bioPk, proof, sigBio!))) {
       return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
-    return this.store.transaction(() => {
+    return this.store.transaction(async () => {
       const now = this.now();
-      const accountId = this.store.insertAccount({
+      const accountId = await this.store.insertAccount({
         server: server.id,
         userid: qs.userid,
         pk: accountPk,
@@ -230,25 +232,25 @@ export class DeviceApi {
         now,
         description: qs.name,
       });
-      if (pushToken) this.store.setPushToken(accountId, pushToken);
-      if (bioPk) this.store.setBioPk(accountId, bioPk);
-      this.store.factorVerified(accountId, now);
+      if (pushToken) await this.store.setPushToken(accountId, pushToken);
+      if (bioPk) await this.store.setBioPk(accountId, bioPk);
+      await this.store.factorVerified(accountId, now);
       const sealed = seal(server.sk, t, raw, {
         result: 'SUCCESS',
         accountId,
         userId: qs.userid,
         pingTime: server.ping_time,
       });
-      this.store.setQrUsed(id, transcriptAdvance(t, raw, sealed.bodyBytes));
-      this.store.logIn(qs.server, qs.nonce, id, { accountId, userId: qs.userid, userInput: null }, now);
+      await this.store.setQrUsed(id, transcriptAdvance(t, raw, sealed.bodyBytes));
+      await this.store.logIn(qs.server, qs.nonce, id, { accountId, userId: qs.userid, userInput: null }, now);
       return { status: 200, text: sealed.envelope };
     });
   }
 
   // §5.3
-  private login(j: Fields, raw: Uint8Array): Answer {
+  private async login(j: Fields, raw: Uint8Array): Promise<Answer> {
     allowOnly(j, ['v', 'session', 'accountId', 'userInput', 'factor', 'sigAccount', 'sigPin', 'sigBio', 'code', 'sigTransaction']);
-    const { qs, server, id } = this.session(j);
+    const { qs, server, id } = await this.session(j);
     const accountId = accountIdField(j);
     if (typeof j.userInput !== 'string') throw new HttpError(400, 'field "userInput" must be a string');
     const userInput = j.userInput;
@@ -258,7 +260,7 @@ export class DeviceApi {
     const sigPin = factor === 'PIN' ? bytesField(j, 'sigPin', 64) : null;
     const sigBio = factor === 'BIOMETRIC' ? bytesField(j, 'sigBio', 64) : null;
     const t = qs.transcript;
-    const rp = this.store.getRpSession(qs.server, qs.nonce);
+    const rp = await this.store.getRpSession(qs.server, qs.nonce);
     if (
       qs.kind !== 'login' ||
       !qs.started ||
@@ -270,30 +272,30 @@ export class DeviceApi {
     ) {
       return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
     }
-    const account = this.store.getAccount(accountId);
+    const account = await this.store.lockAccount(accountId);
     const proof = loginProofMessage(t);
     // 1. the account proof
     if (!account || !bytesEqual(account.server, server.id) || account.blocked || !verify(account.pk, proof, sigAccount)) {
       return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
     const limit = server.pin_attempt_limit;
-    return this.store.transaction(() => {
-      const answer = (body: Fields): Answer => {
+    return this.store.transaction(async () => {
+      const answer = async (body: Fields): Promise<Answer> => {
         const sealed = seal(server.sk, t, raw, body);
         const next = transcriptAdvance(t, raw, sealed.bodyBytes);
-        if (body.result === 'SUCCESS') this.store.setQrUsed(id, next);
-        else this.store.setQrTranscript(id, next);
+        if (body.result === 'SUCCESS') await this.store.setQrUsed(id, next);
+        else await this.store.setQrTranscript(id, next);
         return { status: 200, text: sealed.envelope };
       };
       const now = this.now();
       // A push login skips /v1/start (§6.1): its login request is the first the server hears of it.
-      if (!rp.scanned) this.store.markScanned(qs.server, qs.nonce, now);
+      if (!rp.scanned) await this.store.markScanned(qs.server, qs.nonce, now);
       if (qs.match_code && j.code !== qs.match_code) {
-        this.store.setQrCancelled(id);
-        this.store.markCancelled(qs.server, qs.nonce, id, now);
+        await this.store.setQrCancelled(id);
+        await this.store.markCancelled(qs.server, qs.nonce, id, now);
         return this.signedError(server, t, raw, ERR_CODE_MISMATCH);
       }
-      const tx = qs.tid ? this.store.getTransaction(qs.tid, server.id) : undefined;
+      const tx = qs.tid ? await this.store.getTransaction(qs.tid, server.id) : undefined;
       const sigTransaction = tx ? fromB64u(j.sigTransaction) : null;
       if (tx && (factor === 'NONE' || !sigTransaction || !verify(account.pk, transactionSigningInput(tx.text), sigTransaction))) {
         return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);  // no second factor or no signature
@@ -305,7 +307,7 @@ export class DeviceApi {
         // The biometric: a high-entropy key, so a mismatch means a changed biometric set, not a
         // guess; it is not counted against the PIN, and its success does not reset the PIN count.
         if (!account.bio_pk || !verify(account.bio_pk, proof, sigBio)) return answer({ result: 'BIOMETRIC_FAIL' });
-        this.store.factorVerified(account.id, now);
+        await this.store.factorVerified(account.id, now);
       } else if (sigPin === null) {
         // A login without the second factor: only within pinTimeout of the last verified one,
         // and never when the relying party asked for it.
@@ -314,14 +316,14 @@ export class DeviceApi {
         if (!recent || qs.require_2f || account.pin_failures >= limit) return answer({ result: 'SECOND_FACTOR_REQUIRED' });
       } else {
         // 2.–3. blocked, or the PIN proof
-        const verdict = this.pinVerdict(account, limit, proof, sigPin);
+        const verdict = await this.pinVerdict(account, limit, proof, sigPin);
         if (verdict.result !== 'SUCCESS') return answer(verdict);
-        this.store.factorVerified(account.id, now);
+        await this.store.factorVerified(account.id, now);
       }
       // 4. success
-      this.store.accountLoggedIn(account.id, now);
-      if (tx && sigTransaction) this.store.signTransaction(tx.tid, account.id, sigTransaction);
-      this.store.logIn(qs.server, qs.nonce, id, { accountId: account.id, userId: account.userid, userInput }, now);
+      await this.store.accountLoggedIn(account.id, now);
+      if (tx && sigTransaction) await this.store.signTransaction(tx.tid, account.id, sigTransaction);
+      await this.store.logIn(qs.server, qs.nonce, id, { accountId: account.id, userId: account.userid, userInput }, now);
       return answer({
         result: 'SUCCESS',
         pingTime: server.ping_time,
@@ -331,51 +333,51 @@ export class DeviceApi {
   }
 
   /** Rules 2–3 of §5.3, shared by login and the PIN check: blocked, wrong (counted) or right. */
-  private pinVerdict(account: AccountRow, limit: number, proof: Uint8Array, sigPin: Uint8Array): Fields {
+  private async pinVerdict(account: AccountRow, limit: number, proof: Uint8Array, sigPin: Uint8Array): Promise<Fields> {
     if (account.pin_failures >= limit) return { result: 'PIN_BLOCKED' };
     // A PIN key prepared by a PIN change (§5.10) whose commit never arrived becomes the PIN key
     // when the device first uses it: the device has switched, so the old key is no longer needed.
     if (account.pending_pin_pk && verify(account.pending_pin_pk, proof, sigPin)) {
-      this.store.promotePinPk(account.id, account.pending_pin_pk);
+      await this.store.promotePinPk(account.id, account.pending_pin_pk);
     } else if (!verify(account.pin_pk, proof, sigPin)) {
       const failures = account.pin_failures + 1;
-      this.store.setPinFailures(account.id, failures);
+      await this.store.setPinFailures(account.id, failures);
       if (failures >= limit) return { result: 'PIN_BLOCKED' };
       return { result: 'PIN_FAIL', attemptsLeft: limit - failures };
     }
-    if (account.pin_failures !== 0) this.store.setPinFailures(account.id, 0);
+    if (account.pin_failures !== 0) await this.store.setPinFailures(account.id, 0);
     return { result: 'SUCCESS' };
   }
 
   /** The account and its server for a PIN check; unsigned 404 when unknown (no key to sign with). */
-  private accountWithServer(j: Fields): { account: AccountRow; server: ServerRow } {
-    const account = this.store.getAccount(accountIdField(j));
-    const server = account && this.store.getServer(account.server);
+  private async accountWithServer(j: Fields): Promise<{ account: AccountRow; server: ServerRow }> {
+    const account = await this.store.lockAccount(accountIdField(j));
+    const server = account && await this.store.getServer(account.server);
     if (!account || !server) throw new HttpError(404, 'unknown account');
     return { account, server };
   }
 
   // §5.6: a fresh single-use challenge, signed over T = begin(device nonce).
-  private pinChallenge(j: Fields, raw: Uint8Array): Answer {
+  private async pinChallenge(j: Fields, raw: Uint8Array): Promise<Answer> {
     allowOnly(j, ['v', 'accountId', 'nonce']);
-    const { account, server } = this.accountWithServer(j);
+    const { account, server } = await this.accountWithServer(j);
     const t = transcriptStart(bytesField(j, 'nonce', 32));
     const challenge = randomBytes(32);
     const now = this.now();
-    this.store.addPinChallenge(challenge, account.id, now + PIN_CHALLENGE_LIFETIME_MS, now);
+    await this.store.addPinChallenge(challenge, account.id, now + PIN_CHALLENGE_LIFETIME_MS, now);
     return { status: 200, text: seal(server.sk, t, raw, { challenge: toB64u(challenge) }).envelope };
   }
 
   // §5.7: the PIN proof over the challenge, with the same counting as a login.
-  private pinCheck(j: Fields, raw: Uint8Array): Answer {
+  private async pinCheck(j: Fields, raw: Uint8Array): Promise<Answer> {
     allowOnly(j, ['v', 'accountId', 'challenge', 'sigAccount', 'sigPin']);
-    const { account, server } = this.accountWithServer(j);
+    const { account, server } = await this.accountWithServer(j);
     const challenge = bytesField(j, 'challenge', 32);
     const sigAccount = bytesField(j, 'sigAccount', 64);
     const sigPin = bytesField(j, 'sigPin', 64);
     const t = transcriptStart(challenge);
-    return this.store.transaction(() => {
-      const issued = this.store.takePinChallenge(challenge);
+    return this.store.transaction(async () => {
+      const issued = await this.store.takePinChallenge(challenge);
       if (!issued || issued.account !== account.id || this.now() > issued.expires) {
         return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
       }
@@ -383,17 +385,17 @@ export class DeviceApi {
       if (account.blocked || !verify(account.pk, proof, sigAccount)) {
         return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
       }
-      const verdict = this.pinVerdict(account, server.pin_attempt_limit, proof, sigPin);
-      if (verdict.result === 'SUCCESS') this.store.factorVerified(account.id, this.now());
+      const verdict = await this.pinVerdict(account, server.pin_attempt_limit, proof, sigPin);
+      if (verdict.result === 'SUCCESS') await this.store.factorVerified(account.id, this.now());
       return { status: 200, text: seal(server.sk, t, raw, verdict).envelope };
     });
   }
 
   // §5.10: change the PIN (prepared, §5.11 commits it), add or remove the biometric, over a
   // single-use challenge of §5.6. Every signature covers the challenge, the change and the new key.
-  private factorChange(j: Fields, raw: Uint8Array): Answer {
+  private async factorChange(j: Fields, raw: Uint8Array): Promise<Answer> {
     allowOnly(j, ['v', 'accountId', 'challenge', 'change', 'newPk', 'sigAccount', 'sigPin', 'sigBio', 'sigNew']);
-    const { account, server } = this.accountWithServer(j);
+    const { account, server } = await this.accountWithServer(j);
     const challenge = bytesField(j, 'challenge', 32);
     const change = j.change as FactorChange;
     if (typeof change !== 'string' || !Object.hasOwn(FACTOR_CHANGES, change)) {
@@ -405,8 +407,8 @@ export class DeviceApi {
     const byBiometric = change === 'PIN' && j.sigBio !== undefined;
     const sigFactor = change === 'REMOVE_BIOMETRIC' ? null : bytesField(j, byBiometric ? 'sigBio' : 'sigPin', 64);
     const t = transcriptStart(challenge);
-    return this.store.transaction(() => {
-      const issued = this.store.takePinChallenge(challenge);
+    return this.store.transaction(async () => {
+      const issued = await this.store.takePinChallenge(challenge);
       if (!issued || issued.account !== account.id || this.now() > issued.expires) {
         return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
       }
@@ -422,56 +424,56 @@ export class DeviceApi {
         if (account.pin_failures >= limit) verdict = { result: 'PIN_BLOCKED' };
         else if (!account.bio_pk || !verify(account.bio_pk, proof, sigFactor!)) verdict = { result: 'BIOMETRIC_FAIL' };
       } else if (sigFactor) {
-        verdict = this.pinVerdict(account, limit, proof, sigFactor);
+        verdict = await this.pinVerdict(account, limit, proof, sigFactor);
       }
       if (verdict.result === 'SUCCESS') {
-        if (sigFactor) this.store.factorVerified(account.id, this.now());
-        if (change === 'PIN') this.store.setPendingPinPk(account.id, newPk!);
-        else this.store.setBioPk(account.id, change === 'ADD_BIOMETRIC' ? newPk : null);
+        if (sigFactor) await this.store.factorVerified(account.id, this.now());
+        if (change === 'PIN') await this.store.setPendingPinPk(account.id, newPk!);
+        else await this.store.setBioPk(account.id, change === 'ADD_BIOMETRIC' ? newPk : null);
       }
       return { status: 200, text: seal(server.sk, t, raw, verdict).envelope };
     });
   }
 
   // §5.11: the device switched to the prepared PIN key; replays are harmless (same key, no change).
-  private pinCommit(j: Fields): Answer {
+  private async pinCommit(j: Fields): Promise<Answer> {
     allowOnly(j, ['v', 'accountId', 'pinPk', 'sigAccount']);
-    const { account } = this.accountWithServer(j);
+    const { account } = await this.accountWithServer(j);
     const pinPk = bytesField(j, 'pinPk', 32);
     if (!verify(account.pk, pinCommitProofMessage(account.id, pinPk), bytesField(j, 'sigAccount', 64))) {
       throw new HttpError(403, 'the account proof is not accepted');
     }
-    const promoted = this.store.promotePinPk(account.id, pinPk);
+    const promoted = await this.store.promotePinPk(account.id, pinPk);
     return { status: 200, text: JSON.stringify({ committed: promoted || bytesEqual(account.pin_pk, pinPk) }) };
   }
 
   // §5.8: keep a continuous login alive, or learn that it was logged out.
-  private ping(j: Fields, raw: Uint8Array): Answer {
+  private async ping(j: Fields, raw: Uint8Array): Promise<Answer> {
     allowOnly(j, ['v', 'session', 'accountId', 'sigAccount']);
-    const { qs, server, id } = this.session(j);
-    const account = this.store.getAccount(accountIdField(j));
+    const { qs, server, id } = await this.session(j);
+    const account = await this.store.getAccount(accountIdField(j));
     const sig = bytesField(j, 'sigAccount', 64);
     const t = qs.transcript;
     if (!account || !bytesEqual(account.server, server.id) || !verify(account.pk, pingProofMessage(t), sig)) {
       return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
-    return this.store.transaction(() => {
+    return this.store.transaction(async () => {
       const now = this.now();
-      const rp = currentRpSession(this.store, server, qs.nonce, now);
+      const rp = await currentRpSession(this.store, server, qs.nonce, now);
       const alive = !!rp && rp.loggedin === 1 && rp.accountid === account.id && server.ping_time > 0;
-      if (alive) this.store.markSeen(qs.server, qs.nonce, now);
+      if (alive) await this.store.markSeen(qs.server, qs.nonce, now);
       const sealed = seal(server.sk, t, raw, { status: alive ? 'ACTIVE' : 'LOGGED_OUT' });
-      this.store.setQrTranscript(id, transcriptAdvance(t, raw, sealed.bodyBytes));
+      await this.store.setQrTranscript(id, transcriptAdvance(t, raw, sealed.bodyBytes));
       return { status: 200, text: sealed.envelope };
     });
   }
 
   // §5.9: the app logs in to its own backend. The web nonce is a relying-party session nonce the
   // app's backend checks with getSession; the login continues on a fresh login QR session of it.
-  private appLogin(j: Fields, raw: Uint8Array): Answer {
+  private async appLogin(j: Fields, raw: Uint8Array): Promise<Answer> {
     allowOnly(j, ['v', 'accountId', 'nonce', 'sigAccount']);
-    const account = this.store.getAccount(accountIdField(j));
-    const server = account && this.store.getServer(account.server);
+    const account = await this.store.getAccount(accountIdField(j));
+    const server = account && await this.store.getServer(account.server);
     if (!account || !server) throw new HttpError(404, 'unknown account');
     const nonce = bytesField(j, 'nonce', 32);
     const t0 = transcriptStart(nonce);
@@ -488,8 +490,8 @@ export class DeviceApi {
       time: now,
     });
     const t1 = transcriptAdvance(t0, raw, sealed.bodyBytes);
-    this.store.transaction(() => {
-      this.store.insertQrSession({
+    await this.store.transaction(async () => {
+      await this.store.insertQrSession({
         id,
         server: server.id,
         nonce: webNonce,
@@ -502,30 +504,30 @@ export class DeviceApi {
         expires: now + APPLOGIN_LIFETIME_MS,
         transcript: t1,
       });
-      this.store.setQrStarted(id, t1);
+      await this.store.setQrStarted(id, t1);
     });
     return { status: 200, text: sealed.envelope };
   }
 
   // §6.2: what push may have missed. Deleted accounts can still fetch their deletion message.
-  private messages(j: Fields, raw: Uint8Array): Answer {
+  private async messages(j: Fields, raw: Uint8Array): Promise<Answer> {
     allowOnly(j, ['v', 'accountId', 'nonce', 'sigAccount']);
-    const account = this.store.getAccountOrTombstone(accountIdField(j));
-    const server = account && this.store.getServer(account.server);
+    const account = await this.store.getAccountOrTombstone(accountIdField(j));
+    const server = account && await this.store.getServer(account.server);
     if (!account || !server) throw new HttpError(404, 'unknown account');
     const nonce = bytesField(j, 'nonce', 32);
     const t = transcriptStart(nonce);
     if (!verify(account.pk, messagesProofMessage(nonce), bytesField(j, 'sigAccount', 64))) {
       return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
-    const messages = this.store.messagesFor(account.id, this.now()).map((m) => toB64u(m));
+    const messages = (await this.store.messagesFor(account.id, this.now())).map((m) => toB64u(m));
     return { status: 200, text: seal(server.sk, t, raw, { messages }).envelope };
   }
 
   // §6.3: fire-and-forget registration of the app's push token.
-  private pushToken(j: Fields): Answer {
+  private async pushToken(j: Fields): Promise<Answer> {
     allowOnly(j, ['v', 'accountId', 'token', 'sigAccount']);
-    const account = this.store.getAccount(accountIdField(j));
+    const account = await this.store.getAccount(accountIdField(j));
     if (typeof j.token !== 'string' || j.token === '' || j.token.length > MAX_TOKEN_CHARS) {
       throw new HttpError(400, 'field "token" must be a string of 1..4096 characters');
     }
@@ -533,47 +535,47 @@ export class DeviceApi {
     if (!account || !verify(account.pk, pushTokenProofMessage(account.id, j.token), sig)) {
       throw new HttpError(403, 'the account proof is not accepted');
     }
-    this.store.setPushToken(account.id, j.token);
+    await this.store.setPushToken(account.id, j.token);
     return { status: 200, text: '{}' };
   }
 
   // §6.4: the app deleted the account.
-  private deleteAccount(j: Fields): Answer {
+  private async deleteAccount(j: Fields): Promise<Answer> {
     allowOnly(j, ['v', 'accountId', 'nonce', 'sigAccount']);
-    const account = this.store.getAccount(accountIdField(j));
+    const account = await this.store.getAccount(accountIdField(j));
     const nonce = bytesField(j, 'nonce', 32);
     const sig = bytesField(j, 'sigAccount', 64);
     if (!account || !verify(account.pk, deleteProofMessage(account.id, nonce), sig)) {
       throw new HttpError(403, 'the account proof is not accepted');
     }
-    this.store.transaction(() => this.store.deleteAccount(account.id, this.now()));
+    await this.store.deleteAccount(account.id, this.now());
     return { status: 200, text: '{}' };
   }
 
   // §5.4: fire-and-forget, unsigned.
-  private cancel(j: Fields): Answer {
+  private async cancel(j: Fields): Promise<Answer> {
     allowOnly(j, ['v', 'session']);
-    const { qs, id } = this.session(j);
-    this.store.transaction(() => {
-      this.store.setQrCancelled(id);
-      this.store.markCancelled(qs.server, qs.nonce, id, this.now());
-      if (qs.tid) this.store.rejectTransaction(qs.tid);
+    const { qs, id } = await this.session(j);
+    await this.store.transaction(async () => {
+      await this.store.setQrCancelled(id);
+      await this.store.markCancelled(qs.server, qs.nonce, id, this.now());
+      if (qs.tid) await this.store.rejectTransaction(qs.tid);
     });
     return { status: 200, text: '{}' };
   }
 
   // §5.5: fire-and-forget, unsigned.
-  private logout(j: Fields): Answer {
+  private async logout(j: Fields): Promise<Answer> {
     allowOnly(j, ['v', 'session', 'accountId', 'sigAccount']);
-    const { qs, server, id } = this.session(j);
+    const { qs, server, id } = await this.session(j);
     const accountId = accountIdField(j);
     const sig = bytesField(j, 'sigAccount', 64);
-    const account = this.store.getAccount(accountId);
+    const account = await this.store.getAccount(accountId);
     if (!account || !bytesEqual(account.server, server.id) || !verify(account.pk, logoutProofMessage(id), sig)) {
       throw new HttpError(403, 'the account proof is not accepted');
     }
-    const rp = this.store.getRpSession(qs.server, qs.nonce);
-    if (rp && rp.loggedin && rp.accountid === account.id) this.store.logOut(qs.server, qs.nonce, this.now());
+    const rp = await this.store.getRpSession(qs.server, qs.nonce);
+    if (rp && rp.loggedin && rp.accountid === account.id) await this.store.logOut(qs.server, qs.nonce, this.now());
     return { status: 200, text: '{}' };
   }
 }

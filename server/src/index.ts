@@ -1,9 +1,10 @@
 // @tapgate/server: the reference server as a request handler a host can mount next to its own routes.
 import type * as http from 'node:http';
 import * as path from 'node:path';
-import { cryptoReady, hash, randomBytes, signKeyPair, toB64u, utf8 } from './crypto';
+import { cryptoReady, fromB64u, hash, randomBytes, signKeyPair, toB64u, utf8 } from './crypto';
 import type { Store } from './db';
 import { ObservedStore } from './observed-store';
+import { SqliteDriver } from './sql/sqlite';
 import { RpStatusChannel } from './rp-status-channel';
 import { DeviceApi } from './device-api';
 import { sendError, sendJson } from './http';
@@ -53,33 +54,32 @@ export interface TapgateServer {
    * requests in flight still complete. close() afterwards.
    */
   drain(): void;
-  close(): void;
+  close(): Promise<void>;
 }
 
 const ROOT_KEY_SETTING = 'rootApiKey';
+const FIRST_SERVER_SETTING = 'firstServerId';
 
-function resolveRootKey(store: Store, opts: TapgateServerOptions): string {
+// Instances sharing one database may start at once: values made on first start are settled by
+// the database (the first stored wins), never by which instance read first.
+
+async function resolveRootKey(store: Store, opts: TapgateServerOptions): Promise<string> {
   if (opts.rootApiKey) return opts.rootApiKey;
   const fromEnv = process.env.TAPGATE_ROOT_API_KEY;
   if (fromEnv) return fromEnv;
-  return store.transaction(() => {
-    const stored = store.getSetting(ROOT_KEY_SETTING);
-    if (stored) return stored;
-    const key = toB64u(randomBytes(32));
-    store.setSetting(ROOT_KEY_SETTING, key);
-    return key;
-  });
+  return store.settingOnce(ROOT_KEY_SETTING, toB64u(randomBytes(32)));
 }
 
-function ensureFirstServer(store: Store, name: string, now: number): string {
-  return store.transaction(() => {
-    const first = store.listServers()[0];
-    if (first) return toB64u(first.id);
-    const id = randomBytes(SERVER_ID_BYTES);
+async function ensureFirstServer(store: Store, name: string, now: number): Promise<string> {
+  const first = (await store.listServers())[0];
+  if (first) return toB64u(first.id);
+  const candidate = toB64u(randomBytes(SERVER_ID_BYTES));
+  const id = await store.settingOnce(FIRST_SERVER_SETTING, candidate);
+  if (id === candidate) {
     const kp = signKeyPair();
-    store.insertServer(id, kp.publicKey, kp.secretKey, name, now);
-    return toB64u(id);
-  });
+    await store.insertServer(fromB64u(id)!, kp.publicKey, kp.secretKey, name, now);
+  }
+  return id;
 }
 
 /** Decoded path segments, or null when a segment is not valid percent-encoding. */
@@ -110,13 +110,13 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     throw new Error('publicUrl must be an http(s) origin of printable ASCII, at most 248 characters');
   }
   const dbPath = opts.dbPath ?? path.join(opts.dataDir ?? './data', 'tapgate.sqlite');
-  const store = new ObservedStore(dbPath);
+  const store = new ObservedStore(new SqliteDriver(dbPath));
   let closed = false;
   try {
-    const rootApiKey = resolveRootKey(store, opts);
-    const serverId = ensureFirstServer(store, opts.serverName ?? 'Tapgate Demo', now());
+    const rootApiKey = await resolveRootKey(store, opts);
+    const serverId = await ensureFirstServer(store, opts.serverName ?? 'Tapgate Demo', now());
     const relay = new LocalPushRelay();
-    const vapid = vapidKeys(store);
+    const vapid = await vapidKeys(store);
     const webPush = new WebPushSender(vapid, { onGone: (token) => store.forgetPushToken(token), ...opts.webPush });
     const push = opts.pushSender ?? new PushRouter(webPush, relay);
     const messenger = new Messenger(store, push, now);
@@ -128,10 +128,10 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const deviceBuckets = new TokenBuckets(opts.rateLimits?.device ?? { ratePerSecond: 0, burst: 1 }, now);
     let draining = false;
     const readiness = {
-      notReadyReason(): string | null {
+      async notReadyReason(): Promise<string | null> {
         if (closed || draining) return 'shutting down';
         try {
-          store.db.prepare('SELECT 1').get();
+          await store.ping();
           return null;
         } catch (err) {
           return `database unavailable: ${err instanceof Error ? err.message : String(err)}`;
@@ -164,7 +164,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         }
         const p = url.pathname;
         if (isOpsPath(p)) {
-          handleOps(req, res, p, readiness);
+          await handleOps(req, res, p, readiness);
           return true;
         }
         const isDevice = p === '/device' || p.startsWith('/device/');
@@ -213,15 +213,15 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         draining = true;
         statusChannel.endAll();
       },
-      close() {
+      async close() {
         if (closed) return;
         closed = true;
         statusChannel.close();
-        store.close();
+        await store.close();
       },
     };
   } catch (err) {
-    store.close();
+    await store.close();
     throw err;
   }
 }

@@ -7,11 +7,11 @@ import type { RpSessionRow, ServerRow, Store } from './db';
 const GRACE_MS = 2_000;
 
 /** The relying-party session, logged out first if its continuous login went silent. */
-export function currentRpSession(store: Store, server: ServerRow, nonce: string, now: number): RpSessionRow | undefined {
-  const rp = store.getRpSession(server.id, nonce);
+export async function currentRpSession(store: Store, server: ServerRow, nonce: string, now: number): Promise<RpSessionRow | undefined> {
+  const rp = await store.getRpSession(server.id, nonce);
   if (!rp || !rp.loggedin || server.ping_time <= 0) return rp;
   const seen = rp.last_seen ?? rp.loggedin_at ?? now;
   if (now - seen <= server.ping_time * 1000 + GRACE_MS) return rp;
-  store.logOut(server.id, nonce, now);
+  await store.logOut(server.id, nonce, now);
   return store.getRpSession(server.id, nonce);
 }

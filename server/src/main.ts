@@ -110,10 +110,12 @@ async function main(): Promise<void> {
       finished = true;
       clearTimeout(graceTimer);
       server.closeAllConnections();
-      tapgate?.close();
-      logLine('info', 'stopped', { reason, inFlight, durationMs: Date.now() - started });
-      process.stderr.write(`tapgate-server: stopped (${reason})\n`);
-      process.exit(0);
+      const exit = () => {
+        logLine('info', 'stopped', { reason, inFlight, durationMs: Date.now() - started });
+        process.stderr.write(`tapgate-server: stopped (${reason})\n`);
+        process.exit(0);
+      };
+      (tapgate?.close() ?? Promise.resolve()).then(exit, exit);
     };
     const graceTimer = setTimeout(() => finish('grace period over'), config.shutdownGraceMs);
     // Keep-alive sockets that become idle after their last response close at once.

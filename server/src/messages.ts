@@ -20,7 +20,8 @@ export class Messenger {
     private readonly now: () => number,
   ) {}
 
-  send(server: ServerRow, account: AccountRow, content: MessageContent): void {
+  /** Stores the message for retrieveMessages and pushes it once that is committed. */
+  async send(server: ServerRow, account: AccountRow, content: MessageContent): Promise<void> {
     const id = randomBytes(16);
     const now = this.now();
     const expires = now + MESSAGE_LIFETIME_MS;
@@ -35,7 +36,8 @@ export class Messenger {
     const bodyBytes = utf8(body);
     const signed = JSON.stringify({ body, sig: toB64u(sign(server.sk, concat(MESSAGE_DOMAIN, bodyBytes))) });
     const sealed = boxSeal(utf8(signed), account.box_pk);
-    this.store.addMessage({ id, account: account.id, sealed, now, expires });
-    if (account.push_token) this.sender.send(account.push_token, toB64u(sealed));
+    await this.store.addMessage({ id, account: account.id, sealed, now, expires });
+    const token = account.push_token;
+    if (token) this.store.sql.afterCommit(() => this.sender.send(token, toB64u(sealed)));
   }
 }

@@ -15,10 +15,6 @@ export type RpSessionObserver = (change: RpSessionChange) => void;
 
 export class ObservedStore extends Store {
   #observers = new Set<RpSessionObserver>();
-  // Changes made inside a transaction wait for its commit, and are dropped with its rollback, so
-  // no observer ever hears of a state that was never stored.
-  #pending: RpSessionChange[] = [];
-  #depth = 0;
 
   /** Registers an observer; returns the function that removes it. */
   observe(observer: RpSessionObserver): () => void {
@@ -26,55 +22,40 @@ export class ObservedStore extends Store {
     return () => this.#observers.delete(observer);
   }
 
-  override transaction<T>(fn: () => T): T {
-    const mark = this.#pending.length;
-    this.#depth++;
-    let result: T;
-    try {
-      result = super.transaction(fn);
-    } catch (err) {
-      this.#pending.length = mark;
-      throw err;
-    } finally {
-      this.#depth--;
-    }
-    if (this.#depth === 0) this.#flush();
-    return result;
+  override markScanned(server: Uint8Array, nonce: string, now: number): Promise<void> {
+    return this.#track(server, nonce, () => super.markScanned(server, nonce, now));
+  }
+  override markCancelled(server: Uint8Array, nonce: string, qrId: Uint8Array, now: number): Promise<void> {
+    return this.#track(server, nonce, () => super.markCancelled(server, nonce, qrId, now));
+  }
+  override logIn(...args: Parameters<Store['logIn']>): Promise<void> {
+    return this.#track(args[0], args[1], () => super.logIn(...args));
+  }
+  override logOut(server: Uint8Array, nonce: string, now: number): Promise<void> {
+    return this.#track(server, nonce, () => super.logOut(server, nonce, now));
+  }
+  override insertQrSession(q: Parameters<Store['insertQrSession']>[0]): Promise<void> {
+    return this.#track(q.server, q.nonce, () => super.insertQrSession(q));
   }
 
-  override markScanned(server: Uint8Array, nonce: string, now: number): void {
-    this.#track(server, nonce, () => super.markScanned(server, nonce, now));
-  }
-  override markCancelled(server: Uint8Array, nonce: string, qrId: Uint8Array, now: number): void {
-    this.#track(server, nonce, () => super.markCancelled(server, nonce, qrId, now));
-  }
-  override logIn(...args: Parameters<Store['logIn']>): void {
-    this.#track(args[0], args[1], () => super.logIn(...args));
-  }
-  override logOut(server: Uint8Array, nonce: string, now: number): void {
-    this.#track(server, nonce, () => super.logOut(server, nonce, now));
-  }
-  override insertQrSession(q: Parameters<Store['insertQrSession']>[0]): void {
-    this.#track(q.server, q.nonce, () => super.insertQrSession(q));
+  // The before/after pair is read in the write's own transaction, and observers hear of it only
+  // once that commits (see SqlDriver.afterCommit): never of a state that was never stored.
+  #track(server: Uint8Array, nonce: string, write: () => Promise<void>): Promise<void> {
+    return this.transaction(async () => {
+      const before = await this.getRpSession(server, nonce);
+      await write();
+      const after = await this.getRpSession(server, nonce);
+      this.sql.afterCommit(() => this.notify({ server, nonce, before, after }));
+    });
   }
 
-  #track(server: Uint8Array, nonce: string, write: () => void): void {
-    const before = this.getRpSession(server, nonce);
-    write();
-    const after = this.getRpSession(server, nonce);
-    this.#pending.push({ server, nonce, before, after });
-    if (this.#depth === 0) this.#flush();
-  }
-
-  #flush(): void {
-    const changes = this.#pending.splice(0);
-    for (const change of changes) {
-      for (const observer of this.#observers) {
-        try {
-          observer(change);
-        } catch {
-          // An observer's failure (a closed socket) must not fail the write that was already stored.
-        }
+  /** Tells every observer of a stored change. */
+  protected notify(change: RpSessionChange): void {
+    for (const observer of this.#observers) {
+      try {
+        observer(change);
+      } catch {
+        // An observer's failure (a closed socket) must not fail the write that was already stored.
       }
     }
   }

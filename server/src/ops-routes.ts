@@ -8,14 +8,14 @@ export const OPS_PATHS = ['/healthz', '/readyz', '/openapi.json'] as const;
 
 export interface Readiness {
   /** Null when ready, else why not (answered as 503 `{ error: "not ready", reason }`). */
-  notReadyReason(): string | null;
+  notReadyReason(): Promise<string | null>;
 }
 
 export function isOpsPath(pathname: string): boolean {
   return (OPS_PATHS as readonly string[]).includes(pathname);
 }
 
-export function handleOps(req: http.IncomingMessage, res: http.ServerResponse, pathname: string, readiness: Readiness): void {
+export async function handleOps(req: http.IncomingMessage, res: http.ServerResponse, pathname: string, readiness: Readiness): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     sendJson(req, res, 405, { error: 'method not allowed' });
@@ -26,7 +26,7 @@ export function handleOps(req: http.IncomingMessage, res: http.ServerResponse, p
       sendJson(req, res, 200, { status: 'ok' });
       return;
     case '/readyz': {
-      const reason = readiness.notReadyReason();
+      const reason = await readiness.notReadyReason();
       if (reason) sendJson(req, res, 503, { error: 'not ready', reason });
       else sendJson(req, res, 200, { status: 'ready' });
       return;

@@ -28,7 +28,7 @@ export interface RpApiConfig {
   statusChannel?: RpStatusChannel;
 }
 
-function serverJson(store: Store, s: ServerRow) {
+async function serverJson(store: Store, s: ServerRow) {
   return {
     serverid: toB64u(s.id),
     serverpk: toB64u(s.pk),
@@ -36,7 +36,7 @@ function serverJson(store: Store, s: ServerRow) {
     pingTime: s.ping_time,
     pinTimeout: s.pin_timeout,
     pinAttemptLimit: s.pin_attempt_limit,
-    accountCount: store.countAccounts(s.id),
+    accountCount: await store.countAccounts(s.id),
   };
 }
 
@@ -133,8 +133,8 @@ export class RpApi {
     const { store } = this.cfg;
     if (seg.length === 0) {
       method(req, res, 'GET');
-      const all = store.listServers();
-      sendJson(req, res, 200, { servers: page(all, q).map((s) => serverJson(store, s)), totalnumber: all.length });
+      const all = await store.listServers();
+      sendJson(req, res, 200, { servers: await Promise.all(page(all, q).map((s) => serverJson(store, s))), totalnumber: all.length });
       return;
     }
     // accounts/{accountid}/ is the one route with a parameter.
@@ -143,15 +143,15 @@ export class RpApi {
     const route =
       accountParam !== null ? ['accounts', ':id', ...seg.slice(3)].join('/') : tidParam !== null ? 'transactions/:tid' : seg.slice(1).join('/');
     if (!(RP_SERVER_ROUTES as readonly string[]).includes(route)) throw new HttpError(404, 'not found');
-    const server = this.server(seg[0]);
+    const server = await this.server(seg[0]);
     switch (route) {
       case '':
         if (method(req, res, 'GET', 'PUT') === 'PUT') await this.updateServer(req, server);
-        sendJson(req, res, 200, serverJson(store, store.getServer(server.id) ?? server));
+        sendJson(req, res, 200, await serverJson(store, await store.getServer(server.id) ?? server));
         return;
       case 'sessions':
         method(req, res, 'GET');
-        sendJson(req, res, 200, this.loginStatus(server, this.nonce(req)));
+        sendJson(req, res, 200, await this.loginStatus(server, this.nonce(req)));
         return;
       case 'sessions/events': {
         method(req, res, 'GET');
@@ -168,12 +168,12 @@ export class RpApi {
       case 'sessions/logout': {
         method(req, res, 'POST');
         const nonce = this.nonce(req);
-        const rp = currentRpSession(store, server, nonce, this.cfg.now());
+        const rp = await currentRpSession(store, server, nonce, this.cfg.now());
         if (rp?.loggedin) {
-          store.logOut(server.id, nonce, this.cfg.now());
+          await store.logOut(server.id, nonce, this.cfg.now());
           // Tell the device at once, rather than at its next ping.
-          const account = rp.accountid != null ? store.getAccount(rp.accountid) : undefined;
-          if (account && rp.login_qr) this.cfg.messenger.send(server, account, { kind: 'logout', session: toB64u(rp.login_qr) });
+          const account = rp.accountid != null ? await store.getAccount(rp.accountid) : undefined;
+          if (account && rp.login_qr) await this.cfg.messenger.send(server, account, { kind: 'logout', session: toB64u(rp.login_qr) });
         }
         sendJson(req, res, 200, { result: true });
         return;
@@ -181,12 +181,12 @@ export class RpApi {
       case 'sessions/provokelogin': {
         method(req, res, 'POST');
         const nonce = this.nonce(req);
-        const account = this.provokableAccount(server, nonce);
+        const account = await this.provokableAccount(server, nonce);
         if (!account) throw new HttpError(409, 'no earlier login on this session to provoke (canprovoke is false)');
         const body = await readRawBody(req);
         const ctx = parseUserContext(body.length ? body.toString('utf8') : q.get('usercontext'));
-        const payload = this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx, requireSecondFactor: secondFactorParam(q) });
-        this.pushLogin(server, account, payload);
+        const payload = await this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx, requireSecondFactor: secondFactorParam(q) });
+        await this.pushLogin(server, account, payload);
         sendJson(req, res, 200, { result: true });
         return;
       }
@@ -203,19 +203,19 @@ export class RpApi {
         };
         const text = JSON.stringify({ amount: field('amount'), beneficiary: field('beneficiary', 'benificiary'), description: field('description') });
         const tid = toB64u(randomBytes(12));
-        store.addTransaction({ tid, server: server.id, nonce, text, now: this.cfg.now() });
-        const payload = this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx: parseUserContext(null), requireSecondFactor: true, tid });
-        const account = this.provokableAccount(server, nonce);
-        if (account) this.pushLogin(server, account, payload);
+        await store.addTransaction({ tid, server: server.id, nonce, text, now: this.cfg.now() });
+        const payload = await this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx: parseUserContext(null), requireSecondFactor: true, tid });
+        const account = await this.provokableAccount(server, nonce);
+        if (account) await this.pushLogin(server, account, payload);
         sendJson(req, res, 200, { tid, qrdata: toB64u(payload), pushed: !!account });
         return;
       }
       case 'transactions/:tid': {
         method(req, res, 'GET');
-        const tx = store.getTransaction(tidParam ?? '', server.id);
+        const tx = await store.getTransaction(tidParam ?? '', server.id);
         if (!tx) throw new HttpError(404, 'unknown transaction');
         const details = JSON.parse(tx.text) as { amount: string; beneficiary: string; description: string };
-        const account = tx.account !== null ? store.getAccountOrTombstone(tx.account) : undefined;
+        const account = tx.account !== null ? await store.getAccountOrTombstone(tx.account) : undefined;
         sendJson(req, res, 200, {
           tid: tx.tid,
           tstatus: tx.status,
@@ -232,40 +232,40 @@ export class RpApi {
       case 'accounts/:id/messages': {
         // Tapgate extension: a note to the device (shown by the app as a `message` event).
         method(req, res, 'POST');
-        const account = this.account(server, accountParam);
+        const account = await this.account(server, accountParam);
         const j = parseJsonObject(await readRawBody(req));
         if (typeof j.text !== 'string' || j.text.length > 2000) throw new HttpError(400, 'text must be a string of at most 2000 characters');
         const data = j.data === undefined ? undefined : parseStringMap(j.data, 'data');
-        this.cfg.messenger.send(server, account, { kind: 'message', text: j.text, ...(data ? { data } : {}) });
+        await this.cfg.messenger.send(server, account, { kind: 'message', text: j.text, ...(data ? { data } : {}) });
         sendJson(req, res, 200, { result: true });
         return;
       }
       case 'accounts/:id': {
-        const account = this.account(server, accountParam);
+        const account = await this.account(server, accountParam);
         if (method(req, res, 'GET', 'DELETE') === 'GET') {
           sendJson(req, res, 200, accountJson(account));
           return;
         }
         // The deletion message is sealed to the account's key before the account becomes a tombstone.
-        store.transaction(() => {
-          this.cfg.messenger.send(server, account, { kind: 'delete' });
-          store.deleteAccount(account.id, this.cfg.now());
+        await store.transaction(async () => {
+          await this.cfg.messenger.send(server, account, { kind: 'delete' });
+          await store.deleteAccount(account.id, this.cfg.now());
         });
         sendJson(req, res, 200, { result: true });
         return;
       }
       case 'accounts': {
         method(req, res, 'GET');
-        const all = store.listAccounts(server.id);
+        const all = await store.listAccounts(server.id);
         sendJson(req, res, 200, { accounts: page(all, q).map(accountJson), totalnumber: all.length });
         return;
       }
     }
   }
 
-  private server(sid: string): ServerRow {
+  private async server(sid: string): Promise<ServerRow> {
     const id = fromB64u(sid);
-    const server = id && id.length === SERVER_ID_BYTES ? this.cfg.store.getServer(id) : undefined;
+    const server = id && id.length === SERVER_ID_BYTES ? await this.cfg.store.getServer(id) : undefined;
     if (!server) throw new HttpError(404, 'unknown server');
     return server;
   }
@@ -282,7 +282,7 @@ export class RpApi {
     // Unknown fields are refused (a misspelt pinAttemptLimit must not pass silently). What GET
     // returns may come back (GET, edit, PUT), but its read-only fields must be unchanged.
     const writable = ['serverName', 'pingTime', 'pinTimeout', 'pinAttemptLimit'];
-    const current: Record<string, unknown> = serverJson(this.cfg.store, server);
+    const current: Record<string, unknown> = await serverJson(this.cfg.store, server);
     for (const key of Object.keys(j)) {
       if (writable.includes(key)) continue;
       const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
@@ -312,17 +312,17 @@ export class RpApi {
     int('pingTime', 0);
     int('pinTimeout', 0);
     int('pinAttemptLimit', 1);
-    this.cfg.store.updateServer(server.id, next);
+    await this.cfg.store.updateServer(server.id, next);
   }
 
   /** The v2.2 LoginStatus of a nonce (also what the status channel sends first). */
-  loginStatus(server: ServerRow, nonce: string) {
+  async loginStatus(server: ServerRow, nonce: string) {
     const { store } = this.cfg;
-    const rp = currentRpSession(store, server, nonce, this.cfg.now());
-    const account = rp?.accountid != null ? store.getAccount(rp.accountid) : undefined;
+    const rp = await currentRpSession(store, server, nonce, this.cfg.now());
+    const account = rp?.accountid != null ? await store.getAccount(rp.accountid) : undefined;
     const loggedin = !!rp?.loggedin;
-    const canprovoke = !!this.provokableAccount(server, nonce);
-    const latest = rp?.latest_qr ? store.getQrSession(rp.latest_qr) : undefined;
+    const canprovoke = !!await this.provokableAccount(server, nonce);
+    const latest = rp?.latest_qr ? await store.getQrSession(rp.latest_qr) : undefined;
     return {
       loggedin,
       userid: rp?.userid ?? null,
@@ -338,27 +338,27 @@ export class RpApi {
     };
   }
 
-  private account(server: ServerRow, param: string | null): AccountRow {
-    const account = /^\d{1,15}$/.test(param ?? '') ? this.cfg.store.getAccount(Number(param)) : undefined;
+  private async account(server: ServerRow, param: string | null): Promise<AccountRow> {
+    const account = /^\d{1,15}$/.test(param ?? '') ? await this.cfg.store.getAccount(Number(param)) : undefined;
     if (!account || !bytesEqual(account.server, server.id)) throw new HttpError(404, 'unknown account');
     return account;
   }
 
   /** The account a push login on this nonce would go to: the one last logged in on it. */
-  private provokableAccount(server: ServerRow, nonce: string): AccountRow | undefined {
-    const rp = this.cfg.store.getRpSession(server.id, nonce);
-    return rp?.accountid != null ? this.cfg.store.getAccount(rp.accountid) : undefined;
+  private async provokableAccount(server: ServerRow, nonce: string): Promise<AccountRow | undefined> {
+    const rp = await this.cfg.store.getRpSession(server.id, nonce);
+    return rp?.accountid != null ? await this.cfg.store.getAccount(rp.accountid) : undefined;
+  }
+
+  /** A login message for the QR session, with its start response so the device goes straight to login. */
+  private async pushLogin(server: ServerRow, account: AccountRow, payload: Uint8Array): Promise<void> {
+    const qs = (await this.cfg.store.getQrSession(parseQr(payload)!.sessionId))!;
+    const start = await startForPush(this.cfg.store, server, qs, this.cfg.now());
+    await this.cfg.messenger.send(server, account, { kind: 'login', qr: toB64u(payload), start });
   }
 
   /** A fresh QR session for the nonce (it becomes the nonce's latest); returns its payload. */
-  /** A login message for the QR session, with its start response so the device goes straight to login. */
-  private pushLogin(server: ServerRow, account: AccountRow, payload: Uint8Array): void {
-    const qs = this.cfg.store.getQrSession(parseQr(payload)!.sessionId)!;
-    const start = startForPush(this.cfg.store, server, qs, this.cfg.now());
-    this.cfg.messenger.send(server, account, { kind: 'login', qr: toB64u(payload), start });
-  }
-
-  private newQrSession(
+  private async newQrSession(
     server: ServerRow,
     nonce: string,
     kind: 'login' | 'enrol',
@@ -370,12 +370,12 @@ export class RpApi {
       matchCode?: string | null;
       tid?: string;
     },
-  ): Uint8Array {
+  ): Promise<Uint8Array> {
     const id = randomBytes(SESSION_ID_BYTES);
     const payload =
       kind === 'enrol' ? buildEnrolQr(server.id, id, server.pk, this.cfg.deviceUrl) : buildLoginQr(server.id, id);
     const created = this.cfg.now();
-    this.cfg.store.insertQrSession({
+    await this.cfg.store.insertQrSession({
       id,
       server: server.id,
       nonce,
@@ -410,7 +410,7 @@ export class RpApi {
     const ctx = parseUserContext(q.get('usercontext'));
     const requireSecondFactor = secondFactorParam(q);
     const matchCode = kind === 'login' && flagParam(q, 'codematch') ? String((randomBytes(1)[0] % 90) + 10) : null;
-    const payload = this.newQrSession(server, nonce, kind, { userid, name, ctx, requireSecondFactor, matchCode });
+    const payload = await this.newQrSession(server, nonce, kind, { userid, name, ctx, requireSecondFactor, matchCode });
     if (img === 'png') {
       const png = await QRCode.toBuffer([{ data: Buffer.from(payload), mode: 'byte' }], {
         errorCorrectionLevel: 'M',

@@ -19,7 +19,7 @@ interface Subscriber {
 
 export interface StatusChannelSource {
   /** The LoginStatus of the nonce (reading it also applies the continuous-login rule). */
-  loginStatus(server: ServerRow, nonce: string): Record<string, unknown>;
+  loginStatus(server: ServerRow, nonce: string): Promise<Record<string, unknown>>;
 }
 
 const keyOf = (server: Uint8Array, nonce: string) => `${Buffer.from(server).toString('hex')}:${nonce}`;
@@ -55,23 +55,31 @@ export class RpStatusChannel {
         if (!res.writableEnded) res.end();
       },
     };
-    // The snapshot first, then the subscription: both happen in this one synchronous step, so no
-    // change falls between them, and a lapse that reading the snapshot records is in the snapshot.
+    // Subscribed before the snapshot is read, so no change falls between the two; changes that
+    // arrive while it is read wait and follow it (one may repeat what the snapshot shows).
     res.write('retry: 2000\n\n');
-    subscriber.send('status', this.source.loginStatus(server, nonce));
+    const held: [string, unknown][] = [];
+    const live = subscriber.send;
+    subscriber.send = (name, data) => held.push([name, data]);
     const key = keyOf(server.id, nonce);
     const set = this.#subscribers.get(key) ?? new Set<Subscriber>();
     set.add(subscriber);
     this.#subscribers.set(key, set);
+    this.source.loginStatus(server, nonce).then(
+      (snapshot) => {
+        live('status', snapshot);
+        for (const [name, data] of held) live(name, data);
+        subscriber.send = live;
+      },
+      () => subscriber.end(),
+    );
 
     const recheck = setInterval(() => {
       if (res.writableEnded) return;
       res.write(': alive\n\n');
-      try {
-        this.source.loginStatus(server, nonce);  // a lapsed continuous login turns into `loggedout`
-      } catch {
-        // the store closed under us (shutdown): the socket goes with it
-      }
+      // A lapsed continuous login turns into `loggedout`; a failure is the store closing under us
+      // (shutdown), and the socket goes with it.
+      this.source.loginStatus(server, nonce).catch(() => {});
     }, STATUS_RECHECK_MS);
     recheck.unref();
     const release = () => {

@@ -22,7 +22,7 @@ export function serverParams(server: ServerRow): Record<string, unknown> {
   return { name: server.name, pingTime: server.ping_time, pinTimeout: server.pin_timeout, pinAttemptLimit: server.pin_attempt_limit };
 }
 
-export function startResponseBody(store: Store, server: ServerRow, qs: QrSessionRow, now: number): Record<string, unknown> {
+export async function startResponseBody(store: Store, server: ServerRow, qs: QrSessionRow, now: number): Promise<Record<string, unknown>> {
   const ctx = storedUserContext(qs.usercontext);
   const body: Record<string, unknown> = {
     kind: qs.kind,
@@ -32,7 +32,7 @@ export function startResponseBody(store: Store, server: ServerRow, qs: QrSession
   };
   if (qs.require_2f) body.secondFactor = 'required';
   if (qs.tid) {
-    const tx = store.getTransaction(qs.tid, server.id);
+    const tx = await store.getTransaction(qs.tid, server.id);
     if (tx) body.transaction = { tid: tx.tid, text: tx.text };
   }
   if (qs.match_code) {
@@ -50,8 +50,8 @@ export function startResponseBody(store: Store, server: ServerRow, qs: QrSession
  * Starts a login QR session on the server's side for a login message: the transcript moves to
  * T1 as if the device had sent /v1/start with an empty request. Returns the body to carry.
  */
-export function startForPush(store: Store, server: ServerRow, qs: QrSessionRow, now: number): string {
-  const text = JSON.stringify(startResponseBody(store, server, qs, now));
-  store.setQrStarted(qs.id, transcriptAdvance(transcriptStart(qs.payload), new Uint8Array(0), new TextEncoder().encode(text)));
+export async function startForPush(store: Store, server: ServerRow, qs: QrSessionRow, now: number): Promise<string> {
+  const text = JSON.stringify(await startResponseBody(store, server, qs, now));
+  await store.setQrStarted(qs.id, transcriptAdvance(transcriptStart(qs.payload), new Uint8Array(0), new TextEncoder().encode(text)));
   return text;
 }

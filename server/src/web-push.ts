@@ -8,8 +8,9 @@ import { MESSAGE_LIFETIME_MS } from './messages';
 import type { PushSender } from './push';
 
 export const WEB_PUSH_TOKEN_PREFIX = 'webpush:';
-const VAPID_PUBLIC_SETTING = 'vapidPublicKey';
-const VAPID_PRIVATE_SETTING = 'vapidPrivateKey';
+const VAPID_SETTING = 'vapidKeys';
+const LEGACY_VAPID_PUBLIC_SETTING = 'vapidPublicKey';
+const LEGACY_VAPID_PRIVATE_SETTING = 'vapidPrivateKey';
 
 export interface WebPushSubscription {
   endpoint: string;
@@ -50,16 +51,15 @@ export function parseWebPushToken(token: string): WebPushSubscription | null {
 }
 
 /** The server's VAPID key pair: generated on first use and kept in the database. */
-export function vapidKeys(store: Store): VapidKeys {
-  return store.transaction(() => {
-    const publicKey = store.getSetting(VAPID_PUBLIC_SETTING);
-    const privateKey = store.getSetting(VAPID_PRIVATE_SETTING);
-    if (publicKey && privateKey) return { publicKey, privateKey };
-    const keys = webpush.generateVAPIDKeys();
-    store.setSetting(VAPID_PUBLIC_SETTING, keys.publicKey);
-    store.setSetting(VAPID_PRIVATE_SETTING, keys.privateKey);
-    return keys;
-  });
+export async function vapidKeys(store: Store): Promise<VapidKeys> {
+  // Databases made before the pair was one setting keep their two.
+  const publicKey = await store.getSetting(LEGACY_VAPID_PUBLIC_SETTING);
+  const privateKey = await store.getSetting(LEGACY_VAPID_PRIVATE_SETTING);
+  if (publicKey && privateKey) return { publicKey, privateKey };
+  // One setting, stored once: instances starting together on one database agree on the pair.
+  const generated = webpush.generateVAPIDKeys();
+  const stored = JSON.parse(await store.settingOnce(VAPID_SETTING, JSON.stringify(generated))) as VapidKeys;
+  return { publicKey: stored.publicKey, privateKey: stored.privateKey };
 }
 
 export class WebPushDeliveryError extends Error {

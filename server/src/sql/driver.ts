@@ -1,0 +1,63 @@
+// The one thing the Store needs from a database: run a statement, read rows, and run a unit of
+// work as a transaction. SQL is written once with `?` placeholders; each driver adapts it.
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+export type SqlValue = string | number | bigint | Buffer | null;
+
+/** Runs statements on one connection (or a transaction's connection). */
+export interface SqlRunner {
+  all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  get<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** Runs a statement that returns no rows; resolves with the number of rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+}
+
+export interface SqlDriver extends SqlRunner {
+  readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * Runs `work` in a transaction: every statement issued through this driver from inside `work`
+   * (found by async context, so callers need no transaction handle) runs on the transaction's
+   * connection; a throw rolls it all back. A transaction begun inside another joins it.
+   */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Calls `fn` once the calling context's transaction commits (never, if it rolls back), or at
+   * once outside a transaction: so nobody hears of a change that was never stored.
+   */
+  afterCommit(fn: () => void): void;
+  close(): Promise<void>;
+}
+
+/** What a driver keeps per open transaction: its connection and what waits for its commit. */
+export interface OpenTransaction<Connection> {
+  connection: Connection;
+  afterCommit: (() => void)[];
+}
+
+/** Tracks which transaction (if any) the current async context belongs to. */
+export class TransactionContext<Connection> {
+  readonly #als = new AsyncLocalStorage<OpenTransaction<Connection>>();
+  get current(): OpenTransaction<Connection> | undefined {
+    return this.#als.getStore();
+  }
+  run<T>(tx: OpenTransaction<Connection>, work: () => Promise<T>): Promise<T> {
+    return this.#als.run(tx, work);
+  }
+  afterCommit(fn: () => void): void {
+    const tx = this.current;
+    if (tx) tx.afterCommit.push(fn);
+    else runHook(fn);
+  }
+  /** Runs a committed transaction's hooks; one failing hook must not stop the others. */
+  committed(tx: OpenTransaction<Connection>): void {
+    for (const fn of tx.afterCommit.splice(0)) runHook(fn);
+  }
+}
+
+function runHook(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // A hook reports a change that is already stored; its failure (a closed socket) changes nothing.
+  }
+}
