@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Assembles the MV3 browser extension, unpacked, in build/extension/: the popup (extension/), the
-// PIN pad and icons shared with the PWA (web-demo/), and @tapgate/authenticator's browser build
+// session pane, PIN pad and icons shared with the PWA (web-demo/), and @tapgate/authenticator's browser build
 // with its wasm. Extension pages may not use import maps (inline script), so the one bare import
 // of the browser entry, 'zxing-wasm/reader', is rewritten to the copy shipped beside it.
 // Run after the package is built (scripts/build.mjs does both).
@@ -21,6 +21,7 @@ cpSync(join(root, 'extension'), out, { recursive: true });
 for (const [from, to] of [
   [join(pwa, 'style.css'), 'style.css'],
   [join(pwa, 'authenticator', 'pin-pad.js'), 'pin-pad.js'],
+  [join(pwa, 'authenticator', 'session-view.js'), 'session-view.js'],
   [join(pwa, 'authenticator', 'icon-192.png'), 'icon-192.png'],
   [join(pwa, 'authenticator', 'icon-512.png'), 'icon-512.png'],
   [join(root, 'js', 'dist', 'esm'), 'sdk/esm'],

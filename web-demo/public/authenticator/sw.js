@@ -3,7 +3,7 @@
 // still starts and scans offline; the Tapgate and relying-party APIs are never cached. It also
 // receives Web Push messages and hands them to the app (push handlers at the end).
 const CACHE = 'tapgate-authenticator-v1';
-const SHELL = ['./', './app.js', './pin-pad.js', './deep-link.js', './push.js', './manifest.webmanifest', './icon.svg', '/style.css'];
+const SHELL = ['./', './app.js', './session-view.js', './pin-pad.js', './deep-link.js', './push.js', './manifest.webmanifest', './icon.svg', '/style.css'];
 const STATIC_PREFIXES = ['/authenticator/', '/sdk/', '/vendor/', '/style.css'];
 
 const isStatic = (url) => url.origin === self.location.origin && STATIC_PREFIXES.some((p) => url.pathname.startsWith(p));

@@ -1,0 +1,125 @@
+// The session pane the PWA and the extension popup share: it renders a session's events (the
+// confirmations, the PIN prompt and its verdicts, the outcome) into the page's elements, found by
+// id, and hands the user's answers back to the session. Every decision is the core's.
+import { PinPad } from './pin-pad.js';
+
+const $ = (id) => document.getElementById(id);
+const show = (id, on) => $(id).classList.toggle('hidden', !on);
+const PROMPTS = ['confirm-enrol', 'confirm-login', 'pin-section'];
+
+export class SessionView {
+  #current;
+  #attached = new WeakSet();
+  #pinPad;
+  #onChange;
+
+  /** `onChange` runs whenever the lists beside the pane (accounts, history) may have changed. */
+  constructor({ onChange = () => {} } = {}) {
+    this.#onChange = onChange;
+    this.#pinPad = new PinPad($('pin-pad'), {
+      onSubmit: async (pin) => {
+        this.#pinPad.disabled = true;
+        $('pin-result').textContent = '';
+        try {
+          await this.#current.setPinBiometric({ pin });
+        } catch (err) {
+          this.report(err);
+        } finally {
+          this.#pinPad.disabled = false;
+        }
+      },
+      onCancel: () => this.#current?.inputCancel().catch((err) => this.report(err)),
+    });
+    $('accept-enrol').addEventListener('click', () => this.#current.setAccount().catch((err) => this.report(err)));
+    for (const b of document.querySelectorAll('[data-stop]')) {
+      b.addEventListener('click', () => this.#current.stopSession().catch((err) => this.report(err)));
+    }
+  }
+
+  /** Shows an error the way both apps do: message, then the stable code. */
+  report(err) {
+    $('scan-error').textContent = `${err.message}${err.code ? ` (${err.code}${err.numericCode ? ` ${err.numericCode}` : ''})` : ''}`;
+  }
+
+  /**
+   * Follows a session: listeners once per session (a scan and the Authenticator's `session` event
+   * may both name it); the pane shows the latest one, and any session's end updates the lists.
+   */
+  attach(session) {
+    if (this.#attached.has(session)) return;
+    this.#attached.add(session);
+    this.#current = session;
+    show('session', true);
+    for (const id of PROMPTS) show(id, false);
+    $('outcome').textContent = '';
+    $('pin-result').textContent = '';
+    const renderState = () => {
+      if (session === this.#current) $('state').textContent = `${session.state}${session.pseudoState !== 'NONE' ? ` / ${session.pseudoState}` : ''}`;
+      if (session.state === 'ACTIVE') this.#renderOutcome(session);  // a continuous login lasts: say so now
+      this.#onChange();
+    };
+    renderState();
+    session.addEventListener('statechange', renderState);
+    session.addEventListener('confirmenrol', (e) => this.#confirmEnrol(e.detail));
+    session.addEventListener('confirmlogin', (e) => this.#confirmLogin(session, e.detail));
+    session.addEventListener('secondfactor', (e) => this.#secondFactor(session, e.detail));
+    session.addEventListener('stop', () => {
+      // `finished` rejects when the session's final state could not be saved.
+      session.finished.then(this.#onChange, (err) => {
+        this.report(err);
+        this.#onChange();
+      });
+      this.#renderOutcome(session);
+    });
+  }
+
+  #confirmEnrol(detail) {
+    $('enrol-server').textContent = detail.server.name;
+    $('enrol-user').textContent = detail.name || detail.userId || 'a new account';
+    $('vash').textContent = detail.visualHash;
+    show('confirm-enrol', true);
+  }
+
+  #confirmLogin(session, detail) {
+    $('login-origin').textContent = session.announceInfo?.info?.origin ?? session.serverName;
+    const tx = detail.transaction;
+    $('tx-details').textContent = tx ? `Sign: ${tx.amount} to ${tx.beneficiary} — ${tx.description}` : '';
+    show('tx-details', !!tx);
+    $('candidates').replaceChildren(
+      ...detail.accounts.map((a) => {
+        const b = Object.assign(document.createElement('button'), { textContent: a.name });
+        b.onclick = () => session.setAccount(a).catch((err) => this.report(err));
+        return b;
+      }),
+    );
+    show('confirm-login', true);
+  }
+
+  #secondFactor(session, d) {
+    show('confirm-enrol', false);
+    show('confirm-login', false);
+    if (!d.result) {
+      const where = session.announceInfo?.info?.origin ? ` for ${session.announceInfo.info.origin}` : '';
+      const tx = session.transaction;
+      $('pin-prompt').textContent =
+        d.context === 'FIRST_SET' ? 'Choose a PIN for this app (4 or more digits)'
+        : tx ? `Enter your PIN to sign ${tx.amount} to ${tx.beneficiary} (${tx.description})${where}`
+        : `Enter your PIN${where}`;
+      this.#pinPad.reset();
+      show('pin-section', true);
+    } else if (d.result === 'PIN_FAIL') {
+      $('pin-result').textContent = `Wrong PIN — ${d.attemptsLeft} attempt${d.attemptsLeft === 1 ? '' : 's'} left`;
+      this.#pinPad.reset();
+    }
+  }
+
+  // A one-shot login ends (DONE) once logged in; a continuous one stays ACTIVE until a logout.
+  #renderOutcome(session) {
+    if (session !== this.#current) return;
+    for (const id of PROMPTS) show(id, false);
+    const ok = session.state === 'ACTIVE' || session.historyStatus.startsWith('LOGGED_IN');
+    $('outcome').textContent = ok ? (session.isRegistration ? 'Enrolled and logged in.' : 'Logged in.')
+      : session.error ? `Error: ${session.error.message} (${session.error.code})` : `Ended: ${session.historyStatus}`;
+    $('outcome').className = `status ${ok ? 'ok' : 'bad'}`;
+  }
+}
