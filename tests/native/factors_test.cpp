@@ -2,6 +2,9 @@
 // account, with the old PIN valid everywhere until every server holds the new one.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
+
 #include "sim_server.hpp"
 
 using namespace tapgate;
@@ -34,17 +37,32 @@ std::string loginWith(Harness& h, std::int64_t accountId, const std::string& pin
   return result;
 }
 
-// Delivers held requests one by one; the `failAt`-th request to `path` (0-based) meets a network error.
-void deliverFailing(Harness& h, const std::string& path, int failAt) {
-  int seen = 0;
+// How the network treats held requests: `lose` drops one before it reaches the server (a network
+// error for the device); `tamper` alters the server's answer on its way back.
+struct Network {
+  std::function<bool(const Output&)> lose = [](const Output&) { return false; };
+  std::function<void(const Output&, std::string&)> tamper = [](const Output&, std::string&) {};
+};
+
+// Delivers the held requests, and those they lead to, one by one through `network`.
+void deliverHeld(Harness& h, const Network& network) {
   while (!h.held.empty()) {
     Output o = h.held.front();
     h.held.erase(h.held.begin());
-    const bool match = o.url.ends_with(path);
-    if (match && seen++ == failAt) h.engine->onNetworkError(o.request, "connection reset", h.now);
-    else h.engine->onResponse(o.request, 200, h.server.respond(o), h.now);
+    if (network.lose(o)) {
+      h.engine->onNetworkError(o.request, "connection reset", h.now);
+    } else {
+      std::string answer = h.server.respond(o);
+      network.tamper(o, answer);
+      h.engine->onResponse(o.request, 200, answer, h.now);
+    }
     h.pump();
   }
+}
+
+// Loses the `n`-th request (0-based) to `path`.
+std::function<bool(const Output&)> loseNth(std::string path, int n) {
+  return [path = std::move(path), n, seen = 0](const Output& o) mutable { return o.url.ends_with(path) && seen++ == n; };
 }
 
 }  // namespace
@@ -79,7 +97,7 @@ TEST(ChangePin, AServerFailingPartWayLeavesTheOldPinValidEverywhere) {
   h.deliver = false;
   const int op = h.engine->changePin("1234", {}, "5678", h.now).value();
   h.pump();
-  deliverFailing(h, "/v1/factors", 1);  // the second account's server goes away
+  deliverHeld(h, {.lose = loseNth("/v1/factors", 1)});  // the second account's server goes away
   h.deliver = true;
   EXPECT_FALSE(outcome(h, op)["ok"].get<bool>());
   EXPECT_EQ(outcome(h, op)["error"]["code"], "NETWORK_ERROR");
@@ -95,7 +113,7 @@ TEST(ChangePin, ALostCommitIsMadeGoodByTheFirstUseOfTheNewPin) {
   h.deliver = false;
   const int op = h.engine->changePin("1234", {}, "5678", h.now).value();
   h.pump();
-  deliverFailing(h, "/v1/factors/commit", 0);
+  deliverHeld(h, {.lose = loseNth("/v1/factors/commit", 0)});
   h.deliver = true;
   EXPECT_EQ(outcome(h, op)["result"], "SUCCESS");
   EXPECT_FALSE(h.server.accounts.at(aid).pendingPinPk.empty());
@@ -158,16 +176,9 @@ TEST(ChangePin, AForgedVerdictEndsTheOperationWithASecurityError) {
   h.deliver = false;
   const int op = h.engine->changePin("1234", {}, "5678", h.now).value();
   h.pump();
-  Output challenge = h.held.front();
-  h.held.clear();
-  h.engine->onResponse(challenge.request, 200, h.server.respond(challenge), h.now);
-  h.pump();
-  Output change = h.held.front();
-  h.held.clear();
-  std::string answer = h.server.respond(change);
-  answer[answer.find("SUCCESS")] = 'X';
-  h.engine->onResponse(change.request, 200, answer, h.now);
-  h.pump();
+  deliverHeld(h, {.tamper = [](const Output& o, std::string& answer) {
+                    if (o.url.ends_with("/v1/factors")) answer[answer.find("SUCCESS")] = 'X';
+                  }});
   h.deliver = true;
   EXPECT_EQ(outcome(h, op)["error"]["kind"], "security");
   EXPECT_EQ(loginWith(h, aid, "1234"), "SUCCESS");
@@ -213,7 +224,7 @@ TEST(RemoveBiometric, OffOnTheDeviceAtOnceAndForgottenByTheServer) {
   h.pump();
   EXPECT_FALSE(h.engine->state().accounts[0].biometric);  // before any server answered
   EXPECT_FALSE(h.server.accounts.at(aid).bioPk.empty());
-  deliverFailing(h, "/none", -1);
+  deliverHeld(h, {});
   h.deliver = true;
   EXPECT_EQ(outcome(h, op)["result"], "SUCCESS");
   EXPECT_TRUE(h.server.accounts.at(aid).bioPk.empty());
