@@ -73,13 +73,15 @@ function optionalToken(j: Fields): string | null {
 }
 
 
-/**
- * Refuses a field the endpoint does not define: a misspelt or injected field must not pass
- * silently (nothing would check it). Each handler names its fields in its first line.
- */
+interface Route {
+  fields: readonly string[];
+  handle(j: Fields, raw: Uint8Array): Promise<Answer>;
+}
+
+/** Refuses a field the route does not name (see DeviceApi.route). */
 function allowOnly(j: Fields, allowed: readonly string[]): void {
   for (const key of Object.keys(j)) {
-    if (allowed.includes(key)) continue;
+    if (key === 'v' || allowed.includes(key)) continue;
     throw new HttpError(400, `unknown field "${key.length > 40 ? `${key.slice(0, 40)}…` : key}"`);
   }
 }
@@ -110,46 +112,51 @@ export class DeviceApi {
       const raw = new Uint8Array(await readRawBody(req));
       const j = parseJsonObject(Buffer.from(raw));
       if (j.v !== 1) throw new HttpError(400, 'unsupported protocol version');
+      allowOnly(j, route.fields);
       // Each request's database work is one transaction, and the rows it decides on (the QR
       // session, the account) are read locked: concurrent requests on one session or account
       // (a replayed login, parallel PIN guesses) are decided one after the other.
-      const answer = await this.store.transaction(() => route(j, raw));
+      const answer = await this.store.transaction(() => route.handle(j, raw));
       sendText(req, res, answer.status, answer.text, 'application/json; charset=utf-8');
     } catch (err) {
       sendError(req, res, err);
     }
   }
 
-  private route(subpath: string): ((j: Fields, raw: Uint8Array) => Promise<Answer>) | null {
+  /**
+   * The routes: each names the fields its request may carry besides `v` (any other is refused: a
+   * misspelt or injected field must not pass silently, as nothing would check it) and its handler.
+   */
+  private route(subpath: string): Route | null {
     switch (subpath) {
       case '/v1/start':
-        return (j, raw) => this.start(j, raw);
+        return { fields: ['qr', 'nonce'], handle: (j, raw) => this.start(j, raw) };
       case '/v1/enrol':
-        return (j, raw) => this.enrol(j, raw);
+        return { fields: ['session', 'accountPk', 'boxPk', 'pinPk', 'sigAccount', 'sigPin', 'pushToken', 'bioPk', 'sigBio'], handle: (j, raw) => this.enrol(j, raw) };
       case '/v1/login':
-        return (j, raw) => this.login(j, raw);
+        return { fields: ['session', 'accountId', 'userInput', 'factor', 'sigAccount', 'sigPin', 'sigBio', 'code', 'sigTransaction'], handle: (j, raw) => this.login(j, raw) };
       case '/v1/cancel':
-        return (j) => this.cancel(j);
+        return { fields: ['session'], handle: (j) => this.cancel(j) };
       case '/v1/logout':
-        return (j) => this.logout(j);
+        return { fields: ['session', 'accountId', 'sigAccount'], handle: (j) => this.logout(j) };
       case '/v1/applogin':
-        return (j, raw) => this.appLogin(j, raw);
+        return { fields: ['accountId', 'nonce', 'sigAccount'], handle: (j, raw) => this.appLogin(j, raw) };
       case '/v1/messages':
-        return (j, raw) => this.messages(j, raw);
+        return { fields: ['accountId', 'nonce', 'sigAccount'], handle: (j, raw) => this.messages(j, raw) };
       case '/v1/pushtoken':
-        return (j) => this.pushToken(j);
+        return { fields: ['accountId', 'token', 'sigAccount'], handle: (j) => this.pushToken(j) };
       case '/v1/account/delete':
-        return (j) => this.deleteAccount(j);
+        return { fields: ['accountId', 'nonce', 'sigAccount'], handle: (j) => this.deleteAccount(j) };
       case '/v1/ping':
-        return (j, raw) => this.ping(j, raw);
+        return { fields: ['session', 'accountId', 'sigAccount'], handle: (j, raw) => this.ping(j, raw) };
       case '/v1/pincheck/challenge':
-        return (j, raw) => this.pinChallenge(j, raw);
+        return { fields: ['accountId', 'nonce'], handle: (j, raw) => this.pinChallenge(j, raw) };
       case '/v1/pincheck':
-        return (j, raw) => this.pinCheck(j, raw);
+        return { fields: ['accountId', 'challenge', 'sigAccount', 'sigPin'], handle: (j, raw) => this.pinCheck(j, raw) };
       case '/v1/factors':
-        return (j, raw) => this.factorChange(j, raw);
+        return { fields: ['accountId', 'challenge', 'change', 'newPk', 'sigAccount', 'sigPin', 'sigBio', 'sigNew'], handle: (j, raw) => this.factorChange(j, raw) };
       case '/v1/factors/commit':
-        return (j) => this.pinCommit(j);
+        return { fields: ['accountId', 'pinPk', 'sigAccount'], handle: (j) => this.pinCommit(j) };
       default:
         return null;
     }
@@ -171,7 +178,6 @@ export class DeviceApi {
 
   // §5.1
   private async start(j: Fields, raw: Uint8Array): Promise<Answer> {
-    allowOnly(j, ['v', 'qr', 'nonce']);
     const qrBytes = fromB64u(j.qr);
     const qr = qrBytes && parseQr(qrBytes);
     if (!qrBytes || !qr) throw new HttpError(400, 'field "qr" is not a valid QR payload');
@@ -200,7 +206,6 @@ export class DeviceApi {
 
   // §5.2
   private async enrol(j: Fields, raw: Uint8Array): Promise<Answer> {
-    allowOnly(j, ['v', 'session', 'accountPk', 'boxPk', 'pinPk', 'sigAccount', 'sigPin', 'pushToken', 'bioPk', 'sigBio']);
     const { qs, server, id } = await this.session(j);
     const accountPk = bytesField(j, 'accountPk', 32);
     const boxPk = bytesField(j, 'boxPk', 32);
@@ -249,7 +254,6 @@ export class DeviceApi {
 
   // §5.3
   private async login(j: Fields, raw: Uint8Array): Promise<Answer> {
-    allowOnly(j, ['v', 'session', 'accountId', 'userInput', 'factor', 'sigAccount', 'sigPin', 'sigBio', 'code', 'sigTransaction']);
     const { qs, server, id } = await this.session(j);
     const accountId = accountIdField(j);
     if (typeof j.userInput !== 'string') throw new HttpError(400, 'field "userInput" must be a string');
@@ -359,7 +363,6 @@ export class DeviceApi {
 
   // §5.6: a fresh single-use challenge, signed over T = begin(device nonce).
   private async pinChallenge(j: Fields, raw: Uint8Array): Promise<Answer> {
-    allowOnly(j, ['v', 'accountId', 'nonce']);
     const { account, server } = await this.accountWithServer(j);
     const t = transcriptStart(bytesField(j, 'nonce', 32));
     const challenge = randomBytes(32);
@@ -370,7 +373,6 @@ export class DeviceApi {
 
   // §5.7: the PIN proof over the challenge, with the same counting as a login.
   private async pinCheck(j: Fields, raw: Uint8Array): Promise<Answer> {
-    allowOnly(j, ['v', 'accountId', 'challenge', 'sigAccount', 'sigPin']);
     const { account, server } = await this.accountWithServer(j);
     const challenge = bytesField(j, 'challenge', 32);
     const sigAccount = bytesField(j, 'sigAccount', 64);
@@ -394,7 +396,6 @@ export class DeviceApi {
   // §5.10: change the PIN (prepared, §5.11 commits it), add or remove the biometric, over a
   // single-use challenge of §5.6. Every signature covers the challenge, the change and the new key.
   private async factorChange(j: Fields, raw: Uint8Array): Promise<Answer> {
-    allowOnly(j, ['v', 'accountId', 'challenge', 'change', 'newPk', 'sigAccount', 'sigPin', 'sigBio', 'sigNew']);
     const { account, server } = await this.accountWithServer(j);
     const challenge = bytesField(j, 'challenge', 32);
     const change = j.change as FactorChange;
@@ -437,7 +438,6 @@ export class DeviceApi {
 
   // §5.11: the device switched to the prepared PIN key; replays are harmless (same key, no change).
   private async pinCommit(j: Fields): Promise<Answer> {
-    allowOnly(j, ['v', 'accountId', 'pinPk', 'sigAccount']);
     const { account } = await this.accountWithServer(j);
     const pinPk = bytesField(j, 'pinPk', 32);
     if (!verify(account.pk, pinCommitProofMessage(account.id, pinPk), bytesField(j, 'sigAccount', 64))) {
@@ -449,7 +449,6 @@ export class DeviceApi {
 
   // §5.8: keep a continuous login alive, or learn that it was logged out.
   private async ping(j: Fields, raw: Uint8Array): Promise<Answer> {
-    allowOnly(j, ['v', 'session', 'accountId', 'sigAccount']);
     const { qs, server, id } = await this.session(j);
     const account = await this.store.getAccount(accountIdField(j));
     const sig = bytesField(j, 'sigAccount', 64);
@@ -471,7 +470,6 @@ export class DeviceApi {
   // §5.9: the app logs in to its own backend. The web nonce is a relying-party session nonce the
   // app's backend checks with getSession; the login continues on a fresh login QR session of it.
   private async appLogin(j: Fields, raw: Uint8Array): Promise<Answer> {
-    allowOnly(j, ['v', 'accountId', 'nonce', 'sigAccount']);
     const account = await this.store.getAccount(accountIdField(j));
     const server = account && await this.store.getServer(account.server);
     if (!account || !server) throw new HttpError(404, 'unknown account');
@@ -511,7 +509,6 @@ export class DeviceApi {
 
   // §6.2: what push may have missed. Deleted accounts can still fetch their deletion message.
   private async messages(j: Fields, raw: Uint8Array): Promise<Answer> {
-    allowOnly(j, ['v', 'accountId', 'nonce', 'sigAccount']);
     const account = await this.store.getAccountOrTombstone(accountIdField(j));
     const server = account && await this.store.getServer(account.server);
     if (!account || !server) throw new HttpError(404, 'unknown account');
@@ -526,7 +523,6 @@ export class DeviceApi {
 
   // §6.3: fire-and-forget registration of the app's push token.
   private async pushToken(j: Fields): Promise<Answer> {
-    allowOnly(j, ['v', 'accountId', 'token', 'sigAccount']);
     const account = await this.store.getAccount(accountIdField(j));
     if (typeof j.token !== 'string' || j.token === '' || j.token.length > MAX_TOKEN_CHARS) {
       throw new HttpError(400, 'field "token" must be a string of 1..4096 characters');
@@ -541,7 +537,6 @@ export class DeviceApi {
 
   // §6.4: the app deleted the account.
   private async deleteAccount(j: Fields): Promise<Answer> {
-    allowOnly(j, ['v', 'accountId', 'nonce', 'sigAccount']);
     const account = await this.store.getAccount(accountIdField(j));
     const nonce = bytesField(j, 'nonce', 32);
     const sig = bytesField(j, 'sigAccount', 64);
@@ -554,7 +549,6 @@ export class DeviceApi {
 
   // §5.4: fire-and-forget, unsigned.
   private async cancel(j: Fields): Promise<Answer> {
-    allowOnly(j, ['v', 'session']);
     const { qs, id } = await this.session(j);
     await this.store.transaction(async () => {
       await this.store.setQrCancelled(id);
@@ -566,7 +560,6 @@ export class DeviceApi {
 
   // §5.5: fire-and-forget, unsigned.
   private async logout(j: Fields): Promise<Answer> {
-    allowOnly(j, ['v', 'session', 'accountId', 'sigAccount']);
     const { qs, server, id } = await this.session(j);
     const accountId = accountIdField(j);
     const sig = bytesField(j, 'sigAccount', 64);
