@@ -558,14 +558,19 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now,
       sendEnrol(*s);
       return Ok{};
     }
-    // One PIN per app: a later enrolment first proves the PIN to the server of an existing account
-    // (preferably this server), which counts failures. Nothing on the device can check it offline.
+    // One PIN per app: a later enrolment proves the PIN to the server of an existing account, which
+    // counts failures; nothing on the device can check it offline. At a server the app already has
+    // an account on, the proof rides inside `enrol`; elsewhere a PIN check at another server comes first.
     const Account* ref = &state_.accounts.front();
     for (const auto& acc : state_.accounts) {
       if (acc.serverId == s->qr.serverId) { ref = &acc; break; }
     }
     s->checkAccount = AccountRef{ref->serverId, ref->accountId};
     s->checkPinKey = crypto::pinKeyPair(pin, ref->pinSalt, config_.pinKdf);
+    if (ref->serverId == s->qr.serverId) {
+      sendEnrol(*s);
+      return Ok{};
+    }
     const Bytes nonce = crypto::randomBytes(32);
     sendTo(*s, *state_.server(ref->serverId), wire::Transcript::begin(nonce), wire::pinChallengeRequest(ref->accountId, nonce),
            Pending::Purpose::PinChallenge);
@@ -686,8 +691,8 @@ void Engine::handleVerify(Session& s, const std::string& request, const std::str
   auto r = wire::parseVerifyResponse(body, s.isRegistration);
   if (!r) return fault(s, r.error(), now);
   s.transcript.advance(request, body);
-  if (r->outcome == wire::VerifyOutcome::PinFail && s.isRegistration) {
-    return fault(s, makeError(ErrorCode::BAD_RESPONSE, "PIN_FAIL answers an enrolment"), now);
+  if (r->outcome == wire::VerifyOutcome::PinFail && s.isRegistration && !enrolPinCheckAccount(s)) {
+    return fault(s, makeError(ErrorCode::BAD_RESPONSE, "PIN_FAIL answers an enrolment that proved no PIN"), now);
   }
   if (rejectPin(s, r.value(), now)) return;
   const bool factorVerified = s.step == Step::Verifying && s.factorSent;
@@ -771,12 +776,23 @@ void Engine::sendEnrol(Session& s) {
   s.factorSent = true;
   const Account& a = *s.pendingAccount;
   const Bytes proof = wire::enrolProofMessage(s.transcript);
+  std::optional<wire::EnrolPinCheck> pinCheck;
+  if (const Account* ref = enrolPinCheckAccount(s)) {
+    const Bytes checkProof = wire::enrolPinCheckProofMessage(s.transcript);
+    pinCheck = wire::EnrolPinCheck{ref->accountId, crypto::sign(ref->signSecretKey, checkProof),
+                                   crypto::sign(s.checkPinKey->secretKey, checkProof)};
+  }
   send(s,
        wire::enrolRequest(s.qr.sessionId, a.signPublicKey, a.boxPublicKey, s.pendingPinKey->publicKey,
                           crypto::sign(a.signSecretKey, proof), crypto::sign(s.pendingPinKey->secretKey, proof),
                           state_.pushToken, s.pendingBioKey ? s.pendingBioKey->publicKey : Bytes{},
-                          s.pendingBioKey ? crypto::sign(s.pendingBioKey->secretKey, proof) : Bytes{}),
+                          s.pendingBioKey ? crypto::sign(s.pendingBioKey->secretKey, proof) : Bytes{}, pinCheck),
        Pending::Purpose::Verify);
+}
+
+const Account* Engine::enrolPinCheckAccount(const Session& s) const {
+  if (!s.checkPinKey || !s.checkAccount || s.checkAccount->serverId != s.qr.serverId) return nullptr;
+  return state_.account(s.checkAccount->serverId, s.checkAccount->accountId);
 }
 
 void Engine::clearSecondFactorKeys(Session& s) {

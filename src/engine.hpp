@@ -193,6 +193,8 @@ class Engine {
   void handlePinChallenge(Session& s, const std::string& body, std::int64_t now);
   void handlePinCheck(Session& s, const std::string& body, std::int64_t now);
   void sendEnrol(Session& s);
+  // The existing account whose PIN proof `enrol` carries (same server, §5.2), or null.
+  const Account* enrolPinCheckAccount(const Session& s) const;
   void sendLogin(Session& s, const crypto::SignKeyPair* pinKey, const crypto::SignKeyPair* bioKey = nullptr);
   bool biometricAllowed(const Session& s, std::int64_t now) const;
   // Moves to WAIT_FOR_SECOND_FACTOR: a prompt, or the verdict that asks again (PIN_FAIL).

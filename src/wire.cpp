@@ -13,6 +13,7 @@ const Bytes kEnrolDomain = toBytes("tapgate/v1/enrol");
 const Bytes kLoginDomain = toBytes("tapgate/v1/login");
 const Bytes kLogoutDomain = toBytes("tapgate/v1/logout");
 const Bytes kPinCheckDomain = toBytes("tapgate/v1/pincheck");
+const Bytes kEnrolPinCheckDomain = toBytes("tapgate/v1/enrol-pincheck");
 const Bytes kFactorsDomain = toBytes("tapgate/v1/factors");
 const Bytes kPinCommitDomain = toBytes("tapgate/v1/pincommit");
 const Bytes kPingDomain = toBytes("tapgate/v1/ping");
@@ -114,7 +115,7 @@ Exchange startRequest(const Bytes& qrPayload, const Bytes& deviceNonce) {
 
 Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Bytes& boxPk, const Bytes& pinPk,
                       const Bytes& sigAccount, const Bytes& sigPin, const std::string& pushToken,
-                      const Bytes& bioPk, const Bytes& sigBio) {
+                      const Bytes& bioPk, const Bytes& sigBio, const std::optional<EnrolPinCheck>& pinCheck) {
   json j = {{"v", kProtocolVersion},       {"session", base64url(sessionId)}, {"accountPk", base64url(accountPk)},
             {"boxPk", base64url(boxPk)},   {"pinPk", base64url(pinPk)},       {"sigAccount", base64url(sigAccount)},
             {"sigPin", base64url(sigPin)}};
@@ -122,6 +123,11 @@ Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Byte
   if (!bioPk.empty()) {
     j["bioPk"] = base64url(bioPk);
     j["sigBio"] = base64url(sigBio);
+  }
+  if (pinCheck) {
+    j["checkAccountId"] = pinCheck->accountId;
+    j["sigCheckAccount"] = base64url(pinCheck->sigAccount);
+    j["sigCheckPin"] = base64url(pinCheck->sigPin);
   }
   return {"/v1/enrol", j.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
@@ -253,6 +259,7 @@ Bytes pinCommitProofMessage(std::int64_t accountId, const Bytes& pinPk) {
 }
 
 Bytes enrolProofMessage(const Transcript& t) { return concat({&kEnrolDomain, &t.hash()}); }
+Bytes enrolPinCheckProofMessage(const Transcript& t) { return concat({&kEnrolPinCheckDomain, &t.hash()}); }
 Bytes loginProofMessage(const Transcript& t) { return concat({&kLoginDomain, &t.hash()}); }
 Bytes logoutProofMessage(const Bytes& sessionId) { return concat({&kLogoutDomain, &sessionId}); }
 

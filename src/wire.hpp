@@ -75,9 +75,17 @@ struct Exchange {
 
 Exchange startRequest(const Bytes& qrPayload, const Bytes& deviceNonce);
 // bioPk / sigBio empty unless the user set a biometric too.
+// The PIN proof a later enrolment carries when the app has an account at the same server (§5.2):
+// that account's keys sign enrolPinCheckProofMessage, so no separate PIN check is needed.
+struct EnrolPinCheck {
+  std::int64_t accountId = 0;
+  Bytes sigAccount;
+  Bytes sigPin;
+};
 Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Bytes& boxPk, const Bytes& pinPk,
                       const Bytes& sigAccount, const Bytes& sigPin, const std::string& pushToken,
-                      const Bytes& bioPk = {}, const Bytes& sigBio = {});
+                      const Bytes& bioPk = {}, const Bytes& sigBio = {},
+                      const std::optional<EnrolPinCheck>& pinCheck = std::nullopt);
 // sigPin empty: a login without the second factor, which the server grants only within its pinTimeout.
 struct LoginExtras {
   Bytes sigBio;               // the second factor is the biometric (then sigPin is empty)
@@ -131,6 +139,7 @@ Bytes pinCommitProofMessage(std::int64_t accountId, const Bytes& pinPk);
 
 // What the device signs to prove its account key (and PIN key) in the current step.
 Bytes enrolProofMessage(const Transcript& t);
+Bytes enrolPinCheckProofMessage(const Transcript& t);
 Bytes loginProofMessage(const Transcript& t);
 Bytes logoutProofMessage(const Bytes& sessionId);
 Bytes pinCheckProofMessage(const Bytes& challenge);

@@ -6,6 +6,7 @@ import { HttpError, parseJsonObject, readRawBody, sendError, sendText } from './
 import { buildLoginQr, parseQr, SESSION_ID_BYTES } from './qr';
 import {
   enrolProofMessage,
+  enrolPinCheckProofMessage,
   loginProofMessage,
   logoutProofMessage,
   pinCheckProofMessage,
@@ -86,10 +87,10 @@ function allowOnly(j: Fields, allowed: readonly string[]): void {
   }
 }
 
-function accountIdField(j: Fields): number {
-  const v = j.accountId;
+function accountIdField(j: Fields, key = 'accountId'): number {
+  const v = j[key];
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-    throw new HttpError(400, 'field "accountId" must be a positive integer');
+    throw new HttpError(400, `field "${key}" must be a positive integer`);
   }
   return v;
 }
@@ -132,7 +133,10 @@ export class DeviceApi {
       case '/v1/start':
         return { fields: ['qr', 'nonce'], handle: (j, raw) => this.start(j, raw) };
       case '/v1/enrol':
-        return { fields: ['session', 'accountPk', 'boxPk', 'pinPk', 'sigAccount', 'sigPin', 'pushToken', 'bioPk', 'sigBio'], handle: (j, raw) => this.enrol(j, raw) };
+        return {
+          fields: ['session', 'accountPk', 'boxPk', 'pinPk', 'sigAccount', 'sigPin', 'pushToken', 'bioPk', 'sigBio', 'checkAccountId', 'sigCheckAccount', 'sigCheckPin'],
+          handle: (j, raw) => this.enrol(j, raw),
+        };
       case '/v1/login':
         return { fields: ['session', 'accountId', 'userInput', 'factor', 'sigAccount', 'sigPin', 'sigBio', 'code', 'sigTransaction'], handle: (j, raw) => this.login(j, raw) };
       case '/v1/cancel':
@@ -215,6 +219,9 @@ export class DeviceApi {
     const pushToken = optionalToken(j);
     const bioPk = j.bioPk === undefined ? null : bytesField(j, 'bioPk', 32);
     const sigBio = bioPk ? bytesField(j, 'sigBio', 64) : null;
+    const checkAccountId = j.checkAccountId === undefined ? null : accountIdField(j, 'checkAccountId');
+    const sigCheckAccount = checkAccountId !== null ? bytesField(j, 'sigCheckAccount', 64) : null;
+    const sigCheckPin = checkAccountId !== null ? bytesField(j, 'sigCheckPin', 64) : null;
     const t = qs.transcript;
     if (qs.kind !== 'enrol' || !qs.started || qs.cancelled) {
       return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
@@ -225,6 +232,21 @@ export class DeviceApi {
     const proof = enrolProofMessage(t);
     if (!verify(accountPk, proof, sigAccount) || !verify(pinPk, proof, sigPin) || (bioPk && !verify(bioPk, proof, sigBio!))) {
       return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
+    }
+    if (checkAccountId !== null) {
+      // A later enrolment proves the app's PIN with an account it has here (§5.2): counted like a login.
+      const ref = await this.store.lockAccount(checkAccountId);
+      const checkProof = enrolPinCheckProofMessage(t);
+      if (!ref || !bytesEqual(ref.server, server.id) || ref.blocked || !verify(ref.pk, checkProof, sigCheckAccount!)) {
+        return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
+      }
+      const verdict = await this.pinVerdict(ref, server.pin_attempt_limit, checkProof, sigCheckPin!);
+      if (verdict.result !== 'SUCCESS') {
+        const sealed = seal(server.sk, t, raw, verdict);
+        await this.store.setQrTranscript(id, transcriptAdvance(t, raw, sealed.bodyBytes));
+        return { status: 200, text: sealed.envelope };
+      }
+      await this.store.factorVerified(ref.id, this.now());
     }
     return this.store.transaction(async () => {
       const now = this.now();

@@ -7,6 +7,7 @@ const ENROL_DOMAIN = utf8('tapgate/v1/enrol');
 const LOGIN_DOMAIN = utf8('tapgate/v1/login');
 const LOGOUT_DOMAIN = utf8('tapgate/v1/logout');
 const PINCHECK_DOMAIN = utf8('tapgate/v1/pincheck');
+const ENROL_PINCHECK_DOMAIN = utf8('tapgate/v1/enrol-pincheck');
 const FACTORS_DOMAIN = utf8('tapgate/v1/factors');
 const PINCOMMIT_DOMAIN = utf8('tapgate/v1/pincommit');
 const PING_DOMAIN = utf8('tapgate/v1/ping');
@@ -67,6 +68,11 @@ export function responseSigningInput(t: Uint8Array, request: Uint8Array, body: U
 
 export function enrolProofMessage(t: Uint8Array): Uint8Array {
   return concat(ENROL_DOMAIN, t);
+}
+
+/** What an existing account's keys sign when a later enrolment carries the PIN proof (§5.2). */
+export function enrolPinCheckProofMessage(t: Uint8Array): Uint8Array {
+  return concat(ENROL_PINCHECK_DOMAIN, t);
 }
 
 export function loginProofMessage(t: Uint8Array): Uint8Array {

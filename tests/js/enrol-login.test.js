@@ -207,9 +207,24 @@ test('accounts and history survive a restart of a file-backed authenticator; the
   await expect(Authenticator.create({ storage: dir })).rejects.toMatchObject({ code: 'STATE_CORRUPT', kind: 'storage' });
 });
 
+/** A fetch for the Authenticator that records each device request as "<server port> <path>". */
+function recordingFetch() {
+  const seen = [];
+  const recording = async (url, init) => {
+    const u = new URL(url);
+    seen.push(`${u.port} ${u.pathname.replace(/^\/device/, '')}`);
+    const res = await fetch(url, init);
+    const text = await res.text();
+    return { status: res.status, text: async () => text };
+  };
+  return { fetch: recording, seen };
+}
+
 test('one PIN per app: a second enrolment verifies the PIN with the server that knows it', async () => {
-  const auth = await Authenticator.create();
+  const requests = recordingFetch();
+  const auth = await Authenticator.create({ fetch: requests.fetch });
   await enrol(auth, { userid: 'heidi' });
+  requests.seen.length = 0;
   const session = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid: 'heidi-2' }));
   const confirm = await nextEvent(session, 'confirmenrol');
   expect(confirm.existingAccounts.map((a) => a.userId)).toEqual(['heidi']);
@@ -221,6 +236,9 @@ test('one PIN per app: a second enrolment verifies the PIN with the server that 
   expect(await session.setPinBiometric({ pin: PIN })).toMatchObject({ result: 'SUCCESS' });
   await session.finished;
   expect(auth.accounts.map((a) => a.userId)).toEqual(['heidi', 'heidi-2']);
+  // The account is at the same server, so the PIN proof rode inside each enrol request (§5.2).
+  const port = new URL(server.url).port;
+  expect(requests.seen).toEqual([`${port} /v1/start`, `${port} /v1/enrol`, `${port} /v1/enrol`]);
 
   // Both accounts now answer to the same PIN: pick the new one at the login confirmation.
   const { nonce, session: login } = await loginSession(auth);
@@ -229,6 +247,35 @@ test('one PIN per app: a second enrolment verifies the PIN with the server that 
   expect((await login.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
   expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'heidi-2', userinput: 'second device' });
   await auth.close();
+});
+
+test('a later enrolment at a server the app has no account on proves the PIN at one it has', async () => {
+  const other = await startServer();
+  const requests = recordingFetch();
+  const auth = await Authenticator.create({ fetch: requests.fetch });
+  try {
+    await enrol(auth, { userid: 'ivan' });
+    requests.seen.length = 0;
+    const rpOther = relyingParty(other);
+    const session = await auth.startSession(await rpOther.enrolQr(rpOther.newNonce(), { userid: 'ivan-elsewhere' }));
+    await nextEvent(session, 'confirmenrol');
+    await session.setAccount();
+    expect(await session.setPinBiometric({ pin: '0000' })).toMatchObject({ result: 'PIN_FAIL', attemptsLeft: 2 });
+    expect(await session.setPinBiometric({ pin: PIN })).toMatchObject({ result: 'SUCCESS' });
+    await session.finished;
+    expect(auth.accounts.map((a) => a.userId)).toEqual(['ivan', 'ivan-elsewhere']);
+    const here = new URL(server.url).port;
+    const there = new URL(other.url).port;
+    expect(requests.seen).toEqual([
+      `${there} /v1/start`,
+      `${here} /v1/pincheck/challenge`, `${here} /v1/pincheck`,  // the wrong PIN, counted where the PIN is known
+      `${here} /v1/pincheck/challenge`, `${here} /v1/pincheck`,
+      `${there} /v1/enrol`,
+    ]);
+  } finally {
+    await auth.close();
+    await other.stop();
+  }
 });
 
 test('the server QR as a PNG: scanQr reads it and the enrolment runs from the picture', async () => {

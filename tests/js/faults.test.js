@@ -25,14 +25,13 @@ const stuckTimeout = (index) => (index === 0 ? 2500 : 4500);
 
 const FLOWS = {
   enrol: ['/v1/start', '/v1/enrol'],
-  'later enrol': ['/v1/start', '/v1/pincheck/challenge', '/v1/pincheck', '/v1/enrol'],
+  'later enrol': ['/v1/start', '/v1/enrol'],  // the PIN proof rides inside enrol (same server, §5.2)
   login: ['/v1/start', '/v1/login'],
 };
 
 const NETWORK = { code: 'NETWORK_ERROR', kind: 'network' };
 const GATEWAY = { code: 'SERVER_UNKNOWN_ERROR', kind: 'remote' };
 const FORGED = { code: 'SERVER_AUTHENTICATION_ERROR', kind: 'security' };
-const GONE = { code: 'SESSION_NOT_FOUND', kind: 'remote' };
 const TIMED_OUT = { code: 'SESSION_TIMEOUT', kind: 'remote' };
 
 /**
@@ -61,13 +60,10 @@ function expectation(flow, step, fault) {
       // millisecond) and keep that transcript, so the device's next proof may no longer match.
       return step === '/v1/start' ? { either: [FORGED] } : { ok: true };
     case 'duplicate-second':
-      if (step === '/v1/pincheck') return { error: GONE };  // the challenge was used by the first copy
       if (commits) return { error: FORGED, processed: true };  // the second copy's refusal is signed over the next transcript
       return { ok: true };
     case 'stale-replay':
       // A late copy of the start request resets the server's transcript of the session.
-      if (step === '/v1/enrol' && flow === 'later enrol') return { ok: true };
-      if (step === '/v1/pincheck') return { ok: true };
       return { error: FORGED };
     case 'stuck':
       return { error: TIMED_OUT, state: 'DONE', historyStatus: 'ABORTED' };

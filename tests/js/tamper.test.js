@@ -108,10 +108,13 @@ const stripSignature = ({ text }) => ({ status: 200, text: envelope(text).body }
 // ------------------------------------------------------------------------------------------------
 // Fixture: one real server; a fresh authenticator (no account: first enrolments) and one with an
 // account (logins and later enrolments), both file-backed and both behind the same man in the middle.
+// A second server ("elsewhere") takes later enrolments whose PIN is proved at the first one (§5.6–5.7).
 
 const mitm = new Mitm();
 let server;
 let rp;
+let elsewhere;
+let rpElsewhere;
 let fresh;
 let enrolled;
 
@@ -130,14 +133,20 @@ async function enrolQr(userid = 'mallory-target') {
   const nonce = rp.newNonce();
   return { nonce, qr: await rp.enrolQr(nonce, { userid, name: `${userid}@example` }) };
 }
+/** An enrol QR of the second server: the enrolled app proves its PIN at the first (pincheck). */
+async function enrolQrElsewhere(userid = 'mallory-target') {
+  const nonce = rpElsewhere.newNonce();
+  return { nonce, qr: await rpElsewhere.enrolQr(nonce, { userid, name: `${userid}@example` }) };
+}
 async function loginQr() {
   const nonce = rp.newNonce();
   return { nonce, qr: await rp.loginQr(nonce, LOGIN_CONTEXT) };
 }
 
 beforeAll(async () => {
-  server = await startServer();
+  [server, elsewhere] = await Promise.all([startServer(), startServer()]);
   rp = relyingParty(server);
+  rpElsewhere = relyingParty(elsewhere);
   fresh = await openAuthenticator('fresh');
   enrolled = await openAuthenticator('enrolled');
   mitm.reset(null);
@@ -151,6 +160,7 @@ afterAll(async () => {
   await fresh?.auth.close();
   await enrolled?.auth.close();
   await server?.stop();
+  await elsewhere?.stop();
   for (const a of [fresh, enrolled]) if (a) fs.rmSync(a.dir, { recursive: true, force: true });
 });
 
@@ -240,17 +250,17 @@ const STEPS = [
     serverCommitted: true,  // the server stored the account before the device saw the answer
   },
   {
-    name: 'later enrolment, PIN-check challenge',
+    name: 'later enrolment elsewhere, PIN-check challenge',
     target: () => enrolled,
-    flow: () => enrolQr(),
+    flow: () => enrolQrElsewhere(),
     path: '/v1/pincheck/challenge',
     leaves: [['challenge']],
     key: 'challenge',
   },
   {
-    name: 'later enrolment, PIN-check verdict',
+    name: 'later enrolment elsewhere, PIN-check verdict',
     target: () => enrolled,
-    flow: () => enrolQr(),
+    flow: () => enrolQrElsewhere(),
     path: '/v1/pincheck',
     leaves: [['result']],
     key: 'result',
@@ -374,9 +384,14 @@ describe('replayed answers', () => {
   });
 
   test('a PIN-check challenge answer from an earlier enrolment, replayed', async () => {
-    const earlier = await recordGenuine(enrolled, () => enrolQr('second-account'));
+    // A genuine PIN check whose enrolment never reaches the second server: the app stays without
+    // an account there, so the next enrolment there proves its PIN at the first server again.
+    mitm.reset({ path: '/v1/enrol', request: () => { throw new Error('dropped on the way'); } });
+    await drive(enrolled.auth, (await enrolQrElsewhere('second-account')).qr);
+    const earlier = Object.fromEntries(mitm.log.map((l) => [l.path, l]));
+    expect(earlier['/v1/pincheck'].text).toContain('SUCCESS');
     const plan = { path: '/v1/pincheck/challenge', response: () => ({ status: 200, text: earlier['/v1/pincheck/challenge'].text }) };
-    await expectTamperRejected(enrolled, plan, () => enrolQr());
+    await expectTamperRejected(enrolled, plan, () => enrolQrElsewhere());
   });
 
   test('a signed server error from another session, replayed (it must not be believed either)', async () => {

@@ -68,6 +68,11 @@ TEST(Enrol, SecondEnrolmentChecksThePinWithAnExistingAccount) {
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["result"], "SUCCESS");
   ASSERT_EQ(h.engine->state().accounts.size(), 2u);
   EXPECT_EQ(h.server.accounts.at(1).failures, 0);
+  // At the same server the PIN proof rode inside enrol: start, then one enrol per attempt.
+  std::vector<std::string> paths;
+  for (const auto& o : h.sent) if (o.session == sid) paths.push_back(o.url.substr(o.url.rfind("/v1/")));
+  EXPECT_EQ(paths, (std::vector<std::string>{"/v1/start", "/v1/enrol", "/v1/enrol"}));
+  EXPECT_EQ(h.server.enrolPinChecks, 2);
   // The new account answers to the same app PIN. Two candidates: the user picks at confirmation.
   int login = h.start(h.server.loginQr());
   EXPECT_EQ(h.session(login).step, Step::Confirming);

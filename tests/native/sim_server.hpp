@@ -68,6 +68,7 @@ class SimServer {
   std::int64_t nextAccountId = 1;
   std::map<std::string, std::int64_t> challenges;  // pin-check challenge → account
   int pings = 0;
+  int enrolPinChecks = 0;  // PIN proofs carried inside enrol (§5.2)
   std::string lastWebNonce;
 
   Bytes loginQr() { return newSession(QrType::Login); }
@@ -168,6 +169,16 @@ class SimServer {
       if (!crypto::verify(pk, proof, *fromBase64url(req["sigAccount"].get<std::string>())) ||
           !crypto::verify(pinPk, proof, *fromBase64url(req["sigPin"].get<std::string>()))) {
         return seal(s, send.body, {{"error", {{"code", 48}, {"message", "bad proof"}}}});
+      }
+      if (req.contains("checkAccountId")) {  // a later enrolment proving the PIN with an existing account
+        auto& ref = accounts.at(req["checkAccountId"].get<std::int64_t>());
+        Bytes checkProof = wire::enrolPinCheckProofMessage(s.transcript);
+        if (!crypto::verify(ref.pk, checkProof, *fromBase64url(req["sigCheckAccount"].get<std::string>()))) {
+          return seal(s, send.body, {{"error", {{"code", 48}}}});
+        }
+        auto verdict = pinVerdict(ref, checkProof, req["sigCheckPin"].get<std::string>());
+        ++enrolPinChecks;
+        if (verdict["result"] != "SUCCESS") return seal(s, send.body, verdict);
       }
       const std::int64_t aid = nextAccountId++;
       accounts[aid] = {pk, pinPk, *fromBase64url(req["boxPk"].get<std::string>()), 0,
