@@ -341,6 +341,42 @@ test('ApnsSender keeps its provider token for 50 minutes, and renews it when APN
     sender2.close();
   }
 });
+test('bindCapacitor with pushTokenPrefix registers the plugin\'s FCM token; the push data it hands back logs in', async () => {
+  const { bindCapacitor } = require('@tapgate/authenticator/capacitor');
+  const listeners = new Map();
+  const plugin = {  // the part of @capacitor/push-notifications bindCapacitor uses, played by the test
+    requestPermissions: async () => ({ receive: 'granted' }),
+    register: async () => {},
+    addListener: async (event, fn) => {
+      listeners.set(event, fn);
+      return { remove: async () => listeners.delete(event) };
+    },
+  };
+  const auth = await Authenticator.create();
+  devices.push(auth);
+  await enrol(auth, rp, { userid: 'olga' });
+  const binding = bindCapacitor(auth, { pushNotifications: plugin, pushTokenPrefix: 'fcm:' });
+  try {
+    await binding.ready;
+    const token = fcmToken();
+    listeners.get('registration')({ value: token });
+    await eventually(async () => (await pushOf(auth)) === 'fcm');
+    const { nonce } = await login(auth, rp);
+    const sessions = [];  // a push login's session is announced by the 'session' event
+    auth.addEventListener('session', (e) => sessions.push(e.detail.session));
+    const from = service.received.length;
+    expect((await rp.provokeLogin(nonce)).status).toBe(200);
+    const sent = await service.next((r) => r.kind === 'fcm' && r.token === token, from);
+    listeners.get('pushNotificationReceived')({ data: sent.message.data });
+    const session = await eventually(() => sessions.find((s) => typeof s?.setPinBiometric === 'function'));
+    await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+    expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
+    expect((await rp.loginStatus(nonce)).loggedin).toBe(true);
+  } finally {
+    await binding.remove();
+  }
+});
+
 test('a token for a sender that is not configured is not pushed: a note on stderr, and the app pulls', async () => {
   const plain = await startServer();
   try {
