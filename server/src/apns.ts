@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import * as http2 from 'node:http2';
 import { MESSAGE_LIFETIME_MS } from './messages';
 import type { PushSender } from './push';
-import { jsonOf, networkMessage, privateKeyOf, PushDeliveryError, retryDelayMs, signJwt, sleep, type RetryPolicy } from './push-common';
+import { jsonOf, networkMessage, privateKeyOf, PushDeliveryError, retryDelayMs, signJwt, sleep, withSystemRoots, type RetryPolicy } from './push-common';
 
 export const APNS_TOKEN_PREFIX = 'apns:';
 export const APNS_PRODUCTION_URL = 'https://api.push.apple.com';
@@ -35,7 +35,7 @@ export interface ApnsOptions {
   pushType?: 'alert' | 'background';
   /** The alert's text for pushType 'alert' (the message itself is sealed; the server cannot quote it). */
   alert?: { title?: string; body: string };
-  /** Extra trusted CA certificates (PEM): a private CA, a test's self-signed one. */
+  /** A CA certificate (PEM) trusted besides the system roots: a private CA, a test's self-signed one. */
   ca?: string | Buffer;
   retry?: RetryPolicy;
   timeoutMs?: number;
@@ -160,7 +160,7 @@ export class ApnsSender implements PushSender {
   /** One long-lived HTTP/2 connection, as Apple asks; reopened when it closes or fails. */
   #connection(): http2.ClientHttp2Session {
     if (this.#session && !this.#session.closed && !this.#session.destroyed) return this.#session;
-    const session = http2.connect(this.#origin, this.#opts.ca ? { ca: this.#opts.ca } : {});
+    const session = http2.connect(this.#origin, this.#opts.ca ? { ca: withSystemRoots(this.#opts.ca) } : {});
     const drop = () => {
       if (this.#session === session) this.#session = null;
     };

@@ -54,7 +54,7 @@ export interface FcmOptions {
   apiBase?: string;
   /** The OAuth token endpoint, also the JWT's `aud` (default: the account's token_uri, else GOOGLE_TOKEN_URL). */
   tokenUrl?: string;
-  /** Extra trusted CA certificates (PEM) for both endpoints: a private CA, a test's self-signed one. */
+  /** A CA certificate (PEM) trusted besides the system roots, for both endpoints: a private CA, a test's self-signed one. */
   ca?: string | Buffer;
   /** 429 and 5xx answers (and network failures) are retried this way; the app also pulls. */
   retry?: RetryPolicy;

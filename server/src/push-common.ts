@@ -4,6 +4,7 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 
 /** A push that did not reach the push service. `retryable` ones were retried already. */
 export class PushDeliveryError extends Error {
@@ -89,7 +90,7 @@ export function post(
       {
         method: 'POST',
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        ...(options.ca && url.protocol === 'https:' ? { ca: options.ca } : {}),
+        ...(options.ca && url.protocol === 'https:' ? { ca: withSystemRoots(options.ca) } : {}),
         timeout: options.timeoutMs ?? 10_000,
       },
       (res) => {
@@ -109,6 +110,11 @@ export function post(
   });
 }
 
+/** Node's own root certificates plus `extra`: a `ca` option alone would replace them. */
+export function withSystemRoots(extra: string | Buffer): string[] {
+  return [...tls.rootCertificates, extra.toString()];
+}
+
 /** The parsed JSON of an answer, or null (an HTML error page, an empty body). */
 export function jsonOf(text: string): any {
   try {
@@ -120,6 +126,7 @@ export function jsonOf(text: string): any {
 
 /** A failure's message without anything it might have quoted (network errors name hosts only). */
 export function networkMessage(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
+  const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  if (e?.cause?.code) return `network error ${e.cause.code}`;  // an HTTP/2 stream cancelled by its session's failure
   return e?.code ? `network error ${e.code}` : e?.message === 'timed out' ? 'timed out' : 'network error';
 }

@@ -341,6 +341,39 @@ test('ApnsSender keeps its provider token for 50 minutes, and renews it when APN
     sender2.close();
   }
 });
+test('an unreachable service and a refused service account are typed failures, not crashes', async () => {
+  const { FcmSender, ApnsSender } = require('@tapgate/server');
+  const net = require('node:net');
+  const closed = await new Promise((resolve) => {  // a port nobody listens on
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+  const retry = { attempts: 2, baseDelayMs: 10 };
+  const fcmDown = new FcmSender({ serviceAccount: account.json, tokenUrl: `https://127.0.0.1:${closed}/token`, apiBase: service.origin, ca: service.cert, retry });
+  await expect(fcmDown.deliver(`fcm:${fcmToken()}`, 'AAAA')).rejects.toMatchObject({
+    name: 'PushDeliveryError', sender: 'fcm', retryable: true, message: 'fcm: token endpoint: network error ECONNREFUSED',
+  });
+  const apnsDown = new ApnsSender({ key: apns.p8, keyId: KEY_ID, teamId: TEAM_ID, topic: TOPIC, url: `https://127.0.0.1:${closed}`, retry });
+  try {
+    await expect(apnsDown.deliver(`apns:${apnsToken()}`, 'AAAA')).rejects.toMatchObject({
+      name: 'PushDeliveryError', sender: 'apns', retryable: true, message: 'apns: network error ECONNREFUSED',
+    });
+  } finally {
+    apnsDown.close();
+  }
+  // A key the token endpoint does not know (another service account's): invalid_grant, not retried.
+  const stranger = serviceAccount(`${service.origin}/token`);
+  const grants = service.received.filter((r) => r.kind === 'token').length;
+  const refused = new FcmSender({ serviceAccount: stranger.json, apiBase: service.origin, ca: service.cert, retry });
+  await expect(refused.deliver(`fcm:${fcmToken()}`, 'AAAA')).rejects.toMatchObject({
+    status: 400, reason: 'invalid_grant', retryable: false,
+    message: 'fcm: the token endpoint refused the service account (HTTP 400 invalid_grant)',
+  });
+  expect(service.received.filter((r) => r.kind === 'token').length).toBe(grants + 1);
+});
+
 test('bindCapacitor with pushTokenPrefix registers the plugin\'s FCM token; the push data it hands back logs in', async () => {
   const { bindCapacitor } = require('@tapgate/authenticator/capacitor');
   const listeners = new Map();
