@@ -33,9 +33,9 @@ export interface TapgateServerOptions {
   now?: () => number;
   /**
    * Where push messages go. Default: by token, Web Push subscriptions ("webpush:{…}") through Web
-   * Push with the server's VAPID key (GET /webpush/v1/vapid), every other token to the local relay
-   * served at /relay/v1/{token}; "fcm:…" and "apns:…" tokens through FCM and APNs when configured
-   * (push-tokens.ts, docs/server-api.md §2).
+   * Push with the server's VAPID key (GET /webpush/v1/vapid), "fcm:…" and "apns:…" tokens through
+   * FCM and APNs when configured (else not pushed), every other token to the local relay served at
+   * /relay/v1/{token} (push-tokens.ts, docs/server-api.md §2).
    */
   pushSender?: PushSender;
   /** Web Push settings for the default pushSender. */
