@@ -33,6 +33,11 @@ export interface CapacitorBindingOptions {
   registerForPush?: boolean;
   /** Which opened URLs are Tapgate links. Default: `tapgate:` links and https links with a fragment. */
   isTapgateLink?: (url: string) => boolean;
+  /**
+   * Put before the plugin's token when registering it, naming the server's sender: 'fcm:' for an
+   * FCM token, 'apns:' for an APNs device token (docs/server-api.md §2). Default '' (the token as is).
+   */
+  pushTokenPrefix?: string;
 }
 
 /** What `bindCapacitor` returns: a handle to undo it, and the failures it could not hand to a caller. */
@@ -76,7 +81,7 @@ export function bindCapacitor(auth: Authenticator, options: CapacitorBindingOpti
     const { pushNotifications: push, app } = options;
     if (push) {
       handles.push(
-        await push.addListener('registration', (token) => void auth.updatePushToken(token.value).catch(fail('registration'))),
+        await push.addListener('registration', (token) => void auth.updatePushToken(`${options.pushTokenPrefix ?? ''}${token.value}`).catch(fail('registration'))),
         await push.addListener('registrationError', (e) => fail('registration')(new Error(`push registration failed: ${e.error}`))),
         await push.addListener('pushNotificationReceived', (n) => onPush(n.data)),
         // A push that arrived while the app was in the background: the user tapped its notification.

@@ -1,5 +1,6 @@
 // The CLI's settings: each from a flag (--data-dir=/x or --data-dir /x) or else its environment
 // variable, else a default. README.md and docs/server-api.md §3 list them.
+import { loadPushConfig, PUSH_SETTINGS, type PushConfig } from './push-config';
 import type { RateLimit } from './rate-limit';
 
 export interface CliConfig {
@@ -15,6 +16,8 @@ export interface CliConfig {
   deviceRateLimit: RateLimit;
   /** Access log lines on stdout (default on). */
   accessLog: boolean;
+  /** FCM and APNs senders (push-config.ts); absent ones leave their tokens unpushed. */
+  push: PushConfig;
 }
 
 export const SETTINGS = {
@@ -30,6 +33,7 @@ export const SETTINGS = {
   deviceRate: { flag: 'device-rate', env: 'TAPGATE_DEVICE_RATE' },
   deviceBurst: { flag: 'device-burst', env: 'TAPGATE_DEVICE_BURST' },
   accessLog: { flag: 'access-log', env: 'TAPGATE_ACCESS_LOG' },
+  ...PUSH_SETTINGS,
 } as const;
 
 export class ConfigError extends Error {}
@@ -88,5 +92,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     rpRateLimit: rate('rpRate', 'rpBurst'),
     deviceRateLimit: rate('deviceRate', 'deviceBurst'),
     accessLog: bool('accessLog', true),
+    push: loadPushConfig(get, (message) => new ConfigError(message)),
   };
 }

@@ -14,7 +14,10 @@ import { isDeviceUrl, SERVER_ID_BYTES } from './qr';
 import { handleOps, isOpsPath } from './ops-routes';
 import { sendRateLimited, TokenBuckets, type RateLimit } from './rate-limit';
 import { RpApi } from './rp-api';
-import { PushRouter, vapidKeys, WebPushSender, type WebPushOptions } from './web-push';
+import { vapidKeys, WebPushSender, type WebPushOptions } from './web-push';
+import { nativePushSenders, TokenPushRouter } from './push-tokens';
+import type { FcmOptions } from './fcm';
+import type { ApnsOptions } from './apns';
 
 export interface TapgateServerOptions {
   /** SQLite file <dataDir>/tapgate.sqlite; default ./data */
@@ -31,12 +34,17 @@ export interface TapgateServerOptions {
   now?: () => number;
   /**
    * Where push messages go. Default: by token, Web Push subscriptions ("webpush:{…}") through Web
-   * Push with the server's VAPID key (GET /webpush/v1/vapid), every other token to the local relay
-   * served at /relay/v1/{token}.
+   * Push with the server's VAPID key (GET /webpush/v1/vapid), "fcm:…" and "apns:…" tokens through
+   * FCM and APNs when configured (else not pushed), every other token to the local relay served at
+   * /relay/v1/{token} (push-tokens.ts, docs/server-api.md §2).
    */
   pushSender?: PushSender;
   /** Web Push settings for the default pushSender. */
   webPush?: WebPushOptions;
+  /** FCM (HTTP v1) settings for the default pushSender; without them "fcm:" tokens are not pushed. */
+  fcm?: FcmOptions;
+  /** APNs settings for the default pushSender; without them "apns:" tokens are not pushed. */
+  apns?: ApnsOptions;
   /** Token buckets per API key (relying-party API) and per client address (device API); default: none. */
   rateLimits?: { rp?: RateLimit; device?: RateLimit };
 }
@@ -99,6 +107,13 @@ export type { RateLimit } from './rate-limit';
 export { WebPushSender, PushRouter, parseWebPushToken, WEB_PUSH_TOKEN_PREFIX } from './web-push';
 export type { WebPushOptions, WebPushSubscription } from './web-push';
 export { LocalPushRelay } from './push';
+export { FcmSender, parseFcmToken, parseServiceAccount, FCM_TOKEN_PREFIX, FCM_API_BASE, GOOGLE_TOKEN_URL } from './fcm';
+export type { FcmOptions, ServiceAccount } from './fcm';
+export { ApnsSender, parseApnsToken, APNS_TOKEN_PREFIX, APNS_PRODUCTION_URL, APNS_SANDBOX_URL } from './apns';
+export type { ApnsOptions } from './apns';
+export { PushDeliveryError } from './push-common';
+export { TokenPushRouter, pushKindOf } from './push-tokens';
+export type { PushKind, PushSenders } from './push-tokens';
 export { keepDeviceConnectionsAlive } from './http';
 
 export async function createTapgateServer(opts: TapgateServerOptions): Promise<TapgateServer> {
@@ -118,7 +133,8 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const relay = new LocalPushRelay();
     const vapid = await vapidKeys(store);
     const webPush = new WebPushSender(vapid, { onGone: (token) => store.forgetPushToken(token), ...opts.webPush });
-    const push = opts.pushSender ?? new PushRouter(webPush, relay);
+    const native = nativePushSenders(opts, (token) => store.forgetPushToken(token));
+    const push = opts.pushSender ?? new TokenPushRouter({ webpush: webPush, relay, ...native });
     const messenger = new Messenger(store, push, now);
     const device = new DeviceApi(store, now);
     // The status channel reads LoginStatus through the RpApi that serves it (called only once both exist).

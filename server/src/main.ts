@@ -85,6 +85,7 @@ async function main(): Promise<void> {
         allowEndpoint: (url) => url.protocol === 'https:' || (config.webPushAllowHttp && url.protocol === 'http:'),
       },
       rateLimits: { rp: config.rpRateLimit, device: config.deviceRateLimit },
+      ...config.push,
     });
   } catch (err) {
     server.close();

@@ -247,7 +247,7 @@ export const openApiDocument: OpenApiDocument = {
         properties: {
           id: { type: 'integer' }, userid: nullable('string'), blocked: { type: 'boolean' }, created: { type: 'integer' },
           description: nullable('string'), lastlogin: nullable('integer'), pinfailures: { type: 'integer', minimum: 0 },
-          push: { enum: ['webpush', 'relay', null], description: 'how the device gets pushes (Tapgate extension)' },
+          push: { enum: ['webpush', 'fcm', 'apns', 'relay', null], description: 'how the device gets pushes (Tapgate extension)' },
         },
       },
       AccountList: { type: 'object', additionalProperties: false, required: ['accounts', 'totalnumber'],

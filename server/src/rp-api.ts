@@ -11,7 +11,7 @@ import { currentRpSession } from './liveness';
 import type { Messenger } from './messages';
 import type { RpStatusChannel } from './rp-status-channel';
 import { parseStringMap, parseUserContext } from './usercontext';
-import { WEB_PUSH_TOKEN_PREFIX } from './web-push';
+import { pushKindOf } from './push-tokens';
 
 export const QR_SESSION_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_NONCE_CHARS = 256;
@@ -50,7 +50,7 @@ function accountJson(a: AccountRow) {
     lastlogin: a.lastlogin,
     pinfailures: a.pin_failures,
     // Tapgate extension: how this account's device gets pushes (none: it only pulls).
-    push: a.push_token === null ? null : a.push_token.startsWith(WEB_PUSH_TOKEN_PREFIX) ? 'webpush' : 'relay',
+    push: a.push_token === null ? null : pushKindOf(a.push_token),
   };
 }
 
