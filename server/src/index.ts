@@ -104,7 +104,7 @@ const VAPID_PATH = '/webpush/v1/vapid';
 
 export type { PushSender } from './push';
 export type { RateLimit } from './rate-limit';
-export { WebPushSender, PushRouter, parseWebPushToken, WEB_PUSH_TOKEN_PREFIX } from './web-push';
+export { WebPushSender, parseWebPushToken, WEB_PUSH_TOKEN_PREFIX } from './web-push';
 export type { WebPushOptions, WebPushSubscription } from './web-push';
 export { LocalPushRelay } from './push';
 export { FcmSender, parseFcmToken, parseServiceAccount, FCM_TOKEN_PREFIX, FCM_API_BASE, GOOGLE_TOKEN_URL } from './fcm';
@@ -132,8 +132,10 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const serverId = await ensureFirstServer(store, opts.serverName ?? 'Tapgate Demo', now());
     const relay = new LocalPushRelay();
     const vapid = await vapidKeys(store);
-    const webPush = new WebPushSender(vapid, { onGone: (token) => store.forgetPushToken(token), ...opts.webPush });
-    const native = nativePushSenders(opts, (token) => store.forgetPushToken(token));
+    // A token the push service says is gone is forgotten; failing that, the next push finds it gone again.
+    const forgetToken = (token: string) => void store.forgetPushToken(token).catch(() => {});
+    const webPush = new WebPushSender(vapid, { onGone: forgetToken, ...opts.webPush });
+    const native = nativePushSenders(opts, forgetToken);
     const push = opts.pushSender ?? new TokenPushRouter({ webpush: webPush, relay, ...native });
     const messenger = new Messenger(store, push, now);
     const device = new DeviceApi(store, now);

@@ -115,15 +115,3 @@ export class WebPushSender implements PushSender {
     if (!res.ok) throw new WebPushDeliveryError(`push service answered HTTP ${res.status}`, res.status);
   }
 }
-
-/** Routes each push by its token's format: Web Push subscriptions to Web Push, the rest to `other`. */
-export class PushRouter implements PushSender {
-  constructor(
-    private readonly webPush: PushSender,
-    private readonly other: PushSender,
-  ) {}
-
-  send(token: string, payload: string): void {
-    (token.startsWith(WEB_PUSH_TOKEN_PREFIX) ? this.webPush : this.other).send(token, payload);
-  }
-}
