@@ -138,14 +138,17 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         }
       },
     };
-    const rootKeyDigest = toB64u(hash(utf8(rootApiKey)));
     /**
-     * The bucket a request draws from: a valid API key's digest; anything else (device API, no or
-     * a wrong key) the client address, so guessing keys does not buy a fresh bucket per guess.
+     * The bucket a request draws from: a valid API key's digest (the root key, or a stored key
+     * that authenticated before); anything else (device API, no or a wrong key) the client address,
+     * so guessing keys does not buy a fresh bucket per guess.
      */
     const rateKey = (req: http.IncomingMessage, isDevice: boolean): string => {
       const key = req.headers['x-apikey'];
-      if (!isDevice && typeof key === 'string' && toB64u(hash(utf8(key))) === rootKeyDigest) return `key:${rootKeyDigest}`;
+      if (!isDevice && typeof key === 'string') {
+        const digest = toB64u(hash(utf8(key)));
+        if (rp.keys.isKnownDigest(digest)) return `key:${digest}`;
+      }
       return `addr:${req.socket.remoteAddress ?? ''}`;
     };
 
@@ -168,7 +171,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           return true;
         }
         const isDevice = p === '/device' || p.startsWith('/device/');
-        const isServers = p === '/servers' || p.startsWith('/servers/');
+        const isServers = p === '/servers' || p.startsWith('/servers/') || p === '/apikeys' || p.startsWith('/apikeys/');
         const isRelay = p.startsWith(RELAY_PREFIX);
         const isVapid = p === VAPID_PATH;
         if (!isDevice && !isServers && !isRelay && !isVapid) return false;
@@ -202,7 +205,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           } else {
             const seg = segmentsOf(p);
             if (!seg) sendJson(req, res, 404, { error: 'not found' });
-            else await rp.handle(req, res, seg.slice(1), url.searchParams);
+            else await rp.handle(req, res, seg, url.searchParams);
           }
         } catch (err) {
           sendError(req, res, err);
