@@ -37,8 +37,11 @@ export interface TapgateServerOptions {
   pushSender?: PushSender;
   /** Web Push settings for the default pushSender. */
   webPush?: WebPushOptions;
-  /** Token buckets per API key (relying-party API) and per client address (device API); default: none. */
-  rateLimits?: { rp?: RateLimit; device?: RateLimit };
+  /**
+   * Token buckets per API key (relying-party API), per client address (device API) and per account
+   * (the device API's PIN-trying requests: login, PIN check, factor change); default: none.
+   */
+  rateLimits?: { rp?: RateLimit; device?: RateLimit; account?: RateLimit };
 }
 
 export interface TapgateServer {
@@ -120,7 +123,8 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const webPush = new WebPushSender(vapid, { onGone: (token) => store.forgetPushToken(token), ...opts.webPush });
     const push = opts.pushSender ?? new PushRouter(webPush, relay);
     const messenger = new Messenger(store, push, now);
-    const device = new DeviceApi(store, now);
+    const accountBuckets = new TokenBuckets(opts.rateLimits?.account ?? { ratePerSecond: 0, burst: 1 }, now);
+    const device = new DeviceApi(store, now, accountBuckets);
     // The status channel reads LoginStatus through the RpApi that serves it (called only once both exist).
     const statusChannel: RpStatusChannel = new RpStatusChannel(store, { loginStatus: (server, nonce) => rp.loginStatus(server, nonce) });
     const rp: RpApi = new RpApi({ store, messenger, now, rootApiKey, deviceUrl, statusChannel });
