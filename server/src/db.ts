@@ -471,6 +471,29 @@ export class Store {
   async addApiKeyPermission(keyId: string, acl: string, server: Uint8Array | null): Promise<void> {
     await this.sql.run('INSERT INTO api_key_permissions (key_id, acl, server) VALUES (?, ?, ?)', [keyId, acl, server ? b(server) : null]);
   }
+  getApiKey(keyId: string): Promise<ApiKeyRow | undefined> {
+    return this.sql.get<ApiKeyRow>('SELECT * FROM api_keys WHERE key_id = ?', [keyId]);
+  }
+  /** The permissions on one server (not the global ones), of every key or of one. */
+  serverPermissions(server: Uint8Array, keyId?: string): Promise<ApiKeyPermissionRow[]> {
+    return keyId === undefined
+      ? this.sql.all<ApiKeyPermissionRow>('SELECT * FROM api_key_permissions WHERE server = ? ORDER BY key_id, acl', [b(server)])
+      : this.sql.all<ApiKeyPermissionRow>('SELECT * FROM api_key_permissions WHERE server = ? AND key_id = ? ORDER BY acl', [b(server), keyId]);
+  }
+  /** Adds the permissions a key lacks on the server (one transaction). */
+  grantServerPermissions(keyId: string, server: Uint8Array, acls: string[]): Promise<void> {
+    return this.transaction(async () => {
+      const have = new Set((await this.serverPermissions(server, keyId)).map((p) => p.acl));
+      for (const acl of acls) if (!have.has(acl)) await this.addApiKeyPermission(keyId, acl, server);
+    });
+  }
+  /** Removes the key's permissions `acls` (all, when null) on the server; resolves with how many. */
+  async revokeServerPermissions(keyId: string, server: Uint8Array, acls: string[] | null): Promise<number> {
+    if (acls === null) return this.sql.run('DELETE FROM api_key_permissions WHERE key_id = ? AND server = ?', [keyId, b(server)]);
+    let n = 0;
+    for (const acl of acls) n += await this.sql.run('DELETE FROM api_key_permissions WHERE key_id = ? AND server = ? AND acl = ?', [keyId, b(server), acl]);
+    return n;
+  }
   /** Deletes the key and its permissions; false if there was no such key. */
   deleteApiKey(keyId: string): Promise<boolean> {
     return this.transaction(async () => {

@@ -12,7 +12,7 @@ import type { Messenger } from './messages';
 import type { RpStatusChannel } from './rp-status-channel';
 import { parseStringMap, parseUserContext } from './usercontext';
 import { WEB_PUSH_TOKEN_PREFIX } from './web-push';
-import { ApiKeys, type Caller } from './rp-api-keys';
+import { ApiKeys, handleServerPermissions, type Caller } from './rp-api-keys';
 import { intParam, listQuery, MAX_MARKER, MAX_PAGE, MAX_TEXT_PARAM_CHARS, parseBool, requiredText } from './rp-lists';
 import { handleUsers } from './rp-users';
 
@@ -162,7 +162,7 @@ function method(req: http.IncomingMessage, res: http.ServerResponse, ...allowed:
 export const RP_SERVER_ROUTES = ['', 'sessions', 'sessions/events', 'sessions/qr/enrol', 'sessions/qr/login', 'sessions/logout',
   'sessions/provokelogin', 'sessions/transactions', 'sessions/registeruser', 'transactions/:tid', 'accounts', 'accounts/:id',
   'accounts/:id/messages', 'accounts/:id/user', 'accounts/:id/provokelogin', 'users', 'users/:userid', 'users/:userid/accounts',
-  'users/:userid/provokelogin'] as const;
+  'users/:userid/provokelogin', 'permissions', 'permissions/:roleid'] as const;
 
 /** The routes outside /servers/{sid}/: the server list and the API keys. */
 export const RP_TOP_ROUTES = ['servers', 'apikeys', 'apikeys/:keyid'] as const;
@@ -224,6 +224,10 @@ export class RpApi {
     const { route, params } = match;
     const server = await this.server(seg[0]);
     const need = (...acls: Parameters<typeof ApiKeys.require>[2][]) => ApiKeys.require(caller, server.id, ...acls);
+    if (route.startsWith('permissions')) {
+      await handleServerPermissions(store, req, res, caller, server, params.roleid ?? null, q, (...allowed) => method(req, res, ...allowed));
+      return;
+    }
     if (route.startsWith('users')) {
       await handleUsers(this, req, res, server, route, params, q, need);
       return;

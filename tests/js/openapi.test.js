@@ -34,6 +34,9 @@ beforeAll(async () => {
   // A key for the route walk's DELETE /apikeys/{keyid}.
   const created = await fetch(`${server.url}/apikeys/?description=spare`, { method: 'POST', headers: { 'X-apikey': server.rootApiKey } });
   ids.spareKeyid = (await created.json()).id;
+  // A role (key) for the permissions routes.
+  const role = await fetch(`${server.url}/apikeys/?description=role`, { method: 'POST', headers: { 'X-apikey': server.rootApiKey } });
+  ids.roleid = (await role.json()).id;
 });
 afterAll(async () => {
   await auth?.close();
@@ -52,6 +55,10 @@ const FIXTURES = [
   { op: 'createServer', path: () => '/servers', ...json({ serverName: 'Second', logo: 'https://rp.example/logo.png' }) },
   { op: 'getServer', path: () => '/servers/{sid}' },
   { op: 'updateServer', path: () => '/servers/{sid}', ...json({ serverName: 'Tapgate OpenAPI' }) },
+  { op: 'addRolePermissions', path: () => `/servers/{sid}/permissions/${ids.roleid}?acl=sessions,users` },
+  { op: 'getRolePermissions', path: () => `/servers/{sid}/permissions/${ids.roleid}` },
+  { op: 'getPermissions', path: () => '/servers/{sid}/permissions' },
+  { op: 'deleteRolePermissions', path: () => `/servers/{sid}/permissions/${ids.roleid}?acl=users` },
   { op: 'getLoginStatus', path: () => '/servers/{sid}/sessions', nonce: () => ids.loggedNonce },
   { op: 'statusChannel', path: () => '/servers/{sid}/sessions/events', nonce: () => ids.loggedNonce },
   { op: 'getEnrolQr', path: () => '/servers/{sid}/sessions/qr/enrol?userid=carol', nonce: fresh },
@@ -148,7 +155,7 @@ test('the documented errors: 401 without the key, 400 without the nonce, each wi
   for (const op of operations()) {
     if (!isApi(op.template)) continue;
     const url = `${server.url}${op.template.replace('{sid}', server.serverId).replace('{tid}', 'x').replace('{accountid}', String(ids.alice))
-      .replace('{userid}', 'alice').replace('{keyid}', 'x')}`;
+      .replace('{userid}', 'alice').replace('{keyid}', 'x').replace('{roleid}', 'x')}`;
     const fixture = FIXTURES.find((f) => f.op === op.operation.operationId);
     expect((await callAndCheck(op, url, init(fixture, { key: 'wrong-key' }))).status).toBe(401);
     const needsNonce = (op.operation.parameters ?? []).some((p) => p.$ref === '#/components/parameters/nonce');
@@ -187,7 +194,7 @@ test('the documented 404, 405 and 409 answers have the documented body', async (
 
 test('every route rp-api.ts accepts is documented, with exactly the methods it does not refuse with 405', async () => {
   const toTemplate = (route) =>
-    `/servers/{sid}${route === '' ? '' : `/${route.replace(':id', '{accountid}').replace(':tid', '{tid}').replace(':userid', '{userid}')}`}`;
+    `/servers/{sid}${route === '' ? '' : `/${route.replace(':id', '{accountid}').replace(':tid', '{tid}').replace(':userid', '{userid}').replace(':roleid', '{roleid}')}`}`;
   // Each users route acts on its own user: DELETE removes it.
   const userFor = { 'users/:userid': 'frank', 'users/:userid/accounts': 'gina', 'users/:userid/provokelogin': 'alice' };
   const methods = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'];  // DELETE last: it removes the account
@@ -201,7 +208,8 @@ test('every route rp-api.ts accepts is documented, with exactly the methods it d
         continue;
       }
       const url = `${server.url}${template.replace('{sid}', server.serverId).replace('{accountid}', String(ids.alice)).replace('{tid}', ids.tid)
-        .replace('{userid}', userFor[route]).replace('{keyid}', ids.spareKeyid)}`;
+        .replace('{userid}', userFor[route]).replace('{keyid}', ids.spareKeyid)
+        .replace('{roleid}', ids.roleid)}`;
       const res = await fetch(url, { method, headers: { 'X-apikey': server.rootApiKey, 'X-nonce': fresh(), 'content-type': 'application/json' },
         body: method === 'GET' ? undefined : '{}' });
       await res.arrayBuffer();

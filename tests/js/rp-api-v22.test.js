@@ -133,6 +133,29 @@ describe('API keys and permissions', () => {
   });
 });
 
+test('permissions per server (v2.2 roles): a key is given sessions on a second server, then loses it', async () => {
+  const other = (await call('POST', '/servers/', { body: JSON.stringify({ serverName: 'Other' }) })).body.serverid;
+  const { apikey, id } = await newKey(`permissions=sessions&serverid=${server.serverId}`);
+  const qrOther = () => get(`/servers/${other}/sessions/qr/login`, { key: apikey, nonce: rp.newNonce() });
+  expect((await qrOther()).status).toBe(403);
+  const granted = await call('POST', `/servers/${other}/permissions/${id}?acl=sessions,users`);
+  expect(granted.body).toEqual({ permissions: [{ acl: 'sessions', role: id, server: other }, { acl: 'users', role: id, server: other }] });
+  expect((await qrOther()).status).toBe(200);
+  expect((await get(`/servers/${other}/users/`, { key: apikey })).status).toBe(200);
+  expect((await get(`/servers/${other}/accounts/`, { key: apikey })).status).toBe(403);
+  expect((await get(`/servers/${other}/permissions/`)).body.permissions.filter((p) => p.role === id)).toHaveLength(2);
+  // The key's global list shows both scopes.
+  const listed = (await get('/apikeys/')).body.apikeys.find((k) => k.id === id);
+  expect(listed.permissions).toEqual(expect.arrayContaining([{ acl: 'sessions', server: server.serverId }, { acl: 'sessions', server: other },
+    { acl: 'users', server: other }]));
+  expect((await call('DELETE', `/servers/${other}/permissions/${id}?acl=users`)).body.permissions).toEqual([{ acl: 'sessions', role: id, server: other }]);
+  expect((await call('DELETE', `/servers/${other}/permissions/${id}`)).body).toEqual({ permissions: [] });
+  expect((await qrOther()).status).toBe(403);
+  expect((await get(`${base}/sessions/`, { key: apikey, nonce: rp.newNonce() })).status).toBe(200);  // its first server's stays
+  // Only a global root key manages permissions.
+  expect((await get(`/servers/${other}/permissions/`, { key: apikey })).status).toBe(403);
+});
+
 describe('accounts and users', () => {
   test('account lists page, sort and filter; totalnumber counts the filtered list', async () => {
     const a = await device('list-u1', { relay: false });

@@ -348,6 +348,16 @@ describe('relying-party API', () => {
         'serverid=AAAAAAAAAAAAAAAAAAAAAA', 'serverid=!!', `description=${long}`]) {
         await expectRefused(() => request('POST', `/apikeys/?${q}`), { status: 400 });
       }
+      const roleid = sessionsKey.split('.')[0];
+      for (const q of ['', '?acl=', '?acl=bogus', '?acl=createserver', '?acl=sessions,ROOT']) {
+        await expectRefused(() => request('POST', `${base}/permissions/${roleid}${q}`), { status: 400 });
+      }
+      await expectRefused(() => request('DELETE', `${base}/permissions/${roleid}?acl=nope`), { status: 400 });
+      await expectRefused(() => request('POST', `${base}/permissions/no-such-role?acl=sessions`), { status: 404 });
+      await expectRefused(() => request('GET', `${base}/permissions/no-such-role`), { status: 404 });
+      await expectRefused(() => request('PUT', `${base}/permissions/${roleid}?acl=sessions`), { status: 405 });
+      await expectRefused(() => request('POST', `${base}/permissions/`), { status: 405 });
+      await expectRefused(() => request('POST', `${base}/permissions/${roleid}?acl=root`, { apiKey: false, headers: { 'X-apikey': sessionsKey } }), { status: 403 });
       await expectRefused(() => request('DELETE', '/apikeys/no-such-key'), { status: 404 });
       await expectRefused(() => request('DELETE', '/apikeys/a/b'), { status: 404 });
       await expectRefused(() => request('GET', '/apikeys/some-key'), { status: 405 });
