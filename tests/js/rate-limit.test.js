@@ -82,3 +82,19 @@ describe('per-account limit on the PIN-trying device requests', () => {
     for (let i = 0; i < 4; i++) expect((await postFrom('127.0.0.4', '/v1/ping', { v: 1, accountId: 77 })).status).not.toBe(429);
   });
 });
+
+test('a key made with POST /apikeys/ gets its own bucket once it has authenticated', async () => {
+  const s = await startServer({ args: ['--rp-rate', '0.2', '--rp-burst', '2'] });
+  try {
+    const get = (key) => fetch(`${s.url}/servers/${s.serverId}/sessions/`, { headers: { 'X-apikey': key, 'X-nonce': 'n' } }).then((r) => r.status);
+    const made = await fetch(`${s.url}/apikeys/?permissions=sessions`, { method: 'POST', headers: { 'X-apikey': s.rootApiKey } });  // root: 1 of 2
+    const { apikey } = await made.json();
+    expect(await get(apikey)).toBe(200);  // not known yet: the address's bucket (1 of 2)
+    expect([await get(apikey), await get(apikey), await get(apikey)]).toEqual([200, 200, 429]);  // its own bucket of 2
+    expect(await get(s.rootApiKey)).toBe(200);  // the root key's second token: buckets are per key
+    expect(await get('wrong-key')).toBe(401);  // the address's second token
+    expect(await get('wrong-key')).toBe(429);
+  } finally {
+    await s.stop();
+  }
+});
