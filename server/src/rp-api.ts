@@ -1,4 +1,5 @@
-// The relying-party REST API (mirrors the v2.2 names) under /servers, authenticated by X-apikey.
+// The relying-party REST API (mirrors the v2.2 names) under /servers and /apikeys, authenticated by X-apikey
+// (rp-api-keys.ts: keys and permissions); the one route table of both. Users: rp-users.ts; lists: rp-lists.ts.
 import type * as http from 'node:http';
 import QRCode from 'qrcode';
 import { bytesEqual, fromB64u, randomBytes, signKeyPair, toB64u } from './crypto';
