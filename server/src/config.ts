@@ -14,6 +14,7 @@ export interface CliConfig {
   shutdownGraceMs: number;
   rpRateLimit: RateLimit;
   deviceRateLimit: RateLimit;
+  accountRateLimit: RateLimit;
   /** Access log lines on stdout (default on). */
   accessLog: boolean;
   /** FCM and APNs senders (push-config.ts); absent ones leave their tokens unpushed. */
@@ -32,6 +33,8 @@ export const SETTINGS = {
   rpBurst: { flag: 'rp-burst', env: 'TAPGATE_RP_BURST' },
   deviceRate: { flag: 'device-rate', env: 'TAPGATE_DEVICE_RATE' },
   deviceBurst: { flag: 'device-burst', env: 'TAPGATE_DEVICE_BURST' },
+  accountRate: { flag: 'account-rate', env: 'TAPGATE_ACCOUNT_RATE' },
+  accountBurst: { flag: 'account-burst', env: 'TAPGATE_ACCOUNT_BURST' },
   accessLog: { flag: 'access-log', env: 'TAPGATE_ACCESS_LOG' },
   ...PUSH_SETTINGS,
 } as const;
@@ -76,7 +79,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     if (v === '0' || v === 'false') return false;
     throw new ConfigError(`invalid ${SETTINGS[key].env} ${JSON.stringify(v)}: 1/true or 0/false`);
   };
-  const rate = (rateKey: 'rpRate' | 'deviceRate', burstKey: 'rpBurst' | 'deviceBurst'): RateLimit => {
+  const rate = (rateKey: 'rpRate' | 'deviceRate' | 'accountRate', burstKey: 'rpBurst' | 'deviceBurst' | 'accountBurst'): RateLimit => {
     const ratePerSecond = number(get(rateKey) ?? '0', SETTINGS[rateKey].env, 0, 1e6, false);
     const burst = number(get(burstKey) ?? String(Math.max(1, Math.ceil(ratePerSecond * 2))), SETTINGS[burstKey].env, 1, 1e6, true);
     return { ratePerSecond, burst };
@@ -91,6 +94,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     shutdownGraceMs: number(get('shutdownGraceMs') ?? '10000', SETTINGS.shutdownGraceMs.env, 0, 600_000, true),
     rpRateLimit: rate('rpRate', 'rpBurst'),
     deviceRateLimit: rate('deviceRate', 'deviceBurst'),
+    accountRateLimit: rate('accountRate', 'accountBurst'),
     accessLog: bool('accessLog', true),
     push: loadPushConfig(get, (message) => new ConfigError(message)),
   };

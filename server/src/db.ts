@@ -1,6 +1,6 @@
 // The server's storage: row types and every query the APIs make, written once for all dialects
 // (the schema is in sql/schema.ts, the drivers in sql/).
-import type { SqlDriver } from './sql/driver';
+import type { SqlDriver, SqlValue } from './sql/driver';
 import { SqliteDriver } from './sql/sqlite';
 
 export interface ServerRow {
@@ -13,6 +13,8 @@ export interface ServerRow {
   pin_timeout: number;
   pin_attempt_limit: number;
   created: number;
+  /** The server's logo: an https URL or a data: URL of an image (v2.2 `logo`). */
+  logo: string | null;
 }
 
 export interface RpSessionRow {
@@ -90,6 +92,76 @@ export interface AccountRow {
   bio_pk: Buffer | null;
   /** A new PIN key the device prepared (§5.10); it replaces pin_pk at commit or when first used. */
   pending_pin_pk: Buffer | null;
+  /** When a push login was last provoked on this account (v2.2 `lastprovoke`). */
+  lastprovoke: number | null;
+  /** The app's version, when it told (v2.2 `clientVersion`). */
+  client_version: string | null;
+}
+
+export interface ApiKeyRow {
+  id: number;
+  /** The public part of the key, shown in listings; the key is `<key_id>.<secret>`. */
+  key_id: string;
+  digest: Buffer;
+  description: string | null;
+  created: number;
+}
+
+/** One permission of an API key: `acl` on one server, or on every server when `server` is null. */
+export interface ApiKeyPermissionRow {
+  key_id: string;
+  acl: string;
+  server: Buffer | null;
+}
+
+/** A list query: equality filters on whitelisted columns, sort keys, a page. */
+export interface ListQuery {
+  filters: Array<{ column: string; value: string | number | null }>;
+  sort: Array<{ column: string; desc: boolean }>;
+  limit: number;
+  offset: number;
+}
+
+export interface UserRow {
+  userid: string;
+  numberaccounts: number;
+  lastlogin: number | null;
+}
+
+/** Columns of accounts a list may sort or filter by (API name → SQL column). */
+export const ACCOUNT_COLUMNS: Readonly<Record<string, string>> = {
+  id: 'id', userid: 'userid', blocked: 'blocked', created: 'created', description: 'description',
+  lastlogin: 'lastlogin', lastprovoke: 'lastprovoke',
+};
+/** Columns of the users list (accounts grouped by userid) a list may sort or filter by. */
+export const USER_COLUMNS: Readonly<Record<string, string>> = {
+  userid: 'userid', numberaccounts: 'COUNT(*)', lastlogin: 'MAX(lastlogin)',
+};
+const NULLABLE_SORT = new Set(['userid', 'description', 'lastlogin', 'lastprovoke', 'MAX(lastlogin)']);
+
+/** ORDER BY from whitelisted columns only; NULLs sort first ascending in every dialect; `tiebreak` last. */
+function orderBy(sort: ListQuery['sort'], columns: Readonly<Record<string, string>>, tiebreak: string): string {
+  const parts: string[] = [];
+  for (const s of sort) {
+    const col = Object.hasOwn(columns, s.column) ? columns[s.column] : undefined;
+    if (!col) throw new Error(`not a sortable column: ${s.column}`);
+    const dir = s.desc ? 'DESC' : 'ASC';
+    if (NULLABLE_SORT.has(col)) parts.push(`CASE WHEN ${col} IS NULL THEN 0 ELSE 1 END ${dir}`);
+    parts.push(`${col} ${dir}`);
+  }
+  parts.push(tiebreak);
+  return parts.join(', ');
+}
+
+/** `col = ?` / `col IS NULL` conditions from whitelisted columns only. */
+function whereEquals(filters: ListQuery['filters'], columns: Readonly<Record<string, string>>, args: SqlValue[]): string[] {
+  return filters.map((f) => {
+    const col = Object.hasOwn(columns, f.column) ? columns[f.column] : undefined;
+    if (!col) throw new Error(`not a filterable column: ${f.column}`);
+    if (f.value === null) return `${col} IS NULL`;
+    args.push(f.value);
+    return `${col} = ?`;
+  });
 }
 
 export interface ServerParams {
@@ -97,6 +169,7 @@ export interface ServerParams {
   pingTime: number;
   pinTimeout: number;
   pinAttemptLimit: number;
+  logo: string | null;
 }
 
 function b(x: Uint8Array): Buffer {
@@ -146,11 +219,12 @@ export class Store {
     return this.sql.get<ServerRow>('SELECT * FROM servers WHERE id = ?', [b(id)]);
   }
   async updateServer(id: Uint8Array, p: ServerParams): Promise<void> {
-    await this.sql.run('UPDATE servers SET name = ?, ping_time = ?, pin_timeout = ?, pin_attempt_limit = ? WHERE id = ?', [
+    await this.sql.run('UPDATE servers SET name = ?, ping_time = ?, pin_timeout = ?, pin_attempt_limit = ?, logo = ? WHERE id = ?', [
       p.name,
       p.pingTime,
       p.pinTimeout,
       p.pinAttemptLimit,
+      p.logo,
       b(id),
     ]);
   }
@@ -372,6 +446,132 @@ export class Store {
   /** Removes and returns a PIN-check challenge: each can be answered once. */
   takePinChallenge(challenge: Uint8Array): Promise<{ account: number; expires: number } | undefined> {
     return this.sql.get<{ account: number; expires: number }>('DELETE FROM pin_challenges WHERE challenge = ? RETURNING account, expires', [b(challenge)]);
+  }
+
+  // --- v2.2 relying-party API: API keys, server pages, account and user lists ---
+
+  getApiKeyByDigest(digest: Uint8Array): Promise<ApiKeyRow | undefined> {
+    return this.sql.get<ApiKeyRow>('SELECT * FROM api_keys WHERE digest = ?', [b(digest)]);
+  }
+  listApiKeys(): Promise<ApiKeyRow[]> {
+    return this.sql.all<ApiKeyRow>('SELECT * FROM api_keys ORDER BY id');
+  }
+  /** The permissions of one key, or of every key when `keyId` is omitted. */
+  apiKeyPermissions(keyId?: string): Promise<ApiKeyPermissionRow[]> {
+    return keyId === undefined
+      ? this.sql.all<ApiKeyPermissionRow>('SELECT * FROM api_key_permissions ORDER BY key_id, acl')
+      : this.sql.all<ApiKeyPermissionRow>('SELECT * FROM api_key_permissions WHERE key_id = ? ORDER BY acl', [keyId]);
+  }
+  insertApiKey(k: { keyId: string; digest: Uint8Array; description: string | null; now: number; permissions: Array<{ acl: string; server: Uint8Array | null }> }): Promise<void> {
+    return this.transaction(async () => {
+      await this.sql.run('INSERT INTO api_keys (key_id, digest, description, created) VALUES (?, ?, ?, ?)', [k.keyId, b(k.digest), k.description, k.now]);
+      for (const p of k.permissions) await this.addApiKeyPermission(k.keyId, p.acl, p.server);
+    });
+  }
+  async addApiKeyPermission(keyId: string, acl: string, server: Uint8Array | null): Promise<void> {
+    await this.sql.run('INSERT INTO api_key_permissions (key_id, acl, server) VALUES (?, ?, ?)', [keyId, acl, server ? b(server) : null]);
+  }
+  getApiKey(keyId: string): Promise<ApiKeyRow | undefined> {
+    return this.sql.get<ApiKeyRow>('SELECT * FROM api_keys WHERE key_id = ?', [keyId]);
+  }
+  /** The permissions on one server (not the global ones), of every key or of one. */
+  serverPermissions(server: Uint8Array, keyId?: string): Promise<ApiKeyPermissionRow[]> {
+    return keyId === undefined
+      ? this.sql.all<ApiKeyPermissionRow>('SELECT * FROM api_key_permissions WHERE server = ? ORDER BY key_id, acl', [b(server)])
+      : this.sql.all<ApiKeyPermissionRow>('SELECT * FROM api_key_permissions WHERE server = ? AND key_id = ? ORDER BY acl', [b(server), keyId]);
+  }
+  /** Adds the permissions a key lacks on the server (one transaction). */
+  grantServerPermissions(keyId: string, server: Uint8Array, acls: string[]): Promise<void> {
+    return this.transaction(async () => {
+      const have = new Set((await this.serverPermissions(server, keyId)).map((p) => p.acl));
+      for (const acl of acls) if (!have.has(acl)) await this.addApiKeyPermission(keyId, acl, server);
+    });
+  }
+  /** Removes the key's permissions `acls` (all, when null) on the server; resolves with how many. */
+  async revokeServerPermissions(keyId: string, server: Uint8Array, acls: string[] | null): Promise<number> {
+    if (acls === null) return this.sql.run('DELETE FROM api_key_permissions WHERE key_id = ? AND server = ?', [keyId, b(server)]);
+    let n = 0;
+    for (const acl of acls) n += await this.sql.run('DELETE FROM api_key_permissions WHERE key_id = ? AND server = ? AND acl = ?', [keyId, b(server), acl]);
+    return n;
+  }
+  /** Deletes the key and its permissions; false if there was no such key. */
+  deleteApiKey(keyId: string): Promise<boolean> {
+    return this.transaction(async () => {
+      await this.sql.run('DELETE FROM api_key_permissions WHERE key_id = ?', [keyId]);
+      return (await this.sql.run('DELETE FROM api_keys WHERE key_id = ?', [keyId])) === 1;
+    });
+  }
+
+  /** A page of servers; with `keyId`, only the servers that key has `acl` (or root) on, unless it has it globally. */
+  async pageServers(limit: number, offset: number, only?: { keyId: string; acl: string }): Promise<{ rows: ServerRow[]; total: number }> {
+    const args: SqlValue[] = [];
+    let where = '';
+    if (only) {
+      where = ` WHERE id IN (SELECT server FROM api_key_permissions WHERE key_id = ? AND acl IN (?, 'root') AND server IS NOT NULL)`;
+      args.push(only.keyId, only.acl);
+    }
+    const total = await this.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM servers${where}`, args);
+    const rows = await this.sql.all<ServerRow>(`SELECT * FROM servers${where} ORDER BY seq LIMIT ? OFFSET ?`, [...args, limit, offset]);
+    return { rows, total: Number(total?.n ?? 0) };
+  }
+
+  /** A page of the server's live accounts, filtered and sorted in SQL. */
+  async queryAccounts(server: Uint8Array, q: ListQuery): Promise<{ rows: AccountRow[]; total: number }> {
+    const args: SqlValue[] = [b(server)];
+    const where = ['server = ?', 'deleted = 0', ...whereEquals(q.filters, ACCOUNT_COLUMNS, args)].join(' AND ');
+    const total = await this.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM accounts WHERE ${where}`, args);
+    const rows = await this.sql.all<AccountRow>(
+      `SELECT * FROM accounts WHERE ${where} ORDER BY ${orderBy(q.sort, ACCOUNT_COLUMNS, 'id ASC')} LIMIT ? OFFSET ?`,
+      [...args, q.limit, q.offset],
+    );
+    return { rows, total: Number(total?.n ?? 0) };
+  }
+
+  /** A page of the server's users: live accounts grouped by userid; `search` is a case-insensitive substring. */
+  async queryUsers(server: Uint8Array, q: ListQuery & { search: string | null }): Promise<{ rows: UserRow[]; total: number }> {
+    const args: SqlValue[] = [b(server)];
+    const where = ['server = ?', 'deleted = 0', 'userid IS NOT NULL'];
+    const userFilters = q.filters.filter((f) => f.column === 'userid');
+    where.push(...whereEquals(userFilters, USER_COLUMNS, args));
+    if (q.search !== null) {
+      where.push("LOWER(userid) LIKE ? ESCAPE '\\'");
+      args.push(`%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
+    const having = whereEquals(q.filters.filter((f) => f.column !== 'userid'), USER_COLUMNS, args);
+    const grouped = `FROM accounts WHERE ${where.join(' AND ')} GROUP BY userid${having.length ? ` HAVING ${having.join(' AND ')}` : ''}`;
+    const total = await this.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT userid ${grouped}) AS u`, args);
+    const rows = await this.sql.all<UserRow>(
+      `SELECT userid, COUNT(*) AS numberaccounts, MAX(lastlogin) AS lastlogin ${grouped} ORDER BY ${orderBy(q.sort, USER_COLUMNS, 'userid ASC')} LIMIT ? OFFSET ?`,
+      [...args, q.limit, q.offset],
+    );
+    return { rows: rows.map((r) => ({ userid: r.userid, numberaccounts: Number(r.numberaccounts), lastlogin: r.lastlogin === null ? null : Number(r.lastlogin) })), total: Number(total?.n ?? 0) };
+  }
+
+  /** Every live account of a user, in id order. */
+  accountsOfUser(server: Uint8Array, userid: string): Promise<AccountRow[]> {
+    return this.sql.all<AccountRow>('SELECT * FROM accounts WHERE server = ? AND userid = ? AND deleted = 0 ORDER BY id', [b(server), userid]);
+  }
+  /** Blocks or unblocks the account; blocking also logs it out of every session (one transaction). */
+  setAccountBlocked(id: number, blocked: boolean, now: number): Promise<void> {
+    return this.transaction(async () => {
+      await this.sql.run('UPDATE accounts SET blocked = ? WHERE id = ? AND deleted = 0', [blocked ? 1 : 0, id]);
+      if (!blocked) return;
+      const sessions = await this.sql.all<RpSessionRow>('SELECT * FROM rp_sessions WHERE loggedin = 1 AND accountid = ?', [id]);
+      for (const rp of sessions) await this.logOut(rp.server, rp.nonce, now);
+    });
+  }
+  async setAccountUser(id: number, userid: string): Promise<void> {
+    await this.sql.run('UPDATE accounts SET userid = ? WHERE id = ? AND deleted = 0', [userid, id]);
+  }
+  async setLastProvoke(id: number, now: number): Promise<void> {
+    await this.sql.run('UPDATE accounts SET lastprovoke = ? WHERE id = ?', [now, id]);
+  }
+  /** registerUser: the account logged in on the session, and the session, get `userid`. */
+  registerUser(server: Uint8Array, nonce: string, accountId: number, userid: string, now: number): Promise<void> {
+    return this.transaction(async () => {
+      await this.setAccountUser(accountId, userid);
+      await this.sql.run('UPDATE rp_sessions SET userid = ?, updated = ? WHERE server = ? AND nonce = ?', [userid, now, b(server), nonce]);
+    });
   }
 
   close(): Promise<void> {

@@ -4,6 +4,7 @@ import { bytesEqual, fromB64u, randomBytes, toB64u, verify } from './crypto';
 import type { AccountRow, QrSessionRow, ServerRow, Store } from './db';
 import { HttpError, parseJsonObject, readRawBody, sendError, sendText } from './http';
 import { buildLoginQr, parseQr, SESSION_ID_BYTES } from './qr';
+import { accountRateKey, sendRateLimited, type TokenBuckets } from './rate-limit';
 import {
   enrolProofMessage,
   enrolPinCheckProofMessage,
@@ -99,6 +100,8 @@ export class DeviceApi {
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
+    /** Token buckets per account for the PIN-trying paths (rate-limit.ts accountRateKey); none: no limit. */
+    private readonly accountBuckets?: TokenBuckets,
   ) {}
 
   /** Handles `subpath` (the part after /device); always answers. */
@@ -114,6 +117,12 @@ export class DeviceApi {
       const j = parseJsonObject(Buffer.from(raw));
       if (j.v !== 1) throw new HttpError(400, 'unsupported protocol version');
       allowOnly(j, route.fields);
+      const accountKey = this.accountBuckets?.enabled ? accountRateKey(subpath, j) : null;
+      const retryAfter = accountKey ? this.accountBuckets!.take(accountKey) : 0;
+      if (retryAfter > 0) {
+        sendRateLimited(req, res, retryAfter);
+        return;
+      }
       // Each request's database work is one transaction, and the rows it decides on (the QR
       // session, the account) are read locked: concurrent requests on one session or account
       // (a replayed login, parallel PIN guesses) are decided one after the other.

@@ -45,8 +45,11 @@ export interface TapgateServerOptions {
   fcm?: FcmOptions;
   /** APNs settings for the default pushSender; without them "apns:" tokens are not pushed. */
   apns?: ApnsOptions;
-  /** Token buckets per API key (relying-party API) and per client address (device API); default: none. */
-  rateLimits?: { rp?: RateLimit; device?: RateLimit };
+  /**
+   * Token buckets per API key (relying-party API), per client address (device API) and per account
+   * (the device API's PIN-trying requests: login, PIN check, factor change); default: none.
+   */
+  rateLimits?: { rp?: RateLimit; device?: RateLimit; account?: RateLimit };
 }
 
 export interface TapgateServer {
@@ -138,7 +141,8 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const native = nativePushSenders(opts, forgetToken);
     const push = opts.pushSender ?? new TokenPushRouter({ webpush: webPush, relay, ...native });
     const messenger = new Messenger(store, push, now);
-    const device = new DeviceApi(store, now);
+    const accountBuckets = new TokenBuckets(opts.rateLimits?.account ?? { ratePerSecond: 0, burst: 1 }, now);
+    const device = new DeviceApi(store, now, accountBuckets);
     // The status channel reads LoginStatus through the RpApi that serves it (called only once both exist).
     const statusChannel: RpStatusChannel = new RpStatusChannel(store, { loginStatus: (server, nonce) => rp.loginStatus(server, nonce) });
     const rp: RpApi = new RpApi({ store, messenger, now, rootApiKey, deviceUrl, statusChannel });
@@ -156,14 +160,17 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         }
       },
     };
-    const rootKeyDigest = toB64u(hash(utf8(rootApiKey)));
     /**
-     * The bucket a request draws from: a valid API key's digest; anything else (device API, no or
-     * a wrong key) the client address, so guessing keys does not buy a fresh bucket per guess.
+     * The bucket a request draws from: a valid API key's digest (the root key, or a stored key
+     * that authenticated before); anything else (device API, no or a wrong key) the client address,
+     * so guessing keys does not buy a fresh bucket per guess.
      */
     const rateKey = (req: http.IncomingMessage, isDevice: boolean): string => {
       const key = req.headers['x-apikey'];
-      if (!isDevice && typeof key === 'string' && toB64u(hash(utf8(key))) === rootKeyDigest) return `key:${rootKeyDigest}`;
+      if (!isDevice && typeof key === 'string') {
+        const digest = toB64u(hash(utf8(key)));
+        if (rp.keys.isKnownDigest(digest)) return `key:${digest}`;
+      }
       return `addr:${req.socket.remoteAddress ?? ''}`;
     };
 
@@ -186,7 +193,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           return true;
         }
         const isDevice = p === '/device' || p.startsWith('/device/');
-        const isServers = p === '/servers' || p.startsWith('/servers/');
+        const isServers = p === '/servers' || p.startsWith('/servers/') || p === '/apikeys' || p.startsWith('/apikeys/');
         const isRelay = p.startsWith(RELAY_PREFIX);
         const isVapid = p === VAPID_PATH;
         if (!isDevice && !isServers && !isRelay && !isVapid) return false;
@@ -220,7 +227,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           } else {
             const seg = segmentsOf(p);
             if (!seg) sendJson(req, res, 404, { error: 'not found' });
-            else await rp.handle(req, res, seg.slice(1), url.searchParams);
+            else await rp.handle(req, res, seg, url.searchParams);
           }
         } catch (err) {
           sendError(req, res, err);

@@ -84,7 +84,7 @@ async function main(): Promise<void> {
         subject: config.webPushSubject,
         allowEndpoint: (url) => url.protocol === 'https:' || (config.webPushAllowHttp && url.protocol === 'http:'),
       },
-      rateLimits: { rp: config.rpRateLimit, device: config.deviceRateLimit },
+      rateLimits: { rp: config.rpRateLimit, device: config.deviceRateLimit, account: config.accountRateLimit },
       ...config.push,
     });
   } catch (err) {

@@ -66,7 +66,7 @@ const param = (name: string) => ({ $ref: `#/components/parameters/${name}` });
 const nullable = (t: 'string' | 'integer'): Schema => ({ type: [t, 'null'] });
 
 /** The errors every authenticated call can answer. */
-const common = { '401': responseRef('Unauthorized'), '404': responseRef('NotFound'), '405': responseRef('MethodNotAllowed'), '429': responseRef('RateLimited') };
+const common = { '401': responseRef('Unauthorized'), '403': responseRef('Forbidden'), '404': responseRef('NotFound'), '405': responseRef('MethodNotAllowed'), '429': responseRef('RateLimited') };
 const withNonce = { ...common, '400': responseRef('BadRequest') };
 const rp = { tags: ['relying party'], security: [{ apiKey: [] }] };
 
@@ -77,21 +77,58 @@ export const openApiDocument: OpenApiDocument = {
     version: '2.2-tapgate.1',
     description:
       'The relying-party REST API of @tapgate/server, after the reference v2.2 API (docs/server-api.md). ' +
-      'Every /servers call needs X-apikey; calls about one relying-party session name it by X-nonce. ' +
+      'Every /servers and /apikeys call needs X-apikey, and the key needs the permission the operation names ' +
+      '(root: all); calls about one relying-party session name it by X-nonce. ' +
+      'Lists take limit (default and maximum 1000), marker (offset), sort (col:asc|desc, comma-separated or repeated) ' +
+      'and filter (attr=value, repeated: all must hold) and answer totalnumber. ' +
       'Errors are JSON objects { "error": "<message>", ... }.',
   },
   paths: {
+    '/apikeys': {
+      get: { ...rp, operationId: 'getApiKeys', summary: 'The API keys (ids only, never the keys); permission root',
+        responses: { '200': ok('The keys', ref('ApiKeyList')), ...common } },
+      post: { ...rp, operationId: 'createApiKey', summary: 'A new API key, shown this once; permission root',
+        description: 'permissions: comma-separated among sessions, accounts, users, servers, createserver, root; ' +
+          'on the server serverid, or on every server without it (createserver is always global).',
+        parameters: [param('description'), param('permissions'), param('serverid')],
+        responses: { '200': ok('The key', ref('ApiKeyCreated')), '400': responseRef('BadRequest'), ...common } },
+    },
+    '/apikeys/{keyid}': {
+      parameters: [param('keyid')],
+      delete: { ...rp, operationId: 'deleteApiKey', summary: 'Revoke an API key; permission root', responses: { '200': ok('Deleted', ref('Result')), ...common } },
+    },
     '/servers': {
-      get: { ...rp, operationId: 'listServers', summary: 'The virtual servers', parameters: [param('limit'), param('marker')],
+      get: { ...rp, operationId: 'listServers', summary: 'The virtual servers (a key with servers on some servers only sees those)',
+        parameters: [param('limit'), param('marker')],
         responses: { '200': ok('Servers, paged', ref('ServerList')), '400': responseRef('BadRequest'), ...common } },
+      post: { ...rp, operationId: 'createServer', summary: 'A new virtual server with its own id and key pair; permission createserver',
+        description: 'A non-root key that creates a server gets the root permission on it.',
+        requestBody: { required: true, content: json(ref('ServerCreate')) },
+        responses: { '200': ok('The new server', ref('Server')), '400': responseRef('BadRequest'), '413': responseRef('TooLarge'), ...common } },
     },
     '/servers/{sid}': {
       parameters: [param('sid')],
-      get: { ...rp, operationId: 'getServer', summary: 'One virtual server', responses: { '200': ok('The server', ref('Server')), ...common } },
-      put: { ...rp, operationId: 'updateServer', summary: 'Change name, ping time, PIN timeout or PIN attempt limit',
+      get: { ...rp, operationId: 'getServer', summary: 'One virtual server; permission servers', responses: { '200': ok('The server', ref('Server')), ...common } },
+      put: { ...rp, operationId: 'updateServer', summary: 'Change name, logo, ping time, PIN timeout or PIN attempt limit; permission servers',
         description: 'Read-only fields of GET may be sent back unchanged; unknown fields are refused.',
         requestBody: { required: true, content: json(ref('ServerUpdate')) },
         responses: { '200': ok('The server after the change', ref('Server')), '400': responseRef('BadRequest'), '413': responseRef('TooLarge'), ...common } },
+    },
+    '/servers/{sid}/permissions': {
+      parameters: [param('sid')],
+      get: { ...rp, operationId: 'getPermissions', summary: 'Every role\'s (API key\'s) permissions on this server; permission root (global)',
+        responses: { '200': ok('Permissions', ref('PermissionList')), ...common } },
+    },
+    '/servers/{sid}/permissions/{roleid}': {
+      parameters: [param('sid'), param('roleid')],
+      get: { ...rp, operationId: 'getRolePermissions', summary: 'One role\'s (API key\'s) permissions on this server; permission root (global)',
+        responses: { '200': ok('Permissions', ref('PermissionList')), ...common } },
+      post: { ...rp, operationId: 'addRolePermissions', summary: 'Give the role permissions on this server; permission root (global)',
+        parameters: [param('aclRequired')],
+        responses: { '200': ok('Its permissions now', ref('PermissionList')), '400': responseRef('BadRequest'), ...common } },
+      delete: { ...rp, operationId: 'deleteRolePermissions', summary: 'Take permissions (acl; all without it) on this server from the role; permission root (global)',
+        parameters: [param('acl')],
+        responses: { '200': ok('Its permissions now', ref('PermissionList')), '400': responseRef('BadRequest'), ...common } },
     },
     '/servers/{sid}/sessions': {
       parameters: [param('sid')],
@@ -130,6 +167,12 @@ export const openApiDocument: OpenApiDocument = {
         requestBody: { required: false, content: { 'text/plain': { schema: { type: 'string', description: 'usercontext JSON (instead of the query parameter)' } } } },
         responses: { '200': ok('Pushed', ref('Result')), '409': responseRef('Conflict'), '413': responseRef('TooLarge'), ...withNonce } },
     },
+    '/servers/{sid}/sessions/registeruser': {
+      parameters: [param('sid')],
+      post: { ...rp, operationId: 'registerUser', summary: 'The account logged in on the session belongs to userid from now on; permission users',
+        parameters: [param('nonce'), param('useridRequired')],
+        responses: { '200': ok('Registered', ref('Result')), '409': responseRef('Conflict'), ...withNonce } },
+    },
     '/servers/{sid}/sessions/transactions': {
       parameters: [param('sid')],
       post: { ...rp, operationId: 'createTransaction', summary: 'A transaction for the device to show and sign', parameters: [param('nonce')],
@@ -142,13 +185,62 @@ export const openApiDocument: OpenApiDocument = {
     },
     '/servers/{sid}/accounts': {
       parameters: [param('sid')],
-      get: { ...rp, operationId: 'listAccounts', summary: 'Accounts of the server', parameters: [param('limit'), param('marker')],
+      get: { ...rp, operationId: 'listAccounts', summary: 'Accounts of the server (getAllAccounts); permission accounts',
+        description: 'sort columns: id, userid, blocked, created, description, lastlogin, lastprovoke (NULLs first ascending; id breaks ties). ' +
+          'filter attributes: userid (empty: accounts without a user), blocked (true|false), description.',
+        parameters: [param('limit'), param('marker'), param('sort'), param('filter')],
         responses: { '200': ok('Accounts, paged', ref('AccountList')), '400': responseRef('BadRequest'), ...common } },
     },
     '/servers/{sid}/accounts/{accountid}': {
       parameters: [param('sid'), param('accountid')],
-      get: { ...rp, operationId: 'getAccount', summary: 'One account', responses: { '200': ok('The account', ref('Account')), ...common } },
-      delete: { ...rp, operationId: 'deleteAccount', summary: 'Delete the account (the device is told)', responses: { '200': ok('Deleted', ref('Result')), ...common } },
+      get: { ...rp, operationId: 'getAccount', summary: 'One account; permission accounts', responses: { '200': ok('The account', ref('Account')), ...common } },
+      put: { ...rp, operationId: 'updateAccount', summary: 'Block or unblock the account; permission accounts',
+        description: 'A blocked account cannot log in (the device gets error 48) and is logged out of its sessions.',
+        parameters: [param('blocked')],
+        responses: { '200': ok('The account after the change', ref('Account')), '400': responseRef('BadRequest'), ...common } },
+      delete: { ...rp, operationId: 'deleteAccount', summary: 'Delete the account (the device is told); permission accounts', responses: { '200': ok('Deleted', ref('Result')), ...common } },
+    },
+    '/servers/{sid}/accounts/{accountid}/user': {
+      parameters: [param('sid'), param('accountid')],
+      put: { ...rp, operationId: 'updateAccountUser', summary: 'Link the account to another user; permission accounts', parameters: [param('useridRequired')],
+        responses: { '200': ok('The account after the change', ref('Account')), '400': responseRef('BadRequest'), ...common } },
+    },
+    '/servers/{sid}/accounts/{accountid}/provokelogin': {
+      parameters: [param('sid'), param('accountid')],
+      post: { ...rp, operationId: 'provokeLoginOnAccount', summary: 'Push a login on the session (X-nonce) to this account; permission sessions or accounts',
+        parameters: [param('nonce'), param('usercontext'), param('secondfactor')],
+        requestBody: { required: false, content: { 'text/plain': { schema: { type: 'string', description: 'usercontext JSON (instead of the query parameter)' } } } },
+        responses: { '200': ok('Pushed', ref('Result')), '409': responseRef('Conflict'), '413': responseRef('TooLarge'), ...withNonce } },
+    },
+    '/servers/{sid}/users': {
+      parameters: [param('sid')],
+      get: { ...rp, operationId: 'getUsers', summary: 'Users: the live accounts grouped by userid; permission users',
+        description: 'sort columns: userid, numberaccounts, lastlogin. filter attributes: userid, numberaccounts. ' +
+          'search: a case-insensitive substring of the userid (% and _ match themselves).',
+        parameters: [param('limit'), param('marker'), param('sort'), param('filter'), param('search')],
+        responses: { '200': ok('Users, paged', ref('UserList')), '400': responseRef('BadRequest'), ...common } },
+    },
+    '/servers/{sid}/users/{userid}': {
+      parameters: [param('sid'), param('useridPath')],
+      delete: { ...rp, operationId: 'deleteUser', summary: 'Delete the user: all its accounts (each device is told); permission users',
+        responses: { '200': ok('Deleted', ref('DeleteResult')), '400': responseRef('BadRequest'), ...common } },
+    },
+    '/servers/{sid}/users/{userid}/accounts': {
+      parameters: [param('sid'), param('useridPath')],
+      get: { ...rp, operationId: 'getUser', summary: "The user's accounts; permission sessions or users",
+        description: 'sort as listAccounts; filter attributes: blocked, description.',
+        parameters: [param('limit'), param('marker'), param('sort'), param('filter')],
+        responses: { '200': ok('Accounts, paged', ref('AccountList')), '400': responseRef('BadRequest'), ...common } },
+      delete: { ...rp, operationId: 'deleteUserAccounts', summary: "Delete all the user's accounts (each device is told); permission users",
+        responses: { '200': ok('Deleted', ref('DeleteResult')), '400': responseRef('BadRequest'), ...common } },
+    },
+    '/servers/{sid}/users/{userid}/provokelogin': {
+      parameters: [param('sid'), param('useridPath')],
+      post: { ...rp, operationId: 'provokeLoginOnUser', summary: "Push a login on the session (X-nonce) to every unblocked account of the user with a push token; permission sessions or users",
+        description: 'All get the same login; the first to complete it logs the session in.',
+        parameters: [param('nonce'), param('usercontext'), param('secondfactor')],
+        requestBody: { required: false, content: { 'text/plain': { schema: { type: 'string', description: 'usercontext JSON (instead of the query parameter)' } } } },
+        responses: { '200': ok('Pushed to `pushed` accounts', ref('ProvokeResult')), '413': responseRef('TooLarge'), ...withNonce } },
     },
     '/servers/{sid}/accounts/{accountid}/messages': {
       parameters: [param('sid'), param('accountid')],
@@ -169,14 +261,28 @@ export const openApiDocument: OpenApiDocument = {
   },
   components: {
     securitySchemes: {
-      apiKey: { type: 'apiKey', in: 'header', name: 'X-apikey', description: 'The root API key (TAPGATE_ROOT_API_KEY or generated on first start).' },
+      apiKey: { type: 'apiKey', in: 'header', name: 'X-apikey',
+        description: 'The root API key (TAPGATE_ROOT_API_KEY or generated on first start), or a key made with POST /apikeys/.' },
     },
     parameters: {
       sid: { name: 'sid', in: 'path', required: true, description: 'base64url of the 16-byte server id', schema: { type: 'string' } },
       tid: { name: 'tid', in: 'path', required: true, description: 'transaction id', schema: { type: 'string' } },
       accountid: { name: 'accountid', in: 'path', required: true, schema: { type: 'string', description: 'decimal account id' } },
       nonce: { name: 'X-nonce', in: 'header', required: true, description: 'names the relying-party session', schema: { type: 'string', maxLength: 256 } },
-      limit: { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 2147483647 } },
+      limit: { name: 'limit', in: 'query', description: 'page size, default 1000', schema: { type: 'integer', minimum: 0, maximum: 1000 } },
+      sort: { name: 'sort', in: 'query', description: 'col or col:asc or col:desc, comma-separated or repeated (at most 5)', schema: { type: 'string' } },
+      filter: { name: 'filter', in: 'query', description: 'attr=value; repeat for several (all must hold; at most 10)', schema: { type: 'string' } },
+      search: { name: 'search', in: 'query', description: 'case-insensitive substring of the userid', schema: { type: 'string', maxLength: 256 } },
+      blocked: { name: 'blocked', in: 'query', required: true, schema: { type: 'string', enum: ['true', 'false'] } },
+      useridRequired: { name: 'userid', in: 'query', required: true, schema: { type: 'string', maxLength: 256 } },
+      useridPath: { name: 'userid', in: 'path', required: true, schema: { type: 'string', maxLength: 256 } },
+      roleid: { name: 'roleid', in: 'path', required: true, description: 'a role: the id of an API key', schema: { type: 'string' } },
+      aclRequired: { name: 'acl', in: 'query', required: true, description: 'comma-separated permissions (not createserver)', schema: { type: 'string' } },
+      acl: { name: 'acl', in: 'query', description: 'comma-separated permissions; none: all', schema: { type: 'string' } },
+      keyid: { name: 'keyid', in: 'path', required: true, description: 'the id of the key (its part before the dot)', schema: { type: 'string' } },
+      description: { name: 'description', in: 'query', schema: { type: 'string', maxLength: 256 } },
+      permissions: { name: 'permissions', in: 'query', description: 'comma-separated permissions', schema: { type: 'string' } },
+      serverid: { name: 'serverid', in: 'query', description: 'the server the permissions are on (default: all)', schema: { type: 'string' } },
       marker: { name: 'marker', in: 'query', description: 'offset of the first item', schema: { type: 'integer', minimum: 0, maximum: 2147483647 } },
       img: { name: 'img', in: 'query', description: '"png": a QR image instead of the raw payload', schema: { type: 'string', enum: ['png'] } },
       s: { name: 's', in: 'query', description: 'PNG width in pixels', schema: { type: 'integer', minimum: 32, maximum: 2048 } },
@@ -188,10 +294,11 @@ export const openApiDocument: OpenApiDocument = {
     },
     responses: {
       BadRequest: { description: 'Invalid parameter, header or body', content: json(ref('Error')) },
-      Unauthorized: { description: 'Missing or wrong X-apikey', content: json(ref('Error')) },
-      NotFound: { description: 'Unknown server, account, transaction or route', content: json(ref('Error')) },
+      Unauthorized: { description: 'Missing or unknown X-apikey', content: json(ref('Error')) },
+      Forbidden: { description: 'The API key lacks the permission (`required` lists the ones that would do)', content: json(ref('Forbidden')) },
+      NotFound: { description: 'Unknown server, account, user, API key, transaction or route', content: json(ref('Error')) },
       MethodNotAllowed: { description: 'Method not allowed (Allow header lists the allowed ones)', content: json(ref('Error')) },
-      Conflict: { description: 'No earlier login on the session (canprovoke is false)', content: json(ref('Error')) },
+      Conflict: { description: 'provokelogin: no earlier login on the session (canprovoke is false), or the account is blocked; registeruser: nobody logged in', content: json(ref('Error')) },
       TooLarge: { description: 'Request body over 64 KiB', content: json(ref('Error')) },
       RateLimited: {
         description: 'Too many requests for this API key',
@@ -206,13 +313,47 @@ export const openApiDocument: OpenApiDocument = {
     schemas: {
       Error: { type: 'object', required: ['error'], properties: { error: { type: 'string' } } },
       RateLimitError: { type: 'object', required: ['error', 'retryAfter'], properties: { error: { type: 'string' }, retryAfter: { type: 'integer', minimum: 1 } } },
+      Forbidden: { type: 'object', required: ['error', 'required'], properties: { error: { type: 'string' }, required: { type: 'array', items: { type: 'string' } } } },
       Result: { type: 'object', required: ['result'], properties: { result: { const: true } }, additionalProperties: false },
+      DeleteResult: { type: 'object', required: ['result', 'deleted'], additionalProperties: false,
+        properties: { result: { const: true }, deleted: { type: 'integer', minimum: 1, description: 'accounts deleted' } } },
+      ProvokeResult: { type: 'object', required: ['result', 'pushed', 'accountids'], additionalProperties: false,
+        properties: { result: { const: true }, pushed: { type: 'integer', minimum: 0, description: 'accounts the login was pushed to' },
+          accountids: { type: 'array', items: { type: 'integer' } } } },
+      Permission: { type: 'object', required: ['acl', 'server'], additionalProperties: false,
+        properties: { acl: { enum: ['sessions', 'accounts', 'users', 'servers', 'createserver', 'root'] }, server: { type: ['string', 'null'], description: 'server id, null: every server' } } },
+      ApiKey: {
+        type: 'object', additionalProperties: false, required: ['apikey', 'id', 'description', 'role', 'created', 'permissions'],
+        properties: {
+          apikey: { type: 'string', description: 'the key id only (the key itself is shown once, by createApiKey)' }, id: { type: 'string' },
+          description: nullable('string'), role: { type: 'string' }, created: { type: 'integer' }, permissions: { type: 'array', items: ref('Permission') },
+        },
+      },
+      ApiKeyCreated: {
+        type: 'object', additionalProperties: false, required: ['apikey', 'id', 'description', 'role', 'created', 'permissions'],
+        properties: {
+          apikey: { type: 'string', description: 'the key, for X-apikey: shown only now' }, id: { type: 'string' },
+          description: nullable('string'), role: { type: 'string' }, created: { type: 'integer' }, permissions: { type: 'array', items: ref('Permission') },
+        },
+      },
+      PermissionList: { type: 'object', additionalProperties: false, required: ['permissions'],
+        properties: { permissions: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['acl', 'role', 'server'],
+          properties: { acl: { enum: ['sessions', 'accounts', 'users', 'servers', 'root'] }, role: { type: 'string' }, server: { type: 'string' } } } } } },
+      ApiKeyList: { type: 'object', additionalProperties: false, required: ['apikeys', 'totalnumber'],
+        properties: { apikeys: { type: 'array', items: ref('ApiKey') }, totalnumber: { type: 'integer', minimum: 0 } } },
+      UserList: { type: 'object', additionalProperties: false, required: ['users', 'totalnumber'],
+        properties: {
+          users: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['userid', 'numberaccounts', 'lastlogin'],
+            properties: { userid: { type: 'string' }, numberaccounts: { type: 'integer', minimum: 1 }, lastlogin: nullable('integer') } } },
+          totalnumber: { type: 'integer', minimum: 0 },
+        } },
       Server: {
         type: 'object',
         additionalProperties: false,
-        required: ['serverid', 'serverpk', 'serverName', 'pingTime', 'pinTimeout', 'pinAttemptLimit', 'accountCount'],
+        required: ['serverid', 'serverpk', 'serverName', 'pingTime', 'pinTimeout', 'pinAttemptLimit', 'logo', 'accountCount'],
         properties: {
           serverid: { type: 'string' }, serverpk: { type: 'string' }, serverName: { type: 'string' },
+          logo: { type: ['string', 'null'], description: 'an http(s) URL or a data:image/…;base64 URL' },
           pingTime: { type: 'integer', minimum: 0 }, pinTimeout: { type: 'integer', minimum: 0 },
           pinAttemptLimit: { type: 'integer', minimum: 1 }, accountCount: { type: 'integer', minimum: 0 },
         },
@@ -222,6 +363,16 @@ export const openApiDocument: OpenApiDocument = {
         properties: {
           serverName: { type: 'string', maxLength: 100 }, pingTime: { type: 'integer', minimum: 0 },
           pinTimeout: { type: 'integer', minimum: 0 }, pinAttemptLimit: { type: 'integer', minimum: 1 },
+          logo: { type: ['string', 'null'], maxLength: 32768, description: 'an http(s) URL or data:image/(png|jpeg|gif|webp|svg+xml);base64,…; null clears' },
+        },
+      },
+      ServerCreate: {
+        type: 'object',
+        required: ['serverName'],
+        properties: {
+          serverName: { type: 'string', maxLength: 100 }, pingTime: { type: 'integer', minimum: 0 },
+          pinTimeout: { type: 'integer', minimum: 0 }, pinAttemptLimit: { type: 'integer', minimum: 1 },
+          logo: { type: ['string', 'null'], maxLength: 32768 },
         },
       },
       ServerList: { type: 'object', additionalProperties: false, required: ['servers', 'totalnumber'],
@@ -243,10 +394,13 @@ export const openApiDocument: OpenApiDocument = {
       Account: {
         type: 'object',
         additionalProperties: false,
-        required: ['id', 'userid', 'blocked', 'created', 'description', 'lastlogin', 'pinfailures', 'push'],
+        required: ['id', 'userid', 'blocked', 'clientVersion', 'created', 'description', 'lastlogin', 'lastprovoke', 'pinfailures', 'push'],
         properties: {
-          id: { type: 'integer' }, userid: nullable('string'), blocked: { type: 'boolean' }, created: { type: 'integer' },
-          description: nullable('string'), lastlogin: nullable('integer'), pinfailures: { type: 'integer', minimum: 0 },
+          id: { type: 'integer' }, userid: nullable('string'), blocked: { type: 'boolean' },
+          clientVersion: { type: ['string', 'null'], description: 'not reported by Tapgate devices yet: null' }, created: { type: 'integer' },
+          description: nullable('string'), lastlogin: nullable('integer'),
+          lastprovoke: { type: ['integer', 'null'], description: 'when a push login was last provoked on the account' },
+          pinfailures: { type: 'integer', minimum: 0 },
           push: { enum: ['webpush', 'fcm', 'apns', 'relay', null], description: 'how the device gets pushes (Tapgate extension)' },
         },
       },

@@ -1,8 +1,9 @@
-// The relying-party REST API (mirrors the v2.2 names) under /servers, authenticated by X-apikey.
+// The relying-party REST API (mirrors the v2.2 names) under /servers and /apikeys, authenticated by X-apikey
+// (rp-api-keys.ts: keys and permissions); the one route table of both. Users: rp-users.ts; lists: rp-lists.ts.
 import type * as http from 'node:http';
 import QRCode from 'qrcode';
-import { bytesEqual, fromB64u, hash, randomBytes, toB64u, utf8 } from './crypto';
-import type { AccountRow, ServerRow, Store } from './db';
+import { bytesEqual, fromB64u, randomBytes, signKeyPair, toB64u } from './crypto';
+import { ACCOUNT_COLUMNS, type AccountRow, type ServerParams, type ServerRow, type Store } from './db';
 import { header, HttpError, parseJsonObject, readRawBody, sendBytes, sendError, sendJson } from './http';
 import { buildEnrolQr, buildLoginQr, parseQr, SERVER_ID_BYTES, SESSION_ID_BYTES } from './qr';
 import { startForPush } from './start-response';
@@ -12,11 +13,15 @@ import type { Messenger } from './messages';
 import type { RpStatusChannel } from './rp-status-channel';
 import { parseStringMap, parseUserContext } from './usercontext';
 import { pushKindOf } from './push-tokens';
+import { ApiKeys, handleServerPermissions, type Caller } from './rp-api-keys';
+import { intParam, listQuery, MAX_MARKER, MAX_PAGE, MAX_TEXT_PARAM_CHARS, parseBool, requiredText } from './rp-lists';
+import { handleUsers } from './rp-users';
 
 export const QR_SESSION_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_NONCE_CHARS = 256;
-const MAX_TEXT_PARAM_CHARS = 256;
 const MAX_INT_PARAM = 2 ** 31 - 1;
+const MAX_LOGO_CHARS = 32 * 1024;
+const LOGO_DATA_URL = /^data:image\/(png|jpeg|gif|webp|svg\+xml);base64,([A-Za-z0-9+/]+={0,2})$/;
 
 export interface RpApiConfig {
   store: Store;
@@ -36,22 +41,90 @@ async function serverJson(store: Store, s: ServerRow) {
     pingTime: s.ping_time,
     pinTimeout: s.pin_timeout,
     pinAttemptLimit: s.pin_attempt_limit,
+    logo: s.logo ?? null,
     accountCount: await store.countAccounts(s.id),
   };
 }
 
-function accountJson(a: AccountRow) {
+/** The v2.2 Account model, and the Tapgate extensions pinfailures and push. */
+export function accountJson(a: AccountRow) {
+  const n = (v: number | null) => (v === null || v === undefined ? null : Number(v));
   return {
-    id: a.id,
+    id: Number(a.id),
     userid: a.userid,
-    blocked: a.blocked !== 0,
-    created: a.created,
+    blocked: Number(a.blocked) !== 0,
+    clientVersion: a.client_version ?? null,
+    created: Number(a.created),
     description: a.description,
-    lastlogin: a.lastlogin,
+    lastlogin: n(a.lastlogin),
+    lastprovoke: n(a.lastprovoke),
     pinfailures: a.pin_failures,
     // Tapgate extension: how this account's device gets pushes (none: it only pulls).
     push: a.push_token === null ? null : pushKindOf(a.push_token),
   };
+}
+
+/** Valid logo: an http(s) URL or a data: URL of a base64 image, at most 32 KiB; null clears it. */
+function logoParam(v: unknown): string | null {
+  if (v === null) return null;
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_LOGO_CHARS) {
+    throw new HttpError(400, `logo must be null or a URL of at most ${MAX_LOGO_CHARS} characters`);
+  }
+  if (v.startsWith('data:')) {
+    if (!LOGO_DATA_URL.test(v)) throw new HttpError(400, 'logo: a data URL must be data:image/(png|jpeg|gif|webp|svg+xml);base64,<base64>');
+    return v;
+  }
+  let url: URL | null = null;
+  try {
+    url = new URL(v);
+  } catch {
+    /* below */
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || /[\s<>"']/.test(v)) {
+    throw new HttpError(400, 'logo must be an http(s) URL or a data:image URL');
+  }
+  return v;
+}
+
+/**
+ * The server parameters of a createServer / updateServer body over `base`. Unknown fields are
+ * refused (a misspelt pinAttemptLimit must not pass silently); what GET returns may come back (GET,
+ * edit, PUT), but its read-only fields must equal `current`'s.
+ */
+function serverParams(j: Record<string, unknown>, base: Pick<ServerRow, 'name' | 'ping_time' | 'pin_timeout' | 'pin_attempt_limit' | 'logo'>, current: Record<string, unknown>): ServerParams {
+  const writable = ['serverName', 'pingTime', 'pinTimeout', 'pinAttemptLimit', 'logo'];
+  for (const key of Object.keys(j)) {
+    if (writable.includes(key)) continue;
+    const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
+    if (!['serverid', 'serverpk', 'accountCount'].includes(key)) throw new HttpError(400, `unknown field "${shown}"`);
+    if (!Object.hasOwn(current, key) || j[key] !== current[key]) throw new HttpError(400, `field "${shown}" is read-only`);
+  }
+  const next: ServerParams = {
+    name: base.name,
+    pingTime: base.ping_time,
+    pinTimeout: base.pin_timeout,
+    pinAttemptLimit: base.pin_attempt_limit,
+    logo: base.logo ?? null,
+  };
+  if (j.serverName !== undefined) {
+    if (typeof j.serverName !== 'string' || j.serverName.trim() === '' || j.serverName.length > 100) {
+      throw new HttpError(400, 'serverName must be a non-empty string of at most 100 characters');
+    }
+    next.name = j.serverName;
+  }
+  const int = (key: 'pingTime' | 'pinTimeout' | 'pinAttemptLimit', min: number): void => {
+    const v = j[key];
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > MAX_INT_PARAM) {
+      throw new HttpError(400, `${key} must be an integer >= ${min}`);
+    }
+    next[key] = v;
+  };
+  int('pingTime', 0);
+  int('pinTimeout', 0);
+  int('pinAttemptLimit', 1);
+  if (j.logo !== undefined) next.logo = logoParam(j.logo);
+  return next;
 }
 
 function optionalText(q: URLSearchParams, key: string): string | null {
@@ -59,15 +132,6 @@ function optionalText(q: URLSearchParams, key: string): string | null {
   if (v === null || v === '') return null;
   if (v.length > MAX_TEXT_PARAM_CHARS) throw new HttpError(400, `query "${key}" is too long`);
   return v;
-}
-
-function intParam(q: URLSearchParams, key: string, dflt: number, min: number, max: number): number {
-  const v = q.get(key);
-  if (v === null || v === '') return dflt;
-  if (!/^\d{1,10}$/.test(v) || Number(v) < min || Number(v) > max) {
-    throw new HttpError(400, `query "${key}" must be an integer in ${min}..${max}`);
-  }
-  return Number(v);
 }
 
 function flagParam(q: URLSearchParams, key: string): boolean {
@@ -85,13 +149,6 @@ function secondFactorParam(q: URLSearchParams): boolean {
   return true;
 }
 
-/** limit / marker (offset) paging of the v2.2 list calls. */
-function page<T>(rows: T[], q: URLSearchParams): T[] {
-  const marker = intParam(q, 'marker', 0, 0, MAX_INT_PARAM);
-  const limit = intParam(q, 'limit', MAX_INT_PARAM, 0, MAX_INT_PARAM);
-  return rows.slice(marker, marker + limit);
-}
-
 function method(req: http.IncomingMessage, res: http.ServerResponse, ...allowed: string[]): string {
   const m = req.method === 'HEAD' ? 'GET' : (req.method ?? '');
   if (!allowed.includes(m)) {
@@ -101,59 +158,94 @@ function method(req: http.IncomingMessage, res: http.ServerResponse, ...allowed:
   return m;
 }
 
-/** Every route under /servers/{sid}/ this API answers (`:id`, `:tid` are parameters); the OpenAPI
- * test checks each is documented (tests/js/openapi.test.js). `GET /servers` itself is the list. */
+/** Every route under /servers/{sid}/ this API answers (`:id`, `:tid`, `:userid` are parameters); the
+ * OpenAPI test checks each is documented (tests/js/openapi.test.js). `GET /servers` itself is the list. */
 export const RP_SERVER_ROUTES = ['', 'sessions', 'sessions/events', 'sessions/qr/enrol', 'sessions/qr/login', 'sessions/logout',
-  'sessions/provokelogin', 'sessions/transactions', 'transactions/:tid', 'accounts', 'accounts/:id', 'accounts/:id/messages'] as const;
+  'sessions/provokelogin', 'sessions/transactions', 'sessions/registeruser', 'transactions/:tid', 'accounts', 'accounts/:id',
+  'accounts/:id/messages', 'accounts/:id/user', 'accounts/:id/provokelogin', 'users', 'users/:userid', 'users/:userid/accounts',
+  'users/:userid/provokelogin', 'permissions', 'permissions/:roleid'] as const;
+
+/** The routes outside /servers/{sid}/: the server list and the API keys. */
+export const RP_TOP_ROUTES = ['servers', 'apikeys', 'apikeys/:keyid'] as const;
+
+/** The route `parts` match and its parameters, or null. */
+function matchRoute(routes: readonly string[], parts: string[]): { route: string; params: Record<string, string> } | null {
+  for (const route of routes) {
+    const pattern = route === '' ? [] : route.split('/');
+    if (pattern.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    if (pattern.every((p, i) => (p.startsWith(':') ? ((params[p.slice(1)] = parts[i]), true) : p === parts[i]))) return { route, params };
+  }
+  return null;
+}
+
+/** Sortable columns and filter attributes of the account lists. */
+const ACCOUNT_SORT = Object.keys(ACCOUNT_COLUMNS);
+const ACCOUNT_FILTERS = { userid: 'nullable-text', blocked: 'bool', description: 'nullable-text' } as const;
 
 export class RpApi {
-  private readonly keyHash: Uint8Array;
+  readonly keys: ApiKeys;
 
-  constructor(private readonly cfg: RpApiConfig) {
-    this.keyHash = hash(utf8(cfg.rootApiKey));
+  constructor(readonly cfg: RpApiConfig) {
+    this.keys = new ApiKeys(cfg.store, cfg.rootApiKey, cfg.now);
   }
 
-  /** Handles a path under /servers; `segments` are the decoded path parts after "servers". */
+  /** Handles a path under /servers or /apikeys; `segments` are the decoded path parts. */
   async handle(req: http.IncomingMessage, res: http.ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
     try {
-      this.authenticate(req);
-      await this.dispatch(req, res, segments, query);
+      const caller = await this.keys.authenticate(req);
+      if (segments[0] === 'apikeys') {
+        await this.keys.handle(req, res, caller, segments.slice(1), query, (...allowed) => method(req, res, ...allowed));
+        return;
+      }
+      await this.dispatch(req, res, caller, segments.slice(1), query);
     } catch (err) {
       sendError(req, res, err);
     }
   }
 
-  private authenticate(req: http.IncomingMessage): void {
-    const key = header(req, 'x-apikey');
-    // Compare digests so the comparison time does not depend on the key.
-    if (!key || !bytesEqual(hash(utf8(key)), this.keyHash)) throw new HttpError(401, 'missing or wrong X-apikey');
-  }
-
-  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, seg: string[], q: URLSearchParams) {
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, caller: Caller, seg: string[], q: URLSearchParams) {
     const { store } = this.cfg;
     if (seg.length === 0) {
-      method(req, res, 'GET');
-      const all = await store.listServers();
-      sendJson(req, res, 200, { servers: await Promise.all(page(all, q).map((s) => serverJson(store, s))), totalnumber: all.length });
+      if (method(req, res, 'GET', 'POST') === 'POST') {
+        ApiKeys.require(caller, null, 'createserver');
+        sendJson(req, res, 200, await serverJson(store, await this.createServer(req, caller)));
+        return;
+      }
+      const marker = intParam(q, 'marker', 0, 0, MAX_MARKER);
+      const limit = intParam(q, 'limit', MAX_PAGE, 0, MAX_PAGE);
+      // A key with `servers` on some servers only sees those.
+      const only = ApiKeys.global(caller, 'servers') ? undefined : { keyId: caller.keyId ?? '', acl: 'servers' };
+      const page = await store.pageServers(limit, marker, only);
+      sendJson(req, res, 200, { servers: await Promise.all(page.rows.map((s) => serverJson(store, s))), totalnumber: page.total });
       return;
     }
-    // accounts/{accountid}/ is the one route with a parameter.
-    const accountParam = seg[1] === 'accounts' && seg.length >= 3 ? seg[2] : null;
-    const tidParam = seg[1] === 'transactions' && seg.length === 3 ? seg[2] : null;
-    const route =
-      accountParam !== null ? ['accounts', ':id', ...seg.slice(3)].join('/') : tidParam !== null ? 'transactions/:tid' : seg.slice(1).join('/');
-    if (!(RP_SERVER_ROUTES as readonly string[]).includes(route)) throw new HttpError(404, 'not found');
+    const match = matchRoute(RP_SERVER_ROUTES, seg.slice(1));
+    if (!match) throw new HttpError(404, 'not found');
+    const { route, params } = match;
     const server = await this.server(seg[0]);
+    const need = (...acls: Parameters<typeof ApiKeys.require>[2][]) => ApiKeys.require(caller, server.id, ...acls);
+    if (route.startsWith('permissions')) {
+      await handleServerPermissions(store, req, res, caller, server, params.roleid ?? null, q, (...allowed) => method(req, res, ...allowed));
+      return;
+    }
+    if (route.startsWith('users')) {
+      await handleUsers(this, req, res, server, route, params, q, need);
+      return;
+    }
     switch (route) {
       case '':
+        need('servers');
         if (method(req, res, 'GET', 'PUT') === 'PUT') await this.updateServer(req, server);
         sendJson(req, res, 200, await serverJson(store, await store.getServer(server.id) ?? server));
         return;
       case 'sessions':
+        need('sessions');
         method(req, res, 'GET');
         sendJson(req, res, 200, await this.loginStatus(server, this.nonce(req)));
         return;
       case 'sessions/events': {
+        need('sessions');
         method(req, res, 'GET');
         const nonce = this.nonce(req);
         if (!this.cfg.statusChannel) throw new HttpError(404, 'not found');
@@ -162,10 +254,12 @@ export class RpApi {
       }
       case 'sessions/qr/enrol':
       case 'sessions/qr/login':
+        need('sessions');
         method(req, res, 'GET');
         await this.qr(req, res, server, route.endsWith('enrol') ? 'enrol' : 'login', q);
         return;
       case 'sessions/logout': {
+        need('sessions');
         method(req, res, 'POST');
         const nonce = this.nonce(req);
         const rp = await currentRpSession(store, server, nonce, this.cfg.now());
@@ -179,20 +273,31 @@ export class RpApi {
         return;
       }
       case 'sessions/provokelogin': {
+        need('sessions');
         method(req, res, 'POST');
         const nonce = this.nonce(req);
         const account = await this.provokableAccount(server, nonce);
         if (!account) throw new HttpError(409, 'no earlier login on this session to provoke (canprovoke is false)');
-        const body = await readRawBody(req);
-        const ctx = parseUserContext(body.length ? body.toString('utf8') : q.get('usercontext'));
-        const payload = await this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx, requireSecondFactor: secondFactorParam(q) });
-        await this.pushLogin(server, account, payload);
+        await this.provoke(req, server, nonce, [account], q);
+        sendJson(req, res, 200, { result: true });
+        return;
+      }
+      case 'sessions/registeruser': {
+        // registerUser: the account logged in on the nonce's session belongs to `userid` from now on.
+        need('users');
+        method(req, res, 'POST');
+        const nonce = this.nonce(req);
+        const userid = requiredText(q, 'userid');
+        const rp = await currentRpSession(store, server, nonce, this.cfg.now());
+        if (!rp?.loggedin || rp.accountid == null) throw new HttpError(409, 'nobody is logged in on this session');
+        await store.registerUser(server.id, nonce, rp.accountid, userid, this.cfg.now());
         sendJson(req, res, 200, { result: true });
         return;
       }
       case 'sessions/transactions': {
         // createTransaction: the device shows exactly these details, asks the second factor and
         // signs them; the QR (qrdata) can be shown, and the account logged in on the nonce gets a push.
+        need('sessions');
         method(req, res, 'POST');
         const nonce = this.nonce(req);
         const j = parseJsonObject(await readRawBody(req));
@@ -206,13 +311,14 @@ export class RpApi {
         await store.addTransaction({ tid, server: server.id, nonce, text, now: this.cfg.now() });
         const payload = await this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx: parseUserContext(null), requireSecondFactor: true, tid });
         const account = await this.provokableAccount(server, nonce);
-        if (account) await this.pushLogin(server, account, payload);
+        if (account) await this.pushLogin(server, [account], payload);
         sendJson(req, res, 200, { tid, qrdata: toB64u(payload), pushed: !!account });
         return;
       }
       case 'transactions/:tid': {
+        need('sessions');
         method(req, res, 'GET');
-        const tx = await store.getTransaction(tidParam ?? '', server.id);
+        const tx = await store.getTransaction(params.tid, server.id);
         if (!tx) throw new HttpError(404, 'unknown transaction');
         const details = JSON.parse(tx.text) as { amount: string; beneficiary: string; description: string };
         const account = tx.account !== null ? await store.getAccountOrTombstone(tx.account) : undefined;
@@ -231,8 +337,9 @@ export class RpApi {
       }
       case 'accounts/:id/messages': {
         // Tapgate extension: a note to the device (shown by the app as a `message` event).
+        need('accounts');
         method(req, res, 'POST');
-        const account = await this.account(server, accountParam);
+        const account = await this.account(server, params.id);
         const j = parseJsonObject(await readRawBody(req));
         if (typeof j.text !== 'string' || j.text.length > 2000) throw new HttpError(400, 'text must be a string of at most 2000 characters');
         const data = j.data === undefined ? undefined : parseStringMap(j.data, 'data');
@@ -240,27 +347,78 @@ export class RpApi {
         sendJson(req, res, 200, { result: true });
         return;
       }
+      case 'accounts/:id/user': {
+        // updateAccountUser: the account belongs to another user.
+        need('accounts');
+        method(req, res, 'PUT');
+        const account = await this.account(server, params.id);
+        const userid = requiredText(q, 'userid');
+        await store.setAccountUser(account.id, userid);
+        sendJson(req, res, 200, accountJson((await store.getAccount(account.id))!));
+        return;
+      }
+      case 'accounts/:id/provokelogin': {
+        // provokeLoginOnAccount: a push login on the nonce, to this account.
+        need('sessions', 'accounts');
+        method(req, res, 'POST');
+        const nonce = this.nonce(req);
+        const account = await this.account(server, params.id);
+        if (account.blocked) throw new HttpError(409, 'the account is blocked');
+        await this.provoke(req, server, nonce, [account], q);
+        sendJson(req, res, 200, { result: true });
+        return;
+      }
       case 'accounts/:id': {
-        const account = await this.account(server, accountParam);
-        if (method(req, res, 'GET', 'DELETE') === 'GET') {
+        need('accounts');
+        const m = method(req, res, 'GET', 'PUT', 'DELETE');
+        const account = await this.account(server, params.id);
+        if (m === 'GET') {
           sendJson(req, res, 200, accountJson(account));
           return;
         }
-        // The deletion message is sealed to the account's key before the account becomes a tombstone.
-        await store.transaction(async () => {
-          await this.cfg.messenger.send(server, account, { kind: 'delete' });
-          await store.deleteAccount(account.id, this.cfg.now());
-        });
+        if (m === 'PUT') {
+          // updateAccount: only blocking and unblocking. A blocked account cannot log in (error 48)
+          // and is logged out of its sessions.
+          const v = q.get('blocked');
+          if (v === null || v === '') throw new HttpError(400, 'query "blocked" (true or false) is required');
+          await store.setAccountBlocked(account.id, parseBool(v, 'query "blocked"'), this.cfg.now());
+          sendJson(req, res, 200, accountJson((await store.getAccount(account.id))!));
+          return;
+        }
+        await this.deleteAccounts(server, [account]);
         sendJson(req, res, 200, { result: true });
         return;
       }
       case 'accounts': {
+        need('accounts');
         method(req, res, 'GET');
-        const all = await store.listAccounts(server.id);
-        sendJson(req, res, 200, { accounts: page(all, q).map(accountJson), totalnumber: all.length });
+        const page = await store.queryAccounts(server.id, listQuery(q, ACCOUNT_SORT, ACCOUNT_FILTERS));
+        sendJson(req, res, 200, { accounts: page.rows.map(accountJson), totalnumber: page.total });
         return;
       }
     }
+  }
+
+  /** Deletes accounts: each gets a deletion message, sealed to its key before it becomes a tombstone. */
+  async deleteAccounts(server: ServerRow, accounts: AccountRow[]): Promise<void> {
+    const { store } = this.cfg;
+    await store.transaction(async () => {
+      for (const account of accounts) {
+        await this.cfg.messenger.send(server, account, { kind: 'delete' });
+        await store.deleteAccount(account.id, this.cfg.now());
+      }
+    });
+  }
+
+  /** A push login on the nonce (a new login QR session) to every one of `accounts`; the UserContext is the body or query. */
+  async provoke(req: http.IncomingMessage, server: ServerRow, nonce: string, accounts: AccountRow[], q: URLSearchParams): Promise<void> {
+    const body = await readRawBody(req);
+    const ctx = parseUserContext(body.length ? body.toString('utf8') : q.get('usercontext'));
+    const requireSecondFactor = secondFactorParam(q);
+    const payload = await this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx, requireSecondFactor });
+    await this.pushLogin(server, accounts, payload);
+    const now = this.cfg.now();
+    for (const a of accounts) await this.cfg.store.setLastProvoke(a.id, now);
   }
 
   private async server(sid: string): Promise<ServerRow> {
@@ -270,7 +428,7 @@ export class RpApi {
     return server;
   }
 
-  private nonce(req: http.IncomingMessage): string {
+  nonce(req: http.IncomingMessage): string {
     const nonce = header(req, 'x-nonce');
     if (!nonce) throw new HttpError(400, 'missing X-nonce header');
     if (nonce.length > MAX_NONCE_CHARS) throw new HttpError(400, 'X-nonce too long');
@@ -279,40 +437,26 @@ export class RpApi {
 
   private async updateServer(req: http.IncomingMessage, server: ServerRow): Promise<void> {
     const j = parseJsonObject(await readRawBody(req));
-    // Unknown fields are refused (a misspelt pinAttemptLimit must not pass silently). What GET
-    // returns may come back (GET, edit, PUT), but its read-only fields must be unchanged.
-    const writable = ['serverName', 'pingTime', 'pinTimeout', 'pinAttemptLimit'];
     const current: Record<string, unknown> = await serverJson(this.cfg.store, server);
-    for (const key of Object.keys(j)) {
-      if (writable.includes(key)) continue;
-      const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
-      if (!Object.hasOwn(current, key)) throw new HttpError(400, `unknown field "${shown}"`);
-      if (j[key] !== current[key]) throw new HttpError(400, `field "${shown}" is read-only`);
-    }
-    const next = {
-      name: server.name,
-      pingTime: server.ping_time,
-      pinTimeout: server.pin_timeout,
-      pinAttemptLimit: server.pin_attempt_limit,
-    };
-    if (j.serverName !== undefined) {
-      if (typeof j.serverName !== 'string' || j.serverName.trim() === '' || j.serverName.length > 100) {
-        throw new HttpError(400, 'serverName must be a non-empty string of at most 100 characters');
-      }
-      next.name = j.serverName;
-    }
-    const int = (key: 'pingTime' | 'pinTimeout' | 'pinAttemptLimit', min: number): void => {
-      const v = j[key];
-      if (v === undefined) return;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > MAX_INT_PARAM) {
-        throw new HttpError(400, `${key} must be an integer >= ${min}`);
-      }
-      next[key] = v;
-    };
-    int('pingTime', 0);
-    int('pinTimeout', 0);
-    int('pinAttemptLimit', 1);
-    await this.cfg.store.updateServer(server.id, next);
+    await this.cfg.store.updateServer(server.id, serverParams(j, server, current));
+  }
+
+  /** createServer: a new virtual server with its own id and Ed25519 key pair. */
+  private async createServer(req: http.IncomingMessage, caller: Caller): Promise<ServerRow> {
+    const { store } = this.cfg;
+    const j = parseJsonObject(await readRawBody(req));
+    if (j.serverName === undefined) throw new HttpError(400, 'serverName is required');
+    const defaults = { name: '', ping_time: 0, pin_timeout: 0, pin_attempt_limit: 3, logo: null };
+    const params = serverParams(j, defaults, {});
+    const id = randomBytes(SERVER_ID_BYTES);
+    const kp = signKeyPair();
+    await store.transaction(async () => {
+      await store.insertServer(id, kp.publicKey, kp.secretKey, params.name, this.cfg.now());
+      await store.updateServer(id, params);
+      // A key that may create servers gets every permission on the ones it creates.
+      if (caller.keyId !== null && !ApiKeys.global(caller, 'root')) await store.addApiKeyPermission(caller.keyId, 'root', id);
+    });
+    return (await store.getServer(id))!;
   }
 
   /** The v2.2 LoginStatus of a nonce (also what the status channel sends first). */
@@ -338,7 +482,7 @@ export class RpApi {
     };
   }
 
-  private async account(server: ServerRow, param: string | null): Promise<AccountRow> {
+  async account(server: ServerRow, param: string | null): Promise<AccountRow> {
     const account = /^\d{1,15}$/.test(param ?? '') ? await this.cfg.store.getAccount(Number(param)) : undefined;
     if (!account || !bytesEqual(account.server, server.id)) throw new HttpError(404, 'unknown account');
     return account;
@@ -350,11 +494,14 @@ export class RpApi {
     return rp?.accountid != null ? await this.cfg.store.getAccount(rp.accountid) : undefined;
   }
 
-  /** A login message for the QR session, with its start response so the device goes straight to login. */
-  private async pushLogin(server: ServerRow, account: AccountRow, payload: Uint8Array): Promise<void> {
+  /**
+   * A login message for the QR session, with its start response so the device goes straight to
+   * login; every account gets the same start (the transcript is the session's), the first login wins.
+   */
+  private async pushLogin(server: ServerRow, accounts: AccountRow[], payload: Uint8Array): Promise<void> {
     const qs = (await this.cfg.store.getQrSession(parseQr(payload)!.sessionId))!;
     const start = await startForPush(this.cfg.store, server, qs, this.cfg.now());
-    await this.cfg.messenger.send(server, account, { kind: 'login', qr: toB64u(payload), start });
+    for (const account of accounts) await this.cfg.messenger.send(server, account, { kind: 'login', qr: toB64u(payload), start });
   }
 
   /** A fresh QR session for the nonce (it becomes the nonce's latest); returns its payload. */

@@ -8,7 +8,7 @@ const { startServer, REPO_ROOT } = require('./helpers/server-process');
 const { relyingParty } = require('./helpers/rp');
 const { enrol, login } = require('./helpers/flows');
 const { check, resolveRef } = require('./helpers/schema-check');
-const { RP_SERVER_ROUTES } = require(path.join(REPO_ROOT, 'server', 'dist', 'rp-api.js'));
+const { RP_SERVER_ROUTES, RP_TOP_ROUTES } = require(path.join(REPO_ROOT, 'server', 'dist', 'rp-api.js'));
 
 jest.setTimeout(60_000);
 
@@ -16,7 +16,9 @@ let server;
 let rp;
 let auth;
 let doc;
-const ids = {};  // alice, bob (account ids), loggedNonce, tid
+const ids = {};  // alice, bob (account ids), loggedNonce, tid, keyid, spareKeyid
+// Users each operation that deletes one acts on (each is enrolled once).
+const USERS = ['alice', 'bob', 'dave', 'erin', 'frank', 'gina'];
 
 beforeAll(async () => {
   server = await startServer();
@@ -24,11 +26,17 @@ beforeAll(async () => {
   auth = await Authenticator.create();
   await enrol(auth, rp, { userid: 'alice' });
   ids.loggedNonce = (await login(auth, rp)).nonce;
-  await enrol(auth, rp, { userid: 'bob' });
+  for (const userid of USERS.slice(1)) await enrol(auth, rp, { userid });
   const { accounts } = await rp.accounts();
   ids.alice = accounts.find((a) => a.userid === 'alice').id;
   ids.bob = accounts.find((a) => a.userid === 'bob').id;
   doc = await (await fetch(`${server.url}/openapi.json`)).json();
+  // A key for the route walk's DELETE /apikeys/{keyid}.
+  const created = await fetch(`${server.url}/apikeys/?description=spare`, { method: 'POST', headers: { 'X-apikey': server.rootApiKey } });
+  ids.spareKeyid = (await created.json()).id;
+  // A role (key) for the permissions routes.
+  const role = await fetch(`${server.url}/apikeys/?description=role`, { method: 'POST', headers: { 'X-apikey': server.rootApiKey } });
+  ids.roleid = (await role.json()).id;
 });
 afterAll(async () => {
   await auth?.close();
@@ -40,19 +48,36 @@ const json = (value) => ({ body: JSON.stringify(value), headers: { 'content-type
 
 // One successful call per operation, in an order that leaves each one something to act on.
 const FIXTURES = [
+  { op: 'getApiKeys', path: () => '/apikeys' },
+  { op: 'createApiKey', path: () => `/apikeys?description=ops&permissions=sessions,accounts&serverid=${server.serverId}`, after: (body) => { ids.keyid = body.id; } },
+  { op: 'deleteApiKey', path: () => `/apikeys/${ids.keyid}` },
   { op: 'listServers', path: () => '/servers?limit=5' },
+  { op: 'createServer', path: () => '/servers', ...json({ serverName: 'Second', logo: 'https://rp.example/logo.png' }) },
   { op: 'getServer', path: () => '/servers/{sid}' },
   { op: 'updateServer', path: () => '/servers/{sid}', ...json({ serverName: 'Tapgate OpenAPI' }) },
+  { op: 'addRolePermissions', path: () => `/servers/{sid}/permissions/${ids.roleid}?acl=sessions,users` },
+  { op: 'getRolePermissions', path: () => `/servers/{sid}/permissions/${ids.roleid}` },
+  { op: 'getPermissions', path: () => '/servers/{sid}/permissions' },
+  { op: 'deleteRolePermissions', path: () => `/servers/{sid}/permissions/${ids.roleid}?acl=users` },
   { op: 'getLoginStatus', path: () => '/servers/{sid}/sessions', nonce: () => ids.loggedNonce },
   { op: 'statusChannel', path: () => '/servers/{sid}/sessions/events', nonce: () => ids.loggedNonce },
   { op: 'getEnrolQr', path: () => '/servers/{sid}/sessions/qr/enrol?userid=carol', nonce: fresh },
   { op: 'getLoginQr', path: () => '/servers/{sid}/sessions/qr/login?img=png&s=64', nonce: fresh },
   { op: 'provokeLogin', path: () => '/servers/{sid}/sessions/provokelogin', nonce: () => ids.loggedNonce },
+  { op: 'registerUser', path: () => '/servers/{sid}/sessions/registeruser?userid=alice', nonce: () => ids.loggedNonce },
   { op: 'createTransaction', path: () => '/servers/{sid}/sessions/transactions', nonce: () => ids.loggedNonce,
     ...json({ amount: 'EUR 5', beneficiary: 'J. Doe', description: 'test' }), after: (body) => { ids.tid = body.tid; } },
   { op: 'getTransaction', path: () => `/servers/{sid}/transactions/${ids.tid}` },
-  { op: 'listAccounts', path: () => '/servers/{sid}/accounts' },
+  { op: 'listAccounts', path: () => '/servers/{sid}/accounts?sort=userid:desc,lastlogin&filter=blocked=false&limit=10&marker=0' },
   { op: 'getAccount', path: () => `/servers/{sid}/accounts/${ids.alice}` },
+  { op: 'updateAccount', path: () => `/servers/{sid}/accounts/${ids.alice}?blocked=false` },
+  { op: 'updateAccountUser', path: () => `/servers/{sid}/accounts/${ids.alice}/user?userid=alice` },
+  { op: 'provokeLoginOnAccount', path: () => `/servers/{sid}/accounts/${ids.alice}/provokelogin`, nonce: fresh },
+  { op: 'getUsers', path: () => '/servers/{sid}/users?search=a&sort=numberaccounts:desc&filter=numberaccounts=1' },
+  { op: 'getUser', path: () => '/servers/{sid}/users/alice/accounts?sort=created:desc' },
+  { op: 'provokeLoginOnUser', path: () => '/servers/{sid}/users/alice/provokelogin', nonce: fresh },
+  { op: 'deleteUser', path: () => '/servers/{sid}/users/dave' },
+  { op: 'deleteUserAccounts', path: () => '/servers/{sid}/users/erin/accounts' },
   { op: 'sendMessage', path: () => `/servers/{sid}/accounts/${ids.alice}/messages`, ...json({ text: 'hi', data: { k: 'v' } }) },
   { op: 'deleteAccount', path: () => `/servers/{sid}/accounts/${ids.bob}` },
   { op: 'logout', path: () => '/servers/{sid}/sessions/logout', nonce: () => ids.loggedNonce },
@@ -124,10 +149,13 @@ test('every documented operation answers 200 with the documented shape', async (
   }
 });
 
+const isApi = (template) => template.startsWith('/servers') || template.startsWith('/apikeys');
+
 test('the documented errors: 401 without the key, 400 without the nonce, each with the documented body', async () => {
   for (const op of operations()) {
-    if (!op.template.startsWith('/servers')) continue;
-    const url = `${server.url}${op.template.replace('{sid}', server.serverId).replace('{tid}', 'x').replace('{accountid}', String(ids.alice))}`;
+    if (!isApi(op.template)) continue;
+    const url = `${server.url}${op.template.replace('{sid}', server.serverId).replace('{tid}', 'x').replace('{accountid}', String(ids.alice))
+      .replace('{userid}', 'alice').replace('{keyid}', 'x').replace('{roleid}', 'x')}`;
     const fixture = FIXTURES.find((f) => f.op === op.operation.operationId);
     expect((await callAndCheck(op, url, init(fixture, { key: 'wrong-key' }))).status).toBe(401);
     const needsNonce = (op.operation.parameters ?? []).some((p) => p.$ref === '#/components/parameters/nonce');
@@ -145,11 +173,19 @@ test('the documented 404, 405 and 409 answers have the documented body', async (
     ['getServer', `${server.url}/servers/AAAAAAAAAAAAAAAAAAAAAA`, { headers: key }, 404],
     ['provokeLogin', `${base}/sessions/provokelogin`, { headers: { ...key, 'X-nonce': fresh() } }, 409],
     ['updateServer', base, { headers: key, body: JSON.stringify({ pinAttemptLimit: 0 }) }, 400],
+    ['getUser', `${base}/users/nobody/accounts`, { headers: key }, 404],
+    ['deleteApiKey', `${server.url}/apikeys/nokey`, { headers: key }, 404],
+    ['registerUser', `${base}/sessions/registeruser?userid=x`, { headers: { ...key, 'X-nonce': fresh() } }, 409],
+    ['listAccounts', `${base}/accounts?sort=pk`, { headers: key }, 400],
   ];
   for (const [id, url, requestInit, expected] of cases) {
     expect({ id, status: (await callAndCheck(byId.get(id), url, requestInit)).status }).toEqual({ id, status: expected });
   }
   // 405: a method the path does not have, answered with the path's documented error body.
+  // 403: a key with only the sessions permission, on an accounts operation.
+  const limited = await (await fetch(`${server.url}/apikeys/?permissions=sessions`, { method: 'POST', headers: key })).json();
+  expect((await callAndCheck(byId.get('listAccounts'), `${base}/accounts`, { headers: { 'X-apikey': limited.apikey } })).status).toBe(403);
+  expect((await callAndCheck(byId.get('getApiKeys'), `${server.url}/apikeys`, { headers: { 'X-apikey': limited.apikey } })).status).toBe(403);
   const res = await fetch(`${base}/accounts`, { method: 'DELETE', headers: key });
   expect(res.status).toBe(405);
   expect(res.headers.get('allow')).toBe('GET');
@@ -157,18 +193,23 @@ test('the documented 404, 405 and 409 answers have the documented body', async (
 });
 
 test('every route rp-api.ts accepts is documented, with exactly the methods it does not refuse with 405', async () => {
-  const toTemplate = (route) => `/servers/{sid}${route === '' ? '' : `/${route.replace(':id', '{accountid}').replace(':tid', '{tid}')}`}`;
+  const toTemplate = (route) =>
+    `/servers/{sid}${route === '' ? '' : `/${route.replace(':id', '{accountid}').replace(':tid', '{tid}').replace(':userid', '{userid}').replace(':roleid', '{roleid}')}`}`;
+  // Each users route acts on its own user: DELETE removes it.
+  const userFor = { 'users/:userid': 'frank', 'users/:userid/accounts': 'gina', 'users/:userid/provokelogin': 'alice' };
   const methods = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'];  // DELETE last: it removes the account
   const accepted = [];
   for (const method of methods) {
-    for (const route of ['..list', ...RP_SERVER_ROUTES]) {
-      const template = route === '..list' ? '/servers' : toTemplate(route);
+    for (const route of [...RP_TOP_ROUTES.map((r) => `..${r}`), ...RP_SERVER_ROUTES]) {
+      const template = route.startsWith('..') ? `/${route.slice(2).replace(':keyid', '{keyid}')}` : toTemplate(route);
       expect(Object.keys(doc.paths)).toContain(template);
       if (route === 'sessions/events' && method === 'GET') {
         accepted.push(`${method} ${template}`);  // an open stream; documented and called above
         continue;
       }
-      const url = `${server.url}${template.replace('{sid}', server.serverId).replace('{accountid}', String(ids.alice)).replace('{tid}', ids.tid)}`;
+      const url = `${server.url}${template.replace('{sid}', server.serverId).replace('{accountid}', String(ids.alice)).replace('{tid}', ids.tid)
+        .replace('{userid}', userFor[route]).replace('{keyid}', ids.spareKeyid)
+        .replace('{roleid}', ids.roleid)}`;
       const res = await fetch(url, { method, headers: { 'X-apikey': server.rootApiKey, 'X-nonce': fresh(), 'content-type': 'application/json' },
         body: method === 'GET' ? undefined : '{}' });
       await res.arrayBuffer();
@@ -177,6 +218,6 @@ test('every route rp-api.ts accepts is documented, with exactly the methods it d
       if (res.status !== 405) accepted.push(`${method} ${template}`);
     }
   }
-  const documented = operations().filter((o) => o.template.startsWith('/servers')).map((o) => `${o.method.toUpperCase()} ${o.template}`);
+  const documented = operations().filter((o) => isApi(o.template)).map((o) => `${o.method.toUpperCase()} ${o.template}`);
   expect(accepted.sort()).toEqual(documented.sort());
 });

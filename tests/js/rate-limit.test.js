@@ -41,3 +41,60 @@ test('the device API allows the burst per client address, then 429; operations e
   expect(statuses[2]).toBe(429);
   for (let i = 0; i < 5; i++) expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 });
+
+describe('per-account limit on the PIN-trying device requests', () => {
+  let limited;
+  beforeAll(async () => {
+    // No per-address limit here: only the account's bucket (burst 2, 0.2/s) can answer 429.
+    limited = await startServer({ args: ['--account-rate', '0.2', '--account-burst', '2'] });
+  });
+  afterAll(async () => limited?.stop());
+
+  /** POSTs from a chosen loopback source address (127.0.0.x all reach the 127.0.0.1 listener on Linux). */
+  function postFrom(localAddress, path, body) {
+    const http = require('node:http');
+    return new Promise((resolve, reject) => {
+      const req = http.request(`${limited.url}/device${path}`, { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode, retryAfter: res.headers['retry-after'], text }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+  }
+  const challenge = (accountId) => ({ v: 1, accountId, nonce: Buffer.alloc(32, 7).toString('base64url') });
+
+  test('one account cannot be tried faster from many addresses; other accounts and other paths are not affected', async () => {
+    // Two tries on account 77 from two addresses spend its burst; a third address is refused too.
+    expect((await postFrom('127.0.0.2', '/v1/pincheck/challenge', challenge(77))).status).toBe(404);  // no such account: counted all the same
+    expect((await postFrom('127.0.0.3', '/v1/pincheck', { v: 1, accountId: 77, challenge: 'x', sigAccount: 'x', sigPin: 'x' })).status).toBe(404);
+    for (const [address, path] of [['127.0.0.4', '/v1/login'], ['127.0.0.5', '/v1/pincheck/challenge'], ['127.0.0.6', '/v1/factors']]) {
+      const body = path === '/v1/pincheck/challenge' ? challenge(77) : { v: 1, accountId: 77 };
+      const r = await postFrom(address, path, body);
+      expect({ path, status: r.status }).toEqual({ path, status: 429 });
+      expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(JSON.parse(r.text)).toEqual({ error: 'rate limit exceeded', retryAfter: Number(r.retryAfter) });
+    }
+    // Another account from the same addresses still gets through, and so do paths that try no PIN.
+    expect((await postFrom('127.0.0.4', '/v1/pincheck/challenge', challenge(78))).status).toBe(404);
+    for (let i = 0; i < 4; i++) expect((await postFrom('127.0.0.4', '/v1/ping', { v: 1, accountId: 77 })).status).not.toBe(429);
+  });
+});
+
+test('a key made with POST /apikeys/ gets its own bucket once it has authenticated', async () => {
+  const s = await startServer({ args: ['--rp-rate', '0.2', '--rp-burst', '2'] });
+  try {
+    const get = (key) => fetch(`${s.url}/servers/${s.serverId}/sessions/`, { headers: { 'X-apikey': key, 'X-nonce': 'n' } }).then((r) => r.status);
+    const made = await fetch(`${s.url}/apikeys/?permissions=sessions`, { method: 'POST', headers: { 'X-apikey': s.rootApiKey } });  // root: 1 of 2
+    const { apikey } = await made.json();
+    expect(await get(apikey)).toBe(200);  // not known yet: the address's bucket (1 of 2)
+    expect([await get(apikey), await get(apikey), await get(apikey)]).toEqual([200, 200, 429]);  // its own bucket of 2
+    expect(await get(s.rootApiKey)).toBe(200);  // the root key's second token: buckets are per key
+    expect(await get('wrong-key')).toBe(401);  // the address's second token
+    expect(await get('wrong-key')).toBe(429);
+  } finally {
+    await s.stop();
+  }
+});

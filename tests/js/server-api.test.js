@@ -169,6 +169,7 @@ describe('relying-party API', () => {
       pingTime: 0,
       pinTimeout: 0,
       pinAttemptLimit: 3,
+      logo: null,
       accountCount: expect.any(Number),
     });
     expect(fromB64u(s.serverid)).toHaveLength(16);

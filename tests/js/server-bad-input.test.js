@@ -257,6 +257,122 @@ describe('relying-party API', () => {
     expect(snapshot()).toBe(before);
   });
 
+  describe('v2.2: lists, accounts, users, sessions, servers, API keys', () => {
+    let accountId;
+    let sessionsKey;
+    beforeAll(async () => {
+      const { Authenticator } = require('@tapgate/authenticator/node');
+      const { relyingParty } = require('./helpers/rp');
+      const { enrol } = require('./helpers/flows');
+      const auth = await Authenticator.create();
+      try {
+        await enrol(auth, relyingParty(srv), { userid: 'bad-input-user' });
+        accountId = auth.accounts[0].accountId;
+      } finally {
+        await auth.close();
+      }
+      const res = await fetch(`${srv.url}/apikeys/?permissions=sessions&serverid=${srv.serverId}`, { method: 'POST', headers: { 'X-apikey': srv.rootApiKey } });
+      sessionsKey = (await res.json()).apikey;
+    });
+    const long = 'x'.repeat(300);
+
+    test('account and user lists: unknown or malformed sort, filter, search, paging', async () => {
+      for (const q of ['sort=pk', 'sort=id:up', 'sort=id;drop', 'sort=id%20desc', 'sort=:asc', `sort=${'id,'.repeat(6)}`, 'sort=numberaccounts',
+        'filter=pk=1', 'filter=blocked=yes', 'filter=blocked=TRUE', 'filter=blocked=', 'filter=blocked', 'filter==x', `filter=userid=${long}`,
+        `filter=${'x'.repeat(60)}=1`, Array.from({ length: 11 }, () => 'filter=blocked=true').join('&'), 'limit=1001', 'limit=-1', 'marker=x']) {
+        const res = await expectRefused(() => request('GET', `${base}/accounts/?${q}`), { status: 400 });
+        expect(JSON.parse(res.text).error.length).toBeLessThan(200);
+      }
+      for (const q of ['sort=lastprovoke', 'sort=blocked', 'filter=blocked=true', 'filter=userid=', 'filter=numberaccounts=-1',
+        'filter=numberaccounts=1.5', `search=${long}`, 'limit=5000']) {
+        await expectRefused(() => request('GET', `${base}/users/?${q}`), { status: 400 });
+      }
+      for (const q of ['sort=numberaccounts', 'filter=userid=x', 'limit=1001']) {
+        await expectRefused(() => request('GET', `${base}/users/bad-input-user/accounts?${q}`), { status: 400 });
+      }
+    });
+
+    test('updateAccount, updateAccountUser, provokeLoginOnAccount: bad booleans and values, unknown accounts', async () => {
+      for (const q of ['', '?blocked=', '?blocked=maybe', '?blocked=TRUE', '?blocked=1', `?blocked=${long}`]) {
+        await expectRefused(() => request('PUT', `${base}/accounts/${accountId}/${q}`), { status: 400 });
+      }
+      for (const p of ['999999', 'abc', '1.5', '-1', '9'.repeat(20)]) {
+        await expectRefused(() => request('PUT', `${base}/accounts/${p}/?blocked=true`), { status: 404 });
+        await expectRefused(() => request('PUT', `${base}/accounts/${p}/user?userid=x`), { status: 404 });
+        await expectRefused(() => request('POST', `${base}/accounts/${p}/provokelogin`, { nonce: 'n' }), { status: 404 });
+      }
+      for (const q of ['', '?userid=', `?userid=${long}`]) {
+        await expectRefused(() => request('PUT', `${base}/accounts/${accountId}/user${q}`), { status: 400 });
+      }
+      await expectRefused(() => request('POST', `${base}/accounts/${accountId}/provokelogin`), { status: 400 });  // no X-nonce
+      await expectRefused(() => request('POST', `${base}/accounts/${accountId}/provokelogin`, { nonce: 'n', body: '{"announceinfo":5}' }), { status: 400 });
+      await expectRefused(() => request('GET', `${base}/accounts/${accountId}/provokelogin`, { nonce: 'n' }), { status: 405 });
+      await expectRefused(() => request('POST', `${base}/accounts/${accountId}/user?userid=x`), { status: 405 });
+      await expectRefused(() => request('PATCH', `${base}/accounts/${accountId}/?blocked=true`), { status: 405 });
+    });
+
+    test('users: unknown users, over-long user ids, wrong methods; registerUser', async () => {
+      for (const [method, p, nonce] of [['DELETE', 'users/nobody/'], ['DELETE', 'users/nobody/accounts'], ['GET', 'users/nobody/accounts'],
+        ['POST', 'users/nobody/provokelogin', 'n'], ['GET', 'users/a/b/c'], ['GET', 'users/bad-input-user/nothing']]) {
+        await expectRefused(() => request(method, `${base}/${p}`, { nonce }), { status: 404 });
+      }
+      for (const [method, p] of [['DELETE', `users/${long}/`], ['GET', `users/${long}/accounts`]]) {
+        await expectRefused(() => request(method, `${base}/${p}`), { status: 400 });
+      }
+      for (const [method, p] of [['GET', 'users/bad-input-user/'], ['POST', 'users/'], ['PUT', 'users/bad-input-user/accounts'],
+        ['GET', 'users/bad-input-user/provokelogin'], ['GET', 'sessions/registeruser'], ['DELETE', 'users/']]) {
+        await expectRefused(() => request(method, `${base}/${p}`, { nonce: 'n' }), { status: 405 });
+      }
+      await expectRefused(() => request('POST', `${base}/users/bad-input-user/provokelogin`), { status: 400 });  // no X-nonce
+      await expectRefused(() => request('POST', `${base}/sessions/registeruser?userid=x`), { status: 400 });
+      await expectRefused(() => request('POST', `${base}/sessions/registeruser`, { nonce: 'n' }), { status: 400 });
+      await expectRefused(() => request('POST', `${base}/sessions/registeruser?userid=${long}`, { nonce: 'n' }), { status: 400 });
+      await expectRefused(() => request('POST', `${base}/sessions/registeruser?userid=x`, { nonce: 'nobody-logged-in' }), { status: 409 });
+    });
+
+    test('createServer and the logo: missing name, bad logos, read-only and unknown fields', async () => {
+      const bigPng = `data:image/png;base64,${'A'.repeat(40000)}`;
+      const badLogos = ['javascript:alert(1)', 'data:text/html;base64,PGI+', 'data:image/png;base64,***', 'https://a b.example/',
+        'ftp://x.example/l.png', 'not a url', '', 5, true, {}, bigPng, 'https://x.example/"onerror="x'];
+      for (const body of [{}, { serverName: '' }, { serverName: 5 }, { serverName: 'x', serverid: 'AAAA' }, { serverName: 'x', bogus: 1 },
+        { serverName: 'x', accountCount: 0 }, { serverName: 'x', pinAttemptLimit: 0 }, ...badLogos.map((logo) => ({ serverName: 'x', logo }))]) {
+        await expectRefused(() => request('POST', '/servers/', { body: JSON.stringify(body) }), { status: 400 });
+      }
+      for (const body of ['', '[]', '{']) await expectRefused(() => request('POST', '/servers/', { body }), { status: 400 });
+      for (const logo of badLogos) await expectRefused(() => request('PUT', `${base}/`, { body: JSON.stringify({ logo }) }), { status: 400 });
+      await expectRefused(() => request('DELETE', '/servers/'), { status: 405 });
+    });
+
+    test('API keys: bad permissions, scopes and descriptions; unknown keys; wrong methods; missing permissions', async () => {
+      for (const q of ['permissions=bogus', 'permissions=sessions,ROOT', 'permissions=createserver&serverid=' + srv.serverId,
+        'serverid=AAAAAAAAAAAAAAAAAAAAAA', 'serverid=!!', `description=${long}`]) {
+        await expectRefused(() => request('POST', `/apikeys/?${q}`), { status: 400 });
+      }
+      const roleid = sessionsKey.split('.')[0];
+      for (const q of ['', '?acl=', '?acl=bogus', '?acl=createserver', '?acl=sessions,ROOT']) {
+        await expectRefused(() => request('POST', `${base}/permissions/${roleid}${q}`), { status: 400 });
+      }
+      await expectRefused(() => request('DELETE', `${base}/permissions/${roleid}?acl=nope`), { status: 400 });
+      await expectRefused(() => request('POST', `${base}/permissions/no-such-role?acl=sessions`), { status: 404 });
+      await expectRefused(() => request('GET', `${base}/permissions/no-such-role`), { status: 404 });
+      await expectRefused(() => request('PUT', `${base}/permissions/${roleid}?acl=sessions`), { status: 405 });
+      await expectRefused(() => request('POST', `${base}/permissions/`), { status: 405 });
+      await expectRefused(() => request('POST', `${base}/permissions/${roleid}?acl=root`, { apiKey: false, headers: { 'X-apikey': sessionsKey } }), { status: 403 });
+      await expectRefused(() => request('DELETE', '/apikeys/no-such-key'), { status: 404 });
+      await expectRefused(() => request('DELETE', '/apikeys/a/b'), { status: 404 });
+      await expectRefused(() => request('GET', '/apikeys/some-key'), { status: 405 });
+      await expectRefused(() => request('PUT', '/apikeys/', { body: '{}' }), { status: 405 });
+      await expectRefused(() => request('GET', '/apikeys/', { apiKey: false, headers: { 'X-apikey': 'k'.repeat(5000) } }), { status: 401 });
+      const asSessions = (method, p, nonce) => () => request(method, p, { apiKey: false, nonce, headers: { 'X-apikey': sessionsKey } });
+      for (const [method, p] of [['GET', '/apikeys/'], ['POST', '/apikeys/?permissions=root'], ['DELETE', '/apikeys/x'], ['POST', '/servers/'],
+        ['GET', `${base}/accounts/`], ['PUT', `${base}/accounts/${accountId}/?blocked=true`], ['DELETE', `${base}/users/bad-input-user/`],
+        ['DELETE', `${base}/accounts/${accountId}/`], ['PUT', `${base}/`], ['POST', `${base}/sessions/registeruser?userid=x`]]) {
+        const res = await expectRefused(asSessions(method, p, 'n'), { status: 403 });
+        expect(JSON.parse(res.text).required.length).toBeGreaterThan(0);
+      }
+    });
+  });
+
   test('summary', () => {
     // eslint-disable-next-line no-console
     console.log(`server bad-input suite: ${checked} refused requests, each 4xx JSON, server up, database unchanged`);

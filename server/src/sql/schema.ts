@@ -1,6 +1,7 @@
 // The database schema, per dialect. SQLite databases made by earlier versions are brought up to
 // date column by column; PostgreSQL starts at the current schema.
 import type Database from 'better-sqlite3';
+import { V22_SQLITE_COLUMNS, V22_TABLES } from './schema-v22';
 
 const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS settings (
@@ -116,4 +117,6 @@ export function migrateSqlite(db: Database.Database): void {
   add('qr_sessions', 'require_2f', 'INTEGER NOT NULL DEFAULT 0');
   add('qr_sessions', 'match_code', 'TEXT');
   add('qr_sessions', 'tid', 'TEXT');
+  for (const [table, column, decl] of V22_SQLITE_COLUMNS) add(table, column, decl);
+  db.exec(V22_TABLES.sqlite);
 }
