@@ -325,13 +325,8 @@ void Engine::handleAppLoginStart(Session& s, const std::string& request, const s
   s.qr.type = QrType::Login;
   s.qr.sessionId = r->sessionId;
   s.webNonce = r->webNonce;
-  s.params = r->server;
-  s.clockOffset = clockOffset(r->serverTime, now);
-  for (auto& server : state_.servers) {
-    if (server.id != s.qr.serverId) continue;
-    server.params = s.params;
-    server.clockOffset = s.clockOffset;
-  }
+  adoptServerView(s, r->server, r->serverTime, now);
+  storeServerView(s);
   recordHistory(s, now);
   // An AppLogin always asks for the second factor: no confirmation, no skipping.
   s.firstSet = false;
@@ -358,14 +353,29 @@ StartResult Engine::startSessionFromLink(const std::string& link, std::int64_t n
   return startSession(payload ? payload.value() : Bytes{}, now);
 }
 
+void Engine::adoptServerView(Session& s, const wire::ServerParams& params, std::int64_t serverTime, std::int64_t now) {
+  s.params = params;
+  s.clockOffset = clockOffset(serverTime, now);
+}
+
+ServerRecord* Engine::storeServerView(const Session& s) {
+  // Server parameters, and our view of its clock, are refreshed with every session.
+  for (auto& server : state_.servers) {
+    if (server.id != s.qr.serverId) continue;
+    server.params = s.params;
+    server.clockOffset = s.clockOffset;
+    return &server;
+  }
+  return nullptr;
+}
+
 void Engine::handleStart(Session& s, const std::string& request, const std::string& body, std::int64_t now) {
   auto r = wire::parseStartResponse(body);
   if (!r) return fault(s, r.error(), now);
   if (r->kind != s.qr.type) return fault(s, makeError(ErrorCode::BAD_RESPONSE, "start response kind mismatch"), now);
   s.transcript.advance(request, body);
-  s.params = r->server;
+  adoptServerView(s, r->server, r->serverTime, now);
   s.announceInfo = r->announceInfo;
-  s.clockOffset = clockOffset(r->serverTime, now);
 
   if (s.isRegistration) {
     s.enrolUserId = r->enrolUserId;
@@ -384,12 +394,7 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
     return;
   }
 
-  // Server parameters, and our view of its clock, are refreshed with every session.
-  for (auto& server : state_.servers) {
-    if (server.id != s.qr.serverId) continue;
-    server.params = s.params;
-    server.clockOffset = s.clockOffset;
-  }
+  storeServerView(s);
   persist(now);
 
   s.secondFactorRequired = r->secondFactorRequired;
@@ -855,14 +860,10 @@ void Engine::completeEnrolment(Session& s, const wire::VerifyResponse& r, std::i
   a.name = !s.enrolName.empty() ? s.enrolName : (!a.userId.empty() ? a.userId : s.params.name);
   s.chosen = AccountRef{a.serverId, a.accountId};
 
-  auto server = std::find_if(state_.servers.begin(), state_.servers.end(),
-                             [&](const ServerRecord& r) { return r.id == s.qr.serverId; });
-  if (server == state_.servers.end()) {
-    state_.servers.push_back({s.qr.serverId, s.serverPk, s.serverUrl, s.params, s.clockOffset});
-  } else {
+  if (ServerRecord* server = storeServerView(s)) {
     server->url = s.serverUrl;
-    server->params = s.params;
-    server->clockOffset = s.clockOffset;
+  } else {
+    state_.servers.push_back({s.qr.serverId, s.serverPk, s.serverUrl, s.params, s.clockOffset});
   }
   state_.accounts.push_back(std::move(a));
   state_.pinSet = true;

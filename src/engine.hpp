@@ -192,6 +192,10 @@ class Engine {
   void handleVerify(Session& s, const std::string& request, const std::string& body, std::int64_t now);
   void handlePinChallenge(Session& s, const std::string& body, std::int64_t now);
   void handlePinCheck(Session& s, const std::string& body, std::int64_t now);
+  // A verified answer carried the server's parameters and clock: the session adopts them ...
+  void adoptServerView(Session& s, const wire::ServerParams& params, std::int64_t serverTime, std::int64_t now);
+  // ... and the stored record of that server takes them over; null when the app has none yet.
+  ServerRecord* storeServerView(const Session& s);
   void sendEnrol(Session& s);
   // The existing account whose PIN proof `enrol` carries (same server, §5.2), or null.
   const Account* enrolPinCheckAccount(const Session& s) const;
