@@ -18,7 +18,10 @@ beforeAll(async () => {
   dbFile = path.join(srv.dataDir, 'tapgate.sqlite');
   base = `/servers/${srv.serverId}`;
 });
-afterAll(async () => srv?.stop());
+afterAll(async () => {
+  await pg?.end();
+  await srv?.stop();
+});
 
 /** Every row of every table, as text: equal snapshots mean nothing changed. */
 async function snapshot() {
@@ -32,12 +35,16 @@ async function snapshot() {
   }
 }
 
-/** The same on PostgreSQL (rows sorted: its tables have no inherent order). */
+/** The same on PostgreSQL (rows sorted: its tables have no inherent order), over one connection. */
+let pg = null;
 async function pgSnapshot() {
-  const { Client } = require('pg');
-  const db = new Client({ connectionString: srv.databaseUrl });
-  await db.connect();
-  try {
+  if (!pg) {
+    const { Client } = require('pg');
+    pg = new Client({ connectionString: srv.databaseUrl });
+    await pg.connect();
+  }
+  const db = pg;
+  {
     const { rows } = await db.query("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
     const out = [];
     for (const { name } of rows) {
@@ -45,8 +52,6 @@ async function pgSnapshot() {
       out.push([name, data.sort()]);
     }
     return JSON.stringify(out);
-  } finally {
-    await db.end();
   }
 }
 
