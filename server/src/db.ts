@@ -312,6 +312,9 @@ export class Store {
   /** Marks the account deleted and logs out every session it is logged in to (one transaction). */
   deleteAccount(id: number, now: number): Promise<RpSessionRow[]> {
     return this.transaction(async () => {
+      // The account first, as a device request locks it before the session it logs in to: the
+      // same order everywhere, so the two never deadlock on PostgreSQL.
+      await this.lockAccount(id);
       const sessions = await this.sql.all<RpSessionRow>('SELECT * FROM rp_sessions WHERE loggedin = 1 AND accountid = ?', [id]);
       for (const rp of sessions) await this.logOut(rp.server, rp.nonce, now);
       await this.sql.run('UPDATE accounts SET deleted = 1, push_token = NULL WHERE id = ?', [id]);
