@@ -32,6 +32,8 @@ cmd=${1:-}; dir=${2:-}
 case "$cmd" in
 start)
   bin=$(bindir)
+  # A cluster left running by an interrupted run is stopped first, never written under.
+  if [ -d "$dir" ]; then bash "$0" stop "$dir"; fi
   rm -rf "$dir"; mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
   run="$dir"
