@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The bench's reference server: the device API and relying-party REST API (@tapgate/server, SQLite)
+// The bench's reference server: the device API and relying-party REST API (@tapgate/server, SQLite
+// or PostgreSQL)
 // plus, on the same origin, the browser package (/sdk/), zxing-wasm (/vendor/zxing-wasm/) and the
 // bench page (/bench/), so headless Chromium runs the browser build against a real server.
 // Prints the {"event":"listening",…} line tests/js/helpers/server-process.js waits for.
@@ -19,7 +20,14 @@ keepDeviceConnectionsAlive(http);
 await new Promise((resolve) => http.listen(Number(process.env.PORT ?? 0), '127.0.0.1', resolve));
 const port = http.address().port;
 const origin = `http://localhost:${port}`;
-const tapgate = await createTapgateServer({ publicUrl: origin, dataDir: process.env.TAPGATE_DATA_DIR, serverName: 'Tapgate Bench' });
+// TAPGATE_DATABASE_URL: PostgreSQL instead of SQLite; TAPGATE_PUBLIC_URL: another instance's
+// origin for the device URL in QR codes (server-load.mjs's two-instance run).
+const tapgate = await createTapgateServer({
+  publicUrl: process.env.TAPGATE_PUBLIC_URL || origin,
+  dataDir: process.env.TAPGATE_DATA_DIR,
+  databaseUrl: process.env.TAPGATE_DATABASE_URL || undefined,
+  serverName: 'Tapgate Bench',
+});
 const mounts = [
   ['/sdk/', join(root, 'js', 'dist')],
   ['/vendor/zxing-wasm/', join(dirname(require.resolve('zxing-wasm/reader/zxing_reader.wasm')), '..', 'es')],

@@ -9,7 +9,8 @@ export NODE_PATH=/usr/share/nodejs
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config git
   libsodium-dev nlohmann-json3-dev libgtest-dev googletest
   emscripten binaryen autoconf automake libtool dpkg-dev chromium qrencode
-  clang-14 libclang-rt-14-dev llvm-14)   # libFuzzer, ASan/UBSan runtimes, llvm-symbolizer
+  clang-14 libclang-rt-14-dev llvm-14    # libFuzzer, ASan/UBSan runtimes, llvm-symbolizer
+  postgresql)   # the test script's throwaway cluster (initdb, pg_ctl); its own cluster need not run
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -23,6 +24,8 @@ On this system, install these yourself, then run the command again with TAPGATE_
   - libsodium 1.0.18 built with emcc into build/deps/sodium-wasm (see scripts/build-sodium-wasm.sh)
   - Chromium (for the browser tests), at /usr/bin/chromium or set CHROMIUM_PATH
   - clang 14 with its compiler-rt (libFuzzer, AddressSanitizer, UBSan) and llvm-symbolizer
+  - optional: PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/<version>/bin
+    for the PostgreSQL test runs; without them scripts/test.sh runs the server suites on SQLite only
 MSG
   exit 1
 fi

@@ -7,6 +7,8 @@ export interface CliConfig {
   port: number;
   host: string;
   dataDir: string;
+  /** postgres:// or postgresql:// URL: PostgreSQL instead of SQLite in dataDir. Never logged as given (it may hold a password). */
+  databaseUrl: string | undefined;
   publicUrl: string | undefined;
   webPushSubject: string | undefined;
   webPushAllowHttp: boolean;
@@ -25,6 +27,7 @@ export const SETTINGS = {
   port: { flag: 'port', env: 'PORT' },
   host: { flag: 'host', env: 'HOST' },
   dataDir: { flag: 'data-dir', env: 'TAPGATE_DATA_DIR' },
+  databaseUrl: { flag: 'database-url', env: 'TAPGATE_DATABASE_URL' },
   publicUrl: { flag: 'public-url', env: 'TAPGATE_PUBLIC_URL' },
   webPushSubject: { flag: 'webpush-subject', env: 'TAPGATE_WEBPUSH_SUBJECT' },
   webPushAllowHttp: { flag: 'webpush-allow-http', env: 'TAPGATE_WEBPUSH_ALLOW_HTTP' },
@@ -65,6 +68,15 @@ function number(text: string, name: string, min: number, max: number, integer: b
   return n;
 }
 
+function databaseUrl(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (!/^postgres(?:ql)?:\/\//i.test(text)) {
+    // Not echoed: a mistyped URL may still carry a password.
+    throw new ConfigError('invalid TAPGATE_DATABASE_URL: a postgres:// or postgresql:// URL (leave it unset for SQLite in the data dir)');
+  }
+  return text;
+}
+
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
   const flags = parseFlags(argv);
   const get = (key: keyof typeof SETTINGS): string | undefined => {
@@ -88,6 +100,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     port: number(get('port') ?? '8080', 'PORT', 0, 65535, true),
     host: get('host') ?? '127.0.0.1',
     dataDir: get('dataDir') ?? './data',
+    databaseUrl: databaseUrl(get('databaseUrl')),
     publicUrl: get('publicUrl'),
     webPushSubject: get('webPushSubject'),
     webPushAllowHttp: bool('webPushAllowHttp', false),

@@ -1,6 +1,7 @@
 // The server's storage: row types and every query the APIs make, written once for all dialects
 // (the schema is in sql/schema.ts, the drivers in sql/).
 import type { SqlDriver, SqlValue } from './sql/driver';
+import { PgDriver } from './sql/postgres';
 import { SqliteDriver } from './sql/sqlite';
 
 export interface ServerRow {
@@ -185,6 +186,11 @@ export class Store {
     return new Store(new SqliteDriver(file));
   }
 
+  /** Connects to PostgreSQL at a postgres:// URL (the schema is created if missing). */
+  static async postgres(url: string): Promise<Store> {
+    return new Store(await PgDriver.connect(url));
+  }
+
   /** Runs `work` as one transaction; Store calls made inside it take part (see SqlDriver). */
   transaction<T>(work: () => Promise<T>): Promise<T> {
     return this.sql.transaction(work);
@@ -235,6 +241,10 @@ export class Store {
 
   getRpSession(server: Uint8Array, nonce: string): Promise<RpSessionRow | undefined> {
     return this.sql.get<RpSessionRow>('SELECT * FROM rp_sessions WHERE server = ? AND nonce = ?', [b(server), nonce]);
+  }
+  /** The session, its row (if any) locked until the transaction ends. */
+  lockRpSession(server: Uint8Array, nonce: string): Promise<RpSessionRow | undefined> {
+    return this.sql.get<RpSessionRow>(`SELECT * FROM rp_sessions WHERE server = ? AND nonce = ?${this.#forUpdate()}`, [b(server), nonce]);
   }
   async markScanned(server: Uint8Array, nonce: string, now: number): Promise<void> {
     await this.sql.run('UPDATE rp_sessions SET scanned = 1, updated = ? WHERE server = ? AND nonce = ?', [now, b(server), nonce]);
@@ -376,6 +386,9 @@ export class Store {
   /** Marks the account deleted and logs out every session it is logged in to (one transaction). */
   deleteAccount(id: number, now: number): Promise<RpSessionRow[]> {
     return this.transaction(async () => {
+      // The account first, as a device request locks it before the session it logs in to: the
+      // same order everywhere, so the two never deadlock on PostgreSQL.
+      await this.lockAccount(id);
       const sessions = await this.sql.all<RpSessionRow>('SELECT * FROM rp_sessions WHERE loggedin = 1 AND accountid = ?', [id]);
       for (const rp of sessions) await this.logOut(rp.server, rp.nonce, now);
       await this.sql.run('UPDATE accounts SET deleted = 1, push_token = NULL WHERE id = ?', [id]);
@@ -572,6 +585,25 @@ export class Store {
       await this.setAccountUser(accountId, userid);
       await this.sql.run('UPDATE rp_sessions SET userid = ?, updated = ? WHERE server = ? AND nonce = ?', [userid, now, b(server), nonce]);
     });
+  }
+
+  /**
+   * Queues a payload for the local push relay, keeping the newest `limit` per token (a relay
+   * nobody polls must not grow without bound; the app can still pull the rest with retrieveMessages).
+   */
+  enqueueRelay(token: string, payload: string, now: number, limit: number): Promise<void> {
+    return this.transaction(async () => {
+      await this.sql.run('INSERT INTO relay_queue (token, payload, created) VALUES (?, ?, ?)', [token, payload, now]);
+      await this.sql.run(
+        'DELETE FROM relay_queue WHERE token = ? AND seq <= (SELECT seq FROM relay_queue WHERE token = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)',
+        [token, token, limit],
+      );
+    });
+  }
+  /** Removes and returns everything queued for `token`, oldest first: each payload is handed out once. */
+  async takeRelay(token: string): Promise<string[]> {
+    const rows = await this.sql.all<{ seq: number; payload: string }>('DELETE FROM relay_queue WHERE token = ? RETURNING seq, payload', [token]);
+    return rows.sort((x, y) => x.seq - y.seq).map((r) => r.payload);
   }
 
   close(): Promise<void> {

@@ -5,6 +5,7 @@ import { cryptoReady, fromB64u, hash, randomBytes, signKeyPair, toB64u, utf8 } f
 import type { Store } from './db';
 import { ObservedStore } from './observed-store';
 import { SqliteDriver } from './sql/sqlite';
+import { isPostgresUrl, PgDriver } from './sql/postgres';
 import { RpStatusChannel } from './rp-status-channel';
 import { DeviceApi } from './device-api';
 import { sendError, sendJson } from './http';
@@ -24,6 +25,13 @@ export interface TapgateServerOptions {
   dataDir?: string;
   /** Overrides dataDir; ':memory:' allowed. */
   dbPath?: string;
+  /**
+   * A postgres:// or postgresql:// URL: the store is that PostgreSQL database (its schema created
+   * if missing) and dataDir/dbPath are not used. Several instances may share it: each hears of the
+   * others' session changes (LISTEN/NOTIFY) and the push relay queue is in the database. Anything
+   * else, or none: SQLite at dbPath.
+   */
+  databaseUrl?: string;
   /** Default: env TAPGATE_ROOT_API_KEY, else a random key generated once and stored in the DB. */
   rootApiKey?: string;
   /** Origin the device reaches, e.g. http://localhost:8080; the enrol QR carries `${publicUrl}/device`. */
@@ -47,7 +55,8 @@ export interface TapgateServerOptions {
   apns?: ApnsOptions;
   /**
    * Token buckets per API key (relying-party API), per client address (device API) and per account
-   * (the device API's PIN-trying requests: login, PIN check, factor change); default: none.
+   * (the device API's PIN-trying requests: login, PIN check, factor change); default: none. The
+   * buckets are kept per instance: N instances behind a balancer allow up to N times the rate.
    */
   rateLimits?: { rp?: RateLimit; device?: RateLimit; account?: RateLimit };
 }
@@ -127,13 +136,15 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
   if (!isDeviceUrl(deviceUrl)) {
     throw new Error('publicUrl must be an http(s) origin of printable ASCII, at most 248 characters');
   }
-  const dbPath = opts.dbPath ?? path.join(opts.dataDir ?? './data', 'tapgate.sqlite');
-  const store = new ObservedStore(new SqliteDriver(dbPath));
+  const store = isPostgresUrl(opts.databaseUrl)
+    ? new ObservedStore(await PgDriver.connect(opts.databaseUrl))
+    : new ObservedStore(new SqliteDriver(opts.dbPath ?? path.join(opts.dataDir ?? './data', 'tapgate.sqlite')));
   let closed = false;
   try {
+    await store.listenToOtherInstances();
     const rootApiKey = await resolveRootKey(store, opts);
     const serverId = await ensureFirstServer(store, opts.serverName ?? 'Tapgate Demo', now());
-    const relay = new LocalPushRelay();
+    const relay = new LocalPushRelay(store, now);
     const vapid = await vapidKeys(store);
     // A token the push service says is gone is forgotten; failing that, the next push finds it gone again.
     const forgetToken = (token: string) => void store.forgetPushToken(token).catch(() => {});
@@ -223,7 +234,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
             // The local push relay: what FCM/APNs would deliver, fetched by the app's token.
             const token = decodeURIComponent(p.slice(RELAY_PREFIX.length));
             if (req.method !== 'GET' || token === '' || token.includes('/')) sendJson(req, res, 404, { error: 'not found' });
-            else sendJson(req, res, 200, { messages: relay.take(token) });
+            else sendJson(req, res, 200, { messages: await relay.take(token) });
           } else {
             const seg = segmentsOf(p);
             if (!seg) sendJson(req, res, 404, { error: 'not found' });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // CLI: runs the reference server on node:http. Settings by flag or environment (config.ts; README.md
-// lists them): PORT, HOST, TAPGATE_PUBLIC_URL, TAPGATE_DATA_DIR, TAPGATE_ROOT_API_KEY, Web Push,
+// lists them): PORT, HOST, TAPGATE_PUBLIC_URL, TAPGATE_DATA_DIR, TAPGATE_DATABASE_URL, TAPGATE_ROOT_API_KEY, Web Push,
 // rate limits, shutdown grace, access log. stdout carries JSON lines only: the `listening` line,
 // then one access-log line per request; stderr carries human-readable notes.
 import * as http from 'node:http';
@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type CliConfig } from './config';
 import { createTapgateServer, keepDeviceConnectionsAlive, type TapgateServer } from './index';
 import { logLine, logRequest } from './request-log';
+import { redactDatabaseUrl } from './sql/postgres';
 
 function fail(message: string): never {
   process.stderr.write(`tapgate-server: ${message}\n`);
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
   try {
     tapgate = await createTapgateServer({
       dataDir,
+      databaseUrl: config.databaseUrl,
       publicUrl,
       webPush: {
         subject: config.webPushSubject,
@@ -135,6 +137,9 @@ async function main(): Promise<void> {
     `${JSON.stringify({ event: 'listening', port: actualPort, url, serverId: tapgate.serverId, ...(keyFromEnv ? {} : { rootApiKey: tapgate.rootApiKey }) })}\n`,
   );
   process.stderr.write(`tapgate-server: listening on ${host}:${actualPort}, device API at ${publicUrl}/device\n`);
+  process.stderr.write(
+    `tapgate-server: storage ${config.databaseUrl ? `PostgreSQL at ${redactDatabaseUrl(config.databaseUrl)}` : `SQLite in ${dataDir}`}\n`,
+  );
 }
 
 main().catch((err) => fail(err instanceof Error ? err.message : String(err)));

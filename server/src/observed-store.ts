@@ -2,7 +2,14 @@
 // logout, a new QR) reports that session's row before and after. The status channel turns these
 // into events. Observing the store rather than its callers keeps the device API untouched and
 // catches every path (device calls, REST calls, lazy continuous-login expiry, account deletion).
+//
+// Instances sharing a PostgreSQL database hear of each other's changes: each change that makes a
+// status event is also sent with NOTIFY in the write's transaction (so at its commit), and each
+// instance LISTENs and hands the changes of the others to its own observers. A device call served
+// by one instance thus reaches the status streams open on another.
+import { randomBytes } from 'node:crypto';
 import { Store, type RpSessionRow } from './db';
+import { statusEvents } from './rp-status-events';
 
 export interface RpSessionChange {
   server: Uint8Array;
@@ -13,13 +20,109 @@ export interface RpSessionChange {
 
 export type RpSessionObserver = (change: RpSessionChange) => void;
 
+/** The NOTIFY channel of relying-party session changes. */
+export const RP_CHANGES_CHANNEL = 'tapgate_rp_changes';
+/** PostgreSQL refuses NOTIFY payloads of 8000 bytes and more. */
+const MAX_PAYLOAD_BYTES = 7900;
+
+/** The fields of a session row the status events read (rp-status-events.ts), base64 for bytes. */
+interface WireRow {
+  q: string | null;  // latest_qr
+  lq: string | null;  // login_qr
+  s: number;  // scanned
+  c: number;  // cancelled
+  l: number;  // loggedin
+  u?: string | null;  // userid (left out only if the payload would be too long)
+  a: number | null;  // accountid
+}
+interface WireChange {
+  /** The instance that made the change (it told its own observers already). */
+  i: string;
+  sv: string;
+  n: string;
+  b: WireRow | null;
+  a: WireRow | null;
+}
+
+const b64 = (x: Buffer | null | undefined) => (x ? x.toString('base64') : null);
+const unb64 = (x: string | null) => (x === null ? null : Buffer.from(x, 'base64'));
+
+function toWire(row: RpSessionRow | undefined, withUserId: boolean): WireRow | null {
+  if (!row) return null;
+  const w: WireRow = { q: b64(row.latest_qr), lq: b64(row.login_qr), s: row.scanned, c: row.cancelled, l: row.loggedin, a: row.accountid };
+  if (withUserId) w.u = row.userid;
+  return w;
+}
+
+function fromWire(server: Buffer, nonce: string, w: WireRow | null): RpSessionRow | undefined {
+  if (!w) return undefined;
+  // Only what statusEvents reads is carried; the rest of the row is not needed by observers of remote changes.
+  return {
+    server,
+    nonce,
+    latest_qr: unb64(w.q),
+    login_qr: unb64(w.lq),
+    scanned: w.s,
+    cancelled: w.c,
+    loggedin: w.l,
+    userid: w.u ?? null,
+    accountid: w.a,
+  } as RpSessionRow;
+}
+
+export function encodeChange(instance: string, change: RpSessionChange): string {
+  const wire = (withUserId: boolean): string =>
+    JSON.stringify({
+      i: instance,
+      sv: Buffer.from(change.server).toString('base64'),
+      n: change.nonce,
+      b: toWire(change.before, withUserId),
+      a: toWire(change.after, withUserId),
+    } satisfies WireChange);
+  const full = wire(true);
+  return Buffer.byteLength(full) <= MAX_PAYLOAD_BYTES ? full : wire(false);
+}
+
+export function decodeChange(payload: string): { instance: string; change: RpSessionChange } | null {
+  try {
+    const w = JSON.parse(payload) as WireChange;
+    if (typeof w.i !== 'string' || typeof w.sv !== 'string' || typeof w.n !== 'string') return null;
+    const server = Buffer.from(w.sv, 'base64');
+    return { instance: w.i, change: { server, nonce: w.n, before: fromWire(server, w.n, w.b), after: fromWire(server, w.n, w.a) } };
+  } catch {
+    return null;
+  }
+}
+
 export class ObservedStore extends Store {
   #observers = new Set<RpSessionObserver>();
+  /** Tells this instance's NOTIFYs from the others'. */
+  readonly instanceId = randomBytes(12).toString('base64url');
+  #stopListening: (() => Promise<void>) | null = null;
 
   /** Registers an observer; returns the function that removes it. */
   observe(observer: RpSessionObserver): () => void {
     this.#observers.add(observer);
     return () => this.#observers.delete(observer);
+  }
+
+  /**
+   * On a database other instances share (PostgreSQL), starts hearing of their changes; resolves
+   * once listening. A no-op on SQLite.
+   */
+  async listenToOtherInstances(): Promise<void> {
+    if (!this.sql.listen || this.#stopListening) return;
+    this.#stopListening = await this.sql.listen(RP_CHANGES_CHANNEL, (payload) => {
+      const decoded = decodeChange(payload);
+      if (decoded && decoded.instance !== this.instanceId) this.notify(decoded.change);
+    });
+  }
+
+  override async close(): Promise<void> {
+    const stop = this.#stopListening;
+    this.#stopListening = null;
+    await stop?.();
+    await super.close();
   }
 
   override markScanned(server: Uint8Array, nonce: string, now: number): Promise<void> {
@@ -38,14 +141,19 @@ export class ObservedStore extends Store {
     return this.#track(q.server, q.nonce, () => super.insertQrSession(q));
   }
 
-  // The before/after pair is read in the write's own transaction, and observers hear of it only
-  // once that commits (see SqlDriver.afterCommit): never of a state that was never stored.
+  // The before/after pair is read in the write's own transaction (the row locked on PostgreSQL, so
+  // concurrent writes to one session pair up in order), and observers hear of it only once that
+  // commits (see SqlDriver.afterCommit): never of a state that was never stored.
   #track(server: Uint8Array, nonce: string, write: () => Promise<void>): Promise<void> {
     return this.transaction(async () => {
-      const before = await this.getRpSession(server, nonce);
+      const before = await this.lockRpSession(server, nonce);
       await write();
       const after = await this.getRpSession(server, nonce);
-      this.sql.afterCommit(() => this.notify({ server, nonce, before, after }));
+      const change = { server, nonce, before, after };
+      if (this.sql.notify && statusEvents(before, after).length > 0) {
+        await this.sql.notify(RP_CHANGES_CHANNEL, encodeChange(this.instanceId, change));
+      }
+      this.sql.afterCommit(() => this.notify(change));
     });
   }
 

@@ -34,11 +34,11 @@ export class TokenPushRouter implements PushSender {
     private readonly onFailure: (error: Error) => void = (err) => process.stderr.write(`tapgate-server: ${err.message}\n`),
   ) {}
 
-  send(token: string, payload: string): void {
+  send(token: string, payload: string): void | Promise<void> {
     const kind = pushKindOf(token);
     const sender = this.senders[kind];
-    if (sender) sender.send(token, payload);
-    else this.onFailure(new Error(`push: no ${kind} sender is configured; the message waits for the app to pull it`));
+    if (sender) return sender.send(token, payload);
+    this.onFailure(new Error(`push: no ${kind} sender is configured; the message waits for the app to pull it`));
   }
 }
 

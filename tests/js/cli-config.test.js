@@ -20,11 +20,20 @@ test('invalid settings exit 1 with a message naming the setting, before anything
     [['--access-log', 'maybe'], {}, /invalid TAPGATE_ACCESS_LOG "maybe"/],
     [['--no-such-flag', '1'], {}, /unknown argument "--no-such-flag"/],
     [['--host'], {}, /--host needs a value/],
+    [['--database-url', 'mysql://u:hunter2@db/x'], {}, /invalid TAPGATE_DATABASE_URL: a postgres:\/\/ or postgresql:\/\/ URL/],
   ]) {
     const r = runBad(args, env);
     expect({ args, status: r.status, stdout: r.stdout }).toEqual({ args, status: 1, stdout: '' });
     expect(r.stderr).toMatch(message);
   }
+});
+
+test('a PostgreSQL URL that cannot be reached stops the start; its password appears nowhere', () => {
+  const r = runBad([], { TAPGATE_DATABASE_URL: 'postgresql://tapgate:hunter2@127.0.0.1:1/tapgate' });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/cannot start: PostgreSQL at postgresql:\/\/tapgate:\*\*\*@127\.0\.0\.1:1\/tapgate/);
+  expect(r.stdout + r.stderr).not.toMatch(/hunter2/);
+  expect(runBad(['--database-url', 'mysql://u:hunter2@db/x']).stderr).not.toMatch(/hunter2/);
 });
 
 test('flags win over the environment; --access-log 0 leaves stdout to the listening line', async () => {

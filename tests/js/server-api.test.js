@@ -464,7 +464,8 @@ describe('process lifecycle', () => {
     try {
       const first = await startServer({ dataDir: dir });
       await first.stop();
-      expect(fs.existsSync(path.join(dir, 'tapgate.sqlite'))).toBe(true);
+      // On PostgreSQL (TAPGATE_TEST_DATABASE_URL) the helper gives the same dataDir the same database.
+      if (!first.databaseUrl) expect(fs.existsSync(path.join(dir, 'tapgate.sqlite'))).toBe(true);
       const second = await startServer({ dataDir: dir });
       expect(second.serverId).toBe(first.serverId);
       expect(second.rootApiKey).toBe(first.rootApiKey);

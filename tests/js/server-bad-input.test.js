@@ -18,16 +18,40 @@ beforeAll(async () => {
   dbFile = path.join(srv.dataDir, 'tapgate.sqlite');
   base = `/servers/${srv.serverId}`;
 });
-afterAll(async () => srv?.stop());
+afterAll(async () => {
+  await pg?.end();
+  await srv?.stop();
+});
 
 /** Every row of every table, as text: equal snapshots mean nothing changed. */
-function snapshot() {
+async function snapshot() {
+  if (srv.databaseUrl) return pgSnapshot();
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
     return JSON.stringify(tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}"`).all().map((r) => Object.values(r).map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : v)))]));
   } finally {
     db.close();
+  }
+}
+
+/** The same on PostgreSQL (rows sorted: its tables have no inherent order), over one connection. */
+let pg = null;
+async function pgSnapshot() {
+  if (!pg) {
+    const { Client } = require('pg');
+    pg = new Client({ connectionString: srv.databaseUrl });
+    await pg.connect();
+  }
+  const db = pg;
+  {
+    const { rows } = await db.query("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
+    const out = [];
+    for (const { name } of rows) {
+      const data = (await db.query(`SELECT * FROM "${name}"`)).rows.map((r) => JSON.stringify(Object.values(r).map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : v))));
+      out.push([name, data.sort()]);
+    }
+    return JSON.stringify(out);
   }
 }
 
@@ -70,7 +94,7 @@ let checked = 0;
 
 /** The answer is a 4xx JSON error, the server is up, and the database did not change. */
 async function expectRefused(send, { status } = {}) {
-  const before = snapshot();
+  const before = await snapshot();
   const res = await send();
   checked += 1;
   if (res.status !== 'reset') {
@@ -80,7 +104,7 @@ async function expectRefused(send, { status } = {}) {
     expect(res.type).toMatch(/^application\/json/);
     expect(typeof JSON.parse(res.text).error).toBe('string');
   }
-  expect(snapshot()).toBe(before);
+  expect(await snapshot()).toBe(before);
   expect(srv.proc.exitCode).toBeNull();
   expect((await request('GET', `${base}/`)).status).toBe(200);
   return res;
@@ -197,9 +221,9 @@ describe('device API', () => {
     await expectRefused(device('/v1/start', JSON.stringify({ ...start, pushToken: 'not here' })), { status: 400 });
     expect((await device('/v1/start', JSON.stringify(start))()).status).toBe(200);
     await expectRefused(device('/v1/cancel', JSON.stringify({ v: 1, session, reason: 'x' })), { status: 400 });
-    const before = snapshot();
+    const before = await snapshot();
     expect((await device('/v1/cancel', JSON.stringify({ v: 1, session }))()).status).toBe(200);
-    expect(snapshot()).not.toBe(before);  // the control changes the database: the refusals did not
+    expect(await snapshot()).not.toBe(before);  // the control changes the database: the refusals did not
   });
 });
 
@@ -251,10 +275,10 @@ describe('relying-party API', () => {
 
   test('what GET returns can be PUT back unchanged', async () => {
     const current = JSON.parse((await request('GET', `${base}/`)).text);
-    const before = snapshot();
+    const before = await snapshot();
     const res = await request('PUT', `${base}/`, { body: JSON.stringify(current) });
     expect(res.status).toBe(200);
-    expect(snapshot()).toBe(before);
+    expect(await snapshot()).toBe(before);
   });
 
   describe('v2.2: lists, accounts, users, sessions, servers, API keys', () => {

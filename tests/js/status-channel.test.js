@@ -5,7 +5,7 @@
 const http = require('node:http');
 const { Authenticator } = require('@tapgate/authenticator/node');
 const { createTapgateServer } = require('@tapgate/server');
-const { startServer } = require('./helpers/server-process');
+const { startServer, TEST_DATABASE_URL, createTestDatabase, dropTestDatabase } = require('./helpers/server-process');
 const { relyingParty, reach } = require('./helpers/rp');
 const { PIN, enrol, eventually } = require('./helpers/flows');
 const { openEventStream } = require('./helpers/sse');
@@ -109,7 +109,9 @@ test('a continuous login whose device goes silent arrives as loggedout without a
 }, 40_000);
 
 test('a closed stream releases its listener (in process)', async () => {
-  const tapgate = await createTapgateServer({ dbPath: ':memory:', publicUrl: 'http://127.0.0.1:1' });
+  // On the PostgreSQL run, in process on a fresh database too.
+  const db = TEST_DATABASE_URL ? await createTestDatabase() : null;
+  const tapgate = await createTapgateServer({ dbPath: ':memory:', databaseUrl: db?.url, publicUrl: 'http://127.0.0.1:1' });
   const httpServer = http.createServer((req, res) => tapgate.handle(req, res));
   await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   try {
@@ -126,6 +128,7 @@ test('a closed stream releases its listener (in process)', async () => {
   } finally {
     httpServer.closeAllConnections();
     await new Promise((resolve) => httpServer.close(resolve));
-    tapgate.close();
+    await tapgate.close();
+    if (db) await dropTestDatabase(db.name);
   }
 });

@@ -1,5 +1,11 @@
 // The one thing the Store needs from a database: run a statement, read rows, and run a unit of
 // work as a transaction. SQL is written once with `?` placeholders; each driver adapts it.
+//
+// The placeholder rule: every `?` in a statement's text is a placeholder. No `?` may appear in a
+// string literal, an identifier or a comment (the PostgreSQL driver rewrites them to $1, $2, … by
+// position, without parsing). Values that would need one are passed as parameters instead.
+// The SQL itself is the common subset of SQLite and PostgreSQL: ON CONFLICT upserts, RETURNING,
+// integers 0/1 for flags, no AUTOINCREMENT or identity columns outside the schema.
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 export type SqlValue = string | number | bigint | Buffer | null;
@@ -26,6 +32,13 @@ export interface SqlDriver extends SqlRunner {
    */
   afterCommit(fn: () => void): void;
   close(): Promise<void>;
+  /**
+   * Instances sharing the database (PostgreSQL only): NOTIFY `channel` — inside a transaction it is
+   * delivered when that commits — and LISTEN to it on a connection of its own. Absent on SQLite,
+   * whose database one process uses at a time.
+   */
+  notify?(channel: string, payload: string): Promise<void>;
+  listen?(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
 }
 
 /** What a driver keeps per open transaction: its connection and what waits for its commit. */

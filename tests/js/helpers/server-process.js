@@ -4,8 +4,15 @@
 // stop(): SIGTERM and await exit (a clean shutdown); kill(): SIGKILL and await exit (a crash);
 // pause()/resume(): SIGSTOP/SIGCONT (a server that is unreachable: connections hang, nothing answers).
 // Any script works that prints the {"event":"listening",...} JSON line of server/dist/main.js.
+//
+// PostgreSQL: with env TAPGATE_TEST_DATABASE_URL (a postgres:// URL of a cluster the tests may
+// create databases in; scripts/test.sh starts one), each server gets a fresh database of its own
+// instead of SQLite (dropped again by stop()/kill()), unless options.env sets TAPGATE_DATABASE_URL.
+// A server started with an explicit dataDir gets the database named after that dir, so a restart
+// on the same dataDir finds its data again. The server object's databaseUrl names it (null on SQLite).
 'use strict';
 const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -19,7 +26,62 @@ const MAIN = path.join(REPO_ROOT, 'server', 'dist', 'main.js');
  *   env is merged over process.env (PORT defaults to 0); without TAPGATE_DATA_DIR (in env or
  *   dataDir) a temporary directory is made and removed again by stop().
  */
-function startServer(options = {}) {
+const TEST_DATABASE_URL = process.env.TAPGATE_TEST_DATABASE_URL || null;
+
+/** Runs `fn` with a client on the cluster's maintenance database. */
+async function withAdmin(fn) {
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The URL of database `name` on the test cluster. */
+function databaseUrlOf(name) {
+  const u = new URL(TEST_DATABASE_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Creates a database on the test cluster (a fresh random one unless named); resolves with its URL and name. */
+async function createTestDatabase(name = `tapgate_t${crypto.randomBytes(8).toString('hex')}`) {
+  if (!TEST_DATABASE_URL) throw new Error('TAPGATE_TEST_DATABASE_URL is not set');
+  await withAdmin(async (c) => {
+    try {
+      await c.query(`CREATE DATABASE "${name}"`);
+    } catch (err) {
+      if (err.code !== '42P04') throw err;  // exists: a restart on the same dataDir
+    }
+  });
+  return { name, url: databaseUrlOf(name) };
+}
+
+async function dropTestDatabase(name) {
+  await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+async function startServer(options = {}) {
+  const given = options.env?.TAPGATE_DATABASE_URL;
+  if (!TEST_DATABASE_URL || given) return startProcess(options, given || null, null);
+  const dataDir = options.dataDir ?? options.env?.TAPGATE_DATA_DIR;
+  const db = dataDir
+    ? await createTestDatabase(`tapgate_d${crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16)}`)
+    : await createTestDatabase();
+  const own = dataDir ? null : db.name;
+  try {
+    const server = await startProcess({ ...options, env: { ...options.env, TAPGATE_DATABASE_URL: db.url } }, db.url, own);
+    return server;
+  } catch (err) {
+    if (own) await dropTestDatabase(own).catch(() => {});
+    throw err;
+  }
+}
+
+function startProcess(options, databaseUrl, ownDatabase) {
   const timeoutMs = options.timeoutMs ?? 20000;
   const script = options.script ?? MAIN;
   if (!fs.existsSync(script)) {
@@ -48,6 +110,7 @@ function startServer(options = {}) {
       clearTimeout(timer);
     }
     if (ownDir) fs.rmSync(ownDir, { recursive: true, force: true });
+    await dropOwnDatabase();
     return exited;
   }
 
@@ -55,7 +118,15 @@ function startServer(options = {}) {
     if (running()) proc.kill('SIGKILL');
     const result = await exited;
     if (ownDir) fs.rmSync(ownDir, { recursive: true, force: true });
+    await dropOwnDatabase();
     return result;
+  }
+
+  let dropped = false;
+  async function dropOwnDatabase() {
+    if (!ownDatabase || dropped) return;
+    dropped = true;
+    await dropTestDatabase(ownDatabase).catch(() => {});
   }
 
   async function pause() {
@@ -100,6 +171,7 @@ function startServer(options = {}) {
             serverId: msg.serverId,
             rootApiKey: msg.rootApiKey ?? env.TAPGATE_ROOT_API_KEY,  // printed only when generated
             dataDir: env.TAPGATE_DATA_DIR,
+            databaseUrl,
             proc,
             exited,
             output: () => ({ stdout, stderr }),
@@ -118,4 +190,4 @@ function startServer(options = {}) {
   });
 }
 
-module.exports = { startServer, REPO_ROOT };
+module.exports = { startServer, REPO_ROOT, TEST_DATABASE_URL, createTestDatabase, dropTestDatabase };
