@@ -1,28 +1,18 @@
 // AppLogin: the app logs itself in to its backend with the second factor; the backend checks the
 // web nonce with the relying-party getSession call; inactivity and an absolute timeout log it out.
 const { Authenticator } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty, nextEvent } = require('./helpers/rp');
+const { useServer } = require('./helpers/fixture');
+const { nextEvent } = require('./helpers/rp');
 const { PIN, enrol, sleep, eventually } = require('./helpers/flows');
 
-let server;
-let rp;
-const open = [];
-beforeAll(async () => {
-  server = await startServer();
-  rp = relyingParty(server);
-});
-afterEach(async () => {
-  while (open.length) await open.pop().close();
-});
-afterAll(async () => server?.stop());
+const env = useServer();
 
 async function app(config, userid) {
   const auth = await Authenticator.create({ config: { singleAccount: true, ...config } });
-  open.push(auth);
-  await rp.updateServer({ pingTime: 0 });
-  await enrol(auth, rp, { userid });
-  await rp.updateServer({ pingTime: 30 });
+  env.closeAfterTest(auth);
+  await env.rp.updateServer({ pingTime: 0 });
+  await enrol(auth, env.rp, { userid });
+  await env.rp.updateServer({ pingTime: 30 });
   return auth;
 }
 
@@ -47,9 +37,9 @@ test('STARTING → WAIT_FOR_SECOND_FACTOR → ACTIVE, and the backend verifies t
   const { webNonce } = session.appLogin;
   expect(webNonce).toMatch(/^[A-Za-z0-9_-]{20,}$/);
   // What the app's backend does with the nonce the app sends it:
-  expect(await rp.loginStatus(webNonce)).toMatchObject({ loggedin: true, userid: 'app-user' });
+  expect(await env.rp.loginStatus(webNonce)).toMatchObject({ loggedin: true, userid: 'app-user' });
   await session.stopSession();
-  await eventually(async () => !(await rp.loginStatus(webNonce)).loggedin);
+  await eventually(async () => !(await env.rp.loginStatus(webNonce)).loggedin);
   expect(auth.history.at(-1)).toMatchObject({ kind: 'applogin', historyStatus: 'LOGGED_OUT' });
 });
 
@@ -64,7 +54,7 @@ test('a wrong PIN is asked again, like any login', async () => {
 
 test('refuses a server with pingTime 0', async () => {
   const auth = await app({}, 'app-oneshot');
-  await rp.updateServer({ pingTime: 0 });
+  await env.rp.updateServer({ pingTime: 0 });
   const session = await auth.startAppLogin();
   await session.finished;
   expect(session.state).toBe('ERROR');
@@ -73,11 +63,11 @@ test('refuses a server with pingTime 0', async () => {
 
 test('needs a single account', async () => {
   const auth = await Authenticator.create();
-  open.push(auth);
+  env.closeAfterTest(auth);
   await expect(auth.startAppLogin()).rejects.toMatchObject({ code: 'NO_ACCOUNTS_FOR_SERVER' });
-  await rp.updateServer({ pingTime: 0 });
-  await enrol(auth, rp, { userid: 'two-1' });
-  await enrol(auth, rp, { userid: 'two-2' });
+  await env.rp.updateServer({ pingTime: 0 });
+  await enrol(auth, env.rp, { userid: 'two-1' });
+  await enrol(auth, env.rp, { userid: 'two-2' });
   await expect(auth.startAppLogin()).rejects.toMatchObject({ code: 'SINGLE_ACCOUNT', numericCode: 40 });
 });
 
@@ -97,7 +87,7 @@ test('appLoginInactivityTimeout: user activity keeps it alive, push calls do not
   expect(session.state).toBe('DONE');
   expect(session.historyStatus).toBe('LOGGED_OUT');
   expect(Date.now() - t0).toBeGreaterThanOrEqual(1_000);
-  await eventually(async () => !(await rp.loginStatus(session.appLogin.webNonce)).loggedin);
+  await eventually(async () => !(await env.rp.loginStatus(session.appLogin.webNonce)).loggedin);
 });
 
 test('timeoutAppLogin logs it out regardless of activity', async () => {

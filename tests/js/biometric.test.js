@@ -4,30 +4,20 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { Authenticator, TestBiometricProvider } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty, nextEvent, reach } = require('./helpers/rp');
+const { useServer } = require('./helpers/fixture');
+const { nextEvent, reach } = require('./helpers/rp');
 const { PIN } = require('./helpers/flows');
 
-let server;
-let rp;
-const open = [];
-beforeAll(async () => {
-  server = await startServer();
-  rp = relyingParty(server);
-});
-afterEach(async () => {
-  while (open.length) await open.pop().close();
-});
-afterAll(async () => server?.stop());
+const env = useServer();
 
 async function device({ config, biometric = new TestBiometricProvider(), storage } = {}) {
   const auth = await Authenticator.create({ config, biometric, storage });
-  open.push(auth);
+  env.closeAfterTest(auth);
   return { auth, biometric };
 }
 
 async function enrolWithBiometric(auth, userid) {
-  const session = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid }));
+  const session = await auth.startSession(await env.rp.enrolQr(env.rp.newNonce(), { userid }));
   await nextEvent(session, 'confirmenrol');
   const prompt = nextEvent(session, 'secondfactor');
   await session.setAccount();
@@ -37,8 +27,8 @@ async function enrolWithBiometric(auth, userid) {
 }
 
 async function loginPrompt(auth) {
-  const nonce = rp.newNonce();
-  const session = await auth.startSession(await rp.loginQr(nonce));
+  const nonce = env.rp.newNonce();
+  const session = await auth.startSession(await env.rp.loginQr(nonce));
   const prompt = await nextEvent(session, 'secondfactor');
   return { nonce, session, prompt };
 }
@@ -49,7 +39,7 @@ test('set beside the PIN at the first enrolment, then logs in alone', async () =
   const { nonce, session, prompt } = await loginPrompt(auth);
   expect(prompt.allowed).toEqual(['PIN', 'BIOMETRIC']);
   expect((await session.setPinBiometric({ biometric: true })).result).toBe('SUCCESS');
-  expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'bio-ann' });
+  expect(await env.rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'bio-ann' });
 });
 
 test('a cancelled or unrecognised biometric is a BIOMETRIC_FAIL verdict; the PIN still works', async () => {
@@ -60,7 +50,7 @@ test('a cancelled or unrecognised biometric is a BIOMETRIC_FAIL verdict; the PIN
   expect((await session.setPinBiometric({ biometric: true })).result).toBe('BIOMETRIC_FAIL');
   expect(session.pseudoState).toBe('WAIT_FOR_SECOND_FACTOR');
   expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
-  expect((await rp.loginStatus(nonce)).loggedin).toBe(true);
+  expect((await env.rp.loginStatus(nonce)).loggedin).toBe(true);
 });
 
 test('a changed biometric set (another secret) is refused by the server, not counted against the PIN', async () => {
@@ -91,7 +81,7 @@ test('maxNumberSecondFactorWithoutPIN: after N biometric logins the PIN is asked
 test('maxTimeSecondFactorWithoutPIN: long after the last PIN, the PIN is asked', async () => {
   let offset = 0;
   const auth = await Authenticator.create({ config: { maxTimeSecondFactorWithoutPIN: '1h' }, biometric: new TestBiometricProvider(), clock: () => Date.now() + offset });
-  open.push(auth);
+  env.closeAfterTest(auth);
   await enrolWithBiometric(auth, 'bio-emil');
   expect((await loginPrompt(auth)).prompt.allowed).toEqual(['PIN', 'BIOMETRIC']);
   offset = 2 * 3_600_000;
@@ -100,7 +90,7 @@ test('maxTimeSecondFactorWithoutPIN: long after the last PIN, the PIN is asked',
 
 test('biometricsDisabled: only the PIN is offered, even with a provider', async () => {
   const { auth } = await device({ config: { biometricsDisabled: true } });
-  const session = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid: 'bio-fay' }));
+  const session = await auth.startSession(await env.rp.enrolQr(env.rp.newNonce(), { userid: 'bio-fay' }));
   await nextEvent(session, 'confirmenrol');
   const prompt = nextEvent(session, 'secondfactor');
   await session.setAccount();
@@ -113,7 +103,7 @@ test('blockSecondFactorOnPINBlocked: a blocked PIN blocks the biometric too', as
   const { session } = await loginPrompt(auth);
   for (let i = 0; i < 3; i++) await session.setPinBiometric({ pin: '0000' });
   expect(session.error).toMatchObject({ code: 'PIN_BLOCKED' });
-  const next = await auth.startSession(await rp.loginQr(rp.newNonce()));
+  const next = await auth.startSession(await env.rp.loginQr(env.rp.newNonce()));
   await next.finished;
   expect(next.state).toBe('ERROR');
   expect(next.error).toMatchObject({ code: 'PIN_BLOCKED' });
@@ -137,5 +127,5 @@ test('the server: a biometric login does not reset the PIN count, and a blocked 
   expect(verdict).toMatchObject({ result: 'PIN_BLOCKED' });
   expect(third.session.state).toBe('ERROR');
   expect(third.session.error).toMatchObject({ code: 'PIN_BLOCKED' });
-  expect(await rp.loginStatus(third.nonce)).toMatchObject({ loggedin: false });
+  expect(await env.rp.loginStatus(third.nonce)).toMatchObject({ loggedin: false });
 });

@@ -6,8 +6,8 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { Authenticator } = require('@tapgate/authenticator/node');
 const { bindCapacitor, capacitorBiometric } = require('@tapgate/authenticator/capacitor');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty, nextEvent, reach } = require('./helpers/rp');
+const { useServer } = require('./helpers/fixture');
+const { nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol, eventually } = require('./helpers/flows');
 
 /** A Capacitor plugin's listener registry: addListener resolves with a handle, emit plays the native side. */
@@ -47,17 +47,7 @@ class StandInBiometric {
   async setCredentials({ server, username, password }) { this.store.set(server, { username, password }); }
 }
 
-let server;
-let rp;
-const open = [];
-beforeAll(async () => {
-  server = await startServer();
-  rp = relyingParty(server);
-});
-afterEach(async () => {
-  while (open.length) await open.pop()();
-});
-afterAll(async () => server?.stop());
+const env = useServer();
 
 test('the example Capacitor app type-checks against the real plugin types', () => {
   const root = path.join(__dirname, '..', '..');
@@ -66,12 +56,12 @@ test('the example Capacitor app type-checks against the real plugin types', () =
 
 test('push: the token reaches the server, pushes reach processPush, resume pulls what push missed', async () => {
   const auth = await Authenticator.create();
-  open.push(() => auth.close());
-  await enrol(auth, rp, { userid: 'cap-push' });
+  env.closeAfterTest(auth);
+  await enrol(auth, env.rp, { userid: 'cap-push' });
   const push = new StandInPush();
   const app = new StandInPlugin();
   const binding = bindCapacitor(auth, { pushNotifications: push, app });
-  open.push(() => binding.remove());
+  env.closeAfterTest({ close: () => binding.remove() });
   const errors = [];
   binding.addEventListener('error', (e) => errors.push(e.detail));
   await binding.ready;
@@ -81,14 +71,14 @@ test('push: the token reaches the server, pushes reach processPush, resume pulls
   const token = `cap-${Date.now()}`;
   push.emit('registration', { value: token });
   const { accountId } = auth.accounts[0];
-  const delivered = async () => (await (await fetch(`${server.url}/relay/v1/${token}`)).json()).messages;
+  const delivered = async () => (await (await fetch(`${env.server.url}/relay/v1/${token}`)).json()).messages;
   const notes = [];
   auth.addEventListener('message', (e) => notes.push(e.detail.message.text));
   // The token is registered asynchronously, so a message may go out before it is known: resend
   // until one reaches the relay, and count the sends (resume pulls the ones push missed).
   let sends = 0;
   const sent = await eventually(async () => {
-    await rp.sendMessage(accountId, 'hello over push');
+    await env.rp.sendMessage(accountId, 'hello over push');
     sends += 1;
     return delivered().then((m) => (m.length ? m : null));
   });
@@ -105,7 +95,7 @@ test('push: the token reaches the server, pushes reach processPush, resume pulls
   expect(errors[0].error.code).toBe('PUSH_REJECTED');
 
   // Missed while in the background: resume pulls it (and the earlier one is not repeated).
-  await rp.sendMessage(accountId, 'sent while away');
+  await env.rp.sendMessage(accountId, 'sent while away');
   app.emit('resume');
   await eventually(() => notes.includes('sent while away'));
   await new Promise((r) => setTimeout(r, 300));
@@ -119,33 +109,33 @@ test('push: the token reaches the server, pushes reach processPush, resume pulls
 
 test('deep links from appUrlOpen start sessions; other URLs are ignored', async () => {
   const auth = await Authenticator.create();
-  open.push(() => auth.close());
-  await enrol(auth, rp, { userid: 'cap-link' });
+  env.closeAfterTest(auth);
+  await enrol(auth, env.rp, { userid: 'cap-link' });
   const app = new StandInPlugin();
   const binding = bindCapacitor(auth, { app });
-  open.push(() => binding.remove());
+  env.closeAfterTest({ close: () => binding.remove() });
   await binding.ready;
   const started = [];
   auth.addEventListener('session', (e) => started.push(e.detail.session));
 
   app.emit('appUrlOpen', { url: 'https://example.com/some/page' });  // not a Tapgate link (no fragment)
-  const nonce = rp.newNonce();
-  const qr = Buffer.from(await rp.loginQr(nonce));
+  const nonce = env.rp.newNonce();
+  const qr = Buffer.from(await env.rp.loginQr(nonce));
   const next = nextEvent(auth, 'session');
   app.emit('appUrlOpen', { url: `tapgate:${qr.toString('base64url')}` });
   const { session } = await next;
   await reach(session, 'WAIT_FOR_SECOND_FACTOR');
   expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
-  expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'cap-link' });
+  expect(await env.rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'cap-link' });
   expect(started).toHaveLength(1);
 });
 
 test('capacitorBiometric: a secret kept in the secure store at enrolment, the system prompt at login', async () => {
   const plugin = new StandInBiometric();
   const auth = await Authenticator.create({ biometric: capacitorBiometric(plugin) });
-  open.push(() => auth.close());
+  env.closeAfterTest(auth);
 
-  const session = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid: 'cap-bio' }));
+  const session = await auth.startSession(await env.rp.enrolQr(env.rp.newNonce(), { userid: 'cap-bio' }));
   await nextEvent(session, 'confirmenrol');
   const prompt = nextEvent(session, 'secondfactor');
   await session.setAccount();
@@ -155,14 +145,14 @@ test('capacitorBiometric: a secret kept in the secure store at enrolment, the sy
   expect(Buffer.from(stored.password, 'base64url')).toHaveLength(32);
 
   const login = async () => {
-    const nonce = rp.newNonce();
-    const s = await auth.startSession(await rp.loginQr(nonce));
+    const nonce = env.rp.newNonce();
+    const s = await auth.startSession(await env.rp.loginQr(nonce));
     await reach(s, 'WAIT_FOR_SECOND_FACTOR');
     return { nonce, s };
   };
   const ok = await login();
   expect((await ok.s.setPinBiometric({ biometric: true })).result).toBe('SUCCESS');
-  expect(await rp.loginStatus(ok.nonce)).toMatchObject({ loggedin: true, userid: 'cap-bio' });
+  expect(await env.rp.loginStatus(ok.nonce)).toMatchObject({ loggedin: true, userid: 'cap-bio' });
   expect(plugin.store.get('tapgate.biometric')).toBe(stored);  // the same secret, not a new one
 
   plugin.approve = false;  // the user cancels the system prompt

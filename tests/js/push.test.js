@@ -1,93 +1,83 @@
 // Push messages through the reference server's local relay, and the same messages pulled with
 // retrieveMessages(): push login, logout, account deletion, notes; dedup and rejection.
 const { Authenticator, LocalPushRelay } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty, nextEvent, reach } = require('./helpers/rp');
+const { useServer } = require('./helpers/fixture');
+const { nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol, login, eventually } = require('./helpers/flows');
 
-let server;
-let rp;
-const cleanup = [];
-beforeAll(async () => {
-  server = await startServer();
-  rp = relyingParty(server);
-});
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()();
-});
-afterAll(async () => server?.stop());
+const env = useServer();
 
 async function device(userid, { relay = true } = {}) {
   const auth = await Authenticator.create();
-  cleanup.push(() => auth.close());
-  await enrol(auth, rp, { userid });
+  env.closeAfterTest(auth);
+  await enrol(auth, env.rp, { userid });
   let push = null;
   if (relay) {
-    push = await LocalPushRelay.connect(auth, { url: `${server.url}/relay/v1`, intervalMs: 100 });
-    cleanup.push(() => push.close());
+    push = await LocalPushRelay.connect(auth, { url: `${env.server.url}/relay/v1`, intervalMs: 100 });
+    env.closeAfterTest(push);
   }
   return { auth, push, account: auth.accounts[0] };
 }
 
 test('provokeLogin pushes a login to the account last logged in on that nonce; it starts a session by itself', async () => {
-  await rp.updateServer({ pingTime: 60 });
+  await env.rp.updateServer({ pingTime: 60 });
   try {
     const { auth } = await device('paula');
-    const { nonce, session: first } = await login(auth, rp);
+    const { nonce, session: first } = await login(auth, env.rp);
     expect(first.state).toBe('ACTIVE');
-    expect((await rp.loginStatus(nonce)).canprovoke).toBe(true);
-    await rp.logout(nonce);
+    expect((await env.rp.loginStatus(nonce)).canprovoke).toBe(true);
+    await env.rp.logout(nonce);
     await first.finished;
-    expect((await rp.loginStatus(nonce)).loggedin).toBe(false);
+    expect((await env.rp.loginStatus(nonce)).loggedin).toBe(false);
 
     const started = nextEvent(auth, 'session');
-    const res = await rp.provokeLogin(nonce, { announceinfo: { info: { action: 'Approve sign-in' } } });
+    const res = await env.rp.provokeLogin(nonce, { announceinfo: { info: { action: 'Approve sign-in' } } });
     expect(res.status).toBe(200);
     const { session } = await started;
     await reach(session, 'WAIT_FOR_SECOND_FACTOR');
     expect(session.announceInfo.info.action).toBe('Approve sign-in');
     expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
-    expect((await rp.loginStatus(nonce)).loggedin).toBe(true);
+    expect((await env.rp.loginStatus(nonce)).loggedin).toBe(true);
     await session.stopSession();
   } finally {
-    await rp.updateServer({ pingTime: 0 });
+    await env.rp.updateServer({ pingTime: 0 });
   }
 });
 
 test('provokeLogin on a nonce nobody logged in on is refused (canprovoke false)', async () => {
-  const nonce = rp.newNonce();
-  await rp.loginQr(nonce);
-  expect((await rp.loginStatus(nonce)).canprovoke).toBe(false);
-  expect((await rp.provokeLogin(nonce)).status).toBe(409);
+  const nonce = env.rp.newNonce();
+  await env.rp.loginQr(nonce);
+  expect((await env.rp.loginStatus(nonce)).canprovoke).toBe(false);
+  expect((await env.rp.provokeLogin(nonce)).status).toBe(409);
 });
 
 test('a logout by the relying party reaches the ACTIVE session as a push, before any ping', async () => {
-  await rp.updateServer({ pingTime: 600 });  // pings every 200 s: only the push can end it now
+  await env.rp.updateServer({ pingTime: 600 });  // pings every 200 s: only the push can end it now
   try {
     const { auth } = await device('quentin');
-    const { nonce, session } = await login(auth, rp);
+    const { nonce, session } = await login(auth, env.rp);
     expect(session.state).toBe('ACTIVE');
     const t0 = Date.now();
-    await rp.logout(nonce);
+    await env.rp.logout(nonce);
     await session.finished;
     expect(session.historyStatus).toBe('LOGGED_OUT');
     expect(Date.now() - t0).toBeLessThan(5_000);
   } finally {
-    await rp.updateServer({ pingTime: 0 });
+    await env.rp.updateServer({ pingTime: 0 });
   }
 });
 
 test('deleting the account at the server deletes it on the device: accountdeleted, history DELETED, PIN cleared', async () => {
   const { auth, account } = await device('rita');
-  await login(auth, rp);
+  await login(auth, env.rp);
   const deleted = nextEvent(auth, 'accountdeleted');
-  await rp.deleteAccount(account.accountId);
+  await env.rp.deleteAccount(account.accountId);
   expect((await deleted).account.accountId).toBe(account.accountId);
   expect(auth.accounts).toEqual([]);
   await eventually(() => auth.history.every((h) => h.historyStatus === 'DELETED'));
-  expect((await rp.accounts()).accounts.map((a) => a.id)).not.toContain(account.accountId);
+  expect((await env.rp.accounts()).accounts.map((a) => a.id)).not.toContain(account.accountId);
   // With no account left the PIN is gone: the next enrolment sets one.
-  const s = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid: 'rita-again' }));
+  const s = await auth.startSession(await env.rp.enrolQr(env.rp.newNonce(), { userid: 'rita-again' }));
   await nextEvent(s, 'confirmenrol');
   const prompt = nextEvent(s, 'secondfactor');
   await s.setAccount();
@@ -99,14 +89,14 @@ test('deleting the account in the app tells the server; its QR codes then find n
   const { auth, account } = await device('sam', { relay: false });
   await auth.deleteAccount(account);
   expect(auth.accounts).toEqual([]);
-  await eventually(async () => !(await rp.accounts()).accounts.some((a) => a.id === account.accountId));
-  await expect(auth.startSession(await rp.loginQr(rp.newNonce()))).rejects.toMatchObject({ numericCode: 34 });
+  await eventually(async () => !(await env.rp.accounts()).accounts.some((a) => a.id === account.accountId));
+  await expect(auth.startSession(await env.rp.loginQr(env.rp.newNonce()))).rejects.toMatchObject({ numericCode: 34 });
 });
 
 test('a note from the server arrives as a message event', async () => {
   const { auth, account } = await device('tess');
   const received = nextEvent(auth, 'message');
-  await rp.sendMessage(account.accountId, 'Your new card is on its way', { ref: 'C-42' });
+  await env.rp.sendMessage(account.accountId, 'Your new card is on its way', { ref: 'C-42' });
   const { message, account: to } = await received;
   expect(message).toMatchObject({ text: 'Your new card is on its way', data: { ref: 'C-42' } });
   expect(to.accountId).toBe(account.accountId);
@@ -117,14 +107,14 @@ test('retrieveMessages pulls what push missed, with the same dedup as push', asy
   await auth.updatePushToken('never-polled');
   const notes = [];
   auth.addEventListener('message', (e) => notes.push(e.detail.message.text));
-  await rp.sendMessage(account.accountId, 'first');
-  await rp.sendMessage(account.accountId, 'second');
+  await env.rp.sendMessage(account.accountId, 'first');
+  await env.rp.sendMessage(account.accountId, 'second');
   expect(await auth.retrieveMessages()).toBe(2);
   expect(notes).toEqual(['first', 'second']);
   expect(await auth.retrieveMessages()).toBe(0);
 
   // The relay still holds both: delivered late by push, they are replays, refused and without effect.
-  const res = await fetch(`${server.url}/relay/v1/never-polled`);
+  const res = await fetch(`${env.server.url}/relay/v1/never-polled`);
   const { messages } = await res.json();
   expect(messages).toHaveLength(2);
   for (const m of messages) await expect(auth.processPush(m)).rejects.toMatchObject({ code: 'PUSH_REPLAYED', kind: 'security' });
@@ -135,8 +125,8 @@ test('pushes that are not for this app, tampered or garbage are rejected as secu
   const alice = await device('vic', { relay: false });
   const mallory = await device('wes', { relay: false });
   await mallory.auth.updatePushToken('wes-token');
-  await rp.sendMessage(mallory.account.accountId, 'for wes only');
-  const [forWes] = (await (await fetch(`${server.url}/relay/v1/wes-token`)).json()).messages;
+  await env.rp.sendMessage(mallory.account.accountId, 'for wes only');
+  const [forWes] = (await (await fetch(`${env.server.url}/relay/v1/wes-token`)).json()).messages;
   await expect(alice.auth.processPush(forWes)).rejects.toMatchObject({ code: 'PUSH_REJECTED', kind: 'security' });
   const bytes = Buffer.from(forWes, 'base64url');
   bytes[bytes.length - 5] ^= 1;
@@ -148,10 +138,10 @@ test('pushes that are not for this app, tampered or garbage are rejected as secu
 
 test('provokeLogin after a one-shot login: the pushed login logs the same nonce in again', async () => {
   const { auth } = await device('xavier');
-  const { nonce } = await login(auth, rp);
-  expect((await rp.loginStatus(nonce)).canprovoke).toBe(true);
+  const { nonce } = await login(auth, env.rp);
+  expect((await env.rp.loginStatus(nonce)).canprovoke).toBe(true);
   const started = nextEvent(auth, 'session');
-  expect((await rp.provokeLogin(nonce)).status).toBe(200);
+  expect((await env.rp.provokeLogin(nonce)).status).toBe(200);
   const { session } = await started;
   await reach(session, 'WAIT_FOR_SECOND_FACTOR');
   expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');

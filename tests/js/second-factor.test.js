@@ -1,34 +1,26 @@
 // When the second factor is asked, and when it may be skipped: the server's pinTimeout, the time
 // since the last input, the SDK configuration, the session's own settings; the input timeout.
 const { Authenticator, MemoryStorage } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty, nextEvent, reach } = require('./helpers/rp');
+const { useServer } = require('./helpers/fixture');
+const { nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol, login } = require('./helpers/flows');
 
-let server;
-let rp;
-const open = [];
-beforeAll(async () => {
-  server = await startServer();
-  rp = relyingParty(server);
-});
+const env = useServer();
 afterEach(async () => {
-  while (open.length) await open.pop().close();
-  await rp.updateServer({ pinTimeout: 0 });
+  await env.rp.updateServer({ pinTimeout: 0 });
 });
-afterAll(async () => server?.stop());
 
 async function device(config, userid) {
   const auth = await Authenticator.create({ config });
-  open.push(auth);
-  await enrol(auth, rp, { userid });
+  env.closeAfterTest(auth);
+  await enrol(auth, env.rp, { userid });
   return auth;
 }
 
 /** Starts a login; resolves with what the app is asked first. */
 async function firstAsk(auth, extra) {
-  const nonce = rp.newNonce();
-  const session = await auth.startSession(await rp.loginQr(nonce, undefined, extra));
+  const nonce = env.rp.newNonce();
+  const session = await auth.startSession(await env.rp.loginQr(nonce, undefined, extra));
   const asked = await Promise.race([
     nextEvent(session, 'confirmlogin').then(() => 'confirmlogin'),
     nextEvent(session, 'secondfactor').then(() => 'secondfactor'),
@@ -38,8 +30,8 @@ async function firstAsk(auth, extra) {
 
 test('within the server pinTimeout a login needs only a confirmation', async () => {
   const auth = await device({}, 'xena');
-  await login(auth, rp);  // the PIN, just now
-  await rp.updateServer({ pinTimeout: 5 });
+  await login(auth, env.rp);  // the PIN, just now
+  await env.rp.updateServer({ pinTimeout: 5 });
   const { nonce, session, asked } = await firstAsk(auth);
   expect(asked).toBe('confirmlogin');  // a single account, but no second factor to confirm it
   const factors = [];
@@ -48,30 +40,30 @@ test('within the server pinTimeout a login needs only a confirmation', async () 
   await session.finished;
   expect(session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
   expect(factors).toEqual([]);
-  expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'xena' });
+  expect(await env.rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'xena' });
 });
 
 test('pinTimeout 0 always asks', async () => {
   const auth = await device({}, 'yann');
-  await login(auth, rp);
+  await login(auth, env.rp);
   expect((await firstAsk(auth)).asked).toBe('secondfactor');
 });
 
 test('alwaysRequireSecondFactor in the SDK configuration always asks', async () => {
   const auth = await device({ alwaysRequireSecondFactor: true }, 'zoe');
-  await login(auth, rp);
-  await rp.updateServer({ pinTimeout: 5 });
+  await login(auth, env.rp);
+  await env.rp.updateServer({ pinTimeout: 5 });
   expect((await firstAsk(auth)).asked).toBe('secondfactor');
 });
 
 test('a login whose relying party requires the second factor always asks', async () => {
   const auth = await device({}, 'abel');
-  await login(auth, rp);
-  await rp.updateServer({ pinTimeout: 5 });
+  await login(auth, env.rp);
+  await env.rp.updateServer({ pinTimeout: 5 });
   const { nonce, session, asked } = await firstAsk(auth, { secondfactor: 'required' });
   expect(asked).toBe('secondfactor');
   expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
-  expect((await rp.loginStatus(nonce)).loggedin).toBe(true);
+  expect((await env.rp.loginStatus(nonce)).loggedin).toBe(true);
 });
 
 test('secondFactorUserInputTimeout ends an unanswered prompt as ABORTED', async () => {
@@ -79,12 +71,12 @@ test('secondFactorUserInputTimeout ends an unanswered prompt as ABORTED', async 
   // then reopened with it.
   const storage = new MemoryStorage();
   const enrolling = await Authenticator.create({ storage });
-  await enrol(enrolling, rp, { userid: 'bea' });
+  await enrol(enrolling, env.rp, { userid: 'bea' });
   await enrolling.close();
   const auth = await Authenticator.create({ storage, config: { secondFactorUserInputTimeout: '1s' } });
-  open.push(auth);
-  const nonce = rp.newNonce();
-  const session = await auth.startSession(await rp.loginQr(nonce));
+  env.closeAfterTest(auth);
+  const nonce = env.rp.newNonce();
+  const session = await auth.startSession(await env.rp.loginQr(nonce));
   const prompts = [];
   session.addEventListener('secondfactor', (e) => prompts.push(e.detail));
   await session.finished;
@@ -92,13 +84,13 @@ test('secondFactorUserInputTimeout ends an unanswered prompt as ABORTED', async 
   expect(session.state).toBe('DONE');
   expect(session.historyStatus).toBe('ABORTED');
   expect(session.error).toMatchObject({ code: 'SESSION_TIMEOUT' });
-  expect((await rp.loginStatus(nonce)).loggedin).toBe(false);
+  expect((await env.rp.loginStatus(nonce)).loggedin).toBe(false);
 });
 
 test('inputCancel at the prompt ends the session as ABORTED', async () => {
   const auth = await device({}, 'carl');
-  const nonce = rp.newNonce();
-  const session = await auth.startSession(await rp.loginQr(nonce));
+  const nonce = env.rp.newNonce();
+  const session = await auth.startSession(await env.rp.loginQr(nonce));
   await reach(session, 'WAIT_FOR_SECOND_FACTOR');
   await session.inputCancel();
   expect(session.historyStatus).toBe('ABORTED');
