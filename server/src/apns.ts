@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import * as http2 from 'node:http2';
 import { MESSAGE_LIFETIME_MS } from './messages';
 import type { PushSender } from './push';
-import { jsonOf, networkMessage, privateKeyOf, PushDeliveryError, retryDelayMs, signJwt, sleep, withSystemRoots, type RetryPolicy } from './push-common';
+import { deliverWithRetries, jsonOf, privateKeyOf, PushDeliveryError, signJwt, withSystemRoots, type PushVerdict, type RetryPolicy } from './push-common';
 
 export const APNS_TOKEN_PREFIX = 'apns:';
 export const APNS_PRODUCTION_URL = 'https://api.push.apple.com';
@@ -106,47 +106,29 @@ export class ApnsSender implements PushSender {
       ? { 'content-available': 1 }
       : { alert: this.#opts.alert ?? { title: 'Tapgate', body: 'You have a new sign-in request or message' }, sound: 'default', 'mutable-content': 1 };
     const body = JSON.stringify({ aps, tapgate: payload });
-    const attempts = Math.max(1, this.#opts.retry?.attempts ?? 3);
-    let renewed = false;
-    let last: PushDeliveryError | null = null;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      let answer: Answer;
-      try {
-        answer = await this.#request(deviceToken, {
-          authorization: `bearer ${this.#providerToken()}`,
-          'apns-topic': this.#opts.topic,
-          'apns-push-type': background ? 'background' : 'alert',
-          'apns-priority': background ? '5' : '10',
-          'apns-expiration': String(Math.floor((this.#now() + MESSAGE_LIFETIME_MS) / 1000)),
-        }, body);
-      } catch (err) {
-        last = new PushDeliveryError(`apns: ${networkMessage(err)}`, 'apns', undefined, undefined, true);
-        if (attempt < attempts) await sleep(retryDelayMs(this.#opts.retry ?? {}, attempt, undefined));
-        continue;
-      }
-      if (answer.status === 200) return;
+    const renewCredentials = () => {
+      this.#jwt = null;
+    };
+    const onGone = () => this.#onGone(token);
+    await deliverWithRetries('apns', { retry: this.#opts.retry, refusal: 'APNs refused the notification', onGone, renewCredentials }, async () => {
+      const answer = await this.#request(deviceToken, {
+        authorization: `bearer ${this.#providerToken()}`,
+        'apns-topic': this.#opts.topic,
+        'apns-push-type': background ? 'background' : 'alert',
+        'apns-priority': background ? '5' : '10',
+        'apns-expiration': String(Math.floor((this.#now() + MESSAGE_LIFETIME_MS) / 1000)),
+      }, body);
       const reason = jsonOf(answer.body)?.reason;
       const code = typeof reason === 'string' && /^[A-Za-z]{1,64}$/.test(reason) ? reason : undefined;
-      const what = `HTTP ${answer.status}${code ? ` ${code}` : ''}`;
-      if (answer.status === 410 || code === 'BadDeviceToken' || code === 'Unregistered') {
-        this.#onGone(token);
-        throw new PushDeliveryError(`apns: the token is gone (${what}); forgotten`, 'apns', answer.status, code);
-      }
-      if (answer.status === 403 && code === 'ExpiredProviderToken' && !renewed) {
-        renewed = true;
-        this.#jwt = null;
-        attempt--;
-        continue;
-      }
-      if (answer.status === 429 || answer.status >= 500) {
-        last = new PushDeliveryError(`apns: ${what} after ${attempt} attempt${attempt === 1 ? '' : 's'}`, 'apns', answer.status, code, true);
-        const retryAfter = answer.headers['retry-after'];
-        if (attempt < attempts) await sleep(retryDelayMs(this.#opts.retry ?? {}, attempt, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter));
-        continue;
-      }
-      throw new PushDeliveryError(`apns: APNs refused the notification (${what})`, 'apns', answer.status, code);
-    }
-    throw last!;
+      const s = answer.status;
+      const verdict: PushVerdict =
+        s === 200 ? 'delivered'
+        : s === 410 || code === 'BadDeviceToken' || code === 'Unregistered' ? 'gone'
+        : s === 403 && code === 'ExpiredProviderToken' ? 'renew-credentials'
+        : s === 429 || s >= 500 ? 'retry'
+        : 'refused';
+      return { status: s, headers: answer.headers, code, verdict };
+    });
   }
 
   #providerToken(): string {

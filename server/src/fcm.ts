@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { MESSAGE_LIFETIME_MS } from './messages';
 import type { PushSender } from './push';
 import {
-  jsonOf, networkMessage, post, privateKeyOf, PushDeliveryError, retryDelayMs, signJwt, sleep, type HttpAnswer, type RetryPolicy,
+  deliverWithRetries, jsonOf, networkMessage, post, privateKeyOf, PushDeliveryError, signJwt, type HttpAnswer, type PushVerdict, type RetryPolicy,
 } from './push-common';
 
 export const FCM_TOKEN_PREFIX = 'fcm:';
@@ -130,44 +130,24 @@ export class FcmSender implements PushSender {
         android: { priority: 'high', ttl: `${Math.floor(MESSAGE_LIFETIME_MS / 1000)}s` },
       },
     });
-    const attempts = Math.max(1, this.#opts.retry?.attempts ?? 3);
-    let renewed = false;
-    let last: PushDeliveryError | null = null;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      let answer: HttpAnswer;
-      try {
-        const access = await this.#accessToken();
-        answer = await post(this.#sendUrl, { authorization: `Bearer ${access}`, 'content-type': 'application/json; charset=utf-8' }, body, this.#opts);
-      } catch (err) {
-        if (err instanceof PushDeliveryError && !err.retryable) throw err;
-        last = err instanceof PushDeliveryError ? err : new PushDeliveryError(`fcm: ${networkMessage(err)}`, 'fcm', undefined, undefined, true);
-        if (attempt < attempts) await sleep(retryDelayMs(this.#opts.retry ?? {}, attempt, undefined));
-        continue;
-      }
-      if (answer.status >= 200 && answer.status < 300) return;
+    const renewCredentials = () => {
+      this.#access = null;
+    };
+    const onGone = () => this.#onGone(token);
+    await deliverWithRetries('fcm', { retry: this.#opts.retry, refusal: 'FCM refused the message', onGone, renewCredentials }, async () => {
+      const access = await this.#accessToken();
+      const answer = await post(this.#sendUrl, { authorization: `Bearer ${access}`, 'content-type': 'application/json; charset=utf-8' }, body, this.#opts);
       const j = jsonOf(answer.body);
       const code = fcmErrorCode(j);
-      const what = `HTTP ${answer.status}${code ? ` ${code}` : ''}`;
-      if (answer.status === 404 || code === 'UNREGISTERED' || (answer.status === 400 && blamesToken(j))) {
-        this.#onGone(token);
-        throw new PushDeliveryError(`fcm: the token is gone (${what}); forgotten`, 'fcm', answer.status, code);
-      }
-      if (answer.status === 401 && !renewed) {
-        // The access token was revoked or expired early: one more try with a fresh one.
-        renewed = true;
-        this.#access = null;
-        attempt--;
-        continue;
-      }
-      if (answer.status === 429 || answer.status >= 500) {
-        last = new PushDeliveryError(`fcm: ${what} after ${attempt} attempt${attempt === 1 ? '' : 's'}`, 'fcm', answer.status, code, true);
-        const retryAfter = answer.headers['retry-after'];
-        if (attempt < attempts) await sleep(retryDelayMs(this.#opts.retry ?? {}, attempt, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter));
-        continue;
-      }
-      throw new PushDeliveryError(`fcm: FCM refused the message (${what})`, 'fcm', answer.status, code);
-    }
-    throw last!;
+      const s = answer.status;
+      const verdict: PushVerdict =
+        s >= 200 && s < 300 ? 'delivered'
+        : s === 404 || code === 'UNREGISTERED' || (s === 400 && blamesToken(j)) ? 'gone'
+        : s === 401 ? 'renew-credentials'
+        : s === 429 || s >= 500 ? 'retry'
+        : 'refused';
+      return { status: s, headers: answer.headers, code, verdict };
+    });
   }
 
   /** The cached access token, or a new one (concurrent sends share one grant request). */

@@ -67,6 +67,72 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number, retryAfter: s
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
 
+/** What one answer of a push service means for the delivery. */
+export type PushVerdict = 'delivered' | 'gone' | 'renew-credentials' | 'retry' | 'refused';
+
+export interface PushAttempt {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The service's error code, when it gave one (already checked to be a short token). */
+  code?: string;
+  verdict: PushVerdict;
+}
+
+/**
+ * The delivery loop of the FCM and APNs senders: tries `attempt` up to the policy's number of
+ * times, waiting between tries (the service's Retry-After first); renews the credentials once when
+ * the service asks; forgets a gone token; rejects with a PushDeliveryError when nothing more can be
+ * done. `refusal` words a final refusal ("FCM refused the message").
+ */
+export async function deliverWithRetries(
+  sender: 'fcm' | 'apns',
+  o: { retry?: RetryPolicy; refusal: string; onGone: () => void; renewCredentials: () => void },
+  attempt: () => Promise<PushAttempt>,
+): Promise<void> {
+  const attempts = Math.max(1, o.retry?.attempts ?? 3);
+  let renewed = false;
+  let last: PushDeliveryError | null = null;
+  for (let n = 1; n <= attempts; n++) {
+    let a: PushAttempt;
+    try {
+      a = await attempt();
+    } catch (err) {
+      if (err instanceof PushDeliveryError && !err.retryable) throw err;
+      last = err instanceof PushDeliveryError ? err : new PushDeliveryError(`${sender}: ${networkMessage(err)}`, sender, undefined, undefined, true);
+      if (n < attempts) await sleep(retryDelayMs(o.retry ?? {}, n, undefined));
+      continue;
+    }
+    const what = `HTTP ${a.status}${a.code ? ` ${a.code}` : ''}`;
+    let verdict = a.verdict;
+    if (verdict === 'renew-credentials') {
+      if (!renewed) {
+        // The credentials were revoked or expired early: one more try with fresh ones.
+        renewed = true;
+        o.renewCredentials();
+        n--;
+        continue;
+      }
+      verdict = 'refused';
+    }
+    switch (verdict) {
+      case 'delivered':
+        return;
+      case 'gone':
+        o.onGone();
+        throw new PushDeliveryError(`${sender}: the token is gone (${what}); forgotten`, sender, a.status, a.code);
+      case 'retry': {
+        last = new PushDeliveryError(`${sender}: ${what} after ${n} attempt${n === 1 ? '' : 's'}`, sender, a.status, a.code, true);
+        const retryAfter = a.headers['retry-after'];
+        if (n < attempts) await sleep(retryDelayMs(o.retry ?? {}, n, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter));
+        continue;
+      }
+      default:
+        throw new PushDeliveryError(`${sender}: ${o.refusal} (${what})`, sender, a.status, a.code);
+    }
+  }
+  throw last!;
+}
+
 export interface HttpAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
