@@ -90,6 +90,27 @@ describe.each(dialects)('%s', (dialect, open) => {
     expect((await driver.get('SELECT value FROM settings WHERE key = ?', ['counter'])).value).toBe('12');
   });
 
+  (dialect === 'postgres' ? test : test.skip)('a deadlock victim is run again: both transactions complete', async () => {
+    await driver.run('INSERT INTO settings (key, value) VALUES (?, ?), (?, ?)', ['lockA', '0', 'lockB', '0']);
+    let runs = 0;
+    let bothHoldTheirFirstLock;
+    const barrier = new Promise((resolve) => (bothHoldTheirFirstLock = resolve));
+    let holding = 0;
+    // Each locks one row, waits until the other holds its row, then wants the other's: a deadlock.
+    const crossing = (first, second) =>
+      driver.transaction(async () => {
+        runs += 1;
+        await driver.run('UPDATE settings SET value = value || ? WHERE key = ?', ['x', first]);
+        if (++holding === 2) bothHoldTheirFirstLock();
+        await barrier;
+        await driver.run('UPDATE settings SET value = value || ? WHERE key = ?', ['x', second]);
+      });
+    await Promise.all([crossing('lockA', 'lockB'), crossing('lockB', 'lockA')]);
+    expect(runs).toBe(3);  // the victim ran twice
+    expect((await driver.get('SELECT value FROM settings WHERE key = ?', ['lockA'])).value).toBe('0xx');
+    expect((await driver.get('SELECT value FROM settings WHERE key = ?', ['lockB'])).value).toBe('0xx');
+  });
+
   (dialect === 'postgres' ? test : test.skip)('NOTIFY in a transaction reaches LISTEN at commit, not before, never on rollback', async () => {
     const got = [];
     const stop = await driver.listen('tapgate_test_channel', (p) => got.push(p));

@@ -40,6 +40,14 @@ export function redactDatabaseUrl(url: string): string {
   }
 }
 
+/** Tries of a transaction that PostgreSQL aborted as a deadlock victim or a serialisation failure. */
+const TRANSACTION_ATTEMPTS = 3;
+
+function isTransientFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';  // deadlock_detected, serialization_failure
+}
+
 export interface PgDriverOptions {
   /** Connections in the pool (default 10). */
   max?: number;
@@ -93,6 +101,18 @@ export class PgDriver implements SqlDriver {
 
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (this.#tx.current) return work();
+    // A deadlock or serialisation failure aborts the whole transaction before any of it is stored or
+    // announced (afterCommit hooks run after COMMIT only), so the work may simply run again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#transactionOnce(work);
+      } catch (err) {
+        if (attempt >= TRANSACTION_ATTEMPTS || !isTransientFailure(err)) throw err;
+      }
+    }
+  }
+
+  async #transactionOnce<T>(work: () => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
     const tx = { connection: client, afterCommit: [] as (() => void)[] };
     let broken: Error | undefined;
