@@ -137,6 +137,9 @@ export class ObservedStore extends Store {
   override logOut(server: Uint8Array, nonce: string, now: number): Promise<void> {
     return this.#track(server, nonce, () => super.logOut(server, nonce, now));
   }
+  override registerUser(...args: Parameters<Store['registerUser']>): Promise<void> {
+    return this.#track(args[0], args[1], () => super.registerUser(...args));
+  }
   override insertQrSession(q: Parameters<Store['insertQrSession']>[0]): Promise<void> {
     return this.#track(q.server, q.nonce, () => super.insertQrSession(q));
   }

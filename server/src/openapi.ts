@@ -138,7 +138,7 @@ export const openApiDocument: OpenApiDocument = {
     '/servers/{sid}/sessions/events': {
       parameters: [param('sid')],
       get: { ...rp, operationId: 'statusChannel', summary: 'Status channel: server-sent events of the session',
-        description: 'First a `status` event (LoginStatus), then `qr`, `scanned`, `cancelled`, `loggedin`, `loggedout`, `canprovoke` ' +
+        description: 'First a `status` event (LoginStatus), then `qr`, `scanned`, `cancelled`, `loggedin`, `loggedout`, `canprovoke`, `registered` ' +
           'events as the session changes (docs/server-api.md §1); `: alive` comments every 5 s.',
         parameters: [param('nonce')],
         responses: { '200': { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...withNonce } },

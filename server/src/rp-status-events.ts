@@ -3,7 +3,7 @@
 import { toB64u } from './crypto';
 import type { RpSessionRow } from './db';
 
-export type RpStatusEventName = 'qr' | 'scanned' | 'cancelled' | 'loggedin' | 'loggedout' | 'canprovoke';
+export type RpStatusEventName = 'qr' | 'scanned' | 'cancelled' | 'loggedin' | 'loggedout' | 'canprovoke' | 'registered';
 
 export interface RpStatusEvent {
   event: RpStatusEventName;
@@ -35,5 +35,10 @@ export function statusEvents(before: RpSessionRow | undefined, after: RpSessionR
     out.push({ event: 'loggedin', hsid: b64u(after.login_qr), userid: after.userid, accountid: after.accountid });
   }
   if (after.accountid != null && before?.accountid == null) out.push({ event: 'canprovoke', hsid: null, accountid: after.accountid });
+  // registerUser on the login as it stands: the same login, now with a userid.
+  const sameLogin = before?.loggedin && after.loggedin && hex(after.login_qr) === hex(before.login_qr);
+  if (sameLogin && after.userid !== before.userid) {
+    out.push({ event: 'registered', hsid: b64u(after.login_qr), userid: after.userid, accountid: after.accountid });
+  }
   return out;
 }

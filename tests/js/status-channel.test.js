@@ -78,6 +78,20 @@ test('a QR login, a push login and a logout arrive as qr, scanned, loggedin, can
   expect(other.names()).toEqual(['status']);
 });
 
+test('registerUser on a logged-in session arrives as registered, with the new userid', async () => {
+  const nonce = rp.newNonce();
+  const stream = await statusStream(nonce);
+  const session = await auth.startSession(await rp.loginQr(nonce));
+  await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+  await session.setPinBiometric({ pin: PIN });
+  const loggedin = await stream.next('loggedin');
+  expect(await rp.registerUser(nonce, 'stella-renamed')).toEqual({ result: true });
+  expect(await stream.next('registered')).toEqual({ event: 'registered', hsid: loggedin.hsid, userid: 'stella-renamed', accountid: auth.accounts[0].accountId });
+  expect(stream.names()).toEqual(['status', 'qr', 'scanned', 'loggedin', 'canprovoke', 'registered']);
+  expect(await rp.registerUser(nonce, 'stella')).toEqual({ result: true });  // as before, for the tests that follow
+  await stream.next('registered');
+});
+
 test('a login rejected on the device arrives as cancelled', async () => {
   const nonce = rp.newNonce();
   const stream = await statusStream(nonce);

@@ -43,6 +43,8 @@ function relyingParty(server) {
       })),
     transaction: async (tid) => json(await fetch(`${base}/transactions/${tid}`, { headers: headers() })),
     logout: async (nonce) => json(await fetch(`${base}/sessions/logout`, { method: 'POST', headers: headers(nonce) })),
+    registerUser: async (nonce, userid) =>
+      json(await fetch(`${base}/sessions/registeruser?userid=${encodeURIComponent(userid)}`, { method: 'POST', headers: headers(nonce) })),
     loginStatus: async (nonce) => json(await fetch(`${base}/sessions/`, { headers: headers(nonce) })),
     accounts: async () => json(await fetch(`${base}/accounts/`, { headers: headers() })),
     server: async () => json(await fetch(`${base}/`, { headers: headers() })),
