@@ -31,6 +31,7 @@ EMSCRIPTEN_BINDINGS(tapgate_engine) {
       .function("onNetworkError", &tapgate::EngineApi::onNetworkError)
       .function("onTimer", &tapgate::EngineApi::onTimer)
       .function("takeOutputs", &tapgate::EngineApi::takeOutputs)
+      .function("takeState", &tapgate::EngineApi::takeState)
       .function("session", &tapgate::EngineApi::session)
       .function("accounts", &tapgate::EngineApi::accounts)
       .function("history", &tapgate::EngineApi::history);

@@ -1,6 +1,7 @@
 #include "api.hpp"
 
 #include <exception>
+#include <utility>
 
 namespace tapgate {
 namespace {
@@ -215,7 +216,10 @@ std::string EngineApi::takeOutputs() {
         list.push_back({{"type", "timer"}, {"session", o.session}, {"name", o.name}, {"at", o.at}});
         break;
       case Output::Kind::Persist:
-        list.push_back({{"type", "persist"}, {"state", o.body}});
+        // The blob itself goes through takeState: escaped inside this JSON it would be copied,
+        // escaped and parsed again at every save.
+        state_ = std::move(o.body);
+        list.push_back({{"type", "persist"}});
         break;
       case Output::Kind::Event:
         list.push_back({{"type", "event"}, {"session", o.session}, {"name", o.name}, {"detail", o.detail}});
@@ -224,6 +228,8 @@ std::string EngineApi::takeOutputs() {
   }
   return list.dump(-1, ' ', false, json::error_handler_t::replace);
 }
+
+std::string EngineApi::takeState() { return std::exchange(state_, {}); }
 
 std::string EngineApi::session(int id) const { return engine_ ? engine_->sessionJson(id).dump(-1, ' ', false, json::error_handler_t::replace) : "null"; }
 std::string EngineApi::accounts() const { return engine_ ? engine_->accountsJson().dump(-1, ' ', false, json::error_handler_t::replace) : "[]"; }

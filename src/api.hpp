@@ -40,12 +40,15 @@ class EngineApi {
   void onTimer(int session, const std::string& name, double now);
 
   std::string takeOutputs();  // JSON array of {type:"send"|"timer"|"persist"|"event", …}
+  // The state blob of the last batch's "persist" output (taken once; "" when there is none).
+  std::string takeState();
   std::string session(int id) const;
   std::string accounts() const;
   std::string history(double now) const;
 
  private:
   std::unique_ptr<Engine> engine_;
+  std::string state_;  // the blob a "persist" output announced, until the host takes it
 };
 
 }  // namespace tapgate

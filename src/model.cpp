@@ -66,8 +66,24 @@ const Account* AppState::account(const Bytes& serverId, std::int64_t accountId) 
   return nullptr;
 }
 
+namespace {
+
+const std::string& historyFragment(const HistoryItem& h) {
+  const HistoryFields& fields = h;
+  if (!h.serialized || !(h.serialized->of == fields)) {
+    json item = {{"session", h.sessionRef}, {"kind", h.kind}, {"status", historyStatusName(h.status)},
+                 {"serverId", b64(h.serverId)}, {"accountId", h.accountId}, {"accountName", h.accountName},
+                 {"started", h.started}, {"ended", h.ended}};
+    h.serialized = std::make_shared<const HistoryItem::Serialized>(
+        HistoryItem::Serialized{fields, item.dump(-1, ' ', false, json::error_handler_t::replace)});
+  }
+  return h.serialized->json;
+}
+
+}  // namespace
+
 std::string serializeState(const AppState& st) {
-  json servers = json::array(), accounts = json::array(), history = json::array();
+  json servers = json::array(), accounts = json::array();
   for (const auto& s : st.servers) {
     servers.push_back({{"id", b64(s.id)}, {"pk", b64(s.publicKey)}, {"url", s.url}, {"name", s.params.name},
                        {"pingTime", s.params.pingTime}, {"pinTimeout", s.params.pinTimeout},
@@ -79,17 +95,12 @@ std::string serializeState(const AppState& st) {
                         {"boxSk", b64(a.boxSecretKey.bytes())}, {"boxPk", b64(a.boxPublicKey)},
                         {"pinSalt", b64(a.pinSalt)}, {"bioSalt", b64(a.bioSalt)}, {"biometric", a.biometric}, {"created", a.created}});
   }
-  for (const auto& h : st.history) {
-    history.push_back({{"session", h.sessionRef}, {"kind", h.kind}, {"status", historyStatusName(h.status)},
-                       {"serverId", b64(h.serverId)}, {"accountId", h.accountId}, {"accountName", h.accountName},
-                       {"started", h.started}, {"ended", h.ended}});
-  }
   json seen = json::array();
   for (const auto& m : st.seenMessages) seen.push_back({{"id", m.id}, {"expires", m.expires}});
   json j = {{"v", kStateVersion}, {"pinSet", st.pinSet}, {"pushToken", st.pushToken},
             {"lastSecondFactorAt", st.lastSecondFactorAt}, {"lastPinAt", st.lastPinAt},
             {"biometricsSinceLastPin", st.biometricsSinceLastPin}, {"pinBlocked", st.pinBlocked}, {"servers", servers},
-            {"accounts", accounts}, {"history", history}, {"seenMessages", seen}};
+            {"accounts", accounts}, {"seenMessages", seen}};
   std::string out = j.dump(-1, ' ', false, json::error_handler_t::replace);
   // The json tree held secret keys as text: overwrite what we can before it is freed.
   for (auto& a : j["accounts"]) {
@@ -98,7 +109,22 @@ std::string serializeState(const AppState& st) {
       std::fill(s.begin(), s.end(), '\0');
     }
   }
-  return out;
+  // The history goes last, spliced in from each item's cached text (same format as before: a
+  // "history" array of objects; key order means nothing to the parser, so old blobs load as ever).
+  std::size_t size = out.size() + 16;
+  for (const auto& h : st.history) size += historyFragment(h).size() + 1;
+  std::string blob;
+  blob.reserve(size);
+  blob.append(out, 0, out.size() - 1);  // without the closing brace
+  blob += ",\"history\":[";
+  for (std::size_t i = 0; i < st.history.size(); ++i) {
+    if (i) blob += ',';
+    blob += historyFragment(st.history[i]);
+  }
+  blob += "]}";
+  // `out` held the secret keys too (so does the blob, which the host encrypts and stores).
+  std::fill(out.begin(), out.end(), '\0');
+  return blob;
 }
 
 Result<AppState> parseState(const std::string& blob) {

@@ -2,6 +2,7 @@
 // app-wide PIN flag and the history. Serialised to an opaque JSON blob the host stores encrypted.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,7 +42,8 @@ struct Account {
   std::int64_t created = 0;
 };
 
-struct HistoryItem {
+// What a history item records; HistoryItem adds its serialisation cache.
+struct HistoryFields {
   std::string sessionRef;  // base64url session id as the server knows it
   std::string kind;        // "login" | "enrol"
   HistoryStatus status = HistoryStatus::None;
@@ -50,6 +52,19 @@ struct HistoryItem {
   std::string accountName;     // kept for display after the account is deleted
   std::int64_t started = 0;
   std::int64_t ended = 0;
+  bool operator==(const HistoryFields&) const = default;
+};
+
+struct HistoryItem : HistoryFields {
+  // The item's JSON in the state blob, with the fields it was made from: serializeState reuses it
+  // while the item still equals them, so a save re-serialises only the items that changed (every
+  // session records one; a full re-serialisation made each event cost O(history)). Shared and
+  // immutable, so copies of the state share it and nothing has to remember to invalidate it.
+  struct Serialized {
+    HistoryFields of;
+    std::string json;
+  };
+  mutable std::shared_ptr<const Serialized> serialized;
 };
 
 struct SeenMessage {
