@@ -205,6 +205,7 @@ void EngineApi::onTimer(int session, const std::string& name, double now) {
 
 std::string EngineApi::takeOutputs() {
   if (!engine_) return "[]";
+  wipeState();
   json list = json::array();
   for (auto& o : engine_->takeOutputs()) {
     switch (o.kind) {
@@ -216,8 +217,9 @@ std::string EngineApi::takeOutputs() {
         list.push_back({{"type", "timer"}, {"session", o.session}, {"name", o.name}, {"at", o.at}});
         break;
       case Output::Kind::Persist:
-        // The blob itself goes through takeState: escaped inside this JSON it would be copied,
+        // The blob itself goes through state(): escaped inside this JSON it would be copied,
         // escaped and parsed again at every save.
+        wipeState();
         state_ = std::move(o.body);
         list.push_back({{"type", "persist"}});
         break;
@@ -229,7 +231,10 @@ std::string EngineApi::takeOutputs() {
   return list.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string EngineApi::takeState() { return std::exchange(state_, {}); }
+void EngineApi::wipeState() {
+  std::fill(state_.begin(), state_.end(), '\0');  // it holds the accounts' keys (base64)
+  state_.clear();
+}
 
 std::string EngineApi::session(int id) const { return engine_ ? engine_->sessionJson(id).dump(-1, ' ', false, json::error_handler_t::replace) : "null"; }
 std::string EngineApi::accounts() const { return engine_ ? engine_->accountsJson().dump(-1, ' ', false, json::error_handler_t::replace) : "[]"; }

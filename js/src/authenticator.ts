@@ -47,6 +47,7 @@ type RequestDone = { request: number; ok: boolean; error?: TapgateErrorInfo; pro
 
 /** setTimeout fires at once for delays above 2^31 − 1 ms (24.8 days): longer timers wait in steps. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+const utf8 = new TextDecoder();
 
 /** What a push payload may arrive as: the bytes, their base64url text, or a push data map. */
 export type PushPayload = Uint8Array | string | { tapgate: string };
@@ -341,11 +342,14 @@ export class Authenticator extends EventTarget {
   /** Executes what the core asked for, in order. */
   #pump(): void {
     const outputs = JSON.parse(this.#core.takeOutputs()) as CoreOutput[];
+    // Read before anything runs: an event listener below may call into the core, whose next batch
+    // replaces the blob.
+    const state = outputs.some((o) => o.type === 'persist') ? utf8.decode(this.#core.state()) : '';
     for (const out of outputs) {
       switch (out.type) {
         case 'send': void this.#send(out); break;
         case 'timer': this.#arm(out); break;
-        case 'persist': this.#persist(this.#core.takeState()); break;
+        case 'persist': this.#persist(state); break;
         case 'event': this.#dispatch(out); break;
       }
     }

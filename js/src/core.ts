@@ -22,8 +22,8 @@ export interface CoreEngine {
   onNetworkError(request: number, message: string, now: number): void;
   onTimer(session: number, name: string, now: number): void;
   takeOutputs(): string;
-  /** The state blob a `persist` output of the last takeOutputs announced (taken once). */
-  takeState(): string;
+  /** The state blob a `persist` output of the last takeOutputs announced, as UTF-8 in wasm memory (valid until the next call). */
+  state(): Uint8Array;
   session(id: number): string;
   accounts(): string;
   history(now: number): string;
