@@ -1,4 +1,5 @@
 #include "api.hpp"
+#include "json_reader.hpp"
 
 #include <exception>
 #include <utility>
@@ -16,8 +17,7 @@ std::string statusText(const Status& st) { return st ? R"({"ok":true})" : errorT
 
 std::string startText(const StartResult& r) {
   if (r.error) {
-    json j = json::parse(errorText(*r.error));
-    j["session"] = r.session;
+    json j = {{"ok", false}, {"error", errorJson(*r.error)}, {"session", r.session}};
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
   }
   return json{{"ok", true}, {"session", r.session}}.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -39,7 +39,7 @@ std::string requestsText(const std::vector<int>& requests) { return json{{"ok", 
 
 // {"serverId": base64url, "accountId": n} → AccountRef
 std::optional<AccountRef> accountRef(const std::string& text) {
-  json j = json::parse(text, nullptr, false);
+  json j = parseJson(text);
   if (!j.is_object() || !j.contains("serverId") || !j["serverId"].is_string() || !j.contains("accountId") ||
       !j["accountId"].is_number_integer()) {
     return std::nullopt;

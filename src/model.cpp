@@ -1,4 +1,5 @@
 #include "model.hpp"
+#include "json_reader.hpp"
 
 #include <climits>
 
@@ -140,7 +141,7 @@ namespace {
 Result<AppState> parseStateOrThrow(const std::string& blob) {
   AppState st;
   if (blob.empty()) return st;
-  json j = json::parse(blob, nullptr, false);
+  json j = parseJson(blob);
   auto corrupt = [](const char* what) { return makeError(ErrorCode::STATE_CORRUPT, what); };
   if (j.is_discarded() || !j.is_object()) return corrupt("persisted state is not JSON");
   // Top-level integers must be integers: json::value() would convert a float such as 1e34 to an
