@@ -232,7 +232,7 @@ std::string EngineApi::takeOutputs() {
 }
 
 void EngineApi::wipeState() {
-  std::fill(state_.begin(), state_.end(), '\0');  // it holds the accounts' keys (base64)
+  wipeBytes(state_.data(), state_.size());  // it holds the accounts' keys (base64)
   state_.clear();
 }
 

@@ -100,7 +100,7 @@ struct Writer {
     out += '"';
     out += t;
     out += '"';
-    std::fill(t.begin(), t.end(), '\0');
+    wipeBytes(t.data(), t.size());
   }
   void number(const char* k, std::int64_t v) {
     key(k);

@@ -2,6 +2,7 @@
 // app-wide PIN flag and the history. Serialised to an opaque JSON blob the host stores encrypted.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,7 +53,13 @@ struct HistoryFields {
   std::string accountName;     // kept for display after the account is deleted
   std::int64_t started = 0;
   std::int64_t ended = 0;
-  bool operator==(const HistoryFields&) const = default;
+  // Cheap fields first: serializeState compares every item at every save.
+  bool operator==(const HistoryFields& o) const {
+    return ended == o.ended && started == o.started && status == o.status && accountId == o.accountId &&
+           sessionRef == o.sessionRef && serverId.size() == o.serverId.size() &&
+           (serverId.empty() || std::memcmp(serverId.data(), o.serverId.data(), serverId.size()) == 0) &&
+           kind == o.kind && accountName == o.accountName;
+  }
 };
 
 struct HistoryItem : HistoryFields {
