@@ -1,9 +1,17 @@
 // embind surface of the engine. Type conversion only: Uint8Array/strings in, JSON text out.
 #include <emscripten/bind.h>
+#include <emscripten/val.h>
 
 #include "api.hpp"
 
 using emscripten::class_;
+
+namespace {
+emscripten::val stateView(tapgate::EngineApi& api) {
+  const std::string& s = api.state();
+  return emscripten::val(emscripten::typed_memory_view(s.size(), reinterpret_cast<const unsigned char*>(s.data())));
+}
+}  // namespace
 
 EMSCRIPTEN_BINDINGS(tapgate_engine) {
   class_<tapgate::EngineApi>("Engine")
@@ -31,6 +39,8 @@ EMSCRIPTEN_BINDINGS(tapgate_engine) {
       .function("onNetworkError", &tapgate::EngineApi::onNetworkError)
       .function("onTimer", &tapgate::EngineApi::onTimer)
       .function("takeOutputs", &tapgate::EngineApi::takeOutputs)
+      // A Uint8Array over the blob in wasm memory, valid until the next call: decode it at once.
+      .function("state", &stateView)
       .function("session", &tapgate::EngineApi::session)
       .function("accounts", &tapgate::EngineApi::accounts)
       .function("history", &tapgate::EngineApi::history);

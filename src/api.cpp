@@ -1,6 +1,8 @@
 #include "api.hpp"
+#include "json_reader.hpp"
 
 #include <exception>
+#include <utility>
 
 namespace tapgate {
 namespace {
@@ -15,8 +17,7 @@ std::string statusText(const Status& st) { return st ? R"({"ok":true})" : errorT
 
 std::string startText(const StartResult& r) {
   if (r.error) {
-    json j = json::parse(errorText(*r.error));
-    j["session"] = r.session;
+    json j = {{"ok", false}, {"error", errorJson(*r.error)}, {"session", r.session}};
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
   }
   return json{{"ok", true}, {"session", r.session}}.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -38,7 +39,7 @@ std::string requestsText(const std::vector<int>& requests) { return json{{"ok", 
 
 // {"serverId": base64url, "accountId": n} → AccountRef
 std::optional<AccountRef> accountRef(const std::string& text) {
-  json j = json::parse(text, nullptr, false);
+  json j = parseJson(text);
   if (!j.is_object() || !j.contains("serverId") || !j["serverId"].is_string() || !j.contains("accountId") ||
       !j["accountId"].is_number_integer()) {
     return std::nullopt;
@@ -204,6 +205,7 @@ void EngineApi::onTimer(int session, const std::string& name, double now) {
 
 std::string EngineApi::takeOutputs() {
   if (!engine_) return "[]";
+  wipeState();
   json list = json::array();
   for (auto& o : engine_->takeOutputs()) {
     switch (o.kind) {
@@ -215,7 +217,11 @@ std::string EngineApi::takeOutputs() {
         list.push_back({{"type", "timer"}, {"session", o.session}, {"name", o.name}, {"at", o.at}});
         break;
       case Output::Kind::Persist:
-        list.push_back({{"type", "persist"}, {"state", o.body}});
+        // The blob itself goes through state(): escaped inside this JSON it would be copied,
+        // escaped and parsed again at every save.
+        wipeState();
+        state_ = std::move(o.body);
+        list.push_back({{"type", "persist"}});
         break;
       case Output::Kind::Event:
         list.push_back({{"type", "event"}, {"session", o.session}, {"name", o.name}, {"detail", o.detail}});
@@ -223,6 +229,11 @@ std::string EngineApi::takeOutputs() {
     }
   }
   return list.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void EngineApi::wipeState() {
+  wipeBytes(state_.data(), state_.size());  // it holds the accounts' keys (base64)
+  state_.clear();
 }
 
 std::string EngineApi::session(int id) const { return engine_ ? engine_->sessionJson(id).dump(-1, ' ', false, json::error_handler_t::replace) : "null"; }

@@ -40,12 +40,19 @@ class EngineApi {
   void onTimer(int session, const std::string& name, double now);
 
   std::string takeOutputs();  // JSON array of {type:"send"|"timer"|"persist"|"event", …}
+  // The state blob of the last batch's "persist" output ("" when there is none), held until the
+  // next takeOutputs. The bindings hand it to JS as a view of wasm memory: embind's std::string
+  // return scans every byte in JS, which made each save cost O(state) in slow JS.
+  const std::string& state() const { return state_; }
+  ~EngineApi() { wipeState(); }
   std::string session(int id) const;
   std::string accounts() const;
   std::string history(double now) const;
 
  private:
   std::unique_ptr<Engine> engine_;
+  void wipeState();
+  std::string state_;  // the blob a "persist" output announced, until the next takeOutputs
 };
 
 }  // namespace tapgate

@@ -22,6 +22,10 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
 
 SecretBytes::~SecretBytes() { wipe(); }
 
+void wipeBytes(void* data, std::size_t size) {
+  if (size) sodium_memzero(data, size);
+}
+
 void SecretBytes::wipe() {
   if (!data_.empty()) sodium_memzero(data_.data(), data_.size());
   data_.clear();

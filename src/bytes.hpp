@@ -36,6 +36,9 @@ class SecretBytes {
 Bytes toBytes(std::string_view s);
 std::string toString(const Bytes& b);
 
+// Zeroes a buffer that held secrets (sodium_memzero: not optimised away, and a word at a time).
+void wipeBytes(void* data, std::size_t size);
+
 // RFC 4648 §5 base64url without padding: the encoding of every binary field on the wire.
 std::string base64url(const std::uint8_t* data, std::size_t size);
 inline std::string base64url(const Bytes& b) { return base64url(b.data(), b.size()); }

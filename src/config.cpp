@@ -1,4 +1,5 @@
 #include "config.hpp"
+#include "json_reader.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -40,7 +41,7 @@ std::optional<std::int64_t> parseDuration(std::string_view text) {
 Result<Config> parseConfig(const std::string& text) {
   Config c;
   if (text.empty()) return c;
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto j = parseJson(text);
   auto invalid = [](std::string what) { return makeError(ErrorCode::INVALID_ARGUMENT, "config: " + what); };
   if (j.is_discarded() || !j.is_object()) return invalid("not an object");
 

@@ -1,4 +1,5 @@
 #include "model.hpp"
+#include "json_reader.hpp"
 
 #include <climits>
 
@@ -66,39 +67,150 @@ const Account* AppState::account(const Bytes& serverId, std::int64_t accountId) 
   return nullptr;
 }
 
+namespace {
+
+// The state blob is written directly (no json tree): one object per record, keys in a fixed order.
+// Strings go through nlohmann's serializer, so escaping and invalid UTF-8 (replaced) are as before.
+struct Writer {
+  std::string out;
+  bool first = true;
+  void open(char c) { out += c; first = true; }
+  void close(char c) { out += c; first = false; }
+  void key(const char* k) {
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    out += k;  // our own keys: nothing to escape
+    out += "\":";
+  }
+  void text(const char* k, const std::string& v) {
+    key(k);
+    out += json(v).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  void b64(const char* k, const Bytes& v) {
+    key(k);
+    out += '"';
+    out += base64url(v);
+    out += '"';
+  }
+  // A secret key: its base64 text is wiped once appended.
+  void secret(const char* k, const SecretBytes& v) {
+    key(k);
+    std::string t = base64url(v.bytes());
+    out += '"';
+    out += t;
+    out += '"';
+    wipeBytes(t.data(), t.size());
+  }
+  void number(const char* k, std::int64_t v) {
+    key(k);
+    out += std::to_string(v);
+  }
+  void boolean(const char* k, bool v) {
+    key(k);
+    out += v ? "true" : "false";
+  }
+  void element() {  // before an array element or a raw value
+    if (!first) out += ',';
+    first = false;
+  }
+};
+
+const std::string& historyFragment(const HistoryItem& h) {
+  const HistoryFields& fields = h;
+  if (!h.serialized || !(h.serialized->of == fields)) {
+    Writer w;
+    w.open('{');
+    w.text("session", h.sessionRef);
+    w.text("kind", h.kind);
+    w.text("status", historyStatusName(h.status));
+    w.b64("serverId", h.serverId);
+    w.number("accountId", h.accountId);
+    w.text("accountName", h.accountName);
+    w.number("started", h.started);
+    w.number("ended", h.ended);
+    w.close('}');
+    h.serialized = std::make_shared<const HistoryItem::Serialized>(HistoryItem::Serialized{fields, std::move(w.out)});
+  }
+  return h.serialized->json;
+}
+
+}  // namespace
+
 std::string serializeState(const AppState& st) {
-  json servers = json::array(), accounts = json::array(), history = json::array();
+  // Every save carries the whole history, spliced in from each item's cached text: only the items
+  // that changed are written again.
+  // Room for everything up front (a string escapes to at most 6 bytes per byte).
+  std::size_t size = 1024 + 6 * st.pushToken.size();
+  for (const auto& s : st.servers) size += 256 + 6 * (s.url.size() + s.params.name.size());
+  for (const auto& a : st.accounts) size += 512 + 6 * (a.name.size() + a.userId.size());
+  for (const auto& m : st.seenMessages) size += 64 + 6 * m.id.size();
+  for (const auto& h : st.history) size += historyFragment(h).size() + 1;
+  Writer w;
+  w.out.reserve(size);  // no reallocation: no stray copy of the secret keys in a freed block
+  w.open('{');
+  w.number("v", kStateVersion);
+  w.boolean("pinSet", st.pinSet);
+  w.text("pushToken", st.pushToken);
+  w.number("lastSecondFactorAt", st.lastSecondFactorAt);
+  w.number("lastPinAt", st.lastPinAt);
+  w.number("biometricsSinceLastPin", st.biometricsSinceLastPin);
+  w.boolean("pinBlocked", st.pinBlocked);
+  w.key("servers");
+  w.open('[');
   for (const auto& s : st.servers) {
-    servers.push_back({{"id", b64(s.id)}, {"pk", b64(s.publicKey)}, {"url", s.url}, {"name", s.params.name},
-                       {"pingTime", s.params.pingTime}, {"pinTimeout", s.params.pinTimeout},
-                       {"pinAttemptLimit", s.params.pinAttemptLimit}, {"clockOffset", s.clockOffset}});
+    w.element();
+    w.open('{');
+    w.b64("id", s.id);
+    w.b64("pk", s.publicKey);
+    w.text("url", s.url);
+    w.text("name", s.params.name);
+    w.number("pingTime", s.params.pingTime);
+    w.number("pinTimeout", s.params.pinTimeout);
+    w.number("pinAttemptLimit", s.params.pinAttemptLimit);
+    w.number("clockOffset", s.clockOffset);
+    w.close('}');
   }
+  w.close(']');
+  w.key("accounts");
+  w.open('[');
   for (const auto& a : st.accounts) {
-    accounts.push_back({{"serverId", b64(a.serverId)}, {"accountId", a.accountId}, {"name", a.name},
-                        {"userId", a.userId}, {"signSk", b64(a.signSecretKey.bytes())}, {"signPk", b64(a.signPublicKey)},
-                        {"boxSk", b64(a.boxSecretKey.bytes())}, {"boxPk", b64(a.boxPublicKey)},
-                        {"pinSalt", b64(a.pinSalt)}, {"bioSalt", b64(a.bioSalt)}, {"biometric", a.biometric}, {"created", a.created}});
+    w.element();
+    w.open('{');
+    w.b64("serverId", a.serverId);
+    w.number("accountId", a.accountId);
+    w.text("name", a.name);
+    w.text("userId", a.userId);
+    w.secret("signSk", a.signSecretKey);
+    w.b64("signPk", a.signPublicKey);
+    w.secret("boxSk", a.boxSecretKey);
+    w.b64("boxPk", a.boxPublicKey);
+    w.b64("pinSalt", a.pinSalt);
+    w.b64("bioSalt", a.bioSalt);
+    w.boolean("biometric", a.biometric);
+    w.number("created", a.created);
+    w.close('}');
   }
+  w.close(']');
+  w.key("seenMessages");
+  w.open('[');
+  for (const auto& m : st.seenMessages) {
+    w.element();
+    w.open('{');
+    w.text("id", m.id);
+    w.number("expires", m.expires);
+    w.close('}');
+  }
+  w.close(']');
+  w.key("history");
+  w.open('[');
   for (const auto& h : st.history) {
-    history.push_back({{"session", h.sessionRef}, {"kind", h.kind}, {"status", historyStatusName(h.status)},
-                       {"serverId", b64(h.serverId)}, {"accountId", h.accountId}, {"accountName", h.accountName},
-                       {"started", h.started}, {"ended", h.ended}});
+    w.element();
+    w.out += historyFragment(h);
   }
-  json seen = json::array();
-  for (const auto& m : st.seenMessages) seen.push_back({{"id", m.id}, {"expires", m.expires}});
-  json j = {{"v", kStateVersion}, {"pinSet", st.pinSet}, {"pushToken", st.pushToken},
-            {"lastSecondFactorAt", st.lastSecondFactorAt}, {"lastPinAt", st.lastPinAt},
-            {"biometricsSinceLastPin", st.biometricsSinceLastPin}, {"pinBlocked", st.pinBlocked}, {"servers", servers},
-            {"accounts", accounts}, {"history", history}, {"seenMessages", seen}};
-  std::string out = j.dump(-1, ' ', false, json::error_handler_t::replace);
-  // The json tree held secret keys as text: overwrite what we can before it is freed.
-  for (auto& a : j["accounts"]) {
-    for (const char* k : {"signSk", "boxSk"}) {
-      auto& s = a[k].get_ref<std::string&>();
-      std::fill(s.begin(), s.end(), '\0');
-    }
-  }
-  return out;
+  w.close(']');
+  w.close('}');
+  return std::move(w.out);
 }
 
 Result<AppState> parseState(const std::string& blob) {
@@ -114,7 +226,7 @@ namespace {
 Result<AppState> parseStateOrThrow(const std::string& blob) {
   AppState st;
   if (blob.empty()) return st;
-  json j = json::parse(blob, nullptr, false);
+  json j = parseJson(blob);
   auto corrupt = [](const char* what) { return makeError(ErrorCode::STATE_CORRUPT, what); };
   if (j.is_discarded() || !j.is_object()) return corrupt("persisted state is not JSON");
   // Top-level integers must be integers: json::value() would convert a float such as 1e34 to an

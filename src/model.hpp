@@ -2,6 +2,8 @@
 // app-wide PIN flag and the history. Serialised to an opaque JSON blob the host stores encrypted.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,7 +43,8 @@ struct Account {
   std::int64_t created = 0;
 };
 
-struct HistoryItem {
+// What a history item records; HistoryItem adds its serialisation cache.
+struct HistoryFields {
   std::string sessionRef;  // base64url session id as the server knows it
   std::string kind;        // "login" | "enrol"
   HistoryStatus status = HistoryStatus::None;
@@ -50,6 +53,25 @@ struct HistoryItem {
   std::string accountName;     // kept for display after the account is deleted
   std::int64_t started = 0;
   std::int64_t ended = 0;
+  // Cheap fields first: serializeState compares every item at every save.
+  bool operator==(const HistoryFields& o) const {
+    return ended == o.ended && started == o.started && status == o.status && accountId == o.accountId &&
+           sessionRef == o.sessionRef && serverId.size() == o.serverId.size() &&
+           (serverId.empty() || std::memcmp(serverId.data(), o.serverId.data(), serverId.size()) == 0) &&
+           kind == o.kind && accountName == o.accountName;
+  }
+};
+
+struct HistoryItem : HistoryFields {
+  // The item's JSON in the state blob, with the fields it was made from: serializeState reuses it
+  // while the item still equals them, so a save re-serialises only the items that changed (every
+  // session records one; a full re-serialisation made each event cost O(history)). Shared and
+  // immutable, so copies of the state share it and nothing has to remember to invalidate it.
+  struct Serialized {
+    HistoryFields of;
+    std::string json;
+  };
+  mutable std::shared_ptr<const Serialized> serialized;
 };
 
 struct SeenMessage {

@@ -3,6 +3,7 @@
 #include <climits>
 
 #include "crypto.hpp"
+#include "json_reader.hpp"
 
 namespace tapgate::wire {
 namespace {
@@ -48,7 +49,7 @@ Bytes responseSigningInput(const Transcript& t, const std::string& request, cons
 }
 
 std::optional<json> parseObject(const std::string& text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  json j = parseJson(text);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   return j;
 }

@@ -47,6 +47,7 @@ type RequestDone = { request: number; ok: boolean; error?: TapgateErrorInfo; pro
 
 /** setTimeout fires at once for delays above 2^31 − 1 ms (24.8 days): longer timers wait in steps. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+const utf8 = new TextDecoder();
 
 /** What a push payload may arrive as: the bytes, their base64url text, or a push data map. */
 export type PushPayload = Uint8Array | string | { tapgate: string };
@@ -65,6 +66,8 @@ export class Authenticator extends EventTarget {
   #writes: Promise<void> = Promise.resolve();
   /** The latest save; rejects with its storage error (the state it carried is not stored). */
   #lastSave: Promise<void> = Promise.resolve();
+  /** The save that waits for the one before it to finish; a newer state replaces its state. */
+  #queuedSave: { state: string } | null = null;
   #scanQr?: PlatformDeps['scanQr'];
   #host: SessionHost;
   #requests = new Map<number, (done: RequestDone) => void>();
@@ -339,11 +342,14 @@ export class Authenticator extends EventTarget {
   /** Executes what the core asked for, in order. */
   #pump(): void {
     const outputs = JSON.parse(this.#core.takeOutputs()) as CoreOutput[];
+    // Read before anything runs: an event listener below may call into the core, whose next batch
+    // replaces the blob.
+    const state = outputs.some((o) => o.type === 'persist') ? utf8.decode(this.#core.state()) : '';
     for (const out of outputs) {
       switch (out.type) {
         case 'send': void this.#send(out); break;
         case 'timer': this.#arm(out); break;
-        case 'persist': this.#persist(out.state); break;
+        case 'persist': this.#persist(state); break;
         case 'event': this.#dispatch(out); break;
       }
     }
@@ -398,8 +404,19 @@ export class Authenticator extends EventTarget {
   #persist(state: string): void {
     // Writes are chained so they land in order; a failure is reported as an `error` event, and
     // whoever awaits this save (session.finished, deleteAccount) gets it as a rejection. A later
-    // save that succeeds stores this state's changes too (each state is complete).
-    const saved = this.#writes.then(() => this.#storage.save(state)).catch((err: unknown) => {
+    // save that succeeds stores this state's changes too (each state is complete), so a save still
+    // waiting for the one before it just takes the newer state: under load (many sessions, a slow
+    // disk) the storage writes the latest state once instead of every state in between.
+    if (this.#queuedSave) {
+      this.#queuedSave.state = state;
+      return;  // #lastSave is that queued save: it carries this state
+    }
+    const job = { state };
+    this.#queuedSave = job;
+    const saved = this.#writes.then(() => {
+      if (this.#queuedSave === job) this.#queuedSave = null;
+      return this.#storage.save(job.state);
+    }).catch((err: unknown) => {
       throw err instanceof TapgateError ? err : storageError('STORAGE_UNAVAILABLE', `saving state failed: ${(err as Error)?.message ?? err}`);
     });
     this.#lastSave = saved;

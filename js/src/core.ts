@@ -22,6 +22,8 @@ export interface CoreEngine {
   onNetworkError(request: number, message: string, now: number): void;
   onTimer(session: number, name: string, now: number): void;
   takeOutputs(): string;
+  /** The state blob a `persist` output of the last takeOutputs announced, as UTF-8 in wasm memory (valid until the next call). */
+  state(): Uint8Array;
   session(id: number): string;
   accounts(): string;
   history(now: number): string;
@@ -37,7 +39,7 @@ export type CoreLoader = () => Promise<CoreModule>;
 export type CoreOutput =
   | { type: 'send'; session: number; request: number; url: string; body: string }
   | { type: 'timer'; session: number; name: string; at: number }
-  | { type: 'persist'; state: string }
+  | { type: 'persist' }
   | { type: 'event'; session: number; name: string; detail: Record<string, unknown> };
 
 /** libsodium in wasm asks for randomness one 32-bit word at a time; serve it from a pool. */

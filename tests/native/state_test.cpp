@@ -88,3 +88,52 @@ TEST(State, AnActiveLoginCutByARestartEndsLoggedOutAtTheServerToo) {
   ASSERT_FALSE(restarted.sent.empty());
   EXPECT_NE(restarted.sent.back().url.find("/v1/logout"), std::string::npos);
 }
+
+// serializeState reuses each history item's cached text while the item is unchanged: every save
+// must still carry each change (a new item, a status moving on, an account deleted), and equal
+// what a serialisation without any cache gives.
+TEST(State, EverySaveCarriesTheHistoryAsItIsNow) {
+  Harness h;
+  h.enrol("1234");
+  auto check = [&](const char* when) {
+    const std::string blob = h.persisted.back().body;
+    AppState fresh = h.engine->state();
+    for (auto& item : fresh.history) item.serialized.reset();  // copies share the cache: drop it
+    EXPECT_EQ(blob, serializeState(fresh)) << when;
+    Harness restarted(test::testConfig(), blob);
+    EXPECT_EQ(restarted.engine->historyJson(h.now), h.engine->historyJson(h.now)) << when;
+  };
+  check("after enrolment");
+  Bytes qr = h.server.loginQr();
+  int sid = h.start(qr);
+  check("login started: item NONE");
+  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
+  h.pump();
+  check("logged in");
+  EXPECT_EQ(h.engine->historyJson(h.now)[1]["historyStatus"], "LOGGED_IN_ONE_SHOT");
+  int sid2 = h.start(h.server.loginQr());
+  ASSERT_TRUE(h.engine->stopSession(sid2, h.now).ok());
+  h.pump();
+  check("stopped");
+  EXPECT_EQ(h.engine->historyJson(h.now)[2]["historyStatus"], "ABORTED");
+  const AccountRef ref = *h.session(sid).chosen;
+  ASSERT_TRUE(h.engine->deleteAccount(ref, h.now).ok());
+  h.pump();
+  check("account deleted");
+  EXPECT_EQ(h.engine->historyJson(h.now)[1]["historyStatus"], "DELETED");
+}
+
+TEST(State, ABlobWithHistoryBeforeTheOtherKeysStillLoads) {
+  // Blobs written before the history was spliced in last kept nlohmann's key order.
+  const std::string old = R"({"accounts":[],"biometricsSinceLastPin":0,"history":[{"accountId":0,"accountName":"",)"
+                          R"("ended":5,"kind":"login","serverId":"AAAAAAAAAAAAAAAAAAAAAA","session":"c2Vzcw","started":1,)"
+                          R"("status":"ABORTED"}],"lastPinAt":0,"lastSecondFactorAt":0,"pinBlocked":false,"pinSet":false,)"
+                          R"("pushToken":"","seenMessages":[],"servers":[],"v":1})";
+  auto st = parseState(old);
+  ASSERT_TRUE(st.ok());
+  ASSERT_EQ(st->history.size(), 1u);
+  EXPECT_EQ(st->history[0].status, HistoryStatus::Aborted);
+  auto again = parseState(serializeState(st.value()));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(static_cast<const HistoryFields&>(again->history[0]), static_cast<const HistoryFields&>(st->history[0]));
+}
