@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { kib, require, root } from './lib.mjs';
 
-export const TARGET_GZIP = 150 * 1024;
+// The issue says 150 KB: held to the stricter reading, 150 000 bytes (150 KiB would be 153 600).
+export const TARGET_GZIP = 150_000;
 const CMD = 'npm run bench -- --only=size';
 
 export function measureFiles(files) {
@@ -28,7 +29,7 @@ export async function run() {
     return gz;
   };
   const web = row('core for browsers (tapgate_core.web.wasm + .web.mjs)', ['tapgate_core.web.wasm', 'tapgate_core.web.mjs'].map((f) => join(wasm, f)));
-  rows.push({ group: 'size', measure: 'target: browser core ≤ 150 KiB gzip', value: web <= TARGET_GZIP ? `met (${kib(TARGET_GZIP - web)} under)` : `**missed by ${kib(web - TARGET_GZIP)}**`, command: CMD });
+  rows.push({ group: 'size', measure: 'target: browser core ≤ 150 KB gzip (150 000 B)', value: web <= TARGET_GZIP ? `met (${TARGET_GZIP - web} B under)` : `**missed by ${web - TARGET_GZIP} B**`, command: CMD });
   row('core for Node (tapgate_core.wasm + .js)', ['tapgate_core.wasm', 'tapgate_core.js'].map((f) => join(wasm, f)));
   // Reference: libsodium.js as an app would ship it for browsers (ESM; the wasm is inlined in libsodium.mjs).
   const lsw = dirname(require.resolve('libsodium-wrappers', { paths: [join(root, 'server')] }));
