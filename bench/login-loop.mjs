@@ -10,7 +10,6 @@ export async function loginLoop({ importPath, enrolQr, loginQrs, rttMs, pin }) {
   const delaying = async (url, init) => {
     const path = new URL(url).pathname;
     log.push({ path, t: performance.now() });
-    dbg("fetch", path);
     if (rttMs) await sleep(rttMs / 2);
     const res = await fetch(url, init);
     const body = await res.arrayBuffer();
@@ -22,7 +21,6 @@ export async function loginLoop({ importPath, enrolQr, loginQrs, rttMs, pin }) {
     target.addEventListener('error', (e) => reject(new Error(JSON.stringify(e.detail))), { once: true });
   });
   let state = null;
-  const dbg = (...a) => { if (globalThis.process?.env?.BENCH_DEBUG) console.error("[loop]", performance.now().toFixed(0), ...a); };
   const auth = await Authenticator.create({ fetch: delaying, storage: { load: async () => state, save: async (s) => { state = s; } } });
   const bytes = (a) => new Uint8Array(a);
   const e = await auth.startSession(bytes(enrolQr));
