@@ -386,7 +386,10 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
     }
     moveTo(s, Input::StartResponse, Step::Confirming);
     emit(s.id, "confirmenrol",
-         {{"server", {{"id", base64url(s.qr.serverId)}, {"name", s.params.name}, {"url", s.serverUrl}}},
+         {{"server", {{"id", base64url(s.qr.serverId)},
+                      {"name", s.params.name},
+                      {"url", s.serverUrl},
+                      {"logo", s.params.logo.empty() ? json(nullptr) : json(s.params.logo)}}},
           {"visualHash", crypto::visualHash(s.qr.serverId, s.serverPk)},
           {"userId", s.enrolUserId.empty() ? json(nullptr) : json(s.enrolUserId)},
           {"name", s.enrolName},
@@ -902,6 +905,7 @@ json Engine::sessionJson(int id) const {
           {"account", chosen ? accountJson(*chosen, state_) : json(nullptr)},
           {"serverId", s->qr.serverId.empty() ? json(nullptr) : json(base64url(s->qr.serverId))},
           {"serverName", s->params.name},
+          {"serverLogo", s->params.logo.empty() ? json(nullptr) : json(s->params.logo)},
           {"error", s->error ? errorJson(*s->error) : json(nullptr)},
           {"started", s->started},
           {"ended", s->ended ? json(s->ended) : json(nullptr)}};

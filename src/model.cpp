@@ -168,6 +168,7 @@ std::string serializeState(const AppState& st) {
     w.number("pingTime", s.params.pingTime);
     w.number("pinTimeout", s.params.pinTimeout);
     w.number("pinAttemptLimit", s.params.pinAttemptLimit);
+    w.text("logo", s.params.logo);
     w.number("clockOffset", s.clockOffset);
     w.close('}');
   }
@@ -260,6 +261,7 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
     rec.publicKey = r.bytes(s, "pk", 32);
     rec.url = r.text(s, "url");
     rec.params = {r.text(s, "name"), r.number(s, "pingTime"), r.number(s, "pinTimeout"), r.number(s, "pinAttemptLimit")};
+    if (auto logo = s.find("logo"); logo != s.end() && logo->is_string()) rec.params.logo = logo->get<std::string>();  // absent before logos
     rec.clockOffset = s.value("clockOffset", std::int64_t{0});
     st.servers.push_back(std::move(rec));
   }
@@ -311,6 +313,7 @@ json accountJson(const Account& a, const AppState& state) {
   return {{"accountId", a.accountId},
           {"serverId", b64(a.serverId)},
           {"serverName", s ? s->params.name : ""},
+          {"serverLogo", s && !s->params.logo.empty() ? json(s->params.logo) : json(nullptr)},
           {"name", a.name},
           {"userId", a.userId.empty() ? json(nullptr) : json(a.userId)},
           {"publicKey", b64(a.signPublicKey)},

@@ -73,6 +73,9 @@ json infoBlock(const json& j, const char* key) {
   return *it;
 }
 
+// A 32 KiB image as a data: URL, with room to spare; the server allows at most 32 KiB.
+constexpr std::size_t kMaxLogoChars = 48 * 1024;
+
 std::optional<ServerParams> serverParams(const json& j) {
   auto server = j.find("server");
   if (server == j.end() || !server->is_object()) return std::nullopt;
@@ -81,7 +84,13 @@ std::optional<ServerParams> serverParams(const json& j) {
   auto pinTimeout = integer(*server, "pinTimeout");
   auto limit = integer(*server, "pinAttemptLimit");
   if (!name || !ping || !pinTimeout || !limit || *ping < 0 || *limit < 1) return std::nullopt;
-  return ServerParams{*name, *ping, *pinTimeout, *limit};
+  // The logo is optional; when present it is a string the app shows as an image (§5.1).
+  std::string logo;
+  if (auto it = server->find("logo"); it != server->end() && !it->is_null()) {
+    if (!it->is_string() || it->get_ref<const std::string&>().size() > kMaxLogoChars) return std::nullopt;
+    logo = it->get<std::string>();
+  }
+  return ServerParams{*name, *ping, *pinTimeout, *limit, std::move(logo)};
 }
 
 ErrorCode errorFromServerCode(std::int64_t code) {

@@ -35,6 +35,7 @@ struct ServerParams {
   std::int64_t pingTime = 0;        // seconds; 0 = one-shot logins
   std::int64_t pinTimeout = 0;      // minutes
   std::int64_t pinAttemptLimit = 3;
+  std::string logo;  // the server's logo, an image URL as the server gave it (https: or data:); empty: none
 };
 
 struct StartResponse {

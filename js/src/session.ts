@@ -57,6 +57,8 @@ export class Session extends EventTarget {
   get candidateAccounts(): Account[] { return this.#snap.candidateAccounts; }
   get account(): Account | null { return this.#snap.account; }
   get serverName(): string { return this.#snap.serverName; }
+  /** The server's logo (an https: or data: image URL), or null. Show it only as an image. */
+  get serverLogo(): string | null { return this.#snap.serverLogo; }
   get error(): TapgateError | null { return this.#snap.error ? new TapgateError(this.#snap.error) : null; }
   get started(): number { return this.#snap.started; }
   get ended(): number | null { return this.#snap.ended; }

@@ -17,6 +17,8 @@ export interface Account {
   /** base64url server id. */
   serverId: string;
   serverName: string;
+  /** The server's logo (an https: or data: image URL), or null when it has none. */
+  serverLogo: string | null;
   /** Display name of the account. */
   name: string;
   userId: string | null;
@@ -54,6 +56,8 @@ export interface SessionSnapshot {
   account: Account | null;
   serverId: string | null;
   serverName: string;
+  /** The server's logo (an https: or data: image URL) once the server answered, else null. */
+  serverLogo: string | null;
   error: TapgateErrorInfo | null;
   started: number;
   ended: number | null;
@@ -106,7 +110,7 @@ export interface ConfirmLoginDetail {
 }
 
 export interface ConfirmEnrolDetail {
-  server: { id: string; name: string; url: string };
+  server: { id: string; name: string; url: string; logo: string | null };
   /** Fingerprint of the server key to compare with the one the relying party shows. */
   visualHash: string;
   userId: string | null;

@@ -19,7 +19,9 @@ function codeChoices(code: string): string[] {
 
 /** The server parameters every session start announces (§5.1, §5.9). */
 export function serverParams(server: ServerRow): Record<string, unknown> {
-  return { name: server.name, pingTime: server.ping_time, pinTimeout: server.pin_timeout, pinAttemptLimit: server.pin_attempt_limit };
+  const params: Record<string, unknown> = { name: server.name, pingTime: server.ping_time, pinTimeout: server.pin_timeout, pinAttemptLimit: server.pin_attempt_limit };
+  if (server.logo) params.logo = server.logo;  // the app shows it while the user confirms
+  return params;
 }
 
 export async function startResponseBody(store: Store, server: ServerRow, qs: QrSessionRow, now: number): Promise<Record<string, unknown>> {

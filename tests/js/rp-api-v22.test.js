@@ -117,8 +117,12 @@ describe('API keys and permissions', () => {
     const session = await auth.startSession((await get(`${mine}/sessions/qr/enrol?userid=branch-user`, { key: apikey, nonce: rp.newNonce() })).body);
     const confirm = await nextEvent(session, 'confirmenrol');
     expect(confirm.server.name).toBe('Branch');
+    // The logo reaches the app with the server's parameters (§5.1), shown while the user confirms.
+    expect(confirm.server.logo).toBe('https://bank.example/logo.svg');
+    expect(session.serverLogo).toBe('https://bank.example/logo.svg');
     await session.setAccount();
     expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
+    expect(auth.accounts[0].serverLogo).toBe('https://bank.example/logo.svg');
     expect((await get(`${mine}/accounts/`, { key: apikey })).body.accounts.map((a) => a.userid)).toEqual(['branch-user']);
     expect((await get(`${base}/accounts/?filter=userid=branch-user`)).body.totalnumber).toBe(0);
     // A key scoped to the first server is refused on the new one.

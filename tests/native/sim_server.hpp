@@ -59,6 +59,7 @@ class SimServer {
   crypto::SignKeyPair key = crypto::signKeyPair();
   std::string url = "https://rp.example/device";
   std::string name = "Example Bank";
+  std::string logo;  // sent in start responses when not empty
   int pinAttemptLimit = 3;
   std::int64_t pingTime = 0;
   std::int64_t pinTimeout = 0;  // minutes
@@ -313,6 +314,7 @@ class SimServer {
                                        {"pinAttemptLimit", pinAttemptLimit}}},
                            {"time", time},
                            {"announceInfo", {{"origin", "https://rp.example"}}}};
+    if (!logo.empty()) body["server"]["logo"] = logo;
     if (s.requireSecondFactor) body["secondFactor"] = "required";
     if (!s.transactionText.empty()) body["transaction"] = {{"tid", "T-1"}, {"text", s.transactionText}};
     if (!s.matchCode.empty()) {

@@ -20,6 +20,25 @@ TEST(State, AccountsAndHistorySurviveARestart) {
   EXPECT_EQ(restarted.session(sid).history, HistoryStatus::LoggedInOneShot);
 }
 
+TEST(State, TheServerLogoIsShownAndKeptAndOldStatesWithoutOneLoad) {
+  Harness h;
+  h.server.logo = "https://rp.example/logo.png";
+  int sid = h.start(h.server.enrolQr());
+  EXPECT_EQ(h.lastEvent(sid, "confirmenrol")->detail["server"]["logo"], h.server.logo);
+  ASSERT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
+  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
+  h.pump();
+  EXPECT_EQ(h.engine->accountsJson()[0]["serverLogo"], h.server.logo);
+  Harness restarted(test::testConfig(), h.persisted.back().body);
+  EXPECT_EQ(restarted.engine->accountsJson()[0]["serverLogo"], h.server.logo);
+
+  // A blob written before servers had logos: no "logo" key at all.
+  auto old = nlohmann::json::parse(h.persisted.back().body);
+  for (auto& s : old["servers"]) s.erase("logo");
+  Harness before(test::testConfig(), old.dump());
+  EXPECT_EQ(before.engine->accountsJson()[0]["serverLogo"], nullptr);
+}
+
 TEST(State, CorruptBlobIsATypedErrorNotAnEmptyApp) {
   for (std::string blob : {"{", "[]", R"({"v":9})", R"({"v":1,"accounts":[{"serverId":"!!"}]})"}) {
     auto e = Engine::create(test::testConfig(), blob);

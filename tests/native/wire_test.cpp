@@ -100,4 +100,19 @@ TEST(Wire, StartResponseValidation) {
   EXPECT_FALSE(wire::parseStartResponse(
                    R"({"kind":"login","time":5,"server":{"name":"A","pingTime":-1,"pinTimeout":0,"pinAttemptLimit":3}})")
                    .ok());
+  EXPECT_EQ(ok->server.logo, "");  // none given
+}
+
+TEST(Wire, TheServerLogoIsAnOptionalBoundedString) {
+  const auto withLogo = [](const std::string& logo) {
+    return wire::parseStartResponse(R"({"kind":"login","time":5,"server":{"name":"A","pingTime":0,"pinTimeout":0,"pinAttemptLimit":3,"logo":)" +
+                                    logo + "}}");
+  };
+  auto https = withLogo(R"("https://rp.example/logo.png")");
+  ASSERT_TRUE(https.ok());
+  EXPECT_EQ(https->server.logo, "https://rp.example/logo.png");
+  EXPECT_EQ(withLogo("null")->server.logo, "");
+  EXPECT_FALSE(withLogo("42").ok());
+  EXPECT_FALSE(withLogo('"' + std::string(48 * 1024 + 1, 'a') + '"').ok());
+  EXPECT_TRUE(withLogo('"' + std::string(48 * 1024, 'a') + '"').ok());
 }
