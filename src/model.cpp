@@ -260,8 +260,9 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
     rec.id = r.bytes(s, "id", 16);
     rec.publicKey = r.bytes(s, "pk", 32);
     rec.url = r.text(s, "url");
-    rec.params = {r.text(s, "name"), r.number(s, "pingTime"), r.number(s, "pinTimeout"), r.number(s, "pinAttemptLimit")};
-    if (auto logo = s.find("logo"); logo != s.end() && logo->is_string()) rec.params.logo = logo->get<std::string>();  // absent before logos
+    const auto logo = s.find("logo");  // absent in states written before servers had logos
+    rec.params = {r.text(s, "name"), r.number(s, "pingTime"), r.number(s, "pinTimeout"), r.number(s, "pinAttemptLimit"),
+                  logo != s.end() && logo->is_string() ? logo->get<std::string>() : std::string()};
     rec.clockOffset = s.value("clockOffset", std::int64_t{0});
     st.servers.push_back(std::move(rec));
   }
