@@ -59,6 +59,9 @@ export interface QrSessionRow {
   match_code: string | null;
   /** The transaction this session approves. */
   tid: string | null;
+  /** The only account that may log in on this session (a transaction or push login for it); for a
+   * login session, `userid` names the only user whose accounts may. */
+  bound_account: number | null;
 }
 
 export interface TransactionRow {
@@ -294,13 +297,14 @@ export class Store {
     requireSecondFactor?: boolean;
     matchCode?: string | null;
     tid?: string | null;
+    boundAccount?: number | null;
   }): Promise<void> {
     return this.transaction(async () => {
       await this.sql.run('DELETE FROM qr_sessions WHERE expires < ?', [q.created - 24 * 3600 * 1000]);
       await this.sql.run(
         `INSERT INTO qr_sessions (id, server, nonce, kind, userid, name, usercontext, payload, created, expires, transcript,
-                                  require_2f, match_code, tid)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                                  require_2f, match_code, tid, bound_account)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           b(q.id),
           b(q.server),
@@ -316,6 +320,7 @@ export class Store {
           q.requireSecondFactor ? 1 : 0,
           q.matchCode ?? null,
           q.tid ?? null,
+          q.boundAccount ?? null,
         ],
       );
       await this.sql.run(

@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS qr_sessions (
   transcript  BLOB NOT NULL,
   require_2f  INTEGER NOT NULL DEFAULT 0,
   match_code  TEXT,
-  tid         TEXT
+  tid         TEXT,
+  bound_account INTEGER
 );
 CREATE TABLE IF NOT EXISTS transactions (
   tid        TEXT PRIMARY KEY,
@@ -126,6 +127,7 @@ export function migrateSqlite(db: Database.Database): void {
   add('qr_sessions', 'require_2f', 'INTEGER NOT NULL DEFAULT 0');
   add('qr_sessions', 'match_code', 'TEXT');
   add('qr_sessions', 'tid', 'TEXT');
+  add('qr_sessions', 'bound_account', 'INTEGER');
   for (const [table, column, decl] of V22_SQLITE_COLUMNS) add(table, column, decl);
   db.exec(V22_TABLES.sqlite);
 }
@@ -181,7 +183,8 @@ CREATE TABLE IF NOT EXISTS qr_sessions (
   transcript  BYTEA NOT NULL,
   require_2f  INTEGER NOT NULL DEFAULT 0,
   match_code  TEXT,
-  tid         TEXT
+  tid         TEXT,
+  bound_account BIGINT
 );
 CREATE TABLE IF NOT EXISTS transactions (
   tid        TEXT PRIMARY KEY,
@@ -248,6 +251,7 @@ export async function migratePostgres(exec: (sql: string) => Promise<void>): Pro
   try {
     await exec(POSTGRES_SCHEMA);
     await exec(V22_TABLES.postgres);
+    await exec('ALTER TABLE qr_sessions ADD COLUMN IF NOT EXISTS bound_account BIGINT');
   } finally {
     await exec(`SELECT pg_advisory_unlock(${SCHEMA_LOCK})`);
   }
