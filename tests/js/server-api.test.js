@@ -109,7 +109,8 @@ class DeviceSession {
   }
 
   login(accountId, account, pin, userInput = '') {
-    const proof = concat(enc.encode('tapgate/v1/login'), this.t);
+    // §5.3: the transcript, the factor (PIN = 1), H(userInput), H(code = "").
+    const proof = concat(enc.encode('tapgate/v1/login'), this.t, Uint8Array.of(1), H(enc.encode(userInput)), H(new Uint8Array(0)));
     return this.exchange('/v1/login', {
       v: 1,
       session: b64u(this.sessionId),
