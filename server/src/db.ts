@@ -196,6 +196,14 @@ export class Store {
     return this.sql.transaction(work);
   }
 
+  /** Whether the table exists (retention skips rules for tables a later schema adds). */
+  async tableExists(name: string): Promise<boolean> {
+    const row = this.sql.dialect === 'postgres'
+      ? await this.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?", [name])
+      : await this.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?", [name]);
+    return Number(row?.n ?? 0) > 0;
+  }
+
   async ping(): Promise<void> {
     await this.sql.get('SELECT 1 AS one');
   }
@@ -296,7 +304,6 @@ export class Store {
     tid?: string | null;
   }): Promise<void> {
     return this.transaction(async () => {
-      await this.sql.run('DELETE FROM qr_sessions WHERE expires < ?', [q.created - 24 * 3600 * 1000]);
       await this.sql.run(
         `INSERT INTO qr_sessions (id, server, nonce, kind, userid, name, usercontext, payload, created, expires, transcript,
                                   require_2f, match_code, tid)
@@ -396,7 +403,6 @@ export class Store {
     });
   }
   async addMessage(m: { id: Uint8Array; account: number; sealed: Uint8Array; now: number; expires: number }): Promise<void> {
-    await this.sql.run('DELETE FROM messages WHERE expires <= ?', [m.now]);
     await this.sql.run('INSERT INTO messages (id, account, sealed, created, expires) VALUES (?, ?, ?, ?, ?)', [
       b(m.id),
       m.account,
@@ -451,7 +457,7 @@ export class Store {
   async rejectTransaction(tid: string): Promise<void> {
     await this.sql.run("UPDATE transactions SET status = 'REJECTED' WHERE tid = ? AND status = 'PENDING'", [tid]);
   }
-  /** Stores a single-use PIN-check challenge (and drops expired ones). */
+  /** Stores a single-use PIN-check challenge (and drops expired ones; retention.ts does too). */
   async addPinChallenge(challenge: Uint8Array, account: number, expires: number, now: number): Promise<void> {
     await this.sql.run('DELETE FROM pin_challenges WHERE expires < ?', [now]);
     await this.sql.run('INSERT INTO pin_challenges (challenge, account, expires) VALUES (?, ?, ?)', [b(challenge), account, expires]);
