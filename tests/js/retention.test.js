@@ -27,16 +27,8 @@ const TABLES = ['rp_sessions', 'qr_sessions', 'transactions', 'messages', 'relay
 async function startInProcess(clock, retention) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-retention-'));
   const db = TEST_DATABASE_URL ? await createTestDatabase() : null;
-  let tapgate = null;
-  const httpServer = http.createServer((req, res) => {
-    tapgate.handle(req, res).then((handled) => {
-      if (!handled) res.writeHead(404).end();
-    });
-  });
-  await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${httpServer.address().port}`;
-  tapgate = await createTapgateServer({ dbPath: path.join(dir, 'tapgate.sqlite'), databaseUrl: db?.url, publicUrl: url, now: () => clock.now, retention });
-
+  // The counting connection first, and device_nonces made before the server opens the database:
+  // this connection is synchronous (SQLite), so it must not wait for a lock the server holds.
   let query;
   let closeDb;
   if (db) {
@@ -50,6 +42,17 @@ async function startInProcess(clock, retention) {
     query = async (sql, args = []) => (/^\s*select/i.test(sql) ? sqlite.prepare(sql).all(...args) : (sqlite.prepare(sql).run(...args), []));
     closeDb = async () => sqlite.close();
   }
+  await ensureDeviceNonces(query);
+  let tapgate = null;
+  const httpServer = http.createServer((req, res) => {
+    tapgate.handle(req, res).then((handled) => {
+      if (!handled) res.writeHead(404).end();
+    });
+  });
+  await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${httpServer.address().port}`;
+  tapgate = await createTapgateServer({ dbPath: path.join(dir, 'tapgate.sqlite'), databaseUrl: db?.url, publicUrl: url, now: () => clock.now, retention });
+
   const counts = async () => {
     const out = {};
     for (const t of TABLES) out[t] = Number((await query(`SELECT COUNT(*) AS n FROM ${t}`))[0].n);
@@ -72,9 +75,9 @@ async function startInProcess(clock, retention) {
 }
 
 /** device_nonces is written by the replay protection of /v1/pushtoken and /v1/applogin; made here if missing. */
-async function ensureDeviceNonces(env) {
+async function ensureDeviceNonces(query) {
   const blob = TEST_DATABASE_URL ? 'BYTEA' : 'BLOB';
-  await env.query(`CREATE TABLE IF NOT EXISTS device_nonces (account BIGINT NOT NULL, nonce ${blob} NOT NULL, expires BIGINT NOT NULL, PRIMARY KEY (account, nonce))`);
+  await query(`CREATE TABLE IF NOT EXISTS device_nonces (account BIGINT NOT NULL, nonce ${blob} NOT NULL, expires BIGINT NOT NULL, PRIMARY KEY (account, nonce))`);
 }
 
 async function seedDeviceNonces(env, rows) {
@@ -88,7 +91,6 @@ test('a moved clock brings every table back down, each at its rule, and keeps wh
   const leaver = await Authenticator.create();
   try {
     const rp = relyingParty(env.server);
-    await ensureDeviceNonces(env);
     const base = await env.counts();
     // A device that stays (a one-shot login: its session and QR session are its login's) and one that leaves.
     const { nonce: loginNonce } = await enrol(auth, rp, { userid: 'stays' });
@@ -151,7 +153,6 @@ test('the sweeper runs at start and on its timer, without a call', async () => {
   const env = await startInProcess(clock, { intervalMs: 100, sessionMs: HOUR });
   try {
     const rp = relyingParty(env.server);
-    await ensureDeviceNonces(env);
     for (let i = 0; i < 4; i++) await rp.loginQr(rp.newNonce());
     expect((await env.counts()).rp_sessions).toBe(4);
     clock.now += 2 * HOUR;

@@ -147,7 +147,8 @@ test('a token stored while its host was allow-listed is not connected to once th
     await eventually(() => listener.connections > before);
     await server.stop();
 
-    server = await startServer({ dataDir });
+    // Same port: the device keeps the URL it enrolled with.
+    server = await startServer({ dataDir, env: { PORT: String(server.port) } });
     rp = relyingParty(server);
     const count = listener.connections;
     await rp.sendMessage(accountId, 'must not be pushed');
