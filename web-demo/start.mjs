@@ -27,8 +27,9 @@ const tapgate = await createTapgateServer({
   publicUrl: origin,
   dataDir: process.env.TAPGATE_DATA_DIR ?? join(root, 'data'),
   serverName: process.env.TAPGATE_SERVER_NAME ?? 'Tapgate Demo Bank',
-  // Browser origins besides this one that may call the device API (the browser extension's).
-  deviceOrigins: (process.env.TAPGATE_DEVICE_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  // Browser origins besides the public one that may call the device API: the pages opened by the
+  // listening address instead of localhost, and those named (the browser extension's).
+  deviceOrigins: [`http://127.0.0.1:${actualPort}`, ...(process.env.TAPGATE_DEVICE_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)],
 });
 const relyingParty = createRelyingParty({ apiBase: `http://127.0.0.1:${actualPort}`, serverId: tapgate.serverId, apiKey: tapgate.rootApiKey });
 

@@ -172,7 +172,6 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
       pushTokenRefusal: (token) => webPushTokenRefusal(token, opts.webPush ?? {}),
     }, accountBuckets);
     const sweeper = new RetentionSweeper(store, now, opts.retention);
-    sweeper.start();
     // The status channel reads LoginStatus through the RpApi that serves it (called only once both exist).
     const statusChannel: RpStatusChannel = new RpStatusChannel(store, { loginStatus: (server, nonce) => rp.loginStatus(server, nonce) });
     const rp: RpApi = new RpApi({ store, messenger, now, rootApiKey, deviceUrl, statusChannel });
@@ -204,6 +203,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
       return `addr:${req.socket.remoteAddress ?? ''}`;
     };
 
+    sweeper.start();  // last: nothing after it can fail and close the store under a sweep
     return {
       rootApiKey,
       serverId,
