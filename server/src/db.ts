@@ -242,6 +242,18 @@ export class Store {
       b(id),
     ]);
   }
+  /**
+   * Brings every server's parameters into `ranges` (values stored before the ranges were enforced:
+   * a PIN attempt limit of 1000 must not outlive the cap). Resolves with the servers changed.
+   */
+  async clampServerParams(ranges: { pingTime: readonly [number, number]; pinTimeout: readonly [number, number]; pinAttemptLimit: readonly [number, number] }): Promise<number> {
+    let changed = 0;
+    for (const [column, [min, max]] of [['ping_time', ranges.pingTime], ['pin_timeout', ranges.pinTimeout], ['pin_attempt_limit', ranges.pinAttemptLimit]] as const) {
+      changed += await this.sql.run(`UPDATE servers SET ${column} = ? WHERE ${column} < ?`, [min, min]);
+      changed += await this.sql.run(`UPDATE servers SET ${column} = ? WHERE ${column} > ?`, [max, max]);
+    }
+    return changed;
+  }
   async countAccounts(server: Uint8Array): Promise<number> {
     const row = await this.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM accounts WHERE server = ? AND deleted = 0', [b(server)]);
     return Number(row?.n ?? 0);

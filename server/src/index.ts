@@ -14,7 +14,7 @@ import { LocalPushRelay, type PushSender } from './push';
 import { isDeviceUrl, SERVER_ID_BYTES } from './qr';
 import { handleOps, isOpsPath } from './ops-routes';
 import { sendRateLimited, TokenBuckets, type RateLimit } from './rate-limit';
-import { RpApi } from './rp-api';
+import { RpApi, SERVER_PARAM_RANGES } from './rp-api';
 import { vapidKeys, WebPushSender, webPushTokenRefusal, type WebPushOptions } from './web-push';
 import { RetentionSweeper, type RetentionOptions, type RetentionReport } from './retention';
 import { nativePushSenders, TokenPushRouter } from './push-tokens';
@@ -157,6 +157,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     await store.listenToOtherInstances();
     const rootApiKey = await resolveRootKey(store, opts);
     const serverId = await ensureFirstServer(store, opts.serverName ?? 'Tapgate Demo', now());
+    await store.clampServerParams(SERVER_PARAM_RANGES);
     const relay = new LocalPushRelay(store, now);
     const vapid = await vapidKeys(store);
     // A token the push service says is gone is forgotten; failing that, the next push finds it gone again.

@@ -6,6 +6,7 @@
 const path = require('node:path');
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
+const os = require('node:os');
 const { startServer, REPO_ROOT } = require('./helpers/server-process');
 
 jest.setTimeout(60_000);
@@ -83,6 +84,34 @@ describe('server parameters', () => {
     expect(now.pinAttemptLimit).toBe(5);
     await put({ pinAttemptLimit: 3 });
   });
+});
+
+test('a limit stored before the ranges were enforced is brought into them at start', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-clamp-'));
+  let lax = await startServer({ dataDir });
+  try {
+    const { databaseUrl } = lax;
+    await lax.stop();
+    // What an older version let a `servers` key store.
+    const sql = 'UPDATE servers SET pin_attempt_limit = 1000, ping_time = 999999, pin_timeout = 5';
+    if (databaseUrl) {
+      const { Client } = require('pg');
+      const client = new Client({ connectionString: databaseUrl });
+      await client.connect();
+      await client.query(sql);
+      await client.end();
+    } else {
+      const db = new (require('better-sqlite3'))(path.join(dataDir, 'tapgate.sqlite'));
+      db.prepare(sql).run();
+      db.close();
+    }
+    lax = await startServer({ dataDir });
+    const now = await (await fetch(`${lax.url}/servers/${lax.serverId}/`, { headers: { 'X-apikey': lax.rootApiKey } })).json();
+    expect(now).toMatchObject({ pinAttemptLimit: 10, pingTime: 86400, pinTimeout: 5 });
+  } finally {
+    await lax.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 describe('headers against framing, sniffing and injection', () => {
