@@ -3,6 +3,8 @@
 // tests/js/openapi.test.js calls every operation against a real server and checks the answers
 // against these schemas, and checks that every route rp-api.ts accepts is described here.
 
+import { SERVER_PARAM_RANGES } from './rp-api';
+
 /** The subset of JSON Schema this document uses (and the test's checker understands). */
 export interface Schema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null' | Array<'string' | 'integer' | 'boolean' | 'null'>;
@@ -19,6 +21,11 @@ export interface Schema {
   description?: string;
   format?: string;
 }
+
+/** pingTime (s), pinTimeout (min), pinAttemptLimit with the ranges rp-api.ts enforces. */
+const SERVER_PARAM_SCHEMAS: Record<string, Schema> = Object.fromEntries(
+  Object.entries(SERVER_PARAM_RANGES).map(([key, [minimum, maximum]]) => [key, { type: 'integer', minimum, maximum }]),
+);
 
 interface MediaType {
   schema: Schema;
@@ -356,15 +363,13 @@ export const openApiDocument: OpenApiDocument = {
         properties: {
           serverid: { type: 'string' }, serverpk: { type: 'string' }, serverName: { type: 'string' },
           logo: { type: ['string', 'null'], description: 'an http(s) URL or a data:image/…;base64 URL' },
-          pingTime: { type: 'integer', minimum: 0 }, pinTimeout: { type: 'integer', minimum: 0 },
-          pinAttemptLimit: { type: 'integer', minimum: 1 }, accountCount: { type: 'integer', minimum: 0 },
+          ...SERVER_PARAM_SCHEMAS, accountCount: { type: 'integer', minimum: 0 },
         },
       },
       ServerUpdate: {
         type: 'object',
         properties: {
-          serverName: { type: 'string', maxLength: 100 }, pingTime: { type: 'integer', minimum: 0 },
-          pinTimeout: { type: 'integer', minimum: 0 }, pinAttemptLimit: { type: 'integer', minimum: 1 },
+          serverName: { type: 'string', maxLength: 100 }, ...SERVER_PARAM_SCHEMAS,
           logo: { type: ['string', 'null'], maxLength: 32768, description: 'an http(s) URL or data:image/(png|jpeg|gif|webp|svg+xml);base64,…; null clears' },
         },
       },
@@ -372,8 +377,7 @@ export const openApiDocument: OpenApiDocument = {
         type: 'object',
         required: ['serverName'],
         properties: {
-          serverName: { type: 'string', maxLength: 100 }, pingTime: { type: 'integer', minimum: 0 },
-          pinTimeout: { type: 'integer', minimum: 0 }, pinAttemptLimit: { type: 'integer', minimum: 1 },
+          serverName: { type: 'string', maxLength: 100 }, ...SERVER_PARAM_SCHEMAS,
           logo: { type: ['string', 'null'], maxLength: 32768 },
         },
       },
