@@ -1,7 +1,10 @@
 #include "model.hpp"
 #include "json_reader.hpp"
+#include "limits.hpp"
+#include "url.hpp"
 
 #include <climits>
+#include <cstdint>
 
 namespace tapgate {
 namespace {
@@ -20,15 +23,20 @@ struct Reader {
     if (!b || (size && b->size() != size)) { ok = false; return {}; }
     return std::move(*b);  // no copy: the decoded bytes may be a secret key
   }
-  std::string text(const json& j, const char* key) {
+  std::string text(const json& j, const char* key, std::size_t maxBytes = SIZE_MAX) {
     auto it = j.find(key);
-    if (it == j.end() || !it->is_string()) { ok = false; return {}; }
+    if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>().size() > maxBytes) { ok = false; return {}; }
     return it->get<std::string>();
   }
-  std::int64_t number(const json& j, const char* key) {
+  // Server-sent values keep the bounds they were accepted under (limits.hpp): a state written by
+  // an older core, or edited, can't bring in what no server answer could.
+  std::int64_t number(const json& j, const char* key, std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX) {
     auto it = j.find(key);
     if (it == j.end() || !it->is_number_integer()) { ok = false; return 0; }
-    return it->get<std::int64_t>();
+    if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) { ok = false; return 0; }
+    const auto v = it->get<std::int64_t>();
+    if (v < min || v > max) { ok = false; return 0; }
+    return v;
   }
 };
 
@@ -253,25 +261,33 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
   st.biometricsSinceLastPin = static_cast<int>(*biometrics);
   st.pinBlocked = j.value("pinBlocked", false);
   for (const auto& m : j.value("seenMessages", json::array())) {
-    st.seenMessages.push_back({r.text(m, "id"), r.number(m, "expires")});
+    st.seenMessages.push_back({r.text(m, "id"), r.number(m, "expires", limits::kMinTime, limits::kMaxTime)});
   }
   for (const auto& s : j.value("servers", json::array())) {
     ServerRecord rec;
     rec.id = r.bytes(s, "id", 16);
     rec.publicKey = r.bytes(s, "pk", 32);
-    rec.url = r.text(s, "url");
+    rec.url = r.text(s, "url", limits::kMaxUrlBytes);
+    if (!url::isWebUrl(rec.url)) r.ok = false;
     const auto logo = s.find("logo");  // absent in states written before servers had logos
-    rec.params = {r.text(s, "name"), r.number(s, "pingTime"), r.number(s, "pinTimeout"), r.number(s, "pinAttemptLimit"),
+    rec.params = {r.text(s, "name", limits::kMaxNameBytes), r.number(s, "pingTime", 0, limits::kMaxPingTimeSeconds),
+                  r.number(s, "pinTimeout", 0, limits::kMaxPinTimeoutMinutes),
+                  r.number(s, "pinAttemptLimit", limits::kMinPinAttemptLimit, limits::kMaxPinAttemptLimit),
                   logo != s.end() && logo->is_string() ? logo->get<std::string>() : std::string()};
+    const std::string& l = rec.params.logo;
+    if (!l.empty() && (l.size() > limits::kMaxLogoBytes ||
+                       !(url::isWebUrl(l, url::Schemes::HttpsOnly) || url::isImageDataUrl(l)))) {
+      r.ok = false;
+    }
     rec.clockOffset = s.value("clockOffset", std::int64_t{0});
     st.servers.push_back(std::move(rec));
   }
   for (const auto& a : j.value("accounts", json::array())) {
     Account acc;
     acc.serverId = r.bytes(a, "serverId", 16);
-    acc.accountId = r.number(a, "accountId");
-    acc.name = r.text(a, "name");
-    acc.userId = r.text(a, "userId");
+    acc.accountId = r.number(a, "accountId", limits::kMinAccountId, limits::kMaxAccountId);
+    acc.name = r.text(a, "name", limits::kMaxNameBytes);
+    acc.userId = r.text(a, "userId", limits::kMaxNameBytes);
     acc.signSecretKey = SecretBytes(r.bytes(a, "signSk", 64));
     acc.signPublicKey = r.bytes(a, "signPk", 32);
     acc.boxSecretKey = SecretBytes(r.bytes(a, "boxSk", 32));
@@ -290,8 +306,9 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
     if (!status) r.ok = false;
     item.status = status.value_or(HistoryStatus::None);
     item.serverId = r.bytes(h, "serverId");
-    item.accountId = r.number(h, "accountId");
+    item.accountId = r.number(h, "accountId", 0, limits::kMaxAccountId);  // 0: no account was chosen
     item.accountName = h.value("accountName", "");
+    if (item.accountName.size() > limits::kMaxNameBytes) r.ok = false;
     item.started = r.number(h, "started");
     item.ended = r.number(h, "ended");
     st.history.push_back(std::move(item));

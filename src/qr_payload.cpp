@@ -1,6 +1,7 @@
 #include "qr_payload.hpp"
 
 #include "crypto.hpp"
+#include "url.hpp"
 
 namespace tapgate {
 namespace {
@@ -8,14 +9,6 @@ namespace {
 constexpr std::size_t kHeaderSize = 2 + kServerIdSize + kSessionIdSize;  // 34: a whole login QR
 
 Error parseError(std::string msg) { return makeError(ErrorCode::QR_PARSE_ERROR, std::move(msg)); }
-
-bool isHttpUrl(std::string_view url) {
-  if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0) return false;
-  for (unsigned char c : url) {
-    if (c <= 0x20 || c >= 0x7f) return false;  // printable ASCII only: no spaces, controls or UTF-8
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -44,7 +37,8 @@ Result<QrPayload> parseQrPayload(const Bytes& raw) {
   if (urlLen == 0) return parseError("enrol QR payload has no server URL");
   if (raw.size() != keyEnd + 1 + urlLen) return parseError("enrol QR payload length mismatch");
   p.url.assign(raw.begin() + keyEnd + 1, raw.end());
-  if (!isHttpUrl(p.url)) return parseError("enrol QR payload has an invalid server URL");
+  // The host fetches this URL: it must parse in a browser exactly as the core read it (url.hpp).
+  if (!url::isWebUrl(p.url)) return parseError("enrol QR payload has an invalid server URL");
   return p;
 }
 

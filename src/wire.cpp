@@ -1,9 +1,12 @@
 #include "wire.hpp"
 
+#include <algorithm>
 #include <climits>
 
 #include "crypto.hpp"
 #include "json_reader.hpp"
+#include "limits.hpp"
+#include "url.hpp"
 
 namespace tapgate::wire {
 namespace {
@@ -66,31 +69,62 @@ std::optional<std::int64_t> integer(const json& j, const char* key) {
   return it->get<std::int64_t>();
 }
 
-// Info blocks are maps of display strings; anything else is dropped rather than shown.
-json infoBlock(const json& j, const char* key) {
+// An integer field within [min, max] (docs/protocol.md "Limits"); nlohmann keeps integers above
+// INT64_MAX as unsigned, which get<int64_t> would wrap to a negative number.
+std::optional<std::int64_t> integerIn(const json& j, const char* key, std::int64_t min, std::int64_t max) {
   auto it = j.find(key);
-  if (it == j.end() || !it->is_object()) return nullptr;
-  return *it;
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) return std::nullopt;
+  const auto v = it->get<std::int64_t>();
+  if (v < min || v > max) return std::nullopt;
+  return v;
 }
 
-// A 32 KiB image as a data: URL, with room to spare; the server allows at most 32 KiB.
-constexpr std::size_t kMaxLogoChars = 48 * 1024;
+// A string field of at most `maxBytes`: nullopt when absent, not a string or too long.
+std::optional<std::string> strAtMost(const json& j, const char* key, std::size_t maxBytes) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>().size() > maxBytes) return std::nullopt;
+  return it->get<std::string>();
+}
+
+// An optional string field: "" when absent or null, nullopt when it is something else or too long.
+std::optional<std::string> optionalStr(const json& j, const char* key, std::size_t maxBytes) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::string();
+  return strAtMost(j, key, maxBytes);
+}
+
+int depthOf(const json& j) {
+  if (!j.is_structured()) return 0;
+  int deepest = 0;
+  for (const auto& v : j) deepest = std::max(deepest, depthOf(v));
+  return deepest + 1;
+}
+
+// Info blocks are maps of display strings: a value that is not an object is dropped rather than
+// shown; an object beyond the size or depth limits refuses the whole answer (nullopt).
+std::optional<json> infoBlock(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_object()) return json(nullptr);
+  // The JSON reader stops at depth 64, so this recursion is bounded too.
+  if (depthOf(*it) > limits::kMaxInfoDepth || text(*it).size() > limits::kMaxInfoBytes) return std::nullopt;
+  return *it;
+}
 
 std::optional<ServerParams> serverParams(const json& j) {
   auto server = j.find("server");
   if (server == j.end() || !server->is_object()) return std::nullopt;
-  auto name = str(*server, "name");
-  auto ping = integer(*server, "pingTime");
-  auto pinTimeout = integer(*server, "pinTimeout");
-  auto limit = integer(*server, "pinAttemptLimit");
-  if (!name || !ping || !pinTimeout || !limit || *ping < 0 || *limit < 1) return std::nullopt;
-  // The logo is optional; when present it is a string the app shows as an image (§5.1).
-  std::string logo;
-  if (auto it = server->find("logo"); it != server->end() && !it->is_null()) {
-    if (!it->is_string() || it->get_ref<const std::string&>().size() > kMaxLogoChars) return std::nullopt;
-    logo = it->get<std::string>();
-  }
-  return ServerParams{*name, *ping, *pinTimeout, *limit, std::move(logo)};
+  auto name = strAtMost(*server, "name", limits::kMaxNameBytes);
+  auto ping = integerIn(*server, "pingTime", 0, limits::kMaxPingTimeSeconds);
+  auto pinTimeout = integerIn(*server, "pinTimeout", 0, limits::kMaxPinTimeoutMinutes);
+  auto limit = integerIn(*server, "pinAttemptLimit", limits::kMinPinAttemptLimit, limits::kMaxPinAttemptLimit);
+  if (!name || !ping || !pinTimeout || !limit) return std::nullopt;
+  // The logo is optional; when present it is an image URL the app shows (§5.1): an https: URL a
+  // browser parses alike, or an inline data:image URL.
+  auto logo = optionalStr(*server, "logo", limits::kMaxLogoBytes);
+  if (!logo) return std::nullopt;
+  if (!logo->empty() && !url::isWebUrl(*logo, url::Schemes::HttpsOnly) && !url::isImageDataUrl(*logo)) return std::nullopt;
+  return ServerParams{*name, *ping, *pinTimeout, *limit, std::move(*logo)};
 }
 
 ErrorCode errorFromServerCode(std::int64_t code) {
@@ -197,9 +231,9 @@ Result<AppLoginResponse> parseAppLoginResponse(const std::string& body) {
   if (!j) return bad("applogin response is not an object");
   auto session = str(*j, "session");
   auto sessionId = session ? fromBase64url(*session) : std::nullopt;
-  auto webNonce = str(*j, "webNonce");
+  auto webNonce = strAtMost(*j, "webNonce", limits::kMaxWebNonceBytes);
   auto params = serverParams(*j);
-  auto time = integer(*j, "time");
+  auto time = integerIn(*j, "time", limits::kMinTime, limits::kMaxTime);
   if (!sessionId || sessionId->size() != kSessionIdSize || !webNonce || webNonce->empty() || !params || !time) {
     return bad("applogin response is malformed");
   }
@@ -314,20 +348,22 @@ Result<StartResponse> parseStartResponse(const std::string& body) {
   else if (kind == "enrol") r.kind = QrType::Enrol;
   else return bad("start response has no valid kind");
   auto params = serverParams(*j);
-  auto time = integer(*j, "time");
-  if (!params || !time) return bad("start response has malformed server parameters");
+  auto time = integerIn(*j, "time", limits::kMinTime, limits::kMaxTime);
+  if (!params || !time) return bad("start response has malformed or out-of-range server parameters");
   r.server = *params;
   r.serverTime = *time;
-  r.announceInfo = infoBlock(*j, "announceInfo");
+  auto announceInfo = infoBlock(*j, "announceInfo");
+  if (!announceInfo) return bad("start response announceInfo is too large or too deep");
+  r.announceInfo = std::move(*announceInfo);
   r.secondFactorRequired = str(*j, "secondFactor") == "required";
   if (auto tx = j->find("transaction"); tx != j->end()) {
-    auto tid = tx->is_object() ? str(*tx, "tid") : std::nullopt;
+    auto tid = tx->is_object() ? strAtMost(*tx, "tid", limits::kMaxTransactionIdBytes) : std::nullopt;
     auto rpSession = tx->is_object() ? str(*tx, "rpSession") : std::nullopt;
     auto rpSessionBytes = rpSession ? fromBase64url(*rpSession) : std::nullopt;
-    auto txText = tx->is_object() ? str(*tx, "text") : std::nullopt;
+    auto txText = tx->is_object() ? strAtMost(*tx, "text", limits::kMaxTransactionTextBytes) : std::nullopt;
     auto details = txText ? parseObject(*txText) : std::nullopt;
-    if (!tid || !details || !rpSessionBytes || rpSessionBytes->size() != crypto::kHashSize) {
-      return bad("start response has a malformed transaction");
+    if (!tid || tid->empty() || !details || !rpSessionBytes || rpSessionBytes->size() != crypto::kHashSize) {
+      return bad("start response has a malformed or oversized transaction");
     }
     for (const char* key : {"amount", "beneficiary", "description"}) {
       if (!str(*details, key)) return bad("transaction lacks its " + std::string(key));
@@ -342,16 +378,19 @@ Result<StartResponse> parseStartResponse(const std::string& body) {
     auto commitment = str(*j, "codeCommitment");
     auto bytes = commitment ? fromBase64url(*commitment) : std::nullopt;
     // At least two digits: a typed code a random guess matches at most once in a hundred.
-    if (!length->is_number_integer() || length->get<std::int64_t>() < kMinCodeLength ||
-        length->get<std::int64_t>() > kMaxCodeLength || !bytes || bytes->size() != crypto::kHashSize) {
+    if (!length->is_number_integer() || length->get<std::int64_t>() < limits::kMinCodeLength ||
+        length->get<std::int64_t>() > limits::kMaxCodeLength || !bytes || bytes->size() != crypto::kHashSize) {
       return bad("start response has malformed code matching");
     }
     r.codeLength = static_cast<int>(length->get<std::int64_t>());
     r.codeCommitment = *bytes;
   }
   if (r.kind == QrType::Enrol) {
-    r.enrolUserId = str(*j, "userId").value_or("");
-    r.enrolName = str(*j, "name").value_or("");
+    auto userId = optionalStr(*j, "userId", limits::kMaxNameBytes);
+    auto name = optionalStr(*j, "name", limits::kMaxNameBytes);
+    if (!userId || !name) return bad("start response has a malformed or oversized userId or name");
+    r.enrolUserId = std::move(*userId);
+    r.enrolName = std::move(*name);
   }
   return r;
 }
@@ -363,18 +402,27 @@ Result<VerifyResponse> parseVerifyResponse(const std::string& body, bool enrol) 
   auto result = str(*j, "result");
   if (result == "SUCCESS") {
     r.outcome = VerifyOutcome::Success;
-    r.sessionInfo = infoBlock(*j, "sessionInfo");
-    r.pingTime = integer(*j, "pingTime").value_or(0);
+    auto sessionInfo = infoBlock(*j, "sessionInfo");
+    if (!sessionInfo) return bad("verify response sessionInfo is too large or too deep");
+    r.sessionInfo = std::move(*sessionInfo);
+    if (j->contains("pingTime")) {
+      auto ping = integerIn(*j, "pingTime", 0, limits::kMaxPingTimeSeconds);
+      if (!ping) return bad("verify response has an out-of-range pingTime");
+      r.pingTime = *ping;
+    }
     if (enrol) {
-      auto id = integer(*j, "accountId");
-      if (!id) return bad("enrol response has no account id");
+      // The app names accounts by this id: it must be one JavaScript can hold exactly.
+      auto id = integerIn(*j, "accountId", limits::kMinAccountId, limits::kMaxAccountId);
+      if (!id) return bad("enrol response has no valid account id (1 .. 2^53 - 1)");
       r.accountId = *id;
-      r.userId = str(*j, "userId").value_or("");
+      auto userId = optionalStr(*j, "userId", limits::kMaxNameBytes);
+      if (!userId) return bad("enrol response has a malformed or oversized userId");
+      r.userId = std::move(*userId);
     }
   } else if (result == "PIN_FAIL") {
     r.outcome = VerifyOutcome::PinFail;
-    auto left = integer(*j, "attemptsLeft");
-    if (!left || *left < 1 || *left > INT_MAX) return bad("PIN_FAIL without a valid attemptsLeft");
+    auto left = integerIn(*j, "attemptsLeft", 1, limits::kMaxPinAttemptLimit);
+    if (!left) return bad("PIN_FAIL without a valid attemptsLeft");
     r.attemptsLeft = static_cast<int>(*left);
   } else if (result == "PIN_BLOCKED") {
     r.outcome = VerifyOutcome::PinBlocked;
@@ -412,12 +460,15 @@ Result<ServerMessage> openServerMessage(const Bytes& signedMessage, const Bytes&
   auto id = str(*j, "id");
   auto kind = str(*j, "kind");
   auto serverId = str(*j, "serverId");
-  auto accountId = integer(*j, "accountId");
-  auto time = integer(*j, "time");
-  auto expires = integer(*j, "expires");
+  auto accountId = integerIn(*j, "accountId", limits::kMinAccountId, limits::kMaxAccountId);
+  auto time = integerIn(*j, "time", limits::kMinTime, limits::kMaxTime);
+  auto expires = integerIn(*j, "expires", limits::kMinTime, limits::kMaxTime);
   auto sid = serverId ? fromBase64url(*serverId) : std::nullopt;
   auto rawId = id ? fromBase64url(*id) : std::nullopt;
   if (!rawId || rawId->size() != 16 || !sid || !accountId || !time || !expires) return bad("message lacks its header");
+  // The device remembers the id until `expires`: a far expiry would keep it in the state for good.
+  // (An expiry before `time` is merely expired.)
+  if (*expires - *time > limits::kMaxMessageLifetimeMs) return bad("message expiry is too far after its time");
   m.id = *id;
   m.serverId = *sid;
   m.accountId = *accountId;
@@ -442,7 +493,10 @@ Result<ServerMessage> openServerMessage(const Bytes& signedMessage, const Bytes&
     m.kind = MessageKind::Delete;
   } else if (kind == "message") {
     m.kind = MessageKind::Note;
-    m.note = {{"text", str(*j, "text").value_or("")}, {"data", infoBlock(*j, "data")}};
+    auto note = optionalStr(*j, "text", limits::kMaxMessageTextBytes);
+    auto data = infoBlock(*j, "data");
+    if (!note || !data) return bad("message text or data is malformed or too large");
+    m.note = {{"text", std::move(*note)}, {"data", std::move(*data)}};
   } else {
     return bad("unknown message kind");
   }
@@ -464,6 +518,7 @@ Bytes messagesProofMessage(const Bytes& nonce) { return concat({&kMessagesDomain
 Result<std::vector<Bytes>> parseMessagesResponse(const std::string& body) {
   auto j = parseObject(body);
   if (!j || !j->contains("messages") || !(*j)["messages"].is_array()) return bad("messages response has no list");
+  if ((*j)["messages"].size() > limits::kMaxPulledMessages) return bad("messages response has too many messages");
   std::vector<Bytes> out;
   for (const auto& item : (*j)["messages"]) {
     auto bytes = item.is_string() ? fromBase64url(item.get<std::string>()) : std::nullopt;

@@ -38,10 +38,6 @@ struct ServerParams {
   std::string logo;  // the server's logo, an image URL as the server gave it (https: or data:); empty: none
 };
 
-// Code matching: the user types a code of this many digits from the login page.
-constexpr int kMinCodeLength = 2;
-constexpr int kMaxCodeLength = 8;
-
 struct StartResponse {
   QrType kind = QrType::Login;
   ServerParams server;

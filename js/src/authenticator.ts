@@ -49,6 +49,25 @@ type RequestDone = { request: number; ok: boolean; error?: TapgateErrorInfo; pro
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 const utf8 = new TextDecoder();
 
+/** A thrown value as text; reading it must not throw again (a getter, a Symbol, a hostile toString). */
+function describe(err: unknown): string {
+  try {
+    const message = (err as Error | null)?.message ?? err;
+    return String(message);
+  } catch {
+    return 'unknown error';
+  }
+}
+
+/** The origin of a request URL for messages; the core validates URLs, but this must never throw. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'an unparsable URL';
+  }
+}
+
 /** What a push payload may arrive as: the bytes, their base64url text, or a push data map. */
 export type PushPayload = Uint8Array | string | { tapgate: string };
 
@@ -347,7 +366,7 @@ export class Authenticator extends EventTarget {
     const state = outputs.some((o) => o.type === 'persist') ? utf8.decode(this.#core.state()) : '';
     for (const out of outputs) {
       switch (out.type) {
-        case 'send': void this.#send(out); break;
+        case 'send': this.#send(out).catch((error: unknown) => this.#reportFault(error)); break;
         case 'timer': this.#arm(out); break;
         case 'persist': this.#persist(state); break;
         case 'event': this.#dispatch(out); break;
@@ -355,9 +374,16 @@ export class Authenticator extends EventTarget {
     }
   }
 
+  /**
+   * Performs one request of the core. Whatever the transport does (rejects with anything, answers
+   * something that is not a response, a status that is no HTTP status, a body that is no text), the
+   * core gets either the answer or a network fault: the session ends typed, never with an exception
+   * nobody catches (issue 12: a crafted URL made the old error path throw).
+   */
   async #send(out: Extract<CoreOutput, { type: 'send' }>): Promise<void> {
-    let status: number;
-    let body: string;
+    let status: unknown;
+    let body: unknown;
+    let failure: string | null = null;
     try {
       const res = await this.#fetch(out.url, {
         method: 'POST',
@@ -367,15 +393,22 @@ export class Authenticator extends EventTarget {
       });
       status = res.status;
       body = await res.text();
+      if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 599) failure = 'the answer has no HTTP status';
+      else if (typeof body !== 'string') failure = 'the answer has no text body';
     } catch (err) {
-      if (this.#closed) return;
-      this.#core.onNetworkError(out.request, `request to ${new URL(out.url).origin} failed: ${(err as Error)?.message ?? err}`, this.#now());
-      this.#pump();
-      return;
+      failure = describe(err);
     }
     if (this.#closed) return;
-    this.#core.onResponse(out.request, status, body, this.#now());
+    if (failure !== null) this.#core.onNetworkError(out.request, `request to ${originOf(out.url)} failed: ${failure}`, this.#now());
+    else this.#core.onResponse(out.request, status as number, body as string, this.#now());
     this.#pump();
+  }
+
+  /** Something the SDK started on its own failed where no caller waits: an `error` event, never a crash. */
+  #reportFault(error: unknown): void {
+    const reported = error instanceof TapgateError ? error
+      : new TapgateError({ code: 'NETWORK_ERROR', numericCode: 2, kind: 'network', message: describe(error) });
+    this.dispatchEvent(new CustomEvent('error', { detail: { error: reported } }));
   }
 
   /** One timer per (session, name): arming it again replaces it. */
@@ -386,8 +419,12 @@ export class Authenticator extends EventTarget {
     const handle = setTimeout(() => {
       this.#timers.delete(key);
       if (delay > MAX_TIMER_DELAY_MS) return this.#arm(out);  // clamped: wait for the rest
-      this.#core.onTimer(out.session, out.name, this.#now());
-      this.#pump();
+      try {
+        this.#core.onTimer(out.session, out.name, this.#now());
+        this.#pump();
+      } catch (error) {
+        this.#reportFault(error);  // a timer callback has no caller: a throw here would be uncaught
+      }
     }, Math.min(MAX_TIMER_DELAY_MS, Math.max(0, delay)));
     (handle as { unref?: () => void }).unref?.();  // Node: a pending session must not keep the process alive
     this.#timers.set(key, { session: out.session, handle });

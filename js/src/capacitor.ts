@@ -96,7 +96,8 @@ export function bindCapacitor(auth: Authenticator, options: CapacitorBindingOpti
     if (app) {
       handles.push(
         await app.addListener('appUrlOpen', ({ url }) => {
-          if (isTapgateLink(url)) auth.startSession(url).catch(fail('link'));
+          // An app's own isTapgateLink may throw too: inside the promise, it is an `error` event.
+          Promise.resolve().then(() => (isTapgateLink(url) ? auth.startSession(url) : null)).catch(fail('link'));
         }),
         // Pushes are best effort: whatever the device missed while away is pulled on resume.
         await app.addListener('resume', () => void auth.retrieveMessages().catch(fail('resume'))),
@@ -104,7 +105,10 @@ export function bindCapacitor(auth: Authenticator, options: CapacitorBindingOpti
     }
   };
 
-  Object.defineProperty(binding, 'ready', { value: attach() });
+  const ready = attach();
+  // `ready` rejects for whoever awaits it; an app that doesn't still hears of it, as an `error` event.
+  ready.catch(fail('registration'));
+  Object.defineProperty(binding, 'ready', { value: ready });
   binding.remove = async () => {
     await binding.ready.catch(() => {});
     await Promise.all(handles.splice(0).map((h) => h.remove()));

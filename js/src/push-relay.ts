@@ -69,9 +69,11 @@ export class LocalPushRelay extends EventTarget {
 
   #schedule(delay: number): void {
     if (this.#closed) return;
-    this.#timer = setTimeout(async () => {
-      await this.poll();
-      this.#schedule(this.#interval);
+    this.#timer = setTimeout(() => {
+      // Nobody awaits this poll: whatever fails in it is an `error` event, and polling goes on.
+      this.poll()
+        .catch((error: unknown) => this.dispatchEvent(new CustomEvent('error', { detail: { error } })))
+        .finally(() => this.#schedule(this.#interval));
     }, delay);
     (this.#timer as { unref?: () => void }).unref?.();
   }

@@ -362,7 +362,7 @@ export const openApiDocument: OpenApiDocument = {
         required: ['serverid', 'serverpk', 'serverName', 'pingTime', 'pinTimeout', 'pinAttemptLimit', 'logo', 'accountCount'],
         properties: {
           serverid: { type: 'string' }, serverpk: { type: 'string' }, serverName: { type: 'string' },
-          logo: { type: ['string', 'null'], description: 'an http(s) URL or a data:image/…;base64 URL' },
+          logo: { type: ['string', 'null'], description: 'an https URL or a data:image/…;base64 URL' },
           ...SERVER_PARAM_SCHEMAS, accountCount: { type: 'integer', minimum: 0 },
         },
       },
@@ -370,7 +370,7 @@ export const openApiDocument: OpenApiDocument = {
         type: 'object',
         properties: {
           serverName: { type: 'string', maxLength: 100 }, ...SERVER_PARAM_SCHEMAS,
-          logo: { type: ['string', 'null'], maxLength: 32768, description: 'an http(s) URL or data:image/(png|jpeg|gif|webp|svg+xml);base64,…; null clears' },
+          logo: { type: ['string', 'null'], maxLength: 32768, description: 'an https URL or data:image/(png|jpeg|gif|webp|svg+xml);base64,…; null clears' },
         },
       },
       ServerCreate: {

@@ -74,7 +74,7 @@ export function accountJson(a: AccountRow) {
   };
 }
 
-/** Valid logo: an http(s) URL or a data: URL of a base64 image, at most 32 KiB; null clears it. */
+/** Valid logo: an https URL or a data: URL of a base64 image, at most 32 KiB; null clears it. */
 function logoParam(v: unknown): string | null {
   if (v === null) return null;
   if (typeof v !== 'string' || v.length === 0 || v.length > MAX_LOGO_CHARS) {
@@ -90,8 +90,9 @@ function logoParam(v: unknown): string | null {
   } catch {
     /* below */
   }
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || /[\s<>"']/.test(v)) {
-    throw new HttpError(400, 'logo must be an http(s) URL or a data:image URL');
+  // https: only: devices refuse any other logo (docs/protocol.md §5.1), which would fail every start.
+  if (!url || url.protocol !== 'https:' || /[\s<>"']/.test(v)) {
+    throw new HttpError(400, 'logo must be an https URL or a data:image URL');
   }
   return v;
 }

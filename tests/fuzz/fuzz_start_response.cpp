@@ -1,6 +1,7 @@
 // wire::parseStartResponse (docs/protocol.md §5.1, with transactions and code matching) and
 // wire::parseAppLoginResponse (§5.9) on an arbitrary signed body.
 #include "fuzz_common.hpp"
+#include "limits.hpp"
 
 using namespace tapgate;
 
@@ -13,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (r->kind == QrType::Login) FUZZ_CHECK(r->enrolUserId.empty() && r->enrolName.empty());
     if (r->codeLength != 0) {
       FUZZ_CHECK(r->codeCommitment.size() == crypto::kHashSize);
-      FUZZ_CHECK(r->codeLength >= wire::kMinCodeLength && r->codeLength <= wire::kMaxCodeLength);
+      FUZZ_CHECK(r->codeLength >= limits::kMinCodeLength && r->codeLength <= limits::kMaxCodeLength);
     }
     if (!r->transactionText.empty()) FUZZ_CHECK(r->transactionRpSession.size() == crypto::kHashSize);
     // What is shown to the user must serialise (the JS layer receives it as JSON text).

@@ -251,11 +251,10 @@ TEST(Accounts, PushTokenReachesEveryAccountAndNewEnrolments) {
 // offset itself (signed server time − device clock) overflowed int64 for times far off the device's
 // (undefined behaviour; caught by UBSan in build/asan). Both saturate now.
 TEST(Push, ClockOffsetsAtTheInt64ExtremesSaturate) {
+  // (A signed time outside 0 .. 2^53 - 1 is refused since issue 12: only a stored offset gets there.)
   Harness h;
-  h.server.time = INT64_MIN;  // a signed start time as far back as int64 goes
   const auto aid = h.enrol("1234");
   ASSERT_EQ(h.engine->state().servers.size(), 1u);
-  EXPECT_EQ(h.engine->state().servers[0].clockOffset, INT64_MIN);
   h.server.time = 0;
   for (const std::int64_t offset : {INT64_MAX, INT64_MIN}) {
     json state = json::parse(serializeState(h.engine->state()));

@@ -113,6 +113,7 @@ TEST(Wire, TheServerLogoIsAnOptionalBoundedString) {
   EXPECT_EQ(https->server.logo, "https://rp.example/logo.png");
   EXPECT_EQ(withLogo("null")->server.logo, "");
   EXPECT_FALSE(withLogo("42").ok());
-  EXPECT_FALSE(withLogo('"' + std::string(48 * 1024 + 1, 'a') + '"').ok());
-  EXPECT_TRUE(withLogo('"' + std::string(48 * 1024, 'a') + '"').ok());
+  const std::string prefix = "data:image/png;base64,";
+  EXPECT_FALSE(withLogo('"' + prefix + std::string(48 * 1024 + 1 - prefix.size(), 'a') + '"').ok());
+  EXPECT_TRUE(withLogo('"' + prefix + std::string(48 * 1024 - prefix.size(), 'a') + '"').ok());
 }
