@@ -56,7 +56,10 @@ CREATE TABLE IF NOT EXISTS qr_sessions (
   transcript  BLOB NOT NULL,
   require_2f  INTEGER NOT NULL DEFAULT 0,
   match_code  TEXT,
-  tid         TEXT
+  tid         TEXT,
+  t1            BLOB,
+  start_request BLOB,
+  start_answer  TEXT
 );
 CREATE TABLE IF NOT EXISTS transactions (
   tid        TEXT PRIMARY KEY,
@@ -107,6 +110,13 @@ CREATE TABLE IF NOT EXISTS relay_queue (
   created  INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS relay_queue_token ON relay_queue (token, seq);
+CREATE TABLE IF NOT EXISTS device_nonces (
+  account  INTEGER NOT NULL,
+  nonce    BLOB NOT NULL,
+  expires  INTEGER NOT NULL,
+  PRIMARY KEY (account, nonce)
+);
+CREATE INDEX IF NOT EXISTS device_nonces_expires ON device_nonces (expires);
 `;
 
 /** Creates the schema, or brings a database made by an earlier version up to it. */
@@ -126,6 +136,9 @@ export function migrateSqlite(db: Database.Database): void {
   add('qr_sessions', 'require_2f', 'INTEGER NOT NULL DEFAULT 0');
   add('qr_sessions', 'match_code', 'TEXT');
   add('qr_sessions', 'tid', 'TEXT');
+  add('qr_sessions', 't1', 'BLOB');
+  add('qr_sessions', 'start_request', 'BLOB');
+  add('qr_sessions', 'start_answer', 'TEXT');
   for (const [table, column, decl] of V22_SQLITE_COLUMNS) add(table, column, decl);
   db.exec(V22_TABLES.sqlite);
 }
@@ -181,7 +194,10 @@ CREATE TABLE IF NOT EXISTS qr_sessions (
   transcript  BYTEA NOT NULL,
   require_2f  INTEGER NOT NULL DEFAULT 0,
   match_code  TEXT,
-  tid         TEXT
+  tid         TEXT,
+  t1            BYTEA,
+  start_request BYTEA,
+  start_answer  TEXT
 );
 CREATE TABLE IF NOT EXISTS transactions (
   tid        TEXT PRIMARY KEY,
@@ -233,6 +249,16 @@ CREATE TABLE IF NOT EXISTS relay_queue (
   created  BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS relay_queue_token ON relay_queue (token, seq);
+CREATE TABLE IF NOT EXISTS device_nonces (
+  account  BIGINT NOT NULL,
+  nonce    BYTEA NOT NULL,
+  expires  BIGINT NOT NULL,
+  PRIMARY KEY (account, nonce)
+);
+CREATE INDEX IF NOT EXISTS device_nonces_expires ON device_nonces (expires);
+ALTER TABLE qr_sessions ADD COLUMN IF NOT EXISTS t1 BYTEA;
+ALTER TABLE qr_sessions ADD COLUMN IF NOT EXISTS start_request BYTEA;
+ALTER TABLE qr_sessions ADD COLUMN IF NOT EXISTS start_answer TEXT;
 `;
 
 /** Any constant of our own: the advisory lock that lets one starting instance create the schema at a time. */
