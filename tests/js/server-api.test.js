@@ -91,8 +91,10 @@ class DeviceSession {
     return { status: r.status, body };
   }
 
-  start() {
-    return this.exchange('/v1/start', { v: 1, qr: b64u(this.qr), nonce: b64u(sodium.randombytes_buf(32)) });
+  async start() {
+    const r = await this.exchange('/v1/start', { v: 1, qr: b64u(this.qr), nonce: b64u(sodium.randombytes_buf(32)) });
+    if (!r.body.error) this.t1 = this.t;  // cancel and logout prove themselves over it (§5.4, §5.5)
+    return r;
   }
 
   enrol(account, pin) {
@@ -121,7 +123,7 @@ class DeviceSession {
   }
 
   logout(accountId, account) {
-    const proof = concat(enc.encode('tapgate/v1/logout'), this.sessionId);
+    const proof = concat(enc.encode('tapgate/v1/logout'), this.t1);
     return devicePost('/v1/logout', {
       v: 1,
       session: b64u(this.sessionId),
@@ -131,7 +133,7 @@ class DeviceSession {
   }
 
   cancel() {
-    return devicePost('/v1/cancel', { v: 1, session: b64u(this.sessionId) });
+    return devicePost('/v1/cancel', { v: 1, session: b64u(this.sessionId), proof: b64u(H(enc.encode('tapgate/v1/cancel'), this.t1)) });
   }
 }
 
