@@ -110,15 +110,17 @@ class DeviceSession {
     });
   }
 
-  login(accountId, account, pin, userInput = '') {
+  /** factor 'NONE': no second factor (§5.3), `pin` unused. */
+  login(accountId, account, pin, userInput = '', { factor = 'PIN' } = {}) {
     const proof = concat(enc.encode('tapgate/v1/login'), this.t);
     return this.exchange('/v1/login', {
       v: 1,
       session: b64u(this.sessionId),
       accountId,
       userInput,
+      ...(factor === 'NONE' ? { factor } : {}),
       sigAccount: b64u(sodium.crypto_sign_detached(proof, account.privateKey)),
-      sigPin: b64u(sodium.crypto_sign_detached(proof, pin.privateKey)),
+      ...(factor === 'NONE' ? {} : { sigPin: b64u(sodium.crypto_sign_detached(proof, pin.privateKey)) }),
     });
   }
 
@@ -454,6 +456,54 @@ describe('device API', () => {
     const later = new DeviceSession(await qrPayload('login', freshNonce()), serverPk);
     await later.start();
     expect((await later.login(accountId, account, pin)).body).toEqual({ result: 'PIN_BLOCKED' });
+  });
+
+  test('an AppLogin always needs the second factor at the server, even inside pinTimeout; a replay of it opens nothing', async () => {
+    const put = (params) => api(`/servers/${srv.serverId}/`, { method: 'PUT', body: JSON.stringify(params), headers: { 'content-type': 'application/json' } });
+    expect((await put({ pinTimeout: 10 })).status).toBe(200);
+    try {
+      const account = sodium.crypto_sign_keypair();
+      const pin = sodium.crypto_sign_keypair();
+      const enrolDevice = new DeviceSession(await qrPayload('enrol', freshNonce(), '?userid=carol'), serverPk);
+      await enrolDevice.start();
+      const { accountId } = (await enrolDevice.enrol(account, pin)).body;
+      // The control: a plain login inside pinTimeout may skip the second factor.
+      const plain = new DeviceSession(await qrPayload('login', freshNonce()), serverPk);
+      await plain.start();
+      expect((await plain.login(accountId, account, null, '', { factor: 'NONE' })).body.result).toBe('SUCCESS');
+
+      // A crafted AppLogin (§5.9), then a login without the second factor on its session.
+      const be64 = (v) => {
+        const out = new Uint8Array(8);
+        new DataView(out.buffer).setBigInt64(0, BigInt(v));
+        return out;
+      };
+      const appLoginRequest = (time, nonce) => ({
+        v: 1,
+        accountId,
+        time,
+        nonce: b64u(nonce),
+        sigAccount: b64u(sodium.crypto_sign_detached(concat(enc.encode('tapgate/v1/applogin'), be64(accountId), be64(time), nonce), account.privateKey)),
+      });
+      const nonce = sodium.randombytes_buf(32);
+      const request = appLoginRequest(Date.now(), nonce);
+      const app = Object.assign(Object.create(DeviceSession.prototype), { serverPk, t: H(enc.encode('tapgate/v1/transcript'), nonce) });
+      const opened = await app.exchange('/v1/applogin', request);
+      expect(opened.status).toBe(200);
+      app.sessionId = fromB64u(opened.body.session);
+      expect((await app.login(accountId, account, null, '', { factor: 'NONE' })).body).toEqual({ result: 'SECOND_FACTOR_REQUIRED' });
+      expect((await app.login(accountId, account, pin)).body.result).toBe('SUCCESS');
+
+      // The same request again, or one whose signed time is out of the ±5 minute window: signed error 48.
+      const again = await devicePost('/v1/applogin', request);
+      expect(again.status).toBe(403);
+      expect(JSON.parse(again.json.body)).toMatchObject({ error: { code: 48 } });
+      const stale = await devicePost('/v1/applogin', appLoginRequest(Date.now() - 6 * 60 * 1000, sodium.randombytes_buf(32)));
+      expect(stale.status).toBe(403);
+      expect((await devicePost('/v1/applogin', appLoginRequest(Date.now(), sodium.randombytes_buf(32)))).status).toBe(200);
+    } finally {
+      await put({ pinTimeout: 0 });
+    }
   });
 });
 
