@@ -65,6 +65,9 @@ export interface QrSessionRow {
   start_request: Buffer | null;
   /** The envelope that /v1/start answered: a repeat of the same request gets it again (§5.1). */
   start_answer: string | null;
+  /** The only account that may log in on this session (a transaction or push login for it); for a
+   * login session, `userid` names the only user whose accounts may. */
+  bound_account: number | null;
 }
 
 export interface TransactionRow {
@@ -300,13 +303,14 @@ export class Store {
     requireSecondFactor?: boolean;
     matchCode?: string | null;
     tid?: string | null;
+    boundAccount?: number | null;
   }): Promise<void> {
     return this.transaction(async () => {
       await this.sql.run('DELETE FROM qr_sessions WHERE expires < ?', [q.created - 24 * 3600 * 1000]);
       await this.sql.run(
         `INSERT INTO qr_sessions (id, server, nonce, kind, userid, name, usercontext, payload, created, expires, transcript,
-                                  require_2f, match_code, tid)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                                  require_2f, match_code, tid, bound_account)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           b(q.id),
           b(q.server),
@@ -322,6 +326,7 @@ export class Store {
           q.requireSecondFactor ? 1 : 0,
           q.matchCode ?? null,
           q.tid ?? null,
+          q.boundAccount ?? null,
         ],
       );
       await this.sql.run(

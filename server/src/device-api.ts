@@ -22,11 +22,13 @@ import {
   deleteProofMessage,
   appLoginProofMessage,
   transactionSigningInput,
+  rpSessionBinding,
   seal,
   transcriptAdvance,
   transcriptStart,
 } from './transcript';
 import { currentRpSession } from './liveness';
+import { bindingAllows, loginBinding } from './login-binding';
 import { storedUserContext } from './usercontext';
 import { serverParams, startResponseBody } from './start-response';
 
@@ -34,6 +36,7 @@ export const ERR_ENROL_QR_EXPIRED = 41;
 export const ERR_SERVER_AUTHENTICATION_FAILED = 48;
 export const ERR_SESSION_NOT_FOUND = 53;
 export const ERR_CODE_MISMATCH = 54;
+export const ERR_ACCOUNT_NOT_ALLOWED = 55;
 const PIN_CHALLENGE_LIFETIME_MS = 2 * 60 * 1000;
 const APPLOGIN_LIFETIME_MS = 10 * 60 * 1000;
 /** How far the signed time of a fresh out-of-session request may be from the server's clock (§5.9, §6.3). */
@@ -44,6 +47,7 @@ const ERROR_HTTP_STATUS: Record<number, number> = {
   [ERR_SERVER_AUTHENTICATION_FAILED]: 403,
   [ERR_SESSION_NOT_FOUND]: 404,
   [ERR_CODE_MISMATCH]: 403,
+  [ERR_ACCOUNT_NOT_ALLOWED]: 403,
 };
 
 const ERROR_MESSAGES: Record<number, string> = {
@@ -51,6 +55,7 @@ const ERROR_MESSAGES: Record<number, string> = {
   [ERR_SERVER_AUTHENTICATION_FAILED]: 'the account proof is not accepted',
   [ERR_SESSION_NOT_FOUND]: 'session not found',
   [ERR_CODE_MISMATCH]: 'the code does not match the login page',
+  [ERR_ACCOUNT_NOT_ALLOWED]: 'this session belongs to another user',
 };
 
 /** A device answer: a signed envelope or a plain JSON text, with its HTTP status. */
@@ -341,12 +346,17 @@ export class DeviceApi {
     ) {
       return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
     }
+    const code = j.code === undefined ? '' : j.code;
+    if (typeof code !== 'string') throw new HttpError(400, 'field "code" must be a string');
     const account = await this.store.lockAccount(accountId);
-    const proof = loginProofMessage(t);
+    const proof = loginProofMessage(t, factor, userInput, code);
     // 1. the account proof
     if (!account || !bytesEqual(account.server, server.id) || account.blocked || !verify(account.pk, proof, sigAccount)) {
       return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
+    // The session's user (or the account a transaction or push login was made for) is the only one
+    // who may log in on it: another account never approves its transaction nor takes it over.
+    if (!bindingAllows(loginBinding(qs, rp), account)) return this.signedError(server, t, raw, ERR_ACCOUNT_NOT_ALLOWED);
     const limit = server.pin_attempt_limit;
     return this.store.transaction(async () => {
       const answer = async (body: Fields): Promise<Answer> => {
@@ -359,14 +369,15 @@ export class DeviceApi {
       const now = this.now();
       // A push login skips /v1/start (§6.1): its login request is the first the server hears of it.
       if (!rp.scanned) await this.store.markScanned(qs.server, qs.nonce, now);
-      if (qs.match_code && j.code !== qs.match_code) {
+      if (qs.match_code && code !== qs.match_code) {
         await this.store.setQrCancelled(id);
         await this.store.markCancelled(qs.server, qs.nonce, id, now);
         return this.signedError(server, t, raw, ERR_CODE_MISMATCH);
       }
       const tx = qs.tid ? await this.store.getTransaction(qs.tid, server.id) : undefined;
       const sigTransaction = tx ? fromB64u(j.sigTransaction) : null;
-      if (tx && (factor === 'NONE' || !sigTransaction || !verify(account.pk, transactionSigningInput(tx.text), sigTransaction))) {
+      const txInput = tx && transactionSigningInput(tx.tid, rpSessionBinding(server.id, qs.nonce), tx.text);
+      if (tx && (factor === 'NONE' || !sigTransaction || !verify(account.pk, txInput!, sigTransaction))) {
         return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);  // no second factor or no signature
       }
       if (sigBio !== null) {

@@ -127,6 +127,8 @@ export { PushDeliveryError } from './push-common';
 export { TokenPushRouter, pushKindOf } from './push-tokens';
 export type { PushKind, PushSenders } from './push-tokens';
 export { keepDeviceConnectionsAlive } from './http';
+export { verifyTransactionApproval } from './rp-verify';
+export type { TransactionApproval } from './rp-verify';
 
 export async function createTapgateServer(opts: TapgateServerOptions): Promise<TapgateServer> {
   await cryptoReady();

@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS qr_sessions (
   require_2f  INTEGER NOT NULL DEFAULT 0,
   match_code  TEXT,
   tid         TEXT,
+  bound_account INTEGER,
   t1            BLOB,
   start_request BLOB,
   start_answer  TEXT
@@ -139,6 +140,7 @@ export function migrateSqlite(db: Database.Database): void {
   add('qr_sessions', 't1', 'BLOB');
   add('qr_sessions', 'start_request', 'BLOB');
   add('qr_sessions', 'start_answer', 'TEXT');
+  add('qr_sessions', 'bound_account', 'INTEGER');
   for (const [table, column, decl] of V22_SQLITE_COLUMNS) add(table, column, decl);
   db.exec(V22_TABLES.sqlite);
 }
@@ -195,6 +197,7 @@ CREATE TABLE IF NOT EXISTS qr_sessions (
   require_2f  INTEGER NOT NULL DEFAULT 0,
   match_code  TEXT,
   tid         TEXT,
+  bound_account BIGINT,
   t1            BYTEA,
   start_request BYTEA,
   start_answer  TEXT
@@ -274,6 +277,7 @@ export async function migratePostgres(exec: (sql: string) => Promise<void>): Pro
   try {
     await exec(POSTGRES_SCHEMA);
     await exec(V22_TABLES.postgres);
+    await exec('ALTER TABLE qr_sessions ADD COLUMN IF NOT EXISTS bound_account BIGINT');
   } finally {
     await exec(`SELECT pg_advisory_unlock(${SCHEMA_LOCK})`);
   }
