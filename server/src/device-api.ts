@@ -2,7 +2,7 @@
 import type * as http from 'node:http';
 import { bytesEqual, fromB64u, hash, randomBytes, toB64u, verify } from './crypto';
 import type { AccountRow, QrSessionRow, ServerRow, Store } from './db';
-import { HttpError, parseJsonObject, readRawBody, sendError, sendText } from './http';
+import { checkDeviceRequest, HttpError, parseJsonObject, readRawBody, sendError, sendText } from './http';
 import { buildLoginQr, parseQr, SESSION_ID_BYTES } from './qr';
 import { accountRateKey, sendRateLimited, type TokenBuckets } from './rate-limit';
 import {
@@ -74,12 +74,26 @@ function bytesField(j: Fields, key: string, size: number): Uint8Array {
 
 const MAX_TOKEN_CHARS = 4096;
 
-function optionalToken(j: Fields): string | null {
+function optionalToken(j: Fields, guards: DeviceGuards): string | null {
   if (j.pushToken === undefined) return null;
   if (typeof j.pushToken !== 'string' || j.pushToken === '' || j.pushToken.length > MAX_TOKEN_CHARS) {
     throw new HttpError(400, 'field "pushToken" must be a string of 1..4096 characters');
   }
+  refuseToken(j.pushToken, guards);
   return j.pushToken;
+}
+
+/** What the device API checks beyond each request's own fields. */
+export interface DeviceGuards {
+  /** Origins whose browser requests are accepted (normalised, see http.ts checkDeviceRequest). */
+  origins: ReadonlySet<string>;
+  /** Why a push token may not be stored (a Web Push endpoint the server must not call), or null. */
+  pushTokenRefusal(token: string): string | null;
+}
+
+function refuseToken(token: string, guards: DeviceGuards): void {
+  const refusal = guards.pushTokenRefusal(token);
+  if (refusal) throw new HttpError(400, `push token refused: ${refusal}`);
 }
 
 
@@ -128,6 +142,7 @@ export class DeviceApi {
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
+    private readonly guards: DeviceGuards,
     /** Token buckets per account for the PIN-trying paths (rate-limit.ts accountRateKey); none: no limit. */
     private readonly accountBuckets?: TokenBuckets,
   ) {}
@@ -141,6 +156,7 @@ export class DeviceApi {
         res.setHeader('Allow', 'POST');
         throw new HttpError(405, 'method not allowed');
       }
+      checkDeviceRequest(req, this.guards.origins);
       const raw = new Uint8Array(await readRawBody(req));
       const j = parseJsonObject(Buffer.from(raw));
       if (j.v !== 1) throw new HttpError(400, 'unsupported protocol version');
@@ -264,7 +280,7 @@ export class DeviceApi {
     const pinPk = bytesField(j, 'pinPk', 32);
     const sigAccount = bytesField(j, 'sigAccount', 64);
     const sigPin = bytesField(j, 'sigPin', 64);
-    const pushToken = optionalToken(j);
+    const pushToken = optionalToken(j, this.guards);
     const bioPk = j.bioPk === undefined ? null : bytesField(j, 'bioPk', 32);
     const sigBio = bioPk ? bytesField(j, 'sigBio', 64) : null;
     const checkAccountId = j.checkAccountId === undefined ? null : accountIdField(j, 'checkAccountId');
@@ -609,6 +625,7 @@ export class DeviceApi {
     if (typeof j.token !== 'string' || j.token === '' || j.token.length > MAX_TOKEN_CHARS) {
       throw new HttpError(400, 'field "token" must be a string of 1..4096 characters');
     }
+    refuseToken(j.token, this.guards);
     const time = timeField(j);
     const nonce = bytesField(j, 'nonce', 32);
     const sig = bytesField(j, 'sigAccount', 64);

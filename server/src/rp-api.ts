@@ -20,7 +20,16 @@ import { handleUsers } from './rp-users';
 
 export const QR_SESSION_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_NONCE_CHARS = 256;
-const MAX_INT_PARAM = 2 ** 31 - 1;
+/**
+ * Sane ranges of the server parameters: a PIN attempt limit beyond 10 turns the limit into a
+ * formality (a key with `servers` must not be able to lift it); pings at most daily (pingTime, s);
+ * a second factor skipped for at most a day (pinTimeout, minutes).
+ */
+export const SERVER_PARAM_RANGES = {
+  pingTime: [0, 24 * 3600],
+  pinTimeout: [0, 24 * 60],
+  pinAttemptLimit: [1, 10],
+} as const;
 const MAX_LOGO_CHARS = 32 * 1024;
 const LOGO_DATA_URL = /^data:image\/(png|jpeg|gif|webp|svg\+xml);base64,([A-Za-z0-9+/]+={0,2})$/;
 
@@ -113,17 +122,15 @@ function serverParams(j: Record<string, unknown>, base: Pick<ServerRow, 'name' |
     }
     next.name = j.serverName;
   }
-  const int = (key: 'pingTime' | 'pinTimeout' | 'pinAttemptLimit', min: number): void => {
+  for (const key of ['pingTime', 'pinTimeout', 'pinAttemptLimit'] as const) {
     const v = j[key];
-    if (v === undefined) return;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > MAX_INT_PARAM) {
-      throw new HttpError(400, `${key} must be an integer >= ${min}`);
+    if (v === undefined) continue;
+    const [min, max] = SERVER_PARAM_RANGES[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new HttpError(400, `${key} must be an integer in ${min}..${max}`);
     }
     next[key] = v;
-  };
-  int('pingTime', 0);
-  int('pinTimeout', 0);
-  int('pinAttemptLimit', 1);
+  }
   if (j.logo !== undefined) next.logo = logoParam(j.logo);
   return next;
 }
