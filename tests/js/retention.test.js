@@ -98,7 +98,8 @@ test('a moved clock brings every table back down, each at its rule, and keeps wh
     await auth.updatePushToken('retention-relay-token');
     // Anyone who can load a login page: sessions that are never used.
     for (let i = 0; i < 5; i++) await rp.loginQr(rp.newNonce());
-    for (let i = 0; i < 3; i++) await rp.createTransaction(rp.newNonce(), { amount: `EUR ${i}`, beneficiary: 'B', description: 'D' });
+    // Transactions for the signed-in user (a transaction needs one): QR sessions on the login's session.
+    for (let i = 0; i < 3; i++) await rp.createTransaction(loginNonce, { amount: `EUR ${i}`, beneficiary: 'B', description: 'D' });
     await rp.sendMessage(auth.accounts[0].accountId, 'kept for 10 minutes');  // a message and a relay payload
     const challenge = await fetch(`${env.server.url}/device/v1/pincheck/challenge`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
@@ -110,8 +111,8 @@ test('a moved clock brings every table back down, each at its rule, and keeps wh
 
     const made = await env.counts();
     expect(made).toMatchObject({
-      rp_sessions: base.rp_sessions + 2 + 5 + 3, qr_sessions: base.qr_sessions + 2 + 5 + 3, transactions: 3,
-      messages: 2, relay_queue: 1, pin_challenges: 1, device_nonces: 2, accounts: 2,
+      rp_sessions: base.rp_sessions + 2 + 5, qr_sessions: base.qr_sessions + 2 + 5 + 3, transactions: 3,
+      messages: 2 + 3, relay_queue: 1 + 3, pin_challenges: 1, device_nonces: 2, accounts: 2,  // + the transactions' pushes
     });
 
     // Nothing has lapsed yet: a sweep deletes nothing.
@@ -122,7 +123,7 @@ test('a moved clock brings every table back down, each at its rule, and keeps wh
     // Messages expire after 10 minutes; with them the relay payload, the challenge, the nonces and the tombstone go.
     clock.now += 10 * MINUTE;
     const report = await env.tapgate.sweep();
-    expect(report).toMatchObject({ messages: 2, relay_queue: 1, pin_challenges: 1, device_nonces: 2, account_tombstones: 1 });
+    expect(report).toMatchObject({ messages: 5, relay_queue: 4, pin_challenges: 1, device_nonces: 2, account_tombstones: 1 });
     expect(await env.counts()).toMatchObject({ ...made, messages: 0, relay_queue: 0, pin_challenges: 0, device_nonces: 0, accounts: 1 });
 
     // An hour on: the sessions nobody logged in to (and their QR sessions) are gone; the login stays.
