@@ -111,7 +111,7 @@ test('a moved clock brings every table back down, each at its rule, and keeps wh
 
     const made = await env.counts();
     expect(made).toMatchObject({
-      rp_sessions: base.rp_sessions + 2 + 5, qr_sessions: base.qr_sessions + 2 + 5 + 3, transactions: 3,
+      rp_sessions: base.rp_sessions + 2 + 5, qr_sessions: base.qr_sessions + 2 + 5 + 3 * 2, transactions: 3,  // a pushed transaction: a shown and a pushed QR session
       messages: 2 + 3, relay_queue: 1 + 3, pin_challenges: 1, device_nonces: 2, accounts: 2,  // + the transactions' pushes
     });
 
