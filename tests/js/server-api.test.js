@@ -460,6 +460,44 @@ describe('device API', () => {
     expect((await later.login(accountId, account, pin)).body).toEqual({ result: 'PIN_BLOCKED' });
   });
 
+  test('a push login is started by its message: a /v1/start for its QR, by anyone who sees it, is refused (signed 53)', async () => {
+    const account = sodium.crypto_sign_keypair();
+    const pin = sodium.crypto_sign_keypair();
+    const box = sodium.crypto_box_keypair();
+    const nonce = freshNonce();
+    const enrolDevice = new DeviceSession(await qrPayload('enrol', nonce, '?userid=dora'), serverPk);
+    await enrolDevice.start();
+    const proof = concat(enc.encode('tapgate/v1/enrol'), enrolDevice.t);
+    const enrolled = await enrolDevice.exchange('/v1/enrol', {
+      v: 1,
+      session: b64u(enrolDevice.sessionId),
+      accountPk: b64u(account.publicKey),
+      boxPk: b64u(box.publicKey),
+      pinPk: b64u(pin.publicKey),
+      sigAccount: b64u(sodium.crypto_sign_detached(proof, account.privateKey)),
+      sigPin: b64u(sodium.crypto_sign_detached(proof, pin.privateKey)),
+    });
+    const { accountId } = enrolled.body;
+    expect((await api(`/servers/${srv.serverId}/sessions/provokelogin`, { method: 'POST', nonce })).status).toBe(200);
+    // The login message, pulled (§6.2) and opened with the account's box key.
+    const pullNonce = sodium.randombytes_buf(32);
+    const pulled = await devicePost('/v1/messages', {
+      v: 1, accountId, nonce: b64u(pullNonce),
+      sigAccount: b64u(sodium.crypto_sign_detached(concat(enc.encode('tapgate/v1/messages'), pullNonce), account.privateKey)),
+    });
+    const messages = JSON.parse(pulled.json.body).messages.map((m) => JSON.parse(JSON.parse(sodium.to_string(sodium.crypto_box_seal_open(fromB64u(m), box.publicKey, box.privateKey))).body));
+    const login = messages.find((m) => m.kind === 'login');
+    expect(login.start).toEqual(expect.any(String));
+    const qr = fromB64u(login.qr);
+    const restart = await devicePost('/v1/start', { v: 1, qr: login.qr, nonce: b64u(sodium.randombytes_buf(32)) });
+    expect(restart.status).toBe(404);
+    expect(openEnvelope(serverPk, T0(qr), restart.raw, restart.json).body).toEqual({ error: { code: 53, message: 'session not found' } });
+    // The device that took the message logs in on the message's T1 as if nothing happened.
+    const pushed = new DeviceSession(qr, serverPk);
+    pushed.t = advance(T0(qr), new Uint8Array(0), enc.encode(login.start));
+    expect((await pushed.login(accountId, account, pin)).body.result).toBe('SUCCESS');
+  });
+
   test('an AppLogin always needs the second factor at the server, even inside pinTimeout; a replay of it opens nothing', async () => {
     const put = (params) => api(`/servers/${srv.serverId}/`, { method: 'PUT', body: JSON.stringify(params), headers: { 'content-type': 'application/json' } });
     expect((await put({ pinTimeout: 10 })).status).toBe(200);
