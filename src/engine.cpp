@@ -139,15 +139,16 @@ std::vector<Output> Engine::takeOutputs() {
 
 // Tells the server a session it knows about ended without a login, so the relying party sees it
 // as cancelled. Fire-and-forget: the answer changes nothing on the device.
+// Both prove themselves over T1: a session the server never started has nothing to end.
 void Engine::notifyServerOfEnd(Session& s) {
-  if (s.serverUrl.empty() || s.qr.sessionId.empty()) return;
+  if (s.serverUrl.empty() || s.qr.sessionId.empty() || s.t1.empty()) return;
   if (s.step == Step::Done && s.history == HistoryStatus::LoggedOut && s.chosen && !s.endedByServer) {
     const Account* a = state_.account(s.chosen->serverId, s.chosen->accountId);
     if (!a) return;
-    Bytes sig = crypto::sign(a->signSecretKey, wire::logoutProofMessage(s.qr.sessionId));
+    Bytes sig = crypto::sign(a->signSecretKey, wire::logoutProofMessage(s.t1));
     send(s, wire::logoutRequest(s.qr.sessionId, a->accountId, sig), Pending::Purpose::Notify);
   } else if (s.history == HistoryStatus::Aborted) {
-    send(s, wire::cancelRequest(s.qr.sessionId), Pending::Purpose::Notify);
+    send(s, wire::cancelRequest(s.qr.sessionId, s.t1), Pending::Purpose::Notify);
   }
 }
 
@@ -184,6 +185,7 @@ void Engine::recordHistory(Session& s, std::int64_t now) {
   }
   it->started = s.started;
   it->ended = isFinal(s.step) ? now : 0;
+  it->t1 = s.t1;
   persist(now);
 }
 
@@ -197,14 +199,14 @@ void Engine::recoverInterruptedSessions(std::int64_t now) {
     const auto sessionId = fromBase64url(h.sessionRef);
     const bool loggedIn = h.status == HistoryStatus::LoggedIn;
     h.status = loggedIn ? HistoryStatus::LoggedOut : HistoryStatus::Aborted;
-    if (!server || !sessionId || sessionId->size() != kSessionIdSize) continue;
+    if (!server || !sessionId || sessionId->size() != kSessionIdSize || h.t1.empty()) continue;
     // Tell the server, as a stop would have: the relying party sees a logout or a cancellation.
     const wire::Transcript none = wire::Transcript::begin({});
     if (!loggedIn) {
-      sendApp(*server, none, wire::cancelRequest(*sessionId), Pending::Purpose::Notify);
+      sendApp(*server, none, wire::cancelRequest(*sessionId, h.t1), Pending::Purpose::Notify);
     } else if (const Account* a = state_.account(h.serverId, h.accountId)) {
       sendApp(*server, none,
-              wire::logoutRequest(*sessionId, a->accountId, crypto::sign(a->signSecretKey, wire::logoutProofMessage(*sessionId))),
+              wire::logoutRequest(*sessionId, a->accountId, crypto::sign(a->signSecretKey, wire::logoutProofMessage(h.t1))),
               Pending::Purpose::Notify);
     }
   }
@@ -315,8 +317,11 @@ StartResult Engine::startAppLogin(std::int64_t now) {
   s.serverUrl = server.url;
   s.qr.serverId = a.serverId;
   const Bytes nonce = crypto::randomBytes(32);
+  const std::int64_t time = serverNow(server, now);  // with the nonce: the server refuses a replay
   s.transcript = wire::Transcript::begin(nonce);
-  send(s, wire::appLoginRequest(a.accountId, nonce, crypto::sign(a.signSecretKey, wire::appLoginProofMessage(a.accountId, nonce))),
+  send(s,
+       wire::appLoginRequest(a.accountId, time, nonce,
+                             crypto::sign(a.signSecretKey, wire::appLoginProofMessage(a.accountId, time, nonce))),
        Pending::Purpose::AppLoginStart);
   return {id, std::nullopt};
 }
@@ -328,6 +333,7 @@ void Engine::handleAppLoginStart(Session& s, const std::string& request, const s
     return fault(s, makeError(ErrorCode::APPLOGIN_NOT_CONTINUOUS, "AppLogin needs a server with pingTime > 0"), now);
   }
   s.transcript.advance(request, body);
+  s.t1 = s.transcript.hash();
   s.qr.type = QrType::Login;
   s.qr.sessionId = r->sessionId;
   s.webNonce = r->webNonce;
@@ -380,8 +386,10 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   if (!r) return fault(s, r.error(), now);
   if (r->kind != s.qr.type) return fault(s, makeError(ErrorCode::BAD_RESPONSE, "start response kind mismatch"), now);
   s.transcript.advance(request, body);
+  s.t1 = s.transcript.hash();
   adoptServerView(s, r->server, r->serverTime, now);
   s.announceInfo = r->announceInfo;
+  recordHistory(s, now);  // with T1: a restart can then still cancel the session at the server
 
   if (s.isRegistration) {
     s.enrolUserId = r->enrolUserId;
@@ -404,7 +412,6 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   }
 
   storeServerView(s);
-  persist(now);
 
   s.secondFactorRequired = r->secondFactorRequired;
   s.transactionId = r->transactionId;
@@ -458,7 +465,7 @@ Status Engine::setAccount(int id, const std::optional<AccountRef>& account, cons
     if (!equalConstantTime(wire::codeCommitment(s->qr.sessionId, code), s->codeCommitment)) {
       finish(*s, Input::SetAccount, Step::Failed, HistoryStatus::Error,
              makeError(ErrorCode::CODE_MISMATCH, "the typed code is not the one on the login page"), now);
-      send(*s, wire::cancelRequest(s->qr.sessionId), Pending::Purpose::Notify);
+      send(*s, wire::cancelRequest(s->qr.sessionId, s->t1), Pending::Purpose::Notify);
       return Ok{};
     }
     s->pickedCode = code;
@@ -588,8 +595,7 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now,
       sendEnrol(*s);
       return Ok{};
     }
-    const Bytes nonce = crypto::randomBytes(32);
-    sendTo(*s, *state_.server(ref->serverId), wire::Transcript::begin(nonce), wire::pinChallengeRequest(ref->accountId, nonce),
+    sendTo(*s, *state_.server(ref->serverId), wire::Transcript::begin({}), wire::pinChallengeRequest(ref->accountId),
            Pending::Purpose::PinChallenge);
     return Ok{};
   }
@@ -637,6 +643,8 @@ void Engine::onResponse(int request, int httpStatus, const std::string& body, st
   Session* s = find(p.session);
   if (!s || p.purpose == Pending::Purpose::Notify || s->inflight != request) return;  // stale or notify
   s->inflight = 0;
+  // The challenge is the one answer that is not signed (§5.6): the PIN check after it is.
+  if (p.purpose == Pending::Purpose::PinChallenge) return handlePinChallenge(*s, httpStatus, body, now);
 
   auto opened = wire::openResponse(p.serverPk, p.transcript, p.body, httpStatus, body);
   if (p.purpose == Pending::Purpose::Ping) return handlePing(*s, p.body, opened, now);
@@ -648,8 +656,8 @@ void Engine::onResponse(int request, int httpStatus, const std::string& body, st
     case Pending::Purpose::Start: return handleStart(*s, p.body, opened.value(), now);
     case Pending::Purpose::AppLoginStart: return handleAppLoginStart(*s, p.body, opened.value(), now);
     case Pending::Purpose::Verify: return handleVerify(*s, p.body, opened.value(), now);
-    case Pending::Purpose::PinChallenge: return handlePinChallenge(*s, opened.value(), now);
     case Pending::Purpose::PinCheck: return handlePinCheck(*s, opened.value(), now);
+    case Pending::Purpose::PinChallenge:
     case Pending::Purpose::Ping:
     case Pending::Purpose::Messages:
     case Pending::Purpose::PushToken:
@@ -820,8 +828,8 @@ void Engine::clearSecondFactorKeys(Session& s) {
   s.checkAccount.reset();
 }
 
-void Engine::handlePinChallenge(Session& s, const std::string& body, std::int64_t now) {
-  auto challenge = wire::parsePinChallenge(body);
+void Engine::handlePinChallenge(Session& s, int httpStatus, const std::string& body, std::int64_t now) {
+  auto challenge = wire::parsePinChallenge(httpStatus, body);
   if (!challenge) return fault(s, challenge.error(), now);
   const Account* ref = state_.account(s.checkAccount->serverId, s.checkAccount->accountId);
   if (!ref) return fault(s, makeError(ErrorCode::UNKNOWN_ACCOUNT, "the account to check the PIN with is gone"), now);

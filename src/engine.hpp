@@ -44,6 +44,7 @@ struct Session {
   Bytes qrRaw;
   QrPayload qr;
   wire::Transcript transcript;
+  Bytes t1;  // the transcript once the server started the session: the cancel and logout proofs cover it
   Bytes serverPk;
   std::string serverUrl;
   wire::ServerParams params;
@@ -192,7 +193,7 @@ class Engine {
   int newSession(std::int64_t now);
   void armTimer(int session, const char* name, std::int64_t at);
   void handleVerify(Session& s, const std::string& request, const std::string& body, std::int64_t now);
-  void handlePinChallenge(Session& s, const std::string& body, std::int64_t now);
+  void handlePinChallenge(Session& s, int httpStatus, const std::string& body, std::int64_t now);
   void handlePinCheck(Session& s, const std::string& body, std::int64_t now);
   // A verified answer carried the server's parameters and clock: the session adopts them ...
   void adoptServerView(Session& s, const wire::ServerParams& params, std::int64_t serverTime, std::int64_t now);

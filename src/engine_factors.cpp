@@ -121,22 +121,20 @@ void Engine::nextFactorStep(std::int64_t now) {
     ++op.next;
     return nextFactorStep(now);
   }
-  const Bytes nonce = crypto::randomBytes(32);
-  sendApp(*state_.server(a->serverId), wire::Transcript::begin(nonce), wire::pinChallengeRequest(a->accountId, nonce),
+  sendApp(*state_.server(a->serverId), wire::Transcript::begin({}), wire::pinChallengeRequest(a->accountId),
           Pending::Purpose::FactorChallenge);
 }
 
 void Engine::handleFactorResponse(const Pending& p, int httpStatus, const std::string& body, std::int64_t now) {
   if (!factorOp_) return;
   FactorOperation& op = *factorOp_;
-  auto opened = wire::openResponse(p.serverPk, p.transcript, p.body, httpStatus, body);
-  if (!opened) return endFactorOperation(opened.error(), nullptr, 0);
   const FactorStep& step = op.steps[op.next];
   const Account* a = state_.account(step.account.serverId, step.account.accountId);
   if (!a) return endFactorOperation(makeError(ErrorCode::UNKNOWN_ACCOUNT, "the account was deleted meanwhile"), nullptr, 0);
 
   if (p.purpose == Pending::Purpose::FactorChallenge) {
-    auto challenge = wire::parsePinChallenge(opened.value());
+    // Unsigned (§5.6): the change request signs it, and its answer is signed.
+    auto challenge = wire::parsePinChallenge(httpStatus, body);
     if (!challenge) return endFactorOperation(challenge.error(), nullptr, 0);
     const Bytes newPk = step.newKey ? step.newKey->publicKey : Bytes{};
     const Bytes proof = wire::factorChangeProofMessage(challenge.value(), op.change, newPk);
@@ -149,6 +147,8 @@ void Engine::handleFactorResponse(const Pending& p, int httpStatus, const std::s
     return;
   }
 
+  auto opened = wire::openResponse(p.serverPk, p.transcript, p.body, httpStatus, body);
+  if (!opened) return endFactorOperation(opened.error(), nullptr, 0);
   auto verdict = wire::parseVerifyResponse(opened.value(), false);
   if (!verdict) return endFactorOperation(verdict.error(), nullptr, 0);
   switch (verdict->outcome) {

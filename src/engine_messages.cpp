@@ -152,9 +152,13 @@ std::vector<int> Engine::updatePushToken(const std::string& token, std::int64_t 
   persist(now);
   std::vector<int> requests;
   for (const auto& a : state_.accounts) {
-    requests.push_back(sendApp(*state_.server(a.serverId), wire::Transcript::begin(toBytes(token)),
-                               wire::pushTokenRequest(a.accountId, token,
-                                                      crypto::sign(a.signSecretKey, wire::pushTokenProofMessage(a.accountId, token))),
+    const ServerRecord& server = *state_.server(a.serverId);
+    // Fresh by time and nonce: the server refuses a replay, which would put this token back later.
+    const std::int64_t time = serverNow(server, now);
+    const Bytes nonce = crypto::randomBytes(32);
+    const Bytes proof = wire::pushTokenProofMessage(a.accountId, time, nonce, token);
+    requests.push_back(sendApp(server, wire::Transcript::begin(toBytes(token)),
+                               wire::pushTokenRequest(a.accountId, token, time, nonce, crypto::sign(a.signSecretKey, proof)),
                                Pending::Purpose::PushToken));
   }
   return requests;
@@ -185,8 +189,7 @@ void Engine::handleAppResponse(int request, const Pending& p, int httpStatus, co
   };
   if (p.purpose == Pending::Purpose::PushToken) {
     const bool ok = httpStatus >= 200 && httpStatus < 300;
-    return done(ok ? std::nullopt
-                   : std::optional<Error>(makeError(ErrorCode::SERVER_UNKNOWN_ERROR, "push token refused: HTTP " + std::to_string(httpStatus))));
+    return done(ok ? std::nullopt : std::optional<Error>(wire::unsignedFailure(httpStatus)));
   }
   auto opened = wire::openResponse(p.serverPk, p.transcript, p.body, httpStatus, body);
   if (!opened) return done(opened.error());

@@ -137,6 +137,7 @@ const std::string& historyFragment(const HistoryItem& h) {
     w.text("accountName", h.accountName);
     w.number("started", h.started);
     w.number("ended", h.ended);
+    if (!h.t1.empty()) w.b64("t1", h.t1);
     w.close('}');
     h.serialized = std::make_shared<const HistoryItem::Serialized>(HistoryItem::Serialized{fields, std::move(w.out)});
   }
@@ -311,6 +312,7 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
     if (item.accountName.size() > limits::kMaxNameBytes) r.ok = false;
     item.started = r.number(h, "started");
     item.ended = r.number(h, "ended");
+    if (h.contains("t1")) item.t1 = r.bytes(h, "t1", 32);  // absent in states written before it existed
     st.history.push_back(std::move(item));
   }
   if (!r.ok) return corrupt("persisted state has a malformed record");

@@ -53,9 +53,13 @@ struct HistoryFields {
   std::string accountName;     // kept for display after the account is deleted
   std::int64_t started = 0;
   std::int64_t ended = 0;
+  // T1 of the session once the server started it (empty before): a restart after a crash proves
+  // the cancel or the logout it then sends with it (protocol §5.4, §5.5).
+  Bytes t1;
   // Cheap fields first: serializeState compares every item at every save.
   bool operator==(const HistoryFields& o) const {
     return ended == o.ended && started == o.started && status == o.status && accountId == o.accountId &&
+           t1 == o.t1 &&
            sessionRef == o.sessionRef && serverId.size() == o.serverId.size() &&
            (serverId.empty() || std::memcmp(serverId.data(), o.serverId.data(), serverId.size()) == 0) &&
            kind == o.kind && accountName == o.accountName;

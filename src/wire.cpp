@@ -16,6 +16,7 @@ const Bytes kResponseDomain = toBytes("tapgate/v1/response");
 const Bytes kEnrolDomain = toBytes("tapgate/v1/enrol");
 const Bytes kLoginDomain = toBytes("tapgate/v1/login");
 const Bytes kLogoutDomain = toBytes("tapgate/v1/logout");
+const Bytes kCancelDomain = toBytes("tapgate/v1/cancel");
 const Bytes kPinCheckDomain = toBytes("tapgate/v1/pincheck");
 const Bytes kEnrolPinCheckDomain = toBytes("tapgate/v1/enrol-pincheck");
 const Bytes kFactorsDomain = toBytes("tapgate/v1/factors");
@@ -141,6 +142,16 @@ ErrorCode errorFromServerCode(std::int64_t code) {
 
 }  // namespace
 
+Error unsignedFailure(int httpStatus) {
+  // The device API refuses an account it does not know exactly as a bad proof, with an unsigned
+  // 403 (§5.6, §6.3): that is the account's proof not accepted, whatever the reason.
+  if (httpStatus == 403) return makeError(ErrorCode::SERVER_AUTHENTICATION_FAILED, "the server does not accept the account's proof");
+  if (httpStatus < 200 || httpStatus >= 300) {
+    return makeError(ErrorCode::SERVER_UNKNOWN_ERROR, "server answered HTTP " + std::to_string(httpStatus));
+  }
+  return bad("response is not a signed envelope");
+}
+
 Transcript Transcript::begin(const Bytes& qrPayload) {
   Transcript t;
   t.hash_ = crypto::hash({&kTranscriptDomain, &qrPayload});
@@ -203,10 +214,12 @@ Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std:
   return {"/v1/login", j.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
-Exchange cancelRequest(const Bytes& sessionId) {
-  json j = {{"v", kProtocolVersion}, {"session", base64url(sessionId)}};
+Exchange cancelRequest(const Bytes& sessionId, const Bytes& t1) {
+  json j = {{"v", kProtocolVersion}, {"session", base64url(sessionId)}, {"proof", base64url(cancelProof(t1))}};
   return {"/v1/cancel", j.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
+
+Bytes cancelProof(const Bytes& t1) { return crypto::hash({&kCancelDomain, &t1}); }
 
 Exchange logoutRequest(const Bytes& sessionId, std::int64_t accountId, const Bytes& sigAccount) {
   json j = {{"v", kProtocolVersion},
@@ -216,14 +229,14 @@ Exchange logoutRequest(const Bytes& sessionId, std::int64_t accountId, const Byt
   return {"/v1/logout", j.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
-Exchange appLoginRequest(std::int64_t accountId, const Bytes& deviceNonce, const Bytes& sigAccount) {
-  return {"/v1/applogin", text({{"v", kProtocolVersion}, {"accountId", accountId}, {"nonce", base64url(deviceNonce)},
-                                {"sigAccount", base64url(sigAccount)}})};
+Exchange appLoginRequest(std::int64_t accountId, std::int64_t time, const Bytes& deviceNonce, const Bytes& sigAccount) {
+  return {"/v1/applogin", text({{"v", kProtocolVersion}, {"accountId", accountId}, {"time", time},
+                                {"nonce", base64url(deviceNonce)}, {"sigAccount", base64url(sigAccount)}})};
 }
 
-Bytes appLoginProofMessage(std::int64_t accountId, const Bytes& deviceNonce) {
-  Bytes id = int64Bytes(accountId);
-  return concat({&kAppLoginDomain, &id, &deviceNonce});
+Bytes appLoginProofMessage(std::int64_t accountId, std::int64_t time, const Bytes& deviceNonce) {
+  Bytes id = int64Bytes(accountId), t = int64Bytes(time);
+  return concat({&kAppLoginDomain, &id, &t, &deviceNonce});
 }
 
 Result<AppLoginResponse> parseAppLoginResponse(const std::string& body) {
@@ -258,8 +271,8 @@ Result<PingStatus> parsePingResponse(const std::string& body) {
   return bad("ping response has no valid status");
 }
 
-Exchange pinChallengeRequest(std::int64_t accountId, const Bytes& deviceNonce) {
-  json j = {{"v", kProtocolVersion}, {"accountId", accountId}, {"nonce", base64url(deviceNonce)}};
+Exchange pinChallengeRequest(std::int64_t accountId) {
+  json j = {{"v", kProtocolVersion}, {"accountId", accountId}};
   return {"/v1/pincheck/challenge", j.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
@@ -312,19 +325,14 @@ Bytes loginProofMessage(const Transcript& t, LoginFactor factor, const std::stri
   Bytes codeHash = crypto::hash(toBytes(code));
   return concat({&kLoginDomain, &t.hash(), &factorByte, &inputHash, &codeHash});
 }
-Bytes logoutProofMessage(const Bytes& sessionId) { return concat({&kLogoutDomain, &sessionId}); }
+Bytes logoutProofMessage(const Bytes& t1) { return concat({&kLogoutDomain, &t1}); }
 
 Result<std::string> openResponse(const Bytes& serverPk, const Transcript& t, const std::string& request,
                                  int httpStatus, const std::string& response) {
   auto envelope = parseObject(response);
   auto body = envelope ? str(*envelope, "body") : std::nullopt;
   auto sigText = envelope ? str(*envelope, "sig") : std::nullopt;
-  if (!body || !sigText) {
-    if (httpStatus < 200 || httpStatus >= 300) {
-      return makeError(ErrorCode::SERVER_UNKNOWN_ERROR, "server answered HTTP " + std::to_string(httpStatus));
-    }
-    return bad("response is not a signed envelope");
-  }
+  if (!body || !sigText) return unsignedFailure(httpStatus);
   auto sig = fromBase64url(*sigText);
   if (!sig || !crypto::verify(serverPk, responseSigningInput(t, request, *body), *sig)) {
     return makeError(ErrorCode::SERVER_AUTHENTICATION_ERROR, "server signature does not verify for this session");
@@ -436,7 +444,8 @@ Result<VerifyResponse> parseVerifyResponse(const std::string& body, bool enrol) 
   return r;
 }
 
-Result<Bytes> parsePinChallenge(const std::string& body) {
+Result<Bytes> parsePinChallenge(int httpStatus, const std::string& body) {
+  if (httpStatus < 200 || httpStatus >= 300) return unsignedFailure(httpStatus);
   auto j = parseObject(body);
   auto text = j ? str(*j, "challenge") : std::nullopt;
   auto challenge = text ? fromBase64url(*text) : std::nullopt;
@@ -528,14 +537,15 @@ Result<std::vector<Bytes>> parseMessagesResponse(const std::string& body) {
   return out;
 }
 
-Exchange pushTokenRequest(std::int64_t accountId, const std::string& token, const Bytes& sigAccount) {
-  return {"/v1/pushtoken", text({{"v", kProtocolVersion}, {"accountId", accountId}, {"token", token},
-                                 {"sigAccount", base64url(sigAccount)}})};
+Exchange pushTokenRequest(std::int64_t accountId, const std::string& token, std::int64_t time, const Bytes& nonce,
+                          const Bytes& sigAccount) {
+  return {"/v1/pushtoken", text({{"v", kProtocolVersion}, {"accountId", accountId}, {"token", token}, {"time", time},
+                                 {"nonce", base64url(nonce)}, {"sigAccount", base64url(sigAccount)}})};
 }
 
-Bytes pushTokenProofMessage(std::int64_t accountId, const std::string& token) {
-  Bytes id = int64Bytes(accountId), t = toBytes(token);
-  return concat({&kPushTokenDomain, &id, &t});
+Bytes pushTokenProofMessage(std::int64_t accountId, std::int64_t time, const Bytes& nonce, const std::string& token) {
+  Bytes id = int64Bytes(accountId), at = int64Bytes(time), t = toBytes(token);
+  return concat({&kPushTokenDomain, &id, &at, &nonce, &t});
 }
 
 Exchange deleteAccountRequest(std::int64_t accountId, const Bytes& nonce, const Bytes& sigAccount) {

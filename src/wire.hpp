@@ -101,11 +101,15 @@ struct LoginExtras {
 };
 Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std::string& userInput,
                       const Bytes& sigAccount, const Bytes& sigPin, const LoginExtras& extras = {});
-Exchange cancelRequest(const Bytes& sessionId);
+// Cancel (§5.4) proves the sender started the session: H("tapgate/v1/cancel" ‖ T1), T1 being the
+// transcript once the session was started, which whoever merely saw the QR cannot know.
+Exchange cancelRequest(const Bytes& sessionId, const Bytes& t1);
+Bytes cancelProof(const Bytes& t1);
 // AppLogin (§5.9): the app logs in to its own backend. The server opens a relying-party session
-// (its nonce is the web nonce the app's backend checks) and a login session on it.
-Exchange appLoginRequest(std::int64_t accountId, const Bytes& deviceNonce, const Bytes& sigAccount);
-Bytes appLoginProofMessage(std::int64_t accountId, const Bytes& deviceNonce);
+// (its nonce is the web nonce the app's backend checks) and a login session on it. `time` is the
+// server's clock as the device estimates it; with the nonce, it makes a replay open nothing.
+Exchange appLoginRequest(std::int64_t accountId, std::int64_t time, const Bytes& deviceNonce, const Bytes& sigAccount);
+Bytes appLoginProofMessage(std::int64_t accountId, std::int64_t time, const Bytes& deviceNonce);
 struct AppLoginResponse {
   Bytes sessionId;      // the QR session id the login continues on
   std::string webNonce;
@@ -121,9 +125,9 @@ enum class PingStatus { Active, LoggedOut };
 Result<PingStatus> parsePingResponse(const std::string& body);
 
 // PIN check against an existing account (the VERIFY at a later enrolment): a fresh server
-// challenge, then proofs over it. Out-of-session exchanges are signed over T = begin(nonce) and
-// T = begin(challenge) respectively.
-Exchange pinChallengeRequest(std::int64_t accountId, const Bytes& deviceNonce);
+// challenge (unsigned: the server answers the same for ids it does not know), then proofs over it,
+// answered signed over T = begin(challenge).
+Exchange pinChallengeRequest(std::int64_t accountId);
 Exchange pinCheckRequest(std::int64_t accountId, const Bytes& challenge, const Bytes& sigAccount, const Bytes& sigPin);
 Exchange logoutRequest(const Bytes& sessionId, std::int64_t accountId, const Bytes& sigAccount);
 
@@ -150,7 +154,7 @@ Bytes enrolPinCheckProofMessage(const Transcript& t);
 // Covers the transcript and every login request field with meaning: the factor, the user input the
 // relying party stores and the matched code (an attacker who rewrites them breaks the proof).
 Bytes loginProofMessage(const Transcript& t, LoginFactor factor, const std::string& userInput, const std::string& code);
-Bytes logoutProofMessage(const Bytes& sessionId);
+Bytes logoutProofMessage(const Bytes& t1);  // T1 of the session whose login ends (§5.5)
 Bytes pinCheckProofMessage(const Bytes& challenge);
 
 // Checks the envelope's signature against the pinned server key and the transcript, returns the
@@ -160,7 +164,10 @@ Result<std::string> openResponse(const Bytes& serverPk, const Transcript& t, con
 
 Result<StartResponse> parseStartResponse(const std::string& body);
 Result<VerifyResponse> parseVerifyResponse(const std::string& body, bool enrol);
-Result<Bytes> parsePinChallenge(const std::string& body);  // the 32-byte challenge
+Result<Bytes> parsePinChallenge(int httpStatus, const std::string& body);  // the 32-byte challenge, unsigned
+// What an answer that is not a signed envelope means: an unsigned 403 is the account proof not
+// accepted (SERVER_AUTHENTICATION_FAILED), another non-2xx an unknown failure, a 2xx a bad response.
+Error unsignedFailure(int httpStatus);
 
 // Server messages (docs/protocol.md §6): pushed sealed to an account's box key, or pulled.
 enum class MessageKind { Login, Logout, Delete, Note };
@@ -183,8 +190,10 @@ std::string signServerMessage(const SecretBytes& serverSk, const std::string& bo
 Exchange messagesRequest(std::int64_t accountId, const Bytes& nonce, const Bytes& sigAccount);
 Bytes messagesProofMessage(const Bytes& nonce);
 Result<std::vector<Bytes>> parseMessagesResponse(const std::string& body);  // sealed messages
-Exchange pushTokenRequest(std::int64_t accountId, const std::string& token, const Bytes& sigAccount);
-Bytes pushTokenProofMessage(std::int64_t accountId, const std::string& token);
+// Like an AppLogin, fresh by its signed time and nonce: a replay cannot put an older token back.
+Exchange pushTokenRequest(std::int64_t accountId, const std::string& token, std::int64_t time, const Bytes& nonce,
+                          const Bytes& sigAccount);
+Bytes pushTokenProofMessage(std::int64_t accountId, std::int64_t time, const Bytes& nonce, const std::string& token);
 Exchange deleteAccountRequest(std::int64_t accountId, const Bytes& nonce, const Bytes& sigAccount);
 Bytes deleteAccountProofMessage(std::int64_t accountId, const Bytes& nonce);
 

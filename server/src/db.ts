@@ -59,6 +59,12 @@ export interface QrSessionRow {
   match_code: string | null;
   /** The transaction this session approves. */
   tid: string | null;
+  /** T1, the transcript once the session was started (§4): the cancel and logout proofs are over it. */
+  t1: Buffer | null;
+  /** H(the /v1/start request) that started it; null when its login message started it (§6.1) or an AppLogin. */
+  start_request: Buffer | null;
+  /** The envelope that /v1/start answered: a repeat of the same request gets it again (§5.1). */
+  start_answer: string | null;
   /** The only account that may log in on this session (a transaction or push login for it); for a
    * login session, `userid` names the only user whose accounts may. */
   bound_account: number | null;
@@ -360,8 +366,15 @@ export class Store {
   lockQrSession(id: Uint8Array): Promise<QrSessionRow | undefined> {
     return this.sql.get<QrSessionRow>(`SELECT * FROM qr_sessions WHERE id = ?${this.#forUpdate()}`, [b(id)]);
   }
-  async setQrStarted(id: Uint8Array, transcript: Uint8Array): Promise<void> {
-    await this.sql.run('UPDATE qr_sessions SET started = 1, transcript = ? WHERE id = ?', [b(transcript), b(id)]);
+  /** Marks the session started at T1; `start` is the /v1/start exchange that did it, when one did. */
+  async setQrStarted(id: Uint8Array, t1: Uint8Array, start?: { requestHash: Uint8Array; answer: string }): Promise<void> {
+    await this.sql.run('UPDATE qr_sessions SET started = 1, transcript = ?, t1 = ?, start_request = ?, start_answer = ? WHERE id = ?', [
+      b(t1),
+      b(t1),
+      start ? b(start.requestHash) : null,
+      start?.answer ?? null,
+      b(id),
+    ]);
   }
   async setQrTranscript(id: Uint8Array, transcript: Uint8Array): Promise<void> {
     await this.sql.run('UPDATE qr_sessions SET transcript = ? WHERE id = ?', [b(transcript), b(id)]);
@@ -478,6 +491,18 @@ export class Store {
   async addPinChallenge(challenge: Uint8Array, account: number, expires: number, now: number): Promise<void> {
     await this.sql.run('DELETE FROM pin_challenges WHERE expires < ?', [now]);
     await this.sql.run('INSERT INTO pin_challenges (challenge, account, expires) VALUES (?, ?, ?)', [b(challenge), account, expires]);
+  }
+  /**
+   * Remembers the nonce of a fresh out-of-session request (§5.9, §6.3) until `expires`, when its
+   * time is out of the window anyway; false when the account has sent it before (a replay).
+   * Rows past `expires` are for the retention sweeper to delete.
+   */
+  async rememberDeviceNonce(account: number, nonce: Uint8Array, expires: number): Promise<boolean> {
+    const row = await this.sql.get<{ account: number }>(
+      'INSERT INTO device_nonces (account, nonce, expires) VALUES (?, ?, ?) ON CONFLICT (account, nonce) DO NOTHING RETURNING account',
+      [account, b(nonce), expires],
+    );
+    return row !== undefined;
   }
   /** Removes and returns a PIN-check challenge: each can be answered once. */
   takePinChallenge(challenge: Uint8Array): Promise<{ account: number; expires: number } | undefined> {

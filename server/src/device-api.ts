@@ -1,6 +1,6 @@
 // The device API of protocol.md §5, mounted at /device: start, enrol, login, cancel, logout, pin check.
 import type * as http from 'node:http';
-import { bytesEqual, fromB64u, randomBytes, toB64u, verify } from './crypto';
+import { bytesEqual, fromB64u, hash, randomBytes, toB64u, verify } from './crypto';
 import type { AccountRow, QrSessionRow, ServerRow, Store } from './db';
 import { checkDeviceRequest, HttpError, parseJsonObject, readRawBody, sendError, sendText } from './http';
 import { buildLoginQr, parseQr, SESSION_ID_BYTES } from './qr';
@@ -10,6 +10,7 @@ import {
   enrolPinCheckProofMessage,
   loginProofMessage,
   logoutProofMessage,
+  cancelProof,
   pinCheckProofMessage,
   factorChangeProofMessage,
   pinCommitProofMessage,
@@ -38,6 +39,8 @@ export const ERR_CODE_MISMATCH = 54;
 export const ERR_ACCOUNT_NOT_ALLOWED = 55;
 const PIN_CHALLENGE_LIFETIME_MS = 2 * 60 * 1000;
 const APPLOGIN_LIFETIME_MS = 10 * 60 * 1000;
+/** How far the signed time of a fresh out-of-session request may be from the server's clock (§5.9, §6.3). */
+export const FRESHNESS_WINDOW_MS = 5 * 60 * 1000;
 
 const ERROR_HTTP_STATUS: Record<number, number> = {
   [ERR_ENROL_QR_EXPIRED]: 410,
@@ -107,6 +110,26 @@ function allowOnly(j: Fields, allowed: readonly string[]): void {
   }
 }
 
+/** The signed `time` of a fresh request: ms since the epoch, an integer. */
+function timeField(j: Fields): number {
+  const v = j.time;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new HttpError(400, 'field "time" must be a non-negative integer');
+  return v;
+}
+
+/**
+ * What every account-proved call without a session or challenge answers when the account is
+ * unknown or its proof fails: the same unsigned 403, so the answer tells nobody which ids exist.
+ */
+function refused(): HttpError {
+  return new HttpError(403, 'the account proof is not accepted');
+}
+
+/** What /v1/pincheck and /v1/factors answer for a challenge not issued to that account, known or not. */
+function unknownChallenge(): HttpError {
+  return new HttpError(404, 'unknown challenge');
+}
+
 function accountIdField(j: Fields, key = 'accountId'): number {
   const v = j[key];
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
@@ -170,21 +193,21 @@ export class DeviceApi {
       case '/v1/login':
         return { fields: ['session', 'accountId', 'userInput', 'factor', 'sigAccount', 'sigPin', 'sigBio', 'code', 'sigTransaction'], handle: (j, raw) => this.login(j, raw) };
       case '/v1/cancel':
-        return { fields: ['session'], handle: (j) => this.cancel(j) };
+        return { fields: ['session', 'proof'], handle: (j) => this.cancel(j) };
       case '/v1/logout':
         return { fields: ['session', 'accountId', 'sigAccount'], handle: (j) => this.logout(j) };
       case '/v1/applogin':
-        return { fields: ['accountId', 'nonce', 'sigAccount'], handle: (j, raw) => this.appLogin(j, raw) };
+        return { fields: ['accountId', 'time', 'nonce', 'sigAccount'], handle: (j, raw) => this.appLogin(j, raw) };
       case '/v1/messages':
         return { fields: ['accountId', 'nonce', 'sigAccount'], handle: (j, raw) => this.messages(j, raw) };
       case '/v1/pushtoken':
-        return { fields: ['accountId', 'token', 'sigAccount'], handle: (j) => this.pushToken(j) };
+        return { fields: ['accountId', 'token', 'time', 'nonce', 'sigAccount'], handle: (j) => this.pushToken(j) };
       case '/v1/account/delete':
         return { fields: ['accountId', 'nonce', 'sigAccount'], handle: (j) => this.deleteAccount(j) };
       case '/v1/ping':
         return { fields: ['session', 'accountId', 'sigAccount'], handle: (j, raw) => this.ping(j, raw) };
       case '/v1/pincheck/challenge':
-        return { fields: ['accountId', 'nonce'], handle: (j, raw) => this.pinChallenge(j, raw) };
+        return { fields: ['accountId'], handle: (j) => this.pinChallenge(j) };
       case '/v1/pincheck':
         return { fields: ['accountId', 'challenge', 'sigAccount', 'sigPin'], handle: (j, raw) => this.pinCheck(j, raw) };
       case '/v1/factors':
@@ -227,12 +250,23 @@ export class DeviceApi {
     const expired = this.now() > qs.expires;
     if (qs.kind === 'enrol' && (expired || qs.used)) return this.signedError(server, t0, raw, ERR_ENROL_QR_EXPIRED);
     if (expired || qs.used || qs.cancelled) return this.signedError(server, t0, raw, ERR_SESSION_NOT_FOUND);
+    if (qs.started) {
+      // A session starts once. The same request again (a retry whose answer was lost) gets the
+      // same answer, so both ends stay at the same T1; any other start is someone else's, who
+      // saw the QR: refused, and the device's session goes on undisturbed. A session its login
+      // message started (§6.1) or an AppLogin has no start request: every /v1/start is refused.
+      const requestHash = hash(raw);
+      if (qs.start_request && qs.start_answer !== null && bytesEqual(qs.start_request, requestHash)) {
+        return { status: 200, text: qs.start_answer };
+      }
+      return this.signedError(server, t0, raw, ERR_SESSION_NOT_FOUND);
+    }
 
     const body = await startResponseBody(this.store, server, qs, this.now());
     const sealed = seal(server.sk, t0, raw, body);
     const t1 = transcriptAdvance(t0, raw, sealed.bodyBytes);
     await this.store.transaction(async () => {
-      await this.store.setQrStarted(qs.id, t1);
+      await this.store.setQrStarted(qs.id, t1, { requestHash: hash(raw), answer: sealed.envelope });
       await this.store.markScanned(qs.server, qs.nonce, this.now());
     });
     return { status: 200, text: sealed.envelope };
@@ -411,36 +445,40 @@ export class DeviceApi {
     return { result: 'SUCCESS' };
   }
 
-  /** The account and its server for a PIN check; unsigned 404 when unknown (no key to sign with). */
-  private async accountWithServer(j: Fields): Promise<{ account: AccountRow; server: ServerRow }> {
-    const account = await this.store.lockAccount(accountIdField(j));
+  /**
+   * Consumes a challenge of §5.6 and returns the account it was issued to, with its server. A
+   * challenge not issued to `accountId` (unknown, used, expired, another account's) gets the same
+   * unsigned 404 whether the account exists or not: the answer tells nobody which ids exist.
+   */
+  private async challengedAccount(accountId: number, challenge: Uint8Array): Promise<{ account: AccountRow; server: ServerRow }> {
+    const issued = await this.store.takePinChallenge(challenge);
+    if (!issued || issued.account !== accountId || this.now() > issued.expires) throw unknownChallenge();
+    const account = await this.store.lockAccount(accountId);
     const server = account && await this.store.getServer(account.server);
-    if (!account || !server) throw new HttpError(404, 'unknown account');
+    if (!account || !server) throw unknownChallenge();
     return { account, server };
   }
 
-  // §5.6: a fresh single-use challenge, signed over T = begin(device nonce).
-  private async pinChallenge(j: Fields, raw: Uint8Array): Promise<Answer> {
-    const { account, server } = await this.accountWithServer(j);
-    const t = transcriptStart(bytesField(j, 'nonce', 32));
+  // §5.6: a fresh single-use challenge, unsigned (it is only a random value the next request signs).
+  // Unknown account ids get a challenge too, stored for none: the answer is the same for both.
+  private async pinChallenge(j: Fields): Promise<Answer> {
+    const accountId = accountIdField(j);
     const challenge = randomBytes(32);
     const now = this.now();
-    await this.store.addPinChallenge(challenge, account.id, now + PIN_CHALLENGE_LIFETIME_MS, now);
-    return { status: 200, text: seal(server.sk, t, raw, { challenge: toB64u(challenge) }).envelope };
+    const account = await this.store.getAccount(accountId);
+    if (account) await this.store.addPinChallenge(challenge, account.id, now + PIN_CHALLENGE_LIFETIME_MS, now);
+    return { status: 200, text: JSON.stringify({ challenge: toB64u(challenge) }) };
   }
 
   // §5.7: the PIN proof over the challenge, with the same counting as a login.
   private async pinCheck(j: Fields, raw: Uint8Array): Promise<Answer> {
-    const { account, server } = await this.accountWithServer(j);
+    const accountId = accountIdField(j);
     const challenge = bytesField(j, 'challenge', 32);
     const sigAccount = bytesField(j, 'sigAccount', 64);
     const sigPin = bytesField(j, 'sigPin', 64);
     const t = transcriptStart(challenge);
     return this.store.transaction(async () => {
-      const issued = await this.store.takePinChallenge(challenge);
-      if (!issued || issued.account !== account.id || this.now() > issued.expires) {
-        return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
-      }
+      const { account, server } = await this.challengedAccount(accountId, challenge);
       const proof = pinCheckProofMessage(challenge);
       if (account.blocked || !verify(account.pk, proof, sigAccount)) {
         return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
@@ -454,7 +492,7 @@ export class DeviceApi {
   // §5.10: change the PIN (prepared, §5.11 commits it), add or remove the biometric, over a
   // single-use challenge of §5.6. Every signature covers the challenge, the change and the new key.
   private async factorChange(j: Fields, raw: Uint8Array): Promise<Answer> {
-    const { account, server } = await this.accountWithServer(j);
+    const accountId = accountIdField(j);
     const challenge = bytesField(j, 'challenge', 32);
     const change = j.change as FactorChange;
     if (typeof change !== 'string' || !Object.hasOwn(FACTOR_CHANGES, change)) {
@@ -467,10 +505,7 @@ export class DeviceApi {
     const sigFactor = change === 'REMOVE_BIOMETRIC' ? null : bytesField(j, byBiometric ? 'sigBio' : 'sigPin', 64);
     const t = transcriptStart(challenge);
     return this.store.transaction(async () => {
-      const issued = await this.store.takePinChallenge(challenge);
-      if (!issued || issued.account !== account.id || this.now() > issued.expires) {
-        return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
-      }
+      const { account, server } = await this.challengedAccount(accountId, challenge);
       const proof = factorChangeProofMessage(challenge, change, newPk);
       if (account.blocked || !verify(account.pk, proof, sigAccount) || (newPk && !verify(newPk, proof, sigNew!))) {
         return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
@@ -496,11 +531,11 @@ export class DeviceApi {
 
   // §5.11: the device switched to the prepared PIN key; replays are harmless (same key, no change).
   private async pinCommit(j: Fields): Promise<Answer> {
-    const { account } = await this.accountWithServer(j);
+    const accountId = accountIdField(j);
     const pinPk = bytesField(j, 'pinPk', 32);
-    if (!verify(account.pk, pinCommitProofMessage(account.id, pinPk), bytesField(j, 'sigAccount', 64))) {
-      throw new HttpError(403, 'the account proof is not accepted');
-    }
+    const sig = bytesField(j, 'sigAccount', 64);
+    const account = await this.store.lockAccount(accountId);
+    if (!account || !verify(account.pk, pinCommitProofMessage(account.id, pinPk), sig)) throw refused();
     const promoted = await this.store.promotePinPk(account.id, pinPk);
     return { status: 200, text: JSON.stringify({ committed: promoted || bytesEqual(account.pin_pk, pinPk) }) };
   }
@@ -531,9 +566,12 @@ export class DeviceApi {
     const account = await this.store.getAccount(accountIdField(j));
     const server = account && await this.store.getServer(account.server);
     if (!account || !server) throw new HttpError(404, 'unknown account');
+    const time = timeField(j);
     const nonce = bytesField(j, 'nonce', 32);
     const t0 = transcriptStart(nonce);
-    if (!verify(account.pk, appLoginProofMessage(account.id, nonce), bytesField(j, 'sigAccount', 64))) {
+    // Fresh and first: a replayed AppLogin (same time and nonce) opens nothing.
+    if (!verify(account.pk, appLoginProofMessage(account.id, time, nonce), bytesField(j, 'sigAccount', 64)) ||
+        !await this.fresh(account.id, time, nonce)) {
       return this.signedError(server, t0, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
     const id = randomBytes(SESSION_ID_BYTES);
@@ -559,6 +597,8 @@ export class DeviceApi {
         created: now,
         expires: now + APPLOGIN_LIFETIME_MS,
         transcript: t1,
+        // An AppLogin always asks the second factor (§5.9): enforced here, not only in the core.
+        requireSecondFactor: true,
       });
       await this.store.setQrStarted(id, t1);
     });
@@ -581,14 +621,19 @@ export class DeviceApi {
 
   // §6.3: fire-and-forget registration of the app's push token.
   private async pushToken(j: Fields): Promise<Answer> {
-    const account = await this.store.getAccount(accountIdField(j));
+    const accountId = accountIdField(j);
     if (typeof j.token !== 'string' || j.token === '' || j.token.length > MAX_TOKEN_CHARS) {
       throw new HttpError(400, 'field "token" must be a string of 1..4096 characters');
     }
     refuseToken(j.token, this.guards);
+    const time = timeField(j);
+    const nonce = bytesField(j, 'nonce', 32);
     const sig = bytesField(j, 'sigAccount', 64);
-    if (!account || !verify(account.pk, pushTokenProofMessage(account.id, j.token), sig)) {
-      throw new HttpError(403, 'the account proof is not accepted');
+    const account = await this.store.lockAccount(accountId);
+    // A replayed call (an older token put back) is refused like a bad proof.
+    if (!account || !verify(account.pk, pushTokenProofMessage(account.id, time, nonce, j.token), sig) ||
+        !await this.fresh(account.id, time, nonce)) {
+      throw refused();
     }
     await this.store.setPushToken(account.id, j.token);
     return { status: 200, text: '{}' };
@@ -596,19 +641,21 @@ export class DeviceApi {
 
   // §6.4: the app deleted the account.
   private async deleteAccount(j: Fields): Promise<Answer> {
-    const account = await this.store.getAccount(accountIdField(j));
+    const accountId = accountIdField(j);
     const nonce = bytesField(j, 'nonce', 32);
     const sig = bytesField(j, 'sigAccount', 64);
-    if (!account || !verify(account.pk, deleteProofMessage(account.id, nonce), sig)) {
-      throw new HttpError(403, 'the account proof is not accepted');
-    }
+    const account = await this.store.getAccount(accountId);
+    if (!account || !verify(account.pk, deleteProofMessage(account.id, nonce), sig)) throw refused();
     await this.store.deleteAccount(account.id, this.now());
     return { status: 200, text: '{}' };
   }
 
-  // §5.4: fire-and-forget, unsigned.
+  // §5.4: fire-and-forget, unsigned. Only the device that started the session knows T1, so only
+  // it can cancel: whoever merely saw the QR cannot, and a session nobody started cannot be.
   private async cancel(j: Fields): Promise<Answer> {
     const { qs, id } = await this.session(j);
+    const proof = bytesField(j, 'proof', 32);
+    if (!qs.started || !qs.t1 || !bytesEqual(cancelProof(qs.t1), proof)) throw new HttpError(403, 'the cancel proof is not accepted');
     await this.store.transaction(async () => {
       await this.store.setQrCancelled(id);
       await this.store.markCancelled(qs.server, qs.nonce, id, this.now());
@@ -617,17 +664,31 @@ export class DeviceApi {
     return { status: 200, text: '{}' };
   }
 
-  // §5.5: fire-and-forget, unsigned.
+  // §5.5: fire-and-forget, unsigned. The proof is over this session's T1, and only the login this
+  // QR session made ends: a replay once that login is over (or a later login, on another QR
+  // session, of the same account on the same nonce) changes nothing.
   private async logout(j: Fields): Promise<Answer> {
     const { qs, server, id } = await this.session(j);
     const accountId = accountIdField(j);
     const sig = bytesField(j, 'sigAccount', 64);
     const account = await this.store.getAccount(accountId);
-    if (!account || !bytesEqual(account.server, server.id) || !verify(account.pk, logoutProofMessage(id), sig)) {
-      throw new HttpError(403, 'the account proof is not accepted');
+    if (!account || !bytesEqual(account.server, server.id) || !qs.t1 || !verify(account.pk, logoutProofMessage(qs.t1), sig)) {
+      throw refused();
     }
     const rp = await this.store.getRpSession(qs.server, qs.nonce);
-    if (rp && rp.loggedin && rp.accountid === account.id) await this.store.logOut(qs.server, qs.nonce, this.now());
+    if (rp && rp.loggedin && rp.accountid === account.id && rp.login_qr && bytesEqual(rp.login_qr, id)) {
+      await this.store.logOut(qs.server, qs.nonce, this.now());
+    }
     return { status: 200, text: '{}' };
+  }
+
+  /**
+   * A fresh out-of-session request (§5.9, §6.3): its signed time within the window of the
+   * server's clock, and its nonce not seen from this account before (kept until the time has
+   * left the window, when the time check alone refuses a replay).
+   */
+  private async fresh(accountId: number, time: number, nonce: Uint8Array): Promise<boolean> {
+    if (Math.abs(time - this.now()) > FRESHNESS_WINDOW_MS) return false;
+    return this.store.rememberDeviceNonce(accountId, nonce, time + FRESHNESS_WINDOW_MS);
   }
 }

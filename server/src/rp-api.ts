@@ -321,11 +321,14 @@ export class RpApi {
         if (!binding) throw new HttpError(409, 'nobody has logged in on this session: a transaction needs its user');
         const tid = toB64u(randomBytes(12));
         await store.addTransaction({ tid, server: server.id, nonce, text, now: this.cfg.now() });
-        const payload = await this.newQrSession(server, nonce, 'login', {
+        const txSession = () => this.newQrSession(server, nonce, 'login', {
           userid: binding.userid, name: null, ctx: parseUserContext(null), requireSecondFactor: true, tid, boundAccount: binding.account,
         });
+        const payload = await txSession();
+        // The push gets a QR session of its own: its message starts it (§6.1), and a started
+        // session refuses /v1/start (§5.1), so the shown QR must stay unstarted to be scannable.
         const account = await this.provokableAccount(server, nonce);
-        if (account) await this.pushLogin(server, [account], payload);
+        if (account) await this.pushLogin(server, [account], await txSession());
         sendJson(req, res, 200, { tid, qrdata: toB64u(payload), pushed: !!account });
         return;
       }

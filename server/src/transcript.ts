@@ -6,6 +6,7 @@ const RESPONSE_DOMAIN = utf8('tapgate/v1/response');
 const ENROL_DOMAIN = utf8('tapgate/v1/enrol');
 const LOGIN_DOMAIN = utf8('tapgate/v1/login');
 const LOGOUT_DOMAIN = utf8('tapgate/v1/logout');
+const CANCEL_DOMAIN = utf8('tapgate/v1/cancel');
 const PINCHECK_DOMAIN = utf8('tapgate/v1/pincheck');
 const ENROL_PINCHECK_DOMAIN = utf8('tapgate/v1/enrol-pincheck');
 const FACTORS_DOMAIN = utf8('tapgate/v1/factors');
@@ -53,12 +54,19 @@ export function messagesProofMessage(nonce: Uint8Array): Uint8Array {
   return concat(MESSAGES_DOMAIN, nonce);
 }
 
-export function pushTokenProofMessage(accountId: number, token: string): Uint8Array {
-  return concat(PUSHTOKEN_DOMAIN, accountIdBytes(accountId), utf8(token));
+/** 8-byte big-endian time (ms), as the device signs it in its fresh out-of-session requests. */
+function timeBytes(time: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigInt64(0, BigInt(time));
+  return out;
 }
 
-export function appLoginProofMessage(accountId: number, nonce: Uint8Array): Uint8Array {
-  return concat(APPLOGIN_DOMAIN, accountIdBytes(accountId), nonce);
+export function pushTokenProofMessage(accountId: number, time: number, nonce: Uint8Array, token: string): Uint8Array {
+  return concat(PUSHTOKEN_DOMAIN, accountIdBytes(accountId), timeBytes(time), nonce, utf8(token));
+}
+
+export function appLoginProofMessage(accountId: number, time: number, nonce: Uint8Array): Uint8Array {
+  return concat(APPLOGIN_DOMAIN, accountIdBytes(accountId), timeBytes(time), nonce);
 }
 
 export function deleteProofMessage(accountId: number, nonce: Uint8Array): Uint8Array {
@@ -101,8 +109,14 @@ export function loginProofMessage(t: Uint8Array, factor: LoginFactor, userInput:
   return concat(LOGIN_DOMAIN, t, Uint8Array.of(LOGIN_FACTORS[factor]), hash(utf8(userInput)), hash(utf8(code)));
 }
 
-export function logoutProofMessage(sessionId: Uint8Array): Uint8Array {
-  return concat(LOGOUT_DOMAIN, sessionId);
+/** What the account key signs to end the login a QR session made: "tapgate/v1/logout" ‖ T1 of that session. */
+export function logoutProofMessage(t1: Uint8Array): Uint8Array {
+  return concat(LOGOUT_DOMAIN, t1);
+}
+
+/** The cancel proof H("tapgate/v1/cancel" ‖ T1): only the device that started the session knows T1. */
+export function cancelProof(t1: Uint8Array): Uint8Array {
+  return hash(CANCEL_DOMAIN, t1);
 }
 
 export function pingProofMessage(t: Uint8Array): Uint8Array {

@@ -27,7 +27,7 @@ void parseAll(const std::string& body) {
       FUZZ_CHECK(r->sessionInfo.is_null() || r->sessionInfo.is_object());
     }
   }
-  if (auto r = wire::parsePinChallenge(body)) FUZZ_CHECK(r.value().size() == 32);
+  if (auto r = wire::parsePinChallenge(200, body)) FUZZ_CHECK(r.value().size() == 32);
   if (auto r = wire::parseAppLoginResponse(body)) FUZZ_CHECK(r->sessionId.size() == kSessionIdSize);
   (void)wire::parsePingResponse(body);
 }

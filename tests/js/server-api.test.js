@@ -92,8 +92,10 @@ class DeviceSession {
     return { status: r.status, body };
   }
 
-  start() {
-    return this.exchange('/v1/start', { v: 1, qr: b64u(this.qr), nonce: b64u(sodium.randombytes_buf(32)) });
+  async start() {
+    const r = await this.exchange('/v1/start', { v: 1, qr: b64u(this.qr), nonce: b64u(sodium.randombytes_buf(32)) });
+    if (!r.body.error) this.t1 = this.t;  // cancel and logout prove themselves over it (§5.4, §5.5)
+    return r;
   }
 
   enrol(account, pin) {
@@ -109,21 +111,23 @@ class DeviceSession {
     });
   }
 
-  login(accountId, account, pin, userInput = '') {
-    // §5.3: the transcript, the factor (PIN = 1), H(userInput), H(code = "").
-    const proof = concat(enc.encode('tapgate/v1/login'), this.t, Uint8Array.of(1), H(enc.encode(userInput)), H(new Uint8Array(0)));
+  /** factor 'NONE': no second factor (§5.3), `pin` unused. */
+  login(accountId, account, pin, userInput = '', { factor = 'PIN' } = {}) {
+    // §5.3: the transcript, the factor (NONE = 0, PIN = 1), H(userInput), H(code = "").
+    const proof = concat(enc.encode('tapgate/v1/login'), this.t, Uint8Array.of(factor === 'NONE' ? 0 : 1), H(enc.encode(userInput)), H(new Uint8Array(0)));
     return this.exchange('/v1/login', {
       v: 1,
       session: b64u(this.sessionId),
       accountId,
       userInput,
+      ...(factor === 'NONE' ? { factor } : {}),
       sigAccount: b64u(sodium.crypto_sign_detached(proof, account.privateKey)),
-      sigPin: b64u(sodium.crypto_sign_detached(proof, pin.privateKey)),
+      ...(factor === 'NONE' ? {} : { sigPin: b64u(sodium.crypto_sign_detached(proof, pin.privateKey)) }),
     });
   }
 
   logout(accountId, account) {
-    const proof = concat(enc.encode('tapgate/v1/logout'), this.sessionId);
+    const proof = concat(enc.encode('tapgate/v1/logout'), this.t1);
     return devicePost('/v1/logout', {
       v: 1,
       session: b64u(this.sessionId),
@@ -133,7 +137,7 @@ class DeviceSession {
   }
 
   cancel() {
-    return devicePost('/v1/cancel', { v: 1, session: b64u(this.sessionId) });
+    return devicePost('/v1/cancel', { v: 1, session: b64u(this.sessionId), proof: b64u(H(enc.encode('tapgate/v1/cancel'), this.t1)) });
   }
 }
 
@@ -454,6 +458,92 @@ describe('device API', () => {
     const later = new DeviceSession(await qrPayload('login', freshNonce()), serverPk);
     await later.start();
     expect((await later.login(accountId, account, pin)).body).toEqual({ result: 'PIN_BLOCKED' });
+  });
+
+  test('a push login is started by its message: a /v1/start for its QR, by anyone who sees it, is refused (signed 53)', async () => {
+    const account = sodium.crypto_sign_keypair();
+    const pin = sodium.crypto_sign_keypair();
+    const box = sodium.crypto_box_keypair();
+    const nonce = freshNonce();
+    const enrolDevice = new DeviceSession(await qrPayload('enrol', nonce, '?userid=dora'), serverPk);
+    await enrolDevice.start();
+    const proof = concat(enc.encode('tapgate/v1/enrol'), enrolDevice.t);
+    const enrolled = await enrolDevice.exchange('/v1/enrol', {
+      v: 1,
+      session: b64u(enrolDevice.sessionId),
+      accountPk: b64u(account.publicKey),
+      boxPk: b64u(box.publicKey),
+      pinPk: b64u(pin.publicKey),
+      sigAccount: b64u(sodium.crypto_sign_detached(proof, account.privateKey)),
+      sigPin: b64u(sodium.crypto_sign_detached(proof, pin.privateKey)),
+    });
+    const { accountId } = enrolled.body;
+    expect((await api(`/servers/${srv.serverId}/sessions/provokelogin`, { method: 'POST', nonce })).status).toBe(200);
+    // The login message, pulled (§6.2) and opened with the account's box key.
+    const pullNonce = sodium.randombytes_buf(32);
+    const pulled = await devicePost('/v1/messages', {
+      v: 1, accountId, nonce: b64u(pullNonce),
+      sigAccount: b64u(sodium.crypto_sign_detached(concat(enc.encode('tapgate/v1/messages'), pullNonce), account.privateKey)),
+    });
+    const messages = JSON.parse(pulled.json.body).messages.map((m) => JSON.parse(JSON.parse(sodium.to_string(sodium.crypto_box_seal_open(fromB64u(m), box.publicKey, box.privateKey))).body));
+    const login = messages.find((m) => m.kind === 'login');
+    expect(login.start).toEqual(expect.any(String));
+    const qr = fromB64u(login.qr);
+    const restart = await devicePost('/v1/start', { v: 1, qr: login.qr, nonce: b64u(sodium.randombytes_buf(32)) });
+    expect(restart.status).toBe(404);
+    expect(openEnvelope(serverPk, T0(qr), restart.raw, restart.json).body).toEqual({ error: { code: 53, message: 'session not found' } });
+    // The device that took the message logs in on the message's T1 as if nothing happened.
+    const pushed = new DeviceSession(qr, serverPk);
+    pushed.t = advance(T0(qr), new Uint8Array(0), enc.encode(login.start));
+    expect((await pushed.login(accountId, account, pin)).body.result).toBe('SUCCESS');
+  });
+
+  test('an AppLogin always needs the second factor at the server, even inside pinTimeout; a replay of it opens nothing', async () => {
+    const put = (params) => api(`/servers/${srv.serverId}/`, { method: 'PUT', body: JSON.stringify(params), headers: { 'content-type': 'application/json' } });
+    expect((await put({ pinTimeout: 10 })).status).toBe(200);
+    try {
+      const account = sodium.crypto_sign_keypair();
+      const pin = sodium.crypto_sign_keypair();
+      const enrolDevice = new DeviceSession(await qrPayload('enrol', freshNonce(), '?userid=carol'), serverPk);
+      await enrolDevice.start();
+      const { accountId } = (await enrolDevice.enrol(account, pin)).body;
+      // The control: a plain login inside pinTimeout may skip the second factor.
+      const plain = new DeviceSession(await qrPayload('login', freshNonce()), serverPk);
+      await plain.start();
+      expect((await plain.login(accountId, account, null, '', { factor: 'NONE' })).body.result).toBe('SUCCESS');
+
+      // A crafted AppLogin (§5.9), then a login without the second factor on its session.
+      const be64 = (v) => {
+        const out = new Uint8Array(8);
+        new DataView(out.buffer).setBigInt64(0, BigInt(v));
+        return out;
+      };
+      const appLoginRequest = (time, nonce) => ({
+        v: 1,
+        accountId,
+        time,
+        nonce: b64u(nonce),
+        sigAccount: b64u(sodium.crypto_sign_detached(concat(enc.encode('tapgate/v1/applogin'), be64(accountId), be64(time), nonce), account.privateKey)),
+      });
+      const nonce = sodium.randombytes_buf(32);
+      const request = appLoginRequest(Date.now(), nonce);
+      const app = Object.assign(Object.create(DeviceSession.prototype), { serverPk, t: H(enc.encode('tapgate/v1/transcript'), nonce) });
+      const opened = await app.exchange('/v1/applogin', request);
+      expect(opened.status).toBe(200);
+      app.sessionId = fromB64u(opened.body.session);
+      expect((await app.login(accountId, account, null, '', { factor: 'NONE' })).body).toEqual({ result: 'SECOND_FACTOR_REQUIRED' });
+      expect((await app.login(accountId, account, pin)).body.result).toBe('SUCCESS');
+
+      // The same request again, or one whose signed time is out of the ±5 minute window: signed error 48.
+      const again = await devicePost('/v1/applogin', request);
+      expect(again.status).toBe(403);
+      expect(JSON.parse(again.json.body)).toMatchObject({ error: { code: 48 } });
+      const stale = await devicePost('/v1/applogin', appLoginRequest(Date.now() - 6 * 60 * 1000, sodium.randombytes_buf(32)));
+      expect(stale.status).toBe(403);
+      expect((await devicePost('/v1/applogin', appLoginRequest(Date.now(), sodium.randombytes_buf(32)))).status).toBe(200);
+    } finally {
+      await put({ pinTimeout: 0 });
+    }
   });
 });
 

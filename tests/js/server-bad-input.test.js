@@ -7,6 +7,7 @@ const http = require('node:http');
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const Database = require('better-sqlite3');
+const sodium = require('libsodium-wrappers');
 const { startServer } = require('./helpers/server-process');
 
 let srv;
@@ -14,6 +15,7 @@ let dbFile;
 let base;
 
 beforeAll(async () => {
+  await sodium.ready;
   srv = await startServer();
   dbFile = path.join(srv.dataDir, 'tapgate.sqlite');
   base = `/servers/${srv.serverId}`;
@@ -115,9 +117,13 @@ async function startedEnrolSession() {
   const nonce = randomBytes(8).toString('hex');
   const res = await fetch(`${srv.url}${base}/sessions/qr/enrol?userid=bad-input`, { headers: { 'X-apikey': srv.rootApiKey, 'X-nonce': nonce } });
   const qr = new Uint8Array(await res.arrayBuffer());
-  const start = await request('POST', '/device/v1/start', { apiKey: false, body: JSON.stringify({ v: 1, qr: b64u(qr), nonce: b64u(randomBytes(32)) }) });
+  const startBody = JSON.stringify({ v: 1, qr: b64u(qr), nonce: b64u(randomBytes(32)) });
+  const start = await request('POST', '/device/v1/start', { apiKey: false, body: startBody });
   expect(start.status).toBe(200);
-  return { qr, session: b64u(qr.subarray(18, 34)) };
+  // The cancel proof H("tapgate/v1/cancel" ‖ T1) (protocol §4, §5.4), as the device makes it.
+  const H = (...parts) => sodium.crypto_generichash(32, Buffer.concat(parts.map((p) => Buffer.from(p))), null);
+  const t1 = H(H('tapgate/v1/transcript', qr), H(startBody), H(JSON.parse(start.text).body));
+  return { qr, session: b64u(qr.subarray(18, 34)), startBody, cancelProof: b64u(H('tapgate/v1/cancel', t1)) };
 }
 
 const device = (p, body, headers) => () => request('POST', `/device${p}`, { apiKey: false, body, headers });
@@ -187,9 +193,15 @@ describe('device API', () => {
 
   test('/v1/pincheck/challenge and /v1/pincheck: wrong types, unknown accounts, invalid base64url', async () => {
     const n = b64u(randomBytes(32));
-    for (const body of [{ accountId: '1', nonce: n }, { accountId: 999999, nonce: n }, { accountId: 1, nonce: 'AA' }, { accountId: 1 }]) {
+    for (const body of [{ accountId: '1' }, { accountId: 0 }, { accountId: 1.5 }, { accountId: 1, nonce: n }, {}]) {
       await expectRefused(device('/v1/pincheck/challenge', JSON.stringify({ v: 1, ...body })));
     }
+    // An unknown account gets a challenge like a known one (no enumeration), and nothing is stored.
+    const before = await snapshot();
+    const unknown = await device('/v1/pincheck/challenge', JSON.stringify({ v: 1, accountId: 999999 }))();
+    expect(unknown.status).toBe(200);
+    expect(Buffer.from(JSON.parse(unknown.text).challenge, 'base64url')).toHaveLength(32);
+    expect(await snapshot()).toBe(before);
     const s = b64u(randomBytes(64));
     for (const body of [{ accountId: 999999, challenge: n, sigAccount: s, sigPin: s }, { accountId: 1, challenge: 5, sigAccount: s, sigPin: s }]) {
       await expectRefused(device('/v1/pincheck', JSON.stringify({ v: 1, ...body })));
@@ -216,13 +228,13 @@ describe('device API', () => {
   });
 
   test('an otherwise valid request fails only for its unknown field (start, cancel)', async () => {
-    const { qr, session } = await startedEnrolSession();
-    const start = { v: 1, qr: b64u(qr), nonce: b64u(randomBytes(32)) };
+    const { session, startBody, cancelProof } = await startedEnrolSession();
+    const start = JSON.parse(startBody);
     await expectRefused(device('/v1/start', JSON.stringify({ ...start, pushToken: 'not here' })), { status: 400 });
-    expect((await device('/v1/start', JSON.stringify(start))()).status).toBe(200);
-    await expectRefused(device('/v1/cancel', JSON.stringify({ v: 1, session, reason: 'x' })), { status: 400 });
+    expect((await device('/v1/start', startBody)()).status).toBe(200);  // the same start again: its stored answer
+    await expectRefused(device('/v1/cancel', JSON.stringify({ v: 1, session, proof: cancelProof, reason: 'x' })), { status: 400 });
     const before = await snapshot();
-    expect((await device('/v1/cancel', JSON.stringify({ v: 1, session }))()).status).toBe(200);
+    expect((await device('/v1/cancel', JSON.stringify({ v: 1, session, proof: cancelProof }))()).status).toBe(200);
     expect(await snapshot()).not.toBe(before);  // the control changes the database: the refusals did not
   });
 });

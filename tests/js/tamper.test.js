@@ -250,14 +250,6 @@ const STEPS = [
     serverCommitted: true,  // the server stored the account before the device saw the answer
   },
   {
-    name: 'later enrolment elsewhere, PIN-check challenge',
-    target: () => enrolled,
-    flow: () => enrolQrElsewhere(),
-    path: '/v1/pincheck/challenge',
-    leaves: [['challenge']],
-    key: 'challenge',
-  },
-  {
     name: 'later enrolment elsewhere, PIN-check verdict',
     target: () => enrolled,
     flow: () => enrolQrElsewhere(),
@@ -391,7 +383,16 @@ describe('replayed answers', () => {
     const earlier = Object.fromEntries(mitm.log.map((l) => [l.path, l]));
     expect(earlier['/v1/pincheck'].text).toContain('SUCCESS');
     const plan = { path: '/v1/pincheck/challenge', response: () => ({ status: 200, text: earlier['/v1/pincheck/challenge'].text }) };
-    await expectTamperRejected(enrolled, plan, () => enrolQrElsewhere());
+    // The challenge is not signed (§5.6): the server refuses the PIN check over a used one.
+    await expectTamperRejected(enrolled, plan, () => enrolQrElsewhere(), { code: 'SERVER_UNKNOWN_ERROR', kind: 'remote' });
+  });
+
+  test('a PIN-check challenge swapped on the way (it is not signed): the PIN check over it is refused', async () => {
+    const plan = {
+      path: '/v1/pincheck/challenge',
+      response: () => ({ status: 200, text: JSON.stringify({ challenge: Buffer.alloc(32, 7).toString('base64url') }) }),
+    };
+    await expectTamperRejected(enrolled, plan, () => enrolQrElsewhere(), { code: 'SERVER_UNKNOWN_ERROR', kind: 'remote' });
   });
 
   test('a signed server error from another session, replayed (it must not be believed either)', async () => {

@@ -44,6 +44,7 @@ class SimServer {
   struct Session {
     Bytes qr;
     wire::Transcript transcript;
+    Bytes t1;  // the transcript once started: cancel and logout prove themselves over it
     bool loggedIn = false;
     bool cancelled = false;
     bool used = false;
@@ -72,6 +73,8 @@ class SimServer {
   int pings = 0;
   int enrolPinChecks = 0;  // PIN proofs carried inside enrol (§5.2)
   std::string lastWebNonce;
+  int refusedCancels = 0, refusedLogouts = 0;  // proofs that did not verify
+  std::int64_t lastRequestTime = 0;            // the signed time of the last applogin / pushtoken
 
   Bytes loginQr() { return newSession(QrType::Login); }
   Bytes enrolQr() { return newSession(QrType::Enrol); }
@@ -84,23 +87,30 @@ class SimServer {
     auto req = nlohmann::json::parse(send.body);
     if (path == "/v1/start") {
       auto qr = *fromBase64url(req["qr"].get<std::string>());
-      return seal(sessionOf(qr), send.body, startBody(qr));
+      auto& s = sessionOf(qr);
+      std::string out = seal(s, send.body, startBody(qr));
+      s.t1 = s.transcript.hash();
+      return out;
     }
     if (path == "/v1/applogin") {
       Bytes nonce = *fromBase64url(req["nonce"].get<std::string>());
       const auto aid = req["accountId"].get<std::int64_t>();
+      lastRequestTime = req["time"].get<std::int64_t>();
       auto t = wire::Transcript::begin(nonce);
-      if (!crypto::verify(accounts.at(aid).pk, wire::appLoginProofMessage(aid, nonce),
+      if (!crypto::verify(accounts.at(aid).pk, wire::appLoginProofMessage(aid, lastRequestTime, nonce),
                           *fromBase64url(req["sigAccount"].get<std::string>()))) {
         return sealOnce(t, send.body, {{"error", {{"code", 48}}}});
       }
       Bytes qr = loginQr();
       auto& s = sessionOf(qr);
       s.transcript = t;
+      s.requireSecondFactor = true;
       lastWebNonce = base64url(crypto::randomBytes(16));
-      return seal(s, send.body, {{"session", base64url(Bytes(qr.begin() + 18, qr.end()))}, {"webNonce", lastWebNonce},
+      std::string out = seal(s, send.body, {{"session", base64url(Bytes(qr.begin() + 18, qr.end()))}, {"webNonce", lastWebNonce},
                                  {"server", {{"name", name}, {"pingTime", pingTime}, {"pinTimeout", 0}, {"pinAttemptLimit", pinAttemptLimit}}},
                                  {"time", time}});
+      s.t1 = s.transcript.hash();
+      return out;
     }
     if (path == "/v1/messages") {
       Bytes nonce = *fromBase64url(req["nonce"].get<std::string>());
@@ -114,14 +124,20 @@ class SimServer {
       return "{}";
     }
     if (path == "/v1/pushtoken") {
-      accounts.at(req["accountId"].get<std::int64_t>()).pushToken = req["token"].get<std::string>();
+      const auto aid = req["accountId"].get<std::int64_t>();
+      lastRequestTime = req["time"].get<std::int64_t>();
+      const std::string token = req["token"].get<std::string>();
+      if (crypto::verify(accounts.at(aid).pk,
+                         wire::pushTokenProofMessage(aid, lastRequestTime, *fromBase64url(req["nonce"].get<std::string>()), token),
+                         *fromBase64url(req["sigAccount"].get<std::string>()))) {
+        accounts.at(aid).pushToken = token;
+      }
       return "{}";
     }
-    if (path == "/v1/pincheck/challenge") {
-      Bytes nonce = *fromBase64url(req["nonce"].get<std::string>());
+    if (path == "/v1/pincheck/challenge") {  // unsigned (§5.6)
       Bytes challenge = crypto::randomBytes(32);
       challenges[base64url(challenge)] = req["accountId"].get<std::int64_t>();
-      return sealOnce(wire::Transcript::begin(nonce), send.body, {{"challenge", base64url(challenge)}});
+      return nlohmann::json{{"challenge", base64url(challenge)}}.dump();
     }
     if (path == "/v1/pincheck") {
       Bytes challenge = *fromBase64url(req["challenge"].get<std::string>());
@@ -157,10 +173,19 @@ class SimServer {
       return seal(s, send.body, {{"status", s.loggedIn ? "ACTIVE" : "LOGGED_OUT"}});
     }
     if (path == "/v1/logout") {
+      auto& a = accounts.at(req["accountId"].get<std::int64_t>());
+      if (s.t1.empty() || !crypto::verify(a.pk, wire::logoutProofMessage(s.t1), *fromBase64url(req["sigAccount"].get<std::string>()))) {
+        ++refusedLogouts;
+        return "{}";
+      }
       s.loggedIn = false;
       return "{}";
     }
     if (path == "/v1/cancel") {
+      if (s.t1.empty() || base64url(wire::cancelProof(s.t1)) != req.value("proof", "")) {
+        ++refusedCancels;
+        return "{}";
+      }
       s.cancelled = true;
       return "{}";
     }
@@ -255,6 +280,7 @@ class SimServer {
     Bytes qr = loginQr();
     const std::string start = startBody(qr).dump();
     sessionOf(qr).transcript.advance("", start);
+    sessionOf(qr).t1 = sessionOf(qr).transcript.hash();
     return message(accountId, {{"kind", "login"}, {"qr", base64url(qr)}, {"start", start}});
   }
 

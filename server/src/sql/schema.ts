@@ -57,7 +57,10 @@ CREATE TABLE IF NOT EXISTS qr_sessions (
   require_2f  INTEGER NOT NULL DEFAULT 0,
   match_code  TEXT,
   tid         TEXT,
-  bound_account INTEGER
+  bound_account INTEGER,
+  t1            BLOB,
+  start_request BLOB,
+  start_answer  TEXT
 );
 CREATE TABLE IF NOT EXISTS transactions (
   tid        TEXT PRIMARY KEY,
@@ -114,6 +117,13 @@ CREATE TABLE IF NOT EXISTS relay_queue (
 CREATE INDEX IF NOT EXISTS relay_queue_token ON relay_queue (token, seq);
 CREATE INDEX IF NOT EXISTS relay_queue_created ON relay_queue (created);
 CREATE INDEX IF NOT EXISTS pin_challenges_expires ON pin_challenges (expires);
+CREATE TABLE IF NOT EXISTS device_nonces (
+  account  INTEGER NOT NULL,
+  nonce    BLOB NOT NULL,
+  expires  INTEGER NOT NULL,
+  PRIMARY KEY (account, nonce)
+);
+CREATE INDEX IF NOT EXISTS device_nonces_expires ON device_nonces (expires);
 `;
 
 /** Creates the schema, or brings a database made by an earlier version up to it. */
@@ -133,6 +143,9 @@ export function migrateSqlite(db: Database.Database): void {
   add('qr_sessions', 'require_2f', 'INTEGER NOT NULL DEFAULT 0');
   add('qr_sessions', 'match_code', 'TEXT');
   add('qr_sessions', 'tid', 'TEXT');
+  add('qr_sessions', 't1', 'BLOB');
+  add('qr_sessions', 'start_request', 'BLOB');
+  add('qr_sessions', 'start_answer', 'TEXT');
   add('qr_sessions', 'bound_account', 'INTEGER');
   for (const [table, column, decl] of V22_SQLITE_COLUMNS) add(table, column, decl);
   db.exec(V22_TABLES.sqlite);
@@ -192,7 +205,10 @@ CREATE TABLE IF NOT EXISTS qr_sessions (
   require_2f  INTEGER NOT NULL DEFAULT 0,
   match_code  TEXT,
   tid         TEXT,
-  bound_account BIGINT
+  bound_account BIGINT,
+  t1            BYTEA,
+  start_request BYTEA,
+  start_answer  TEXT
 );
 CREATE TABLE IF NOT EXISTS transactions (
   tid        TEXT PRIMARY KEY,
@@ -251,6 +267,16 @@ CREATE TABLE IF NOT EXISTS relay_queue (
 CREATE INDEX IF NOT EXISTS relay_queue_token ON relay_queue (token, seq);
 CREATE INDEX IF NOT EXISTS relay_queue_created ON relay_queue (created);
 CREATE INDEX IF NOT EXISTS pin_challenges_expires ON pin_challenges (expires);
+CREATE TABLE IF NOT EXISTS device_nonces (
+  account  BIGINT NOT NULL,
+  nonce    BYTEA NOT NULL,
+  expires  BIGINT NOT NULL,
+  PRIMARY KEY (account, nonce)
+);
+CREATE INDEX IF NOT EXISTS device_nonces_expires ON device_nonces (expires);
+ALTER TABLE qr_sessions ADD COLUMN IF NOT EXISTS t1 BYTEA;
+ALTER TABLE qr_sessions ADD COLUMN IF NOT EXISTS start_request BYTEA;
+ALTER TABLE qr_sessions ADD COLUMN IF NOT EXISTS start_answer TEXT;
 `;
 
 /** Any constant of our own: the advisory lock that lets one starting instance create the schema at a time. */
