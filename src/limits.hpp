@@ -2,7 +2,7 @@
 // answer outside them is BAD_RESPONSE and stores nothing; a persisted state outside them is
 // STATE_CORRUPT. Without them a malicious enrol server could plant state the app cannot manage:
 // an account id JavaScript cannot name (above 2^53 - 1), a 20 MB server name in every save.
-// Each bound is well above what the reference server itself allows (server/src/rp-api.ts,
+// Each bound is at or above what the reference server itself allows (server/src/rp-api.ts,
 // usercontext.ts), so no honest server meets one.
 #pragma once
 #include <cstddef>
@@ -25,7 +25,7 @@ constexpr std::int64_t kMaxTime = kMaxSafeInteger;
 // the device remembers every id until its expiry, so a far expiry would grow the state for good.
 constexpr std::int64_t kMaxMessageLifetimeMs = 24 * 60 * 60 * 1000;
 
-// Server parameters (§5.1). The reference server's own ceiling for the PIN limit is at most this.
+// Server parameters (§5.1): at or above the reference server's SERVER_PARAM_RANGES (rp-api.ts).
 constexpr std::int64_t kMaxPingTimeSeconds = 24 * 60 * 60;    // a ping every 8 hours at the longest
 constexpr std::int64_t kMaxPinTimeoutMinutes = 365 * 24 * 60;  // a year
 constexpr std::int64_t kMinPinAttemptLimit = 1;

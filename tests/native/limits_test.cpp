@@ -122,12 +122,14 @@ TEST(Limits, Transaction) {
                                   {limits::kMaxTransactionTextBytes + 1, false}}) {
     json j = startBody();
     j["kind"] = "login";
-    j["transaction"] = {{"tid", "t1"}, {"text", details + std::string(bytes - details.size() - 2, 'x') + "\"}"}};
+    j["transaction"] = {{"tid", "t1"}, {"rpSession", base64url(Bytes(32, 1))},
+                        {"text", details + std::string(bytes - details.size() - 2, 'x') + "\"}"}};
     EXPECT_EQ(startOk(j), ok) << bytes;
   }
   json j = startBody();
   j["kind"] = "login";
-  j["transaction"] = {{"tid", std::string(limits::kMaxTransactionIdBytes + 1, 't')}, {"text", details + "d\"}"}};
+  j["transaction"] = {{"tid", std::string(limits::kMaxTransactionIdBytes + 1, 't')}, {"rpSession", base64url(Bytes(32, 1))},
+                      {"text", details + "d\"}"}};
   EXPECT_FALSE(startOk(j));
   j["transaction"]["tid"] = "";
   EXPECT_FALSE(startOk(j));
