@@ -2,7 +2,7 @@
 // answer outside them is BAD_RESPONSE and stores nothing; a persisted state outside them is
 // STATE_CORRUPT. Without them a malicious enrol server could plant state the app cannot manage:
 // an account id JavaScript cannot name (above 2^53 - 1), a 20 MB server name in every save.
-// Each bound is well above what the reference server itself allows (server/src/rp-api.ts,
+// Each bound is at or above what the reference server itself allows (server/src/rp-api.ts,
 // usercontext.ts), so no honest server meets one.
 #pragma once
 #include <cstddef>

@@ -275,11 +275,10 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
                   r.number(s, "pinTimeout", 0, limits::kMaxPinTimeoutMinutes),
                   r.number(s, "pinAttemptLimit", limits::kMinPinAttemptLimit, limits::kMaxPinAttemptLimit),
                   logo != s.end() && logo->is_string() ? logo->get<std::string>() : std::string()};
-    const std::string& l = rec.params.logo;
-    if (!l.empty() && (l.size() > limits::kMaxLogoBytes ||
-                       !(url::isWebUrl(l, url::Schemes::HttpsOnly) || url::isImageDataUrl(l)))) {
-      r.ok = false;
-    }
+    // A logo outside today's rules (servers used to allow http: logos) is only shown, and the next
+    // login brings the server's current one: it is dropped, not a reason to refuse the whole state.
+    std::string& l = rec.params.logo;
+    if (l.size() > limits::kMaxLogoBytes || !(url::isWebUrl(l, url::Schemes::HttpsOnly) || url::isImageDataUrl(l))) l.clear();
     rec.clockOffset = s.value("clockOffset", std::int64_t{0});
     st.servers.push_back(std::move(rec));
   }

@@ -134,8 +134,8 @@ bool isPort(std::string_view digits) {
 
 bool isWebUrl(std::string_view text, Schemes schemes) {
   std::string_view rest;
-  if (text.rfind("https://", 0) == 0) rest = text.substr(8);
-  else if (schemes == Schemes::HttpOrHttps && text.rfind("http://", 0) == 0) rest = text.substr(7);
+  if (text.starts_with("https://")) rest = text.substr(8);
+  else if (schemes == Schemes::HttpOrHttps && text.starts_with("http://")) rest = text.substr(7);
   else return false;
   for (char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
@@ -165,11 +165,11 @@ bool isWebUrl(std::string_view text, Schemes schemes) {
 
 bool isImageDataUrl(std::string_view text) {
   static constexpr std::string_view kPrefix = "data:image/";
-  if (text.rfind(kPrefix, 0) != 0) return false;
+  if (!text.starts_with(kPrefix)) return false;
   std::string_view rest = text.substr(kPrefix.size());
   bool typed = false;
   for (std::string_view type : {"png", "jpeg", "gif", "webp", "svg+xml"}) {
-    if (rest.rfind(type, 0) == 0 && rest.substr(type.size()).rfind(";base64,", 0) == 0) {
+    if (rest.starts_with(type) && rest.substr(type.size()).starts_with(";base64,")) {
       rest = rest.substr(type.size() + 8);
       typed = true;
       break;

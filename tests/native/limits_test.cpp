@@ -284,9 +284,19 @@ TEST(Limits, TheStateLoaderAppliesTheSameBounds) {
   EXPECT_TRUE(corrupt([](json& j) { j["servers"][0]["pinTimeout"] = -1; }));
   EXPECT_TRUE(corrupt([](json& j) { j["servers"][0]["pinAttemptLimit"] = limits::kMaxPinAttemptLimit + 1; }));
   EXPECT_TRUE(corrupt([](json& j) { j["servers"][0]["url"] = "http://127.0.0.1:99999"; }));
-  EXPECT_TRUE(corrupt([](json& j) { j["servers"][0]["logo"] = "javascript:alert(1)"; }));
   EXPECT_TRUE(corrupt([](json& j) { j["history"][0]["accountId"] = kMax53 + 1; }));
   EXPECT_TRUE(corrupt([](json& j) { j["history"][0]["accountName"] = std::string(limits::kMaxNameBytes + 1, 'n'); }));
   EXPECT_FALSE(corrupt([](json& j) { j["history"][0]["accountId"] = 0; }));  // no account chosen
   EXPECT_FALSE(corrupt([](json& j) { j["servers"][0]["logo"] = "data:image/png;base64,iVBORw0KGgo="; }));
+  // A stored logo outside the rules (an http: one from before) is dropped, not a corrupt state.
+  for (const char* logo : {"http://rp.example/logo.png", "javascript:alert(1)"}) {
+    json j = storedState();
+    j["servers"][0]["logo"] = logo;
+    auto st = parseState(j.dump());
+    ASSERT_TRUE(st.ok()) << logo;
+    EXPECT_EQ(st->servers[0].params.logo, "") << logo;
+  }
+  json j = storedState();
+  j["servers"][0]["logo"] = "https://rp.example/logo.png";
+  EXPECT_EQ(parseState(j.dump())->servers[0].params.logo, "https://rp.example/logo.png");
 }
