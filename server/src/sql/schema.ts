@@ -109,6 +109,18 @@ CREATE TABLE IF NOT EXISTS relay_queue (
 CREATE INDEX IF NOT EXISTS relay_queue_token ON relay_queue (token, seq);
 `;
 
+/**
+ * The servers' key columns (server-keys.ts): `sk` holds the wrapped secret key once `sk_wrapped`
+ * is 1 (0: a clear key of an earlier version, wrapped at the next start); during a rotation's
+ * overlap the previous key, wrapped, and the end of the overlap.
+ */
+const SERVER_KEY_COLUMNS: ReadonlyArray<readonly [string, { sqlite: string; postgres: string }]> = [
+  ['sk_wrapped', { sqlite: 'INTEGER NOT NULL DEFAULT 0', postgres: 'INTEGER NOT NULL DEFAULT 0' }],
+  ['prev_pk', { sqlite: 'BLOB', postgres: 'BYTEA' }],
+  ['prev_sk', { sqlite: 'BLOB', postgres: 'BYTEA' }],
+  ['prev_until', { sqlite: 'INTEGER', postgres: 'BIGINT' }],
+];
+
 /** Creates the schema, or brings a database made by an earlier version up to it. */
 export function migrateSqlite(db: Database.Database): void {
   db.exec(SQLITE_SCHEMA);
@@ -127,6 +139,7 @@ export function migrateSqlite(db: Database.Database): void {
   add('qr_sessions', 'match_code', 'TEXT');
   add('qr_sessions', 'tid', 'TEXT');
   for (const [table, column, decl] of V22_SQLITE_COLUMNS) add(table, column, decl);
+  for (const [column, decl] of SERVER_KEY_COLUMNS) add('servers', column, decl.sqlite);
   db.exec(V22_TABLES.sqlite);
 }
 
@@ -248,6 +261,7 @@ export async function migratePostgres(exec: (sql: string) => Promise<void>): Pro
   try {
     await exec(POSTGRES_SCHEMA);
     await exec(V22_TABLES.postgres);
+    for (const [column, decl] of SERVER_KEY_COLUMNS) await exec(`ALTER TABLE servers ADD COLUMN IF NOT EXISTS ${column} ${decl.postgres}`);
   } finally {
     await exec(`SELECT pg_advisory_unlock(${SCHEMA_LOCK})`);
   }
