@@ -114,6 +114,17 @@ export const openApiDocument: OpenApiDocument = {
         requestBody: { required: true, content: json(ref('ServerUpdate')) },
         responses: { '200': ok('The server after the change', ref('Server')), '400': responseRef('BadRequest'), '413': responseRef('TooLarge'), ...common } },
     },
+    '/servers/{sid}/keys/rotate': {
+      parameters: [param('sid')],
+      post: { ...rp, operationId: 'rotateServerKey', summary: 'A new signing key; the old one signs beside it until the overlap ends, devices get a rekey message; permission servers',
+        description: 'docs/server-api.md §7. 409 while an earlier rotation\'s overlap runs.',
+        responses: { '200': ok('The server after the rotation', ref('Server')), '409': responseRef('Conflict'), ...common } },
+    },
+    '/servers/{sid}/keys/retire': {
+      parameters: [param('sid')],
+      post: { ...rp, operationId: 'retireServerKey', summary: 'End the overlap of a key rotation now: the old key no longer signs; permission servers',
+        responses: { '200': ok('The server after the retirement', ref('Server')), '409': responseRef('Conflict'), ...common } },
+    },
     '/servers/{sid}/permissions': {
       parameters: [param('sid')],
       get: { ...rp, operationId: 'getPermissions', summary: 'Every role\'s (API key\'s) permissions on this server; permission root (global)',
@@ -356,6 +367,9 @@ export const openApiDocument: OpenApiDocument = {
           logo: { type: ['string', 'null'], description: 'an http(s) URL or a data:image/…;base64 URL' },
           pingTime: { type: 'integer', minimum: 0 }, pinTimeout: { type: 'integer', minimum: 0 },
           pinAttemptLimit: { type: 'integer', minimum: 1 }, accountCount: { type: 'integer', minimum: 0 },
+          serverpkPrevious: { type: ['string', 'null'], description: 'during a key rotation\'s overlap: the previous key, still signing (sigPrev)' },
+          serverpkPreviousUntil: { type: ['integer', 'null'], description: 'when that overlap ends (ms)' },
+          rekeyed: { type: 'integer', minimum: 0, description: 'keys/rotate only: the accounts sent a rekey message' },
         },
       },
       ServerUpdate: {
