@@ -309,7 +309,7 @@ export const openApiDocument: OpenApiDocument = {
       Forbidden: { description: 'The API key lacks the permission (`required` lists the ones that would do)', content: json(ref('Forbidden')) },
       NotFound: { description: 'Unknown server, account, user, API key, transaction or route', content: json(ref('Error')) },
       MethodNotAllowed: { description: 'Method not allowed (Allow header lists the allowed ones)', content: json(ref('Error')) },
-      Conflict: { description: 'provokelogin: no earlier login on the session (canprovoke is false), or the account is blocked; registeruser: nobody logged in', content: json(ref('Error')) },
+      Conflict: { description: 'provokelogin: no earlier login on the session (canprovoke is false), or the account is blocked; registeruser: nobody logged in; keys/rotate: an overlap still runs; keys/retire: no rotated-out key', content: json(ref('Error')) },
       TooLarge: { description: 'Request body over 64 KiB', content: json(ref('Error')) },
       RateLimited: {
         description: 'Too many requests for this API key',
