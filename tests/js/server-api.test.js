@@ -171,6 +171,8 @@ describe('relying-party API', () => {
       pinAttemptLimit: 3,
       logo: null,
       accountCount: expect.any(Number),
+      serverpkPrevious: null,
+      serverpkPreviousUntil: null,
     });
     expect(fromB64u(s.serverid)).toHaveLength(16);
     expect(fromB64u(s.serverpk)).toHaveLength(32);
