@@ -103,7 +103,7 @@ function serverParams(j: Record<string, unknown>, base: Pick<ServerRow, 'name' |
   for (const key of Object.keys(j)) {
     if (writable.includes(key)) continue;
     const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
-    if (!['serverid', 'serverpk', 'accountCount'].includes(key)) throw new HttpError(400, `unknown field "${shown}"`);
+    if (!['serverid', 'serverpk', 'accountCount', 'serverpkPrevious', 'serverpkPreviousUntil'].includes(key)) throw new HttpError(400, `unknown field "${shown}"`);
     if (!Object.hasOwn(current, key) || j[key] !== current[key]) throw new HttpError(400, `field "${shown}" is read-only`);
   }
   const next: ServerParams = {
