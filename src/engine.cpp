@@ -27,6 +27,12 @@ std::int64_t clockOffset(std::int64_t serverTime, std::int64_t now) {
   return d;
 }
 
+// Code matching: exactly `length` ASCII digits.
+bool isDigitCode(const std::string& code, int length) {
+  return code.size() == static_cast<std::size_t>(length) &&
+         std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Engine>> Engine::create(Config config, const std::string& stateBlob) {
@@ -401,14 +407,16 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   persist(now);
 
   s.secondFactorRequired = r->secondFactorRequired;
+  s.transactionId = r->transactionId;
+  s.transactionRpSession = r->transactionRpSession;
   s.transactionText = r->transactionText;
   s.transaction = r->transaction;
-  s.codeChoices = r->codeChoices;
+  s.codeLength = r->codeLength;
   s.codeCommitment = r->codeCommitment;
   // With one candidate and a second factor to come, entering the PIN is the confirmation. When
   // the second factor will be skipped, a transaction is to be read or a code to be matched, the
   // user must confirm explicitly.
-  const bool mustConfirm = !s.transactionText.empty() || !s.codeChoices.empty() || canSkipSecondFactor(s, now);
+  const bool mustConfirm = !s.transactionText.empty() || s.codeLength > 0 || canSkipSecondFactor(s, now);
   if (s.candidates.size() == 1 && config_.automaticallySelectSingleAccountWhenSecondFactorNeeded && !mustConfirm) {
     s.chosen = s.candidates.front();
     askSecondFactor(s, Input::StartResponse, now);
@@ -417,7 +425,7 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   moveTo(s, Input::StartResponse, Step::Confirming);
   json detail = {{"accounts", accountListJson(s.candidates)}};
   if (!s.transaction.is_null()) detail["transaction"] = s.transaction;
-  if (!s.codeChoices.empty()) detail["codeChoices"] = s.codeChoices;
+  if (s.codeLength > 0) detail["codeLength"] = s.codeLength;
   emit(s.id, "confirmlogin", std::move(detail));
 }
 
@@ -437,20 +445,19 @@ Status Engine::setAccount(int id, const std::optional<AccountRef>& account, cons
     if (std::find(s->candidates.begin(), s->candidates.end(), *account) == s->candidates.end()) {
       return makeError(ErrorCode::UNKNOWN_ACCOUNT, "account is not a candidate of this session");
     }
-    if (!s->codeChoices.empty() &&
-        std::find(s->codeChoices.begin(), s->codeChoices.end(), code) == s->codeChoices.end()) {
-      return makeError(ErrorCode::INVALID_ARGUMENT, "pick one of the offered codes");
+    if (s->codeLength > 0 && !isDigitCode(code, s->codeLength)) {
+      return makeError(ErrorCode::INVALID_ARGUMENT, "type the " + std::to_string(s->codeLength) + "-digit code the login page shows");
     }
     s->chosen = *account;
     s->firstSet = false;
   }
   s->userInput = userInput;
-  if (!s->codeChoices.empty()) {
-    // A wrong pick ends the session: the code on the login page is not the one this QR belongs
-    // to, which is what a relayed (phished) QR looks like.
+  if (s->codeLength > 0) {
+    // A wrong code ends the session: the code on the login page is not the one this QR belongs
+    // to, which is what a relayed (phished) QR looks like. One try: a guess wins once in 10^digits.
     if (!equalConstantTime(wire::codeCommitment(s->qr.sessionId, code), s->codeCommitment)) {
       finish(*s, Input::SetAccount, Step::Failed, HistoryStatus::Error,
-             makeError(ErrorCode::CODE_MISMATCH, "the picked code is not the one on the login page"), now);
+             makeError(ErrorCode::CODE_MISMATCH, "the typed code is not the one on the login page"), now);
       send(*s, wire::cancelRequest(s->qr.sessionId), Pending::Purpose::Notify);
       return Ok{};
     }
@@ -511,12 +518,14 @@ void Engine::sendLogin(Session& s, const crypto::SignKeyPair* pinKey, const cryp
   s.factorSent = pinKey != nullptr || bioKey != nullptr;
   s.usedBiometric = pinKey == nullptr && bioKey != nullptr;
   const Account* a = state_.account(s.chosen->serverId, s.chosen->accountId);
-  const Bytes proof = wire::loginProofMessage(s.transcript);
+  const auto factor = pinKey ? wire::LoginFactor::Pin : s.usedBiometric ? wire::LoginFactor::Biometric : wire::LoginFactor::None;
+  const Bytes proof = wire::loginProofMessage(s.transcript, factor, s.userInput, s.pickedCode);
   wire::LoginExtras extras;
   extras.code = s.pickedCode;
   if (s.usedBiometric) extras.sigBio = crypto::sign(bioKey->secretKey, proof);
   if (!s.transactionText.empty()) {
-    extras.sigTransaction = crypto::sign(a->signSecretKey, wire::transactionSigningInput(s.transactionText));
+    extras.sigTransaction = crypto::sign(
+        a->signSecretKey, wire::transactionSigningInput(s.transactionId, s.transactionRpSession, s.transactionText));
   }
   send(s,
        wire::loginRequest(s.qr.sessionId, a->accountId, s.userInput, crypto::sign(a->signSecretKey, proof),

@@ -68,9 +68,11 @@ struct Session {
   std::int64_t clockOffset = 0;            // server time − device time, from the signed start response
   bool isAppLogin = false;
   bool secondFactorRequired = false;       // the relying party asked for it (start response)
-  std::string transactionText;             // a transaction to approve: the exact text signed
+  std::string transactionId;               // a transaction to approve: its id, its relying-party session,
+  Bytes transactionRpSession;
+  std::string transactionText;             // … the exact text signed
   json transaction = nullptr;              // … and what the app shows
-  std::vector<std::string> codeChoices;    // code matching: what the user picks from
+  int codeLength = 0;                      // code matching: the digits the user types (0: none)
   Bytes codeCommitment;
   std::string pickedCode;
   bool factorSent = false;                 // the request in flight carries a second-factor proof

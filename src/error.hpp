@@ -33,6 +33,7 @@ enum class ErrorKind { Misuse, Remote, Network, Security, Storage };
   X(PUSH_REJECTED, 0, Security)                         \
   X(APPLOGIN_NOT_CONTINUOUS, 0, Remote)                 \
   X(CODE_MISMATCH, 54, Security)                        \
+  X(ACCOUNT_NOT_ALLOWED, 55, Remote)                    \
   X(PUSH_EXPIRED, 0, Security)                          \
   X(PUSH_REPLAYED, 0, Security)                         \
   X(STATE_CORRUPT, 0, Storage)

@@ -99,6 +99,7 @@ ErrorCode errorFromServerCode(std::int64_t code) {
     case 48: return ErrorCode::SERVER_AUTHENTICATION_FAILED;
     case 52: return ErrorCode::SERVER_AUTHENTICATION_FAILED;
     case 53: return ErrorCode::SESSION_NOT_FOUND;
+    case 55: return ErrorCode::ACCOUNT_NOT_ALLOWED;
     case 60: return ErrorCode::PIN_BLOCKED;
     default: return ErrorCode::SERVER_UNKNOWN_ERROR;
   }
@@ -160,9 +161,10 @@ Bytes codeCommitment(const Bytes& sessionId, const std::string& code) {
   return crypto::hash({&kCodeDomain, &sessionId, &c});
 }
 
-Bytes transactionSigningInput(const std::string& transactionText) {
+Bytes transactionSigningInput(const std::string& transactionId, const Bytes& rpSession, const std::string& transactionText) {
+  Bytes tidHash = crypto::hash(toBytes(transactionId));
   Bytes t = toBytes(transactionText);
-  return concat({&kTransactionDomain, &t});
+  return concat({&kTransactionDomain, &tidHash, &rpSession, &t});
 }
 
 Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std::string& userInput,
@@ -283,7 +285,12 @@ Bytes pinCommitProofMessage(std::int64_t accountId, const Bytes& pinPk) {
 
 Bytes enrolProofMessage(const Transcript& t) { return concat({&kEnrolDomain, &t.hash()}); }
 Bytes enrolPinCheckProofMessage(const Transcript& t) { return concat({&kEnrolPinCheckDomain, &t.hash()}); }
-Bytes loginProofMessage(const Transcript& t) { return concat({&kLoginDomain, &t.hash()}); }
+Bytes loginProofMessage(const Transcript& t, LoginFactor factor, const std::string& userInput, const std::string& code) {
+  Bytes factorByte{static_cast<std::uint8_t>(factor)};
+  Bytes inputHash = crypto::hash(toBytes(userInput));
+  Bytes codeHash = crypto::hash(toBytes(code));
+  return concat({&kLoginDomain, &t.hash(), &factorByte, &inputHash, &codeHash});
+}
 Bytes logoutProofMessage(const Bytes& sessionId) { return concat({&kLogoutDomain, &sessionId}); }
 
 Result<std::string> openResponse(const Bytes& serverPk, const Transcript& t, const std::string& request,
@@ -327,27 +334,31 @@ Result<StartResponse> parseStartResponse(const std::string& body) {
   r.secondFactorRequired = str(*j, "secondFactor") == "required";
   if (auto tx = j->find("transaction"); tx != j->end()) {
     auto tid = tx->is_object() ? str(*tx, "tid") : std::nullopt;
+    auto rpSession = tx->is_object() ? str(*tx, "rpSession") : std::nullopt;
+    auto rpSessionBytes = rpSession ? fromBase64url(*rpSession) : std::nullopt;
     auto txText = tx->is_object() ? str(*tx, "text") : std::nullopt;
     auto details = txText ? parseObject(*txText) : std::nullopt;
-    if (!tid || !details) return bad("start response has a malformed transaction");
+    if (!tid || !details || !rpSessionBytes || rpSessionBytes->size() != crypto::kHashSize) {
+      return bad("start response has a malformed transaction");
+    }
     for (const char* key : {"amount", "beneficiary", "description"}) {
       if (!str(*details, key)) return bad("transaction lacks its " + std::string(key));
     }
     r.transactionId = *tid;
+    r.transactionRpSession = *rpSessionBytes;
     r.transactionText = *txText;
     r.transaction = {{"tid", *tid}, {"amount", (*details)["amount"]}, {"beneficiary", (*details)["beneficiary"]},
                      {"description", (*details)["description"]}};
   }
-  if (auto codes = j->find("codeChoices"); codes != j->end()) {
+  if (auto length = j->find("codeLength"); length != j->end()) {
     auto commitment = str(*j, "codeCommitment");
     auto bytes = commitment ? fromBase64url(*commitment) : std::nullopt;
-    if (!codes->is_array() || codes->empty() || codes->size() > 9 || !bytes || bytes->size() != crypto::kHashSize) {
-      return bad("start response has malformed code choices");
+    // At least two digits: a typed code a random guess matches at most once in a hundred.
+    if (!length->is_number_integer() || length->get<std::int64_t>() < kMinCodeLength ||
+        length->get<std::int64_t>() > kMaxCodeLength || !bytes || bytes->size() != crypto::kHashSize) {
+      return bad("start response has malformed code matching");
     }
-    for (const auto& c : *codes) {
-      if (!c.is_string() || c.get<std::string>().empty() || c.get<std::string>().size() > 8) return bad("malformed code choice");
-      r.codeChoices.push_back(c.get<std::string>());
-    }
+    r.codeLength = static_cast<int>(length->get<std::int64_t>());
     r.codeCommitment = *bytes;
   }
   if (r.kind == QrType::Enrol) {

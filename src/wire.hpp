@@ -38,6 +38,10 @@ struct ServerParams {
   std::string logo;  // the server's logo, an image URL as the server gave it (https: or data:); empty: none
 };
 
+// Code matching: the user types a code of this many digits from the login page.
+constexpr int kMinCodeLength = 2;
+constexpr int kMaxCodeLength = 8;
+
 struct StartResponse {
   QrType kind = QrType::Login;
   ServerParams server;
@@ -46,17 +50,22 @@ struct StartResponse {
   std::string enrolUserId;      // enrol only
   std::string enrolName;        // enrol only: label proposed for the new account
   bool secondFactorRequired = false;  // the relying party wants the second factor for this login
-  // A transaction to approve: its id, the exact text the device shows and signs, and that text parsed.
+  // A transaction to approve: its id, the relying party's session it belongs to (an opaque 32-byte
+  // binding), the exact text the device shows and signs, and that text parsed.
   std::string transactionId;
+  Bytes transactionRpSession;
   std::string transactionText;
   json transaction;
-  // Code matching: the codes offered, and a commitment to the right one H(domain ‖ session ‖ code).
-  std::vector<std::string> codeChoices;
+  // Code matching: the number of digits the user types from the login page (0: no code matching),
+  // and a commitment to the right code H(domain ‖ session ‖ code).
+  int codeLength = 0;
   Bytes codeCommitment;
 };
 
 Bytes codeCommitment(const Bytes& sessionId, const std::string& code);
-Bytes transactionSigningInput(const std::string& transactionText);
+// What the account key signs to approve a transaction: its id, its relying-party session and its
+// text, so a signature can't be moved to another transaction or another user's session.
+Bytes transactionSigningInput(const std::string& transactionId, const Bytes& rpSession, const std::string& transactionText);
 
 enum class VerifyOutcome { Success, PinFail, PinBlocked, SecondFactorRequired, BiometricFail };
 
@@ -88,6 +97,7 @@ Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Byte
                       const Bytes& bioPk = {}, const Bytes& sigBio = {},
                       const std::optional<EnrolPinCheck>& pinCheck = std::nullopt);
 // sigPin empty: a login without the second factor, which the server grants only within its pinTimeout.
+enum class LoginFactor : std::uint8_t { None = 0, Pin = 1, Biometric = 2 };
 struct LoginExtras {
   Bytes sigBio;               // the second factor is the biometric (then sigPin is empty)
   std::string code;           // code matching: the code the user picked
@@ -141,7 +151,9 @@ Bytes pinCommitProofMessage(std::int64_t accountId, const Bytes& pinPk);
 // What the device signs to prove its account key (and PIN key) in the current step.
 Bytes enrolProofMessage(const Transcript& t);
 Bytes enrolPinCheckProofMessage(const Transcript& t);
-Bytes loginProofMessage(const Transcript& t);
+// Covers the transcript and every login request field with meaning: the factor, the user input the
+// relying party stores and the matched code (an attacker who rewrites them breaks the proof).
+Bytes loginProofMessage(const Transcript& t, LoginFactor factor, const std::string& userInput, const std::string& code);
 Bytes logoutProofMessage(const Bytes& sessionId);
 Bytes pinCheckProofMessage(const Bytes& challenge);
 

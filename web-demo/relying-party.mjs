@@ -2,10 +2,12 @@
 // website would; the browser only sees its own small API (/rp/api/*) and a session cookie holding
 // the relying-party session's nonce. Browsers' EventSource cannot send X-apikey, so this backend
 // opens the server's status channel itself and passes the events on (/rp/api/events).
-import { createPublicKey, randomBytes, verify } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 
-const QRCode = createRequire(import.meta.url)('qrcode');
+const require = createRequire(import.meta.url);
+const QRCode = require('qrcode');
+const { verifyTransactionApproval } = require('@tapgate/server');
 const MAX_FIELD_CHARS = 200;
 
 class UpstreamError extends Error {
@@ -42,16 +44,21 @@ export function createRelyingParty({ apiBase, serverId, apiKey }) {
     sessioninfo: { info: { welcome: 'You are signed in.' } },
   });
 
-  /** The transaction as the server keeps it, with the account's Ed25519 signature checked here. */
-  async function transaction(tid) {
+  // What this site asked for each transaction: the session (nonce) it was made on, the exact text,
+  // and the account logged in there at that moment, whose key alone may approve it. The server's
+  // word (its `pk`, its `signeddata`) is never what a signature is checked against.
+  const asked = new Map();
+
+  /** The transaction as the server keeps it, with the expected account's Ed25519 signature checked here. */
+  async function transaction(tid, nonce) {
     const tx = await json(await call(`/transactions/${encodeURIComponent(tid)}`));
-    let verified = false;
-    if (tx.signature && tx.pk) {
-      const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: tx.pk }, format: 'jwk' });
-      verified = verify(null, Buffer.from(tx.signeddata, 'base64url'), key, Buffer.from(tx.signature, 'base64url'));
-    }
+    const mine = asked.get(tid);
+    if (!mine || mine.nonce !== nonce) throw new UpstreamError(404, 'no such transaction on this session');
+    const verified = !!tx.signature && tx.text === mine.text && await verifyTransactionApproval({
+      serverId, nonce: mine.nonce, tid, text: mine.text, expectedPk: mine.pk, signature: tx.signature,
+    });
     return { tid: tx.tid, tstatus: tx.tstatus, amount: tx.amount, beneficiary: tx.beneficiary, description: tx.description,
-      accountid: tx.accountid, signature: tx.signature, pk: tx.pk, verified };
+      accountid: tx.accountid, expectedaccountid: mine.accountid, signature: tx.signature, verified };
   }
 
   /** Passes the server's event stream for `nonce` on to the browser until either side closes. */
@@ -141,13 +148,16 @@ export function createRelyingParty({ apiBase, serverId, apiKey }) {
             const j = await readJson(req);
             const field = (k) => String(j[k] ?? '').trim().slice(0, MAX_FIELD_CHARS);
             const details = { amount: field('amount'), beneficiary: field('beneficiary'), description: field('description') };
+            const status = await json(await call('/sessions/', needNonce()));
+            if (!status.loggedin || !status.pk) throw new UpstreamError(409, 'sign in first: a transaction is approved by the signed-in user');
             const created = await json(await call('/sessions/transactions', needNonce(), {
               method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(details),
             }));
+            asked.set(created.tid, { nonce, text: JSON.stringify(details), accountid: status.accountid, pk: status.pk });
             return send(200, { tid: created.tid, pushed: created.pushed, ...(await qrOf(Buffer.from(created.qrdata, 'base64url'))) });
           }
           case 'GET transaction':
-            return send(200, await transaction(url.searchParams.get('tid') ?? ''));
+            return send(200, await transaction(url.searchParams.get('tid') ?? '', needNonce()));
           default:
             return send(404, { error: 'not found' });
         }

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRelyingParty } from './relying-party.mjs';
 import { serveStatic } from './static.mjs';
+import { BASE_HEADERS } from './security-headers.mjs';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,6 +32,9 @@ const tapgate = await createTapgateServer({
   rootApiKey,
   dataDir: process.env.TAPGATE_DATA_DIR ?? join(root, 'data'),
   serverName: process.env.TAPGATE_SERVER_NAME ?? 'Tapgate Demo Bank',
+  // Browser origins besides the public one that may call the device API: the pages opened by the
+  // listening address instead of localhost, and those named (the browser extension's).
+  deviceOrigins: [`http://127.0.0.1:${actualPort}`, ...(process.env.TAPGATE_DEVICE_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)],
 });
 const relyingParty = createRelyingParty({ apiBase: `http://127.0.0.1:${actualPort}`, serverId: tapgate.serverId, apiKey: rootApiKey });
 
@@ -41,6 +45,7 @@ const mounts = [
 ];
 
 http.on('request', async (req, res) => {
+  for (const [name, value] of Object.entries(BASE_HEADERS)) res.setHeader(name, value);
   try {
     if (await tapgate.handle(req, res)) return;
     if (await relyingParty.handle(req, res)) return;

@@ -71,8 +71,9 @@ export class Session extends EventTarget {
 
   /**
    * Confirms the session: for a login, the chosen candidate account (and, with code matching, the
-   * code the user picked from `confirmlogin`'s `codeChoices`); for an enrolment, nothing. A wrong
-   * code ends the session in ERROR (CODE_MISMATCH).
+   * `confirmlogin.codeLength`-digit code the user typed from the login page); for an enrolment,
+   * nothing. A code that is not that many digits is INVALID_ARGUMENT (nothing changes); a wrong one
+   * ends the session in ERROR (CODE_MISMATCH).
    */
   async setAccount(account?: Pick<Account, 'serverId' | 'accountId'> | null, userInput = '', options: { code?: string } = {}): Promise<void> {
     const ref = account ? JSON.stringify({ serverId: account.serverId, accountId: account.accountId }) : '';

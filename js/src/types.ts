@@ -105,8 +105,11 @@ export interface ConfirmLoginDetail {
   accounts: Account[];
   /** Present for a transaction: show all of it before the user confirms. */
   transaction?: Transaction;
-  /** Present with code matching: the user picks the code the login page shows. */
-  codeChoices?: string[];
+  /**
+   * Present with code matching: the number of digits of the code the login page shows, which the
+   * user types (one try: a guess wins once in 10^codeLength).
+   */
+  codeLength?: number;
 }
 
 export interface ConfirmEnrolDetail {

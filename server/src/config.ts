@@ -2,6 +2,7 @@
 // variable, else a default. README.md and docs/server-api.md §3 list them.
 import { loadPushConfig, PUSH_SETTINGS, type PushConfig } from './push-config';
 import type { RateLimit } from './rate-limit';
+import type { RetentionOptions } from './retention';
 
 export interface CliConfig {
   port: number;
@@ -12,6 +13,11 @@ export interface CliConfig {
   publicUrl: string | undefined;
   webPushSubject: string | undefined;
   webPushAllowHttp: boolean;
+  /** Push-service hosts trusted whatever they resolve to (a private push service, a test's stand-in). */
+  webPushAllowHosts: string[];
+  /** Browser origins the device API accepts besides the public URL's (e.g. chrome-extension://<id>). */
+  deviceOrigins: string[];
+  retention: RetentionOptions;
   /** How long in-flight requests may take to finish after SIGTERM/SIGINT. */
   shutdownGraceMs: number;
   rpRateLimit: RateLimit;
@@ -37,6 +43,12 @@ export const SETTINGS = {
   publicUrl: { flag: 'public-url', env: 'TAPGATE_PUBLIC_URL' },
   webPushSubject: { flag: 'webpush-subject', env: 'TAPGATE_WEBPUSH_SUBJECT' },
   webPushAllowHttp: { flag: 'webpush-allow-http', env: 'TAPGATE_WEBPUSH_ALLOW_HTTP' },
+  webPushAllowHosts: { flag: 'webpush-allow-hosts', env: 'TAPGATE_WEBPUSH_ALLOW_HOSTS' },
+  deviceOrigins: { flag: 'device-origins', env: 'TAPGATE_DEVICE_ORIGINS' },
+  retentionIntervalMs: { flag: 'retention-interval-ms', env: 'TAPGATE_RETENTION_INTERVAL_MS' },
+  sessionRetentionMs: { flag: 'session-retention-ms', env: 'TAPGATE_SESSION_RETENTION_MS' },
+  loginRetentionMs: { flag: 'login-retention-ms', env: 'TAPGATE_LOGIN_RETENTION_MS' },
+  transactionRetentionMs: { flag: 'transaction-retention-ms', env: 'TAPGATE_TRANSACTION_RETENTION_MS' },
   shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'TAPGATE_SHUTDOWN_GRACE_MS' },
   rpRate: { flag: 'rp-rate', env: 'TAPGATE_RP_RATE' },
   rpBurst: { flag: 'rp-burst', env: 'TAPGATE_RP_BURST' },
@@ -85,6 +97,33 @@ function databaseUrl(text: string | undefined): string | undefined {
   return text;
 }
 
+const list = (text: string | undefined): string[] => (text ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+/** Origins as browsers send them: scheme://host[:port], nothing after. */
+function origins(text: string | undefined): string[] {
+  const all = list(text);
+  for (const o of all) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/\s?#]+\/?$/i.test(o)) {
+      throw new ConfigError(`invalid TAPGATE_DEVICE_ORIGINS entry ${JSON.stringify(o)}: an origin such as https://app.example or chrome-extension://<id>`);
+    }
+  }
+  return all;
+}
+
+/** Host names or IP addresses, without scheme, port or path. */
+function hosts(text: string | undefined): string[] {
+  const all = list(text);
+  for (const h of all) {
+    if (!/^(\[[0-9a-f:.]+\]|[0-9a-f:.]*:[0-9a-f:.]*|[a-z0-9.-]+)$/i.test(h)) {
+      throw new ConfigError(`invalid TAPGATE_WEBPUSH_ALLOW_HOSTS entry ${JSON.stringify(h)}: a host name or IP address`);
+    }
+  }
+  return all;
+}
+
+const MINUTE_MS = 60_000;
+const YEAR_MS = 366 * 24 * 3600_000;
+
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
   const flags = parseFlags(argv);
   const get = (key: keyof typeof SETTINGS): string | undefined => {
@@ -99,6 +138,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     if (v === '0' || v === 'false') return false;
     throw new ConfigError(`invalid ${SETTINGS[key].env} ${JSON.stringify(v)}: 1/true or 0/false`);
   };
+  const optionalMs = (key: 'retentionIntervalMs' | 'sessionRetentionMs' | 'loginRetentionMs' | 'transactionRetentionMs', min: number): number | undefined => {
+    const v = get(key);
+    return v === undefined ? undefined : number(v, SETTINGS[key].env, min, YEAR_MS, true);
+  };
   const rate = (rateKey: 'rpRate' | 'deviceRate' | 'accountRate', burstKey: 'rpBurst' | 'deviceBurst' | 'accountBurst'): RateLimit => {
     const ratePerSecond = number(get(rateKey) ?? '0', SETTINGS[rateKey].env, 0, 1e6, false);
     const burst = number(get(burstKey) ?? String(Math.max(1, Math.ceil(ratePerSecond * 2))), SETTINGS[burstKey].env, 1, 1e6, true);
@@ -112,6 +155,15 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     publicUrl: get('publicUrl'),
     webPushSubject: get('webPushSubject'),
     webPushAllowHttp: bool('webPushAllowHttp', false),
+    webPushAllowHosts: hosts(get('webPushAllowHosts')),
+    deviceOrigins: origins(get('deviceOrigins')),
+    retention: {
+      intervalMs: optionalMs('retentionIntervalMs', 0),
+      // Not below the lifetimes of what they keep: a QR session (10 min) and its transaction.
+      sessionMs: optionalMs('sessionRetentionMs', 10 * MINUTE_MS),
+      loginMs: optionalMs('loginRetentionMs', 10 * MINUTE_MS),
+      transactionMs: optionalMs('transactionRetentionMs', 10 * MINUTE_MS),
+    },
     shutdownGraceMs: number(get('shutdownGraceMs') ?? '10000', SETTINGS.shutdownGraceMs.env, 0, 600_000, true),
     rpRateLimit: rate('rpRate', 'rpBurst'),
     deviceRateLimit: rate('deviceRate', 'deviceBurst'),

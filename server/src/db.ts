@@ -65,6 +65,9 @@ export interface QrSessionRow {
   match_code: string | null;
   /** The transaction this session approves. */
   tid: string | null;
+  /** The only account that may log in on this session (a transaction or push login for it); for a
+   * login session, `userid` names the only user whose accounts may. */
+  bound_account: number | null;
 }
 
 export interface TransactionRow {
@@ -302,6 +305,14 @@ export class Store {
     return this.sql.transaction(work);
   }
 
+  /** Whether the table exists (retention skips rules for tables a later schema adds). */
+  async tableExists(name: string): Promise<boolean> {
+    const row = this.sql.dialect === 'postgres'
+      ? await this.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?", [name])
+      : await this.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?", [name]);
+    return Number(row?.n ?? 0) > 0;
+  }
+
   async ping(): Promise<void> {
     await this.sql.get('SELECT 1 AS one');
   }
@@ -346,6 +357,18 @@ export class Store {
       p.logo,
       b(id),
     ]);
+  }
+  /**
+   * Brings every server's parameters into `ranges` (values stored before the ranges were enforced:
+   * a PIN attempt limit of 1000 must not outlive the cap). Resolves with the servers changed.
+   */
+  async clampServerParams(ranges: { pingTime: readonly [number, number]; pinTimeout: readonly [number, number]; pinAttemptLimit: readonly [number, number] }): Promise<number> {
+    let changed = 0;
+    for (const [column, [min, max]] of [['ping_time', ranges.pingTime], ['pin_timeout', ranges.pinTimeout], ['pin_attempt_limit', ranges.pinAttemptLimit]] as const) {
+      changed += await this.sql.run(`UPDATE servers SET ${column} = ? WHERE ${column} < ?`, [min, min]);
+      changed += await this.sql.run(`UPDATE servers SET ${column} = ? WHERE ${column} > ?`, [max, max]);
+    }
+    return changed;
   }
   async countAccounts(server: Uint8Array): Promise<number> {
     const row = await this.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM accounts WHERE server = ? AND deleted = 0', [b(server)]);
@@ -407,13 +430,13 @@ export class Store {
     requireSecondFactor?: boolean;
     matchCode?: string | null;
     tid?: string | null;
+    boundAccount?: number | null;
   }): Promise<void> {
     return this.transaction(async () => {
-      await this.sql.run('DELETE FROM qr_sessions WHERE expires < ?', [q.created - 24 * 3600 * 1000]);
       await this.sql.run(
         `INSERT INTO qr_sessions (id, server, nonce, kind, userid, name, usercontext, payload, created, expires, transcript,
-                                  require_2f, match_code, tid)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                                  require_2f, match_code, tid, bound_account)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           b(q.id),
           b(q.server),
@@ -429,6 +452,7 @@ export class Store {
           q.requireSecondFactor ? 1 : 0,
           q.matchCode ?? null,
           q.tid ?? null,
+          q.boundAccount ?? null,
         ],
       );
       await this.sql.run(
@@ -509,7 +533,6 @@ export class Store {
     });
   }
   async addMessage(m: { id: Uint8Array; account: number; sealed: Uint8Array; now: number; expires: number }): Promise<void> {
-    await this.sql.run('DELETE FROM messages WHERE expires <= ?', [m.now]);
     await this.sql.run('INSERT INTO messages (id, account, sealed, created, expires) VALUES (?, ?, ?, ?, ?)', [
       b(m.id),
       m.account,
@@ -564,7 +587,7 @@ export class Store {
   async rejectTransaction(tid: string): Promise<void> {
     await this.sql.run("UPDATE transactions SET status = 'REJECTED' WHERE tid = ? AND status = 'PENDING'", [tid]);
   }
-  /** Stores a single-use PIN-check challenge (and drops expired ones). */
+  /** Stores a single-use PIN-check challenge (and drops expired ones; retention.ts does too). */
   async addPinChallenge(challenge: Uint8Array, account: number, expires: number, now: number): Promise<void> {
     await this.sql.run('DELETE FROM pin_challenges WHERE expires < ?', [now]);
     await this.sql.run('INSERT INTO pin_challenges (challenge, account, expires) VALUES (?, ?, ?)', [b(challenge), account, expires]);

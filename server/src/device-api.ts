@@ -2,7 +2,7 @@
 import type * as http from 'node:http';
 import { bytesEqual, fromB64u, randomBytes, toB64u, verify } from './crypto';
 import type { AccountRow, QrSessionRow, ServerRow, Store } from './db';
-import { HttpError, parseJsonObject, readRawBody, sendError, sendText } from './http';
+import { checkDeviceRequest, HttpError, parseJsonObject, readRawBody, sendError, sendText } from './http';
 import { buildLoginQr, parseQr, SESSION_ID_BYTES } from './qr';
 import { accountRateKey, sendRateLimited, type TokenBuckets } from './rate-limit';
 import {
@@ -21,11 +21,13 @@ import {
   deleteProofMessage,
   appLoginProofMessage,
   transactionSigningInput,
+  rpSessionBinding,
   seal,
   transcriptAdvance,
   transcriptStart,
 } from './transcript';
 import { currentRpSession } from './liveness';
+import { bindingAllows, loginBinding } from './login-binding';
 import { storedUserContext } from './usercontext';
 import { serverParams, startResponseBody } from './start-response';
 
@@ -33,6 +35,7 @@ export const ERR_ENROL_QR_EXPIRED = 41;
 export const ERR_SERVER_AUTHENTICATION_FAILED = 48;
 export const ERR_SESSION_NOT_FOUND = 53;
 export const ERR_CODE_MISMATCH = 54;
+export const ERR_ACCOUNT_NOT_ALLOWED = 55;
 const PIN_CHALLENGE_LIFETIME_MS = 2 * 60 * 1000;
 const APPLOGIN_LIFETIME_MS = 10 * 60 * 1000;
 
@@ -41,6 +44,7 @@ const ERROR_HTTP_STATUS: Record<number, number> = {
   [ERR_SERVER_AUTHENTICATION_FAILED]: 403,
   [ERR_SESSION_NOT_FOUND]: 404,
   [ERR_CODE_MISMATCH]: 403,
+  [ERR_ACCOUNT_NOT_ALLOWED]: 403,
 };
 
 const ERROR_MESSAGES: Record<number, string> = {
@@ -48,6 +52,7 @@ const ERROR_MESSAGES: Record<number, string> = {
   [ERR_SERVER_AUTHENTICATION_FAILED]: 'the account proof is not accepted',
   [ERR_SESSION_NOT_FOUND]: 'session not found',
   [ERR_CODE_MISMATCH]: 'the code does not match the login page',
+  [ERR_ACCOUNT_NOT_ALLOWED]: 'this session belongs to another user',
 };
 
 /** A device answer: a signed envelope or a plain JSON text, with its HTTP status. */
@@ -66,12 +71,26 @@ function bytesField(j: Fields, key: string, size: number): Uint8Array {
 
 const MAX_TOKEN_CHARS = 4096;
 
-function optionalToken(j: Fields): string | null {
+function optionalToken(j: Fields, guards: DeviceGuards): string | null {
   if (j.pushToken === undefined) return null;
   if (typeof j.pushToken !== 'string' || j.pushToken === '' || j.pushToken.length > MAX_TOKEN_CHARS) {
     throw new HttpError(400, 'field "pushToken" must be a string of 1..4096 characters');
   }
+  refuseToken(j.pushToken, guards);
   return j.pushToken;
+}
+
+/** What the device API checks beyond each request's own fields. */
+export interface DeviceGuards {
+  /** Origins whose browser requests are accepted (normalised, see http.ts checkDeviceRequest). */
+  origins: ReadonlySet<string>;
+  /** Why a push token may not be stored (a Web Push endpoint the server must not call), or null. */
+  pushTokenRefusal(token: string): string | null;
+}
+
+function refuseToken(token: string, guards: DeviceGuards): void {
+  const refusal = guards.pushTokenRefusal(token);
+  if (refusal) throw new HttpError(400, `push token refused: ${refusal}`);
 }
 
 
@@ -100,6 +119,7 @@ export class DeviceApi {
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
+    private readonly guards: DeviceGuards,
     /** Token buckets per account for the PIN-trying paths (rate-limit.ts accountRateKey); none: no limit. */
     private readonly accountBuckets?: TokenBuckets,
   ) {}
@@ -113,6 +133,7 @@ export class DeviceApi {
         res.setHeader('Allow', 'POST');
         throw new HttpError(405, 'method not allowed');
       }
+      checkDeviceRequest(req, this.guards.origins);
       const raw = new Uint8Array(await readRawBody(req));
       const j = parseJsonObject(Buffer.from(raw));
       if (j.v !== 1) throw new HttpError(400, 'unsupported protocol version');
@@ -225,7 +246,7 @@ export class DeviceApi {
     const pinPk = bytesField(j, 'pinPk', 32);
     const sigAccount = bytesField(j, 'sigAccount', 64);
     const sigPin = bytesField(j, 'sigPin', 64);
-    const pushToken = optionalToken(j);
+    const pushToken = optionalToken(j, this.guards);
     const bioPk = j.bioPk === undefined ? null : bytesField(j, 'bioPk', 32);
     const sigBio = bioPk ? bytesField(j, 'sigBio', 64) : null;
     const checkAccountId = j.checkAccountId === undefined ? null : accountIdField(j, 'checkAccountId');
@@ -307,12 +328,17 @@ export class DeviceApi {
     ) {
       return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
     }
+    const code = j.code === undefined ? '' : j.code;
+    if (typeof code !== 'string') throw new HttpError(400, 'field "code" must be a string');
     const account = await this.store.lockAccount(accountId);
-    const proof = loginProofMessage(t);
+    const proof = loginProofMessage(t, factor, userInput, code);
     // 1. the account proof
     if (!account || !bytesEqual(account.server, server.id) || account.blocked || !verify(account.pk, proof, sigAccount)) {
       return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
+    // The session's user (or the account a transaction or push login was made for) is the only one
+    // who may log in on it: another account never approves its transaction nor takes it over.
+    if (!bindingAllows(loginBinding(qs, rp), account)) return this.signedError(server, t, raw, ERR_ACCOUNT_NOT_ALLOWED);
     const limit = server.pin_attempt_limit;
     return this.store.transaction(async () => {
       const answer = async (body: Fields): Promise<Answer> => {
@@ -325,14 +351,15 @@ export class DeviceApi {
       const now = this.now();
       // A push login skips /v1/start (§6.1): its login request is the first the server hears of it.
       if (!rp.scanned) await this.store.markScanned(qs.server, qs.nonce, now);
-      if (qs.match_code && j.code !== qs.match_code) {
+      if (qs.match_code && code !== qs.match_code) {
         await this.store.setQrCancelled(id);
         await this.store.markCancelled(qs.server, qs.nonce, id, now);
         return this.signedError(server, t, raw, ERR_CODE_MISMATCH);
       }
       const tx = qs.tid ? await this.store.getTransaction(qs.tid, server.id) : undefined;
       const sigTransaction = tx ? fromB64u(j.sigTransaction) : null;
-      if (tx && (factor === 'NONE' || !sigTransaction || !verify(account.pk, transactionSigningInput(tx.text), sigTransaction))) {
+      const txInput = tx && transactionSigningInput(tx.tid, rpSessionBinding(server.id, qs.nonce), tx.text);
+      if (tx && (factor === 'NONE' || !sigTransaction || !verify(account.pk, txInput!, sigTransaction))) {
         return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);  // no second factor or no signature
       }
       if (sigBio !== null) {
@@ -558,6 +585,7 @@ export class DeviceApi {
     if (typeof j.token !== 'string' || j.token === '' || j.token.length > MAX_TOKEN_CHARS) {
       throw new HttpError(400, 'field "token" must be a string of 1..4096 characters');
     }
+    refuseToken(j.token, this.guards);
     const sig = bytesField(j, 'sigAccount', 64);
     if (!account || !verify(account.pk, pushTokenProofMessage(account.id, j.token), sig)) {
       throw new HttpError(403, 'the account proof is not accepted');

@@ -118,6 +118,9 @@ export function sendBytes(
   res.setHeader('Content-Length', String(bytes.length));
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
+  // Answers are data, never pages: nothing in them may run, load or be framed.
+  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  res.setHeader('Referrer-Policy', 'no-referrer');
   res.end(req.method === 'HEAD' ? undefined : Buffer.from(bytes));
 }
 
@@ -129,6 +132,50 @@ export function sendError(req: http.IncomingMessage, res: http.ServerResponse, e
   }
   process.stderr.write(`tapgate-server: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
   sendJson(req, res, 500, { error: 'internal server error' });
+}
+
+/**
+ * A path segment percent-decoded; HttpError 400 for malformed percent-encoding (`%zz`, a lone
+ * `%ff`), which is the caller's mistake, not the server's.
+ */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'malformed percent-encoding in the path');
+  }
+}
+
+/** An origin as browsers send it in `Origin`: scheme://host[:port], lower case, no default port. */
+export function normaliseOrigin(origin: string): string {
+  const text = origin.trim().replace(/\/+$/, '');
+  try {
+    const url = new URL(text);
+    // Special schemes serialise their origin; others (chrome-extension://id) have an opaque one.
+    if (url.origin !== 'null') return url.origin;
+  } catch {
+    /* kept as given, lower case */
+  }
+  return text.toLowerCase();
+}
+
+/**
+ * The device API takes only what a web page cannot send cross-site without a CORS preflight:
+ * a JSON body (`Content-Type: application/json`, a UTF-8 charset at most; else 415), and, from a
+ * browser, only the configured origins (an `Origin` header naming any other is 403). Requests
+ * without `Origin` (native apps, Node) pass: the header is what browsers add, and a page cannot
+ * remove it.
+ */
+export function checkDeviceRequest(req: http.IncomingMessage, allowedOrigins: ReadonlySet<string>): void {
+  const origin = header(req, 'origin');
+  if (origin !== undefined && !allowedOrigins.has(normaliseOrigin(origin))) {
+    throw new HttpError(403, 'requests from this origin are not accepted');
+  }
+  const [type, ...params] = (header(req, 'content-type') ?? '').split(';').map((p) => p.trim().toLowerCase());
+  const utf8Only = params.filter((p) => p !== '').every((p) => /^charset=(?:utf-8|"utf-8")$/.test(p));
+  if (type !== 'application/json' || !utf8Only) {
+    throw new HttpError(415, 'the request body must be Content-Type: application/json');
+  }
 }
 
 export function header(req: http.IncomingMessage, name: string): string | undefined {

@@ -8,15 +8,16 @@ import { SqliteDriver } from './sql/sqlite';
 import { isPostgresUrl, PgDriver } from './sql/postgres';
 import { RpStatusChannel } from './rp-status-channel';
 import { DeviceApi } from './device-api';
-import { sendError, sendJson } from './http';
+import { decodePathSegment, normaliseOrigin, sendError, sendJson } from './http';
 import { Messenger } from './messages';
 import { LocalPushRelay, type PushSender } from './push';
 import { isDeviceUrl, SERVER_ID_BYTES } from './qr';
 import { DEFAULT_KEY_OVERLAP_MS, resolveKeyWrapper, type KeyWrapper } from './server-keys';
 import { handleOps, isOpsPath } from './ops-routes';
 import { sendRateLimited, TokenBuckets, type RateLimit } from './rate-limit';
-import { RpApi } from './rp-api';
-import { vapidKeys, WebPushSender, type WebPushOptions } from './web-push';
+import { RpApi, SERVER_PARAM_RANGES } from './rp-api';
+import { vapidKeys, WebPushSender, webPushTokenRefusal, type WebPushOptions } from './web-push';
+import { RetentionSweeper, type RetentionOptions, type RetentionReport } from './retention';
 import { nativePushSenders, TokenPushRouter } from './push-tokens';
 import type { FcmOptions } from './fcm';
 import type { ApnsOptions } from './apns';
@@ -62,7 +63,11 @@ export interface TapgateServerOptions {
    * /relay/v1/{token} (push-tokens.ts, docs/server-api.md §2).
    */
   pushSender?: PushSender;
-  /** Web Push settings for the default pushSender. */
+  /**
+   * Web Push settings for the default pushSender. Its endpoint rules (https on public hosts,
+   * `allowHosts`, `allowHttp`, `allowEndpoint`) also decide which `webpush:` tokens devices may
+   * register, whatever the pushSender.
+   */
   webPush?: WebPushOptions;
   /** FCM (HTTP v1) settings for the default pushSender; without them "fcm:" tokens are not pushed. */
   fcm?: FcmOptions;
@@ -74,6 +79,13 @@ export interface TapgateServerOptions {
    * buckets are kept per instance: N instances behind a balancer allow up to N times the rate.
    */
   rateLimits?: { rp?: RateLimit; device?: RateLimit; account?: RateLimit };
+  /**
+   * Browser origins (besides publicUrl's own) whose requests the device API accepts, e.g. a
+   * browser extension's chrome-extension://<id>. Requests without an Origin header always pass.
+   */
+  deviceOrigins?: readonly string[];
+  /** When rows that are no longer needed are deleted (retention.ts; defaults there). */
+  retention?: RetentionOptions;
 }
 
 export interface TapgateServer {
@@ -90,6 +102,8 @@ export interface TapgateServer {
    * requests in flight still complete. close() afterwards.
    */
   drain(): void;
+  /** Runs a retention sweep now (it also runs at start and on its timer); rows deleted per rule. */
+  sweep(): Promise<RetentionReport>;
   close(): Promise<void>;
 }
 
@@ -130,13 +144,9 @@ async function ensureFirstServer(store: Store, name: string, now: number): Promi
   return id;
 }
 
-/** Decoded path segments, or null when a segment is not valid percent-encoding. */
-function segmentsOf(pathname: string): string[] | null {
-  try {
-    return pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
-  } catch {
-    return null;
-  }
+/** Decoded path segments; HttpError 400 when one is not valid percent-encoding. */
+function segmentsOf(pathname: string): string[] {
+  return pathname.split('/').filter((s) => s !== '').map(decodePathSegment);
 }
 
 const RELAY_PREFIX = '/relay/v1/';
@@ -146,6 +156,9 @@ export type { PushSender } from './push';
 export type { RateLimit } from './rate-limit';
 export { WebPushSender, parseWebPushToken, WEB_PUSH_TOKEN_PREFIX } from './web-push';
 export type { WebPushOptions, WebPushSubscription } from './web-push';
+export { publicOnlyLookup, PushAddressError } from './push-endpoint';
+export type { PushEndpointPolicy } from './push-endpoint';
+export type { RetentionOptions, RetentionReport } from './retention';
 export { LocalPushRelay } from './push';
 export { FcmSender, parseFcmToken, parseServiceAccount, FCM_TOKEN_PREFIX, FCM_API_BASE, GOOGLE_TOKEN_URL } from './fcm';
 export type { FcmOptions, ServiceAccount } from './fcm';
@@ -157,6 +170,8 @@ export type { PushKind, PushSenders } from './push-tokens';
 export { keepDeviceConnectionsAlive } from './http';
 export { LocalKeyWrapper, KeyUnwrapError } from './server-keys';
 export type { KeyWrapper } from './server-keys';
+export { verifyTransactionApproval } from './rp-verify';
+export type { TransactionApproval } from './rp-verify';
 
 export async function createTapgateServer(opts: TapgateServerOptions): Promise<TapgateServer> {
   await cryptoReady();
@@ -181,6 +196,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     await store.listenToOtherInstances();
     const { key: rootApiKey, digest: rootDigest } = await resolveRootKey(store, opts);
     const serverId = await ensureFirstServer(store, opts.serverName ?? 'Tapgate Demo', now());
+    await store.clampServerParams(SERVER_PARAM_RANGES);
     const relay = new LocalPushRelay(store, now);
     const vapid = await vapidKeys(store);
     // A token the push service says is gone is forgotten; failing that, the next push finds it gone again.
@@ -190,7 +206,12 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const push = opts.pushSender ?? new TokenPushRouter({ webpush: webPush, relay, ...native });
     const messenger = new Messenger(store, push, now);
     const accountBuckets = new TokenBuckets(opts.rateLimits?.account ?? { ratePerSecond: 0, burst: 1 }, now);
-    const device = new DeviceApi(store, now, accountBuckets);
+    const deviceOrigins = new Set([new URL(publicUrl).origin, ...(opts.deviceOrigins ?? [])].map(normaliseOrigin));
+    const device = new DeviceApi(store, now, {
+      origins: deviceOrigins,
+      pushTokenRefusal: (token) => webPushTokenRefusal(token, opts.webPush ?? {}),
+    }, accountBuckets);
+    const sweeper = new RetentionSweeper(store, now, opts.retention);
     // The status channel reads LoginStatus through the RpApi that serves it (called only once both exist).
     const statusChannel: RpStatusChannel = new RpStatusChannel(store, { loginStatus: (server, nonce) => rp.loginStatus(server, nonce) });
     const rp: RpApi = new RpApi({ store, messenger, now, rootDigest, deviceUrl, statusChannel, keyOverlapMs: opts.keyOverlapMs ?? DEFAULT_KEY_OVERLAP_MS });
@@ -226,6 +247,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
       return `addr:${req.socket.remoteAddress ?? ''}`;
     };
 
+    sweeper.start();  // last: nothing after it can fail and close the store under a sweep
     return {
       rootApiKey,
       serverId,
@@ -273,13 +295,11 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
             await device.handle(req, res, p.slice('/device'.length));
           } else if (isRelay) {
             // The local push relay: what FCM/APNs would deliver, fetched by the app's token.
-            const token = decodeURIComponent(p.slice(RELAY_PREFIX.length));
+            const token = decodePathSegment(p.slice(RELAY_PREFIX.length));
             if (req.method !== 'GET' || token === '' || token.includes('/')) sendJson(req, res, 404, { error: 'not found' });
             else sendJson(req, res, 200, { messages: await relay.take(token) });
           } else {
-            const seg = segmentsOf(p);
-            if (!seg) sendJson(req, res, 404, { error: 'not found' });
-            else await rp.handle(req, res, seg, url.searchParams);
+            await rp.handle(req, res, segmentsOf(p), url.searchParams);
           }
         } catch (err) {
           sendError(req, res, err);
@@ -290,11 +310,13 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         draining = true;
         statusChannel.endAll();
       },
+      sweep: () => sweeper.sweep(),
       async close() {
         if (closed) return;
         closed = true;
         clearInterval(retireTimer);
         statusChannel.close();
+        await sweeper.close();
         await store.close();
       },
     };

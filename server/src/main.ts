@@ -86,11 +86,10 @@ async function main(): Promise<void> {
       key: config.key,
       keyOverlapMs: config.keyOverlapMs,
       publicUrl,
-      webPush: {
-        subject: config.webPushSubject,
-        allowEndpoint: (url) => url.protocol === 'https:' || (config.webPushAllowHttp && url.protocol === 'http:'),
-      },
+      webPush: { subject: config.webPushSubject, allowHttp: config.webPushAllowHttp, allowHosts: config.webPushAllowHosts },
       rateLimits: { rp: config.rpRateLimit, device: config.deviceRateLimit, account: config.accountRateLimit },
+      deviceOrigins: config.deviceOrigins,
+      retention: config.retention,
       ...config.push,
     });
   } catch (err) {

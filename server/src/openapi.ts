@@ -3,6 +3,8 @@
 // tests/js/openapi.test.js calls every operation against a real server and checks the answers
 // against these schemas, and checks that every route rp-api.ts accepts is described here.
 
+import { SERVER_PARAM_RANGES } from './rp-api';
+
 /** The subset of JSON Schema this document uses (and the test's checker understands). */
 export interface Schema {
   type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null' | Array<'string' | 'integer' | 'boolean' | 'null'>;
@@ -19,6 +21,11 @@ export interface Schema {
   description?: string;
   format?: string;
 }
+
+/** pingTime (s), pinTimeout (min), pinAttemptLimit with the ranges rp-api.ts enforces. */
+const SERVER_PARAM_SCHEMAS: Record<string, Schema> = Object.fromEntries(
+  Object.entries(SERVER_PARAM_RANGES).map(([key, [minimum, maximum]]) => [key, { type: 'integer', minimum, maximum }]),
+);
 
 interface MediaType {
   schema: Schema;
@@ -117,7 +124,7 @@ export const openApiDocument: OpenApiDocument = {
     '/servers/{sid}/keys/rotate': {
       parameters: [param('sid')],
       post: { ...rp, operationId: 'rotateServerKey', summary: 'A new signing key; the old one signs beside it until the overlap ends, devices get a rekey message; permission servers',
-        description: 'docs/server-api.md §7. 409 while an earlier rotation\'s overlap runs.',
+        description: 'docs/server-api.md §9. 409 while an earlier rotation\'s overlap runs.',
         responses: { '200': ok('The server after the rotation', ref('Server')), '409': responseRef('Conflict'), ...common } },
     },
     '/servers/{sid}/keys/retire': {
@@ -186,9 +193,11 @@ export const openApiDocument: OpenApiDocument = {
     },
     '/servers/{sid}/sessions/transactions': {
       parameters: [param('sid')],
-      post: { ...rp, operationId: 'createTransaction', summary: 'A transaction for the device to show and sign', parameters: [param('nonce')],
+      post: { ...rp, operationId: 'createTransaction', summary: 'A transaction for the device to show and sign',
+        description: "Only the session's user (its accounts; or the account logged in, when it has no user id) can approve it; 409 when nobody has logged in on the session.",
+        parameters: [param('nonce')],
         requestBody: { required: true, content: json(ref('TransactionRequest')) },
-        responses: { '200': ok('Created', ref('TransactionCreated')), '413': responseRef('TooLarge'), ...withNonce } },
+        responses: { '200': ok('Created', ref('TransactionCreated')), '409': responseRef('Conflict'), '413': responseRef('TooLarge'), ...withNonce } },
     },
     '/servers/{sid}/transactions/{tid}': {
       parameters: [param('sid'), param('tid')],
@@ -309,7 +318,7 @@ export const openApiDocument: OpenApiDocument = {
       Forbidden: { description: 'The API key lacks the permission (`required` lists the ones that would do)', content: json(ref('Forbidden')) },
       NotFound: { description: 'Unknown server, account, user, API key, transaction or route', content: json(ref('Error')) },
       MethodNotAllowed: { description: 'Method not allowed (Allow header lists the allowed ones)', content: json(ref('Error')) },
-      Conflict: { description: 'provokelogin: no earlier login on the session (canprovoke is false), or the account is blocked; registeruser: nobody logged in; keys/rotate: an overlap still runs; keys/retire: no rotated-out key', content: json(ref('Error')) },
+      Conflict: { description: 'provokelogin: no earlier login on the session (canprovoke is false), or the account is blocked; registeruser, transactions: nobody logged in; keys/rotate: an overlap still runs; keys/retire: no rotated-out key', content: json(ref('Error')) },
       TooLarge: { description: 'Request body over 64 KiB', content: json(ref('Error')) },
       RateLimited: {
         description: 'Too many requests for this API key',
@@ -365,18 +374,17 @@ export const openApiDocument: OpenApiDocument = {
         properties: {
           serverid: { type: 'string' }, serverpk: { type: 'string' }, serverName: { type: 'string' },
           logo: { type: ['string', 'null'], description: 'an http(s) URL or a data:image/…;base64 URL' },
-          pingTime: { type: 'integer', minimum: 0 }, pinTimeout: { type: 'integer', minimum: 0 },
-          pinAttemptLimit: { type: 'integer', minimum: 1 }, accountCount: { type: 'integer', minimum: 0 },
+          ...SERVER_PARAM_SCHEMAS, accountCount: { type: 'integer', minimum: 0 },
           serverpkPrevious: { type: ['string', 'null'], description: 'during a key rotation\'s overlap: the previous key, still signing (sigPrev)' },
           serverpkPreviousUntil: { type: ['integer', 'null'], description: 'when that overlap ends (ms)' },
           rekeyed: { type: 'integer', minimum: 0, description: 'keys/rotate only: the accounts sent a rekey message' },
+
         },
       },
       ServerUpdate: {
         type: 'object',
         properties: {
-          serverName: { type: 'string', maxLength: 100 }, pingTime: { type: 'integer', minimum: 0 },
-          pinTimeout: { type: 'integer', minimum: 0 }, pinAttemptLimit: { type: 'integer', minimum: 1 },
+          serverName: { type: 'string', maxLength: 100 }, ...SERVER_PARAM_SCHEMAS,
           logo: { type: ['string', 'null'], maxLength: 32768, description: 'an http(s) URL or data:image/(png|jpeg|gif|webp|svg+xml);base64,…; null clears' },
         },
       },
@@ -384,8 +392,7 @@ export const openApiDocument: OpenApiDocument = {
         type: 'object',
         required: ['serverName'],
         properties: {
-          serverName: { type: 'string', maxLength: 100 }, pingTime: { type: 'integer', minimum: 0 },
-          pinTimeout: { type: 'integer', minimum: 0 }, pinAttemptLimit: { type: 'integer', minimum: 1 },
+          serverName: { type: 'string', maxLength: 100 }, ...SERVER_PARAM_SCHEMAS,
           logo: { type: ['string', 'null'], maxLength: 32768 },
         },
       },
@@ -432,12 +439,13 @@ export const openApiDocument: OpenApiDocument = {
       Transaction: {
         type: 'object',
         additionalProperties: false,
-        required: ['tid', 'tstatus', 'amount', 'beneficiary', 'benificiary', 'description', 'text', 'signeddata', 'signature', 'accountid', 'pk'],
+        required: ['tid', 'tstatus', 'amount', 'beneficiary', 'benificiary', 'description', 'text', 'rpsession', 'signeddata', 'signature', 'accountid', 'pk'],
         properties: {
           tid: { type: 'string' }, tstatus: { enum: ['PENDING', 'SIGNED', 'REJECTED'] },
           amount: { type: 'string' }, beneficiary: { type: 'string' }, benificiary: { type: 'string' }, description: { type: 'string' },
           text: { type: 'string', description: 'the JSON the device signed' },
-          signeddata: { type: 'string', description: 'base64url of the Ed25519 signing input' },
+          rpsession: { type: 'string', description: 'base64url of H("tapgate/v1/rp-session" ‖ server id ‖ nonce), under the signature' },
+          signeddata: { type: 'string', description: 'base64url of the Ed25519 signing input ("tapgate/v1/transaction" ‖ H(tid) ‖ rpsession ‖ text); verify it against the key of the account you expect' },
           signature: nullable('string'), accountid: nullable('integer'), pk: nullable('string'),
         },
       },

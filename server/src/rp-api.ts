@@ -6,8 +6,9 @@ import { bytesEqual, fromB64u, randomBytes, signKeyPair, toB64u } from './crypto
 import { ACCOUNT_COLUMNS, type AccountRow, type ServerParams, type ServerRow, type Store } from './db';
 import { header, HttpError, parseJsonObject, readRawBody, sendBytes, sendError, sendJson } from './http';
 import { buildEnrolQr, buildLoginQr, parseQr, SERVER_ID_BYTES, SESSION_ID_BYTES } from './qr';
-import { startForPush } from './start-response';
-import { transactionSigningInput, transcriptStart } from './transcript';
+import { drawMatchCode, startForPush } from './start-response';
+import { rpSessionBinding, transactionSigningInput, transcriptStart } from './transcript';
+import { bindingOfRpSession } from './login-binding';
 import { currentRpSession } from './liveness';
 import type { Messenger } from './messages';
 import type { RpStatusChannel } from './rp-status-channel';
@@ -20,7 +21,16 @@ import { handleUsers } from './rp-users';
 
 export const QR_SESSION_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_NONCE_CHARS = 256;
-const MAX_INT_PARAM = 2 ** 31 - 1;
+/**
+ * Sane ranges of the server parameters: a PIN attempt limit beyond 10 turns the limit into a
+ * formality (a key with `servers` must not be able to lift it); pings at most daily (pingTime, s);
+ * a second factor skipped for at most a day (pinTimeout, minutes).
+ */
+export const SERVER_PARAM_RANGES = {
+  pingTime: [0, 24 * 3600],
+  pinTimeout: [0, 24 * 60],
+  pinAttemptLimit: [1, 10],
+} as const;
 const MAX_LOGO_CHARS = 32 * 1024;
 const LOGO_DATA_URL = /^data:image\/(png|jpeg|gif|webp|svg\+xml);base64,([A-Za-z0-9+/]+={0,2})$/;
 
@@ -119,17 +129,15 @@ function serverParams(j: Record<string, unknown>, base: Pick<ServerRow, 'name' |
     }
     next.name = j.serverName;
   }
-  const int = (key: 'pingTime' | 'pinTimeout' | 'pinAttemptLimit', min: number): void => {
+  for (const key of ['pingTime', 'pinTimeout', 'pinAttemptLimit'] as const) {
     const v = j[key];
-    if (v === undefined) return;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > MAX_INT_PARAM) {
-      throw new HttpError(400, `${key} must be an integer >= ${min}`);
+    if (v === undefined) continue;
+    const [min, max] = SERVER_PARAM_RANGES[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new HttpError(400, `${key} must be an integer in ${min}..${max}`);
     }
     next[key] = v;
-  };
-  int('pingTime', 0);
-  int('pinTimeout', 0);
-  int('pinAttemptLimit', 1);
+  }
   if (j.logo !== undefined) next.logo = logoParam(j.logo);
   return next;
 }
@@ -326,9 +334,14 @@ export class RpApi {
           return v;
         };
         const text = JSON.stringify({ amount: field('amount'), beneficiary: field('beneficiary', 'benificiary'), description: field('description') });
+        // A transaction is approved by the session's user and nobody else: it needs one.
+        const binding = bindingOfRpSession(await store.getRpSession(server.id, nonce));
+        if (!binding) throw new HttpError(409, 'nobody has logged in on this session: a transaction needs its user');
         const tid = toB64u(randomBytes(12));
         await store.addTransaction({ tid, server: server.id, nonce, text, now: this.cfg.now() });
-        const payload = await this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx: parseUserContext(null), requireSecondFactor: true, tid });
+        const payload = await this.newQrSession(server, nonce, 'login', {
+          userid: binding.userid, name: null, ctx: parseUserContext(null), requireSecondFactor: true, tid, boundAccount: binding.account,
+        });
         const account = await this.provokableAccount(server, nonce);
         if (account) await this.pushLogin(server, [account], payload);
         sendJson(req, res, 200, { tid, qrdata: toB64u(payload), pushed: !!account });
@@ -347,7 +360,8 @@ export class RpApi {
           ...details,
           benificiary: details.beneficiary,  // the v2.2 field name
           text: tx.text,
-          signeddata: toB64u(transactionSigningInput(tx.text)),
+          rpsession: toB64u(rpSessionBinding(server.id, tx.nonce)),
+          signeddata: toB64u(transactionSigningInput(tx.tid, rpSessionBinding(server.id, tx.nonce), tx.text)),
           signature: tx.signature ? toB64u(tx.signature) : null,
           accountid: tx.account,
           pk: account ? toB64u(account.pk) : null,
@@ -429,12 +443,19 @@ export class RpApi {
     });
   }
 
-  /** A push login on the nonce (a new login QR session) to every one of `accounts`; the UserContext is the body or query. */
-  async provoke(req: http.IncomingMessage, server: ServerRow, nonce: string, accounts: AccountRow[], q: URLSearchParams): Promise<void> {
+  /**
+   * A push login on the nonce (a new login QR session) to every one of `accounts`; the UserContext is
+   * the body or query. Only the account it was sent to (or, sent to a user, that user's accounts)
+   * may log in on it.
+   */
+  async provoke(
+    req: http.IncomingMessage, server: ServerRow, nonce: string, accounts: AccountRow[], q: URLSearchParams, forUser: string | null = null,
+  ): Promise<void> {
     const body = await readRawBody(req);
     const ctx = parseUserContext(body.length ? body.toString('utf8') : q.get('usercontext'));
     const requireSecondFactor = secondFactorParam(q);
-    const payload = await this.newQrSession(server, nonce, 'login', { userid: null, name: null, ctx, requireSecondFactor });
+    const boundAccount = forUser === null && accounts.length === 1 ? Number(accounts[0].id) : null;
+    const payload = await this.newQrSession(server, nonce, 'login', { userid: forUser, name: null, ctx, requireSecondFactor, boundAccount });
     await this.pushLogin(server, accounts, payload);
     const now = this.cfg.now();
     for (const a of accounts) await this.cfg.store.setLastProvoke(a.id, now);
@@ -535,6 +556,8 @@ export class RpApi {
       requireSecondFactor?: boolean;
       matchCode?: string | null;
       tid?: string;
+      /** Only this account may log in on it (login-binding.ts). */
+      boundAccount?: number | null;
     },
   ): Promise<Uint8Array> {
     const id = randomBytes(SESSION_ID_BYTES);
@@ -556,6 +579,7 @@ export class RpApi {
       requireSecondFactor: o.requireSecondFactor ?? false,
       matchCode: o.matchCode ?? null,
       tid: o.tid ?? null,
+      boundAccount: o.boundAccount ?? null,
     });
     return payload;
   }
@@ -575,7 +599,7 @@ export class RpApi {
     const name = kind === 'enrol' ? optionalText(q, 'name') : null;
     const ctx = parseUserContext(q.get('usercontext'));
     const requireSecondFactor = secondFactorParam(q);
-    const matchCode = kind === 'login' && flagParam(q, 'codematch') ? String((randomBytes(1)[0] % 90) + 10) : null;
+    const matchCode = kind === 'login' && flagParam(q, 'codematch') ? drawMatchCode() : null;
     const payload = await this.newQrSession(server, nonce, kind, { userid, name, ctx, requireSecondFactor, matchCode });
     if (img === 'png') {
       const png = await QRCode.toBuffer([{ data: Buffer.from(payload), mode: 'byte' }], {

@@ -78,7 +78,7 @@ export async function handleUsers(
       allow(req, res, 'POST');
       const nonce = api.nonce(req);
       const targets = (await accountsOf()).filter((a) => !Number(a.blocked) && a.push_token !== null);
-      if (targets.length > 0) await api.provoke(req, server, nonce, targets, q);
+      if (targets.length > 0) await api.provoke(req, server, nonce, targets, q, userid);
       sendJson(req, res, 200, { result: true, pushed: targets.length, accountids: targets.map((a) => Number(a.id)) });
       return;
     }

@@ -2,19 +2,21 @@
 // Answered to /v1/start, and carried inside a login message (§6.1) so a push login skips that request.
 import { randomBytes, toB64u } from './crypto';
 import type { QrSessionRow, ServerRow, Store } from './db';
-import { codeCommitment, transcriptAdvance, transcriptStart } from './transcript';
+import { codeCommitment, rpSessionBinding, transcriptAdvance, transcriptStart } from './transcript';
 import { storedUserContext } from './usercontext';
 
-/** The right code among two decoys, in random order. */
-function codeChoices(code: string): string[] {
-  const choices = new Set([code]);
-  while (choices.size < 3) choices.add(String(randomBytes(1)[0] % 90 + 10));
-  const list = [...choices];
-  for (let i = list.length - 1; i > 0; i--) {
-    const k = randomBytes(1)[0] % (i + 1);
-    [list[i], list[k]] = [list[k], list[i]];
+/** Code matching: the code a login page shows and the user types on the device, 2 digits (a guess wins 1 in 100). */
+export const MATCH_CODE_DIGITS = 2;
+
+/** A uniformly drawn code of MATCH_CODE_DIGITS digits (rejection sampling: no modulo bias). */
+export function drawMatchCode(): string {
+  const range = 10 ** MATCH_CODE_DIGITS;
+  const limit = Math.floor(0x10000 / range) * range;
+  for (;;) {
+    const r = randomBytes(2);
+    const v = r[0] * 256 + r[1];
+    if (v < limit) return String(v % range).padStart(MATCH_CODE_DIGITS, '0');
   }
-  return list;
 }
 
 /** The server parameters every session start announces (§5.1, §5.9). */
@@ -35,10 +37,10 @@ export async function startResponseBody(store: Store, server: ServerRow, qs: QrS
   if (qs.require_2f) body.secondFactor = 'required';
   if (qs.tid) {
     const tx = await store.getTransaction(qs.tid, server.id);
-    if (tx) body.transaction = { tid: tx.tid, text: tx.text };
+    if (tx) body.transaction = { tid: tx.tid, rpSession: toB64u(rpSessionBinding(server.id, qs.nonce)), text: tx.text };
   }
   if (qs.match_code) {
-    body.codeChoices = codeChoices(qs.match_code);
+    body.codeLength = qs.match_code.length;
     body.codeCommitment = toB64u(codeCommitment(qs.id, qs.match_code));
   }
   if (qs.kind === 'enrol') {

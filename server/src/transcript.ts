@@ -24,9 +24,23 @@ export function codeCommitment(sessionId: Uint8Array, code: string): Uint8Array 
   return hash(CODE_DOMAIN, sessionId, utf8(code));
 }
 
-/** What the account key signs to approve a transaction: "tapgate/v1/transaction" ‖ its exact text. */
-export function transactionSigningInput(text: string): Uint8Array {
-  return concat(TRANSACTION_DOMAIN, utf8(text));
+const RP_SESSION_DOMAIN = utf8('tapgate/v1/rp-session');
+
+/**
+ * The relying-party session a transaction belongs to, as the device signs it:
+ * H("tapgate/v1/rp-session" ‖ server id ‖ nonce). The relying party computes it from its own nonce.
+ */
+export function rpSessionBinding(serverId: Uint8Array, nonce: string): Uint8Array {
+  return hash(RP_SESSION_DOMAIN, serverId, utf8(nonce));
+}
+
+/**
+ * What the account key signs to approve a transaction:
+ * "tapgate/v1/transaction" ‖ H(tid) ‖ rpSessionBinding ‖ its exact text — so a signature names one
+ * transaction of one relying-party session and can't be presented for another.
+ */
+export function transactionSigningInput(tid: string, rpSession: Uint8Array, text: string): Uint8Array {
+  return concat(TRANSACTION_DOMAIN, hash(utf8(tid)), rpSession, utf8(text));
 }
 
 /** 8-byte big-endian account id, as the device signs it. */
@@ -76,8 +90,16 @@ export function enrolPinCheckProofMessage(t: Uint8Array): Uint8Array {
   return concat(ENROL_PINCHECK_DOMAIN, t);
 }
 
-export function loginProofMessage(t: Uint8Array): Uint8Array {
-  return concat(LOGIN_DOMAIN, t);
+/** The login factors as the proof names them (§5.3). */
+export const LOGIN_FACTORS = { NONE: 0, PIN: 1, BIOMETRIC: 2 } as const;
+export type LoginFactor = keyof typeof LOGIN_FACTORS;
+
+/**
+ * "tapgate/v1/login" ‖ Tn ‖ factor (1 byte) ‖ H(userInput) ‖ H(code): every login field with
+ * meaning is under the device's proof, so nobody on the way can rewrite what the relying party stores.
+ */
+export function loginProofMessage(t: Uint8Array, factor: LoginFactor, userInput: string, code: string): Uint8Array {
+  return concat(LOGIN_DOMAIN, t, Uint8Array.of(LOGIN_FACTORS[factor]), hash(utf8(userInput)), hash(utf8(code)));
 }
 
 export function logoutProofMessage(sessionId: Uint8Array): Uint8Array {

@@ -2,8 +2,11 @@
 // relay: a device whose push token is a Web Push subscription ("webpush:" + its JSON) gets its
 // sealed messages through the browser vendor's push service. The payload is already sealed to
 // the account; RFC 8291 adds the transport encryption the push service requires.
+import * as http from 'node:http';
+import * as https from 'node:https';
 import webpush from 'web-push';
 import type { Store } from './db';
+import { endpointRefusal, isAllowListed, publicOnlyLookup, type PushEndpointPolicy } from './push-endpoint';
 import { MESSAGE_LIFETIME_MS } from './messages';
 import type { PushSender } from './push';
 
@@ -22,14 +25,14 @@ export interface VapidKeys {
   privateKey: string;
 }
 
-export interface WebPushOptions {
+/**
+ * Which push-service endpoints the server may POST to (push-endpoint.ts): the endpoint comes from
+ * the device, so by default only https URLs on public hosts, checked again after DNS resolution.
+ * `allowHosts` names push services trusted whatever they resolve to; `allowEndpoint` narrows further.
+ */
+export interface WebPushOptions extends PushEndpointPolicy {
   /** VAPID contact (RFC 8292 `sub`): a mailto: or https: URL. Default mailto:admin@localhost. */
   subject?: string;
-  /**
-   * Which push-service endpoints the server may POST to. The endpoint comes from the device, so
-   * this is the guard against the server being pointed at internal hosts. Default: https only.
-   */
-  allowEndpoint?: (url: URL) => boolean;
   /** Told of each message that could not be handed to the push service (default: stderr). */
   onFailure?: (error: Error) => void;
   /** Told of a subscription the push service says is gone (404/410), so it is no longer used. */
@@ -48,6 +51,17 @@ export function parseWebPushToken(token: string): WebPushSubscription | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Why a push token cannot be stored (the device's 400), or null: a `webpush:` token must be a
+ * subscription whose endpoint the policy allows. Other tokens go to fixed services or the relay.
+ */
+export function webPushTokenRefusal(token: string, policy: PushEndpointPolicy): string | null {
+  if (!token.startsWith(WEB_PUSH_TOKEN_PREFIX)) return null;
+  const subscription = parseWebPushToken(token);
+  if (!subscription) return 'a "webpush:" token must carry a subscription {"endpoint":…,"keys":{"p256dh":…,"auth":…}}';
+  return endpointRefusal(subscription.endpoint, policy);
 }
 
 /** The server's VAPID key pair: generated on first use and kept in the database. */
@@ -72,14 +86,14 @@ export class WebPushDeliveryError extends Error {
 export class WebPushSender implements PushSender {
   readonly #vapid: VapidKeys;
   readonly #subject: string;
-  readonly #allowEndpoint: (url: URL) => boolean;
+  readonly #policy: PushEndpointPolicy;
   readonly #onFailure: (error: Error) => void;
   readonly #onGone: (token: string) => void;
 
   constructor(vapid: VapidKeys, options: WebPushOptions = {}) {
     this.#vapid = vapid;
     this.#subject = options.subject ?? 'mailto:admin@localhost';
-    this.#allowEndpoint = options.allowEndpoint ?? ((url) => url.protocol === 'https:');
+    this.#policy = { allowHttp: options.allowHttp, allowHosts: options.allowHosts, allowEndpoint: options.allowEndpoint };
     this.#onFailure = options.onFailure ?? ((err) => process.stderr.write(`tapgate-server: web push: ${err.message}\n`));
     this.#onGone = options.onGone ?? (() => {});
   }
@@ -93,9 +107,9 @@ export class WebPushSender implements PushSender {
   async #deliver(token: string, payload: string): Promise<void> {
     const subscription = parseWebPushToken(token);
     if (!subscription) throw new WebPushDeliveryError('the push token is not a Web Push subscription');
-    if (!this.#allowEndpoint(new URL(subscription.endpoint))) {
-      throw new WebPushDeliveryError(`push endpoint not allowed: ${new URL(subscription.endpoint).origin}`);
-    }
+    // Checked again at send time: a token stored before the policy changed, or by an older version.
+    const refusal = endpointRefusal(subscription.endpoint, this.#policy);
+    if (refusal) throw new WebPushDeliveryError(refusal);
     // The data map the app hands to processPush ({ tapgate }), encrypted for the subscription.
     const request = webpush.generateRequestDetails(subscription, JSON.stringify({ tapgate: payload }), {
       vapidDetails: { subject: this.#subject, ...this.#vapid },
@@ -103,15 +117,37 @@ export class WebPushSender implements PushSender {
       contentEncoding: 'aes128gcm',
       urgency: 'high',
     });
-    // fetch rather than web-push's own sender, which speaks https only.
-    const res = await fetch(request.endpoint, {
-      method: request.method,
-      headers: Object.fromEntries(Object.entries(request.headers).filter(([k]) => k.toLowerCase() !== 'content-length').map(([k, v]) => [k, String(v)])),
-      body: request.body ? new Uint8Array(request.body) : undefined,
-      signal: AbortSignal.timeout(10_000),
-    });
+    const url = new URL(request.endpoint);
+    const status = await post(url, request.headers, request.body, isAllowListed(url, this.#policy));
     // RFC 8030 §7.3: the subscription expired or was removed; pushing to it again is pointless.
-    if (res.status === 404 || res.status === 410) this.#onGone(token);
-    if (!res.ok) throw new WebPushDeliveryError(`push service answered HTTP ${res.status}`, res.status);
+    if (status === 404 || status === 410) this.#onGone(token);
+    // A redirect is not followed (it could point anywhere): it fails like any other non-2xx answer.
+    if (status < 200 || status > 299) throw new WebPushDeliveryError(`push service answered HTTP ${status}`, status);
   }
+}
+
+const SEND_TIMEOUT_MS = 10_000;
+
+/**
+ * POSTs to the push service and resolves with the HTTP status. Unless the host is allow-listed, the
+ * connection goes to the address publicOnlyLookup resolved and checked (an IP literal was checked
+ * by endpointRefusal; the lookup is not asked for one).
+ */
+function post(url: URL, headers: Record<string, unknown>, body: Buffer | null, trusted: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? https.request : http.request;
+    const req = send(url, {
+      method: 'POST',
+      headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)])),
+      agent: false,
+      ...(trusted ? {} : { lookup: publicOnlyLookup }),
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+    }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', (err) => reject(new WebPushDeliveryError(err.name === 'AbortError' ? `push service did not answer within ${SEND_TIMEOUT_MS} ms` : err.message)));
+    req.end(body ?? undefined);
+  });
 }

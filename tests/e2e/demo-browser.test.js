@@ -48,7 +48,11 @@ test('enrol and log in entirely in the browser', async () => {
   const errors = [];
   const rp = await context.newPage();
   const app = await context.newPage();
-  for (const p of [rp, app]) p.on('pageerror', (e) => errors.push(e.message));
+  for (const p of [rp, app]) {
+    p.on('pageerror', (e) => errors.push(e.message));
+    // Whatever the pages' Content-Security-Policy blocks is reported on the console: none may be.
+    p.on('console', (m) => /Content Security Policy/i.test(m.text()) && errors.push(m.text()));
+  }
   await rp.goto(`${demo.url}/`);
   await app.goto(`${demo.url}/authenticator/`);
   await app.waitForSelector('body[data-ready=true]', { timeout: 30_000 });

@@ -15,7 +15,11 @@ let browser;
 
 beforeAll(async () => {
   execFileSync(process.execPath, [path.join(__dirname, '..', '..', 'scripts', 'build-extension.mjs')], { stdio: 'ignore' });
-  demo = await startServer({ script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs') });
+  // The popup's requests carry its chrome-extension:// origin: the device API accepts only origins it is told of.
+  demo = await startServer({
+    script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs'),
+    env: { TAPGATE_DEVICE_ORIGINS: `chrome-extension://${unpackedExtensionId(EXTENSION)}` },
+  });
   browser = await launchChromium({ extension: EXTENSION, viewport: { width: 900, height: 800 } });
 }, 60_000);
 

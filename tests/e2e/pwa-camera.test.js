@@ -42,6 +42,7 @@ async function openPwa() {
   });
   app = pwa.pages()[0] ?? (await pwa.newPage());
   app.on('pageerror', (e) => errors.push(e.message));
+  app.on('console', (m) => /Content Security Policy/i.test(m.text()) && errors.push(m.text()));
 }
 
 const cameraState = () => app.evaluate(() => ({

@@ -11,7 +11,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(r->server.pinAttemptLimit >= 1 && r->server.pingTime >= 0);
     FUZZ_CHECK(r->announceInfo.is_null() || r->announceInfo.is_object());
     if (r->kind == QrType::Login) FUZZ_CHECK(r->enrolUserId.empty() && r->enrolName.empty());
-    if (!r->codeChoices.empty()) FUZZ_CHECK(r->codeCommitment.size() == crypto::kHashSize);
+    if (r->codeLength != 0) {
+      FUZZ_CHECK(r->codeCommitment.size() == crypto::kHashSize);
+      FUZZ_CHECK(r->codeLength >= wire::kMinCodeLength && r->codeLength <= wire::kMaxCodeLength);
+    }
+    if (!r->transactionText.empty()) FUZZ_CHECK(r->transactionRpSession.size() == crypto::kHashSize);
     // What is shown to the user must serialise (the JS layer receives it as JSON text).
     (void)r->announceInfo.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     (void)r->transaction.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   const std::string error53 = R"({"error":{"code":53,"message":"session not found"}})";
   const std::string error41 = R"({"error":{"code":41,"message":"enrol QR expired or already used"}})";
 
-  const std::string startTransaction = R"({"kind":"login","server":{"name":"Example Bank","pingTime":0,"pinTimeout":5,"pinAttemptLimit":3},"time":1764240000000,"announceInfo":null,"secondFactor":"required","transaction":{"tid":"t-1","text":"{\"amount\":\"10.00 EUR\",\"beneficiary\":\"Bob\",\"description\":\"rent\"}"},"codeChoices":["17","42","93"],"codeCommitment":")" +
+  const std::string startTransaction = R"({"kind":"login","server":{"name":"Example Bank","pingTime":0,"pinTimeout":5,"pinAttemptLimit":3},"time":1764240000000,"announceInfo":null,"secondFactor":"required","transaction":{"tid":"t-1","rpSession":")" + base64url(filled(32, 0x60)) + R"(","text":"{\"amount\":\"10.00 EUR\",\"beneficiary\":\"Bob\",\"description\":\"rent\"}"},"codeLength":2,"codeCommitment":")" +
       base64url(filled(32, 0x80)) + R"("})";
   const std::string appLogin = R"({"session":")" + base64url(filled(16, 0x30)) + R"(","webNonce":"d2Vibm9uY2U","server":{"name":"App","pingTime":300,"pinTimeout":0,"pinAttemptLimit":3},"time":1764240000000})";
   put("start_response", "login", startLogin);

@@ -20,6 +20,10 @@ test('invalid settings exit 1 with a message naming the setting, before anything
     [['--access-log', 'maybe'], {}, /invalid TAPGATE_ACCESS_LOG "maybe"/],
     [['--no-such-flag', '1'], {}, /unknown argument "--no-such-flag"/],
     [['--host'], {}, /--host needs a value/],
+    [['--device-origins', 'https://ok.example,evil'], {}, /invalid TAPGATE_DEVICE_ORIGINS entry "evil"/],
+    [[], { TAPGATE_WEBPUSH_ALLOW_HOSTS: 'https://push.example/x' }, /invalid TAPGATE_WEBPUSH_ALLOW_HOSTS entry "https:\/\/push.example\/x"/],
+    [['--retention-interval-ms=-1'], {}, /invalid TAPGATE_RETENTION_INTERVAL_MS "-1"/],
+    [['--session-retention-ms', '1000'], {}, /invalid TAPGATE_SESSION_RETENTION_MS "1000"/],
     [['--database-url', 'mysql://u:hunter2@db/x'], {}, /invalid TAPGATE_DATABASE_URL: a postgres:\/\/ or postgresql:\/\/ URL/],
   ]) {
     const r = runBad(args, env);

@@ -13,7 +13,7 @@ beforeAll(async () => {
 afterAll(async () => server?.stop());
 
 const rpGet = (key) => fetch(`${server.url}/servers/${server.serverId}`, { headers: { 'X-apikey': key } });
-const devicePost = () => fetch(`${server.url}/device/v1/ping`, { method: 'POST', body: '{"v":1}' });
+const devicePost = () => fetch(`${server.url}/device/v1/ping`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"v":1}' });
 
 test('the relying-party API allows the burst per API key, then 429 with Retry-After; wrong keys share the client address bucket', async () => {
   const statuses = [];

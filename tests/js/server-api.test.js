@@ -8,6 +8,7 @@ jest.setTimeout(60000);
 
 let srv;
 const enc = new TextEncoder();
+const JSON_TYPE = { 'content-type': 'application/json' };
 
 const b64u = (bytes) => sodium.to_base64(bytes, sodium.base64_variants.URLSAFE_NO_PADDING);
 const fromB64u = (text) => sodium.from_base64(text, sodium.base64_variants.URLSAFE_NO_PADDING);
@@ -109,7 +110,8 @@ class DeviceSession {
   }
 
   login(accountId, account, pin, userInput = '') {
-    const proof = concat(enc.encode('tapgate/v1/login'), this.t);
+    // §5.3: the transcript, the factor (PIN = 1), H(userInput), H(code = "").
+    const proof = concat(enc.encode('tapgate/v1/login'), this.t, Uint8Array.of(1), H(enc.encode(userInput)), H(new Uint8Array(0)));
     return this.exchange('/v1/login', {
       v: 1,
       session: b64u(this.sessionId),
@@ -359,9 +361,9 @@ describe('device API', () => {
       expect((await devicePost(path, { v: 1, session: 5, accountId: 'x' })).status).toBe(400);
     }
     expect((await devicePost('/v1/login', { v: 1, session: b64u(qr.slice(18, 34)), accountId: 1.5 })).status).toBe(400);
-    const invalidUtf8 = await fetch(`${srv.url}/device/v1/start`, { method: 'POST', body: Buffer.from([0x7b, 0xff, 0x7d]) });
+    const invalidUtf8 = await fetch(`${srv.url}/device/v1/start`, { method: 'POST', headers: JSON_TYPE, body: Buffer.from([0x7b, 0xff, 0x7d]) });
     expect(invalidUtf8.status).toBe(400);
-    const big = await fetch(`${srv.url}/device/v1/start`, { method: 'POST', body: 'x'.repeat(70 * 1024) });
+    const big = await fetch(`${srv.url}/device/v1/start`, { method: 'POST', headers: JSON_TYPE, body: 'x'.repeat(70 * 1024) });
     expect(big.status).toBe(413);
     expect((await fetch(`${srv.url}/device/v1/start`)).status).toBe(405);
     expect((await devicePost('/v1/nothing', valid)).status).toBe(404);

@@ -249,9 +249,10 @@ describe('relying-party API', () => {
   });
 
   test('server ids that are not base64url, bad percent-encoding, unknown routes, wrong methods, bad paging', async () => {
-    for (const p of ['/servers/!!!/', '/servers/%ZZ/', `/servers/${srv.serverId}x/`, '/servers/AAAAAAAAAAAAAAAAAAAAAA/', `${base}/nope`]) {
+    for (const p of ['/servers/!!!/', `/servers/${srv.serverId}x/`, '/servers/AAAAAAAAAAAAAAAAAAAAAA/', `${base}/nope`]) {
       await expectRefused(() => request('GET', p), { status: 404 });
     }
+    await expectRefused(() => request('GET', '/servers/%ZZ/'), { status: 400 });  // the caller's encoding, not a missing route
     await expectRefused(() => request('POST', `${base}/accounts/`, { body: '{}' }), { status: 405 });
     await expectRefused(() => request('GET', `${base}/sessions/logout`, { nonce: 'x' }), { status: 405 });
     for (const q of ['marker=-1', 'limit=abc', 'limit=1e9', 'marker=99999999999']) {

@@ -471,14 +471,16 @@ describe('rewritten requests', () => {
     await expectTamperRejected(enrolled, plan, loginQr);
   });
 
-  // KNOWN GAP (reported, docs/security.md): `userInput` is not covered by the device's proofs, and
-  // the server logs the relying party in before the device has checked the answer. A man in the
-  // middle who can read and write the TLS traffic can change it; the device then rejects the answer
-  // (its request hash differs), but the relying party already saw the forged text.
-  test('userInput rewritten in the login request: the device rejects the answer; the relying party already took the forged text', async () => {
+  // Issue 12: the login proof covers the factor, the user input and the matched code, so a man in
+  // the middle who rewrites any of them breaks the proof: the server refuses before it logs anyone
+  // in, and the relying party never stores text the device did not sign.
+  test('userInput rewritten in the login request: the server refuses it, the relying party stores nothing', async () => {
     const plan = { path: '/v1/login', request: (body) => JSON.stringify({ ...JSON.parse(body), userInput: 'pay 1000 EUR to mallory' }) };
     const { nonce } = await expectTamperRejected(enrolled, plan, loginQr);
-    expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userinput: 'pay 1000 EUR to mallory' });
+    const answer = mitm.log.find((l) => l.path === '/v1/login');
+    expect(answer.status).toBe(403);  // signed error 48: the account proof does not cover this text
+    expect(JSON.parse(JSON.parse(answer.text).body).error.code).toBe(48);
+    expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: false, userinput: null });
   });
 });
 

@@ -66,13 +66,19 @@ test('a transaction reaches a device by push when the account is logged in on th
   }
 });
 
-test('code matching: the right code logs in, a wrong pick ends the session and the page sees it cancelled', async () => {
+test('code matching: the user types the 2-digit code; the right one logs in, a wrong one ends the session and the page sees it cancelled', async () => {
   const nonce = rp.newNonce();
   const session = await auth.startSession(await rp.loginQr(nonce, undefined, { codematch: 'true' }));
-  const { accounts, codeChoices } = await nextEvent(session, 'confirmlogin');
+  const offered = await nextEvent(session, 'confirmlogin');
+  const { accounts } = offered;
   const { matchcode } = await rp.loginStatus(nonce);  // what the login page shows
-  expect(codeChoices).toHaveLength(3);
-  expect(codeChoices).toContain(matchcode);
+  expect(offered.codeLength).toBe(2);
+  expect(offered).not.toHaveProperty('codeChoices');  // nothing to pick from: a guess wins 1 in 100, not 1 in 3
+  expect(matchcode).toMatch(/^[0-9]{2}$/);
+  for (const malformed of ['', '7', '123', 'ab']) {
+    await expect(session.setAccount(accounts[0], '', { code: malformed })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  }
+  expect(session.pseudoState).toBe('WAIT_FOR_CONFIRMATION');  // a malformed code spends no try
   await session.setAccount(accounts[0], '', { code: matchcode });
   await reach(session, 'WAIT_FOR_SECOND_FACTOR');
   expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
@@ -82,12 +88,24 @@ test('code matching: the right code logs in, a wrong pick ends the session and t
   const victim = await auth.startSession(await rp.loginQr(phished, undefined, { codematch: 'true' }));
   const offer = await nextEvent(victim, 'confirmlogin');
   const real = (await rp.loginStatus(phished)).matchcode;
-  await victim.setAccount(offer.accounts[0], '', { code: offer.codeChoices.find((c) => c !== real) });
+  await victim.setAccount(offer.accounts[0], '', { code: String((Number(real) + 1) % 100).padStart(2, '0') });
   await victim.finished;
   expect(victim.state).toBe('ERROR');
   expect(victim.error).toMatchObject({ code: 'CODE_MISMATCH', kind: 'security' });
   for (let i = 0; i < 50 && !(await rp.loginStatus(phished)).cancelled; i++) await new Promise((r) => setTimeout(r, 20));
   expect(await rp.loginStatus(phished)).toMatchObject({ loggedin: false, cancelled: true });
+});
+
+test('the server draws match codes uniformly from 00..99', async () => {
+  const seen = new Set();
+  for (let i = 0; i < 300; i++) {
+    const nonce = rp.newNonce();
+    await rp.loginQr(nonce, undefined, { codematch: 'true' });
+    seen.add((await rp.loginStatus(nonce)).matchcode);
+  }
+  // 300 draws from 100 codes leave on average 4.9 unseen; fewer than 80 seen would mean a narrower range.
+  expect(seen.size).toBeGreaterThan(80);
+  expect([...seen].every((c) => /^[0-9]{2}$/.test(c))).toBe(true);
 });
 
 test('the relying party origin reaches the device in the announce info', async () => {

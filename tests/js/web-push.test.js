@@ -17,7 +17,8 @@ let subscription;
 
 beforeAll(async () => {
   pushService = await startPushService({ statusFor: (p) => (p.startsWith('/push/gone-') ? 410 : 201) });
-  server = await startServer({ env: { TAPGATE_WEBPUSH_ALLOW_HTTP: '1', TAPGATE_WEBPUSH_SUBJECT: 'mailto:ops@bank.example' } });
+  // The stand-in push service is on loopback over http: both need saying (web-push-ssrf.test.js).
+  server = await startServer({ env: { TAPGATE_WEBPUSH_ALLOW_HTTP: '1', TAPGATE_WEBPUSH_ALLOW_HOSTS: '127.0.0.1', TAPGATE_WEBPUSH_SUBJECT: 'mailto:ops@bank.example' } });
   rp = relyingParty(server);
   auth = await Authenticator.create();
   await enrol(auth, rp, { userid: 'wendy' });

@@ -50,6 +50,7 @@ class SimServer {
     bool used = false;
     bool requireSecondFactor = false;
     std::string transactionText;  // a transaction to approve
+    Bytes transactionRpSession = Bytes(32, 0x5a);  // the relying-party session it belongs to
     Bytes transactionSig;         // the device's signature over it
     std::string matchCode;        // code matching
     std::string userInput;
@@ -210,7 +211,11 @@ class SimServer {
       return seal(s, send.body, {{"result", "SUCCESS"}, {"accountId", aid}, {"userId", "alice"}, {"pingTime", pingTime}});
     }
     if (path == "/v1/login") {
-      Bytes proof = wire::loginProofMessage(s.transcript);
+      const std::string factorName = req.value("factor", "PIN");
+      const auto factor = factorName == "PIN" ? wire::LoginFactor::Pin
+                          : factorName == "BIOMETRIC" ? wire::LoginFactor::Biometric
+                                                      : wire::LoginFactor::None;
+      Bytes proof = wire::loginProofMessage(s.transcript, factor, req.value("userInput", ""), req.value("code", ""));
       auto& a = accounts.at(req["accountId"].get<std::int64_t>());
       if (!crypto::verify(a.pk, proof, *fromBase64url(req["sigAccount"].get<std::string>()))) {
         return seal(s, send.body, {{"error", {{"code", 48}, {"message", "bad account proof"}}}});
@@ -220,7 +225,7 @@ class SimServer {
       }
       if (!s.transactionText.empty()) {
         Bytes sig = *fromBase64url(req.value("sigTransaction", std::string("AA")));
-        if (!crypto::verify(a.pk, wire::transactionSigningInput(s.transactionText), sig)) {
+        if (!crypto::verify(a.pk, wire::transactionSigningInput("T-1", s.transactionRpSession, s.transactionText), sig)) {
           return seal(s, send.body, {{"error", {{"code", 48}}}});
         }
         s.transactionSig = sig;
@@ -330,9 +335,11 @@ class SimServer {
                            {"announceInfo", {{"origin", "https://rp.example"}}}};
     if (!logo.empty()) body["server"]["logo"] = logo;
     if (s.requireSecondFactor) body["secondFactor"] = "required";
-    if (!s.transactionText.empty()) body["transaction"] = {{"tid", "T-1"}, {"text", s.transactionText}};
+    if (!s.transactionText.empty()) {
+      body["transaction"] = {{"tid", "T-1"}, {"rpSession", base64url(s.transactionRpSession)}, {"text", s.transactionText}};
+    }
     if (!s.matchCode.empty()) {
-      body["codeChoices"] = {"11", s.matchCode, "99"};
+      body["codeLength"] = s.matchCode.size();
       body["codeCommitment"] = base64url(wire::codeCommitment(Bytes(qr.begin() + 18, qr.end()), s.matchCode));
     }
     if (qr[1] == 2) {

@@ -30,7 +30,22 @@ TEST(Transaction, IsShownConfirmedAndSignedWithTheSecondFactorAlways) {
   h.pump();
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
   const Bytes& sig = h.server.sessionOf(qr).transactionSig;
-  EXPECT_TRUE(crypto::verify(h.server.accounts.at(aid).pk, wire::transactionSigningInput(kTransfer), sig));
+  const Bytes rpSession = h.server.sessionOf(qr).transactionRpSession;
+  EXPECT_TRUE(crypto::verify(h.server.accounts.at(aid).pk, wire::transactionSigningInput("T-1", rpSession, kTransfer), sig));
+  // The signature names this transaction and this relying-party session: it verifies for no other.
+  EXPECT_FALSE(crypto::verify(h.server.accounts.at(aid).pk, wire::transactionSigningInput("T-2", rpSession, kTransfer), sig));
+  EXPECT_FALSE(crypto::verify(h.server.accounts.at(aid).pk, wire::transactionSigningInput("T-1", Bytes(32, 1), kTransfer), sig));
+}
+
+TEST(Transaction, WithoutItsRelyingPartySessionIsABadResponse) {
+  Harness h;
+  h.enrol("1234");
+  Bytes qr = h.server.loginQr();
+  h.server.sessionOf(qr).transactionText = kTransfer;
+  h.server.sessionOf(qr).transactionRpSession = Bytes(31, 1);  // not a 32-byte binding
+  int sid = h.start(qr);
+  EXPECT_EQ(h.session(sid).step, Step::Failed);
+  EXPECT_EQ(h.session(sid).error->code, ErrorCode::BAD_RESPONSE);
 }
 
 TEST(Transaction, MalformedDetailsEndTheSession) {
@@ -50,13 +65,27 @@ TEST(CodeMatching, TheRightCodeContinues) {
   h.server.sessionOf(qr).matchCode = "42";
   int sid = h.start(qr);
   EXPECT_EQ(h.session(sid).step, Step::Confirming);
-  EXPECT_EQ(h.lastEvent(sid, "confirmlogin")->detail["codeChoices"], (nlohmann::json{"11", "42", "99"}));
-  EXPECT_EQ(h.engine->setAccount(sid, AccountRef{h.server.id, aid}, "", h.now, "77").error().code,
-            ErrorCode::INVALID_ARGUMENT);  // not among the choices: misuse, nothing changes
+  EXPECT_EQ(h.lastEvent(sid, "confirmlogin")->detail["codeLength"], 2);
+  EXPECT_FALSE(h.lastEvent(sid, "confirmlogin")->detail.contains("codeChoices"));  // typed, not picked
+  for (const char* malformed : {"", "4", "421", "4a", " 42"}) {
+    EXPECT_EQ(h.engine->setAccount(sid, AccountRef{h.server.id, aid}, "", h.now, malformed).error().code,
+              ErrorCode::INVALID_ARGUMENT);  // not a 2-digit code: misuse, nothing changes, no try spent
+  }
+  EXPECT_EQ(h.session(sid).step, Step::Confirming);
   ASSERT_TRUE(h.engine->setAccount(sid, AccountRef{h.server.id, aid}, "", h.now, "42").ok());
   ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
   h.pump();
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
+}
+
+TEST(CodeMatching, AShortCodeLengthIsABadResponse) {
+  Harness h;
+  h.enrol("1234");
+  Bytes qr = h.server.loginQr();
+  h.server.sessionOf(qr).matchCode = "7";  // one digit: a guess would win one time in ten
+  int sid = h.start(qr);
+  EXPECT_EQ(h.session(sid).step, Step::Failed);
+  EXPECT_EQ(h.session(sid).error->code, ErrorCode::BAD_RESPONSE);
 }
 
 TEST(CodeMatching, AWrongPickEndsTheSessionAndTellsTheServer) {

@@ -165,7 +165,11 @@ async function refreshTransaction() {
 function renderTransaction(tx) {
   const lines = [`${tx.amount} to ${tx.beneficiary} (${tx.description}): ${tx.tstatus}`];
   if (tx.tstatus === 'PENDING') lines.push(tx.pushed ? 'Sent to the authenticator by push; or scan the QR.' : 'Scan the QR with the authenticator.');
-  if (tx.signature) lines.push(`Signature ${tx.signature.slice(0, 22)}… by account #${tx.accountid}: ${tx.verified ? 'verified (Ed25519) by this site' : 'NOT valid'}`);
+  if (tx.signature) {
+    lines.push(`Signature ${tx.signature.slice(0, 22)}… by account #${tx.accountid}: ${tx.verified
+      ? 'verified (Ed25519) by this site with the key of the signed-in account'
+      : `NOT valid for the signed-in account #${tx.expectedaccountid}`}`);
+  }
   const p = Object.assign(document.createElement('div'), { className: `status ${tx.tstatus === 'SIGNED' && tx.verified ? 'ok' : tx.tstatus === 'PENDING' ? '' : 'bad'}` });
   p.dataset.tstatus = tx.tstatus;
   p.replaceChildren(...lines.map((t) => Object.assign(document.createElement('p'), { textContent: t })));
