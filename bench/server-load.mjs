@@ -9,6 +9,7 @@
 // not the device's PIN derivation, is measured. Simulator, server(s) and PostgreSQL share the
 // machine's 2 cores.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { drive, enrol, median, percentile, relyingParty, require, root, sdk, sleep, startBenchServer } from './lib.mjs';
@@ -97,7 +98,7 @@ export async function run(ctx) {
     await single.stop();
 
     // Two instances on one database: the QR codes (from B) name A, so device calls go to A.
-    const env = { TAPGATE_DATABASE_URL: await createDatabase(admin, 'bench_two'), TAPGATE_ROOT_API_KEY: ROOT_KEY };
+    const env = { TAPGATE_DATABASE_URL: await createDatabase(admin, 'bench_two'), TAPGATE_ROOT_API_KEY: ROOT_KEY, TAPGATE_KEY: randomBytes(32).toString('base64url') };
     const a = await startBenchServer(env);
     servers.push(a);
     const b = await startBenchServer({ ...env, TAPGATE_PUBLIC_URL: a.url });

@@ -26,6 +26,8 @@ const tapgate = await createTapgateServer({
   publicUrl: process.env.TAPGATE_PUBLIC_URL || origin,
   dataDir: process.env.TAPGATE_DATA_DIR,
   databaseUrl: process.env.TAPGATE_DATABASE_URL || undefined,
+  // The key the signing keys are encrypted under: instances sharing a database share it.
+  key: process.env.TAPGATE_KEY || undefined,
   serverName: 'Tapgate Bench',
 });
 const mounts = [

@@ -72,6 +72,20 @@ Result<PushResult> Engine::handleMessage(const Account& account, const wire::Ser
     case wire::MessageKind::Delete:
       removeAccount(ref, now);
       break;
+    case wire::MessageKind::Rekey:
+      // The server rotated its signing key: pin the new one (the old one vouched for it, and the
+      // new one proved possession: wire::openServerMessage). Sessions already running keep the key
+      // they started with; the server signs with both until the overlap ends.
+      for (ServerRecord& record : state_.servers) {
+        if (record.id != account.serverId) continue;
+        record.publicKey = m.newKey;
+        persist(now);
+        emit(0, "serverkey", {{"serverId", base64url(record.id)},
+                              {"serverName", record.params.name},
+                              {"publicKey", base64url(record.publicKey)},
+                              {"visualHash", crypto::visualHash(record.id, record.publicKey)}});
+      }
+      break;
     case wire::MessageKind::Note:
       emit(0, "message",
            {{"account", accountJson(account, state_)},

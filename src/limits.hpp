@@ -24,6 +24,9 @@ constexpr std::int64_t kMaxTime = kMaxSafeInteger;
 // A message outlives its `time` by at most this (the reference server keeps them 10 minutes):
 // the device remembers every id until its expiry, so a far expiry would grow the state for good.
 constexpr std::int64_t kMaxMessageLifetimeMs = 24 * 60 * 60 * 1000;
+// … except a `rekey` (§6.1), which lives as long as the key rotation's overlap (the reference
+// server's TAPGATE_KEY_OVERLAP_S is at most this): rare, one per rotation.
+constexpr std::int64_t kMaxRekeyLifetimeMs = std::int64_t{90} * 24 * 60 * 60 * 1000;
 
 // Code matching (§5.1): the user types a code of this many digits from the login page; fewer than
 // two would let a guess win one time in ten.

@@ -140,6 +140,19 @@ ErrorCode errorFromServerCode(std::int64_t code) {
   }
 }
 
+// An envelope verifies when its `sig`, or during a server's key rotation its `sigPrev` (the
+// previous key's signature over the same bytes), verifies with the key the device pinned. The
+// device knows one key per server; which of the two it holds depends on whether its `rekey`
+// message has arrived yet (docs/protocol.md §3, §6.1).
+bool verifiesWithPinned(const json& envelope, const Bytes& pinnedPk, const Bytes& message) {
+  for (const char* field : {"sig", "sigPrev"}) {
+    auto text = str(envelope, field);
+    auto sig = text ? fromBase64url(*text) : std::nullopt;
+    if (sig && crypto::verify(pinnedPk, message, *sig)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Error unsignedFailure(int httpStatus) {
@@ -333,8 +346,7 @@ Result<std::string> openResponse(const Bytes& serverPk, const Transcript& t, con
   auto body = envelope ? str(*envelope, "body") : std::nullopt;
   auto sigText = envelope ? str(*envelope, "sig") : std::nullopt;
   if (!body || !sigText) return unsignedFailure(httpStatus);
-  auto sig = fromBase64url(*sigText);
-  if (!sig || !crypto::verify(serverPk, responseSigningInput(t, request, *body), *sig)) {
+  if (!verifiesWithPinned(*envelope, serverPk, responseSigningInput(t, request, *body))) {
     return makeError(ErrorCode::SERVER_AUTHENTICATION_ERROR, "server signature does not verify for this session");
   }
   auto parsed = parseObject(*body);
@@ -458,9 +470,9 @@ Result<ServerMessage> openServerMessage(const Bytes& signedMessage, const Bytes&
   auto body = envelope ? str(*envelope, "body") : std::nullopt;
   auto sigText = envelope ? str(*envelope, "sig") : std::nullopt;
   if (!body || !sigText) return bad("message is not a signed envelope");
-  auto sig = fromBase64url(*sigText);
   Bytes bodyBytes = toBytes(*body);
-  if (!sig || !crypto::verify(serverPk, concat({&kMessageDomain, &bodyBytes}), *sig)) {
+  const Bytes signedBytes = concat({&kMessageDomain, &bodyBytes});
+  if (!verifiesWithPinned(*envelope, serverPk, signedBytes)) {
     return makeError(ErrorCode::SERVER_AUTHENTICATION_ERROR, "message signature does not verify");
   }
   auto j = parseObject(*body);
@@ -477,7 +489,9 @@ Result<ServerMessage> openServerMessage(const Bytes& signedMessage, const Bytes&
   if (!rawId || rawId->size() != 16 || !sid || !accountId || !time || !expires) return bad("message lacks its header");
   // The device remembers the id until `expires`: a far expiry would keep it in the state for good.
   // (An expiry before `time` is merely expired.)
-  if (*expires - *time > limits::kMaxMessageLifetimeMs) return bad("message expiry is too far after its time");
+  // A rekey lives as long as the rotation's overlap, so an app offline for days still gets it.
+  const std::int64_t maxLifetime = kind == "rekey" ? limits::kMaxRekeyLifetimeMs : limits::kMaxMessageLifetimeMs;
+  if (*expires - *time > maxLifetime) return bad("message expiry is too far after its time");
   m.id = *id;
   m.serverId = *sid;
   m.accountId = *accountId;
@@ -500,6 +514,18 @@ Result<ServerMessage> openServerMessage(const Bytes& signedMessage, const Bytes&
     m.session = *bytes;
   } else if (kind == "delete") {
     m.kind = MessageKind::Delete;
+  } else if (kind == "rekey") {
+    auto pkText = str(*j, "pk");
+    auto pk = pkText ? fromBase64url(*pkText) : std::nullopt;
+    if (!pk || pk->size() != crypto::kSignPublicKeySize) return bad("rekey message has no 32-byte key");
+    // Proof of possession: the new key itself signs this message (`sig`), the pinned one vouched
+    // for it above (`sigPrev`). A key nobody holds the secret of is never pinned.
+    auto sig = fromBase64url(*sigText);
+    if (!sig || !crypto::verify(*pk, signedBytes, *sig)) {
+      return makeError(ErrorCode::SERVER_AUTHENTICATION_ERROR, "rekey message is not signed by its new key");
+    }
+    m.kind = MessageKind::Rekey;
+    m.newKey = std::move(*pk);
   } else if (kind == "message") {
     m.kind = MessageKind::Note;
     auto note = optionalStr(*j, "text", limits::kMaxMessageTextBytes);
@@ -512,9 +538,12 @@ Result<ServerMessage> openServerMessage(const Bytes& signedMessage, const Bytes&
   return m;
 }
 
-std::string signServerMessage(const SecretBytes& serverSk, const std::string& body) {
+std::string signServerMessage(const SecretBytes& serverSk, const std::string& body, const SecretBytes* previousSk) {
   Bytes bodyBytes = toBytes(body);
-  return text({{"body", body}, {"sig", base64url(crypto::sign(serverSk, concat({&kMessageDomain, &bodyBytes})))}});
+  const Bytes message = concat({&kMessageDomain, &bodyBytes});
+  json envelope = {{"body", body}, {"sig", base64url(crypto::sign(serverSk, message))}};
+  if (previousSk) envelope["sigPrev"] = base64url(crypto::sign(*previousSk, message));
+  return text(envelope);
 }
 
 Exchange messagesRequest(std::int64_t accountId, const Bytes& nonce, const Bytes& sigAccount) {
@@ -559,9 +588,11 @@ Bytes deleteAccountProofMessage(std::int64_t accountId, const Bytes& nonce) {
 }
 
 std::string sealResponse(const SecretBytes& serverSk, const Transcript& t, const std::string& request,
-                         const std::string& body) {
-  Bytes sig = crypto::sign(serverSk, responseSigningInput(t, request, body));
-  return json{{"body", body}, {"sig", base64url(sig)}}.dump(-1, ' ', false, json::error_handler_t::replace);
+                         const std::string& body, const SecretBytes* previousSk) {
+  const Bytes input = responseSigningInput(t, request, body);
+  json envelope = {{"body", body}, {"sig", base64url(crypto::sign(serverSk, input))}};
+  if (previousSk) envelope["sigPrev"] = base64url(crypto::sign(*previousSk, input));
+  return envelope.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace tapgate::wire

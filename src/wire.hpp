@@ -170,7 +170,7 @@ Result<Bytes> parsePinChallenge(int httpStatus, const std::string& body);  // th
 Error unsignedFailure(int httpStatus);
 
 // Server messages (docs/protocol.md §6): pushed sealed to an account's box key, or pulled.
-enum class MessageKind { Login, Logout, Delete, Note };
+enum class MessageKind { Login, Logout, Delete, Note, Rekey };
 struct ServerMessage {
   std::string id;  // base64url of 16 random bytes: the dedup key
   MessageKind kind = MessageKind::Note;
@@ -182,10 +182,12 @@ struct ServerMessage {
   std::string start;  // Login: the start response (§5.1) the server made for it; the device skips /v1/start
   Bytes session;  // Logout: the QR session id of the login it ends
   json note;      // Note: {"text": …, "data": {…}}
+  Bytes newKey;   // Rekey: the server's new public key (its proof of possession already checked)
 };
 // Verifies the server's signature over the message and parses it.
 Result<ServerMessage> openServerMessage(const Bytes& signedMessage, const Bytes& serverPk);
-std::string signServerMessage(const SecretBytes& serverSk, const std::string& body);  // tests
+// Tests: signs as a server does; with `previousSk`, also as `sigPrev` (a key rotation's overlap).
+std::string signServerMessage(const SecretBytes& serverSk, const std::string& body, const SecretBytes* previousSk = nullptr);
 
 Exchange messagesRequest(std::int64_t accountId, const Bytes& nonce, const Bytes& sigAccount);
 Bytes messagesProofMessage(const Bytes& nonce);
@@ -197,8 +199,9 @@ Bytes pushTokenProofMessage(std::int64_t accountId, std::int64_t time, const Byt
 Exchange deleteAccountRequest(std::int64_t accountId, const Bytes& nonce, const Bytes& sigAccount);
 Bytes deleteAccountProofMessage(std::int64_t accountId, const Bytes& nonce);
 
-// Builds a signed envelope; used by native tests that play the server.
+// Builds a signed envelope; used by native tests that play the server. With `previousSk`, also
+// signed as `sigPrev` (a key rotation's overlap).
 std::string sealResponse(const SecretBytes& serverSk, const Transcript& t, const std::string& request,
-                         const std::string& body);
+                         const std::string& body, const SecretBytes* previousSk = nullptr);
 
 }  // namespace tapgate::wire

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: the reference server (device API + relying-party REST API), a demo relying party
 // and the browser authenticator, all on one origin: http://localhost:8080 (PORT to change).
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -23,15 +24,19 @@ await new Promise((resolve) => http.listen(port, host, resolve));
 const actualPort = http.address().port;
 const origin = process.env.TAPGATE_PUBLIC_URL ?? `http://localhost:${actualPort}`;
 
+// The demo's relying party needs the root key in clear on every start, and the server keeps only a
+// digest: so the demo chooses the key itself (TAPGATE_ROOT_API_KEY, else a fresh one per start).
+const rootApiKey = process.env.TAPGATE_ROOT_API_KEY || randomBytes(32).toString('base64url');
 const tapgate = await createTapgateServer({
   publicUrl: origin,
+  rootApiKey,
   dataDir: process.env.TAPGATE_DATA_DIR ?? join(root, 'data'),
   serverName: process.env.TAPGATE_SERVER_NAME ?? 'Tapgate Demo Bank',
   // Browser origins besides the public one that may call the device API: the pages opened by the
   // listening address instead of localhost, and those named (the browser extension's).
   deviceOrigins: [`http://127.0.0.1:${actualPort}`, ...(process.env.TAPGATE_DEVICE_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)],
 });
-const relyingParty = createRelyingParty({ apiBase: `http://127.0.0.1:${actualPort}`, serverId: tapgate.serverId, apiKey: tapgate.rootApiKey });
+const relyingParty = createRelyingParty({ apiBase: `http://127.0.0.1:${actualPort}`, serverId: tapgate.serverId, apiKey: rootApiKey });
 
 const mounts = [
   ['/sdk/', join(root, 'js', 'dist')],
@@ -56,7 +61,7 @@ http.on('request', async (req, res) => {
 console.log(JSON.stringify({ event: 'listening', port: actualPort, url: origin, serverId: tapgate.serverId }));
 console.error(`Tapgate demo on ${origin}/  (authenticator: ${origin}/authenticator/)`);
 if (!process.env.TAPGATE_ROOT_API_KEY) {
-  console.error(`Relying-party REST API: ${origin}/servers/  X-apikey: ${tapgate.rootApiKey}  (set TAPGATE_ROOT_API_KEY to choose it)`);
+  console.error(`Relying-party REST API: ${origin}/servers/  X-apikey: ${rootApiKey}  (a new one each start: set TAPGATE_ROOT_API_KEY to choose it)`);
 }
 
 const shutdown = async () => {

@@ -121,6 +121,19 @@ export interface ConfirmEnrolDetail {
   existingAccounts: Account[];
 }
 
+/**
+ * Authenticator event `serverkey`: a server rotated its signing key and the app now pins the new
+ * one (a `rekey` message, signed by the key it had, arrived by push or pull).
+ */
+export interface ServerKeyDetail {
+  serverId: string;
+  serverName: string;
+  /** The new Ed25519 public key (base64url). */
+  publicKey: string;
+  /** Fingerprint of the new key, as ConfirmEnrolDetail.visualHash shows it. */
+  visualHash: string;
+}
+
 export interface LoginDetail {
   historyStatus: HistoryStatus;
   sessionInfo: InfoBlock;

@@ -3,6 +3,7 @@
 import { loadPushConfig, PUSH_SETTINGS, type PushConfig } from './push-config';
 import type { RateLimit } from './rate-limit';
 import type { RetentionOptions } from './retention';
+import { MAX_KEY_OVERLAP_MS } from './server-keys';
 
 export interface CliConfig {
   port: number;
@@ -25,6 +26,12 @@ export interface CliConfig {
   accountRateLimit: RateLimit;
   /** Access log lines on stdout (default on). */
   accessLog: boolean;
+  /** The file holding the 32-byte key the server signing keys are encrypted under (default: tapgate.key in dataDir). */
+  keyFile: string | undefined;
+  /** That key as base64url (TAPGATE_KEY, environment only: a flag would show in the process list). */
+  key: string | undefined;
+  /** How long a rotated-out signing key keeps signing beside the new one. */
+  keyOverlapMs: number;
   /** FCM and APNs senders (push-config.ts); absent ones leave their tokens unpushed. */
   push: PushConfig;
 }
@@ -51,6 +58,8 @@ export const SETTINGS = {
   accountRate: { flag: 'account-rate', env: 'TAPGATE_ACCOUNT_RATE' },
   accountBurst: { flag: 'account-burst', env: 'TAPGATE_ACCOUNT_BURST' },
   accessLog: { flag: 'access-log', env: 'TAPGATE_ACCESS_LOG' },
+  keyFile: { flag: 'key-file', env: 'TAPGATE_KEY_FILE' },
+  keyOverlap: { flag: 'key-overlap-s', env: 'TAPGATE_KEY_OVERLAP_S' },
   ...PUSH_SETTINGS,
 } as const;
 
@@ -161,6 +170,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     deviceRateLimit: rate('deviceRate', 'deviceBurst'),
     accountRateLimit: rate('accountRate', 'accountBurst'),
     accessLog: bool('accessLog', true),
+    keyFile: get('keyFile'),
+    key: env.TAPGATE_KEY === '' ? undefined : env.TAPGATE_KEY,
+    keyOverlapMs: 1000 * number(get('keyOverlap') ?? String(7 * 24 * 3600), SETTINGS.keyOverlap.env, 0, MAX_KEY_OVERLAP_MS / 1000, true),
     push: loadPushConfig(get, (message) => new ConfigError(message)),
   };
 }

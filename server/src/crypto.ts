@@ -89,3 +89,22 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function boxSeal(message: Uint8Array, publicKey: Uint8Array): Uint8Array {
   return sodium.crypto_box_seal(message, publicKey);
 }
+
+export const AEAD_KEY_BYTES = 32;
+export const AEAD_NONCE_BYTES = 24;
+
+/** XChaCha20-Poly1305 (IETF): nonce ‖ ciphertext, the nonce random (24 bytes make that safe). */
+export function aeadSeal(key: Uint8Array, message: Uint8Array, ad: Uint8Array): Uint8Array {
+  const nonce = randomBytes(AEAD_NONCE_BYTES);
+  return concat(nonce, sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(message, ad, null, nonce, key));
+}
+
+/** Opens aeadSeal's output; null when the key, the associated data or the bytes are wrong. */
+export function aeadOpen(key: Uint8Array, sealed: Uint8Array, ad: Uint8Array): Uint8Array | null {
+  if (sealed.length < AEAD_NONCE_BYTES) return null;
+  try {
+    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, sealed.subarray(AEAD_NONCE_BYTES), ad, sealed.subarray(0, AEAD_NONCE_BYTES), key);
+  } catch {
+    return null;
+  }
+}

@@ -3,12 +3,18 @@
 import type { SqlDriver, SqlValue } from './sql/driver';
 import { PgDriver } from './sql/postgres';
 import { SqliteDriver } from './sql/sqlite';
+import { KeyUnwrapError, ServerSigner, type KeyWrapper } from './server-keys';
 
 export interface ServerRow {
   seq: number;
   id: Buffer;
+  /** The current signing key's public half (new enrol QRs carry it). */
   pk: Buffer;
-  sk: Buffer;
+  /** Signs with the current key and, during a rotation's overlap, the previous one too. */
+  sk: ServerSigner;
+  /** The previous key of a rotation still in its overlap (else null), and when the overlap ends. */
+  prev_pk: Buffer | null;
+  prev_until: number | null;
   name: string;
   ping_time: number;
   pin_timeout: number;
@@ -182,13 +188,113 @@ export interface ServerParams {
   logo: string | null;
 }
 
+/** A servers row as stored: the secret keys wrapped (sk_wrapped = 0 only in databases not yet migrated). */
+interface StoredServerRow extends Omit<ServerRow, 'sk'> {
+  sk: Buffer;
+  sk_wrapped: number;
+  prev_sk: Buffer | null;
+}
+
 function b(x: Uint8Array): Buffer {
   return Buffer.from(x.buffer, x.byteOffset, x.length);
 }
 
 /** All SQL of the server; every method is one statement or one transaction. */
 export class Store {
+  #keys: KeyWrapper | null = null;
+  #now: () => number = Date.now;
+
   constructor(readonly sql: SqlDriver) {}
+
+  /** The wrapper of the servers' secret keys (server-keys.ts); the clock decides when an overlap is over. */
+  useKeys(keys: KeyWrapper, now: () => number): void {
+    this.#keys = keys;
+    this.#now = now;
+  }
+
+  get #wrapper(): KeyWrapper {
+    if (!this.#keys) throw new Error('Store.useKeys was not called: the server keys cannot be read');
+    return this.#keys;
+  }
+
+  /** A stored row with its keys unwrapped; a previous key past its overlap no longer signs. */
+  async #server(row: StoredServerRow): Promise<ServerRow> {
+    if (!row.sk_wrapped) throw new Error('a server signing key is stored in clear (start the server once to encrypt it)');
+    const current = await this.#wrapper.unwrap(row.sk, row.id);
+    const inOverlap = row.prev_pk !== null && row.prev_sk !== null && row.prev_until !== null && Number(row.prev_until) > this.#now();
+    const previous = inOverlap ? await this.#wrapper.unwrap(row.prev_sk!, row.id) : null;
+    const { sk_wrapped: _w, prev_sk: _p, ...rest } = row;
+    return {
+      ...rest,
+      sk: new ServerSigner(current, previous),
+      prev_pk: inOverlap ? row.prev_pk : null,
+      prev_until: inOverlap ? Number(row.prev_until) : null,
+    };
+  }
+
+  /**
+   * Encrypts every secret key still stored in clear (databases of earlier versions) and checks
+   * that the configured key opens the others: a wrong key fails here, at start, not at the first
+   * login. One transaction, so instances starting at once migrate a row once.
+   */
+  migrateServerKeys(): Promise<void> {
+    return this.transaction(async () => {
+      const rows = await this.sql.all<StoredServerRow>(`SELECT * FROM servers ORDER BY seq${this.#forUpdate()}`);
+      for (const row of rows) {
+        if (row.sk_wrapped) {
+          try {
+            await this.#wrapper.unwrap(row.sk, row.id);
+            if (row.prev_sk) await this.#wrapper.unwrap(row.prev_sk, row.id);
+          } catch (err) {
+            if (err instanceof KeyUnwrapError) {
+              throw new Error(
+                'the server signing keys in the database do not decrypt with the configured key: give the key they were ' +
+                  'encrypted with (--key-file / TAPGATE_KEY_FILE or TAPGATE_KEY; instances sharing a database must share it)',
+              );
+            }
+            throw err;
+          }
+          continue;
+        }
+        const wrapped = await this.#wrapper.wrap(row.sk, row.id);
+        const prev = row.prev_sk ? await this.#wrapper.wrap(row.prev_sk, row.id) : null;
+        await this.sql.run('UPDATE servers SET sk = ?, prev_sk = ?, sk_wrapped = 1 WHERE id = ?', [b(wrapped), prev ? b(prev) : null, row.id]);
+      }
+    });
+  }
+
+  /**
+   * Rotates the server's signing key: the current one becomes the previous, signing beside the
+   * new one until `until`. Resolves with the server as it is now, or null while an earlier
+   * rotation's overlap still runs (retire it first: devices know at most two keys).
+   */
+  rotateServerKey(id: Uint8Array, pk: Uint8Array, sk: Uint8Array, until: number): Promise<ServerRow | null> {
+    return this.transaction(async () => {
+      const row = await this.sql.get<StoredServerRow>(`SELECT * FROM servers WHERE id = ?${this.#forUpdate()}`, [b(id)]);
+      if (!row) throw new Error('no such server');
+      if (row.prev_until !== null && Number(row.prev_until) > this.#now()) return null;
+      const wrapped = await this.#wrapper.wrap(sk, id);
+      await this.sql.run('UPDATE servers SET pk = ?, sk = ?, sk_wrapped = 1, prev_pk = ?, prev_sk = ?, prev_until = ? WHERE id = ?', [
+        b(pk),
+        b(wrapped),
+        row.pk,
+        row.sk,
+        until,
+        b(id),
+      ]);
+      return (await this.getServer(id))!;
+    });
+  }
+
+  /** Ends a rotation's overlap now: the previous key is forgotten. */
+  async retireServerKey(id: Uint8Array): Promise<boolean> {
+    return (await this.sql.run('UPDATE servers SET prev_pk = NULL, prev_sk = NULL, prev_until = NULL WHERE id = ? AND prev_pk IS NOT NULL', [b(id)])) > 0;
+  }
+
+  /** Forgets the previous keys whose overlap is over (they no longer sign anyway; this drops them). */
+  async retireExpiredServerKeys(): Promise<void> {
+    await this.sql.run('UPDATE servers SET prev_pk = NULL, prev_sk = NULL, prev_until = NULL WHERE prev_until IS NOT NULL AND prev_until <= ?', [this.#now()]);
+  }
 
   /** Opens the SQLite database at `file` (created if needed). */
   static sqlite(file: string): Store {
@@ -223,23 +329,30 @@ export class Store {
   async setSetting(key: string, value: string): Promise<void> {
     await this.sql.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
   }
+  async deleteSetting(key: string): Promise<void> {
+    await this.sql.run('DELETE FROM settings WHERE key = ?', [key]);
+  }
   /** Stores `value` unless the key has one; resolves with the value stored (a racing instance's, maybe). */
   async settingOnce(key: string, value: string): Promise<string> {
     await this.sql.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [key, value]);
     return (await this.getSetting(key)) ?? value;
   }
 
+  /** Stores a new server; its secret key only wrapped. */
   async insertServer(id: Uint8Array, pk: Uint8Array, sk: Uint8Array, name: string, now: number): Promise<void> {
+    const wrapped = await this.#wrapper.wrap(sk, id);
     await this.sql.run(
-      'INSERT INTO servers (id, pk, sk, name, ping_time, pin_timeout, pin_attempt_limit, created) VALUES (?, ?, ?, ?, 0, 0, 3, ?)',
-      [b(id), b(pk), b(sk), name, now],
+      'INSERT INTO servers (id, pk, sk, sk_wrapped, name, ping_time, pin_timeout, pin_attempt_limit, created) VALUES (?, ?, ?, 1, ?, 0, 0, 3, ?)',
+      [b(id), b(pk), b(wrapped), name, now],
     );
   }
-  listServers(): Promise<ServerRow[]> {
-    return this.sql.all<ServerRow>('SELECT * FROM servers ORDER BY seq');
+  async listServers(): Promise<ServerRow[]> {
+    const rows = await this.sql.all<StoredServerRow>('SELECT * FROM servers ORDER BY seq');
+    return Promise.all(rows.map((r) => this.#server(r)));
   }
-  getServer(id: Uint8Array): Promise<ServerRow | undefined> {
-    return this.sql.get<ServerRow>('SELECT * FROM servers WHERE id = ?', [b(id)]);
+  async getServer(id: Uint8Array): Promise<ServerRow | undefined> {
+    const row = await this.sql.get<StoredServerRow>('SELECT * FROM servers WHERE id = ?', [b(id)]);
+    return row ? this.#server(row) : undefined;
   }
   async updateServer(id: Uint8Array, p: ServerParams): Promise<void> {
     await this.sql.run('UPDATE servers SET name = ?, ping_time = ?, pin_timeout = ?, pin_attempt_limit = ?, logo = ? WHERE id = ?', [
@@ -572,7 +685,8 @@ export class Store {
       args.push(only.keyId, only.acl);
     }
     const total = await this.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM servers${where}`, args);
-    const rows = await this.sql.all<ServerRow>(`SELECT * FROM servers${where} ORDER BY seq LIMIT ? OFFSET ?`, [...args, limit, offset]);
+    const stored = await this.sql.all<StoredServerRow>(`SELECT * FROM servers${where} ORDER BY seq LIMIT ? OFFSET ?`, [...args, limit, offset]);
+    const rows = await Promise.all(stored.map((r) => this.#server(r)));
     return { rows, total: Number(total?.n ?? 0) };
   }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // CLI: runs the reference server on node:http. Settings by flag or environment (config.ts; README.md
-// lists them): PORT, HOST, TAPGATE_PUBLIC_URL, TAPGATE_DATA_DIR, TAPGATE_DATABASE_URL, TAPGATE_ROOT_API_KEY, Web Push,
+// lists them): PORT, HOST, TAPGATE_PUBLIC_URL, TAPGATE_DATA_DIR, TAPGATE_DATABASE_URL, TAPGATE_ROOT_API_KEY, TAPGATE_KEY_FILE / TAPGATE_KEY,
+// TAPGATE_KEY_OVERLAP_S, Web Push,
 // rate limits, shutdown grace, access log. stdout carries JSON lines only: the `listening` line,
 // then one access-log line per request; stderr carries human-readable notes.
 import * as http from 'node:http';
@@ -81,6 +82,9 @@ async function main(): Promise<void> {
     tapgate = await createTapgateServer({
       dataDir,
       databaseUrl: config.databaseUrl,
+      keyFile: config.keyFile,
+      key: config.key,
+      keyOverlapMs: config.keyOverlapMs,
       publicUrl,
       webPush: { subject: config.webPushSubject, allowHttp: config.webPushAllowHttp, allowHosts: config.webPushAllowHosts },
       rateLimits: { rp: config.rpRateLimit, device: config.deviceRateLimit, account: config.accountRateLimit },
@@ -133,7 +137,7 @@ async function main(): Promise<void> {
   // The root key is printed only when the server generated it: the operator has no other way to
   // learn it, while a key given in the environment must not end up in logs.
   process.stdout.write(
-    `${JSON.stringify({ event: 'listening', port: actualPort, url, serverId: tapgate.serverId, ...(keyFromEnv ? {} : { rootApiKey: tapgate.rootApiKey }) })}\n`,
+    `${JSON.stringify({ event: 'listening', port: actualPort, url, serverId: tapgate.serverId, ...(keyFromEnv || !tapgate.rootApiKey ? {} : { rootApiKey: tapgate.rootApiKey }) })}\n`,
   );
   process.stderr.write(`tapgate-server: listening on ${host}:${actualPort}, device API at ${publicUrl}/device\n`);
   process.stderr.write(

@@ -1,6 +1,6 @@
 // Server messages to devices (protocol.md §6): signed by the server, sealed to the account's box
 // key, kept for retrieveMessages until they expire, and pushed when the account has a token.
-import { boxSeal, concat, randomBytes, sign, toB64u, utf8 } from './crypto';
+import { boxSeal, concat, randomBytes, toB64u, utf8 } from './crypto';
 import type { AccountRow, ServerRow, Store } from './db';
 import type { PushSender } from './push';
 
@@ -11,7 +11,9 @@ export type MessageContent =
   | { kind: 'login'; qr: string; start?: string }
   | { kind: 'logout'; session: string }
   | { kind: 'delete' }
-  | { kind: 'message'; text: string; data?: Record<string, string> };
+  | { kind: 'message'; text: string; data?: Record<string, string> }
+  /** A key rotation (§6.1): the server's new public key; lives until the overlap ends. */
+  | { kind: 'rekey'; pk: string };
 
 export class Messenger {
   constructor(
@@ -20,11 +22,13 @@ export class Messenger {
     private readonly now: () => number,
   ) {}
 
-  /** Stores the message for retrieveMessages and pushes it once that is committed. */
-  async send(server: ServerRow, account: AccountRow, content: MessageContent): Promise<void> {
+  /**
+   * Stores the message for retrieveMessages and pushes it once that is committed. Signed by the
+   * server's current key and, during a rotation's overlap, by the previous one too (`sigPrev`).
+   */
+  async send(server: ServerRow, account: AccountRow, content: MessageContent, expires = this.now() + MESSAGE_LIFETIME_MS): Promise<void> {
     const id = randomBytes(16);
     const now = this.now();
-    const expires = now + MESSAGE_LIFETIME_MS;
     const body = JSON.stringify({
       id: toB64u(id),
       serverId: toB64u(server.id),
@@ -34,7 +38,8 @@ export class Messenger {
       ...content,
     });
     const bodyBytes = utf8(body);
-    const signed = JSON.stringify({ body, sig: toB64u(sign(server.sk, concat(MESSAGE_DOMAIN, bodyBytes))) });
+    const { sig, sigPrev } = server.sk.sign(concat(MESSAGE_DOMAIN, bodyBytes));
+    const signed = JSON.stringify({ body, sig: toB64u(sig), ...(sigPrev ? { sigPrev: toB64u(sigPrev) } : {}) });
     const sealed = boxSeal(utf8(signed), account.box_pk);
     await this.store.addMessage({ id, account: account.id, sealed, now, expires });
     const token = account.push_token;

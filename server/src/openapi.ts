@@ -121,6 +121,17 @@ export const openApiDocument: OpenApiDocument = {
         requestBody: { required: true, content: json(ref('ServerUpdate')) },
         responses: { '200': ok('The server after the change', ref('Server')), '400': responseRef('BadRequest'), '413': responseRef('TooLarge'), ...common } },
     },
+    '/servers/{sid}/keys/rotate': {
+      parameters: [param('sid')],
+      post: { ...rp, operationId: 'rotateServerKey', summary: 'A new signing key; the old one signs beside it until the overlap ends, devices get a rekey message; permission servers',
+        description: 'docs/server-api.md §9. 409 while an earlier rotation\'s overlap runs.',
+        responses: { '200': ok('The server after the rotation', ref('Server')), '409': responseRef('Conflict'), ...common } },
+    },
+    '/servers/{sid}/keys/retire': {
+      parameters: [param('sid')],
+      post: { ...rp, operationId: 'retireServerKey', summary: 'End the overlap of a key rotation now: the old key no longer signs; permission servers',
+        responses: { '200': ok('The server after the retirement', ref('Server')), '409': responseRef('Conflict'), ...common } },
+    },
     '/servers/{sid}/permissions': {
       parameters: [param('sid')],
       get: { ...rp, operationId: 'getPermissions', summary: 'Every role\'s (API key\'s) permissions on this server; permission root (global)',
@@ -307,7 +318,7 @@ export const openApiDocument: OpenApiDocument = {
       Forbidden: { description: 'The API key lacks the permission (`required` lists the ones that would do)', content: json(ref('Forbidden')) },
       NotFound: { description: 'Unknown server, account, user, API key, transaction or route', content: json(ref('Error')) },
       MethodNotAllowed: { description: 'Method not allowed (Allow header lists the allowed ones)', content: json(ref('Error')) },
-      Conflict: { description: 'provokelogin: no earlier login on the session (canprovoke is false), or the account is blocked; registeruser, transactions: nobody logged in', content: json(ref('Error')) },
+      Conflict: { description: 'provokelogin: no earlier login on the session (canprovoke is false), or the account is blocked; registeruser, transactions: nobody logged in; keys/rotate: an overlap still runs; keys/retire: no rotated-out key', content: json(ref('Error')) },
       TooLarge: { description: 'Request body over 64 KiB', content: json(ref('Error')) },
       RateLimited: {
         description: 'Too many requests for this API key',
@@ -364,6 +375,10 @@ export const openApiDocument: OpenApiDocument = {
           serverid: { type: 'string' }, serverpk: { type: 'string' }, serverName: { type: 'string' },
           logo: { type: ['string', 'null'], description: 'an https URL or a data:image/…;base64 URL' },
           ...SERVER_PARAM_SCHEMAS, accountCount: { type: 'integer', minimum: 0 },
+          serverpkPrevious: { type: ['string', 'null'], description: 'during a key rotation\'s overlap: the previous key, still signing (sigPrev)' },
+          serverpkPreviousUntil: { type: ['integer', 'null'], description: 'when that overlap ends (ms)' },
+          rekeyed: { type: 'integer', minimum: 0, description: 'keys/rotate only: the accounts sent a rekey message' },
+
         },
       },
       ServerUpdate: {

@@ -22,12 +22,13 @@ export class ApiKeys {
   /** Digests (base64url) of stored keys that authenticated here: the rate limiter gives them their own bucket. */
   private readonly known = new Set<string>();
 
+  /** `rootDigest`: the root key's digest (the key itself is never kept: index.ts). */
   constructor(
     private readonly store: Store,
-    rootApiKey: string,
+    rootDigest: Uint8Array,
     private readonly now: () => number,
   ) {
-    this.rootDigest = hash(utf8(rootApiKey));
+    this.rootDigest = rootDigest;
   }
 
   /** True if `digest` (base64url) is the root key's or a stored key's that authenticated on this instance. */

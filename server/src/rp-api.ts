@@ -14,6 +14,7 @@ import type { Messenger } from './messages';
 import type { RpStatusChannel } from './rp-status-channel';
 import { parseStringMap, parseUserContext } from './usercontext';
 import { pushKindOf } from './push-tokens';
+import { retireServerKey, rotateServerKey } from './rp-server-keys';
 import { ApiKeys, handleServerPermissions, type Caller } from './rp-api-keys';
 import { intParam, listQuery, MAX_MARKER, MAX_PAGE, MAX_TEXT_PARAM_CHARS, parseBool, requiredText } from './rp-lists';
 import { handleUsers } from './rp-users';
@@ -37,8 +38,11 @@ export interface RpApiConfig {
   store: Store;
   messenger: Messenger;
   now: () => number;
-  rootApiKey: string;
+  /** The root API key's digest (rp-api-keys.ts). */
+  rootDigest: Uint8Array;
   deviceUrl: string;
+  /** How long a rotated-out signing key still signs (keys/rotate). */
+  keyOverlapMs: number;
   /** Serves GET sessions/events (server-sent events); without it that route answers 404. */
   statusChannel?: RpStatusChannel;
 }
@@ -53,6 +57,9 @@ async function serverJson(store: Store, s: ServerRow) {
     pinAttemptLimit: s.pin_attempt_limit,
     logo: s.logo ?? null,
     accountCount: await store.countAccounts(s.id),
+    // During a key rotation's overlap: the previous key, which still signs beside serverpk, and until when.
+    serverpkPrevious: s.prev_pk ? toB64u(s.prev_pk) : null,
+    serverpkPreviousUntil: s.prev_until ?? null,
   };
 }
 
@@ -107,7 +114,7 @@ function serverParams(j: Record<string, unknown>, base: Pick<ServerRow, 'name' |
   for (const key of Object.keys(j)) {
     if (writable.includes(key)) continue;
     const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
-    if (!['serverid', 'serverpk', 'accountCount'].includes(key)) throw new HttpError(400, `unknown field "${shown}"`);
+    if (!['serverid', 'serverpk', 'accountCount', 'serverpkPrevious', 'serverpkPreviousUntil'].includes(key)) throw new HttpError(400, `unknown field "${shown}"`);
     if (!Object.hasOwn(current, key) || j[key] !== current[key]) throw new HttpError(400, `field "${shown}" is read-only`);
   }
   const next: ServerParams = {
@@ -172,7 +179,7 @@ function method(req: http.IncomingMessage, res: http.ServerResponse, ...allowed:
 export const RP_SERVER_ROUTES = ['', 'sessions', 'sessions/events', 'sessions/qr/enrol', 'sessions/qr/login', 'sessions/logout',
   'sessions/provokelogin', 'sessions/transactions', 'sessions/registeruser', 'transactions/:tid', 'accounts', 'accounts/:id',
   'accounts/:id/messages', 'accounts/:id/user', 'accounts/:id/provokelogin', 'users', 'users/:userid', 'users/:userid/accounts',
-  'users/:userid/provokelogin', 'permissions', 'permissions/:roleid'] as const;
+  'users/:userid/provokelogin', 'permissions', 'permissions/:roleid', 'keys/rotate', 'keys/retire'] as const;
 
 /** The routes outside /servers/{sid}/: the server list and the API keys. */
 export const RP_TOP_ROUTES = ['servers', 'apikeys', 'apikeys/:keyid'] as const;
@@ -196,7 +203,7 @@ export class RpApi {
   readonly keys: ApiKeys;
 
   constructor(readonly cfg: RpApiConfig) {
-    this.keys = new ApiKeys(cfg.store, cfg.rootApiKey, cfg.now);
+    this.keys = new ApiKeys(cfg.store, cfg.rootDigest, cfg.now);
   }
 
   /** Handles a path under /servers or /apikeys; `segments` are the decoded path parts. */
@@ -243,6 +250,18 @@ export class RpApi {
       return;
     }
     switch (route) {
+      case 'keys/rotate': {
+        need('servers');
+        method(req, res, 'POST');
+        const { server: rotated, rekeyed } = await rotateServerKey(store, this.cfg.messenger, server, this.cfg.now() + this.cfg.keyOverlapMs);
+        sendJson(req, res, 200, { ...(await serverJson(store, rotated)), rekeyed });
+        return;
+      }
+      case 'keys/retire':
+        need('servers');
+        method(req, res, 'POST');
+        sendJson(req, res, 200, await serverJson(store, await retireServerKey(store, server)));
+        return;
       case '':
         need('servers');
         if (method(req, res, 'GET', 'PUT') === 'PUT') await this.updateServer(req, server);

@@ -1,5 +1,6 @@
 // The session transcript and the signed-response envelope of protocol.md §3–§4.
-import { concat, hash, sign, toB64u, utf8 } from './crypto';
+import { concat, hash, toB64u, utf8 } from './crypto';
+import type { ServerSigner } from './server-keys';
 
 const TRANSCRIPT_DOMAIN = utf8('tapgate/v1/transcript');
 const RESPONSE_DOMAIN = utf8('tapgate/v1/response');
@@ -146,10 +147,13 @@ export interface Sealed {
   bodyBytes: Uint8Array;
 }
 
-/** Signs `body` (serialised once, here) for transcript `t` and the exact request bytes. */
-export function seal(serverSk: Uint8Array, t: Uint8Array, request: Uint8Array, body: unknown): Sealed {
+/**
+ * Signs `body` (serialised once, here) for transcript `t` and the exact request bytes; during a
+ * key rotation's overlap the previous key's signature rides along as `sigPrev` (§3).
+ */
+export function seal(serverSk: ServerSigner, t: Uint8Array, request: Uint8Array, body: unknown): Sealed {
   const text = JSON.stringify(body);
   const bodyBytes = utf8(text);
-  const sig = sign(serverSk, responseSigningInput(t, request, bodyBytes));
-  return { envelope: JSON.stringify({ body: text, sig: toB64u(sig) }), bodyBytes };
+  const { sig, sigPrev } = serverSk.sign(responseSigningInput(t, request, bodyBytes));
+  return { envelope: JSON.stringify({ body: text, sig: toB64u(sig), ...(sigPrev ? { sigPrev: toB64u(sigPrev) } : {}) }), bodyBytes };
 }

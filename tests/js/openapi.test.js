@@ -81,6 +81,8 @@ const FIXTURES = [
   { op: 'sendMessage', path: () => `/servers/{sid}/accounts/${ids.alice}/messages`, ...json({ text: 'hi', data: { k: 'v' } }) },
   { op: 'deleteAccount', path: () => `/servers/{sid}/accounts/${ids.bob}` },
   { op: 'logout', path: () => '/servers/{sid}/sessions/logout', nonce: () => ids.loggedNonce },
+  { op: 'rotateServerKey', path: () => '/servers/{sid}/keys/rotate' },
+  { op: 'retireServerKey', path: () => '/servers/{sid}/keys/retire' },
   { op: 'health', path: () => '/healthz' },
   { op: 'ready', path: () => '/readyz' },
   { op: 'openapi', path: () => '/openapi.json' },

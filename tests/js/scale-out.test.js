@@ -37,7 +37,8 @@ async function instances() {
   }
   const db = await createTestDatabase();
   cleanup.push(() => dropTestDatabase(db.name));
-  const env = { TAPGATE_DATABASE_URL: db.url, TAPGATE_ROOT_API_KEY: ROOT_KEY };
+  // The key the server signing keys are encrypted under: instances sharing a database share it.
+  const env = { TAPGATE_DATABASE_URL: db.url, TAPGATE_ROOT_API_KEY: ROOT_KEY, TAPGATE_KEY: SHARED_KEY };
   // Both start at once on the empty database: the schema and the first server are settled by it.
   const [a, first] = await Promise.all([startServer({ env }), startServer({ env })]);
   cleanup.push(() => a.stop(), () => first.stop());
@@ -50,6 +51,8 @@ async function instances() {
   return { a, b };
 }
 
+const SHARED_KEY = require('node:crypto').randomBytes(32).toString('base64url');
+
 const pg = TEST_DATABASE_URL ? describe : describe.skip;
 if (!TEST_DATABASE_URL) {
   // eslint-disable-next-line no-console
@@ -57,6 +60,14 @@ if (!TEST_DATABASE_URL) {
 }
 
 pg('two instances on one PostgreSQL database', () => {
+  test('an instance without the shared key (its own key file) refuses to start, with a clear error', async () => {
+    const db = await createTestDatabase();
+    cleanup.push(() => dropTestDatabase(db.name));
+    const a = await startServer({ env: { TAPGATE_DATABASE_URL: db.url } });
+    cleanup.push(() => a.stop());
+    await expect(startServer({ env: { TAPGATE_DATABASE_URL: db.url } })).rejects.toThrow(/instances sharing a database must share it/);
+  });
+
   test('device calls at A, relying party and status stream at B: enrol, QR login, provoked push login', async () => {
     const { a, b } = await instances();
     expect(a.url).not.toBe(b.url);

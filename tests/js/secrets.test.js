@@ -7,6 +7,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const Database = require('better-sqlite3');
+const sodium = require('libsodium-wrappers');
 const { Authenticator, TestBiometricProvider } = require('@tapgate/authenticator/node');
 const { startServer } = require('./helpers/server-process');
 const { relyingParty, reach } = require('./helpers/rp');
@@ -201,7 +202,11 @@ describe('nothing secret is logged or kept where it should not be', () => {
     }
     const dbFile = path.join(server.dataDir, 'tapgate.sqlite');
     const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-    const serverSk = db.prepare('SELECT sk FROM servers').all().map((r) => r.sk);
+    // The signing keys are stored wrapped under the key file (server-keys.ts): unwrapped here to look for them.
+    await sodium.ready;
+    const wrapKey = fs.readFileSync(path.join(server.dataDir, 'tapgate.key'));
+    const serverSk = db.prepare('SELECT id, sk FROM servers').all()
+      .map((r) => Buffer.from(sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, r.sk.subarray(24), r.id, r.sk.subarray(0, 24), wrapKey)));
     const pinPks = db.prepare('SELECT pin_pk FROM accounts').all().map((r) => r.pin_pk);
     db.close();
     expect(serverSk.length).toBeGreaterThanOrEqual(1);
@@ -223,12 +228,14 @@ describe('nothing secret is logged or kept where it should not be', () => {
     expect(leaks([...consoleOutput, ...writes].join('\n'), secrets)).toEqual([]);
 
     // 3. The server's database (and its WAL) holds no device secret and no PIN — only public keys.
-    //    (Its own signing key is there by necessity: docs/security.md, "leaked server database".)
     expect(dbBytes.length).toBeGreaterThan(0);
     const deviceSecrets = secrets.filter((s) => !s.label.startsWith('server'));
     const rawDeviceKeys = state.accounts.flatMap((a) => [Buffer.from(a.signSk, 'base64url').subarray(0, 32), Buffer.from(a.boxSk, 'base64url')]);
     expect(leaks(dbBytes.toString('latin1'), deviceSecrets)).toEqual([]);
     expect(rawDeviceKeys.filter((k) => dbBytes.includes(k))).toEqual([]);
+    // 4. Nor the server's own signing keys (encrypted at rest) nor the root API key (a digest only).
+    expect(leaks(dbBytes.toString('latin1'), [...secrets.filter((s) => s.label.startsWith('server')), { label: 'root API key', text: server.rootApiKey }])).toEqual([]);
+    expect(serverSk.filter((k) => dbBytes.includes(k.subarray(0, 32)))).toEqual([]);
     expect(pinPks).toHaveLength(2);  // the server holds the PIN's public key only
     fs.rmSync(dir, { recursive: true, force: true });
   });

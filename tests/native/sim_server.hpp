@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "crypto.hpp"
@@ -59,6 +60,19 @@ class SimServer {
 
   Bytes id = crypto::randomBytes(kServerIdSize);
   crypto::SignKeyPair key = crypto::signKeyPair();
+  // During a key rotation's overlap: the previous key, which signs every answer too (`sigPrev`).
+  std::optional<crypto::SignKeyPair> previous;
+
+  // Rotates the signing key (docs/protocol.md §6.1): the new one signs, the old one signs beside it.
+  void rotateKey() {
+    previous = key;
+    key = crypto::signKeyPair();
+  }
+  void retireKey() { previous.reset(); }
+  const SecretBytes* previousSk() const { return previous ? &previous->secretKey : nullptr; }
+
+  // The rekey message of a rotation: the new key, signed by it and by the previous key.
+  Bytes rekeyMessage(std::int64_t accountId) { return message(accountId, {{"kind", "rekey"}, {"pk", base64url(key.publicKey)}}); }
   std::string url = "https://rp.example/device";
   std::string name = "Example Bank";
   std::string logo;  // sent in start responses when not empty
@@ -270,7 +284,7 @@ class SimServer {
     if (!body.contains("accountId")) body["accountId"] = accountId;
     body["time"] = time;
     if (!body.contains("expires")) body["expires"] = time + expiresIn;
-    Bytes sealed = crypto::boxSeal(toBytes(wire::signServerMessage(key.secretKey, body.dump())), accounts.at(accountId).boxPk);
+    Bytes sealed = crypto::boxSeal(toBytes(wire::signServerMessage(key.secretKey, body.dump(), previousSk())), accounts.at(accountId).boxPk);
     accounts.at(accountId).outbox.push_back(sealed);
     return sealed;
   }
@@ -362,7 +376,7 @@ class SimServer {
   }
 
   std::string sealOnce(const wire::Transcript& t, const std::string& request, const nlohmann::json& body) {
-    return wire::sealResponse(key.secretKey, t, request, body.dump());
+    return wire::sealResponse(key.secretKey, t, request, body.dump(), previousSk());
   }
 
   Bytes newSession(QrType type) {
@@ -378,7 +392,7 @@ class SimServer {
 
   std::string seal(Session& s, const std::string& request, const nlohmann::json& body) {
     std::string text = body.dump();
-    std::string out = wire::sealResponse(key.secretKey, s.transcript, request, text);
+    std::string out = wire::sealResponse(key.secretKey, s.transcript, request, text, previousSk());
     s.transcript.advance(request, text);
     return out;
   }

@@ -126,6 +126,18 @@ CREATE TABLE IF NOT EXISTS device_nonces (
 CREATE INDEX IF NOT EXISTS device_nonces_expires ON device_nonces (expires);
 `;
 
+/**
+ * The servers' key columns (server-keys.ts): `sk` holds the wrapped secret key once `sk_wrapped`
+ * is 1 (0: a clear key of an earlier version, wrapped at the next start); during a rotation's
+ * overlap the previous key, wrapped, and the end of the overlap.
+ */
+const SERVER_KEY_COLUMNS: ReadonlyArray<readonly [string, { sqlite: string; postgres: string }]> = [
+  ['sk_wrapped', { sqlite: 'INTEGER NOT NULL DEFAULT 0', postgres: 'INTEGER NOT NULL DEFAULT 0' }],
+  ['prev_pk', { sqlite: 'BLOB', postgres: 'BYTEA' }],
+  ['prev_sk', { sqlite: 'BLOB', postgres: 'BYTEA' }],
+  ['prev_until', { sqlite: 'INTEGER', postgres: 'BIGINT' }],
+];
+
 /** Creates the schema, or brings a database made by an earlier version up to it. */
 export function migrateSqlite(db: Database.Database): void {
   db.exec(SQLITE_SCHEMA);
@@ -148,6 +160,7 @@ export function migrateSqlite(db: Database.Database): void {
   add('qr_sessions', 'start_answer', 'TEXT');
   add('qr_sessions', 'bound_account', 'INTEGER');
   for (const [table, column, decl] of V22_SQLITE_COLUMNS) add(table, column, decl);
+  for (const [column, decl] of SERVER_KEY_COLUMNS) add('servers', column, decl.sqlite);
   db.exec(V22_TABLES.sqlite);
   // After the columns: older databases get accounts.deleted only above.
   db.exec('CREATE INDEX IF NOT EXISTS accounts_deleted ON accounts (deleted);');
@@ -293,6 +306,7 @@ export async function migratePostgres(exec: (sql: string) => Promise<void>): Pro
     await exec(POSTGRES_SCHEMA);
     await exec(V22_TABLES.postgres);
     await exec('ALTER TABLE qr_sessions ADD COLUMN IF NOT EXISTS bound_account BIGINT');
+    for (const [column, decl] of SERVER_KEY_COLUMNS) await exec(`ALTER TABLE servers ADD COLUMN IF NOT EXISTS ${column} ${decl.postgres}`);
   } finally {
     await exec(`SELECT pg_advisory_unlock(${SCHEMA_LOCK})`);
   }

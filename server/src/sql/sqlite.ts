@@ -24,6 +24,8 @@ export class SqliteDriver implements SqlDriver {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('foreign_keys = ON');
       this.#db.pragma('busy_timeout = 5000');
+      // Overwritten and deleted content is zeroed, not left in free pages: a migrated clear key must not linger.
+      this.#db.pragma('secure_delete = ON');
       migrateSqlite(this.#db);
     } catch (err) {
       this.#db.close();
