@@ -105,8 +105,9 @@ test('a limit stored before the ranges were enforced is brought into them at sta
       db.prepare(sql).run();
       db.close();
     }
+    const rootApiKey = lax.rootApiKey;  // printed once, at the first start only
     lax = await startServer({ dataDir });
-    const now = await (await fetch(`${lax.url}/servers/${lax.serverId}/`, { headers: { 'X-apikey': lax.rootApiKey } })).json();
+    const now = await (await fetch(`${lax.url}/servers/${lax.serverId}/`, { headers: { 'X-apikey': rootApiKey } })).json();
     expect(now).toMatchObject({ pinAttemptLimit: 10, pingTime: 86400, pinTimeout: 5 });
   } finally {
     await lax.stop();

@@ -57,12 +57,15 @@ test("mallory's app cannot approve alice's transaction; alice's session keeps it
   expect(await rp.loginStatus(nonce)).toMatchObject({ userid: 'alice', accountid: before.accountid, pk: before.pk });
   expect(mallory.accounts).toHaveLength(1);  // her account is untouched: the refusal is signed, not a fault
 
-  // Alice approves it; the relying party checks her signature with the key it expected.
-  const approved = await scanAndApprove(alice, `tapgate:${qrdata}`);
+  // Mallory's scan started that QR session, and a session starts once (protocol §5.1): the
+  // relying party asks again, and alice approves; it checks her signature with the key it expected.
+  const again = await rp.createTransaction(nonce, transfer);
+  const approved = await scanAndApprove(alice, `tapgate:${again.qrdata}`);
   expect(approved.state).toBe('DONE');
-  const tx = await rp.transaction(tid);
+  expect((await rp.transaction(tid)).tstatus).toBe('PENDING');  // mallory's attempt approved nothing
+  const tx = await rp.transaction(again.tid);
   expect(tx).toMatchObject({ tstatus: 'SIGNED', accountid: before.accountid });
-  const check = { serverId: server.serverId, nonce, tid, text: tx.text, expectedPk: before.pk, signature: tx.signature };
+  const check = { serverId: server.serverId, nonce, tid: again.tid, text: tx.text, expectedPk: before.pk, signature: tx.signature };
   expect(await verifyTransactionApproval(check)).toBe(true);
   // The signature names this transaction and this session: it proves nothing anywhere else.
   expect(await verifyTransactionApproval({ ...check, nonce: rp.newNonce() })).toBe(false);
@@ -95,10 +98,16 @@ test('a push login provoked for a user binds its QR session to that user, even o
     const { session: aliceSession } = await pushed;
     // The pushed QR is the session's latest login QR; mallory gets hold of it and tries first.
     const { loginqrdata } = await rp.loginStatus(nonce);
+    // Its message started the session, so a scan of it is refused at once (§5.1); were it ever
+    // started, the binding would still refuse her login (signed 55).
     const attempt = await scanAndApprove(mallory, `tapgate:${loginqrdata}`);
-    expect(attempt.error).toMatchObject({ code: 'ACCOUNT_NOT_ALLOWED' });
+    expect(attempt.error).toMatchObject({ code: expect.stringMatching(/^(SESSION_NOT_FOUND|ACCOUNT_NOT_ALLOWED)$/) });
     expect((await rp.loginStatus(nonce)).loggedin).toBe(false);
-    await aliceSession.stopSession();
+    // Alice, for whom it was made, logs in with it.
+    await reach(aliceSession, 'WAIT_FOR_SECOND_FACTOR');
+    await aliceSession.setPinBiometric({ pin: PIN });
+    await aliceSession.finished;
+    expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'alice' });
   } finally {
     relay.close();
   }
@@ -114,7 +123,8 @@ test('a push login provoked for an account binds its QR session to that account'
   const { loginqrdata } = await rp.loginStatus(nonce);
   // Even alice's other account (same user) may not take a push login made for this one.
   const attempt = await scanAndApprove(alice, `tapgate:${loginqrdata}`);
-  expect(attempt.error).toMatchObject({ code: 'ACCOUNT_NOT_ALLOWED' });
+  expect(attempt.error).toMatchObject({ code: expect.stringMatching(/^(SESSION_NOT_FOUND|ACCOUNT_NOT_ALLOWED)$/) });
+  expect((await rp.loginStatus(nonce)).accountid).toBe(target);
 });
 
 test('a transaction needs a user: on a session nobody logged in on, it is refused', async () => {

@@ -96,7 +96,10 @@ describe('without an allow-list', () => {
       const res = await fetch(`${server.url}/device/v1/pushtoken`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ v: 1, accountId: auth.accounts[0].accountId, token, sigAccount: Buffer.alloc(64).toString('base64url') }),
+        body: JSON.stringify({
+          v: 1, accountId: auth.accounts[0].accountId, token, time: Date.now(),
+          nonce: Buffer.alloc(32, 1).toString('base64url'), sigAccount: Buffer.alloc(64).toString('base64url'),
+        }),
       });
       return { status: res.status, error: (await res.json()).error };
     };
@@ -148,8 +151,9 @@ test('a token stored while its host was allow-listed is not connected to once th
     await server.stop();
 
     // Same port: the device keeps the URL it enrolled with.
+    const { rootApiKey } = server;  // printed once, at the first start only
     server = await startServer({ dataDir, env: { PORT: String(server.port) } });
-    rp = relyingParty(server);
+    rp = relyingParty({ ...server, rootApiKey });
     const count = listener.connections;
     await rp.sendMessage(accountId, 'must not be pushed');
     await rp.sendMessage(accountId, 'nor this one');
