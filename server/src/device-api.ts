@@ -392,8 +392,9 @@ export class DeviceApi {
       }
       const tx = qs.tid ? await this.store.getTransaction(qs.tid, server.id) : undefined;
       const sigTransaction = tx ? fromB64u(j.sigTransaction) : null;
-      const txInput = tx && transactionSigningInput(tx.tid, rpSessionBinding(server.id, qs.nonce), tx.text);
-      if (tx && (factor === 'NONE' || !sigTransaction || !verify(account.pk, txInput!, sigTransaction))) {
+      const txSigned = !!tx && !!sigTransaction &&
+        verify(account.pk, transactionSigningInput(tx.tid, rpSessionBinding(server.id, qs.nonce), tx.text), sigTransaction);
+      if (tx && (factor === 'NONE' || !txSigned)) {
         return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);  // no second factor or no signature
       }
       if (sigBio !== null) {

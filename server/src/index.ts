@@ -126,10 +126,11 @@ async function resolveRootKey(store: Store, opts: TapgateServerOptions): Promise
   }
   if (given) return { key: given, digest: hash(utf8(given)) };
   const candidate = toB64u(randomBytes(32));
-  const stored = await store.settingOnce(ROOT_KEY_DIGEST_SETTING, toB64u(hash(utf8(candidate))));
+  const candidateDigest = toB64u(hash(utf8(candidate)));
+  const stored = await store.settingOnce(ROOT_KEY_DIGEST_SETTING, candidateDigest);
   const digest = fromB64u(stored);
   if (!digest) throw new Error(`the setting ${ROOT_KEY_DIGEST_SETTING} is not a base64url digest`);
-  return { key: stored === toB64u(hash(utf8(candidate))) ? candidate : null, digest };
+  return { key: stored === candidateDigest ? candidate : null, digest };
 }
 
 async function ensureFirstServer(store: Store, name: string, now: number): Promise<string> {
