@@ -1,6 +1,6 @@
 // Shared helpers for the bench groups (bench/*.mjs). Each group exports
 //   run(ctx) → rows: { group, measure, value, command }
-// and bench/run.mjs prints them and writes the README section.
+// and bench/run.mjs prints them and writes the table into docs/performance.md.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

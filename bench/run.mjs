@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: every figure of issue 7, as a Markdown table, also written into README.md
+// `npm run bench`: every figure, as a Markdown table, also written into docs/performance.md
 // between the `bench:begin` / `bench:end` markers. One file per figure group:
 //   size.mjs        core .wasm + glue, raw and gzip -9, against libsodium.js
 //   cold-start.mjs  import + Authenticator.create, empty and 100 accounts / 1,000 history items, Node + Chromium
@@ -9,7 +9,7 @@
 //   server-load.mjs logins/s and p50/p99 at fixed arrival rates
 //   qr.mjs          scanQr on 640×480 frames
 // Options: --quick (fewer runs, smaller N), --only=size,latency,… (groups), --no-browser,
-//          --no-readme (print only). Needs a build (node scripts/build.mjs) and /usr/bin/chromium.
+//          --no-readme (print only; docs/performance.md is left alone). Needs a build (node scripts/build.mjs) and /usr/bin/chromium.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -61,16 +61,16 @@ const section = `${header}\n\n${table}\n`;
 console.log(section);
 
 if (!args.includes('--no-readme') && !only) {
-  const readme = join(root, 'README.md');
+  const readme = join(root, 'docs', 'performance.md');
   const text = readFileSync(readme, 'utf8');
   const begin = '<!-- bench:begin (written by `npm run bench`) -->';
   const end = '<!-- bench:end -->';
   const a = text.indexOf(begin);
   const b = text.indexOf(end);
   if (a < 0 || b < a) {
-    console.error('README.md has no bench markers: not updated');
+    console.error('docs/performance.md has no bench markers: not updated');
   } else {
     writeFileSync(readme, `${text.slice(0, a + begin.length)}\n${section}${text.slice(b)}`);
-    console.error('[bench] README.md updated');
+    console.error('[bench] docs/performance.md updated');
   }
 }
