@@ -199,10 +199,35 @@ function b(x: Uint8Array): Buffer {
   return Buffer.from(x.buffer, x.byteOffset, x.length);
 }
 
+/** The NOTIFY channel on which instances sharing a PostgreSQL database say a servers row changed. */
+export const SERVER_CHANGES_CHANNEL = 'tapgate_server_changes';
+/**
+ * How long a cached server row is used before it is read again, whatever the invalidations: the
+ * bound on staleness when an invalidation is missed (another process on the SQLite file whose
+ * relay did not call invalidateServer, a PostgreSQL LISTEN connection that was down).
+ */
+export const SERVER_CACHE_MS = 5_000;
+
+interface CachedServer {
+  row: ServerRow;
+  /** Until when it may be used: the TTL, or sooner the end of a rotation's overlap. */
+  until: number;
+}
+
 /** All SQL of the server; every method is one statement or one transaction. */
 export class Store {
   #keys: KeyWrapper | null = null;
   #now: () => number = Date.now;
+  /**
+   * Server rows by id (hex), keys unwrapped: a login reads its server three times and each read
+   * was a SELECT and an AEAD decryption. Every servers write of this process drops the row at
+   * once and again when its transaction ends (a rolled-back change read inside it must not stay);
+   * other processes' writes arrive through invalidateServer (a cluster's relay, PostgreSQL NOTIFY).
+   */
+  readonly #serverCache = new Map<string, CachedServer>();
+  /** Bumped by every invalidation: a read that overlapped one is not cached. */
+  #serverGeneration = 0;
+  #stopServerListen: (() => Promise<void>) | null = null;
 
   constructor(readonly sql: SqlDriver) {}
 
@@ -258,6 +283,8 @@ export class Store {
         }
         const wrapped = await this.#wrapper.wrap(row.sk, row.id);
         const prev = row.prev_sk ? await this.#wrapper.wrap(row.prev_sk, row.id) : null;
+        await this.#serverWritten(row.id);
+        this.sql.durable();
         await this.sql.run('UPDATE servers SET sk = ?, prev_sk = ?, sk_wrapped = 1 WHERE id = ?', [b(wrapped), prev ? b(prev) : null, row.id]);
       }
     });
@@ -274,6 +301,8 @@ export class Store {
       if (!row) throw new Error('no such server');
       if (row.prev_until !== null && Number(row.prev_until) > this.#now()) return null;
       const wrapped = await this.#wrapper.wrap(sk, id);
+      await this.#serverWritten(id);
+      this.sql.durable();
       await this.sql.run('UPDATE servers SET pk = ?, sk = ?, sk_wrapped = 1, prev_pk = ?, prev_sk = ?, prev_until = ? WHERE id = ?', [
         b(pk),
         b(wrapped),
@@ -287,13 +316,19 @@ export class Store {
   }
 
   /** Ends a rotation's overlap now: the previous key is forgotten. */
-  async retireServerKey(id: Uint8Array): Promise<boolean> {
-    return (await this.sql.run('UPDATE servers SET prev_pk = NULL, prev_sk = NULL, prev_until = NULL WHERE id = ? AND prev_pk IS NOT NULL', [b(id)])) > 0;
+  retireServerKey(id: Uint8Array): Promise<boolean> {
+    return this.#durably(async () => {
+      await this.#serverWritten(id);
+      return (await this.sql.run('UPDATE servers SET prev_pk = NULL, prev_sk = NULL, prev_until = NULL WHERE id = ? AND prev_pk IS NOT NULL', [b(id)])) > 0;
+    });
   }
 
   /** Forgets the previous keys whose overlap is over (they no longer sign anyway; this drops them). */
-  async retireExpiredServerKeys(): Promise<void> {
-    await this.sql.run('UPDATE servers SET prev_pk = NULL, prev_sk = NULL, prev_until = NULL WHERE prev_until IS NOT NULL AND prev_until <= ?', [this.#now()]);
+  retireExpiredServerKeys(): Promise<void> {
+    return this.transaction(async () => {
+      const changed = await this.sql.run('UPDATE servers SET prev_pk = NULL, prev_sk = NULL, prev_until = NULL WHERE prev_until IS NOT NULL AND prev_until <= ?', [this.#now()]);
+      if (changed) await this.#serverWritten(null);  // in the transaction: dropped again at its end
+    });
   }
 
   /** Opens the SQLite database at `file` (created if needed). */
@@ -326,11 +361,15 @@ export class Store {
   async getSetting(key: string): Promise<string | undefined> {
     return (await this.sql.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]))?.value;
   }
-  async setSetting(key: string, value: string): Promise<void> {
-    await this.sql.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  setSetting(key: string, value: string): Promise<void> {
+    return this.#durably(async () => {
+      await this.sql.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+    });
   }
-  async deleteSetting(key: string): Promise<void> {
-    await this.sql.run('DELETE FROM settings WHERE key = ?', [key]);
+  deleteSetting(key: string): Promise<void> {
+    return this.#durably(async () => {
+      await this.sql.run('DELETE FROM settings WHERE key = ?', [key]);
+    });
   }
   /** Stores `value` unless the key has one; resolves with the value stored (a racing instance's, maybe). */
   async settingOnce(key: string, value: string): Promise<string> {
@@ -341,40 +380,95 @@ export class Store {
   /** Stores a new server; its secret key only wrapped. */
   async insertServer(id: Uint8Array, pk: Uint8Array, sk: Uint8Array, name: string, now: number): Promise<void> {
     const wrapped = await this.#wrapper.wrap(sk, id);
-    await this.sql.run(
-      'INSERT INTO servers (id, pk, sk, sk_wrapped, name, ping_time, pin_timeout, pin_attempt_limit, created) VALUES (?, ?, ?, 1, ?, 0, 0, 3, ?)',
-      [b(id), b(pk), b(wrapped), name, now],
-    );
+    await this.#durably(async () => {
+      await this.#serverWritten(id);
+      await this.sql.run(
+        'INSERT INTO servers (id, pk, sk, sk_wrapped, name, ping_time, pin_timeout, pin_attempt_limit, created) VALUES (?, ?, ?, 1, ?, 0, 0, 3, ?)',
+        [b(id), b(pk), b(wrapped), name, now],
+      );
+    });
   }
   async listServers(): Promise<ServerRow[]> {
     const rows = await this.sql.all<StoredServerRow>('SELECT * FROM servers ORDER BY seq');
     return Promise.all(rows.map((r) => this.#server(r)));
   }
   async getServer(id: Uint8Array): Promise<ServerRow | undefined> {
-    const row = await this.sql.get<StoredServerRow>('SELECT * FROM servers WHERE id = ?', [b(id)]);
-    return row ? this.#server(row) : undefined;
+    const key = b(id).toString('hex');
+    const now = this.#now();
+    const cached = this.#serverCache.get(key);
+    if (cached && now < cached.until) return cached.row;
+    const generation = this.#serverGeneration;
+    const stored = await this.sql.get<StoredServerRow>('SELECT * FROM servers WHERE id = ?', [b(id)]);
+    if (!stored) return undefined;
+    const row = await this.#server(stored);
+    if (generation === this.#serverGeneration) {
+      this.#serverCache.set(key, { row, until: Math.min(now + SERVER_CACHE_MS, row.prev_until ?? Infinity) });
+    }
+    return row;
   }
-  async updateServer(id: Uint8Array, p: ServerParams): Promise<void> {
-    await this.sql.run('UPDATE servers SET name = ?, ping_time = ?, pin_timeout = ?, pin_attempt_limit = ?, logo = ? WHERE id = ?', [
-      p.name,
-      p.pingTime,
-      p.pinTimeout,
-      p.pinAttemptLimit,
-      p.logo,
-      b(id),
-    ]);
+
+  /**
+   * Forgets the cached row of server `id` (every server's, when null): for a change this process
+   * did not make, reported by whoever knows of it (a cluster's relay between workers; on
+   * PostgreSQL, the NOTIFY every instance LISTENs to, see listenForServerChanges).
+   */
+  invalidateServer(id: Uint8Array | string | null): void {
+    this.#serverGeneration++;
+    if (id === null) this.#serverCache.clear();
+    else this.#serverCache.delete(typeof id === 'string' ? id : b(id).toString('hex'));
+  }
+
+  /** A servers row (every one, when null) is being written: dropped now, at the end, and in the other instances. */
+  async #serverWritten(id: Uint8Array | null): Promise<void> {
+    this.invalidateServer(id);
+    this.sql.afterEnd(() => this.invalidateServer(id));
+    // Delivered at the commit (never, if it rolls back); this instance hears its own too, harmlessly.
+    if (this.#stopServerListen && this.sql.notify) await this.sql.notify(SERVER_CHANGES_CHANNEL, id ? b(id).toString('hex') : '*');
+  }
+
+  /**
+   * On PostgreSQL, LISTENs to the servers changes the other instances make: their rows leave this
+   * instance's cache at their commit. While the LISTEN connection is down, SERVER_CACHE_MS bounds
+   * how stale a row can be. A no-op on SQLite.
+   */
+  async listenForServerChanges(): Promise<void> {
+    if (!this.sql.listen || this.#stopServerListen) return;
+    this.#stopServerListen = await this.sql.listen(SERVER_CHANGES_CHANNEL, (payload) => {
+      this.invalidateServer(payload === '*' || !/^[0-9a-f]+$/.test(payload) ? null : payload);
+    });
+  }
+
+  /** Durable: a PIN attempt limit lowered by the relying party must not come back raised after a crash. */
+  updateServer(id: Uint8Array, p: ServerParams): Promise<void> {
+    return this.#durably(async () => {
+      await this.#serverWritten(id);
+      await this.sql.run('UPDATE servers SET name = ?, ping_time = ?, pin_timeout = ?, pin_attempt_limit = ?, logo = ? WHERE id = ?', [
+        p.name,
+        p.pingTime,
+        p.pinTimeout,
+        p.pinAttemptLimit,
+        p.logo,
+        b(id),
+      ]);
+    });
   }
   /**
    * Brings every server's parameters into `ranges` (values stored before the ranges were enforced:
    * a PIN attempt limit of 1000 must not outlive the cap). Resolves with the servers changed.
    */
-  async clampServerParams(ranges: { pingTime: readonly [number, number]; pinTimeout: readonly [number, number]; pinAttemptLimit: readonly [number, number] }): Promise<number> {
-    let changed = 0;
-    for (const [column, [min, max]] of [['ping_time', ranges.pingTime], ['pin_timeout', ranges.pinTimeout], ['pin_attempt_limit', ranges.pinAttemptLimit]] as const) {
-      changed += await this.sql.run(`UPDATE servers SET ${column} = ? WHERE ${column} < ?`, [min, min]);
-      changed += await this.sql.run(`UPDATE servers SET ${column} = ? WHERE ${column} > ?`, [max, max]);
-    }
-    return changed;
+  clampServerParams(ranges: { pingTime: readonly [number, number]; pinTimeout: readonly [number, number]; pinAttemptLimit: readonly [number, number] }): Promise<number> {
+    return this.transaction(async () => {
+      let changed = 0;
+      for (const [column, [min, max]] of [['ping_time', ranges.pingTime], ['pin_timeout', ranges.pinTimeout], ['pin_attempt_limit', ranges.pinAttemptLimit]] as const) {
+        changed += await this.sql.run(`UPDATE servers SET ${column} = ? WHERE ${column} < ?`, [min, min]);
+        changed += await this.sql.run(`UPDATE servers SET ${column} = ? WHERE ${column} > ?`, [max, max]);
+      }
+      if (changed) {
+        await this.#serverWritten(null);
+        this.sql.durable();
+      }
+      return changed;
+    });
   }
   async countAccounts(server: Uint8Array): Promise<number> {
     const row = await this.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM accounts WHERE server = ? AND deleted = 0', [b(server)]);
@@ -513,6 +607,7 @@ export class Store {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       [b(a.server), a.userid, b(a.pk), b(a.boxPk), b(a.pinPk), a.now, a.now, a.description],
     );
+    this.sql.durable();  // the device keeps the account once answered: the server must too
     return Number(row!.id);
   }
   /** A live account; deleted ones are gone for every purpose but fetching their messages. */
@@ -542,6 +637,7 @@ export class Store {
       const sessions = await this.sql.all<RpSessionRow>('SELECT * FROM rp_sessions WHERE loggedin = 1 AND accountid = ?', [id]);
       for (const rp of sessions) await this.logOut(rp.server, rp.nonce, now);
       await this.sql.run('UPDATE accounts SET deleted = 1, push_token = NULL WHERE id = ?', [id]);
+      this.sql.durable();
       return sessions;
     });
   }
@@ -564,8 +660,10 @@ export class Store {
   listAccounts(server: Uint8Array): Promise<AccountRow[]> {
     return this.sql.all<AccountRow>('SELECT * FROM accounts WHERE server = ? AND deleted = 0 ORDER BY id', [b(server)]);
   }
+  /** A raised count is durable (a lost failure would be a free PIN guess after a crash); a reset need not be. */
   async setPinFailures(id: number, failures: number): Promise<void> {
     await this.sql.run('UPDATE accounts SET pin_failures = ? WHERE id = ?', [failures, id]);
+    if (failures > 0) this.sql.durable();
   }
   // Only a correct PIN resets pin_failures (pinVerdict); a login by another factor must not.
   async accountLoggedIn(id: number, now: number): Promise<void> {
@@ -576,13 +674,16 @@ export class Store {
   }
   async setBioPk(id: number, bioPk: Uint8Array | null): Promise<void> {
     await this.sql.run('UPDATE accounts SET bio_pk = ? WHERE id = ?', [bioPk ? b(bioPk) : null, id]);
+    this.sql.durable();
   }
   async setPendingPinPk(id: number, pinPk: Uint8Array): Promise<void> {
     await this.sql.run('UPDATE accounts SET pending_pin_pk = ? WHERE id = ?', [b(pinPk), id]);
+    this.sql.durable();
   }
   /** Makes the prepared PIN key the PIN key, if `pinPk` is the one prepared. */
-  async promotePinPk(id: number, pinPk: Uint8Array): Promise<boolean> {
-    return (await this.sql.run('UPDATE accounts SET pin_pk = pending_pin_pk, pending_pin_pk = NULL WHERE id = ? AND pending_pin_pk = ?', [id, b(pinPk)])) === 1;
+  promotePinPk(id: number, pinPk: Uint8Array): Promise<boolean> {
+    return this.#durably(async () =>
+      (await this.sql.run('UPDATE accounts SET pin_pk = pending_pin_pk, pending_pin_pk = NULL WHERE id = ? AND pending_pin_pk = ?', [id, b(pinPk)])) === 1);
   }
   async addTransaction(t: { tid: string; server: Uint8Array; nonce: string; text: string; now: number }): Promise<void> {
     await this.sql.run('INSERT INTO transactions (tid, server, nonce, text, created) VALUES (?, ?, ?, ?, ?)', [t.tid, b(t.server), t.nonce, t.text, t.now]);
@@ -615,6 +716,7 @@ export class Store {
       'INSERT INTO device_nonces (account, nonce, expires) VALUES (?, ?, ?) ON CONFLICT (account, nonce) DO NOTHING RETURNING account',
       [account, b(nonce), expires],
     );
+    if (row) this.sql.durable();  // a nonce forgotten in a crash would let its request be replayed
     return row !== undefined;
   }
   /** Removes and returns a PIN-check challenge: each can be answered once. */
@@ -640,6 +742,7 @@ export class Store {
     return this.transaction(async () => {
       await this.sql.run('INSERT INTO api_keys (key_id, digest, description, created) VALUES (?, ?, ?, ?)', [k.keyId, b(k.digest), k.description, k.now]);
       for (const p of k.permissions) await this.addApiKeyPermission(k.keyId, p.acl, p.server);
+      this.sql.durable();
     });
   }
   async addApiKeyPermission(keyId: string, acl: string, server: Uint8Array | null): Promise<void> {
@@ -662,16 +765,20 @@ export class Store {
     });
   }
   /** Removes the key's permissions `acls` (all, when null) on the server; resolves with how many. */
-  async revokeServerPermissions(keyId: string, server: Uint8Array, acls: string[] | null): Promise<number> {
-    if (acls === null) return this.sql.run('DELETE FROM api_key_permissions WHERE key_id = ? AND server = ?', [keyId, b(server)]);
-    let n = 0;
-    for (const acl of acls) n += await this.sql.run('DELETE FROM api_key_permissions WHERE key_id = ? AND server = ? AND acl = ?', [keyId, b(server), acl]);
-    return n;
+  /** Durable: a revoked permission must not come back after a crash. */
+  revokeServerPermissions(keyId: string, server: Uint8Array, acls: string[] | null): Promise<number> {
+    return this.#durably(async () => {
+      if (acls === null) return this.sql.run('DELETE FROM api_key_permissions WHERE key_id = ? AND server = ?', [keyId, b(server)]);
+      let n = 0;
+      for (const acl of acls) n += await this.sql.run('DELETE FROM api_key_permissions WHERE key_id = ? AND server = ? AND acl = ?', [keyId, b(server), acl]);
+      return n;
+    });
   }
   /** Deletes the key and its permissions; false if there was no such key. */
   deleteApiKey(keyId: string): Promise<boolean> {
     return this.transaction(async () => {
       await this.sql.run('DELETE FROM api_key_permissions WHERE key_id = ?', [keyId]);
+      this.sql.durable();  // a deleted key must not come back after a crash
       return (await this.sql.run('DELETE FROM api_keys WHERE key_id = ?', [keyId])) === 1;
     });
   }
@@ -730,6 +837,7 @@ export class Store {
   setAccountBlocked(id: number, blocked: boolean, now: number): Promise<void> {
     return this.transaction(async () => {
       await this.sql.run('UPDATE accounts SET blocked = ? WHERE id = ? AND deleted = 0', [blocked ? 1 : 0, id]);
+      this.sql.durable();
       if (!blocked) return;
       const sessions = await this.sql.all<RpSessionRow>('SELECT * FROM rp_sessions WHERE loggedin = 1 AND accountid = ?', [id]);
       for (const rp of sessions) await this.logOut(rp.server, rp.nonce, now);
@@ -768,8 +876,20 @@ export class Store {
     return rows.sort((x, y) => x.seq - y.seq).map((r) => r.payload);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    const stop = this.#stopServerListen;
+    this.#stopServerListen = null;
+    if (stop) await stop().catch(() => {});
     return this.sql.close();
+  }
+
+  /** `work` as a transaction whose commit is durable (SqlDriver.durable). */
+  #durably<T>(work: () => Promise<T>): Promise<T> {
+    return this.transaction(async () => {
+      const result = await work();
+      this.sql.durable();
+      return result;
+    });
   }
 
   #forUpdate(): string {

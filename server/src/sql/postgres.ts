@@ -4,7 +4,7 @@
 // database need to hear of each other: NOTIFY inside a transaction (delivered at its commit) and a
 // dedicated LISTEN connection that reconnects by itself.
 import { Client, Pool, types as pgTypes, type ClientBase, type CustomTypesConfig, type PoolClient } from 'pg';
-import { TransactionContext, type SqlDriver, type SqlValue } from './driver';
+import { TransactionContext, type OpenTransaction, type SqlDriver, type SqlValue } from './driver';
 import { migratePostgres } from './schema';
 
 const INT8_OID = 20;
@@ -114,7 +114,7 @@ export class PgDriver implements SqlDriver {
 
   async #transactionOnce<T>(work: () => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
-    const tx = { connection: client, afterCommit: [] as (() => void)[] };
+    const tx: OpenTransaction<PoolClient> = { connection: client, afterCommit: [] };
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -133,6 +133,7 @@ export class PgDriver implements SqlDriver {
       this.#tx.committed(tx);
       return result;
     } finally {
+      this.#tx.ended(tx);
       // A connection whose ROLLBACK failed is in an unknown state: the pool closes it.
       client.release(broken);
     }
@@ -141,6 +142,11 @@ export class PgDriver implements SqlDriver {
   afterCommit(fn: () => void): void {
     this.#tx.afterCommit(fn);
   }
+  afterEnd(fn: () => void): void {
+    this.#tx.afterEnd(fn);
+  }
+  /** Every PostgreSQL commit is durable already (synchronous_commit stays on). */
+  durable(): void {}
 
   /**
    * NOTIFY `channel` with `payload` (at most 8000 bytes): inside a transaction it is delivered when
