@@ -26,8 +26,12 @@ CONFIGURE_EXTRA=${SODIUM_WASM_CONFIGURE_EXTRA---enable-minimal}
 # (plain wasm objects, optimised before the link).
 SPEED_CFLAGS=${SODIUM_WASM_SPEED_CFLAGS--O2}
 SPEED_OBJECTS="argon2-core argon2-fill-block-ref blake2b-compress-ref blake2b-ref blake2b-long"
+# Our own patches (scripts/patches/libsodium-*.patch, applied with patch -p1 to the unpacked
+# source); their checksum is part of the stamp, so a changed patch rebuilds the cache.
+PATCHES=$(ls "$PWD"/scripts/patches/libsodium-*.patch 2>/dev/null || true)
+patch_sum=$( [ -n "$PATCHES" ] && cat $PATCHES | sha256sum | cut -c1-16 || echo none)
 STAMP="$PREFIX/build-flags.stamp"
-want="libsodium-wasm v3; emcc $(emcc -dumpversion 2>/dev/null || echo '?'); CFLAGS=$CFLAGS_OPT; ${SPEED_CFLAGS:+$SPEED_OBJECTS: $SPEED_CFLAGS; }configure: --disable-shared --enable-static --without-pthreads --disable-ssp --disable-asm --disable-pie $CONFIGURE_EXTRA"
+want="libsodium-wasm v4; patches $patch_sum; emcc $(emcc -dumpversion 2>/dev/null || echo '?'); CFLAGS=$CFLAGS_OPT; ${SPEED_CFLAGS:+$SPEED_OBJECTS: $SPEED_CFLAGS; }configure: --disable-shared --enable-static --without-pthreads --disable-ssp --disable-asm --disable-pie $CONFIGURE_EXTRA"
 
 current() { [ -f "$PREFIX/lib/libsodium.a" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; }
 if [ "${1-}" = "--check" ]; then current; exit $?; fi
@@ -49,6 +53,10 @@ work=$(mktemp -d "$DEPS/src/work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 dpkg-source -x "$dsc" "$work/src" >/dev/null
 cd "$work/src"
+for p in $PATCHES; do
+  echo "[sodium-wasm] applying $(basename "$p")"
+  patch -p1 --quiet < "$p"
+done
 [ -x configure ] || ./autogen.sh >/dev/null 2>&1
 echo "[sodium-wasm] configuring (about 1-2 minutes): CFLAGS=$CFLAGS_OPT $CONFIGURE_EXTRA"
 rm -rf "$PREFIX"
