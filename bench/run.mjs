@@ -27,6 +27,7 @@ const GROUPS = [
   ['scale', './scale.mjs'],
   ['server', './server-load.mjs'],
   ['qr', './qr.mjs'],
+  ['sdk', './sdk-cpu.mjs'],
 ];
 
 const rows = [];
