@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// A load client process (forked by bench/load/driver.mjs, or by a test): `slots` simulated
+// devices, one enrolled account each, logging in in a closed loop (each slot starts its next
+// login when its last one ended) against a Tapgate server over keep-alive connections.
+// IPC, parent → client:
+//   {type:'init', rpUrl, serverId, apiKey, slots, verify, userPrefix}  → {type:'ready', enrolled}
+//   {type:'run', active, limit?}  the first `active` slots loop (the others idle once their
+//                                 current login ends); with `limit`, stop after that many logins
+//                                 and answer {type:'done', …stats}
+//   {type:'collect'}              → {type:'stats', ok, failed, errors, latencies, cpuUs}: counts
+//                                 and latencies (ms, Float64Array) since the last collect,
+//                                 and this process's CPU time (user+system µs) so far
+//   {type:'stop'}                 ends the loops and exits
+// Any failure in init answers {type:'error', message}.
+import { derivePinSeed, loadDevice } from './device.mjs';
+import { httpClient } from './http-client.mjs';
+
+const send = (msg) => process.send(msg);
+const state = {
+  devices: [],
+  running: [],     // slot i has a loop running
+  active: 0,
+  limit: Infinity, // logins left to start in a limited run
+  ok: 0,
+  failed: 0,
+  errors: {},      // error code → count
+  latencies: [],
+  clients: [],
+};
+
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function init({ rpUrl, serverId, apiKey, slots, verify = true, userPrefix = `load-${process.pid}` }) {
+  const rp = httpClient(rpUrl, slots);
+  state.clients.push(rp);
+  const deviceClients = new Map();
+  const deviceClientFor = (origin) => {
+    if (!deviceClients.has(origin)) {
+      const c = httpClient(origin, slots);
+      deviceClients.set(origin, c);
+      state.clients.push(c);
+    }
+    return deviceClients.get(origin);
+  };
+  // One Argon2id per process, not per account: it is the device's cost, which this bench leaves
+  // out; each account still proves a PIN key to the server as a real enrolment does.
+  const pinSeed = derivePinSeed('2580');
+  for (let i = 0; i < slots; i++) {
+    const d = loadDevice({ rp, deviceClientFor, serverId, apiKey, verify });
+    await d.enrol(`${userPrefix}-${i}`, pinSeed);
+    state.devices.push(d);
+    state.running.push(false);
+  }
+  return slots;
+}
+
+function record(err) {
+  state.failed++;
+  const code = err?.code ?? 'UNKNOWN';
+  state.errors[code] = (state.errors[code] ?? 0) + 1;
+  if (state.failed <= 3) process.stderr.write(`load client ${process.pid}: ${err?.message ?? err}\n`);
+}
+
+function stats(type) {
+  const msg = { type, ok: state.ok, failed: state.failed, errors: state.errors, latencies: Float64Array.from(state.latencies), cpuUs: cpuUs() };
+  state.ok = 0;
+  state.failed = 0;
+  state.errors = {};
+  state.latencies = [];
+  return msg;
+}
+
+function cpuUs() {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+let onLimitReached = null;
+
+async function loop(i) {
+  state.running[i] = true;
+  const device = state.devices[i];
+  while (i < state.active && state.limit > 0) {
+    state.limit--;
+    const t0 = performance.now();
+    try {
+      await device.login();
+      state.latencies.push(performance.now() - t0);
+      state.ok++;
+    } catch (err) {
+      record(err);
+      await pause(5); // a failing server must not turn the closed loop into a busy loop
+    }
+  }
+  state.running[i] = false;
+  if (state.limit <= 0 && !state.running.includes(true)) onLimitReached?.();
+}
+
+function run({ active, limit }) {
+  state.active = Math.min(active, state.devices.length);
+  state.limit = limit ?? Infinity;
+  if (limit !== undefined) onLimitReached = () => { onLimitReached = null; send(stats('done')); };
+  for (let i = 0; i < state.active; i++) if (!state.running[i]) loop(i);
+}
+
+process.on('message', (msg) => {
+  switch (msg.type) {
+    case 'init':
+      init(msg).then((enrolled) => send({ type: 'ready', enrolled }), (err) => send({ type: 'error', message: err.message ?? String(err), code: err.code }));
+      break;
+    case 'run':
+      run(msg);
+      break;
+    case 'collect':
+      send(stats('stats'));
+      break;
+    case 'stop':
+      state.active = 0;
+      for (const c of state.clients) c.close();
+      process.disconnect();
+      break;
+    default:
+      process.stderr.write(`load client: unknown message ${JSON.stringify(msg.type)}\n`);
+  }
+});
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,49 @@
+// CPU time of process trees from /proc (Linux): utime + stime of each process in the tree of
+// every root pid (the root and all its descendants, e.g. cluster workers or PostgreSQL's
+// backends), in milliseconds. Processes that exit between two readings take their ticks with
+// them, so roots should be long-lived (servers, a postmaster with pooled connections).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** {pid, ppid, ticks} of every process readable now. */
+function allProcesses() {
+  const out = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after the command name (which may itself hold spaces and parentheses): state is
+    // field 3, ppid 4, utime 14, stime 15 (proc(5)).
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.push({ pid: Number(name), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+  }
+  return out;
+}
+
+/** Milliseconds of CPU used so far by the trees rooted at `roots` (pids), and the pids counted. */
+export function treeCpuMs(roots) {
+  const procs = allProcesses();
+  const children = new Map();
+  for (const p of procs) {
+    if (!children.has(p.ppid)) children.set(p.ppid, []);
+    children.get(p.ppid).push(p);
+  }
+  const byPid = new Map(procs.map((p) => [p.pid, p]));
+  const seen = new Set();
+  let ticks = 0;
+  const stack = roots.map((pid) => byPid.get(pid)).filter(Boolean);
+  while (stack.length) {
+    const p = stack.pop();
+    if (seen.has(p.pid)) continue;
+    seen.add(p.pid);
+    ticks += p.ticks;
+    stack.push(...(children.get(p.pid) ?? []));
+  }
+  return { ms: (ticks * 1000) / CLK_TCK, pids: seen.size };
+}
