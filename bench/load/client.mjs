@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A load client process (forked by bench/load/driver.mjs, or by a test): `slots` simulated
 // devices, one enrolled account each, logging in in a closed loop (each slot starts its next
-// login when its last one ended) against a Tapgate server over keep-alive connections.
+// login when its last one ended) against a Tapgate server over keep-alive connections (raw-http.mjs: one per slot and origin).
 // IPC, parent → client:
 //   {type:'init', rpUrl, serverId, apiKey, slots, verify, userPrefix}  → {type:'ready', enrolled}
 //   {type:'run', active, limit?}  the first `active` slots loop (the others idle once their
@@ -13,7 +13,7 @@
 //   {type:'stop'}                 ends the loops and exits
 // Any failure in init answers {type:'error', message}.
 import { derivePinSeed, loadDevice } from './device.mjs';
-import { httpClient } from './http-client.mjs';
+import { connection } from './raw-http.mjs';
 
 const send = (msg) => process.send(msg);
 const state = {
@@ -25,28 +25,16 @@ const state = {
   failed: 0,
   errors: {},      // error code → count
   latencies: [],
-  clients: [],
 };
 
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function init({ rpUrl, serverId, apiKey, slots, verify = true, userPrefix = `load-${process.pid}` }) {
-  const rp = httpClient(rpUrl, slots);
-  state.clients.push(rp);
-  const deviceClients = new Map();
-  const deviceClientFor = (origin) => {
-    if (!deviceClients.has(origin)) {
-      const c = httpClient(origin, slots);
-      deviceClients.set(origin, c);
-      state.clients.push(c);
-    }
-    return deviceClients.get(origin);
-  };
   // One Argon2id per process, not per account: it is the device's cost, which this bench leaves
   // out; each account still proves a PIN key to the server as a real enrolment does.
   const pinSeed = derivePinSeed('2580');
   for (let i = 0; i < slots; i++) {
-    const d = loadDevice({ rp, deviceClientFor, serverId, apiKey, verify });
+    const d = loadDevice({ connect: connection, rpUrl, serverId, apiKey, verify });
     await d.enrol(`${userPrefix}-${i}`, pinSeed);
     state.devices.push(d);
     state.running.push(false);
@@ -116,7 +104,7 @@ process.on('message', (msg) => {
       break;
     case 'stop':
       state.active = 0;
-      for (const c of state.clients) c.close();
+      for (const d of state.devices) d.close();
       process.disconnect();
       break;
     default:

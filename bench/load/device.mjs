@@ -94,11 +94,14 @@ function openEnvelope(res, what, serverKey, t, request) {
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
 /**
- * A relying party (REST API key) and a device on one server. `rp` is an httpClient() and
- * `deviceClientFor(origin)` gives the one for the device API the enrol QR names; `verify` false skips the signature checks (the floor server answers canned
- * envelopes), everything else stays the same work.
+ * A relying party (REST API key on `rpUrl`) and a device on one server, each with its own
+ * keep-alive connection (`connect(origin)`, raw-http.mjs): the device API's origin comes from the
+ * enrol QR. `verify` false skips the signature checks (the floor server answers canned
+ * envelopes); everything else stays the same work.
  */
-export function loadDevice({ rp, deviceClientFor, serverId, apiKey, verify = true }) {
+export function loadDevice({ connect, rpUrl, serverId, apiKey, verify = true }) {
+  const rp = connect(rpUrl);
+  const connections = [rp];
   const base = `/servers/${serverId}`;
   const rpHeaders = (nonce) => ({ 'X-apikey': apiKey, 'X-nonce': nonce });
   let account = null; // { id, key, serverKey, device, devicePath }
@@ -133,7 +136,8 @@ export function loadDevice({ rp, deviceClientFor, serverId, apiKey, verify = tru
     const qr = parseQr(await fetchQr('enrol', `?userid=${encodeURIComponent(userid)}`), QR_ENROL);
     if (b64u(qr.serverId) !== serverId) throw new LoadLoginError('BAD_RESPONSE', 'enrol QR names another server');
     const url = new URL(qr.url);
-    const client = deviceClientFor(url.origin);
+    const client = connect(url.origin);
+    connections.push(client);
     const basePath = url.pathname.replace(/\/$/, '');
     const serverKey = verify ? publicKeyObject(qr.serverPk) : null;
     const t1 = await startSession(client, basePath, qr, serverKey, 'enrol');
@@ -168,7 +172,8 @@ export function loadDevice({ rp, deviceClientFor, serverId, apiKey, verify = tru
     if (body.result !== 'SUCCESS') throw new LoadLoginError('LOGIN_REFUSED', `login: ${JSON.stringify(body)}`);
   }
 
-  return { enrol, login, get accountId() { return account?.id; } };
+  const close = () => connections.forEach((c) => c.close());
+  return { enrol, login, close, get accountId() { return account?.id; } };
 }
 
 /** The PIN key's seed as a device derives it (§1): Argon2id(PIN, salt), interactive limits. */

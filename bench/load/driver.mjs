@@ -5,8 +5,8 @@
 // /proc of the server's process tree and any other `cpuRoots`, e.g. PostgreSQL's postmaster and
 // its backends) and the clients' own CPU ms per login. Saturation = the step with the most logins/s.
 //   node bench/load/driver.mjs [--target=sqlite|floor|both] [--workers=N] [--steps=1,4,16,32,64]
-//                              [--seconds=3] [--processes=2] [--access-log=0|1]
-// prints one line per step and the saturation of each target.
+//                              [--seconds=3] [--processes=2] [--access-log=0|1] [--json]
+// prints one line per step and the saturation of each target (--json: the results as JSON).
 import { fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,21 +135,26 @@ async function main() {
     steps: arg('steps', DEFAULT_STEPS.join(',')).split(',').map(Number),
     stepSeconds: Number(arg('seconds', 3)),
     processes: Number(arg('processes', 2)),
-    log: (line) => console.log(`  ${line}`),
   };
+  const json = process.argv.includes('--json');
+  const say = json ? () => {} : (line) => console.log(line);
+  opts.log = (line) => say(`  ${line}`);
+  const results = [];
   const workers = Number(arg('workers', 0)) || undefined;
   const accessLog = arg('access-log', undefined);
   for (const name of which === 'both' ? ['sqlite', 'floor'] : [which]) {
     const server = name === 'floor' ? await startFloor() : await startReference({ workers, env: accessLog === undefined ? {} : { TAPGATE_ACCESS_LOG: accessLog } });
     try {
       if (name !== 'floor') await updateServer(server, { pinTimeout: 1440 });
-      console.log(`${name}${workers ? ` (TAPGATE_WORKERS=${workers}, server reports ${server.workers})` : ''}:`);
+      say(`${name}${workers ? ` (TAPGATE_WORKERS=${workers}, server reports ${server.workers})` : ''}:`);
       const r = await sweep({ ...server, cpuRoots: [server.pid] }, { ...opts, verify: name !== 'floor' });
-      console.log(`  saturation: ${formatStep(r.saturation)}`);
+      say(`  saturation: ${formatStep(r.saturation)}`);
+      results.push({ target: name, ...r });
     } finally {
       await server.stop();
     }
   }
+  if (json) console.log(JSON.stringify(results));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
