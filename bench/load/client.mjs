@@ -7,9 +7,10 @@
 //   {type:'run', active, limit?}  the first `active` slots loop (the others idle once their
 //                                 current login ends); with `limit`, stop after that many logins
 //                                 and answer {type:'done', …stats}
-//   {type:'collect'}              → {type:'stats', ok, failed, errors, latencies, cpuUs}: counts
-//                                 and latencies (ms, Float64Array) since the last collect,
-//                                 and this process's CPU time (user+system µs) so far
+//   {type:'collect'}              → {type:'stats', ok, failed, errors, latencies, cpuUs, draining}:
+//                                 counts and latencies (ms, Float64Array) of the active slots since
+//                                 the last collect, this process's CPU time (user+system µs) so
+//                                 far, and how many inactive slots still finish a login
 //   {type:'stop'}                 ends the loops and exits
 // Any failure in init answers {type:'error', message}.
 import { derivePinSeed, loadDevice } from './device.mjs';
@@ -50,7 +51,8 @@ function record(err) {
 }
 
 function stats(type) {
-  const msg = { type, ok: state.ok, failed: state.failed, errors: state.errors, latencies: Float64Array.from(state.latencies), cpuUs: cpuUs() };
+  const draining = state.running.filter((r, i) => r && i >= state.active).length;
+  const msg = { type, ok: state.ok, failed: state.failed, errors: state.errors, latencies: Float64Array.from(state.latencies), cpuUs: cpuUs(), draining };
   state.ok = 0;
   state.failed = 0;
   state.errors = {};
@@ -73,10 +75,14 @@ async function loop(i) {
     const t0 = performance.now();
     try {
       await device.login();
-      state.latencies.push(performance.now() - t0);
-      state.ok++;
+      // A slot above the current step finishing a login it began in an earlier step is not
+      // counted: its latency belongs to that step's load.
+      if (i < state.active) {
+        state.latencies.push(performance.now() - t0);
+        state.ok++;
+      }
     } catch (err) {
-      record(err);
+      if (i < state.active) record(err);
       await pause(5); // a failing server must not turn the closed loop into a busy loop
     }
   }

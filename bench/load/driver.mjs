@@ -63,7 +63,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Sweeps `steps` (logins in flight) against `target` = {url (relying-party API origin), serverId,
- * apiKey, cpuRoots: pids whose process trees are the server}. `verify` false for the floor.
+ * apiKey, cpuRoots: pids whose process trees are the server, dbRoots?: the database's (counted in
+ * the server's CPU and reported apart)}. `verify` false for the floor.
  * Resolves {steps: [...], saturation, enrolSeconds}.
  */
 export async function sweep(target, { steps = DEFAULT_STEPS, processes = 2, stepSeconds = 3, settleSeconds = 0.5, warmSeconds = 2, verify = true, log = () => {} } = {}) {
@@ -84,14 +85,19 @@ export async function sweep(target, { steps = DEFAULT_STEPS, processes = 2, step
     const results = [];
     for (const inFlight of steps) {
       setInFlight(inFlight);
+      // Wait out the logins that slots above this step still have in flight, then let it settle.
+      const drainUntil = performance.now() + 30_000;
+      while ((await collect()).some((s) => s.draining > 0) && performance.now() < drainUntil) await sleep(50);
       await sleep(settleSeconds * 1000);
       const before = await collect();
       const serverBefore = treeCpuMs(target.cpuRoots).ms;
+      const dbBefore = target.dbRoots ? treeCpuMs(target.dbRoots).ms : 0;
       const w0 = performance.now();
       await sleep(stepSeconds * 1000);
       const after = await collect();
       const seconds = (performance.now() - w0) / 1000;
       const serverMs = treeCpuMs(target.cpuRoots).ms - serverBefore;
+      const dbMs = target.dbRoots ? treeCpuMs(target.dbRoots).ms - dbBefore : 0;
       const ok = after.reduce((a, s) => a + s.ok, 0);
       const failed = after.reduce((a, s) => a + s.failed, 0);
       const errors = {};
@@ -107,8 +113,9 @@ export async function sweep(target, { steps = DEFAULT_STEPS, processes = 2, step
         loginsPerSec: ok / seconds,
         p50: percentile(lat, 50),
         p99: percentile(lat, 99),
-        serverCpuMsPerLogin: ok ? serverMs / ok : NaN,
-        serverBusy: serverMs / 1000 / seconds, // cores' worth of CPU the server used
+        serverCpuMsPerLogin: ok ? (serverMs + dbMs) / ok : NaN,
+        dbCpuMsPerLogin: ok ? dbMs / ok : NaN,  // the database's part of it (0 without dbRoots)
+        serverBusy: (serverMs + dbMs) / 1000 / seconds, // cores' worth of CPU the server (and database) used
         clientCpuMsPerLogin: ok ? clientMs / ok : NaN,
       };
       results.push(step);
@@ -123,7 +130,7 @@ export async function sweep(target, { steps = DEFAULT_STEPS, processes = 2, step
 
 export function formatStep(s) {
   return `${String(s.inFlight).padStart(3)} in flight: ${s.loginsPerSec.toFixed(0).padStart(5)} logins/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ` +
-    `server ${s.serverCpuMsPerLogin.toFixed(2)} ms CPU/login (${(s.serverBusy * 100).toFixed(0)} % of a core), client ${s.clientCpuMsPerLogin.toFixed(2)} ms CPU/login` +
+    `server ${s.serverCpuMsPerLogin.toFixed(2)} ms CPU/login${s.dbCpuMsPerLogin ? ` (database ${s.dbCpuMsPerLogin.toFixed(2)})` : ''} (${(s.serverBusy * 100).toFixed(0)} % of a core), client ${s.clientCpuMsPerLogin.toFixed(2)} ms CPU/login` +
     `${s.failed ? `, ${s.failed} failed ${JSON.stringify(s.errors)}` : ''}`;
 }
 
