@@ -6,7 +6,7 @@
 //   round-trips.mjs requests per flow
 //   latency.mjs     50 ms simulated RTT: startSession → confirmlogin, setPinBiometric → login; Argon2id per PIN
 //   scale.mjs       1,000 concurrent sessions in one process: memory per session, events/s
-//   server-load.mjs logins/s and p50/p99 at fixed arrival rates
+//   server-load.mjs saturation logins/s, p50/p99, server CPU/login (bench/load/ load generator) vs a bare node:http floor
 //   qr.mjs          scanQr on 640×480 frames
 // Options: --quick (fewer runs, smaller N), --only=size,latency,… (groups), --no-browser,
 //          --no-readme (print only; docs/performance.md is left alone). Needs a build (node scripts/build.mjs) and /usr/bin/chromium.

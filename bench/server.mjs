@@ -21,7 +21,7 @@ await new Promise((resolve) => http.listen(Number(process.env.PORT ?? 0), '127.0
 const port = http.address().port;
 const origin = `http://localhost:${port}`;
 // TAPGATE_DATABASE_URL: PostgreSQL instead of SQLite; TAPGATE_PUBLIC_URL: another instance's
-// origin for the device URL in QR codes (server-load.mjs's two-instance run).
+// origin for the device URL in QR codes (two instances on one database).
 const tapgate = await createTapgateServer({
   publicUrl: process.env.TAPGATE_PUBLIC_URL || origin,
   dataDir: process.env.TAPGATE_DATA_DIR,
