@@ -24,6 +24,7 @@ export async function startProcess(script, { env = {}, args = [], timeoutMs = 30
   const dir = mkdtempSync(join(tmpdir(), 'tapgate-load-'));
   const apiKey = env.TAPGATE_ROOT_API_KEY ?? randomBytes(18).toString('base64url');
   const fullEnv = { ...process.env, PORT: '0', TAPGATE_DATA_DIR: join(dir, 'data'), TAPGATE_ROOT_API_KEY: apiKey, ...env };
+  for (const k of Object.keys(fullEnv)) if (fullEnv[k] === undefined) delete fullEnv[k];  // env {X: undefined} unsets X
   const outFile = join(dir, 'stdout');
   const out = openSync(outFile, 'w');
   const proc = spawn(process.execPath, [script, ...args], { cwd: root, env: fullEnv, stdio: ['ignore', out, 'pipe'] });
@@ -61,7 +62,8 @@ export async function startProcess(script, { env = {}, args = [], timeoutMs = 30
  * TAPGATE_WORKERS; `supportsWorkers` says whether the server reported running them.
  */
 export async function startReference({ env = {}, workers } = {}) {
-  const s = await startProcess(MAIN, { env: { ...env, ...(workers ? { TAPGATE_WORKERS: String(workers) } : {}) } });
+  // Without `workers`, TAPGATE_WORKERS is unset even if the bench's own environment has it.
+  const s = await startProcess(MAIN, { env: { ...env, TAPGATE_WORKERS: workers ? String(workers) : undefined } });
   s.workers = Number(s.listening.workers ?? 1);
   return s;
 }
