@@ -7,7 +7,7 @@
 // before reading it (unless `verify` is off, for the floor server that cannot sign), and advances
 // the transcript exactly as src/wire.cpp does. Request bodies carry the fields in the order the
 // core writes them (nlohmann::json sorts keys), so they are the same bytes in size.
-import { createPublicKey, generateKeyPairSync, randomBytes, sign as edSign, verify as edVerify, createPrivateKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign as edSign, verify as edVerify } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -104,7 +104,7 @@ export function loadDevice({ connect, rpUrl, serverId, apiKey, verify = true }) 
   const connections = [rp];
   const base = `/servers/${serverId}`;
   const rpHeaders = (nonce) => ({ 'X-apikey': apiKey, 'X-nonce': nonce });
-  let account = null; // { id, key, serverKey, device, devicePath }
+  let account = null; // {id, key (KeyObject), serverKey (KeyObject, null: not verified), client, basePath}
 
   async function fetchQr(kind, query = '') {
     const res = await rp.request('GET', `${base}/sessions/qr/${kind}${query}`, rpHeaders(randomBytes(16).toString('base64url')));
@@ -112,7 +112,7 @@ export function loadDevice({ connect, rpUrl, serverId, apiKey, verify = true }) 
     return res.body;
   }
 
-  /** POST `path` on the device API with `fields` (already in the core's key order). */
+  /** POST `text` (the JSON body, keys in the core's order) to `path` of the device API. */
   async function post(client, basePath, path, text) {
     const request = utf8(text);
     return { request, res: await client.request('POST', `${basePath}${path}`, JSON_HEADERS, request) };
@@ -173,7 +173,7 @@ export function loadDevice({ connect, rpUrl, serverId, apiKey, verify = true }) 
   }
 
   const close = () => connections.forEach((c) => c.close());
-  return { enrol, login, close, get accountId() { return account?.id; } };
+  return { enrol, login, close };
 }
 
 /** The PIN key's seed as a device derives it (§1): Argon2id(PIN, salt), interactive limits. */
