@@ -10,7 +10,8 @@
 import { fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { treeCpuMs } from './proc-cpu.mjs';
+import { cpus } from 'node:os';
+import { machineBusyMs, treeCpuMs } from './proc-cpu.mjs';
 
 const CLIENT = join(dirname(fileURLToPath(import.meta.url)), 'client.mjs');
 
@@ -92,12 +93,14 @@ export async function sweep(target, { steps = DEFAULT_STEPS, processes = 2, step
       const before = await collect();
       const serverBefore = treeCpuMs(target.cpuRoots).ms;
       const dbBefore = target.dbRoots ? treeCpuMs(target.dbRoots).ms : 0;
+      const machineBefore = machineBusyMs();
       const w0 = performance.now();
       await sleep(stepSeconds * 1000);
       const after = await collect();
       const seconds = (performance.now() - w0) / 1000;
       const serverMs = treeCpuMs(target.cpuRoots).ms - serverBefore;
       const dbMs = target.dbRoots ? treeCpuMs(target.dbRoots).ms - dbBefore : 0;
+      const machineMs = machineBusyMs() - machineBefore;
       const ok = after.reduce((a, s) => a + s.ok, 0);
       const failed = after.reduce((a, s) => a + s.failed, 0);
       const errors = {};
@@ -117,6 +120,9 @@ export async function sweep(target, { steps = DEFAULT_STEPS, processes = 2, step
         dbCpuMsPerLogin: ok ? dbMs / ok : NaN,  // the database's part of it (0 without dbRoots)
         serverBusy: (serverMs + dbMs) / 1000 / seconds, // cores' worth of CPU the server (and database) used
         clientCpuMsPerLogin: ok ? clientMs / ok : NaN,
+        // The share of the machine's cores busy with anything but this server and its clients
+        // (other work on a shared machine): what the step's logins/s could not use.
+        othersBusy: Math.max(0, machineMs - serverMs - dbMs - clientMs) / 1000 / seconds / cpus().length,
       };
       results.push(step);
       log(formatStep(step));
@@ -130,7 +136,7 @@ export async function sweep(target, { steps = DEFAULT_STEPS, processes = 2, step
 
 export function formatStep(s) {
   return `${String(s.inFlight).padStart(3)} in flight: ${s.loginsPerSec.toFixed(0).padStart(5)} logins/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ` +
-    `server ${s.serverCpuMsPerLogin.toFixed(2)} ms CPU/login${s.dbCpuMsPerLogin ? ` (database ${s.dbCpuMsPerLogin.toFixed(2)})` : ''} (${(s.serverBusy * 100).toFixed(0)} % of a core), client ${s.clientCpuMsPerLogin.toFixed(2)} ms CPU/login` +
+    `server ${s.serverCpuMsPerLogin.toFixed(2)} ms CPU/login${s.dbCpuMsPerLogin ? ` (database ${s.dbCpuMsPerLogin.toFixed(2)})` : ''} (${(s.serverBusy * 100).toFixed(0)} % of a core), client ${s.clientCpuMsPerLogin.toFixed(2)} ms CPU/login, others ${(s.othersBusy * 100).toFixed(0)} % of the machine` +
     `${s.failed ? `, ${s.failed} failed ${JSON.stringify(s.errors)}` : ''}`;
 }
 

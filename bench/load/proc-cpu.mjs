@@ -1,7 +1,8 @@
 // CPU time of process trees from /proc (Linux): utime + stime of each process in the tree of
 // every root pid (the root and all its descendants, e.g. cluster workers or PostgreSQL's
 // backends), in milliseconds. Processes that exit between two readings take their ticks with
-// them, so roots should be long-lived (servers, a postmaster with pooled connections).
+// them, so roots should be long-lived (servers, a postmaster with pooled connections). Also the
+// whole machine's busy CPU time, to tell how much of it other processes took during a step.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -46,4 +47,11 @@ export function treeCpuMs(roots) {
     stack.push(...(children.get(p.pid) ?? []));
   }
   return { ms: (ticks * 1000) / CLK_TCK, pids: seen.size };
+}
+
+/** Milliseconds of CPU the whole machine spent busy so far (all cores; /proc/stat's first line, not idle or iowait). */
+export function machineBusyMs() {
+  const f = readFileSync('/proc/stat', 'latin1').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return ((user + nice + system + irq + softirq + (steal ?? 0)) * 1000) / CLK_TCK;
 }
