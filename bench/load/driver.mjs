@@ -91,14 +91,15 @@ export async function sweep(target, { steps = DEFAULT_STEPS, processes = 2, step
       while ((await collect()).some((s) => s.draining > 0) && performance.now() < drainUntil) await sleep(50);
       await sleep(settleSeconds * 1000);
       const before = await collect();
-      const serverBefore = treeCpuMs(target.cpuRoots).ms;
+      const serverBefore = treeCpuMs(target.cpuRoots);
       const dbBefore = target.dbRoots ? treeCpuMs(target.dbRoots).ms : 0;
       const machineBefore = machineBusyMs();
       const w0 = performance.now();
       await sleep(stepSeconds * 1000);
       const after = await collect();
       const seconds = (performance.now() - w0) / 1000;
-      const serverMs = treeCpuMs(target.cpuRoots).ms - serverBefore;
+      const serverAfter = treeCpuMs(target.cpuRoots);
+      const serverMs = serverAfter.ms - serverBefore.ms;
       const dbMs = target.dbRoots ? treeCpuMs(target.dbRoots).ms - dbBefore : 0;
       const machineMs = machineBusyMs() - machineBefore;
       const ok = after.reduce((a, s) => a + s.ok, 0);
@@ -122,6 +123,8 @@ export async function sweep(target, { steps = DEFAULT_STEPS, processes = 2, step
         clientCpuMsPerLogin: ok ? clientMs / ok : NaN,
         // The share of the machine's cores busy with anything but this server and its clients
         // (other work on a shared machine): what the step's logins/s could not use.
+        // How much of the step the server's main thread(s) spent runnable but waiting for a CPU.
+        serverRunqueueWait: (serverAfter.waitMs - serverBefore.waitMs) / 1000 / seconds,
         othersBusy: Math.max(0, machineMs - serverMs - dbMs - clientMs) / 1000 / seconds / cpus().length,
       };
       results.push(step);
@@ -136,7 +139,7 @@ export async function sweep(target, { steps = DEFAULT_STEPS, processes = 2, step
 
 export function formatStep(s) {
   return `${String(s.inFlight).padStart(3)} in flight: ${s.loginsPerSec.toFixed(0).padStart(5)} logins/s, p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, ` +
-    `server ${s.serverCpuMsPerLogin.toFixed(2)} ms CPU/login${s.dbCpuMsPerLogin ? ` (database ${s.dbCpuMsPerLogin.toFixed(2)})` : ''} (${(s.serverBusy * 100).toFixed(0)} % of a core), client ${s.clientCpuMsPerLogin.toFixed(2)} ms CPU/login, others ${(s.othersBusy * 100).toFixed(0)} % of the machine` +
+    `server ${s.serverCpuMsPerLogin.toFixed(2)} ms CPU/login${s.dbCpuMsPerLogin ? ` (database ${s.dbCpuMsPerLogin.toFixed(2)})` : ''} (${(s.serverBusy * 100).toFixed(0)} % of a core, waiting for a CPU ${(s.serverRunqueueWait * 100).toFixed(0)} % of the time), client ${s.clientCpuMsPerLogin.toFixed(2)} ms CPU/login, others ${(s.othersBusy * 100).toFixed(0)} % of the machine` +
     `${s.failed ? `, ${s.failed} failed ${JSON.stringify(s.errors)}` : ''}`;
 }
 

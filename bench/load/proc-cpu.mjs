@@ -27,7 +27,20 @@ function allProcesses() {
   return out;
 }
 
-/** Milliseconds of CPU used so far by the trees rooted at `roots` (pids), and the pids counted. */
+/** Nanoseconds the main thread of `pid` has waited on a run queue, runnable but not running (schedstat(2nd field)). */
+function runqueueWaitNs(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'latin1').split(' ')[1]);
+  } catch {
+    return 0; // exited meanwhile, or a kernel without schedstats
+  }
+}
+
+/**
+ * Milliseconds of CPU used so far by the trees rooted at `roots` (pids), the milliseconds their
+ * main threads waited for a CPU while runnable (`waitMs`: a server starved by other work on the
+ * machine rather than limited by its own), and the number of processes counted.
+ */
 export function treeCpuMs(roots) {
   const procs = allProcesses();
   const children = new Map();
@@ -38,15 +51,17 @@ export function treeCpuMs(roots) {
   const byPid = new Map(procs.map((p) => [p.pid, p]));
   const seen = new Set();
   let ticks = 0;
+  let waitNs = 0;
   const stack = roots.map((pid) => byPid.get(pid)).filter(Boolean);
   while (stack.length) {
     const p = stack.pop();
     if (seen.has(p.pid)) continue;
     seen.add(p.pid);
     ticks += p.ticks;
+    waitNs += runqueueWaitNs(p.pid);
     stack.push(...(children.get(p.pid) ?? []));
   }
-  return { ms: (ticks * 1000) / CLK_TCK, pids: seen.size };
+  return { ms: (ticks * 1000) / CLK_TCK, waitMs: waitNs / 1e6, pids: seen.size };
 }
 
 /** Milliseconds of CPU the whole machine spent busy so far (all cores; /proc/stat's first line, not idle or iowait). */
