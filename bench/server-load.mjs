@@ -48,7 +48,7 @@ function row(label, r, floor) {
     group: 'server',
     measure: `${label}: saturation (closed loop, logins/s by logins in flight: ${steps})`,
     value: `**${fmt(s.loginsPerSec)} logins/s** at ${s.inFlight} in flight, p50 ${fmt(s.p50, 1)} ms, p99 ${fmt(s.p99, 1)} ms; ` +
-      `server ${fmt(s.serverCpuMsPerLogin, 2)} ms CPU/login${s.dbCpuMsPerLogin ? ` (of which PostgreSQL ${fmt(s.dbCpuMsPerLogin, 2)})` : ''} (${fmt(s.serverBusy * 100)} % of a core, runnable but waiting for a CPU ${fmt(s.serverRunqueueWait * 100)} % of the time), clients ${fmt(s.clientCpuMsPerLogin, 2)} ms CPU/login ` +
+      `server ${fmt(s.serverCpuMsPerLogin, 2)} ms CPU/login${s.dbCpuMsPerLogin ? ` (of which PostgreSQL ${fmt(s.dbCpuMsPerLogin, 2)})` : ''} (${fmt(s.serverBusy * 100)} % of a core, its processes runnable but waiting for a CPU ${fmt(s.serverRunqueueWait * 100)} % of the time, summed), clients ${fmt(s.clientCpuMsPerLogin, 2)} ms CPU/login ` +
       `(the server's CPU alone allows ${fmt(1000 / s.serverCpuMsPerLogin)} logins/s per core); other processes took ${fmt(s.othersBusy * 100)} % of the machine` +
       `${s.failed ? `, **${s.failed} failed** ${JSON.stringify(s.errors)}` : ''}${vsFloor}`,
     command: CMD,

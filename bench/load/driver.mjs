@@ -123,7 +123,8 @@ export async function sweep(target, { steps = DEFAULT_STEPS, processes = 2, step
         clientCpuMsPerLogin: ok ? clientMs / ok : NaN,
         // The share of the machine's cores busy with anything but this server and its clients
         // (other work on a shared machine): what the step's logins/s could not use.
-        // How much of the step the server's main thread(s) spent runnable but waiting for a CPU.
+        // How much of the step the server's main threads spent runnable but waiting for a CPU
+        // (summed over its processes, so above 1 with several).
         serverRunqueueWait: (serverAfter.waitMs - serverBefore.waitMs) / 1000 / seconds,
         othersBusy: Math.max(0, machineMs - serverMs - dbMs - clientMs) / 1000 / seconds / cpus().length,
       };
