@@ -40,7 +40,8 @@ function exchange(url: URL, init: Init): Promise<{ status: number; body: string;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_RESPONSE_BYTES) {
-          req.destroy(new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`));
+          reject(new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`));  // settles first: the errors destroy() causes come too late
+          req.destroy();
           return;
         }
         chunks.push(chunk);
