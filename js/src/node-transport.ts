@@ -6,8 +6,12 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type In
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { FetchLike } from './types.js';
 
-/** An answer is read whole before the core sees it; beyond this the request fails (a hostile server's endless body). */
-export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/**
+ * An answer is read whole before the core sees it; beyond this the request fails (a hostile
+ * server's endless body). Far above anything the core accepts, so the core still judges every
+ * oversized answer it can hold (a 20 MB server name is its BAD_RESPONSE, not a network error).
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 const agents = {
   'http:': new HttpAgent({ keepAlive: true, maxSockets: 64 }),

@@ -1,6 +1,6 @@
 // The Node entry's own transport (js/src/node-transport.ts): device requests go over pooled
 // keep-alive connections; a pooled connection the server drops before answering is tried once
-// more on a fresh one; an answer without end is cut off as a network error; `options.fetch`
+// more on a fresh one; an answer beyond 64 MiB is cut off as a network error; `options.fetch`
 // still replaces the transport. A keep-alive proxy between the SDK and a real server process
 // counts connections and requests and injects the faults.
 const http = require('node:http');
@@ -44,7 +44,7 @@ class CountingProxy {
     if (fault === 'huge') {
       res.writeHead(200, { 'content-type': 'application/json' });
       const block = Buffer.alloc(1024 * 1024, 0x20);
-      for (let i = 0; i < 8 && !res.destroyed; i++) await new Promise((r) => res.write(block, r));
+      for (let i = 0; i < 80 && !res.destroyed; i++) await new Promise((r) => res.write(block, r));
       res.end();
       return;
     }
