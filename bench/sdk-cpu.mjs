@@ -1,6 +1,6 @@
 // SDK CPU per complete QR login (issue 13 item 3): the client process's CPU (process.cpuUsage)
-// per login over N logins after warm-up, the relying party's QR fetch included, the bench server in
-// its own process (not counted). One account enrolled with a PIN; the server's pinTimeout makes
+// per login over N logins after warm-up, the relying party's QR fetch included (pooled node:http;
+// a second row with Node's fetch), the bench server in its own process (not counted). One account enrolled with a PIN; the server's pinTimeout makes
 // the second factor skipped, so no Argon2id runs per login. Side by side in the same run: the
 // crypto a login does (Ed25519 signatures/verifications and hashes) timed directly.
 // MemoryStorage, FileStorage (a temp folder) and Chromium with IndexedDB (CDP Performance.getMetrics
@@ -72,7 +72,7 @@ export function cryptoMs(n = 200) {
   return (performance.now() - t0) / n;
 }
 
-async function chromiumCpu(server, n, warm = 5) {
+export async function chromiumCpu(server, n, warm = 5) {
   const rp = relyingParty(server);
   const browser = await launchChromium();
   try {
