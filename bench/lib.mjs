@@ -9,7 +9,8 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const require = createRequire(import.meta.url);
 export const { startServer } = require('../tests/js/helpers/server-process.js');
 export const { relyingParty, nextEvent } = require('../tests/js/helpers/rp.js');
-export const { launchChromium } = require('../tests/e2e/helpers/chromium.js');
+/** Chromium through playwright, loaded on first use: Node-only groups (--no-browser) never pay for it. */
+export const launchChromium = (...args) => require('../tests/e2e/helpers/chromium.js').launchChromium(...args);
 export const sdk = () => require('@tapgate/authenticator/node');
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -4,10 +4,12 @@
 // plus, on the same origin, the browser package (/sdk/), zxing-wasm (/vendor/zxing-wasm/) and the
 // bench page (/bench/), so headless Chromium runs the browser build against a real server.
 // Prints the {"event":"listening",…} line tests/js/helpers/server-process.js waits for.
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { contentSecurityPolicy } from '../web-demo/security-headers.mjs';
 import { serveStatic } from '../web-demo/static.mjs';
 
 const require = createRequire(import.meta.url);
@@ -35,9 +37,23 @@ const mounts = [
   ['/vendor/zxing-wasm/', join(dirname(require.resolve('zxing-wasm/reader/zxing_reader.wasm')), '..', 'es')],
   ['/bench/', join(here, 'page')],
 ];
+// The bench page runs the authenticator (the core and the QR reader are WebAssembly), so it gets
+// the authenticator's policy, 'wasm-unsafe-eval' included; serveStatic would give it a relying
+// party's, under which Chromium refuses to compile the core.
+const benchPage = join(here, 'page', 'index.html');
+async function serveBenchPage(req, res) {
+  if (req.method !== 'GET' || !['/bench/', '/bench/index.html'].includes(new URL(req.url, origin).pathname)) return false;
+  const html = await readFile(benchPage);
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache',
+    'content-security-policy': contentSecurityPolicy('/authenticator/', html.toString('utf8')) });
+  res.end(html);
+  return true;
+}
+
 http.on('request', async (req, res) => {
   try {
     if (await tapgate.handle(req, res)) return;
+    if (await serveBenchPage(req, res)) return;
     if (await serveStatic(req, res, mounts)) return;
     res.writeHead(404).end('not found');
   } catch (err) {

@@ -154,7 +154,13 @@ std::string serializeState(const AppState& st) {
   for (const auto& s : st.servers) size += 256 + 6 * (s.url.size() + s.params.name.size());
   for (const auto& a : st.accounts) size += 512 + 6 * (a.name.size() + a.userId.size());
   for (const auto& m : st.seenMessages) size += 64 + 6 * m.id.size();
-  for (const auto& h : st.history) size += historyFragment(h).size() + 1;
+  // Each item's cache is checked once per save (the check compares all its fields).
+  std::vector<const std::string*> history;
+  history.reserve(st.history.size());
+  for (const auto& h : st.history) {
+    history.push_back(&historyFragment(h));
+    size += history.back()->size() + 1;
+  }
   Writer w;
   w.out.reserve(size);  // no reallocation: no stray copy of the secret keys in a freed block
   w.open('{');
@@ -214,9 +220,9 @@ std::string serializeState(const AppState& st) {
   w.close(']');
   w.key("history");
   w.open('[');
-  for (const auto& h : st.history) {
+  for (const std::string* item : history) {
     w.element();
-    w.out += historyFragment(h);
+    w.out += *item;
   }
   w.close(']');
   w.close('}');

@@ -56,13 +56,16 @@ struct HistoryFields {
   // T1 of the session once the server started it (empty before): a restart after a crash proves
   // the cancel or the logout it then sends with it (protocol §5.4, §5.5).
   Bytes t1;
-  // Cheap fields first: serializeState compares every item at every save.
+  // Cheap fields first: serializeState compares every item at every save. Byte strings with
+  // memcmp: the wasm build (-Os) compiles vector== to a loop of out-of-line iterator calls, which
+  // made these compares most of a save's cost once the history holds a few hundred items.
   bool operator==(const HistoryFields& o) const {
     return ended == o.ended && started == o.started && status == o.status && accountId == o.accountId &&
-           t1 == o.t1 &&
-           sessionRef == o.sessionRef && serverId.size() == o.serverId.size() &&
-           (serverId.empty() || std::memcmp(serverId.data(), o.serverId.data(), serverId.size()) == 0) &&
+           sameBytes(t1, o.t1) && sessionRef == o.sessionRef && sameBytes(serverId, o.serverId) &&
            kind == o.kind && accountName == o.accountName;
+  }
+  static bool sameBytes(const Bytes& a, const Bytes& b) {
+    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
   }
 };
 

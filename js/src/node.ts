@@ -1,11 +1,13 @@
 // Node entry: '@tapgate/authenticator/node'. The core's wasm is read from the package with fs;
-// storage is a folder of encrypted files; QR images are decoded with zxing-wasm's reader.
+// storage is a folder of encrypted files; QR images are decoded with zxing-wasm's reader;
+// requests go over node:http(s) keep-alive connections (node-transport.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { usePlatform } from './authenticator.js';
 import { pooledRandom, type CoreModule } from './core.js';
 import { FileStorage } from './file-storage.js';
 import { MemoryStorage } from './memory-storage.js';
+import { nodeFetch } from './node-transport.js';
 import { decodeQrImage, type QrImage } from './qr-decode.js';
 
 const wasmDir = join(__dirname, '..', 'wasm');
@@ -36,6 +38,7 @@ async function scanQr(image: unknown): Promise<Uint8Array | null> {
 usePlatform((options) => ({
   loadCore,
   scanQr,
+  fetch: nodeFetch,
   storage: typeof options.storage === 'string' ? new FileStorage(options.storage) : options.storage ?? new MemoryStorage(),
 }));
 

@@ -1,0 +1,173 @@
+// The Node entry's own transport (js/src/node-transport.ts): device requests go over pooled
+// keep-alive connections; a pooled connection the server drops before answering is tried once
+// more on a fresh one; an answer beyond 64 MiB is cut off as a network error; `options.fetch`
+// still replaces the transport. A keep-alive proxy between the SDK and a real server process
+// counts connections and requests and injects the faults.
+const http = require('node:http');
+const { Authenticator } = require('@tapgate/authenticator/node');
+const { startServer } = require('./helpers/server-process');
+const { relyingParty, nextEvent } = require('./helpers/rp');
+
+const PIN = '4711';
+
+/** Forwards /device requests to `target`, keeping client connections open. */
+class CountingProxy {
+  constructor() {
+    this.connections = 0;
+    this.requests = [];  // { path, socketRequest: n-th request on its connection }
+    this.fault = null;   // (entry) => 'drop' | 'huge' | null
+  }
+
+  async start() {
+    this.server = http.createServer((req, res) => this.#handle(req, res).catch(() => req.socket.destroy()));
+    this.server.keepAliveTimeout = 60_000;
+    this.server.on('connection', (socket) => {
+      this.connections += 1;
+      socket.served = 0;
+    });
+    await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${this.server.address().port}`;
+    return this;
+  }
+
+  async #handle(req, res) {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    req.socket.served += 1;
+    const entry = { path: req.url.replace(/^\/device/, ''), socketRequest: req.socket.served };
+    this.requests.push(entry);
+    const fault = this.fault?.(entry) ?? null;
+    if (fault === 'drop') {
+      req.socket.destroy();  // what a server closing an idle connection looks like to the client
+      return;
+    }
+    if (fault === 'huge') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const block = Buffer.alloc(1024 * 1024, 0x20);
+      for (let i = 0; i < 80 && !res.destroyed; i++) await new Promise((r) => res.write(block, r));
+      res.end();
+      return;
+    }
+    const answer = await fetch(`${this.target}${req.url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
+    const text = await answer.text();
+    res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  stop() {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+let proxy;
+let server;
+let rp;
+beforeAll(async () => {
+  proxy = await new CountingProxy().start();
+  server = await startServer({ env: { TAPGATE_PUBLIC_URL: proxy.url } });
+  proxy.target = server.url;
+  rp = relyingParty(server);
+});
+afterAll(async () => {
+  await server?.stop();
+  await proxy?.stop();
+});
+beforeEach(() => {
+  proxy.fault = null;
+});
+
+async function enrol(auth, userid) {
+  const s = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid }));
+  await nextEvent(s, 'confirmenrol');
+  await s.setAccount();
+  await s.setPinBiometric({ pin: PIN });
+  await s.finished;
+  expect(s.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
+}
+
+/** A login to its end; resolves with the finished session (DONE or ERROR). */
+async function login(auth) {
+  const s = await auth.startSession(await rp.loginQr(rp.newNonce()));
+  s.addEventListener('confirmlogin', (e) => s.setAccount(e.detail.accounts[0]), { once: true });
+  s.addEventListener('secondfactor', (e) => { if (!e.detail.result) s.setPinBiometric({ pin: PIN }); });
+  await s.finished;
+  return s;
+}
+
+test('device requests share one pooled connection', async () => {
+  const auth = await Authenticator.create();
+  try {
+    const before = { connections: proxy.connections, requests: proxy.requests.length };
+    await enrol(auth, 'pooled');
+    for (let i = 0; i < 3; i++) expect((await login(auth)).historyStatus).toBe('LOGGED_IN_ONE_SHOT');
+    const requests = proxy.requests.length - before.requests;
+    expect(requests).toBeGreaterThanOrEqual(8);  // an enrolment and three logins, two requests or more each
+    expect(proxy.connections - before.connections).toBe(1);
+  } finally {
+    await auth.close();
+  }
+});
+
+test('a pooled connection the server drops before answering is retried once on a fresh one', async () => {
+  const auth = await Authenticator.create();
+  try {
+    await enrol(auth, 'dropped');  // leaves a pooled connection
+    let dropped = 0;
+    proxy.fault = (entry) => (entry.socketRequest > 1 && dropped++ === 0 ? 'drop' : null);
+    const before = proxy.connections;
+    const s = await login(auth);
+    expect(dropped).toBeGreaterThanOrEqual(1);
+    expect(s.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
+    expect(proxy.connections - before).toBe(1);  // the fresh connection, kept for what followed
+  } finally {
+    await auth.close();
+  }
+});
+
+test('a connection dropped on a fresh socket is a network error, not retried', async () => {
+  const auth = await Authenticator.create({ requestTimeout: 5_000 });
+  try {
+    await enrol(auth, 'fresh-drop');
+    proxy.fault = () => 'drop';  // every request, also on the fresh connection the retry would open
+    const s = await login(auth);
+    expect(s.state).toBe('ERROR');
+    expect(s.error.code).toBe('NETWORK_ERROR');
+    const starts = proxy.requests.filter((r) => r.path === '/v1/start');
+    expect(starts.at(-1).socketRequest).toBe(1);  // the retry's fresh connection was dropped too: no third try
+  } finally {
+    await auth.close();
+  }
+});
+
+test('an answer larger than the transport takes ends the session with a network error', async () => {
+  const auth = await Authenticator.create({ requestTimeout: 10_000 });
+  try {
+    await enrol(auth, 'huge');
+    proxy.fault = (entry) => (entry.path === '/v1/start' ? 'huge' : null);
+    const s = await login(auth);
+    expect(s.state).toBe('ERROR');
+    expect(s.error.code).toBe('NETWORK_ERROR');
+    expect(s.error.message).toMatch(/larger than/);
+  } finally {
+    await auth.close();
+  }
+});
+
+test('options.fetch replaces the transport: every device request goes through it', async () => {
+  const seen = [];
+  const recording = async (url, init) => {
+    seen.push(new URL(url).pathname);
+    return fetch(url, init);
+  };
+  const auth = await Authenticator.create({ fetch: recording });
+  try {
+    const before = proxy.requests.length;
+    await enrol(auth, 'own-fetch');
+    expect((await login(auth)).historyStatus).toBe('LOGGED_IN_ONE_SHOT');
+    expect(seen.length).toBe(proxy.requests.length - before);
+    expect(seen.every((p) => p.startsWith('/device/'))).toBe(true);
+  } finally {
+    await auth.close();
+  }
+});
