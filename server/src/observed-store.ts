@@ -141,17 +141,29 @@ export class ObservedStore extends Store {
     return this.#track(args[0], args[1], () => super.registerUser(...args));
   }
   override insertQrSession(q: Parameters<Store['insertQrSession']>[0]): Promise<void> {
-    return this.#track(q.server, q.nonce, () => super.insertQrSession(q));
+    // A new QR changes only latest_qr (to a fresh random id), latest_login_qr and clears scanned and
+    // cancelled: what it means to the relying party (one `qr` event) follows from the row after it,
+    // so the row before is not read. Standing in for it: the row after with no QR, not scanned,
+    // not cancelled (statusEvents then finds exactly the new QR).
+    return this.#track(q.server, q.nonce, () => super.insertQrSession(q), (after) => after && { ...after, latest_qr: null, scanned: 0, cancelled: 0 });
   }
 
-  // The before/after pair is read in the write's own transaction (the row locked on PostgreSQL, so
+  // The before/after pair is of the write's own transaction (the row locked on PostgreSQL, so
   // concurrent writes to one session pair up in order), and observers hear of it only once that
-  // commits (see SqlDriver.afterCommit): never of a state that was never stored.
-  #track(server: Uint8Array, nonce: string, write: () => Promise<void>): Promise<void> {
+  // commits (see SqlDriver.afterCommit): never of a state that was never stored. Neither read
+  // costs a statement when the request read the row already or the write returned it (the
+  // Store keeps a transaction's rp_sessions rows).
+  #track(
+    server: Uint8Array,
+    nonce: string,
+    write: () => Promise<void>,
+    beforeFromAfter?: (after: RpSessionRow | undefined) => RpSessionRow | undefined,
+  ): Promise<void> {
     return this.transaction(async () => {
-      const before = await this.lockRpSession(server, nonce);
+      const locked = beforeFromAfter ? undefined : await this.lockRpSession(server, nonce);
       await write();
       const after = await this.getRpSession(server, nonce);
+      const before = beforeFromAfter ? beforeFromAfter(after) : locked;
       const change = { server, nonce, before, after };
       if (this.sql.notify && statusEvents(before, after).length > 0) {
         await this.sql.notify(RP_CHANGES_CHANNEL, encodeChange(this.instanceId, change));

@@ -145,6 +145,9 @@ export class PgDriver implements SqlDriver {
   afterEnd(fn: () => void): void {
     this.#tx.afterEnd(fn);
   }
+  transactionLocals(): Map<string, unknown> | null {
+    return this.#tx.locals();
+  }
   /** Every PostgreSQL commit is durable already (synchronous_commit stays on). */
   durable(): void {}
 

@@ -87,6 +87,9 @@ export class SqliteDriver implements SqlDriver {
   afterEnd(fn: () => void): void {
     this.#tx.afterEnd(fn);
   }
+  transactionLocals(): Map<string, unknown> | null {
+    return this.#tx.locals();
+  }
 
   durable(): void {
     const tx = this.#tx.current;
