@@ -4,6 +4,7 @@ import type { SqlDriver, SqlValue } from './sql/driver';
 import { PgDriver } from './sql/postgres';
 import { SqliteDriver } from './sql/sqlite';
 import { KeyUnwrapError, ServerSigner, type KeyWrapper } from './server-keys';
+import type { InstanceRelay } from './instance-relay';
 
 export interface ServerRow {
   seq: number;
@@ -228,8 +229,22 @@ export class Store {
   /** Bumped by every invalidation: a read that overlapped one is not cached. */
   #serverGeneration = 0;
   #stopServerListen: (() => Promise<void>) | null = null;
+  /** The other processes on this SQLite database (useRelay), told of this one's servers writes. */
+  protected relay: InstanceRelay | null = null;
+  #stopRelay: (() => void) | null = null;
 
   constructor(readonly sql: SqlDriver) {}
+
+  /**
+   * Processes sharing this (SQLite) database: their servers writes leave this cache as soon as
+   * they commit, and this one's leave theirs (ObservedStore relays session changes too).
+   */
+  useRelay(relay: InstanceRelay): void {
+    this.relay = relay;
+    this.#stopRelay = relay.subscribe('server', (payload) => {
+      this.invalidateServer(payload === '*' || !/^[0-9a-f]+$/.test(payload) ? null : payload);
+    });
+  }
 
   /** The wrapper of the servers' secret keys (server-keys.ts); the clock decides when an overlap is over. */
   useKeys(keys: KeyWrapper, now: () => number): void {
@@ -424,6 +439,8 @@ export class Store {
     this.sql.afterEnd(() => this.invalidateServer(id));
     // Delivered at the commit (never, if it rolls back); this instance hears its own too, harmlessly.
     if (this.#stopServerListen && this.sql.notify) await this.sql.notify(SERVER_CHANGES_CHANNEL, id ? b(id).toString('hex') : '*');
+    const relay = this.relay;
+    if (relay) this.sql.afterCommit(() => relay.publish('server', id ? b(id).toString('hex') : '*'));
   }
 
   /**
@@ -915,6 +932,9 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    this.#stopRelay?.();
+    this.#stopRelay = null;
+    this.relay = null;
     const stop = this.#stopServerListen;
     this.#stopServerListen = null;
     if (stop) await stop().catch(() => {});

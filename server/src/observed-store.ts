@@ -9,6 +9,7 @@
 // by one instance thus reaches the status streams open on another.
 import { randomBytes } from 'node:crypto';
 import { Store, type RpSessionRow } from './db';
+import type { InstanceRelay } from './instance-relay';
 import { statusEvents } from './rp-status-events';
 
 export interface RpSessionChange {
@@ -99,6 +100,7 @@ export class ObservedStore extends Store {
   /** Tells this instance's NOTIFYs from the others'. */
   readonly instanceId = randomBytes(12).toString('base64url');
   #stopListening: (() => Promise<void>) | null = null;
+  #stopRelaying: (() => void) | null = null;
 
   /** Registers an observer; returns the function that removes it. */
   observe(observer: RpSessionObserver): () => void {
@@ -118,7 +120,18 @@ export class ObservedStore extends Store {
     });
   }
 
+  /** Also relays session changes: the status streams open in the other processes see this one's changes, and the reverse. */
+  override useRelay(relay: InstanceRelay): void {
+    super.useRelay(relay);
+    this.#stopRelaying = relay.subscribe('rp', (payload) => {
+      const decoded = decodeChange(payload);
+      if (decoded && decoded.instance !== this.instanceId) this.notify(decoded.change);
+    });
+  }
+
   override async close(): Promise<void> {
+    this.#stopRelaying?.();
+    this.#stopRelaying = null;
     const stop = this.#stopListening;
     this.#stopListening = null;
     await stop?.();
@@ -165,8 +178,11 @@ export class ObservedStore extends Store {
       const after = await this.getRpSession(server, nonce);
       const before = beforeFromAfter ? beforeFromAfter(after) : locked;
       const change = { server, nonce, before, after };
-      if (this.sql.notify && statusEvents(before, after).length > 0) {
-        await this.sql.notify(RP_CHANGES_CHANNEL, encodeChange(this.instanceId, change));
+      const relay = this.relay;
+      if ((this.sql.notify || relay) && statusEvents(before, after).length > 0) {
+        const payload = encodeChange(this.instanceId, change);
+        if (this.sql.notify) await this.sql.notify(RP_CHANGES_CHANNEL, payload);
+        if (relay) this.sql.afterCommit(() => relay.publish('rp', payload));
       }
       this.sql.afterCommit(() => this.notify(change));
     });

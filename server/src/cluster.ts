@@ -1,0 +1,111 @@
+// The CLI's cluster (--workers N): what a worker and the primary say to each other over IPC. A
+// worker relays its session changes and servers writes through the primary to the other workers
+// (InstanceRelay), and takes its rate-limit tokens from the primary's buckets, so that N workers
+// sharing one port allow each limit once, not N times (a client's connections are spread over the
+// workers round-robin). The primary side is cluster-primary.ts.
+import type { InstanceRelay, RelayChannel } from './instance-relay';
+import type { RateLimit, RateLimiter, RateLimitName } from './rate-limit';
+
+export type ClusterMessage =
+  | { tapgate: 'relay'; channel: RelayChannel; payload: string }
+  | { tapgate: 'take'; id: number; name: RateLimitName; key: string }
+  | { tapgate: 'took'; id: number; retryAfter: number }
+  | { tapgate: 'listening'; port: number; url: string; serverId: string };
+
+const CHANNELS: readonly string[] = ['rp', 'server'];
+const LIMITS: readonly string[] = ['rp', 'device', 'account'];
+
+/** Whether an IPC message is one of ours, well-formed (anything else is ignored). */
+export function isClusterMessage(m: unknown): m is ClusterMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const x = m as Record<string, unknown>;
+  switch (x.tapgate) {
+    case 'relay':
+      return typeof x.channel === 'string' && CHANNELS.includes(x.channel) && typeof x.payload === 'string';
+    case 'take':
+      return Number.isSafeInteger(x.id) && typeof x.name === 'string' && LIMITS.includes(x.name) && typeof x.key === 'string';
+    case 'took':
+      return Number.isSafeInteger(x.id) && typeof x.retryAfter === 'number';
+    case 'listening':
+      return Number.isSafeInteger(x.port) && typeof x.url === 'string' && typeof x.serverId === 'string';
+    default:
+      return false;
+  }
+}
+
+/** Seconds a request waits when the primary cannot be asked (it is gone: the worker is shutting down). */
+const RETRY_WITHOUT_PRIMARY_S = 1;
+
+/** A worker's end of the IPC channel. */
+export class WorkerLink implements InstanceRelay {
+  readonly #subscribers = new Map<RelayChannel, Set<(payload: string) => void>>();
+  readonly #pending = new Map<number, (retryAfter: number) => void>();
+  #seq = 0;
+
+  constructor(private readonly channel: NodeJS.Process = process) {
+    channel.on('message', (m: unknown) => this.#received(m));
+    // Without the primary no token can be taken: refuse rather than let requests through unlimited.
+    channel.on('disconnect', () => {
+      for (const resolve of this.#pending.values()) resolve(RETRY_WITHOUT_PRIMARY_S);
+      this.#pending.clear();
+    });
+  }
+
+  publish(channel: RelayChannel, payload: string): void {
+    this.#send({ tapgate: 'relay', channel, payload });
+  }
+
+  subscribe(channel: RelayChannel, onPayload: (payload: string) => void): () => void {
+    const set = this.#subscribers.get(channel) ?? new Set();
+    set.add(onPayload);
+    this.#subscribers.set(channel, set);
+    return () => set.delete(onPayload);
+  }
+
+  /** A limiter whose buckets are the primary's (disabled limits never ask). */
+  rateLimiter(name: RateLimitName, limit: RateLimit): RateLimiter {
+    return {
+      enabled: limit.ratePerSecond > 0,
+      take: (key) => {
+        if (!this.channel.connected) return RETRY_WITHOUT_PRIMARY_S;
+        const id = ++this.#seq;
+        return new Promise<number>((resolve) => {
+          this.#pending.set(id, resolve);
+          this.#send({ tapgate: 'take', id, name, key });
+        });
+      },
+    };
+  }
+
+  /** Tells the primary this worker listens (it prints the one `listening` line once all do). */
+  listening(port: number, url: string, serverId: string): void {
+    this.#send({ tapgate: 'listening', port, url, serverId });
+  }
+
+  #send(message: ClusterMessage): void {
+    if (!this.channel.connected || !this.channel.send) return;
+    this.channel.send(message, undefined, undefined, (err) => {
+      if (!err || message.tapgate !== 'take') return;
+      const resolve = this.#pending.get(message.id);
+      this.#pending.delete(message.id);
+      resolve?.(RETRY_WITHOUT_PRIMARY_S);
+    });
+  }
+
+  #received(m: unknown): void {
+    if (!isClusterMessage(m)) return;
+    if (m.tapgate === 'took') {
+      const resolve = this.#pending.get(m.id);
+      this.#pending.delete(m.id);
+      resolve?.(m.retryAfter);
+    } else if (m.tapgate === 'relay') {
+      for (const onPayload of this.#subscribers.get(m.channel) ?? []) {
+        try {
+          onPayload(m.payload);
+        } catch {
+          // One subscriber's failure must not keep the change from the others.
+        }
+      }
+    }
+  }
+}
