@@ -7,7 +7,8 @@ import type { InstanceRelay, RelayChannel } from './instance-relay';
 import type { RateLimit, RateLimiter, RateLimitName } from './rate-limit';
 
 export type ClusterMessage =
-  | { tapgate: 'relay'; channel: RelayChannel; payload: string }
+  /** Relay messages of one event-loop turn, in order: [channel, payload] pairs. */
+  | { tapgate: 'relay'; batch: Array<[RelayChannel, string]> }
   | { tapgate: 'take'; id: number; name: RateLimitName; key: string }
   | { tapgate: 'took'; id: number; retryAfter: number }
   | { tapgate: 'listening'; port: number; url: string; serverId: string };
@@ -21,7 +22,7 @@ export function isClusterMessage(m: unknown): m is ClusterMessage {
   const x = m as Record<string, unknown>;
   switch (x.tapgate) {
     case 'relay':
-      return typeof x.channel === 'string' && CHANNELS.includes(x.channel) && typeof x.payload === 'string';
+      return Array.isArray(x.batch) && x.batch.every((e) => Array.isArray(e) && CHANNELS.includes(e[0]) && typeof e[1] === 'string');
     case 'take':
       return Number.isSafeInteger(x.id) && typeof x.name === 'string' && LIMITS.includes(x.name) && typeof x.key === 'string';
     case 'took':
@@ -41,6 +42,8 @@ export class WorkerLink implements InstanceRelay {
   readonly #subscribers = new Map<RelayChannel, Set<(payload: string) => void>>();
   readonly #pending = new Map<number, (retryAfter: number) => void>();
   #seq = 0;
+  /** What publish() gathered this event-loop turn: one IPC message per turn, not one per change (at saturation a turn holds many). */
+  #batch: Array<[RelayChannel, string]> = [];
 
   constructor(private readonly channel: NodeJS.Process = process) {
     channel.on('message', (m: unknown) => this.#received(m));
@@ -52,7 +55,21 @@ export class WorkerLink implements InstanceRelay {
   }
 
   publish(channel: RelayChannel, payload: string): void {
-    this.#send({ tapgate: 'relay', channel, payload });
+    // A servers write (rare) goes at once, before the request that made it is answered: the next
+    // request, on whichever worker, must not read the old row.
+    if (channel === 'server') {
+      this.#batch.push([channel, payload]);
+      this.#flush();
+      return;
+    }
+    if (this.#batch.length === 0) setImmediate(() => this.#flush());
+    this.#batch.push([channel, payload]);
+  }
+
+  #flush(): void {
+    const batch = this.#batch;
+    this.#batch = [];
+    if (batch.length) this.#send({ tapgate: 'relay', batch });
   }
 
   subscribe(channel: RelayChannel, onPayload: (payload: string) => void): () => void {
@@ -99,11 +116,13 @@ export class WorkerLink implements InstanceRelay {
       this.#pending.delete(m.id);
       resolve?.(m.retryAfter);
     } else if (m.tapgate === 'relay') {
-      for (const onPayload of this.#subscribers.get(m.channel) ?? []) {
-        try {
-          onPayload(m.payload);
-        } catch {
-          // One subscriber's failure must not keep the change from the others.
+      for (const [channel, payload] of m.batch) {
+        for (const onPayload of this.#subscribers.get(channel) ?? []) {
+          try {
+            onPayload(payload);
+          } catch {
+            // One subscriber's failure must not keep the change from the others.
+          }
         }
       }
     }
