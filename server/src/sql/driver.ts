@@ -69,12 +69,12 @@ export interface OpenTransaction<Connection> {
 }
 
 /** Tracks which transaction (if any) the current async context belongs to. */
-export class TransactionContext<Connection> {
-  readonly #als = new AsyncLocalStorage<OpenTransaction<Connection>>();
-  get current(): OpenTransaction<Connection> | undefined {
+export class TransactionContext<Connection, Tx extends OpenTransaction<Connection> = OpenTransaction<Connection>> {
+  readonly #als = new AsyncLocalStorage<Tx>();
+  get current(): Tx | undefined {
     return this.#als.getStore();
   }
-  run<T>(tx: OpenTransaction<Connection>, work: () => Promise<T>): Promise<T> {
+  run<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
     return this.#als.run(tx, work);
   }
   afterCommit(fn: () => void): void {
