@@ -6,7 +6,8 @@
 // Instances sharing a PostgreSQL database hear of each other's changes: each change that makes a
 // status event is also sent with NOTIFY in the write's transaction (so at its commit), and each
 // instance LISTENs and hands the changes of the others to its own observers. A device call served
-// by one instance thus reaches the status streams open on another.
+// by one instance thus reaches the status streams open on another. Worker processes sharing one
+// SQLite file (the CLI's --workers) do the same over IPC through their primary (useRelay).
 import { randomBytes } from 'node:crypto';
 import { Store, type RpSessionRow } from './db';
 import type { InstanceRelay } from './instance-relay';
