@@ -5,7 +5,7 @@
 // to the others, prints the one `listening` line once every worker listens, restarts a worker that
 // dies, and on SIGTERM/SIGINT drains them all before it exits.
 import cluster, { type Worker } from 'node:cluster';
-import { isClusterMessage, type ClusterMessage } from './cluster';
+import { CLUSTER_PORT_ENV, isClusterMessage, type ClusterMessage } from './cluster';
 import type { CliConfig } from './config';
 import { createTapgateServer } from './index';
 import { TokenBuckets, type RateLimitName } from './rate-limit';
@@ -50,9 +50,10 @@ export async function runPrimary(config: CliConfig): Promise<void> {
   let stopping = false;
   const restarts: number[] = [];
   const workers = new Map<number, Worker>();  // by index
+  let port: number | null = null;  // once every worker listens
 
   const fork = (index: number): void => {
-    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index) });
+    const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(index), ...(port ? { [CLUSTER_PORT_ENV]: String(port) } : {}) });
     workers.set(index, worker);
     worker.on('message', (m: unknown) => {
       if (!isClusterMessage(m)) return;
@@ -63,8 +64,13 @@ export async function runPrimary(config: CliConfig): Promise<void> {
         if (worker.isConnected()) worker.send(reply);
       } else if (m.tapgate === 'listening') {
         listening.add(index);
+        if (announced) {
+          logLine('info', 'worker ready', { worker: index, pid: worker.process.pid });
+          process.stderr.write(`tapgate-server: worker ${index} ready again\n`);
+        }
         if (!announced && listening.size === n) {
           announced = true;
+          port = m.port;
           process.stdout.write(
             `${JSON.stringify({ event: 'listening', port: m.port, url: m.url, serverId: m.serverId, workers: n, ...(keyFromEnv || !rootApiKey ? {} : { rootApiKey }) })}\n`,
           );

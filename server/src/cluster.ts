@@ -34,6 +34,9 @@ export function isClusterMessage(m: unknown): m is ClusterMessage {
   }
 }
 
+/** The port the cluster listens on, given to a worker that replaces one that died (serve.ts). */
+export const CLUSTER_PORT_ENV = 'TAPGATE_CLUSTER_PORT';
+
 /** Seconds a request waits when the primary cannot be asked (it is gone: the worker is shutting down). */
 const RETRY_WITHOUT_PRIMARY_S = 1;
 

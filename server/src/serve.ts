@@ -3,7 +3,7 @@
 // one access-log line per request; stderr carries human-readable notes.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WorkerLink } from './cluster';
+import { CLUSTER_PORT_ENV, type WorkerLink } from './cluster';
 import type { CliConfig } from './config';
 import { createTapgateServer, keepDeviceConnectionsAlive, type TapgateServer } from './index';
 import { logLine, logRequest } from './request-log';
@@ -64,12 +64,17 @@ export async function serve(config: CliConfig, worker?: { link: WorkerLink; inde
     else socket.destroy();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  }).catch((err: Error) => fail(`cannot listen on ${host}:${port}: ${err.message}`));
-
-  const actualPort = (server.address() as AddressInfo).port;
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    }).catch((err: Error) => fail(`cannot listen on ${host}:${port}: ${err.message}`));
+  // A worker that replaces one that died knows the cluster's port already: it starts first and
+  // listens once ready, so the primary hands it no connection it would answer 503. Every other
+  // start listens first (port 0 is only known then); nobody knows the port before the listening line.
+  const knownPort = worker ? Number(process.env[CLUSTER_PORT_ENV]) || null : null;
+  if (!knownPort) await listen();
+  const actualPort = knownPort ?? (server.address() as AddressInfo).port;
   // The address it listens on, not "localhost": clients then never try ::1 first and fall back.
   const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const url = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${actualPort}`;
@@ -94,6 +99,7 @@ export async function serve(config: CliConfig, worker?: { link: WorkerLink; inde
     server.close();
     fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
   }
+  if (knownPort) await listen();
 
   // Graceful shutdown: not ready, no new connections, status streams ended, requests in flight
   // finish (up to the grace period), then the database closes and the process exits 0.

@@ -17,14 +17,15 @@ jest.setTimeout(60_000);
 const ROOT_KEY = 'cluster-test-root-key';
 
 /** A request on a connection of its own (no keep-alive): the next worker in turn answers it. */
-function request(url, { method = 'GET', headers = {}, body } = {}) {
+function request(url, { method = 'GET', headers = {}, body, timeoutMs = 10_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers: { ...headers, Connection: 'close' }, agent: false }, (res) => {
+    const req = http.request(url, { method, headers: { ...headers, Connection: 'close' }, agent: false, timeout: timeoutMs }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (text += d));
       res.on('end', () => resolve({ status: res.statusCode, text }));
     });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
     req.end(body);
   });
@@ -92,14 +93,27 @@ describe('two workers on one port', () => {
     for (let i = 0; i < 4; i++) expect(JSON.parse((await request(`${base()}/`, { headers: headers() })).text).serverName).toBe('renamed');
   });
 
-  test('a worker that dies is replaced, and the server keeps answering', async () => {
+  test('a worker that dies is replaced, and the server keeps answering, never 503 while the new one starts', async () => {
     const [victim] = workerPids(server.proc.pid);
     process.kill(victim, 'SIGKILL');
+    // Requests on new connections all along: the replacement gets connections only once it is ready.
+    const statuses = [];
+    let replaced = false;
+    const load = (async () => {
+      for (let after = 0; after < 10; after += replaced ? 1 : 0) {
+        // A connection handed to the worker as it was killed is lost with it: that is the kill, not a 503.
+        const answer = await request(`${server.url}/healthz`, { timeoutMs: 2000 }).catch(() => null);
+        if (answer) statuses.push(answer.status);
+      }
+    })();
     await until(() => /worker \d exited \(signal SIGKILL\), restarting it/.test(server.output().stderr), 'the restart note');
-    await until(() => {
-      const pids = workerPids(server.proc.pid);
-      return pids.length === 2 && !pids.includes(victim);
-    }, 'a second worker again');
+    await until(() => /worker \d ready again/.test(server.output().stderr), 'the replacement to be ready');
+    replaced = true;
+    const pids = workerPids(server.proc.pid);
+    expect(pids).toHaveLength(2);
+    expect(pids).not.toContain(victim);
+    await load;
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
     for (let i = 0; i < 4; i++) expect((await loginRaw(server, account)).result).toBe('SUCCESS');
   });
 });
