@@ -34,6 +34,8 @@ export interface CliConfig {
   keyOverlapMs: number;
   /** FCM and APNs senders (push-config.ts); absent ones leave their tokens unpushed. */
   push: PushConfig;
+  /** Worker processes sharing the port (node:cluster, cluster-primary.ts); 1: the server is this one process. */
+  workers: number;
 }
 
 export const SETTINGS = {
@@ -60,6 +62,7 @@ export const SETTINGS = {
   accessLog: { flag: 'access-log', env: 'TAPGATE_ACCESS_LOG' },
   keyFile: { flag: 'key-file', env: 'TAPGATE_KEY_FILE' },
   keyOverlap: { flag: 'key-overlap-s', env: 'TAPGATE_KEY_OVERLAP_S' },
+  workers: { flag: 'workers', env: 'TAPGATE_WORKERS' },
   ...PUSH_SETTINGS,
 } as const;
 
@@ -123,6 +126,8 @@ function hosts(text: string | undefined): string[] {
 }
 
 const MINUTE_MS = 60_000;
+/** More workers than this only adds processes contending for the cores and the database. */
+const MAX_WORKERS = 64;
 const YEAR_MS = 366 * 24 * 3600_000;
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
@@ -174,5 +179,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     key: env.TAPGATE_KEY === '' ? undefined : env.TAPGATE_KEY,
     keyOverlapMs: 1000 * number(get('keyOverlap') ?? String(7 * 24 * 3600), SETTINGS.keyOverlap.env, 0, MAX_KEY_OVERLAP_MS / 1000, true),
     push: loadPushConfig(get, (message) => new ConfigError(message)),
+    workers: number(get('workers') ?? '1', SETTINGS.workers.env, 1, MAX_WORKERS, true),
   };
 }

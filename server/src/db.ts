@@ -4,6 +4,7 @@ import type { SqlDriver, SqlValue } from './sql/driver';
 import { PgDriver } from './sql/postgres';
 import { SqliteDriver } from './sql/sqlite';
 import { KeyUnwrapError, ServerSigner, type KeyWrapper } from './server-keys';
+import type { InstanceRelay } from './instance-relay';
 
 export interface ServerRow {
   seq: number;
@@ -228,8 +229,22 @@ export class Store {
   /** Bumped by every invalidation: a read that overlapped one is not cached. */
   #serverGeneration = 0;
   #stopServerListen: (() => Promise<void>) | null = null;
+  /** The other processes on this SQLite database (useRelay), told of this one's servers writes. */
+  protected relay: InstanceRelay | null = null;
+  #stopRelay: (() => void) | null = null;
 
   constructor(readonly sql: SqlDriver) {}
+
+  /**
+   * Processes sharing this (SQLite) database: their servers writes leave this cache as soon as
+   * they commit, and this one's leave theirs (ObservedStore relays session changes too).
+   */
+  useRelay(relay: InstanceRelay): void {
+    this.relay = relay;
+    this.#stopRelay = relay.subscribe('server', (payload) => {
+      this.invalidateServer(payload === '*' || !/^[0-9a-f]+$/.test(payload) ? null : payload);
+    });
+  }
 
   /** The wrapper of the servers' secret keys (server-keys.ts); the clock decides when an overlap is over. */
   useKeys(keys: KeyWrapper, now: () => number): void {
@@ -424,6 +439,8 @@ export class Store {
     this.sql.afterEnd(() => this.invalidateServer(id));
     // Delivered at the commit (never, if it rolls back); this instance hears its own too, harmlessly.
     if (this.#stopServerListen && this.sql.notify) await this.sql.notify(SERVER_CHANGES_CHANNEL, id ? b(id).toString('hex') : '*');
+    const relay = this.relay;
+    if (relay) this.sql.afterCommit(() => relay.publish('server', id ? b(id).toString('hex') : '*'));
   }
 
   /**
@@ -475,19 +492,53 @@ export class Store {
     return Number(row?.n ?? 0);
   }
 
+  /**
+   * The rp_sessions rows this transaction has read or written (null outside one): a request reads
+   * its session once, and every write here returns the row it leaves (RETURNING *), so the status
+   * channel's before/after pair (observed-store.ts) costs no extra reads. `locked`: the row was
+   * read under the row lock (SELECT … FOR UPDATE on PostgreSQL; on SQLite every read of a
+   * BEGIN IMMEDIATE transaction is), so a lockRpSession may use it.
+   */
+  #rpRows(): Map<string, { row: RpSessionRow | undefined; locked: boolean }> | null {
+    const locals = this.sql.transactionLocals();
+    if (!locals) return null;
+    let rows = locals.get('rp_sessions') as Map<string, { row: RpSessionRow | undefined; locked: boolean }> | undefined;
+    if (!rows) locals.set('rp_sessions', (rows = new Map()));
+    return rows;
+  }
+
+  async #readRpSession(server: Uint8Array, nonce: string, lock: boolean): Promise<RpSessionRow | undefined> {
+    const rows = this.#rpRows();
+    const key = `${b(server).toString('hex')}:${nonce}`;
+    const known = rows?.get(key);
+    if (known && (known.locked || !lock)) return known.row;
+    const forUpdate = lock ? this.#forUpdate() : '';
+    const row = await this.sql.get<RpSessionRow>(`SELECT * FROM rp_sessions WHERE server = ? AND nonce = ?${forUpdate}`, [b(server), nonce]);
+    rows?.set(key, { row, locked: lock || this.sql.dialect === 'sqlite' });
+    return row;
+  }
+
+  /** Runs an rp_sessions write that ends in RETURNING *; the row it left is what the transaction knows from now on. */
+  async #writeRpSession(server: Uint8Array, nonce: string, sql: string, params: SqlValue[]): Promise<RpSessionRow | undefined> {
+    const row = await this.sql.get<RpSessionRow>(`${sql} RETURNING *`, params);
+    // No row: the write's condition did not hold and the row (if any) is as it was.
+    if (row) this.#rpRows()?.set(`${b(server).toString('hex')}:${nonce}`, { row, locked: true });
+    return row;
+  }
+
   getRpSession(server: Uint8Array, nonce: string): Promise<RpSessionRow | undefined> {
-    return this.sql.get<RpSessionRow>('SELECT * FROM rp_sessions WHERE server = ? AND nonce = ?', [b(server), nonce]);
+    return this.#readRpSession(server, nonce, false);
   }
   /** The session, its row (if any) locked until the transaction ends. */
   lockRpSession(server: Uint8Array, nonce: string): Promise<RpSessionRow | undefined> {
-    return this.sql.get<RpSessionRow>(`SELECT * FROM rp_sessions WHERE server = ? AND nonce = ?${this.#forUpdate()}`, [b(server), nonce]);
+    return this.#readRpSession(server, nonce, true);
   }
   async markScanned(server: Uint8Array, nonce: string, now: number): Promise<void> {
-    await this.sql.run('UPDATE rp_sessions SET scanned = 1, updated = ? WHERE server = ? AND nonce = ?', [now, b(server), nonce]);
+    await this.#writeRpSession(server, nonce, 'UPDATE rp_sessions SET scanned = 1, updated = ? WHERE server = ? AND nonce = ?', [now, b(server), nonce]);
   }
   /** Cancels the relying party's session if `qrId` is its latest QR and it is not logged in. */
   async markCancelled(server: Uint8Array, nonce: string, qrId: Uint8Array, now: number): Promise<void> {
-    await this.sql.run('UPDATE rp_sessions SET cancelled = 1, updated = ? WHERE server = ? AND nonce = ? AND loggedin = 0 AND latest_qr = ?', [
+    await this.#writeRpSession(server, nonce, 'UPDATE rp_sessions SET cancelled = 1, updated = ? WHERE server = ? AND nonce = ? AND loggedin = 0 AND latest_qr = ?', [
       now,
       b(server),
       nonce,
@@ -501,17 +552,19 @@ export class Store {
     login: { accountId: number; userId: string | null; userInput: string | null },
     now: number,
   ): Promise<void> {
-    await this.sql.run(
+    await this.#writeRpSession(
+      server,
+      nonce,
       `UPDATE rp_sessions SET loggedin = 1, accountid = ?, userid = ?, userinput = ?, cancelled = 0,
          loggedin_at = ?, last_seen = ?, login_qr = ?, updated = ? WHERE server = ? AND nonce = ?`,
       [login.accountId, login.userId, login.userInput, now, now, b(qrId), now, b(server), nonce],
     );
   }
   async logOut(server: Uint8Array, nonce: string, now: number): Promise<void> {
-    await this.sql.run('UPDATE rp_sessions SET loggedin = 0, updated = ? WHERE server = ? AND nonce = ?', [now, b(server), nonce]);
+    await this.#writeRpSession(server, nonce, 'UPDATE rp_sessions SET loggedin = 0, updated = ? WHERE server = ? AND nonce = ?', [now, b(server), nonce]);
   }
   async markSeen(server: Uint8Array, nonce: string, now: number): Promise<void> {
-    await this.sql.run('UPDATE rp_sessions SET last_seen = ? WHERE server = ? AND nonce = ?', [now, b(server), nonce]);
+    await this.#writeRpSession(server, nonce, 'UPDATE rp_sessions SET last_seen = ? WHERE server = ? AND nonce = ?', [now, b(server), nonce]);
   }
 
   /** Stores a new QR session and makes it the latest of its relying-party session (one transaction). */
@@ -555,7 +608,9 @@ export class Store {
           q.boundAccount ?? null,
         ],
       );
-      await this.sql.run(
+      await this.#writeRpSession(
+        q.server,
+        q.nonce,
         `INSERT INTO rp_sessions (server, nonce, latest_qr, latest_login_qr, created, updated)
          VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (server, nonce) DO UPDATE SET
@@ -853,7 +908,7 @@ export class Store {
   registerUser(server: Uint8Array, nonce: string, accountId: number, userid: string, now: number): Promise<void> {
     return this.transaction(async () => {
       await this.setAccountUser(accountId, userid);
-      await this.sql.run('UPDATE rp_sessions SET userid = ?, updated = ? WHERE server = ? AND nonce = ?', [userid, now, b(server), nonce]);
+      await this.#writeRpSession(server, nonce, 'UPDATE rp_sessions SET userid = ?, updated = ? WHERE server = ? AND nonce = ?', [userid, now, b(server), nonce]);
     });
   }
 
@@ -877,6 +932,9 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    this.#stopRelay?.();
+    this.#stopRelay = null;
+    this.relay = null;
     const stop = this.#stopServerListen;
     this.#stopServerListen = null;
     if (stop) await stop().catch(() => {});

@@ -4,7 +4,7 @@ import { bytesEqual, fromB64u, hash, randomBytes, toB64u, verify } from './crypt
 import type { AccountRow, QrSessionRow, ServerRow, Store } from './db';
 import { checkDeviceRequest, HttpError, parseJsonObject, readRawBody, sendError, sendText } from './http';
 import { buildLoginQr, parseQr, SESSION_ID_BYTES } from './qr';
-import { accountRateKey, sendRateLimited, type TokenBuckets } from './rate-limit';
+import { accountRateKey, sendRateLimited, type RateLimiter } from './rate-limit';
 import {
   enrolProofMessage,
   enrolPinCheckProofMessage,
@@ -144,7 +144,7 @@ export class DeviceApi {
     private readonly now: () => number,
     private readonly guards: DeviceGuards,
     /** Token buckets per account for the PIN-trying paths (rate-limit.ts accountRateKey); none: no limit. */
-    private readonly accountBuckets?: TokenBuckets,
+    private readonly accountBuckets?: RateLimiter,
   ) {}
 
   /** Handles `subpath` (the part after /device); always answers. */
@@ -162,7 +162,7 @@ export class DeviceApi {
       if (j.v !== 1) throw new HttpError(400, 'unsupported protocol version');
       allowOnly(j, route.fields);
       const accountKey = this.accountBuckets?.enabled ? accountRateKey(subpath, j) : null;
-      const retryAfter = accountKey ? this.accountBuckets!.take(accountKey) : 0;
+      const retryAfter = accountKey ? await this.accountBuckets!.take(accountKey) : 0;
       if (retryAfter > 0) {
         sendRateLimited(req, res, retryAfter);
         return;

@@ -14,7 +14,8 @@ import { LocalPushRelay, type PushSender } from './push';
 import { isDeviceUrl, SERVER_ID_BYTES } from './qr';
 import { DEFAULT_KEY_OVERLAP_MS, MAX_KEY_OVERLAP_MS, resolveKeyWrapper, type KeyWrapper } from './server-keys';
 import { handleOps, isOpsPath } from './ops-routes';
-import { sendRateLimited, TokenBuckets, type RateLimit } from './rate-limit';
+import { sendRateLimited, TokenBuckets, type RateLimit, type RateLimiter, type RateLimitName } from './rate-limit';
+import type { InstanceRelay } from './instance-relay';
 import { RpApi, SERVER_PARAM_RANGES } from './rp-api';
 import { vapidKeys, WebPushSender, webPushTokenRefusal, type WebPushOptions } from './web-push';
 import { RetentionSweeper, type RetentionOptions, type RetentionReport } from './retention';
@@ -79,6 +80,17 @@ export interface TapgateServerOptions {
    * buckets are kept per instance: N instances behind a balancer allow up to N times the rate.
    */
   rateLimits?: { rp?: RateLimit; device?: RateLimit; account?: RateLimit };
+  /**
+   * Where the buckets of `rateLimits` are kept; default: in this process (TokenBuckets). The CLI's
+   * cluster workers take them from the primary, so N workers allow the rate once, not N times.
+   */
+  rateLimiter?: (name: RateLimitName, limit: RateLimit) => RateLimiter;
+  /**
+   * Other processes serving the same SQLite database (the CLI's cluster workers): this one tells
+   * them of its session changes and servers writes, and hears of theirs. Not needed on PostgreSQL,
+   * whose NOTIFY reaches every instance.
+   */
+  relay?: InstanceRelay;
   /**
    * Browser origins (besides publicUrl's own) whose requests the device API accepts, e.g. a
    * browser extension's chrome-extension://<id>. Requests without an Origin header always pass.
@@ -196,6 +208,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     await store.migrateServerKeys();
     await store.listenToOtherInstances();
     await store.listenForServerChanges();
+    if (opts.relay && !store.sql.listen) store.useRelay(opts.relay);
     const { key: rootApiKey, digest: rootDigest } = await resolveRootKey(store, opts);
     const serverId = await ensureFirstServer(store, opts.serverName ?? 'Tapgate Demo', now());
     await store.clampServerParams(SERVER_PARAM_RANGES);
@@ -207,7 +220,11 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const native = nativePushSenders(opts, forgetToken);
     const push = opts.pushSender ?? new TokenPushRouter({ webpush: webPush, relay, ...native });
     const messenger = new Messenger(store, push, now);
-    const accountBuckets = new TokenBuckets(opts.rateLimits?.account ?? { ratePerSecond: 0, burst: 1 }, now);
+    const limiter = (name: RateLimitName): RateLimiter => {
+      const limit = opts.rateLimits?.[name] ?? { ratePerSecond: 0, burst: 1 };
+      return opts.rateLimiter ? opts.rateLimiter(name, limit) : new TokenBuckets(limit, now);
+    };
+    const accountBuckets = limiter('account');
     const deviceOrigins = new Set([new URL(publicUrl).origin, ...(opts.deviceOrigins ?? [])].map(normaliseOrigin));
     const device = new DeviceApi(store, now, {
       origins: deviceOrigins,
@@ -221,8 +238,8 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const retireTimer = setInterval(() => void store.retireExpiredServerKeys().catch(() => {}), 60 * 60 * 1000);
     retireTimer.unref();
     await store.retireExpiredServerKeys();
-    const rpBuckets = new TokenBuckets(opts.rateLimits?.rp ?? { ratePerSecond: 0, burst: 1 }, now);
-    const deviceBuckets = new TokenBuckets(opts.rateLimits?.device ?? { ratePerSecond: 0, burst: 1 }, now);
+    const rpBuckets = limiter('rp');
+    const deviceBuckets = limiter('device');
     let draining = false;
     const readiness = {
       async notReadyReason(): Promise<string | null> {
@@ -283,7 +300,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           return true;
         }
         const buckets = isDevice ? deviceBuckets : isServers ? rpBuckets : null;
-        const retryAfter = buckets ? buckets.take(rateKey(req, isDevice)) : 0;
+        const retryAfter = buckets?.enabled ? await buckets.take(rateKey(req, isDevice)) : 0;
         if (retryAfter > 0) {
           sendRateLimited(req, res, retryAfter);
           return true;

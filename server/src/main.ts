@@ -1,20 +1,14 @@
 #!/usr/bin/env node
 // CLI: runs the reference server on node:http. Settings by flag or environment (config.ts; README.md
-// lists them): PORT, HOST, TAPGATE_PUBLIC_URL, TAPGATE_DATA_DIR, TAPGATE_DATABASE_URL, TAPGATE_ROOT_API_KEY, TAPGATE_KEY_FILE / TAPGATE_KEY,
-// TAPGATE_KEY_OVERLAP_S, Web Push,
-// rate limits, shutdown grace, access log. stdout carries JSON lines only: the `listening` line,
-// then one access-log line per request; stderr carries human-readable notes.
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+// lists them): PORT, HOST, TAPGATE_PUBLIC_URL, TAPGATE_DATA_DIR, TAPGATE_DATABASE_URL, TAPGATE_ROOT_API_KEY,
+// TAPGATE_KEY_FILE / TAPGATE_KEY, TAPGATE_KEY_OVERLAP_S, TAPGATE_WORKERS, Web Push, rate limits,
+// shutdown grace, access log. One process (serve.ts), or with --workers N a primary
+// (cluster-primary.ts) and N worker processes sharing the port.
+import cluster from 'node:cluster';
+import { WorkerLink } from './cluster';
+import { runPrimary, WORKER_INDEX_ENV } from './cluster-primary';
 import { ConfigError, loadConfig, type CliConfig } from './config';
-import { createTapgateServer, keepDeviceConnectionsAlive, type TapgateServer } from './index';
-import { logLine, logRequest } from './request-log';
-import { redactDatabaseUrl } from './sql/postgres';
-
-function fail(message: string): never {
-  process.stderr.write(`tapgate-server: ${message}\n`);
-  process.exit(1);
-}
+import { fail, serve } from './serve';
 
 async function main(): Promise<void> {
   let config: CliConfig;
@@ -24,125 +18,9 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
-  const { port, host, dataDir } = config;
-
-  let tapgate: TapgateServer | null = null;
-  let inFlight = 0;
-  let onIdle: (() => void) | null = null;
-  const server = http.createServer((req, res) => {
-    if (config.accessLog) logRequest(req, res);
-    // In-flight count for the graceful shutdown; status streams are ended by drain(), so they count too.
-    inFlight++;
-    let counted = true;
-    const settle = () => {
-      if (!counted) return;
-      counted = false;
-      inFlight--;
-      if (inFlight === 0) onIdle?.();
-    };
-    res.once('finish', settle);
-    res.once('close', settle);
-    if (!tapgate) {
-      res.statusCode = 503;
-      res.end();
-      return;
-    }
-    tapgate
-      .handle(req, res)
-      .then((handled) => {
-        if (!handled && !res.headersSent) {
-          res.statusCode = 404;
-          res.setHeader('Content-Type', 'application/json; charset=utf-8');
-          res.end(JSON.stringify({ error: 'not found' }));
-        }
-      })
-      .catch(() => {
-        if (!res.headersSent) res.statusCode = 500;
-        res.end();
-      });
-  });
-  keepDeviceConnectionsAlive(server);
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  }).catch((err: Error) => fail(`cannot listen on ${host}:${port}: ${err.message}`));
-
-  const actualPort = (server.address() as AddressInfo).port;
-  // The address it listens on, not "localhost": clients then never try ::1 first and fall back.
-  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const url = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${actualPort}`;
-  const publicUrl = config.publicUrl || url;
-  const keyFromEnv = !!process.env.TAPGATE_ROOT_API_KEY;
-  try {
-    tapgate = await createTapgateServer({
-      dataDir,
-      databaseUrl: config.databaseUrl,
-      keyFile: config.keyFile,
-      key: config.key,
-      keyOverlapMs: config.keyOverlapMs,
-      publicUrl,
-      webPush: { subject: config.webPushSubject, allowHttp: config.webPushAllowHttp, allowHosts: config.webPushAllowHosts },
-      rateLimits: { rp: config.rpRateLimit, device: config.deviceRateLimit, account: config.accountRateLimit },
-      deviceOrigins: config.deviceOrigins,
-      retention: config.retention,
-      ...config.push,
-    });
-  } catch (err) {
-    server.close();
-    fail(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
-  }
-
-  // Graceful shutdown: not ready, no new connections, status streams ended, requests in flight
-  // finish (up to the grace period), then the database closes and the process exits 0.
-  // Handlers first: a supervisor may send SIGTERM as soon as it reads the listening line.
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    const started = Date.now();
-    process.stderr.write(`tapgate-server: ${signal}, draining (${inFlight} in flight, grace ${config.shutdownGraceMs} ms)\n`);
-    logLine('info', 'shutting down', { signal, inFlight, graceMs: config.shutdownGraceMs });
-    tapgate?.drain();
-    server.close();
-    server.closeIdleConnections();
-    let finished = false;
-    const finish = (reason: string) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(graceTimer);
-      server.closeAllConnections();
-      const exit = () => {
-        logLine('info', 'stopped', { reason, inFlight, durationMs: Date.now() - started });
-        process.stderr.write(`tapgate-server: stopped (${reason})\n`);
-        process.exit(0);
-      };
-      (tapgate?.close() ?? Promise.resolve()).then(exit, exit);
-    };
-    const graceTimer = setTimeout(() => finish('grace period over'), config.shutdownGraceMs);
-    // Keep-alive sockets that become idle after their last response close at once.
-    onIdle = () => {
-      server.closeIdleConnections();
-      finish('all requests done');
-    };
-    if (inFlight === 0) onIdle();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-
-  // The root key is printed only when the server generated it: the operator has no other way to
-  // learn it, while a key given in the environment must not end up in logs.
-  process.stdout.write(
-    `${JSON.stringify({ event: 'listening', port: actualPort, url, serverId: tapgate.serverId, ...(keyFromEnv || !tapgate.rootApiKey ? {} : { rootApiKey: tapgate.rootApiKey }) })}\n`,
-  );
-  process.stderr.write(`tapgate-server: listening on ${host}:${actualPort}, device API at ${publicUrl}/device\n`);
-  process.stderr.write(
-    `tapgate-server: storage ${config.databaseUrl ? `PostgreSQL at ${redactDatabaseUrl(config.databaseUrl)}` : `SQLite in ${dataDir}`}\n`,
-  );
+  if (cluster.isWorker) return serve(config, { link: new WorkerLink(), index: Number(process.env[WORKER_INDEX_ENV] ?? 0) });
+  if (config.workers > 1) return runPrimary(config);
+  return serve(config);
 }
 
 main().catch((err) => fail(err instanceof Error ? err.message : String(err)));

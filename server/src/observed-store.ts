@@ -6,9 +6,11 @@
 // Instances sharing a PostgreSQL database hear of each other's changes: each change that makes a
 // status event is also sent with NOTIFY in the write's transaction (so at its commit), and each
 // instance LISTENs and hands the changes of the others to its own observers. A device call served
-// by one instance thus reaches the status streams open on another.
+// by one instance thus reaches the status streams open on another. Worker processes sharing one
+// SQLite file (the CLI's --workers) do the same over IPC through their primary (useRelay).
 import { randomBytes } from 'node:crypto';
 import { Store, type RpSessionRow } from './db';
+import type { InstanceRelay } from './instance-relay';
 import { statusEvents } from './rp-status-events';
 
 export interface RpSessionChange {
@@ -99,6 +101,7 @@ export class ObservedStore extends Store {
   /** Tells this instance's NOTIFYs from the others'. */
   readonly instanceId = randomBytes(12).toString('base64url');
   #stopListening: (() => Promise<void>) | null = null;
+  #stopRelaying: (() => void) | null = null;
 
   /** Registers an observer; returns the function that removes it. */
   observe(observer: RpSessionObserver): () => void {
@@ -118,7 +121,18 @@ export class ObservedStore extends Store {
     });
   }
 
+  /** Also relays session changes: the status streams open in the other processes see this one's changes, and the reverse. */
+  override useRelay(relay: InstanceRelay): void {
+    super.useRelay(relay);
+    this.#stopRelaying = relay.subscribe('rp', (payload) => {
+      const decoded = decodeChange(payload);
+      if (decoded && decoded.instance !== this.instanceId) this.notify(decoded.change);
+    });
+  }
+
   override async close(): Promise<void> {
+    this.#stopRelaying?.();
+    this.#stopRelaying = null;
     const stop = this.#stopListening;
     this.#stopListening = null;
     await stop?.();
@@ -141,20 +155,35 @@ export class ObservedStore extends Store {
     return this.#track(args[0], args[1], () => super.registerUser(...args));
   }
   override insertQrSession(q: Parameters<Store['insertQrSession']>[0]): Promise<void> {
-    return this.#track(q.server, q.nonce, () => super.insertQrSession(q));
+    // A new QR changes only latest_qr (to a fresh random id), latest_login_qr and clears scanned and
+    // cancelled: what it means to the relying party (one `qr` event) follows from the row after it,
+    // so the row before is not read. Standing in for it: the row after with no QR, not scanned,
+    // not cancelled (statusEvents then finds exactly the new QR).
+    return this.#track(q.server, q.nonce, () => super.insertQrSession(q), (after) => after && { ...after, latest_qr: null, scanned: 0, cancelled: 0 });
   }
 
-  // The before/after pair is read in the write's own transaction (the row locked on PostgreSQL, so
+  // The before/after pair is of the write's own transaction (the row locked on PostgreSQL, so
   // concurrent writes to one session pair up in order), and observers hear of it only once that
-  // commits (see SqlDriver.afterCommit): never of a state that was never stored.
-  #track(server: Uint8Array, nonce: string, write: () => Promise<void>): Promise<void> {
+  // commits (see SqlDriver.afterCommit): never of a state that was never stored. Neither read
+  // costs a statement when the request read the row already or the write returned it (the
+  // Store keeps a transaction's rp_sessions rows).
+  #track(
+    server: Uint8Array,
+    nonce: string,
+    write: () => Promise<void>,
+    beforeFromAfter?: (after: RpSessionRow | undefined) => RpSessionRow | undefined,
+  ): Promise<void> {
     return this.transaction(async () => {
-      const before = await this.lockRpSession(server, nonce);
+      const locked = beforeFromAfter ? undefined : await this.lockRpSession(server, nonce);
       await write();
       const after = await this.getRpSession(server, nonce);
+      const before = beforeFromAfter ? beforeFromAfter(after) : locked;
       const change = { server, nonce, before, after };
-      if (this.sql.notify && statusEvents(before, after).length > 0) {
-        await this.sql.notify(RP_CHANGES_CHANNEL, encodeChange(this.instanceId, change));
+      const relay = this.relay;
+      if ((this.sql.notify || relay) && statusEvents(before, after).length > 0) {
+        const payload = encodeChange(this.instanceId, change);
+        if (this.sql.notify) await this.sql.notify(RP_CHANGES_CHANNEL, payload);
+        if (relay) this.sql.afterCommit(() => relay.publish('rp', payload));
       }
       this.sql.afterCommit(() => this.notify(change));
     });

@@ -10,6 +10,16 @@ export interface RateLimit {
   burst: number;
 }
 
+/** What the API handlers draw from: TokenBuckets in one process, the cluster primary's for workers (cluster.ts). */
+export interface RateLimiter {
+  readonly enabled: boolean;
+  /** 0 if the caller may go ahead (one token taken), else the seconds until a token is there. */
+  take(key: string): number | Promise<number>;
+}
+
+/** The three limits of a server: per API key, per client address, per account. */
+export type RateLimitName = 'rp' | 'device' | 'account';
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -18,7 +28,7 @@ interface Bucket {
 /** Buckets idle this long are full again anyway and are forgotten, so memory follows active callers. */
 const FORGET_AFTER_FULL_MS = 60_000;
 
-export class TokenBuckets {
+export class TokenBuckets implements RateLimiter {
   #buckets = new Map<string, Bucket>();
   #lastSweep = 0;
 

@@ -7,6 +7,7 @@
 // callbacks is done (setImmediate) or 64 KiB have gathered: stdout to a pipe or file is a
 // synchronous write(2) per call in Node, which cost 7 % of the server's CPU at saturation. A line
 // waits at most one event-loop turn; what is pending is written synchronously at exit.
+import cluster from 'node:cluster';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
@@ -18,12 +19,26 @@ let pending = '';
 let flushScheduled = false;
 let exitHooked = false;
 
+/**
+ * A pipe takes a write(2) of at most PIPE_BUF (4096) bytes in one piece: the workers of a cluster
+ * share stdout, and a longer write could interleave with another's and cut lines in two. A chunk
+ * of 1365 UTF-16 units is at most 4095 bytes of UTF-8. A single process writes its batch at once.
+ */
+const CHUNK = cluster.isWorker ? 1365 : Infinity;
+
 function flush(): void {
   flushScheduled = false;
   if (!pending) return;
-  const text = pending;
+  let text = pending;
   pending = '';
-  process.stdout.write(text);
+  while (text.length > CHUNK) {
+    // Whole lines up to CHUNK; a longer line alone.
+    const cut = text.lastIndexOf('\n', CHUNK - 1);
+    const end = cut >= 0 ? cut + 1 : text.indexOf('\n') + 1 || text.length;
+    process.stdout.write(text.slice(0, end));
+    text = text.slice(end);
+  }
+  if (text) process.stdout.write(text);
 }
 
 function emit(line: string): void {

@@ -111,6 +111,31 @@ describe.each(dialects)('%s', (dialect, open) => {
     expect((await driver.get('SELECT value FROM settings WHERE key = ?', ['lockB'])).value).toBe('0xx');
   });
 
+  (dialect === 'postgres' ? test : test.skip)('transactions run with synchronous_commit off; a durable one commits, with its NOTIFYs, in the same round trip', async () => {
+    const setting = () => driver.get("SELECT current_setting('synchronous_commit') AS s");
+    expect((await setting()).s).toBe('on');  // outside a transaction: the session's, durable
+    let inside;
+    await driver.transaction(async () => {
+      inside = (await setting()).s;
+    });
+    expect(inside).toBe('off');
+    const got = [];
+    const stop = await driver.listen('tapgate_test_durable', (p) => got.push(p));
+    try {
+      await driver.transaction(async () => {
+        await driver.run('INSERT INTO settings (key, value) VALUES (?, ?)', ['durable-pg', "it's"]);
+        await driver.notify('tapgate_test_durable', "quote ' and \\ backslash");
+        driver.durable();
+      });
+      expect((await driver.get('SELECT value FROM settings WHERE key = ?', ['durable-pg'])).value).toBe("it's");
+      const deadline = Date.now() + 5000;
+      while (got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(got).toEqual(["quote ' and \\ backslash"]);
+    } finally {
+      await stop();
+    }
+  });
+
   (dialect === 'postgres' ? test : test.skip)('NOTIFY in a transaction reaches LISTEN at commit, not before, never on rollback', async () => {
     const got = [];
     const stop = await driver.listen('tapgate_test_channel', (p) => got.push(p));

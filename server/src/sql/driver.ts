@@ -34,6 +34,11 @@ export interface SqlDriver extends SqlRunner {
   /** Calls `fn` once the calling context's transaction ends, committed or not (at once outside one). */
   afterEnd(fn: () => void): void;
   /**
+   * A map that lives as long as the calling context's transaction (null outside one): what a unit
+   * of work read and need not read again (the Store's rp_sessions rows).
+   */
+  transactionLocals(): Map<string, unknown> | null;
+  /**
    * Marks the calling context's write as one whose loss after a crash could lose an account or
    * weaken a limit (an enrolment, a PIN failure, a key rotation, …): it is on disk before its
    * transaction's commit resolves (before the request is answered). Outside a transaction it
@@ -59,15 +64,17 @@ export interface OpenTransaction<Connection> {
   afterEnd?: (() => void)[];
   /** Set by SqlDriver.durable(): the commit must reach the disk before it resolves. */
   durable?: boolean;
+  /** SqlDriver.transactionLocals(), made on first use. */
+  locals?: Map<string, unknown>;
 }
 
 /** Tracks which transaction (if any) the current async context belongs to. */
-export class TransactionContext<Connection> {
-  readonly #als = new AsyncLocalStorage<OpenTransaction<Connection>>();
-  get current(): OpenTransaction<Connection> | undefined {
+export class TransactionContext<Connection, Tx extends OpenTransaction<Connection> = OpenTransaction<Connection>> {
+  readonly #als = new AsyncLocalStorage<Tx>();
+  get current(): Tx | undefined {
     return this.#als.getStore();
   }
-  run<T>(tx: OpenTransaction<Connection>, work: () => Promise<T>): Promise<T> {
+  run<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
     return this.#als.run(tx, work);
   }
   afterCommit(fn: () => void): void {
@@ -84,6 +91,11 @@ export class TransactionContext<Connection> {
     const tx = this.current;
     if (tx) (tx.afterEnd ??= []).push(fn);
     else runHook(fn);
+  }
+  /** The current transaction's locals (SqlDriver.transactionLocals), or null outside one. */
+  locals(): Map<string, unknown> | null {
+    const tx = this.current;
+    return tx ? (tx.locals ??= new Map()) : null;
   }
   /** Runs an ended transaction's afterEnd hooks (after its afterCommit ones, if it committed). */
   ended(tx: OpenTransaction<Connection>): void {

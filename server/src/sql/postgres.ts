@@ -48,6 +48,11 @@ function isTransientFailure(err: unknown): boolean {
   return code === '40P01' || code === '40001';  // deadlock_detected, serialization_failure
 }
 
+/** A transaction of this driver: NOTIFYs wait to ride along with its COMMIT. */
+interface PgTransaction extends OpenTransaction<PoolClient> {
+  notifies?: Array<[string, string]>;
+}
+
 export interface PgDriverOptions {
   /** Connections in the pool (default 10). */
   max?: number;
@@ -57,7 +62,7 @@ export class PgDriver implements SqlDriver {
   readonly dialect = 'postgres' as const;
   readonly #url: string;
   readonly #pool: Pool;
-  readonly #tx = new TransactionContext<PoolClient>();
+  readonly #tx = new TransactionContext<PoolClient, PgTransaction>();
   /** `?` SQL → `$n` SQL and the prepared-statement name it runs under. */
   readonly #texts = new Map<string, { text: string; name: string }>();
   #statementSeq = 0;
@@ -114,14 +119,16 @@ export class PgDriver implements SqlDriver {
 
   async #transactionOnce<T>(work: () => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
-    const tx: OpenTransaction<PoolClient> = { connection: client, afterCommit: [] };
+    const tx: PgTransaction = { connection: client, afterCommit: [] };
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      // One round trip each for BEGIN and COMMIT, whatever rides along (see PgTransaction).
+      await client.query('BEGIN; SET LOCAL synchronous_commit = off');
       let result: T;
       try {
         result = await this.#tx.run(tx, work);
-        await client.query('COMMIT');
+        const notifies = tx.notifies?.map(([channel, payload]) => `SELECT pg_notify(${client.escapeLiteral(channel)}, ${client.escapeLiteral(payload)}); `) ?? [];
+        await client.query(`${notifies.join('')}${tx.durable ? 'SET LOCAL synchronous_commit = on; ' : ''}COMMIT`);
       } catch (err) {
         try {
           await client.query('ROLLBACK');
@@ -145,15 +152,31 @@ export class PgDriver implements SqlDriver {
   afterEnd(fn: () => void): void {
     this.#tx.afterEnd(fn);
   }
-  /** Every PostgreSQL commit is durable already (synchronous_commit stays on). */
-  durable(): void {}
+  transactionLocals(): Map<string, unknown> | null {
+    return this.#tx.locals();
+  }
+  /**
+   * Transactions commit with synchronous_commit off (the commit does not wait for the WAL to reach
+   * the disk; PostgreSQL flushes it within 3 × wal_writer_delay, 600 ms by default): a crash of
+   * PostgreSQL or of its machine may lose the last commits, never corrupt anything, and never an
+   * acknowledged durable one: a durable write turns it back on for its own commit (SET LOCAL, in
+   * the same round trip as the COMMIT). Statements outside a transaction keep the session's
+   * setting (on unless the operator changed it), so they are durable already.
+   */
+  durable(): void {
+    const tx = this.#tx.current;
+    if (tx) tx.durable = true;
+  }
 
   /**
    * NOTIFY `channel` with `payload` (at most 8000 bytes): inside a transaction it is delivered when
-   * that commits (never, if it rolls back), else at once.
+   * that commits (never, if it rolls back) and is sent with the COMMIT (no round trip of its own),
+   * else at once.
    */
   async notify(channel: string, payload: string): Promise<void> {
-    await this.#query('SELECT pg_notify(?, ?)', [channel, payload]);
+    const tx = this.#tx.current;
+    if (tx) (tx.notifies ??= []).push([channel, payload]);
+    else await this.#query('SELECT pg_notify(?, ?)', [channel, payload]);
   }
 
   /**

@@ -6,10 +6,14 @@
 // one-row transaction 34–38 µs against 208–331 µs at FULL on this machine). A process crash loses
 // nothing (the WAL is in the OS's cache); a power cut or OS crash may lose the last commits. The
 // writes that must survive that (SqlDriver.durable: enrolments, PIN failure counts, keys, …) are
-// followed, before their commit resolves, by a checkpoint, which fsyncs the WAL and then the
+// followed, before their commit resolves, by a FULL checkpoint, which fsyncs the WAL and then the
 // database file (https://www.sqlite.org/pragma.html#pragma_synchronous, "WAL file is synchronized
-// before each checkpoint"). SQLite refuses to change `synchronous` inside a transaction, and
-// whether a write is durable is often decided inside one (a wrong PIN), hence the checkpoint.
+// before each checkpoint"). FULL, not PASSIVE: with several processes on the file (the CLI's
+// cluster workers) a PASSIVE checkpoint that finds another process's reader holding the frames
+// copies nothing and syncs nothing; FULL waits (busy_timeout) for writers and readers to let go, so
+// the WAL holding our commit is always synced. SQLite refuses to change `synchronous` inside a
+// transaction, and whether a write is durable is often decided inside one (a wrong PIN), hence
+// the checkpoint.
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +21,13 @@ import { TransactionContext, type OpenTransaction, type SqlDriver, type SqlValue
 import { migrateSqlite } from './schema';
 
 const STATEMENT_CACHE_LIMIT = 512;
+
+/** A durable write's checkpoint could not finish: other processes held the database past busy_timeout. */
+export class SqliteBusyCheckpointError extends Error {
+  constructor() {
+    super('SQLite checkpoint kept busy by another process: a durable write is committed but not confirmed on disk');
+  }
+}
 
 export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
@@ -71,8 +82,17 @@ export class SqliteDriver implements SqlDriver {
         if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
         throw err;
       }
-      if (tx.durable) this.#sync();
+      // Committed either way: observers hear of it even if its sync could not be confirmed.
+      let unsynced: unknown = null;
+      if (tx.durable) {
+        try {
+          this.#sync();
+        } catch (err) {
+          unsynced = err;
+        }
+      }
       this.#tx.committed(tx);
+      if (unsynced) throw unsynced;
       return result;
     } finally {
       this.#running = null;
@@ -87,6 +107,9 @@ export class SqliteDriver implements SqlDriver {
   afterEnd(fn: () => void): void {
     this.#tx.afterEnd(fn);
   }
+  transactionLocals(): Map<string, unknown> | null {
+    return this.#tx.locals();
+  }
 
   durable(): void {
     const tx = this.#tx.current;
@@ -95,13 +118,19 @@ export class SqliteDriver implements SqlDriver {
     // else: another context's transaction runs and this context's statement already committed
     // before it began (statements outside a transaction wait for it); its sync will come with
     // that transaction's end only if it is durable too, so sync once it is over.
-    else void this.#running.then(() => this.#sync());
+    // A sync that fails there has no request left to fail; the next durable write's sync covers it.
+    else void this.#running.then(() => this.#sync()).catch(() => {});
   }
 
-  /** Puts every commit so far on disk: a checkpoint fsyncs the WAL, then the database file. */
+  /**
+   * Puts every commit so far on disk: a checkpoint fsyncs the WAL, then the database file. A
+   * checkpoint another process kept busy past busy_timeout throws: the write is committed but its
+   * durability was not confirmed, and the request must not be answered as if it were.
+   */
   #sync(): void {
     if (!this.#db.open || this.#db.memory) return;
-    this.#db.pragma('wal_checkpoint(PASSIVE)');
+    const [result] = this.#db.pragma('wal_checkpoint(FULL)') as Array<{ busy: number }>;
+    if (result?.busy) throw new SqliteBusyCheckpointError();
     this.durableSyncs++;
   }
 
