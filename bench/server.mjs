@@ -33,7 +33,7 @@ const tapgate = await createTapgateServer({
   serverName: 'Tapgate Bench',
 });
 const mounts = [
-  ['/sdk/', join(root, 'js', 'dist')],
+  ['/sdk/', join(root, 'js', 'dist'), join(root, 'build', 'precompressed', 'sdk')],  // as web-demo/start.mjs
   ['/vendor/zxing-wasm/', join(dirname(require.resolve('zxing-wasm/reader/zxing_reader.wasm')), '..', 'es')],
   ['/bench/', join(here, 'page')],
 ];

@@ -68,7 +68,8 @@ emconfigure ./configure --host=wasm32-unknown-emscripten --prefix="$PREFIX" \
 emmake make -j"$(nproc)" >/dev/null
 if [ -n "$SPEED_CFLAGS" ]; then
   for o in $SPEED_OBJECTS; do
-    find src/libsodium -name "libsodium_la-$o.*o" -delete
+    # lib*_la: objects of libsodium's per-instruction-set convenience libraries (libssse3_la-…) too.
+    find src/libsodium -name "lib*_la-$o.*o" -delete
   done
   rm -f src/libsodium/libsodium.la
   # configure's own additions to CFLAGS (-fvisibility=hidden, -fwrapv, …) stay; only ours change.

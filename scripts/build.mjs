@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { minifySync } from 'rolldown/experimental';
+import { CODINGS } from '../web-demo/content-coding.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -36,6 +37,22 @@ if (minified.errors?.length) throw new Error(`minifying the web glue: ${minified
 writeFileSync(webGlue, minified.code);
 // The QR reader's wasm ships beside the core so browsers load both from one place, offline.
 copyFileSync(require.resolve('zxing-wasm/reader/zxing_reader.wasm', { paths: [join(root, 'js')] }), join(wasmOut, 'zxing_reader.wasm'));
+
+// The demo server sends these brotli or gzip encoded. Brotli's best quality takes seconds on them
+// (about 1 s for the core, 8-12 s for the QR reader), so it is paid here, once per changed file,
+// not on a first request; the copies live in build/ (not in js/dist, which is the npm package)
+// where web-demo/start.mjs mounts them. Small files are compressed by the server itself.
+step('precompressing the browser wasm and glue (build/precompressed)');
+for (const f of ['tapgate_core.web.wasm', 'tapgate_core.web.mjs', 'zxing_reader.wasm']) {
+  const bytes = readFileSync(join(wasmOut, f));
+  const outBase = join(root, 'build', 'precompressed', 'sdk', 'wasm', f);
+  mkdirSync(dirname(outBase), { recursive: true });
+  for (const coding of CODINGS) {
+    const out = outBase + coding.ext;
+    const current = existsSync(out) && (await coding.decompress(readFileSync(out)).then((d) => d.equals(bytes), () => false));
+    if (!current) writeFileSync(out, await coding.compress(bytes));
+  }
+}
 
 step('compiling @tapgate/authenticator');
 run('npx', ['tsc', '-p', 'js/tsconfig.cjs.json']);

@@ -38,8 +38,9 @@ const tapgate = await createTapgateServer({
 });
 const relyingParty = createRelyingParty({ apiBase: `http://127.0.0.1:${actualPort}`, serverId: tapgate.serverId, apiKey: rootApiKey });
 
+// The third element: where scripts/build.mjs leaves precompressed copies (static.mjs).
 const mounts = [
-  ['/sdk/', join(root, 'js', 'dist')],
+  ['/sdk/', join(root, 'js', 'dist'), join(root, 'build', 'precompressed', 'sdk')],
   ['/vendor/zxing-wasm/', join(dirname(require.resolve('zxing-wasm/reader/zxing_reader.wasm')), '..', 'es')],
   ['/', join(here, 'public')],
 ];
