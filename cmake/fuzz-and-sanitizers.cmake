@@ -32,12 +32,13 @@ if(TAPGATE_SANITIZE OR TAPGATE_FUZZ)
   endif()
   target_compile_options(tapgate_core PUBLIC ${_tapgate_san_flags})
   target_link_options(tapgate_core PUBLIC ${_tapgate_san_flags})
-  # nlohmann/json dominates compile time under instrumentation: precompile it once per target.
-  set(_tapgate_pch <nlohmann/json.hpp> <sodium.h> <string> <vector> <optional> <map>)
+  # Headers that dominate compile time under instrumentation: precompiled once per target
+  # (nlohmann/json only for the tests, which compare the core's JSON with it).
+  set(_tapgate_pch <sodium.h> <string> <vector> <optional> <map>)
   target_precompile_headers(tapgate_core PRIVATE ${_tapgate_pch})
   foreach(t core_tests secret_tests)
     if(TARGET ${t})
-      target_precompile_headers(${t} PRIVATE ${_tapgate_pch} <gtest/gtest.h>)
+      target_precompile_headers(${t} PRIVATE ${_tapgate_pch} <nlohmann/json.hpp> <gtest/gtest.h>)
     endif()
   endforeach()
 endif()

@@ -10,7 +10,7 @@ namespace {
 std::int64_t ms(double now) { return static_cast<std::int64_t>(now); }
 
 std::string errorText(const Error& e) {
-  return json{{"ok", false}, {"error", errorJson(e)}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  return json{{"ok", false}, {"error", errorJson(e)}}.dump();
 }
 
 std::string statusText(const Status& st) { return st ? R"({"ok":true})" : errorText(st.error()); }
@@ -18,9 +18,9 @@ std::string statusText(const Status& st) { return st ? R"({"ok":true})" : errorT
 std::string startText(const StartResult& r) {
   if (r.error) {
     json j = {{"ok", false}, {"error", errorJson(*r.error)}, {"session", r.session}};
-    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+    return j.dump();
   }
-  return json{{"ok", true}, {"session", r.session}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  return json{{"ok", true}, {"session", r.session}}.dump();
 }
 
 const Error kNotOpen{ErrorCode::WRONG_STATE, "engine is not open"};
@@ -35,7 +35,11 @@ std::string pushText(const Result<PushResult>& r) {
   return R"({"ok":true,"outcome":"handled"})";
 }
 
-std::string requestsText(const std::vector<int>& requests) { return json{{"ok", true}, {"requests", requests}}.dump(); }
+std::string requestsText(const std::vector<int>& requests) {
+  json list = json::array();
+  for (int r : requests) list.push_back(r);
+  return json{{"ok", true}, {"requests", std::move(list)}}.dump();
+}
 
 // {"serverId": base64url, "accountId": n} → AccountRef
 std::optional<AccountRef> accountRef(const std::string& text) {
@@ -228,7 +232,7 @@ std::string EngineApi::takeOutputs() {
         break;
     }
   }
-  return list.dump(-1, ' ', false, json::error_handler_t::replace);
+  return list.dump();
 }
 
 void EngineApi::wipeState() {
@@ -236,8 +240,8 @@ void EngineApi::wipeState() {
   state_.clear();
 }
 
-std::string EngineApi::session(int id) const { return engine_ ? engine_->sessionJson(id).dump(-1, ' ', false, json::error_handler_t::replace) : "null"; }
-std::string EngineApi::accounts() const { return engine_ ? engine_->accountsJson().dump(-1, ' ', false, json::error_handler_t::replace) : "[]"; }
-std::string EngineApi::history(double now) const { return engine_ ? engine_->historyJson(ms(now)).dump(-1, ' ', false, json::error_handler_t::replace) : "[]"; }
+std::string EngineApi::session(int id) const { return engine_ ? engine_->sessionJson(id).dump() : "null"; }
+std::string EngineApi::accounts() const { return engine_ ? engine_->accountsJson().dump() : "[]"; }
+std::string EngineApi::history(double now) const { return engine_ ? engine_->historyJson(ms(now)).dump() : "[]"; }
 
 }  // namespace tapgate

@@ -1,7 +1,6 @@
 #include "config.hpp"
 #include "json_reader.hpp"
 
-#include <nlohmann/json.hpp>
 
 namespace tapgate {
 namespace {

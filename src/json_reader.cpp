@@ -6,8 +6,6 @@
 namespace tapgate {
 namespace {
 
-using nlohmann::json;
-
 // Deep enough for any document the core reads; deeper input is refused rather than recursed into.
 constexpr int kMaxDepth = 64;
 
@@ -115,7 +113,8 @@ struct Reader {
       }
     }
   }
-  bool number(json& out) {
+  bool number(Json& out) {
+    const std::size_t start = p;
     const bool negative = eat('-');
     const std::size_t digits = p;
     if (p >= s.size() || s[p] < '0' || s[p] > '9') return fail();
@@ -158,7 +157,8 @@ struct Reader {
         return true;
       }
     }
-    // A float: approximate (see the header). Digits beyond what a double holds only scale it.
+    // A float: kept as written (see the header). Only its magnitude is worked out, roughly, to
+    // refuse what a double can't hold. Digits beyond what a double holds only scale it.
     double m = 0;
     for (std::size_t i = digits; i < p; ++i) {
       const char c = s[i];
@@ -168,19 +168,18 @@ struct Reader {
     }
     for (std::size_t i = intEnd; i < p && s[i] != 'e' && s[i] != 'E'; ++i) if (s[i] != '.') --exp;
     for (; exp > 0 && m != 0 && m < 1e307; --exp) m *= 10;
-    for (; exp < 0 && m != 0; ++exp) m /= 10;
     if (exp > 0 && m != 0) return fail();  // beyond a double: nlohmann refuses it too
-    out = negative ? -m : m;
+    out = Json::number(std::string(s.substr(start, p - start)));
     return true;
   }
-  bool value(json& out, int depth) {
+  bool value(Json& out, int depth) {
     if (depth > kMaxDepth) return fail();
     ws();
     if (p >= s.size()) return fail();
     switch (s[p]) {
       case '{': {
         ++p;
-        out = json::object();
+        out = Json::object();
         ws();
         if (eat('}')) return true;
         do {
@@ -189,7 +188,7 @@ struct Reader {
           if (!string(key)) return false;
           ws();
           if (!eat(':')) return fail();
-          json v;
+          Json v;
           if (!value(v, depth + 1)) return false;
           out[key] = std::move(v);  // a repeated key: the last one wins, as with nlohmann
           ws();
@@ -198,11 +197,11 @@ struct Reader {
       }
       case '[': {
         ++p;
-        out = json::array();
+        out = Json::array();
         ws();
         if (eat(']')) return true;
         do {
-          json v;
+          Json v;
           if (!value(v, depth + 1)) return false;
           out.push_back(std::move(v));
           ws();
@@ -225,13 +224,13 @@ struct Reader {
 
 }  // namespace
 
-nlohmann::json parseJson(std::string_view text) {
+Json parseJson(std::string_view text) {
   Reader r{text};
   if (text.substr(0, 3) == "\xEF\xBB\xBF") r.p = 3;  // a UTF-8 byte order mark, skipped as nlohmann does
-  json out;
-  if (!r.value(out, 0)) return json(json::value_t::discarded);
+  Json out;
+  if (!r.value(out, 0)) return Json::discarded();
   r.ws();
-  if (r.p != text.size()) return json(json::value_t::discarded);
+  if (r.p != text.size()) return Json::discarded();
   return out;
 }
 

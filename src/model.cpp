@@ -78,7 +78,7 @@ const Account* AppState::account(const Bytes& serverId, std::int64_t accountId) 
 namespace {
 
 // The state blob is written directly (no json tree): one object per record, keys in a fixed order.
-// Strings go through nlohmann's serializer, so escaping and invalid UTF-8 (replaced) are as before.
+// Strings go through the JSON writer's escaping (json.hpp: invalid UTF-8 replaced, as nlohmann did).
 struct Writer {
   std::string out;
   bool first = true;
@@ -93,7 +93,7 @@ struct Writer {
   }
   void text(const char* k, const std::string& v) {
     key(k);
-    out += json(v).dump(-1, ' ', false, json::error_handler_t::replace);
+    appendJsonString(out, v);
   }
   void b64(const char* k, const Bytes& v) {
     key(k);
@@ -112,7 +112,7 @@ struct Writer {
   }
   void number(const char* k, std::int64_t v) {
     key(k);
-    out += std::to_string(v);
+    appendJsonInteger(out, v);
   }
   void boolean(const char* k, bool v) {
     key(k);
@@ -232,7 +232,7 @@ std::string serializeState(const AppState& st) {
 Result<AppState> parseState(const std::string& blob) {
   try {
     return parseStateOrThrow(blob);
-  } catch (const json::exception&) {  // a field of the wrong type
+  } catch (const JsonTypeError&) {  // a field of the wrong type
     return makeError(ErrorCode::STATE_CORRUPT, "persisted state has a malformed field");
   }
 }
@@ -242,7 +242,7 @@ namespace {
 Result<AppState> parseStateOrThrow(const std::string& blob) {
   AppState st;
   if (blob.empty()) return st;
-  json j = parseJson(blob);
+  const Json j = parseJson(blob);
   auto corrupt = [](const char* what) { return makeError(ErrorCode::STATE_CORRUPT, what); };
   if (j.is_discarded() || !j.is_object()) return corrupt("persisted state is not JSON");
   // Top-level integers must be integers: json::value() would convert a float such as 1e34 to an
@@ -267,10 +267,16 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
   st.lastPinAt = *lastPinAt;
   st.biometricsSinceLastPin = static_cast<int>(*biometrics);
   st.pinBlocked = j.value("pinBlocked", false);
-  for (const auto& m : j.value("seenMessages", json::array())) {
+  // A list is absent, null (both empty) or an array; anything else is a malformed field.
+  auto list = [&](const char* key) -> const Json& {
+    const Json& v = j[key];
+    if (!v.is_null() && !v.is_array()) throw JsonTypeError();
+    return v;
+  };
+  for (const auto& m : list("seenMessages")) {
     st.seenMessages.push_back({r.text(m, "id"), r.number(m, "expires", limits::kMinTime, limits::kMaxTime)});
   }
-  for (const auto& s : j.value("servers", json::array())) {
+  for (const auto& s : list("servers")) {
     ServerRecord rec;
     rec.id = r.bytes(s, "id", 16);
     rec.publicKey = r.bytes(s, "pk", 32);
@@ -288,7 +294,7 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
     rec.clockOffset = s.value("clockOffset", std::int64_t{0});
     st.servers.push_back(std::move(rec));
   }
-  for (const auto& a : j.value("accounts", json::array())) {
+  for (const auto& a : list("accounts")) {
     Account acc;
     acc.serverId = r.bytes(a, "serverId", 16);
     acc.accountId = r.number(a, "accountId", limits::kMinAccountId, limits::kMaxAccountId);
@@ -304,7 +310,7 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
     acc.biometric = a.value("biometric", false);
     st.accounts.push_back(std::move(acc));
   }
-  for (const auto& h : j.value("history", json::array())) {
+  for (const auto& h : list("history")) {
     HistoryItem item;
     item.sessionRef = r.text(h, "session");
     item.kind = r.text(h, "kind");

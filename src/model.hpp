@@ -1,7 +1,7 @@
 // What the device keeps across restarts: servers, accounts (with their secret keys), the
 // app-wide PIN flag and the history. Serialised to an opaque JSON blob the host stores encrypted.
 #pragma once
-#include <nlohmann/json.hpp>
+#include "json.hpp"
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -14,7 +14,6 @@
 
 namespace tapgate {
 
-using nlohmann::json;
 
 enum class HistoryStatus { None, LoggedIn, LoggedInOneShot, LoggedOut, Aborted, Error, Deleted };
 const char* historyStatusName(HistoryStatus s);

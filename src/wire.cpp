@@ -36,7 +36,7 @@ Bytes int64Bytes(std::int64_t v) {  // big-endian, for signed inputs
   return out;
 }
 
-std::string text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string text(const json& j) { return j.dump(); }
 
 Error bad(std::string msg) { return makeError(ErrorCode::BAD_RESPONSE, std::move(msg)); }
 
@@ -179,7 +179,7 @@ void Transcript::advance(const std::string& request, const std::string& response
 
 Exchange startRequest(const Bytes& qrPayload, const Bytes& deviceNonce) {
   json j = {{"v", kProtocolVersion}, {"qr", base64url(qrPayload)}, {"nonce", base64url(deviceNonce)}};
-  return {"/v1/start", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+  return {"/v1/start", j.dump()};
 }
 
 Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Bytes& boxPk, const Bytes& pinPk,
@@ -198,7 +198,7 @@ Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Byte
     j["sigCheckAccount"] = base64url(pinCheck->sigAccount);
     j["sigCheckPin"] = base64url(pinCheck->sigPin);
   }
-  return {"/v1/enrol", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+  return {"/v1/enrol", j.dump()};
 }
 
 Bytes codeCommitment(const Bytes& sessionId, const std::string& code) {
@@ -224,12 +224,12 @@ Exchange loginRequest(const Bytes& sessionId, std::int64_t accountId, const std:
   if (!extras.sigBio.empty()) j["sigBio"] = base64url(extras.sigBio);
   if (!extras.code.empty()) j["code"] = extras.code;
   if (!extras.sigTransaction.empty()) j["sigTransaction"] = base64url(extras.sigTransaction);
-  return {"/v1/login", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+  return {"/v1/login", j.dump()};
 }
 
 Exchange cancelRequest(const Bytes& sessionId, const Bytes& t1) {
   json j = {{"v", kProtocolVersion}, {"session", base64url(sessionId)}, {"proof", base64url(cancelProof(t1))}};
-  return {"/v1/cancel", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+  return {"/v1/cancel", j.dump()};
 }
 
 Bytes cancelProof(const Bytes& t1) { return crypto::hash({&kCancelDomain, &t1}); }
@@ -239,7 +239,7 @@ Exchange logoutRequest(const Bytes& sessionId, std::int64_t accountId, const Byt
             {"session", base64url(sessionId)},
             {"accountId", accountId},
             {"sigAccount", base64url(sigAccount)}};
-  return {"/v1/logout", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+  return {"/v1/logout", j.dump()};
 }
 
 Exchange appLoginRequest(std::int64_t accountId, std::int64_t time, const Bytes& deviceNonce, const Bytes& sigAccount) {
@@ -271,7 +271,7 @@ Exchange pingRequest(const Bytes& sessionId, std::int64_t accountId, const Bytes
             {"session", base64url(sessionId)},
             {"accountId", accountId},
             {"sigAccount", base64url(sigAccount)}};
-  return {"/v1/ping", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+  return {"/v1/ping", j.dump()};
 }
 
 Bytes pingProofMessage(const Transcript& t) { return concat({&kPingDomain, &t.hash()}); }
@@ -286,7 +286,7 @@ Result<PingStatus> parsePingResponse(const std::string& body) {
 
 Exchange pinChallengeRequest(std::int64_t accountId) {
   json j = {{"v", kProtocolVersion}, {"accountId", accountId}};
-  return {"/v1/pincheck/challenge", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+  return {"/v1/pincheck/challenge", j.dump()};
 }
 
 Exchange pinCheckRequest(std::int64_t accountId, const Bytes& challenge, const Bytes& sigAccount, const Bytes& sigPin) {
@@ -295,7 +295,7 @@ Exchange pinCheckRequest(std::int64_t accountId, const Bytes& challenge, const B
             {"challenge", base64url(challenge)},
             {"sigAccount", base64url(sigAccount)},
             {"sigPin", base64url(sigPin)}};
-  return {"/v1/pincheck", j.dump(-1, ' ', false, json::error_handler_t::replace)};
+  return {"/v1/pincheck", j.dump()};
 }
 
 Bytes pinCheckProofMessage(const Bytes& challenge) { return concat({&kPinCheckDomain, &challenge}); }
@@ -592,7 +592,7 @@ std::string sealResponse(const SecretBytes& serverSk, const Transcript& t, const
   const Bytes input = responseSigningInput(t, request, body);
   json envelope = {{"body", body}, {"sig", base64url(crypto::sign(serverSk, input))}};
   if (previousSk) envelope["sigPrev"] = base64url(crypto::sign(*previousSk, input));
-  return envelope.dump(-1, ' ', false, json::error_handler_t::replace);
+  return envelope.dump();
 }
 
 }  // namespace tapgate::wire

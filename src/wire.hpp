@@ -1,7 +1,7 @@
 // Wire formats of the device protocol v1 (docs/protocol.md §3–§5): request bodies, the signed
 // response envelope and the session transcript. Nothing else in the core knows field names.
 #pragma once
-#include <nlohmann/json.hpp>
+#include "json.hpp"
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,7 +12,6 @@
 
 namespace tapgate::wire {
 
-using nlohmann::json;
 
 constexpr int kProtocolVersion = 1;
 

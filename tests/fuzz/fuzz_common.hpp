@@ -2,6 +2,7 @@
 // input as a crash), and the fixed server key and transcript the response targets verify against.
 #pragma once
 #include <sodium.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <cstdlib>

@@ -28,8 +28,8 @@ json done(Engine& e, int request) {
   json found = nullptr;
   for (const auto& o : e.takeOutputs()) {
     if (o.kind != Output::Kind::Event) continue;
-    (void)o.detail.dump(-1, ' ', false, json::error_handler_t::replace);
-    if (o.name == "requestdone" && o.detail.value("request", -1) == request) found = o.detail;
+    (void)o.detail.dump();
+    if (o.name == "requestdone" && o.detail.value("request", std::int64_t{-1}) == request) found = o.detail;
   }
   return found;
 }
@@ -42,7 +42,7 @@ json pull(Engine& e, const std::string& body) {
   for (const auto& o : e.takeOutputs()) {
     if (o.kind == Output::Kind::Send && o.request == requests[0]) request = o.body;
   }
-  const auto nonce = fromBase64url(json::parse(request)["nonce"].get<std::string>());
+  const auto nonce = fromBase64url(nlohmann::json::parse(request)["nonce"].get<std::string>());
   FUZZ_CHECK(nonce && nonce->size() == 32);
   const std::string envelope = wire::sealResponse(fuzz::fixture().server.secretKey, wire::Transcript::begin(*nonce), request, body);
   e.onResponse(requests[0], 200, envelope, fuzz::kPushNow);
@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string text = fuzz::text(data + 1, size - 1);
   auto parsed = wire::parseMessagesResponse(text);
   if (parsed) {
-    auto j = json::parse(text, nullptr, false);
+    auto j = nlohmann::json::parse(text, nullptr, false);
     FUZZ_CHECK(j.is_object() && j.contains("messages") && j["messages"].is_array());
     FUZZ_CHECK(j["messages"].size() == parsed->size());
     for (std::size_t i = 0; i < parsed->size(); ++i) {
@@ -72,8 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!(data[0] & 1)) return 0;
 
   try {
-    (void)json(text).dump();  // a JSON envelope carries only valid UTF-8
-  } catch (const json::type_error&) {
+    (void)nlohmann::json(text).dump();  // a JSON envelope carries only valid UTF-8
+  } catch (const nlohmann::json::type_error&) {
     return 0;
   }
   auto created = Engine::create(Config{}, app().state);

@@ -53,15 +53,15 @@ bool authentic(const fuzz::PushFixture& p, const Bytes& payload) {
 
 void drain(Engine& e) {
   for (const auto& o : e.takeOutputs()) {
-    if (o.kind == Output::Kind::Event) (void)o.detail.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (o.kind == Output::Kind::Event) (void)o.detail.dump();
   }
 }
 
 bool validUtf8(const std::string& s) {
   try {
-    (void)json(s).dump();
+    (void)nlohmann::json(s).dump();
     return true;
-  } catch (const json::type_error&) {
+  } catch (const nlohmann::json::type_error&) {
     return false;
   }
 }

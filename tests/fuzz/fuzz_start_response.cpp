@@ -18,8 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (!r->transactionText.empty()) FUZZ_CHECK(r->transactionRpSession.size() == crypto::kHashSize);
     // What is shown to the user must serialise (the JS layer receives it as JSON text).
-    (void)r->announceInfo.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    (void)r->transaction.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    (void)r->announceInfo.dump();
+    (void)r->transaction.dump();
   } else {
     FUZZ_CHECK(r.error().code == ErrorCode::BAD_RESPONSE);
   }

@@ -20,6 +20,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(a.signSecretKey.size() == 64 && a.boxSecretKey.size() == 32 && a.pinSalt.size() == 16);
     (void)accountJson(a, back.value()).dump();
   }
-  for (const auto& h : back.value().history) (void)historyJson(h, back.value()).dump(-1, ' ', false, json::error_handler_t::replace);
+  for (const auto& h : back.value().history) (void)historyJson(h, back.value()).dump();
   return 0;
 }

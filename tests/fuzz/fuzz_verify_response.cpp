@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (r->outcome == wire::VerifyOutcome::PinFail) FUZZ_CHECK(r->attemptsLeft >= 1);
     if (r->outcome != wire::VerifyOutcome::Success) FUZZ_CHECK(r->accountId == 0);
     FUZZ_CHECK(r->sessionInfo.is_null() || r->sessionInfo.is_object());
-    (void)r->sessionInfo.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    (void)r->sessionInfo.dump();
   }
   auto ping = wire::parsePingResponse(body);
   if (!ping) FUZZ_CHECK(ping.error().code == ErrorCode::BAD_RESPONSE);

@@ -14,7 +14,7 @@ std::int64_t enrolWithBiometric(Harness& h) {
   int sid = h.start(h.server.enrolQr());
   EXPECT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
   h.pump();
-  EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["allowed"], (nlohmann::json{"PIN", "BIOMETRIC"}));
+  EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["allowed"], json::array({"PIN", "BIOMETRIC"}));
   EXPECT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now, kFinger).ok());
   h.pump();
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
@@ -28,7 +28,7 @@ std::string bioLogin(Harness& h, const SecretBytes& secret = kFinger) {
   auto st = h.engine->setPinBiometric(sid, "", h.now, secret);
   if (!st) return "refused";
   h.pump();
-  return h.lastEvent(sid, "secondfactor")->detail["result"];
+  return h.lastEvent(sid, "secondfactor")->detail["result"].get<std::string>();
 }
 
 }  // namespace
@@ -70,7 +70,7 @@ TEST(Biometric, DisabledByConfiguration) {
   int sid = h.start(h.server.enrolQr());
   ASSERT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
   h.pump();
-  EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["allowed"], (nlohmann::json{"PIN"}));
+  EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["allowed"], json::array({"PIN"}));
   EXPECT_EQ(h.engine->setPinBiometric(sid, "1234", h.now, kFinger).error().code, ErrorCode::INVALID_ARGUMENT);
 }
 
@@ -82,7 +82,7 @@ TEST(Biometric, MaxNumberWithoutPinSendsTheUserBackToThePin) {
   EXPECT_EQ(bioLogin(h), "SUCCESS");
   EXPECT_EQ(bioLogin(h), "SUCCESS");
   int sid = h.start(h.server.loginQr());
-  EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["allowed"], (nlohmann::json{"PIN"}));
+  EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["allowed"], json::array({"PIN"}));
   ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
   h.pump();
   EXPECT_EQ(bioLogin(h), "SUCCESS");  // the count starts again after a PIN

@@ -15,7 +15,7 @@ using tapgate::test::kFinger;
 namespace {
 
 // The "requestdone" that ended operation `op`.
-nlohmann::json outcome(const Harness& h, int op) {
+json outcome(const Harness& h, int op) {
   for (const auto& e : h.events) {
     if (e.session == 0 && e.name == "requestdone" && e.detail["request"] == op) return e.detail;
   }
@@ -229,5 +229,5 @@ TEST(RemoveBiometric, OffOnTheDeviceAtOnceAndForgottenByTheServer) {
   EXPECT_EQ(outcome(h, op)["result"], "SUCCESS");
   EXPECT_TRUE(h.server.accounts.at(aid).bioPk.empty());
   int sid = h.start(h.server.loginQr());
-  EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["allowed"], (nlohmann::json{"PIN"}));
+  EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["allowed"], json::array({"PIN"}));
 }

@@ -14,13 +14,14 @@
 #include "wire.hpp"
 
 using namespace tapgate;
-using nlohmann::json;
+// Server answers are built as the server would, with nlohmann::json.
+using njson = nlohmann::json;
 
 namespace {
 
 constexpr std::int64_t kMax53 = limits::kMaxSafeInteger;
 
-json startBody() {
+njson startBody() {
   return {{"kind", "enrol"},
           {"server", {{"name", "Bank"}, {"pingTime", 0}, {"pinTimeout", 0}, {"pinAttemptLimit", 3}}},
           {"time", 1'700'000'000'000},
@@ -29,16 +30,16 @@ json startBody() {
           {"name", "alice@example"}};
 }
 
-bool startOk(const json& j) {
+bool startOk(const njson& j) {
   auto r = wire::parseStartResponse(j.dump());
   if (!r) EXPECT_EQ(r.error().code, ErrorCode::BAD_RESPONSE) << r.error().message;
   return r.ok();
 }
 
-// A json value `depth` levels deep: {"k":{"k":…"v"}}.
-json nested(int depth) {
-  json j = "v";
-  for (int i = 0; i < depth; ++i) j = json{{"k", j}};
+// A JSON value `depth` levels deep: {"k":{"k":…"v"}}.
+njson nested(int depth) {
+  njson j = "v";
+  for (int i = 0; i < depth; ++i) j = njson{{"k", j}};
   return j;
 }
 
@@ -60,11 +61,11 @@ TEST(Limits, ServerParameters) {
   for (const auto& [key, range] : ranges) {
     for (const auto& [value, ok] : {std::pair{range.first, true}, {range.second, true}, {range.first - 1, false},
                                     {range.second + 1, false}, {INT64_MAX, false}}) {
-      json j = startBody();
+      njson j = startBody();
       j["server"][key] = value;
       EXPECT_EQ(startOk(j), ok) << key << " = " << value;
     }
-    json j = startBody();
+    njson j = startBody();
     j["server"][key] = std::uint64_t{1} << 63;  // above int64: must not wrap to a negative number
     EXPECT_FALSE(startOk(j)) << key;
   }
@@ -72,7 +73,7 @@ TEST(Limits, ServerParameters) {
 
 TEST(Limits, NamesAndUserIds) {
   for (const char* key : {"userId", "name"}) {
-    json j = startBody();
+    njson j = startBody();
     j[key] = utf8Text(limits::kMaxNameBytes);
     EXPECT_TRUE(startOk(j)) << key;
     j[key] = utf8Text(limits::kMaxNameBytes + 1);
@@ -80,7 +81,7 @@ TEST(Limits, NamesAndUserIds) {
     j[key] = 42;
     EXPECT_FALSE(startOk(j)) << key;
   }
-  json j = startBody();
+  njson j = startBody();
   j["server"]["name"] = utf8Text(limits::kMaxNameBytes);
   EXPECT_TRUE(startOk(j));
   j["server"]["name"] = std::string(20 * 1024 * 1024, 'x');  // the report's 20 MB server name
@@ -90,14 +91,14 @@ TEST(Limits, NamesAndUserIds) {
 TEST(Limits, ServerTime) {
   for (const auto& [value, ok] : {std::pair<std::int64_t, bool>{0, true}, {kMax53, true}, {-1, false}, {kMax53 + 1, false},
                                   {INT64_MIN, false}}) {
-    json j = startBody();
+    njson j = startBody();
     j["time"] = value;
     EXPECT_EQ(startOk(j), ok) << value;
   }
 }
 
 TEST(Limits, InfoBlocksBySizeAndDepth) {
-  json j = startBody();
+  njson j = startBody();
   j["announceInfo"] = nested(limits::kMaxInfoDepth);
   EXPECT_TRUE(startOk(j));
   j["announceInfo"] = nested(limits::kMaxInfoDepth + 1);
@@ -108,8 +109,8 @@ TEST(Limits, InfoBlocksBySizeAndDepth) {
   j["announceInfo"] = {{"a", std::string(limits::kMaxInfoBytes - 7, 'x')}};
   EXPECT_FALSE(startOk(j));
 
-  const auto verify = [](const json& info) {
-    return wire::parseVerifyResponse(json{{"result", "SUCCESS"}, {"pingTime", 0}, {"sessionInfo", info}}.dump(), false);
+  const auto verify = [](const njson& info) {
+    return wire::parseVerifyResponse(njson{{"result", "SUCCESS"}, {"pingTime", 0}, {"sessionInfo", info}}.dump(), false);
   };
   EXPECT_TRUE(verify(nested(limits::kMaxInfoDepth)).ok());
   EXPECT_EQ(verify(nested(limits::kMaxInfoDepth + 1)).error().code, ErrorCode::BAD_RESPONSE);
@@ -120,12 +121,12 @@ TEST(Limits, Transaction) {
   const std::string details = R"({"amount":"1","beneficiary":"b","description":")";
   for (const auto& [bytes, ok] : {std::pair<std::size_t, bool>{limits::kMaxTransactionTextBytes, true},
                                   {limits::kMaxTransactionTextBytes + 1, false}}) {
-    json j = startBody();
+    njson j = startBody();
     j["kind"] = "login";
     j["transaction"] = {{"tid", "t1"}, {"rpSession", base64url(Bytes(32, 7))}, {"text", details + std::string(bytes - details.size() - 2, 'x') + "\"}"}};
     EXPECT_EQ(startOk(j), ok) << bytes;
   }
-  json j = startBody();
+  njson j = startBody();
   j["kind"] = "login";
   j["transaction"] = {{"tid", std::string(limits::kMaxTransactionIdBytes + 1, 't')}, {"rpSession", base64url(Bytes(32, 7))}, {"text", details + "d\"}"}};
   EXPECT_FALSE(startOk(j));
@@ -136,7 +137,7 @@ TEST(Limits, Transaction) {
 TEST(Limits, CodeLength) {
   for (const auto& [digits, ok] : {std::pair<int, bool>{limits::kMinCodeLength - 1, false}, {limits::kMinCodeLength, true},
                                    {limits::kMaxCodeLength, true}, {limits::kMaxCodeLength + 1, false}}) {
-    json j = startBody();
+    njson j = startBody();
     j["kind"] = "login";
     j["codeLength"] = digits;
     j["codeCommitment"] = base64url(Bytes(32, 9));
@@ -145,14 +146,14 @@ TEST(Limits, CodeLength) {
 }
 
 TEST(Limits, EnrolAnswerAccountIdUserIdAndPingTime) {
-  const auto enrol = [](const json& fields) {
-    json j = {{"result", "SUCCESS"}, {"accountId", 7}, {"userId", "alice"}, {"pingTime", 0}};
+  const auto enrol = [](const njson& fields) {
+    njson j = {{"result", "SUCCESS"}, {"accountId", 7}, {"userId", "alice"}, {"pingTime", 0}};
     if (fields.is_object()) j.update(fields);
     return wire::parseVerifyResponse(j.dump(), true);
   };
   EXPECT_TRUE(enrol({{"accountId", 1}}).ok());
   EXPECT_TRUE(enrol({{"accountId", kMax53}}).ok());
-  for (const json& bad : {json(0), json(-1), json(kMax53 + 1), json(std::uint64_t{1} << 63), json(1.5), json("7")}) {
+  for (const njson& bad : {njson(0), njson(-1), njson(kMax53 + 1), njson(std::uint64_t{1} << 63), njson(1.5), njson("7")}) {
     auto r = enrol({{"accountId", bad}});
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, ErrorCode::BAD_RESPONSE);
@@ -167,7 +168,7 @@ TEST(Limits, EnrolAnswerAccountIdUserIdAndPingTime) {
 
 TEST(Limits, AttemptsLeft) {
   const auto fail = [](std::int64_t left) {
-    return wire::parseVerifyResponse(json{{"result", "PIN_FAIL"}, {"attemptsLeft", left}}.dump(), false);
+    return wire::parseVerifyResponse(njson{{"result", "PIN_FAIL"}, {"attemptsLeft", left}}.dump(), false);
   };
   EXPECT_TRUE(fail(1).ok());
   EXPECT_TRUE(fail(limits::kMaxPinAttemptLimit).ok());
@@ -176,8 +177,8 @@ TEST(Limits, AttemptsLeft) {
 }
 
 TEST(Limits, AppLoginAnswer) {
-  const auto applogin = [](const json& fields) {
-    json j = {{"session", base64url(Bytes(16, 1))}, {"webNonce", "w"}, {"time", 5},
+  const auto applogin = [](const njson& fields) {
+    njson j = {{"session", base64url(Bytes(16, 1))}, {"webNonce", "w"}, {"time", 5},
               {"server", {{"name", "Bank"}, {"pingTime", 30}, {"pinTimeout", 0}, {"pinAttemptLimit", 3}}}};
     if (fields.is_object()) j.update(fields);
     return wire::parseAppLoginResponse(j.dump());
@@ -191,8 +192,8 @@ TEST(Limits, AppLoginAnswer) {
 
 TEST(Limits, ServerMessages) {
   const auto server = crypto::signKeyPair();
-  const auto open = [&](const json& fields) {
-    json j = {{"id", base64url(Bytes(16, 9))}, {"kind", "message"}, {"serverId", base64url(Bytes(16, 1))},
+  const auto open = [&](const njson& fields) {
+    njson j = {{"id", base64url(Bytes(16, 9))}, {"kind", "message"}, {"serverId", base64url(Bytes(16, 1))},
               {"accountId", 7}, {"time", 1000}, {"expires", 1000 + 600'000}, {"text", "hi"}, {"data", {{"k", "v"}}}};
     if (fields.is_object()) j.update(fields);
     return wire::openServerMessage(toBytes(wire::signServerMessage(server.secretKey, j.dump())), server.publicKey);
@@ -210,11 +211,11 @@ TEST(Limits, ServerMessages) {
   EXPECT_FALSE(open({{"data", nested(limits::kMaxInfoDepth + 1)}}).ok());
   EXPECT_EQ(open({{"data", {{"a", std::string(limits::kMaxInfoBytes, 'x')}}}}).error().code, ErrorCode::BAD_RESPONSE);
 
-  json list = json::array();
+  njson list = njson::array();
   for (std::size_t i = 0; i <= limits::kMaxPulledMessages; ++i) list.push_back("AAAA");
-  EXPECT_EQ(wire::parseMessagesResponse(json{{"messages", list}}.dump()).error().code, ErrorCode::BAD_RESPONSE);
+  EXPECT_EQ(wire::parseMessagesResponse(njson{{"messages", list}}.dump()).error().code, ErrorCode::BAD_RESPONSE);
   list.erase(list.begin());
-  EXPECT_TRUE(wire::parseMessagesResponse(json{{"messages", list}}.dump()).ok());
+  EXPECT_TRUE(wire::parseMessagesResponse(njson{{"messages", list}}.dump()).ok());
 }
 
 // The engine end to end: an enrol answer with an account id JavaScript can't hold ends the session
@@ -238,7 +239,7 @@ TEST(Limits, AnEnrolAnswerWithAnUnmanageableAccountIdStoresNothing) {
 
 namespace {
 
-json storedState() {
+njson storedState() {
   AppState st;
   st.pinSet = true;
   st.servers.push_back({Bytes(16, 1), Bytes(32, 2), "https://rp.example/device", {"Bank", 30, 5, 3, ""}, 0});
@@ -261,42 +262,42 @@ json storedState() {
   st.history[0].serverId = Bytes(16, 1);
   st.history[0].accountId = 7;
   st.history[0].accountName = "alice@example";
-  return json::parse(serializeState(st));
+  return njson::parse(serializeState(st));
 }
 
 }  // namespace
 
 TEST(Limits, TheStateLoaderAppliesTheSameBounds) {
   ASSERT_TRUE(parseState(storedState().dump()).ok());
-  const auto corrupt = [](const std::function<void(json&)>& edit) {
-    json j = storedState();
+  const auto corrupt = [](const std::function<void(njson&)>& edit) {
+    njson j = storedState();
     edit(j);
     auto r = parseState(j.dump());
     return !r.ok() && r.error().code == ErrorCode::STATE_CORRUPT;
   };
-  EXPECT_TRUE(corrupt([](json& j) { j["accounts"][0]["accountId"] = kMax53 + 1; }));
-  EXPECT_TRUE(corrupt([](json& j) { j["accounts"][0]["accountId"] = 0; }));
-  EXPECT_TRUE(corrupt([](json& j) { j["accounts"][0]["accountId"] = std::uint64_t{1} << 63; }));
-  EXPECT_TRUE(corrupt([](json& j) { j["accounts"][0]["name"] = std::string(limits::kMaxNameBytes + 1, 'n'); }));
-  EXPECT_TRUE(corrupt([](json& j) { j["accounts"][0]["userId"] = std::string(limits::kMaxNameBytes + 1, 'u'); }));
-  EXPECT_TRUE(corrupt([](json& j) { j["servers"][0]["name"] = std::string(20 * 1024 * 1024, 'x'); }));
-  EXPECT_TRUE(corrupt([](json& j) { j["servers"][0]["pingTime"] = limits::kMaxPingTimeSeconds + 1; }));
-  EXPECT_TRUE(corrupt([](json& j) { j["servers"][0]["pinTimeout"] = -1; }));
-  EXPECT_TRUE(corrupt([](json& j) { j["servers"][0]["pinAttemptLimit"] = limits::kMaxPinAttemptLimit + 1; }));
-  EXPECT_TRUE(corrupt([](json& j) { j["servers"][0]["url"] = "http://127.0.0.1:99999"; }));
-  EXPECT_TRUE(corrupt([](json& j) { j["history"][0]["accountId"] = kMax53 + 1; }));
-  EXPECT_TRUE(corrupt([](json& j) { j["history"][0]["accountName"] = std::string(limits::kMaxNameBytes + 1, 'n'); }));
-  EXPECT_FALSE(corrupt([](json& j) { j["history"][0]["accountId"] = 0; }));  // no account chosen
-  EXPECT_FALSE(corrupt([](json& j) { j["servers"][0]["logo"] = "data:image/png;base64,iVBORw0KGgo="; }));
+  EXPECT_TRUE(corrupt([](njson& j) { j["accounts"][0]["accountId"] = kMax53 + 1; }));
+  EXPECT_TRUE(corrupt([](njson& j) { j["accounts"][0]["accountId"] = 0; }));
+  EXPECT_TRUE(corrupt([](njson& j) { j["accounts"][0]["accountId"] = std::uint64_t{1} << 63; }));
+  EXPECT_TRUE(corrupt([](njson& j) { j["accounts"][0]["name"] = std::string(limits::kMaxNameBytes + 1, 'n'); }));
+  EXPECT_TRUE(corrupt([](njson& j) { j["accounts"][0]["userId"] = std::string(limits::kMaxNameBytes + 1, 'u'); }));
+  EXPECT_TRUE(corrupt([](njson& j) { j["servers"][0]["name"] = std::string(20 * 1024 * 1024, 'x'); }));
+  EXPECT_TRUE(corrupt([](njson& j) { j["servers"][0]["pingTime"] = limits::kMaxPingTimeSeconds + 1; }));
+  EXPECT_TRUE(corrupt([](njson& j) { j["servers"][0]["pinTimeout"] = -1; }));
+  EXPECT_TRUE(corrupt([](njson& j) { j["servers"][0]["pinAttemptLimit"] = limits::kMaxPinAttemptLimit + 1; }));
+  EXPECT_TRUE(corrupt([](njson& j) { j["servers"][0]["url"] = "http://127.0.0.1:99999"; }));
+  EXPECT_TRUE(corrupt([](njson& j) { j["history"][0]["accountId"] = kMax53 + 1; }));
+  EXPECT_TRUE(corrupt([](njson& j) { j["history"][0]["accountName"] = std::string(limits::kMaxNameBytes + 1, 'n'); }));
+  EXPECT_FALSE(corrupt([](njson& j) { j["history"][0]["accountId"] = 0; }));  // no account chosen
+  EXPECT_FALSE(corrupt([](njson& j) { j["servers"][0]["logo"] = "data:image/png;base64,iVBORw0KGgo="; }));
   // A stored logo outside the rules (an http: one from before) is dropped, not a corrupt state.
   for (const char* logo : {"http://rp.example/logo.png", "javascript:alert(1)"}) {
-    json j = storedState();
+    njson j = storedState();
     j["servers"][0]["logo"] = logo;
     auto st = parseState(j.dump());
     ASSERT_TRUE(st.ok()) << logo;
     EXPECT_EQ(st->servers[0].params.logo, "") << logo;
   }
-  json j = storedState();
+  njson j = storedState();
   j["servers"][0]["logo"] = "https://rp.example/logo.png";
   EXPECT_EQ(parseState(j.dump())->servers[0].params.logo, "https://rp.example/logo.png");
 }

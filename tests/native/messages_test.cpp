@@ -257,7 +257,7 @@ TEST(Push, ClockOffsetsAtTheInt64ExtremesSaturate) {
   ASSERT_EQ(h.engine->state().servers.size(), 1u);
   h.server.time = 0;
   for (const std::int64_t offset : {INT64_MAX, INT64_MIN}) {
-    json state = json::parse(serializeState(h.engine->state()));
+    nlohmann::json state = nlohmann::json::parse(serializeState(h.engine->state()));
     state["servers"][0]["clockOffset"] = offset;
     auto reopened = Engine::create(tapgate::test::testConfig(), state.dump());
     ASSERT_TRUE(reopened.ok());

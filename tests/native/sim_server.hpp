@@ -2,6 +2,7 @@
 // its own key, so the engine is tested against signed responses on a simulated clock, no sockets.
 #pragma once
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <optional>
