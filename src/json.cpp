@@ -128,19 +128,6 @@ bool Json::operator==(const Json& o) const {
   }
 }
 
-void appendJsonInteger(std::string& out, std::int64_t v) {
-  // Digits of the magnitude, as unsigned so INT64_MIN has one too.
-  std::uint64_t u = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
-  char digits[20];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + u % 10);
-    u /= 10;
-  } while (u);
-  if (v < 0) out += '-';
-  while (n) out += digits[--n];
-}
-
 namespace {
 
 void appendUnsigned(std::string& out, std::uint64_t u) {
@@ -152,6 +139,16 @@ void appendUnsigned(std::string& out, std::uint64_t u) {
   } while (u);
   while (n) out += digits[--n];
 }
+
+}  // namespace
+
+void appendJsonInteger(std::string& out, std::int64_t v) {
+  if (v < 0) out += '-';
+  // The magnitude as unsigned, so INT64_MIN has one too.
+  appendUnsigned(out, v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v));
+}
+
+namespace {
 
 // Length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates, nothing above
 // U+10FFFF), or 0 with `bad` set to how many bytes one replacement character stands for: the lead
