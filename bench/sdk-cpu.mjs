@@ -53,7 +53,7 @@ export async function nodeCpu(server, storage, n, warm = 5, { rpFetch = 'http', 
     const t0 = performance.now();
     for (let i = 0; i < n; i++) await login(auth, loginQr);
     const c = process.cpuUsage(c0);
-    return { cpuMs: (c.user + c.system) / 1000 / n, wallMs: (performance.now() - t0) / n };
+    return { userMs: c.user / 1000 / n, sysMs: c.system / 1000 / n, cpuMs: (c.user + c.system) / 1000 / n, wallMs: (performance.now() - t0) / n };
   } finally {
     await rp.updateServer({ pinTimeout: 0 }).catch(() => {});
     await auth.close();

@@ -23,8 +23,11 @@ CFLAGS_OPT=${SODIUM_WASM_CFLAGS--Oz -flto}
 CONFIGURE_EXTRA=${SODIUM_WASM_CONFIGURE_EXTRA---enable-minimal}
 # Except Argon2id's hot loops (BLAKE2b compression, the block fill): built for size they make a PIN
 # derivation 3-4x slower (measured: bench/README "Size: what was tried"), so they stay at -O2
-# (plain wasm objects, optimised before the link).
-SPEED_CFLAGS=${SODIUM_WASM_SPEED_CFLAGS--O2}
+# (plain wasm objects, optimised before the link). -mbulk-memory: the block fill copies two 1 KiB
+# blocks per block it fills, and Emscripten's memcpy sends every copy of 512 bytes or more out to
+# JavaScript (HEAPU8.copyWithin); with bulk memory each is one memory.copy instruction
+# (262,144 calls to JavaScript per derivation gone; 99 -> 88 ms, docs/performance.md).
+SPEED_CFLAGS=${SODIUM_WASM_SPEED_CFLAGS--O2 -mbulk-memory}
 SPEED_OBJECTS="argon2-core argon2-fill-block-ref blake2b-compress-ref blake2b-ref blake2b-long"
 # Our own patches (scripts/patches/libsodium-*.patch, applied with patch -p1 to the unpacked
 # source); their checksum is part of the stamp, so a changed patch rebuilds the cache.

