@@ -126,15 +126,20 @@ export async function chromiumCpu(server, n, warm = 5) {
 export async function run(ctx) {
   const { MemoryStorage, FileStorage } = sdk();
   const n = ctx.quick ? 50 : 200;
+  // A harness or a busy device runs the same code path over and over: the figures are the steady
+  // state, after V8 has optimised the hot paths. The first 200 logins of a fresh process cost about
+  // 1.5x as much (3.6 against 2.4 ms measured by hand; in `npm run bench` earlier groups have already
+  // warmed the process, so it cannot show that here).
+  const warm = ctx.quick ? 50 : 300;
   const rows = [];
   const crypto = cryptoMs();
-  const mem = await nodeCpu(ctx.server, new MemoryStorage(), n);
-  rows.push({ group: 'sdk', measure: `Node, MemoryStorage: client CPU per complete QR login (QR fetch included, pooled node:http; second factor skipped; n=${n})`, value: `${mem.cpuMs.toFixed(2)} ms (${mem.wallMs.toFixed(1)} ms wall); ${mem.cpuMs <= 2 ? 'meets' : '**misses**'} ≤ 2 ms`, command: CMD });
-  const undici = await nodeCpu(ctx.server, new MemoryStorage(), n, 5, { rpFetch: 'fetch' });
+  const mem = await nodeCpu(ctx.server, new MemoryStorage(), n, warm);
+  rows.push({ group: 'sdk', measure: `Node, MemoryStorage: client CPU per complete QR login, steady state (QR fetch included, pooled node:http; second factor skipped; n=${n} after ${warm} warm-up logins)`, value: `${mem.cpuMs.toFixed(2)} ms (${mem.userMs.toFixed(2)} user + ${mem.sysMs.toFixed(2)} system; ${mem.wallMs.toFixed(1)} ms wall); ${mem.cpuMs <= 2 ? 'meets' : '**misses**'} ≤ 2 ms`, command: CMD });
+  const undici = await nodeCpu(ctx.server, new MemoryStorage(), n, warm, { rpFetch: 'fetch' });
   rows.push({ group: 'sdk', measure: `Node, MemoryStorage, the relying party's QR fetch with Node's fetch (undici) instead (n=${n})`, value: `${undici.cpuMs.toFixed(2)} ms (${undici.wallMs.toFixed(1)} ms wall)`, command: CMD });
   const dir = mkdtempSync(join(tmpdir(), 'tapgate-cpu-'));
   try {
-    const file = await nodeCpu(ctx.server, new FileStorage(dir), n);
+    const file = await nodeCpu(ctx.server, new FileStorage(dir), n, warm);
     rows.push({ group: 'sdk', measure: `Node, FileStorage: client CPU per complete QR login (n=${n})`, value: `${file.cpuMs.toFixed(2)} ms (${file.wallMs.toFixed(1)} ms wall)`, command: CMD });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -142,7 +147,7 @@ export async function run(ctx) {
   if (!ctx.noBrowser) {
     let c;
     try {
-      c = await chromiumCpu(ctx.server, n);
+      c = await chromiumCpu(ctx.server, n, ctx.quick ? 20 : 100);
     } catch (err) {
       rows.push({ group: 'sdk', measure: 'Chromium, IndexedDB: page CPU per login', value: `failed: ${String(err.message ?? err).split('\n')[0].slice(0, 160)}`, command: CMD });
     }

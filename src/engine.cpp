@@ -118,7 +118,7 @@ int Engine::sendTo(Session& s, const ServerRecord& server, const wire::Transcrip
 
 void Engine::persist(std::int64_t now) {
   const std::int64_t horizon = now - config_.expiryHistoryItems;
-  std::erase_if(state_.history, [&](const HistoryItem& h) { return h.ended && h.ended < horizon; });
+  state_.history.expire(horizon);
   // One save per batch of outputs, where the first change asked for it, holding the state as it
   // is when the host takes the batch: the changes of one step (a session end records history and
   // ends the session) no longer serialise the whole state each.
@@ -170,36 +170,32 @@ void Engine::finish(Session& s, Input input, Step to, HistoryStatus status, std:
 // not yet shown), again when a continuous login starts (LOGGED_IN) and when it ends. An item
 // still open at the next start-up tells recoverInterruptedSessions what a crash cut short.
 void Engine::recordHistory(Session& s, std::int64_t now) {
-  const std::string ref = base64url(s.qr.sessionId);
-  auto it = std::find_if(state_.history.begin(), state_.history.end(), [&](const HistoryItem& h) {
-    return h.sessionRef == ref && h.started == s.started && h.ended == 0;
-  });
-  if (it == state_.history.end()) it = state_.history.insert(state_.history.end(), HistoryItem{});
-  it->sessionRef = ref;
-  it->kind = s.isRegistration ? "enrol" : s.isAppLogin ? "applogin" : "login";
-  it->status = s.history;
-  it->serverId = s.qr.serverId;
-  it->accountId = s.chosen ? s.chosen->accountId : 0;
+  HistoryItem item;
+  item.sessionRef = base64url(s.qr.sessionId);
+  item.kind = s.isRegistration ? "enrol" : s.isAppLogin ? "applogin" : "login";
+  item.status = s.history;
+  item.serverId = s.qr.serverId;
+  item.accountId = s.chosen ? s.chosen->accountId : 0;
   if (const Account* a = s.chosen ? state_.account(s.chosen->serverId, s.chosen->accountId) : nullptr) {
-    it->accountName = a->name;
+    item.accountName = a->name;
   }
-  it->started = s.started;
-  it->ended = isFinal(s.step) ? now : 0;
-  it->t1 = s.t1;
+  item.started = s.started;
+  item.ended = isFinal(s.step) ? now : 0;
+  item.t1 = s.t1;
+  state_.history.record(std::move(item));
   persist(now);
 }
 
 void Engine::recoverInterruptedSessions(std::int64_t now) {
   bool changed = false;
-  for (auto& h : state_.history) {
-    if (h.ended != 0) continue;
+  state_.history.changeOpen([&](HistoryItem& h) {
     changed = true;
     h.ended = now;
     const ServerRecord* server = state_.server(h.serverId);
     const auto sessionId = fromBase64url(h.sessionRef);
     const bool loggedIn = h.status == HistoryStatus::LoggedIn;
     h.status = loggedIn ? HistoryStatus::LoggedOut : HistoryStatus::Aborted;
-    if (!server || !sessionId || sessionId->size() != kSessionIdSize || h.t1.empty()) continue;
+    if (!server || !sessionId || sessionId->size() != kSessionIdSize || h.t1.empty()) return;
     // Tell the server, as a stop would have: the relying party sees a logout or a cancellation.
     const wire::Transcript none = wire::Transcript::begin({});
     if (!loggedIn) {
@@ -209,7 +205,7 @@ void Engine::recoverInterruptedSessions(std::int64_t now) {
               wire::logoutRequest(*sessionId, a->accountId, crypto::sign(a->signSecretKey, wire::logoutProofMessage(h.t1))),
               Pending::Purpose::Notify);
     }
-  }
+  });
   if (changed) persist(now);
 }
 

@@ -124,9 +124,7 @@ void Engine::removeAccount(const AccountRef& ref, std::int64_t now) {
     }
   }
   state_.accounts.erase(it);
-  for (auto& h : state_.history) {
-    if (h.serverId == ref.serverId && h.accountId == ref.accountId) h.status = HistoryStatus::Deleted;
-  }
+  state_.history.markDeleted(ref.serverId, ref.accountId);
   // Every account needs the second factor, so without accounts the PIN protects nothing.
   if (state_.accounts.empty()) state_.pinSet = false;
   std::erase_if(state_.servers, [&](const ServerRecord& s) {

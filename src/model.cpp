@@ -1,4 +1,5 @@
 #include "model.hpp"
+#include "json_writer.hpp"
 #include "json_reader.hpp"
 #include "limits.hpp"
 #include "url.hpp"
@@ -44,27 +45,6 @@ Result<AppState> parseStateOrThrow(const std::string& blob);
 
 }  // namespace
 
-const char* historyStatusName(HistoryStatus s) {
-  switch (s) {
-    case HistoryStatus::None: return "NONE";
-    case HistoryStatus::LoggedIn: return "LOGGED_IN";
-    case HistoryStatus::LoggedInOneShot: return "LOGGED_IN_ONE_SHOT";
-    case HistoryStatus::LoggedOut: return "LOGGED_OUT";
-    case HistoryStatus::Aborted: return "ABORTED";
-    case HistoryStatus::Error: return "ERROR";
-    case HistoryStatus::Deleted: return "DELETED";
-  }
-  return "NONE";
-}
-
-std::optional<HistoryStatus> historyStatusFromName(const std::string& name) {
-  for (auto s : {HistoryStatus::None, HistoryStatus::LoggedIn, HistoryStatus::LoggedInOneShot, HistoryStatus::LoggedOut,
-                 HistoryStatus::Aborted, HistoryStatus::Error, HistoryStatus::Deleted}) {
-    if (name == historyStatusName(s)) return s;
-  }
-  return std::nullopt;
-}
-
 const ServerRecord* AppState::server(const Bytes& id) const {
   for (const auto& s : servers) if (s.id == id) return &s;
   return nullptr;
@@ -75,93 +55,15 @@ const Account* AppState::account(const Bytes& serverId, std::int64_t accountId) 
   return nullptr;
 }
 
-namespace {
-
-// The state blob is written directly (no json tree): one object per record, keys in a fixed order.
-// Strings go through the JSON writer's escaping (json.hpp: invalid UTF-8 replaced, as nlohmann did).
-struct Writer {
-  std::string out;
-  bool first = true;
-  void open(char c) { out += c; first = true; }
-  void close(char c) { out += c; first = false; }
-  void key(const char* k) {
-    if (!first) out += ',';
-    first = false;
-    out += '"';
-    out += k;  // our own keys: nothing to escape
-    out += "\":";
-  }
-  void text(const char* k, const std::string& v) {
-    key(k);
-    appendJsonString(out, v);
-  }
-  void b64(const char* k, const Bytes& v) {
-    key(k);
-    out += '"';
-    out += base64url(v);
-    out += '"';
-  }
-  // A secret key: its base64 text is wiped once appended.
-  void secret(const char* k, const SecretBytes& v) {
-    key(k);
-    std::string t = base64url(v.bytes());
-    out += '"';
-    out += t;
-    out += '"';
-    wipeBytes(t.data(), t.size());
-  }
-  void number(const char* k, std::int64_t v) {
-    key(k);
-    appendJsonInteger(out, v);
-  }
-  void boolean(const char* k, bool v) {
-    key(k);
-    out += v ? "true" : "false";
-  }
-  void element() {  // before an array element or a raw value
-    if (!first) out += ',';
-    first = false;
-  }
-};
-
-const std::string& historyFragment(const HistoryItem& h) {
-  const HistoryFields& fields = h;
-  if (!h.serialized || !(h.serialized->of == fields)) {
-    Writer w;
-    w.open('{');
-    w.text("session", h.sessionRef);
-    w.text("kind", h.kind);
-    w.text("status", historyStatusName(h.status));
-    w.b64("serverId", h.serverId);
-    w.number("accountId", h.accountId);
-    w.text("accountName", h.accountName);
-    w.number("started", h.started);
-    w.number("ended", h.ended);
-    if (!h.t1.empty()) w.b64("t1", h.t1);
-    w.close('}');
-    h.serialized = std::make_shared<const HistoryItem::Serialized>(HistoryItem::Serialized{fields, std::move(w.out)});
-  }
-  return h.serialized->json;
-}
-
-}  // namespace
-
 std::string serializeState(const AppState& st) {
-  // Every save carries the whole history, spliced in from each item's cached text: only the items
-  // that changed are written again.
-  // Room for everything up front (a string escapes to at most 6 bytes per byte).
-  std::size_t size = 1024 + 6 * st.pushToken.size();
+  // Room for everything up front (a string escapes to at most 6 bytes per byte). The history
+  // keeps its own text up to date (history.hpp): a save copies it.
+  const std::string& history = st.history.text();
+  std::size_t size = 1024 + 6 * st.pushToken.size() + history.size();
   for (const auto& s : st.servers) size += 256 + 6 * (s.url.size() + s.params.name.size());
   for (const auto& a : st.accounts) size += 512 + 6 * (a.name.size() + a.userId.size());
   for (const auto& m : st.seenMessages) size += 64 + 6 * m.id.size();
-  // Each item's cache is checked once per save (the check compares all its fields).
-  std::vector<const std::string*> history;
-  history.reserve(st.history.size());
-  for (const auto& h : st.history) {
-    history.push_back(&historyFragment(h));
-    size += history.back()->size() + 1;
-  }
-  Writer w;
+  JsonWriter w;
   w.out.reserve(size);  // no reallocation: no stray copy of the secret keys in a freed block
   w.open('{');
   w.number("v", kStateVersion);
@@ -220,9 +122,9 @@ std::string serializeState(const AppState& st) {
   w.close(']');
   w.key("history");
   w.open('[');
-  for (const std::string* item : history) {
+  if (!history.empty()) {
     w.element();
-    w.out += *item;
+    w.out += history;
   }
   w.close(']');
   w.close('}');
@@ -324,7 +226,7 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
     item.started = r.number(h, "started");
     item.ended = r.number(h, "ended");
     if (h.contains("t1")) item.t1 = r.bytes(h, "t1", 32);  // absent in states written before it existed
-    st.history.push_back(std::move(item));
+    st.history.append(std::move(item));
   }
   if (!r.ok) return corrupt("persisted state has a malformed record");
   return st;

@@ -147,11 +147,11 @@ int main(int argc, char** argv) {
   h.accountId = 7;
   h.started = 1764240000000;
   h.ended = 1764240001000;
-  st.history.push_back(h);
+  st.history.append(h);
   h.kind = "login";
   h.status = HistoryStatus::Error;
   h.accountId = 0;
-  st.history.push_back(h);
+  st.history.append(h);
   put("state", "two-accounts", serializeState(st));
   put("state", "empty-app", serializeState(AppState{}));
 

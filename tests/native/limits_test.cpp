@@ -255,13 +255,14 @@ njson storedState() {
   a.pinSalt = Bytes(16, 7);
   a.bioSalt = Bytes(16, 7);
   st.accounts.push_back(std::move(a));
-  st.history.push_back({});
-  st.history[0].sessionRef = "s";
-  st.history[0].kind = "login";
-  st.history[0].status = HistoryStatus::LoggedInOneShot;
-  st.history[0].serverId = Bytes(16, 1);
-  st.history[0].accountId = 7;
-  st.history[0].accountName = "alice@example";
+  HistoryItem item;
+  item.sessionRef = "s";
+  item.kind = "login";
+  item.status = HistoryStatus::LoggedInOneShot;
+  item.serverId = Bytes(16, 1);
+  item.accountId = 7;
+  item.accountName = "alice@example";
+  st.history.append(item);
   return njson::parse(serializeState(st));
 }
 
