@@ -1,6 +1,7 @@
 // Node entry: '@tapgate/authenticator/node'. The core's wasm is read from the package with fs;
 // storage is a folder of encrypted files; QR images are decoded with zxing-wasm's reader;
-// requests go over node:http(s) keep-alive connections (node-transport.ts).
+// requests go over pooled keep-alive connections of a small HTTP/1.1 client on node:net /
+// node:tls (node-transport.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { usePlatform } from './authenticator.js';
