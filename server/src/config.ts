@@ -4,8 +4,11 @@ import { loadPushConfig, PUSH_SETTINGS, type PushConfig } from './push-config';
 import type { RateLimit } from './rate-limit';
 import type { RetentionOptions } from './retention';
 import { MAX_KEY_OVERLAP_MS } from './server-keys';
+import type { OidcOptions } from './oidc/runtime';
 
 export interface CliConfig {
+  /** The OpenID provider (TAPGATE_OIDC=1) and its options; false: off. */
+  oidc: false | OidcOptions;
   port: number;
   host: string;
   dataDir: string;
@@ -63,6 +66,10 @@ export const SETTINGS = {
   keyFile: { flag: 'key-file', env: 'TAPGATE_KEY_FILE' },
   keyOverlap: { flag: 'key-overlap-s', env: 'TAPGATE_KEY_OVERLAP_S' },
   workers: { flag: 'workers', env: 'TAPGATE_WORKERS' },
+  oidc: { flag: 'oidc', env: 'TAPGATE_OIDC' },
+  oidcAcr: { flag: 'oidc-acr', env: 'TAPGATE_OIDC_ACR' },
+  oidcLoginTimeout: { flag: 'oidc-login-timeout-s', env: 'TAPGATE_OIDC_LOGIN_TIMEOUT_S' },
+  oidcCibaTimeout: { flag: 'oidc-ciba-timeout-s', env: 'TAPGATE_OIDC_CIBA_TIMEOUT_S' },
   ...PUSH_SETTINGS,
 } as const;
 
@@ -180,5 +187,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     keyOverlapMs: 1000 * number(get('keyOverlap') ?? String(7 * 24 * 3600), SETTINGS.keyOverlap.env, 0, MAX_KEY_OVERLAP_MS / 1000, true),
     push: loadPushConfig(get, (message) => new ConfigError(message)),
     workers: number(get('workers') ?? '1', SETTINGS.workers.env, 1, MAX_WORKERS, true),
+    oidc: bool('oidc', false) && {
+      acr: get('oidcAcr'),
+      loginTimeoutSeconds: number(get('oidcLoginTimeout') ?? '300', SETTINGS.oidcLoginTimeout.env, 1, 3600, true),
+      cibaTimeoutSeconds: number(get('oidcCibaTimeout') ?? '300', SETTINGS.oidcCibaTimeout.env, 1, 3600, true),
+    },
   };
 }

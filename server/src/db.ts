@@ -25,6 +25,9 @@ export interface ServerRow {
   logo: string | null;
 }
 
+/** The second factor a login proved: the PIN, the biometric, or none (skipped within pinTimeout). */
+export type LoginFactor = 'pin' | 'biometric' | 'none';
+
 export interface RpSessionRow {
   server: Buffer;
   nonce: string;
@@ -39,6 +42,8 @@ export interface RpSessionRow {
   created: number;
   updated: number;
   loggedin_at: number | null;
+  /** What the device proved at that login beside its account key (the OpenID provider's amr). */
+  factor: LoginFactor | null;
   /** When the device last proved a continuous login alive (login or ping). */
   last_seen: number | null;
   /** The QR session the current login happened on (its logout message names it). */
@@ -549,15 +554,15 @@ export class Store {
     server: Uint8Array,
     nonce: string,
     qrId: Uint8Array,
-    login: { accountId: number; userId: string | null; userInput: string | null },
+    login: { accountId: number; userId: string | null; userInput: string | null; factor: LoginFactor },
     now: number,
   ): Promise<void> {
     await this.#writeRpSession(
       server,
       nonce,
       `UPDATE rp_sessions SET loggedin = 1, accountid = ?, userid = ?, userinput = ?, cancelled = 0,
-         loggedin_at = ?, last_seen = ?, login_qr = ?, updated = ? WHERE server = ? AND nonce = ?`,
-      [login.accountId, login.userId, login.userInput, now, now, b(qrId), now, b(server), nonce],
+         loggedin_at = ?, last_seen = ?, login_qr = ?, factor = ?, updated = ? WHERE server = ? AND nonce = ?`,
+      [login.accountId, login.userId, login.userInput, now, now, b(qrId), login.factor, now, b(server), nonce],
     );
   }
   async logOut(server: Uint8Array, nonce: string, now: number): Promise<void> {

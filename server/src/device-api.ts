@@ -333,7 +333,7 @@ export class DeviceApi {
         pingTime: server.ping_time,
       });
       await this.store.setQrUsed(id, transcriptAdvance(t, raw, sealed.bodyBytes));
-      await this.store.logIn(qs.server, qs.nonce, id, { accountId, userId: qs.userid, userInput: null }, now);
+      await this.store.logIn(qs.server, qs.nonce, id, { accountId, userId: qs.userid, userInput: null, factor: 'pin' }, now);
       return { status: 200, text: sealed.envelope };
     });
   }
@@ -420,7 +420,7 @@ export class DeviceApi {
       // 4. success
       await this.store.accountLoggedIn(account.id, now);
       if (tx && sigTransaction) await this.store.signTransaction(tx.tid, account.id, sigTransaction);
-      await this.store.logIn(qs.server, qs.nonce, id, { accountId: account.id, userId: account.userid, userInput }, now);
+      await this.store.logIn(qs.server, qs.nonce, id, { accountId: account.id, userId: account.userid, userInput, factor: sigBio !== null ? 'biometric' : sigPin !== null ? 'pin' : 'none' }, now);
       return answer({
         result: 'SUCCESS',
         pingTime: server.ping_time,

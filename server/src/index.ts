@@ -22,6 +22,7 @@ import { RetentionSweeper, type RetentionOptions, type RetentionReport } from '.
 import { nativePushSenders, TokenPushRouter } from './push-tokens';
 import type { FcmOptions } from './fcm';
 import type { ApnsOptions } from './apns';
+import type { OidcOptions, OidcProvider } from './oidc';
 
 export interface TapgateServerOptions {
   /** SQLite file <dataDir>/tapgate.sqlite; default ./data */
@@ -98,6 +99,11 @@ export interface TapgateServerOptions {
   deviceOrigins?: readonly string[];
   /** When rows that are no longer needed are deleted (retention.ts; defaults there). */
   retention?: RetentionOptions;
+  /**
+   * The OpenID Connect provider at {publicUrl}/oidc (oidc/index.ts): true or its options turn it
+   * on (the CLI: TAPGATE_OIDC=1). Default: off.
+   */
+  oidc?: boolean | OidcOptions;
 }
 
 export interface TapgateServer {
@@ -183,6 +189,8 @@ export type { PushKind, PushSenders } from './push-tokens';
 export { keepDeviceConnectionsAlive } from './http';
 export { LocalKeyWrapper, KeyUnwrapError } from './server-keys';
 export type { KeyWrapper } from './server-keys';
+export type { OidcOptions } from './oidc';
+export { TOKEN_EXCHANGE_GRANT, WEB_NONCE_TOKEN_TYPE } from './oidc/token-types';
 export { verifyTransactionApproval } from './rp-verify';
 export type { TransactionApproval } from './rp-verify';
 
@@ -204,7 +212,8 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
       : opts.dbPath === ':memory:'
         ? null
         : path.dirname(opts.dbPath ?? path.join(opts.dataDir ?? './data', 'tapgate.sqlite'));
-    store.useKeys(resolveKeyWrapper(opts, keyDir), now);
+    const keyWrapper = resolveKeyWrapper(opts, keyDir);
+    store.useKeys(keyWrapper, now);
     await store.migrateServerKeys();
     await store.listenToOtherInstances();
     await store.listenForServerChanges();
@@ -234,6 +243,12 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     // The status channel reads LoginStatus through the RpApi that serves it (called only once both exist).
     const statusChannel: RpStatusChannel = new RpStatusChannel(store, { loginStatus: (server, nonce) => rp.loginStatus(server, nonce) });
     const rp: RpApi = new RpApi({ store, messenger, now, rootDigest, deviceUrl, statusChannel, keyOverlapMs: Math.min(opts.keyOverlapMs ?? DEFAULT_KEY_OVERLAP_MS, MAX_KEY_OVERLAP_MS) });
+    const oidcOn = opts.oidc ?? false;
+    const oidc: OidcProvider | null = oidcOn
+      // Loaded only when on: oidc-provider is an ES module of some size that nothing else needs.
+      ? await (await import('./oidc')).createOidcProvider({ store, rp, statusChannel, keyWrapper, publicUrl, now }, typeof oidcOn === 'object' ? oidcOn : {})
+      : null;
+    if (oidc) rp.oidcClients = oidc.clients;
     // Overlaps end by the clock whether or not this runs (ServerRow.sk stops using the key); the sweep forgets the keys.
     const retireTimer = setInterval(() => void store.retireExpiredServerKeys().catch(() => {}), 60 * 60 * 1000);
     retireTimer.unref();
@@ -289,7 +304,8 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         const isServers = p === '/servers' || p.startsWith('/servers/') || p === '/apikeys' || p.startsWith('/apikeys/');
         const isRelay = p.startsWith(RELAY_PREFIX);
         const isVapid = p === VAPID_PATH;
-        if (!isDevice && !isServers && !isRelay && !isVapid) return false;
+        const isOidc = !!oidc?.handles(p);
+        if (!isDevice && !isServers && !isRelay && !isVapid && !isOidc) return false;
         if (closed) {
           sendJson(req, res, 503, { error: 'server is shutting down' });
           return true;
@@ -306,7 +322,9 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           return true;
         }
         try {
-          if (isVapid) {
+          if (isOidc) {
+            await oidc!.handle(req, res, p);
+          } else if (isVapid) {
             // The applicationServerKey a browser subscribes with (PushManager.subscribe).
             if (req.method !== 'GET') sendJson(req, res, 405, { error: 'method not allowed' });
             else sendJson(req, res, 200, { publicKey: vapid.publicKey });
@@ -334,6 +352,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         if (closed) return;
         closed = true;
         clearInterval(retireTimer);
+        oidc?.close();
         statusChannel.close();
         await sweeper.close();
         await store.close();

@@ -6,6 +6,7 @@
 import type { Store } from './db';
 import type { SqlValue } from './sql/driver';
 import { MESSAGE_LIFETIME_MS } from './messages';
+import { EXPIRED_GRACE_MS } from './oidc/adapter';
 
 export interface RetentionOptions {
   /** Time between sweeps (ms, default 10 min); 0: only the sweep at start. */
@@ -63,6 +64,15 @@ const RULES: Rule[] = [
     name: 'relay_queue',
     table: 'relay_queue',
     statements: (now, o) => [['DELETE FROM relay_queue WHERE seq IN (SELECT seq FROM relay_queue WHERE created <= ? LIMIT ?)', [now - MESSAGE_LIFETIME_MS, o.batchSize]]],
+  },
+  {
+    // OpenID provider artifacts (oidc/adapter.ts) keep their own expiry; read for a grace period after it.
+    name: 'oidc_payloads',
+    table: 'oidc_payloads',
+    statements: (now, o) => [[
+      'DELETE FROM oidc_payloads WHERE (model, id_hash) IN (SELECT model, id_hash FROM oidc_payloads WHERE expires < ? LIMIT ?)',
+      [now - EXPIRED_GRACE_MS, o.batchSize],
+    ]],
   },
   {
     name: 'pin_challenges',

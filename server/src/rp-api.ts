@@ -12,12 +12,13 @@ import { bindingOfRpSession } from './login-binding';
 import { currentRpSession } from './liveness';
 import type { Messenger } from './messages';
 import type { RpStatusChannel } from './rp-status-channel';
-import { parseStringMap, parseUserContext } from './usercontext';
+import { parseStringMap, parseUserContext, type UserContext } from './usercontext';
 import { pushKindOf } from './push-tokens';
 import { retireServerKey, rotateServerKey } from './rp-server-keys';
 import { ApiKeys, handleServerPermissions, type Caller } from './rp-api-keys';
 import { intParam, listQuery, MAX_MARKER, MAX_PAGE, MAX_TEXT_PARAM_CHARS, parseBool, requiredText } from './rp-lists';
 import { handleUsers } from './rp-users';
+import type { OidcClientRegistry } from './oidc/clients';
 
 export const QR_SESSION_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_NONCE_CHARS = 256;
@@ -179,7 +180,7 @@ function method(req: http.IncomingMessage, res: http.ServerResponse, ...allowed:
 export const RP_SERVER_ROUTES = ['', 'sessions', 'sessions/events', 'sessions/qr/enrol', 'sessions/qr/login', 'sessions/logout',
   'sessions/provokelogin', 'sessions/transactions', 'sessions/registeruser', 'transactions/:tid', 'accounts', 'accounts/:id',
   'accounts/:id/messages', 'accounts/:id/user', 'accounts/:id/provokelogin', 'users', 'users/:userid', 'users/:userid/accounts',
-  'users/:userid/provokelogin', 'permissions', 'permissions/:roleid', 'keys/rotate', 'keys/retire'] as const;
+  'users/:userid/provokelogin', 'permissions', 'permissions/:roleid', 'keys/rotate', 'keys/retire', 'oidc/clients', 'oidc/clients/:clientid'] as const;
 
 /** The routes outside /servers/{sid}/: the server list and the API keys. */
 export const RP_TOP_ROUTES = ['servers', 'apikeys', 'apikeys/:keyid'] as const;
@@ -201,6 +202,8 @@ const ACCOUNT_FILTERS = { userid: 'nullable-text', blocked: 'bool', description:
 
 export class RpApi {
   readonly keys: ApiKeys;
+  /** The OpenID provider's client registry, when the provider is on (else its routes answer 404). */
+  oidcClients?: OidcClientRegistry;
 
   constructor(readonly cfg: RpApiConfig) {
     this.keys = new ApiKeys(cfg.store, cfg.rootDigest, cfg.now);
@@ -250,6 +253,14 @@ export class RpApi {
       return;
     }
     switch (route) {
+      case 'oidc/clients':
+      case 'oidc/clients/:clientid': {
+        need('servers');
+        const m = params.clientid === undefined ? method(req, res, 'GET', 'POST') : method(req, res, 'GET', 'DELETE');
+        if (!this.oidcClients) throw new HttpError(404, 'the OpenID provider is not enabled on this server');
+        await this.oidcClients.handle(req, res, server, params.clientid ?? null, m);
+        return;
+      }
       case 'keys/rotate': {
         need('servers');
         method(req, res, 'POST');
@@ -289,14 +300,7 @@ export class RpApi {
       case 'sessions/logout': {
         need('sessions');
         method(req, res, 'POST');
-        const nonce = this.nonce(req);
-        const rp = await currentRpSession(store, server, nonce, this.cfg.now());
-        if (rp?.loggedin) {
-          await store.logOut(server.id, nonce, this.cfg.now());
-          // Tell the device at once, rather than at its next ping.
-          const account = rp.accountid != null ? await store.getAccount(rp.accountid) : undefined;
-          if (account && rp.login_qr) await this.cfg.messenger.send(server, account, { kind: 'logout', session: toB64u(rp.login_qr) });
-        }
+        await this.logout(server, this.nonce(req));
         sendJson(req, res, 200, { result: true });
         return;
       }
@@ -457,15 +461,38 @@ export class RpApi {
   ): Promise<void> {
     const body = await readRawBody(req);
     const ctx = parseUserContext(body.length ? body.toString('utf8') : q.get('usercontext'));
-    const requireSecondFactor = secondFactorParam(q);
-    const boundAccount = forUser === null && accounts.length === 1 ? Number(accounts[0].id) : null;
-    const payload = await this.newQrSession(server, nonce, 'login', { userid: forUser, name: null, ctx, requireSecondFactor, boundAccount });
+    await this.provokeAccounts(server, nonce, accounts, { ctx, requireSecondFactor: secondFactorParam(q), forUser });
+  }
+
+  /** provoke() for callers inside the server (the OpenID provider's CIBA requests). */
+  async provokeAccounts(
+    server: ServerRow, nonce: string, accounts: AccountRow[],
+    o: { ctx: UserContext; requireSecondFactor: boolean; forUser: string | null },
+  ): Promise<void> {
+    const boundAccount = o.forUser === null && accounts.length === 1 ? Number(accounts[0].id) : null;
+    const payload = await this.newQrSession(server, nonce, 'login', { userid: o.forUser, name: null, ctx: o.ctx, requireSecondFactor: o.requireSecondFactor, boundAccount });
     await this.pushLogin(server, accounts, payload);
     const now = this.cfg.now();
     for (const a of accounts) await this.cfg.store.setLastProvoke(a.id, now);
   }
 
-  private async server(sid: string): Promise<ServerRow> {
+  /** A new login QR session for the nonce (it becomes the nonce's latest); returns its payload. */
+  createLoginQr(server: ServerRow, nonce: string, o: { ctx: UserContext; requireSecondFactor: boolean }): Promise<Uint8Array> {
+    return this.newQrSession(server, nonce, 'login', { userid: null, name: null, ...o });
+  }
+
+  /** Ends the nonce's login, if any, and tells the device at once rather than at its next ping. */
+  async logout(server: ServerRow, nonce: string): Promise<void> {
+    const { store } = this.cfg;
+    const rp = await currentRpSession(store, server, nonce, this.cfg.now());
+    if (!rp?.loggedin) return;
+    await store.logOut(server.id, nonce, this.cfg.now());
+    const account = rp.accountid != null ? await store.getAccount(rp.accountid) : undefined;
+    if (account && rp.login_qr) await this.cfg.messenger.send(server, account, { kind: 'logout', session: toB64u(rp.login_qr) });
+  }
+
+  /** The virtual server of a base64url id; 404 when there is none. */
+  async server(sid: string): Promise<ServerRow> {
     const id = fromB64u(sid);
     const server = id && id.length === SERVER_ID_BYTES ? await this.cfg.store.getServer(id) : undefined;
     if (!server) throw new HttpError(404, 'unknown server');

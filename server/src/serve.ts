@@ -87,6 +87,7 @@ export async function serve(config: CliConfig, worker?: { link: WorkerLink; inde
       keyFile: config.keyFile,
       key: config.key,
       keyOverlapMs: config.keyOverlapMs,
+      oidc: config.oidc,
       publicUrl,
       webPush: { subject: config.webPushSubject, allowHttp: config.webPushAllowHttp, allowHosts: config.webPushAllowHosts },
       rateLimits: { rp: config.rpRateLimit, device: config.deviceRateLimit, account: config.accountRateLimit },

@@ -1,0 +1,105 @@
+// Sign in with Tapgate, the authorization code flow with PKCE: openid-client as the relying party
+// against the server process, a fetch-and-cookie-jar browser on the provider's login page, the
+// Node SDK scanning that page's QR image and answering the PIN. Then userinfo, refresh, the ID
+// token checked again with jose against the JWKS, and the ways a sign-in fails.
+'use strict';
+const { createRemoteJWKSet, jwtVerify } = require('jose');
+const { Authenticator } = require('@tapgate/authenticator/node');
+const { useServer } = require('./helpers/fixture');
+const { reach } = require('./helpers/rp');
+const { PIN, enrol, sleep } = require('./helpers/flows');
+const { browser, registerClient, discover, loginQr, client } = require('./helpers/oidc');
+
+const LOGIN_TIMEOUT_S = 4;
+const env = useServer({ env: { TAPGATE_OIDC: '1', TAPGATE_OIDC_LOGIN_TIMEOUT_S: String(LOGIN_TIMEOUT_S) } });
+const REDIRECT = 'https://rp.example/callback';
+
+let auth;
+let registered;
+let config;
+
+beforeAll(async () => {
+  auth = await Authenticator.create();
+  await enrol(auth, env.rp, { userid: 'alice' });
+  registered = await registerClient(env.server, {
+    client_name: 'Example RP',
+    redirect_uris: [REDIRECT],
+    grant_types: ['authorization_code', 'refresh_token'],
+  });
+  config = await discover(env.server, registered);
+});
+afterAll(() => auth?.close());
+
+/** Starts a sign-in in a fresh browser; resolves with the login page and what the client must keep. */
+async function startSignIn(params = {}) {
+  const b = browser();
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const nonce = client.randomNonce();
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT,
+    scope: 'openid profile',
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    nonce,
+    state,
+    ...params,
+  });
+  const page = await b.go(url, {}, REDIRECT);
+  return { b, page, codeVerifier, nonce, state };
+}
+
+/** The device scans the page's QR and reaches the PIN prompt. */
+async function scanPage(b, page) {
+  const { png, base } = await loginQr(b, page);
+  const payload = await auth.scanQr(png);
+  const session = await auth.startSession(payload);
+  await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+  return { session, base };
+}
+
+const finishAt = (b, base) => b.form(new URL(`${base.pathname}/login`, base), {}, REDIRECT);
+
+test('discovery names the issuer, the code flow with S256 PKCE, CIBA and the logout endpoints', async () => {
+  const meta = config.serverMetadata();
+  expect(meta.issuer).toBe(`${env.server.url}/oidc`);
+  expect(meta.response_types_supported).toEqual(['code']);
+  expect(meta.code_challenge_methods_supported).toContain('S256');
+  expect(meta.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token', 'urn:openid:params:grant-type:ciba', 'urn:ietf:params:oauth:grant-type:token-exchange']));
+  expect(meta.backchannel_token_delivery_modes_supported).toEqual(['poll', 'ping']);
+  expect(meta.end_session_endpoint).toBe(`${env.server.url}/oidc/session/end`);
+  expect(meta.backchannel_logout_supported).toBe(true);
+});
+
+test('code flow: the page QR scanned by the SDK, the PIN, the code exchanged; ID token, userinfo, refresh', async () => {
+  const { b, page, codeVerifier, nonce, state } = await startSignIn({ scope: 'openid profile offline_access', prompt: 'consent' });
+  expect(page.res.status).toBe(200);
+  expect(page.res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+  expect(page.text).toContain('Example RP');
+  const { session, base } = await scanPage(b, page);
+  expect(session.announceInfo.info.Application).toBe('Example RP');
+  expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
+  let done = await finishAt(b, base);
+  if (!done.stoppedAt) {
+    // prompt=consent: the provider asks on its page before it grants offline access.
+    expect(done.text).toContain('asks for access');
+    done = await b.form(new URL(`${base.pathname}/consent`, base), { decision: 'allow' }, REDIRECT);
+  }
+  expect(done.stoppedAt.searchParams.get('state')).toBe(state);
+  const tokens = await client.authorizationCodeGrant(config, done.stoppedAt, { pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state, idTokenExpected: true });
+  const claims = tokens.claims();
+  expect(claims).toMatchObject({ iss: `${env.server.url}/oidc`, aud: registered.client_id, nonce, sub: 'alice', acr: 'urn:tapgate:acr:device-key' });
+  expect(claims.amr).toEqual(['pop', 'pin', 'mfa']);
+  expect(Math.abs(claims.auth_time - Date.now() / 1000)).toBeLessThan(30);
+  // The signature, checked by a party that trusts nothing but the provider's JWKS.
+  const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri));
+  const verified = await jwtVerify(tokens.id_token, jwks, { issuer: `${env.server.url}/oidc`, audience: registered.client_id });
+  expect(verified.payload.sub).toBe('alice');
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, 'alice');
+  expect(userinfo).toEqual({ sub: 'alice', preferred_username: 'alice' });
+  expect(tokens.refresh_token).toBeTruthy();
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  expect(refreshed.access_token).not.toBe(tokens.access_token);
+  expect(refreshed.claims().sub).toBe('alice');
+  expect(refreshed.claims().auth_time).toBe(claims.auth_time);
+});
