@@ -103,3 +103,111 @@ test('code flow: the page QR scanned by the SDK, the PIN, the code exchanged; ID
   expect(refreshed.claims().sub).toBe('alice');
   expect(refreshed.claims().auth_time).toBe(claims.auth_time);
 });
+
+/** The error the provider sends back to the client's redirect URI. */
+const errorOf = (done) => ({ error: done.stoppedAt.searchParams.get('error'), state: done.stoppedAt.searchParams.get('state') });
+
+test('a wrong PIN then the right one: the sign-in goes through, once', async () => {
+  const { b, page, codeVerifier, nonce, state } = await startSignIn();
+  const { session, base } = await scanPage(b, page);
+  expect((await session.setPinBiometric({ pin: '0000' })).result).toBe('PIN_FAIL');
+  // Not logged in yet: finishing now leaves the browser on the login page.
+  const early = await finishAt(b, base);
+  expect(early.stoppedAt).toBeUndefined();
+  expect(early.text).toContain('Scan this code');
+  await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+  expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
+  const done = await finishAt(b, base);
+  const tokens = await client.authorizationCodeGrant(config, done.stoppedAt, { pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state });
+  expect(tokens.claims().sub).toBe('alice');
+  // The code is single use.
+  await expect(client.authorizationCodeGrant(config, done.stoppedAt, { pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state }))
+    .rejects.toMatchObject({ error: 'invalid_grant' });
+});
+
+test('the user declines on the device: access_denied at the client', async () => {
+  const { b, page, state } = await startSignIn();
+  const { session, base } = await scanPage(b, page);
+  await session.stopSession();
+  let done;
+  for (let i = 0; i < 50 && !done?.stoppedAt; i++) {
+    done = await finishAt(b, base);
+    if (!done.stoppedAt) await sleep(50);
+  }
+  expect(errorOf(done)).toEqual({ error: 'access_denied', state });
+});
+
+test('the user cancels on the page: access_denied', async () => {
+  const { b, page, state } = await startSignIn();
+  const { base } = await loginQr(b, page);
+  const done = await b.form(new URL(`${base.pathname}/abort`, base), {}, REDIRECT);
+  expect(errorOf(done)).toEqual({ error: 'access_denied', state });
+});
+
+test('nobody answers: the interaction times out with login_required', async () => {
+  const { b, page, state } = await startSignIn();
+  const { base } = await loginQr(b, page);
+  await sleep(LOGIN_TIMEOUT_S * 1000 + 200);
+  const done = await finishAt(b, base);
+  expect(errorOf(done)).toEqual({ error: 'login_required', state });
+});
+
+test('a signed-in browser is not asked again; prompt=login and max_age=0 ask for a fresh Tapgate login', async () => {
+  const { b, page, codeVerifier, nonce, state } = await startSignIn();
+  const { session, base } = await scanPage(b, page);
+  await session.setPinBiometric({ pin: PIN });
+  const first = await finishAt(b, base);
+  const firstClaims = (await client.authorizationCodeGrant(config, first.stoppedAt, { pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state })).claims();
+
+  const again = async (params) => {
+    const verifier = client.randomPKCECodeVerifier();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 's', ...params,
+    });
+    return { res: await b.go(url, {}, REDIRECT), verifier };
+  };
+  const silent = await again({});
+  expect(silent.res.stoppedAt.searchParams.get('code')).toBeTruthy();  // the session's login, no page
+  const none = await again({ prompt: 'none' });
+  expect(none.res.stoppedAt.searchParams.get('code')).toBeTruthy();
+
+  await sleep(1100);  // auth_time has a resolution of seconds
+  for (const params of [{ prompt: 'login' }, { max_age: '0' }]) {
+    const fresh = await again(params);
+    expect(fresh.res.stoppedAt).toBeUndefined();
+    expect(fresh.res.text).toContain('Scan this code');
+    const { session: s2, base: base2 } = await scanPage(b, fresh.res);
+    await s2.setPinBiometric({ pin: PIN });
+    const done = await finishAt(b, base2);
+    const claims = (await client.authorizationCodeGrant(config, done.stoppedAt, { pkceCodeVerifier: fresh.verifier, expectedState: 's', ...(params.max_age ? { maxAge: 0 } : {}) })).claims();
+    expect(claims.sub).toBe('alice');
+    expect(claims.auth_time).toBeGreaterThan(firstClaims.auth_time);
+  }
+});
+
+test('attacker: the interaction pages without its cookie, a cross-site post, no PKCE, a foreign redirect URI', async () => {
+  const { b, page } = await startSignIn();
+  const { base } = await loginQr(b, page);
+  // Another browser (no interaction cookie) learns the page URL: it gets neither a QR nor a result.
+  const other = browser();
+  for (const suffix of ['', '/qr.png', '/events']) {
+    const res = await other.request(new URL(`${base.pathname}${suffix}`, base));
+    expect(res.status).toBe(400);
+    await res.arrayBuffer();
+  }
+  const stolen = await other.form(new URL(`${base.pathname}/login`, base), {}, REDIRECT);
+  expect(stolen.res.status).toBe(400);
+  // The right cookie but a post from another site's page.
+  const crossSite = await b.request(new URL(`${base.pathname}/abort`, base), { method: 'POST', headers: { origin: 'https://evil.example' } });
+  expect(crossSite.status).toBe(403);
+  await crossSite.text();
+
+  const noPkce = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', state: 'x' });
+  const refused = await browser().go(noPkce, {}, REDIRECT);
+  expect(refused.stoppedAt.searchParams.get('error')).toBe('invalid_request');
+  expect(refused.stoppedAt.searchParams.get('error_description')).toMatch(/PKCE/);
+  const foreign = client.buildAuthorizationUrl(config, { redirect_uri: 'https://evil.example/cb', scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
+  const page2 = await browser().go(foreign, {}, 'https://evil.example');
+  expect(page2.stoppedAt).toBeUndefined();  // never redirected to an unregistered URI
+  expect(page2.res.status).toBe(400);
+});
