@@ -70,6 +70,7 @@ export const SETTINGS = {
   oidcAcr: { flag: 'oidc-acr', env: 'TAPGATE_OIDC_ACR' },
   oidcLoginTimeout: { flag: 'oidc-login-timeout-s', env: 'TAPGATE_OIDC_LOGIN_TIMEOUT_S' },
   oidcCibaTimeout: { flag: 'oidc-ciba-timeout-s', env: 'TAPGATE_OIDC_CIBA_TIMEOUT_S' },
+  oidcCallbackHosts: { flag: 'oidc-callback-hosts', env: 'TAPGATE_OIDC_CALLBACK_HOSTS' },
   ...PUSH_SETTINGS,
 } as const;
 
@@ -122,11 +123,11 @@ function origins(text: string | undefined): string[] {
 }
 
 /** Host names or IP addresses, without scheme, port or path. */
-function hosts(text: string | undefined): string[] {
+function hosts(text: string | undefined, setting: string): string[] {
   const all = list(text);
   for (const h of all) {
     if (!/^(\[[0-9a-f:.]+\]|[0-9a-f:.]*:[0-9a-f:.]*|[a-z0-9.-]+)$/i.test(h)) {
-      throw new ConfigError(`invalid TAPGATE_WEBPUSH_ALLOW_HOSTS entry ${JSON.stringify(h)}: a host name or IP address`);
+      throw new ConfigError(`invalid ${setting} entry ${JSON.stringify(h)}: a host name or IP address`);
     }
   }
   return all;
@@ -168,7 +169,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     publicUrl: get('publicUrl'),
     webPushSubject: get('webPushSubject'),
     webPushAllowHttp: bool('webPushAllowHttp', false),
-    webPushAllowHosts: hosts(get('webPushAllowHosts')),
+    webPushAllowHosts: hosts(get('webPushAllowHosts'), SETTINGS.webPushAllowHosts.env),
     deviceOrigins: origins(get('deviceOrigins')),
     retention: {
       intervalMs: optionalMs('retentionIntervalMs', 0),
@@ -191,6 +192,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
       acr: get('oidcAcr'),
       loginTimeoutSeconds: number(get('oidcLoginTimeout') ?? '300', SETTINGS.oidcLoginTimeout.env, 1, 3600, true),
       cibaTimeoutSeconds: number(get('oidcCibaTimeout') ?? '300', SETTINGS.oidcCibaTimeout.env, 1, 3600, true),
+      callbackHosts: hosts(get('oidcCallbackHosts'), SETTINGS.oidcCallbackHosts.env),
     },
   };
 }

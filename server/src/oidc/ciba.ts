@@ -41,8 +41,8 @@ export function cibaFeature(rt: () => OidcRuntime) {
     async processLoginHintToken() {
       throw new errors.InvalidRequest('login_hint_token is not supported: send login_hint (the Tapgate user id)');
     },
-    async verifyUserCode() {
-      throw new errors.InvalidRequest('user_code is not supported');
+    async verifyUserCode(_ctx: KoaContextWithOIDC, _account: unknown, userCode?: string) {
+      if (userCode !== undefined) throw new errors.InvalidRequest('user_code is not supported');
     },
     async validateRequestContext() {
       // Not used: the request context is the client's to interpret.
@@ -54,7 +54,7 @@ export function cibaFeature(rt: () => OidcRuntime) {
         throw new errors.InvalidBindingMessage(`binding_message must be 1 to ${MAX_BINDING_MESSAGE} printable characters`);
       }
     },
-    async triggerAuthenticationDevice(_ctx: KoaContextWithOIDC, request: { jti: string; accountId: string; exp: number; bindingMessage?: string }, account: { accountId: string }, client: Client) {
+    async triggerAuthenticationDevice(_ctx: KoaContextWithOIDC, request: { jti: string; accountId: string; exp: number; params?: { binding_message?: unknown } }, account: { accountId: string }, client: Client) {
       const r = rt();
       const { server: serverId, targets } = await pushTargets(r, client, account.accountId);
       const server = serverId && await r.store.getServer(serverId);
@@ -62,7 +62,8 @@ export function cibaFeature(rt: () => OidcRuntime) {
       const nonce = cibaNonce(r, request.jti);
       await r.links.upsert(linkId(nonce), { jti: request.jti }, Math.max(1, request.exp - Math.floor(Date.now() / 1000)));
       const info: Record<string, string> = { Application: client.clientName ?? client.clientId };
-      if (request.bindingMessage) info['Binding message'] = request.bindingMessage;
+      const binding = request.params?.binding_message;
+      if (typeof binding === 'string') info['Binding message'] = binding;
       await r.rp.provokeAccounts(server, nonce, targets, {
         ctx: { announceinfo: { info }, sessioninfo: null },
         requireSecondFactor: r.options.requireSecondFactor,

@@ -57,6 +57,7 @@ export async function createOidcProvider(deps: OidcDeps, options: OidcOptions = 
   const rt = () => runtime!;
   const findAccount = accountFinder(deps.store, async (id) => (await rt().provider.Client.find(id)) as unknown as Record<string, unknown> | undefined);
   const ttl = resolved.accessTokenTtlSeconds;
+  const callbackHosts = new Set(resolved.callbackHosts.map((h) => h.toLowerCase()));
 
   const configuration: Configuration = {
     adapter: (name: string) => new SqlOidcAdapter(name, storage),
@@ -105,6 +106,12 @@ export async function createOidcProvider(deps: OidcDeps, options: OidcOptions = 
         const asked = Number((ctx?.oidc?.params as { requested_expiry?: string } | undefined)?.requested_expiry);
         return Number.isInteger(asked) && asked > 0 ? Math.min(asked, resolved.cibaTimeoutSeconds) : resolved.cibaTimeoutSeconds;
       },
+    },
+    // oidc-provider's fetch refuses special-use addresses; the hosts named in callbackHosts may be one.
+    fetch: (url, init) => {
+      const host = new URL(url instanceof URL ? url.href : String(url)).hostname;
+      if (callbackHosts.has(host)) delete (init as { dispatcher?: unknown }).dispatcher;
+      return globalThis.fetch(url, init);
     },
     // A browser may call the token endpoint only from the origin of one of the client's redirect URIs.
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,

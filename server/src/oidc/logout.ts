@@ -66,7 +66,8 @@ export async function endOidcSession(rt: OidcRuntime, change: RpSessionChange): 
     const client = await provider.Client.find(clientId);
     if (client?.backchannelLogoutUri && session.accountId) {
       // A client that is down misses the notice; its tokens are revoked below all the same.
-      await (client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> }).backchannelLogout(session.accountId, session.sidFor(clientId) ?? '').catch(() => {});
+      await (client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> }).backchannelLogout(session.accountId, session.sidFor(clientId) ?? '')
+        .catch((err: unknown) => console.error(`oidc: back-channel logout to client ${clientId} failed:`, err instanceof Error ? err.message : err));
     }
     if (authorization.grantId) {
       await grants.revokeByGrantId(authorization.grantId);

@@ -18,6 +18,11 @@ export interface OidcOptions {
   accessTokenTtlSeconds?: number;
   /** Always ask the device for the PIN or biometric, even within the server's pinTimeout (default true). */
   requireSecondFactor?: boolean;
+  /**
+   * Host names the provider may call back (CIBA ping, back-channel logout) although they resolve
+   * to loopback or private addresses, which it refuses otherwise (SSRF); e.g. a client on the same host.
+   */
+  callbackHosts?: string[];
 }
 
 export type ResolvedOidcOptions = Required<OidcOptions>;
@@ -29,6 +34,7 @@ export function resolveOidcOptions(o: OidcOptions = {}): ResolvedOidcOptions {
     cibaTimeoutSeconds: o.cibaTimeoutSeconds ?? 300,
     accessTokenTtlSeconds: o.accessTokenTtlSeconds ?? 3600,
     requireSecondFactor: o.requireSecondFactor ?? true,
+    callbackHosts: o.callbackHosts ?? [],
   };
 }
 
