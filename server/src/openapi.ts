@@ -132,6 +132,26 @@ export const openApiDocument: OpenApiDocument = {
       post: { ...rp, operationId: 'retireServerKey', summary: 'End the overlap of a key rotation now: the old key no longer signs; permission servers',
         responses: { '200': ok('The server after the retirement', ref('Server')), '409': responseRef('Conflict'), ...common } },
     },
+    '/servers/{sid}/oidc/clients': {
+      parameters: [param('sid')],
+      get: { ...rp, operationId: 'listOidcClients', summary: 'The OpenID Connect clients of this server (without their secrets); permission servers',
+        description: 'Only when the server runs its OpenID provider (docs/oidc.md); else 404.',
+        responses: { '200': ok('Clients', ref('OidcClientList')), ...common } },
+      post: { ...rp, operationId: 'createOidcClient', summary: 'Register an OpenID Connect client of this server; permission servers',
+        description: 'The body is client metadata (OpenID Connect Dynamic Client Registration names): client_name, redirect_uris, grant_types, ' +
+          'token_endpoint_auth_method (client_secret_basic by default, client_secret_post, private_key_jwt with jwks, none), post_logout_redirect_uris, ' +
+          'backchannel_logout_uri, backchannel_token_delivery_mode and backchannel_client_notification_endpoint (CIBA). The server makes client_id ' +
+          'and, for the secret methods, client_secret: this answer is the only one that shows it.',
+        requestBody: { required: true, content: json(ref('OidcClientMetadata')) },
+        responses: { '200': ok('The registered client, with its secret', ref('OidcClient')), '400': responseRef('BadRequest'), ...common } },
+    },
+    '/servers/{sid}/oidc/clients/{clientid}': {
+      parameters: [param('sid'), param('clientid')],
+      get: { ...rp, operationId: 'getOidcClient', summary: 'One OpenID Connect client (without its secret); permission servers',
+        responses: { '200': ok('The client', ref('OidcClient')), ...common } },
+      delete: { ...rp, operationId: 'deleteOidcClient', summary: 'Remove a client: its tokens stop working at once; permission servers',
+        responses: { '200': ok('Removed', ref('Result')), ...common } },
+    },
     '/servers/{sid}/permissions': {
       parameters: [param('sid')],
       get: { ...rp, operationId: 'getPermissions', summary: 'Every role\'s (API key\'s) permissions on this server; permission root (global)',
@@ -297,6 +317,7 @@ export const openApiDocument: OpenApiDocument = {
       useridRequired: { name: 'userid', in: 'query', required: true, schema: { type: 'string', maxLength: 256 } },
       useridPath: { name: 'userid', in: 'path', required: true, schema: { type: 'string', maxLength: 256 } },
       roleid: { name: 'roleid', in: 'path', required: true, description: 'a role: the id of an API key', schema: { type: 'string' } },
+      clientid: { name: 'clientid', in: 'path', required: true, description: 'an OpenID Connect client_id', schema: { type: 'string' } },
       aclRequired: { name: 'acl', in: 'query', required: true, description: 'comma-separated permissions (not createserver)', schema: { type: 'string' } },
       acl: { name: 'acl', in: 'query', description: 'comma-separated permissions; none: all', schema: { type: 'string' } },
       keyid: { name: 'keyid', in: 'path', required: true, description: 'the id of the key (its part before the dot)', schema: { type: 'string' } },
@@ -335,6 +356,22 @@ export const openApiDocument: OpenApiDocument = {
       RateLimitError: { type: 'object', required: ['error', 'retryAfter'], properties: { error: { type: 'string' }, retryAfter: { type: 'integer', minimum: 1 } } },
       Forbidden: { type: 'object', required: ['error', 'required'], properties: { error: { type: 'string' }, required: { type: 'array', items: { type: 'string' } } } },
       Result: { type: 'object', required: ['result'], properties: { result: { const: true } }, additionalProperties: false },
+      OidcClientMetadata: { type: 'object', required: ['redirect_uris'], description: 'Client metadata the relying party sets; other names are refused',
+        properties: {
+          client_name: { type: 'string' }, redirect_uris: { type: 'array', items: { type: 'string' } },
+          post_logout_redirect_uris: { type: 'array', items: { type: 'string' } }, grant_types: { type: 'array', items: { type: 'string' } },
+          token_endpoint_auth_method: { enum: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'] },
+          backchannel_logout_uri: { type: 'string' }, backchannel_token_delivery_mode: { enum: ['poll', 'ping'] },
+          backchannel_client_notification_endpoint: { type: 'string' },
+        } },
+      OidcClient: { type: 'object', required: ['client_id', 'redirect_uris', 'token_endpoint_auth_method', 'tapgate_server'],
+        description: 'The stored metadata (the provider fills in defaults); client_secret only in the answer to the registration',
+        properties: {
+          client_id: { type: 'string' }, client_secret: { type: 'string' }, client_name: { type: 'string' },
+          redirect_uris: { type: 'array', items: { type: 'string' } }, grant_types: { type: 'array', items: { type: 'string' } },
+          token_endpoint_auth_method: { type: 'string' }, tapgate_server: { type: 'string', description: 'the virtual server (serverid)' },
+        } },
+      OidcClientList: { type: 'object', required: ['clients'], additionalProperties: false, properties: { clients: { type: 'array', items: ref('OidcClient') } } },
       DeleteResult: { type: 'object', required: ['result', 'deleted'], additionalProperties: false,
         properties: { result: { const: true }, deleted: { type: 'integer', minimum: 1, description: 'accounts deleted' } } },
       ProvokeResult: { type: 'object', required: ['result', 'pushed', 'accountids'], additionalProperties: false,

@@ -21,7 +21,7 @@ const ids = {};  // alice, bob (account ids), loggedNonce, tid, keyid, spareKeyi
 const USERS = ['alice', 'bob', 'dave', 'erin', 'frank', 'gina'];
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer({ env: { TAPGATE_OIDC: '1' } });
   rp = relyingParty(server);
   auth = await Authenticator.create();
   await enrol(auth, rp, { userid: 'alice' });
@@ -37,6 +37,11 @@ beforeAll(async () => {
   // A role (key) for the permissions routes.
   const role = await fetch(`${server.url}/apikeys/?description=role`, { method: 'POST', headers: { 'X-apikey': server.rootApiKey } });
   ids.roleid = (await role.json()).id;
+  // A client for the route walk's GET and DELETE /servers/{sid}/oidc/clients/{clientid}.
+  const registered = await fetch(`${server.url}/servers/${server.serverId}/oidc/clients`, {
+    method: 'POST', headers: { 'X-apikey': server.rootApiKey, 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['https://rp.example/cb'] }),
+  });
+  ids.spareClientid = (await registered.json()).client_id;
 });
 afterAll(async () => {
   await auth?.close();
@@ -83,6 +88,11 @@ const FIXTURES = [
   { op: 'logout', path: () => '/servers/{sid}/sessions/logout', nonce: () => ids.loggedNonce },
   { op: 'rotateServerKey', path: () => '/servers/{sid}/keys/rotate' },
   { op: 'retireServerKey', path: () => '/servers/{sid}/keys/retire' },
+  { op: 'createOidcClient', path: () => '/servers/{sid}/oidc/clients', ...json({ client_name: 'API RP', redirect_uris: ['https://rp.example/cb'] }),
+    after: (body) => { ids.clientid = body.client_id; } },
+  { op: 'listOidcClients', path: () => '/servers/{sid}/oidc/clients' },
+  { op: 'getOidcClient', path: () => `/servers/{sid}/oidc/clients/${ids.clientid}` },
+  { op: 'deleteOidcClient', path: () => `/servers/{sid}/oidc/clients/${ids.clientid}` },
   { op: 'health', path: () => '/healthz' },
   { op: 'ready', path: () => '/readyz' },
   { op: 'openapi', path: () => '/openapi.json' },
@@ -157,7 +167,7 @@ test('the documented errors: 401 without the key, 400 without the nonce, each wi
   for (const op of operations()) {
     if (!isApi(op.template)) continue;
     const url = `${server.url}${op.template.replace('{sid}', server.serverId).replace('{tid}', 'x').replace('{accountid}', String(ids.alice))
-      .replace('{userid}', 'alice').replace('{keyid}', 'x').replace('{roleid}', 'x')}`;
+      .replace('{userid}', 'alice').replace('{keyid}', 'x').replace('{roleid}', 'x').replace('{clientid}', 'x')}`;
     const fixture = FIXTURES.find((f) => f.op === op.operation.operationId);
     expect((await callAndCheck(op, url, init(fixture, { key: 'wrong-key' }))).status).toBe(401);
     const needsNonce = (op.operation.parameters ?? []).some((p) => p.$ref === '#/components/parameters/nonce');
@@ -196,7 +206,7 @@ test('the documented 404, 405 and 409 answers have the documented body', async (
 
 test('every route rp-api.ts accepts is documented, with exactly the methods it does not refuse with 405', async () => {
   const toTemplate = (route) =>
-    `/servers/{sid}${route === '' ? '' : `/${route.replace(':id', '{accountid}').replace(':tid', '{tid}').replace(':userid', '{userid}').replace(':roleid', '{roleid}')}`}`;
+    `/servers/{sid}${route === '' ? '' : `/${route.replace(':id', '{accountid}').replace(':tid', '{tid}').replace(':userid', '{userid}').replace(':roleid', '{roleid}').replace(':clientid', '{clientid}')}`}`;
   // Each users route acts on its own user: DELETE removes it.
   const userFor = { 'users/:userid': 'frank', 'users/:userid/accounts': 'gina', 'users/:userid/provokelogin': 'alice' };
   const methods = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'];  // DELETE last: it removes the account
@@ -211,7 +221,7 @@ test('every route rp-api.ts accepts is documented, with exactly the methods it d
       }
       const url = `${server.url}${template.replace('{sid}', server.serverId).replace('{accountid}', String(ids.alice)).replace('{tid}', ids.tid)
         .replace('{userid}', userFor[route]).replace('{keyid}', ids.spareKeyid)
-        .replace('{roleid}', ids.roleid)}`;
+        .replace('{roleid}', ids.roleid).replace('{clientid}', ids.spareClientid)}`;
       const res = await fetch(url, { method, headers: { 'X-apikey': server.rootApiKey, 'X-nonce': fresh(), 'content-type': 'application/json' },
         body: method === 'GET' ? undefined : '{}' });
       await res.arrayBuffer();

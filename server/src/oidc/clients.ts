@@ -26,7 +26,7 @@ export class OidcClientRegistry {
 
   async handle(req: http.IncomingMessage, res: http.ServerResponse, server: ServerRow, clientId: string | null, method: string): Promise<void> {
     if (clientId === null) {
-      if (method === 'POST') return sendJson(req, res, 201, await this.register(server, parseJsonObject(await readRawBody(req))));
+      if (method === 'POST') return sendJson(req, res, 200, await this.register(server, parseJsonObject(await readRawBody(req))));
       const clients = await this.#clients.listOwnedBy(server.id);
       return sendJson(req, res, 200, { clients: clients.map(publicMetadata).sort((a, b) => String(a.client_id).localeCompare(String(b.client_id))) });
     }

@@ -65,7 +65,7 @@ async function registerClient(server, metadata, serverId = server.serverId) {
     body: JSON.stringify(metadata),
   });
   const body = await res.json();
-  if (res.status !== 201) throw new Error(`client registration: HTTP ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200) throw new Error(`client registration: HTTP ${res.status} ${JSON.stringify(body)}`);
   return body;
 }
 
