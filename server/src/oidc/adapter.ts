@@ -54,7 +54,7 @@ export class SqlOidcAdapter implements Adapter {
     const uid = payload.uid ? idDigest(this.storage, 'uid', payload.uid) : null;
     const userCode = payload.userCode ? idDigest(this.storage, 'user-code', payload.userCode) : null;
     const owner = typeof payload.tapgate_server === 'string' ? Buffer.from(payload.tapgate_server, 'base64url') : null;
-    const expires = typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : null;
+    const expires = typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? Math.round(Date.now() + expiresIn * 1000) : null;
     await this.storage.sql.run(
       `INSERT INTO oidc_payloads (model, id_hash, payload, grant_id, uid_hash, user_code_hash, owner, expires, consumed)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)

@@ -54,13 +54,14 @@ export function cibaFeature(rt: () => OidcRuntime) {
         throw new errors.InvalidBindingMessage(`binding_message must be 1 to ${MAX_BINDING_MESSAGE} printable characters`);
       }
     },
-    async triggerAuthenticationDevice(_ctx: KoaContextWithOIDC, request: { jti: string; accountId: string; exp: number; params?: { binding_message?: unknown } }, account: { accountId: string }, client: Client) {
+    async triggerAuthenticationDevice(_ctx: KoaContextWithOIDC, request: { jti: string; accountId: string; params?: { binding_message?: unknown } }, account: { accountId: string }, client: Client) {
       const r = rt();
       const { server: serverId, targets } = await pushTargets(r, client, account.accountId);
       const server = serverId && await r.store.getServer(serverId);
       if (!server || targets.length === 0) throw new errors.UnknownUserId('the user can no longer receive a login request');
       const nonce = cibaNonce(r, request.jti);
-      await r.links.upsert(linkId(nonce), { jti: request.jti }, Math.max(1, request.exp - Math.floor(Date.now() / 1000)));
+      // The link outlives the longest request; a request that expired is not settled anyway.
+      await r.links.upsert(linkId(nonce), { jti: request.jti }, r.options.cibaTimeoutSeconds + 60);
       const info: Record<string, string> = { Application: client.clientName ?? client.clientId };
       const binding = request.params?.binding_message;
       if (typeof binding === 'string') info['Binding message'] = binding;

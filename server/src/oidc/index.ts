@@ -136,6 +136,8 @@ export async function createOidcProvider(deps: OidcDeps, options: OidcOptions = 
     now: deps.now,
   };
   registerTokenExchange(rt);
+  // What the provider answers as server_error is a fault of ours or of the database: the operator's log.
+  provider.on('server_error', (_ctx: unknown, err: Error) => console.error('oidc: server_error:', err.message));
 
   provider.use(async (ctx, next) => {
     // RP-initiated logout: the session it ends is read before the endpoint changes it.
