@@ -83,11 +83,17 @@ class Attempt {
   }
 }
 
-/** fetch's TypeError says "fetch failed"; the reason (ECONNREFUSED, …) is its cause. */
+/**
+ * fetch's TypeError says "fetch failed"; the reason (ECONNREFUSED, …) is its cause. Duck-typed:
+ * the error may come from another realm (a test runner's sandbox), where instanceof Error fails.
+ */
 function describeCause(cause: unknown): string {
-  const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
-  if (inner instanceof Error) return (inner as Error & { code?: string }).code ?? inner.message;
-  return String(inner);
+  const fields = (v: unknown) => (typeof v === 'object' && v !== null ? (v as { code?: unknown; message?: unknown; cause?: unknown }) : null);
+  const outer = fields(cause);
+  const inner = fields(outer?.cause) ?? outer;
+  if (typeof inner?.code === 'string') return inner.code;
+  if (typeof inner?.message === 'string') return inner.message;
+  return String(cause);
 }
 
 /** Sends the request; resolves with the response once its status is 2xx, else rejects with the server's error. */
