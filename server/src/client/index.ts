@@ -4,7 +4,7 @@
 // (or the one passed in) is used: it runs in Node 20, browsers and edge runtimes alike.
 import { TapgateApiError } from './errors';
 import * as models from './models';
-import { listQuery, path, query, requestBytes, requestJson, type Connection, type FetchFunction } from './request';
+import { listQuery, path, query, requestBytes, requestJson, type ClientSettings, type FetchFunction } from './request';
 import { openStatusChannel, sessionEvents, type SessionEventsOptions, type SessionEventStream, type StatusChannelConnection, type StatusChannelOptions } from './status-stream';
 import type * as T from './types';
 
@@ -27,7 +27,8 @@ export interface TapgateClientOptions {
   timeoutMs?: number;
 }
 
-export interface WaitForLoginOptions extends SessionEventsOptions {
+/** The stream's options, but `timeoutMs` bounds the whole wait (not a connection's headers). */
+export interface WaitForLoginOptions extends Omit<SessionEventsOptions, 'timeoutMs'> {
   /** Give up after this long: a `timeout` TapgateApiError. Default: wait until the signal aborts. */
   timeoutMs?: number;
 }
@@ -41,11 +42,11 @@ function qrQuery(q: T.EnrolQrQuery & T.LoginQrQuery): URLSearchParams {
 }
 
 export class TapgateClient {
-  readonly #conn: Connection;
+  readonly #settings: ClientSettings;
 
   constructor(options: TapgateClientOptions) {
     const given = options.fetch;
-    this.#conn = {
+    this.#settings = {
       baseUrl: options.baseUrl.replace(/\/+$/, ''),
       apiKey: options.apiKey,
       // Called as a plain function: browsers refuse a fetch invoked with another `this`.
@@ -57,69 +58,69 @@ export class TapgateClient {
   // API keys (permission root, global)
 
   getApiKeys(options?: T.CallOptions): Promise<T.ApiKeyList> {
-    return requestJson(this.#conn, { operationId: 'getApiKeys', method: 'GET', path: '/apikeys', ...options }, models.apiKeyList);
+    return requestJson(this.#settings, { operationId: 'getApiKeys', method: 'GET', path: '/apikeys', ...options }, models.apiKeyList);
   }
 
   /** The key itself is in `apikey` of the answer, this once. */
   createApiKey(q: T.CreateApiKeyQuery = {}, options?: T.CallOptions): Promise<T.ApiKeyCreated> {
-    return requestJson(this.#conn, {
+    return requestJson(this.#settings, {
       operationId: 'createApiKey', method: 'POST', path: '/apikeys',
       query: query({ description: q.description, permissions: q.permissions?.join(','), serverid: q.serverid }), ...options,
     }, models.apiKey);
   }
 
   deleteApiKey(keyId: string, options?: T.CallOptions): Promise<T.Result> {
-    return requestJson(this.#conn, { operationId: 'deleteApiKey', method: 'DELETE', path: path`/apikeys/${keyId}`, ...options }, models.result);
+    return requestJson(this.#settings, { operationId: 'deleteApiKey', method: 'DELETE', path: path`/apikeys/${keyId}`, ...options }, models.result);
   }
 
   // Virtual servers
 
   listServers(q: T.ServerListQuery = {}, options?: T.CallOptions): Promise<T.ServerList> {
-    return requestJson(this.#conn, { operationId: 'listServers', method: 'GET', path: '/servers', query: query({ ...q }), ...options }, models.serverList);
+    return requestJson(this.#settings, { operationId: 'listServers', method: 'GET', path: '/servers', query: query({ ...q }), ...options }, models.serverList);
   }
 
   createServer(body: T.ServerCreate, options?: T.CallOptions): Promise<T.Server> {
-    return requestJson(this.#conn, { operationId: 'createServer', method: 'POST', path: '/servers', body: { json: body }, ...options }, models.server);
+    return requestJson(this.#settings, { operationId: 'createServer', method: 'POST', path: '/servers', body: { json: body }, ...options }, models.server);
   }
 
   getServer(serverId: string, options?: T.CallOptions): Promise<T.Server> {
-    return requestJson(this.#conn, { operationId: 'getServer', method: 'GET', path: path`/servers/${serverId}`, ...options }, models.server);
+    return requestJson(this.#settings, { operationId: 'getServer', method: 'GET', path: path`/servers/${serverId}`, ...options }, models.server);
   }
 
   updateServer(serverId: string, body: T.ServerUpdate, options?: T.CallOptions): Promise<T.Server> {
-    return requestJson(this.#conn, { operationId: 'updateServer', method: 'PUT', path: path`/servers/${serverId}`, body: { json: body }, ...options }, models.server);
+    return requestJson(this.#settings, { operationId: 'updateServer', method: 'PUT', path: path`/servers/${serverId}`, body: { json: body }, ...options }, models.server);
   }
 
   /** The answer's `rekeyed`: how many accounts were sent the new key. */
   rotateServerKey(serverId: string, options?: T.CallOptions): Promise<T.Server & { rekeyed: number }> {
-    return requestJson(this.#conn, { operationId: 'rotateServerKey', method: 'POST', path: path`/servers/${serverId}/keys/rotate`, ...options },
+    return requestJson(this.#settings, { operationId: 'rotateServerKey', method: 'POST', path: path`/servers/${serverId}/keys/rotate`, ...options },
       models.rotatedServer);
   }
 
   retireServerKey(serverId: string, options?: T.CallOptions): Promise<T.Server> {
-    return requestJson(this.#conn, { operationId: 'retireServerKey', method: 'POST', path: path`/servers/${serverId}/keys/retire`, ...options }, models.server);
+    return requestJson(this.#settings, { operationId: 'retireServerKey', method: 'POST', path: path`/servers/${serverId}/keys/retire`, ...options }, models.server);
   }
 
   // Permissions of roles (API keys) on a server (permission root, global)
 
   getPermissions(serverId: string, options?: T.CallOptions): Promise<T.PermissionList> {
-    return requestJson(this.#conn, { operationId: 'getPermissions', method: 'GET', path: path`/servers/${serverId}/permissions`, ...options }, models.permissionList);
+    return requestJson(this.#settings, { operationId: 'getPermissions', method: 'GET', path: path`/servers/${serverId}/permissions`, ...options }, models.permissionList);
   }
 
   getRolePermissions(serverId: string, roleId: string, options?: T.CallOptions): Promise<T.PermissionList> {
-    return requestJson(this.#conn, { operationId: 'getRolePermissions', method: 'GET', path: path`/servers/${serverId}/permissions/${roleId}`, ...options },
+    return requestJson(this.#settings, { operationId: 'getRolePermissions', method: 'GET', path: path`/servers/${serverId}/permissions/${roleId}`, ...options },
       models.permissionList);
   }
 
   addRolePermissions(serverId: string, roleId: string, acl: T.ServerPermission[], options?: T.CallOptions): Promise<T.PermissionList> {
-    return requestJson(this.#conn, {
+    return requestJson(this.#settings, {
       operationId: 'addRolePermissions', method: 'POST', path: path`/servers/${serverId}/permissions/${roleId}`, query: query({ acl: acl.join(',') }), ...options,
     }, models.permissionList);
   }
 
   /** Without `acl`: every permission of the role on the server. */
   deleteRolePermissions(serverId: string, roleId: string, acl?: T.ServerPermission[], options?: T.CallOptions): Promise<T.PermissionList> {
-    return requestJson(this.#conn, {
+    return requestJson(this.#settings, {
       operationId: 'deleteRolePermissions', method: 'DELETE', path: path`/servers/${serverId}/permissions/${roleId}`, query: query({ acl: acl?.join(',') }), ...options,
     }, models.permissionList);
   }
@@ -127,12 +128,12 @@ export class TapgateClient {
   // Relying-party sessions (the nonce names one; permission sessions unless noted)
 
   getLoginStatus(serverId: string, nonce: string, options?: T.CallOptions): Promise<T.LoginStatus> {
-    return requestJson(this.#conn, { operationId: 'getLoginStatus', method: 'GET', path: path`/servers/${serverId}/sessions`, nonce, ...options }, models.loginStatus);
+    return requestJson(this.#settings, { operationId: 'getLoginStatus', method: 'GET', path: path`/servers/${serverId}/sessions`, nonce, ...options }, models.loginStatus);
   }
 
   /** One connection of the status channel; sessionEvents() is the one that reconnects. */
   statusChannel(serverId: string, nonce: string, options?: StatusChannelOptions): Promise<StatusChannelConnection> {
-    return openStatusChannel(this.#conn, serverId, nonce, options);
+    return openStatusChannel(this.#settings, serverId, nonce, options);
   }
 
   /**
@@ -141,7 +142,7 @@ export class TapgateClient {
    * aborts or the loop breaks, and throws only for failures no reconnection mends (401, 404, …).
    */
   sessionEvents(serverId: string, nonce: string, options?: SessionEventsOptions): SessionEventStream {
-    return sessionEvents(this.#conn, serverId, nonce, options);
+    return sessionEvents(this.#settings, serverId, nonce, options);
   }
 
   /**
@@ -181,84 +182,84 @@ export class TapgateClient {
 
   /** The raw QR payload, or a PNG of it with `img: 'png'`. */
   getEnrolQr(serverId: string, nonce: string, q: T.EnrolQrQuery = {}, options?: T.CallOptions): Promise<Uint8Array> {
-    return requestBytes(this.#conn, { operationId: 'getEnrolQr', method: 'GET', path: path`/servers/${serverId}/sessions/qr/enrol`, nonce, query: qrQuery(q), ...options },
+    return requestBytes(this.#settings, { operationId: 'getEnrolQr', method: 'GET', path: path`/servers/${serverId}/sessions/qr/enrol`, nonce, query: qrQuery(q), ...options },
       PNG_OR_PAYLOAD);
   }
 
   /** The raw QR payload, or a PNG of it with `img: 'png'`. */
   getLoginQr(serverId: string, nonce: string, q: T.LoginQrQuery = {}, options?: T.CallOptions): Promise<Uint8Array> {
-    return requestBytes(this.#conn, { operationId: 'getLoginQr', method: 'GET', path: path`/servers/${serverId}/sessions/qr/login`, nonce, query: qrQuery(q), ...options },
+    return requestBytes(this.#settings, { operationId: 'getLoginQr', method: 'GET', path: path`/servers/${serverId}/sessions/qr/login`, nonce, query: qrQuery(q), ...options },
       PNG_OR_PAYLOAD);
   }
 
   /** Also answers `{ result: true }` when nobody was logged in. */
   logout(serverId: string, nonce: string, options?: T.CallOptions): Promise<T.Result> {
-    return requestJson(this.#conn, { operationId: 'logout', method: 'POST', path: path`/servers/${serverId}/sessions/logout`, nonce, ...options }, models.result);
+    return requestJson(this.#settings, { operationId: 'logout', method: 'POST', path: path`/servers/${serverId}/sessions/logout`, nonce, ...options }, models.result);
   }
 
   /** A push login to the account last logged in on the session; `conflict` if there is none. */
   provokeLogin(serverId: string, nonce: string, o: T.ProvokeLoginOptions = {}, options?: T.CallOptions): Promise<T.Result> {
-    return requestJson(this.#conn, { operationId: 'provokeLogin', method: 'POST', path: path`/servers/${serverId}/sessions/provokelogin`, nonce, ...provoke(o), ...options },
+    return requestJson(this.#settings, { operationId: 'provokeLogin', method: 'POST', path: path`/servers/${serverId}/sessions/provokelogin`, nonce, ...provoke(o), ...options },
       models.result);
   }
 
   /** The account logged in on the session belongs to `userId` from now on; permission users. */
   registerUser(serverId: string, nonce: string, userId: string, options?: T.CallOptions): Promise<T.Result> {
-    return requestJson(this.#conn, {
+    return requestJson(this.#settings, {
       operationId: 'registerUser', method: 'POST', path: path`/servers/${serverId}/sessions/registeruser`, nonce, query: query({ userid: userId }), ...options,
     }, models.result);
   }
 
   createTransaction(serverId: string, nonce: string, body: T.TransactionRequest, options?: T.CallOptions): Promise<T.TransactionCreated> {
-    return requestJson(this.#conn, {
+    return requestJson(this.#settings, {
       operationId: 'createTransaction', method: 'POST', path: path`/servers/${serverId}/sessions/transactions`, nonce, body: { json: body }, ...options,
     }, models.transactionCreated);
   }
 
   getTransaction(serverId: string, transactionId: string, options?: T.CallOptions): Promise<T.Transaction> {
-    return requestJson(this.#conn, { operationId: 'getTransaction', method: 'GET', path: path`/servers/${serverId}/transactions/${transactionId}`, ...options },
+    return requestJson(this.#settings, { operationId: 'getTransaction', method: 'GET', path: path`/servers/${serverId}/transactions/${transactionId}`, ...options },
       models.transaction);
   }
 
   // Accounts (permission accounts unless noted)
 
   listAccounts(serverId: string, q?: T.AccountListQuery, options?: T.CallOptions): Promise<T.AccountList> {
-    return requestJson(this.#conn, { operationId: 'listAccounts', method: 'GET', path: path`/servers/${serverId}/accounts`, query: listQuery(q), ...options },
+    return requestJson(this.#settings, { operationId: 'listAccounts', method: 'GET', path: path`/servers/${serverId}/accounts`, query: listQuery(q), ...options },
       models.accountList);
   }
 
   getAccount(serverId: string, accountId: number, options?: T.CallOptions): Promise<T.Account> {
-    return requestJson(this.#conn, { operationId: 'getAccount', method: 'GET', path: path`/servers/${serverId}/accounts/${accountId}`, ...options }, models.account);
+    return requestJson(this.#settings, { operationId: 'getAccount', method: 'GET', path: path`/servers/${serverId}/accounts/${accountId}`, ...options }, models.account);
   }
 
   /** Blocking also logs the account out of its sessions. */
   updateAccount(serverId: string, accountId: number, change: { blocked: boolean }, options?: T.CallOptions): Promise<T.Account> {
-    return requestJson(this.#conn, {
+    return requestJson(this.#settings, {
       operationId: 'updateAccount', method: 'PUT', path: path`/servers/${serverId}/accounts/${accountId}`, query: query({ blocked: change.blocked }), ...options,
     }, models.account);
   }
 
   /** The device is sent a deletion message. */
   deleteAccount(serverId: string, accountId: number, options?: T.CallOptions): Promise<T.Result> {
-    return requestJson(this.#conn, { operationId: 'deleteAccount', method: 'DELETE', path: path`/servers/${serverId}/accounts/${accountId}`, ...options }, models.result);
+    return requestJson(this.#settings, { operationId: 'deleteAccount', method: 'DELETE', path: path`/servers/${serverId}/accounts/${accountId}`, ...options }, models.result);
   }
 
   updateAccountUser(serverId: string, accountId: number, userId: string, options?: T.CallOptions): Promise<T.Account> {
-    return requestJson(this.#conn, {
+    return requestJson(this.#settings, {
       operationId: 'updateAccountUser', method: 'PUT', path: path`/servers/${serverId}/accounts/${accountId}/user`, query: query({ userid: userId }), ...options,
     }, models.account);
   }
 
   /** A push login on the session to this account; permission sessions or accounts. */
   provokeLoginOnAccount(serverId: string, accountId: number, nonce: string, o: T.ProvokeLoginOptions = {}, options?: T.CallOptions): Promise<T.Result> {
-    return requestJson(this.#conn, {
+    return requestJson(this.#settings, {
       operationId: 'provokeLoginOnAccount', method: 'POST', path: path`/servers/${serverId}/accounts/${accountId}/provokelogin`, nonce, ...provoke(o), ...options,
     }, models.result);
   }
 
   /** A note to the device (its app gets a `message` event). */
   sendMessage(serverId: string, accountId: number, body: T.MessageRequest, options?: T.CallOptions): Promise<T.Result> {
-    return requestJson(this.#conn, {
+    return requestJson(this.#settings, {
       operationId: 'sendMessage', method: 'POST', path: path`/servers/${serverId}/accounts/${accountId}/messages`, body: { json: body }, ...options,
     }, models.result);
   }
@@ -268,29 +269,29 @@ export class TapgateClient {
   getUsers(serverId: string, q: T.UserListQuery = {}, options?: T.CallOptions): Promise<T.UserList> {
     const list = listQuery(q);
     if (q.search !== undefined) list.set('search', q.search);
-    return requestJson(this.#conn, { operationId: 'getUsers', method: 'GET', path: path`/servers/${serverId}/users`, query: list, ...options }, models.userList);
+    return requestJson(this.#settings, { operationId: 'getUsers', method: 'GET', path: path`/servers/${serverId}/users`, query: list, ...options }, models.userList);
   }
 
   /** The user's accounts; permission sessions or users. */
   getUser(serverId: string, userId: string, q?: T.UserAccountListQuery, options?: T.CallOptions): Promise<T.AccountList> {
-    return requestJson(this.#conn, {
+    return requestJson(this.#settings, {
       operationId: 'getUser', method: 'GET', path: path`/servers/${serverId}/users/${userId}/accounts`, query: listQuery(q), ...options,
     }, models.accountList);
   }
 
   /** All the user's accounts (each device is told). */
   deleteUser(serverId: string, userId: string, options?: T.CallOptions): Promise<T.DeleteResult> {
-    return requestJson(this.#conn, { operationId: 'deleteUser', method: 'DELETE', path: path`/servers/${serverId}/users/${userId}`, ...options }, models.deleteResult);
+    return requestJson(this.#settings, { operationId: 'deleteUser', method: 'DELETE', path: path`/servers/${serverId}/users/${userId}`, ...options }, models.deleteResult);
   }
 
   deleteUserAccounts(serverId: string, userId: string, options?: T.CallOptions): Promise<T.DeleteResult> {
-    return requestJson(this.#conn, { operationId: 'deleteUserAccounts', method: 'DELETE', path: path`/servers/${serverId}/users/${userId}/accounts`, ...options },
+    return requestJson(this.#settings, { operationId: 'deleteUserAccounts', method: 'DELETE', path: path`/servers/${serverId}/users/${userId}/accounts`, ...options },
       models.deleteResult);
   }
 
   /** One push login on the session to every unblocked account of the user with a push token; permission sessions or users. */
   provokeLoginOnUser(serverId: string, userId: string, nonce: string, o: T.ProvokeLoginOptions = {}, options?: T.CallOptions): Promise<T.ProvokeResult> {
-    return requestJson(this.#conn, {
+    return requestJson(this.#settings, {
       operationId: 'provokeLoginOnUser', method: 'POST', path: path`/servers/${serverId}/users/${userId}/provokelogin`, nonce, ...provoke(o), ...options,
     }, models.provokeResult);
   }
@@ -298,17 +299,17 @@ export class TapgateClient {
   // Operations (no API key)
 
   health(options?: T.CallOptions): Promise<T.Health> {
-    return requestJson(this.#conn, { operationId: 'health', method: 'GET', path: '/healthz', anonymous: true, ...options }, models.health);
+    return requestJson(this.#settings, { operationId: 'health', method: 'GET', path: '/healthz', anonymous: true, ...options }, models.health);
   }
 
   /** A server that is not ready answers 503: a `server` TapgateApiError whose body has the reason. */
   ready(options?: T.CallOptions): Promise<T.Ready> {
-    return requestJson(this.#conn, { operationId: 'ready', method: 'GET', path: '/readyz', anonymous: true, ...options }, models.ready);
+    return requestJson(this.#settings, { operationId: 'ready', method: 'GET', path: '/readyz', anonymous: true, ...options }, models.ready);
   }
 
   /** The OpenAPI 3.1 document these methods follow. */
   openapi(options?: T.CallOptions): Promise<T.OpenApiDocument> {
-    return requestJson(this.#conn, { operationId: 'openapi', method: 'GET', path: '/openapi.json', anonymous: true, ...options }, models.openApiDocument);
+    return requestJson(this.#settings, { operationId: 'openapi', method: 'GET', path: '/openapi.json', anonymous: true, ...options }, models.openApiDocument);
   }
 }
 

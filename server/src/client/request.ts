@@ -8,7 +8,7 @@ import type { ListQuery } from './types';
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
 
 /** What every call shares: the client's settings. */
-export interface Connection {
+export interface ClientSettings {
   baseUrl: string;
   apiKey: string;
   fetch: FetchFunction;
@@ -97,10 +97,10 @@ function describeCause(cause: unknown): string {
 }
 
 /** Sends the request; resolves with the response once its status is 2xx, else rejects with the server's error. */
-async function send(conn: Connection, req: RequestBase, attempt: Attempt): Promise<Response> {
-  const url = `${conn.baseUrl}${req.path}${req.query && [...req.query.keys()].length ? `?${req.query}` : ''}`;
+async function send(settings: ClientSettings, req: RequestBase, attempt: Attempt): Promise<Response> {
+  const url = `${settings.baseUrl}${req.path}${req.query && [...req.query.keys()].length ? `?${req.query}` : ''}`;
   const headers: Record<string, string> = { ...req.headers };
-  if (!req.anonymous) headers['X-apikey'] = conn.apiKey;
+  if (!req.anonymous) headers['X-apikey'] = settings.apiKey;
   if (req.nonce !== undefined) headers['X-nonce'] = req.nonce;
   let body: string | undefined;
   if (req.body && 'json' in req.body) {
@@ -112,7 +112,7 @@ async function send(conn: Connection, req: RequestBase, attempt: Attempt): Promi
   }
   let response: Response;
   try {
-    response = await conn.fetch(url, { method: req.method, headers, body, signal: attempt.controller.signal });
+    response = await settings.fetch(url, { method: req.method, headers, body, signal: attempt.controller.signal });
   } catch (cause) {
     throw attempt.failure(cause, 'network', `no answer from ${new URL(url).origin}`);
   }
@@ -155,10 +155,10 @@ function badResponse(operationId: string, status: number, message: string, cause
 }
 
 /** A JSON operation: the body checked against `shape`. */
-export async function requestJson<T>(conn: Connection, req: RequestBase, shape: Shape<T>): Promise<T> {
-  const attempt = new Attempt(req.operationId, req.timeoutMs ?? conn.timeoutMs, req.signal);
+export async function requestJson<T>(settings: ClientSettings, req: RequestBase, shape: Shape<T>): Promise<T> {
+  const attempt = new Attempt(req.operationId, req.timeoutMs ?? settings.timeoutMs, req.signal);
   try {
-    const response = await send(conn, { ...req, headers: { Accept: 'application/json', ...req.headers } }, attempt);
+    const response = await send(settings, { ...req, headers: { Accept: 'application/json', ...req.headers } }, attempt);
     let text: string;
     try {
       text = await response.text();
@@ -183,10 +183,10 @@ export async function requestJson<T>(conn: Connection, req: RequestBase, shape: 
 }
 
 /** A binary operation (QR payload or PNG): the bytes, if the answer is of one of `types`. */
-export async function requestBytes(conn: Connection, req: RequestBase, types: string[]): Promise<Uint8Array> {
-  const attempt = new Attempt(req.operationId, req.timeoutMs ?? conn.timeoutMs, req.signal);
+export async function requestBytes(settings: ClientSettings, req: RequestBase, types: string[]): Promise<Uint8Array> {
+  const attempt = new Attempt(req.operationId, req.timeoutMs ?? settings.timeoutMs, req.signal);
   try {
-    const response = await send(conn, { ...req, headers: { Accept: types.join(', '), ...req.headers } }, attempt);
+    const response = await send(settings, { ...req, headers: { Accept: types.join(', '), ...req.headers } }, attempt);
     const type = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
     if (!types.includes(type)) throw badResponse(req.operationId, response.status, `expected ${types.join(' or ')}, got ${JSON.stringify(type)}`);
     let bytes: Uint8Array;
@@ -206,11 +206,11 @@ export async function requestBytes(conn: Connection, req: RequestBase, types: st
  * A streaming operation (the status channel): resolves with the 2xx response once its headers are
  * in. The timeout covers only that; `req.signal` keeps governing the body.
  */
-export async function requestStream(conn: Connection, req: RequestBase, type: string): Promise<Response> {
-  const attempt = new Attempt(req.operationId, req.timeoutMs ?? conn.timeoutMs, req.signal);
+export async function requestStream(settings: ClientSettings, req: RequestBase, type: string): Promise<Response> {
+  const attempt = new Attempt(req.operationId, req.timeoutMs ?? settings.timeoutMs, req.signal);
   let streaming = false;
   try {
-    const response = await send(conn, { ...req, headers: { Accept: type, ...req.headers } }, attempt);
+    const response = await send(settings, { ...req, headers: { Accept: type, ...req.headers } }, attempt);
     const got = (response.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
     if (got !== type || !response.body) {
       await response.body?.cancel().catch(() => {});

@@ -4,7 +4,7 @@
 // a `status` event, the LoginStatus as it is then, which makes up for anything missed meanwhile.
 import { TapgateApiError, type TapgateApiErrorKind } from './errors';
 import { loginStatus, statusEventData } from './models';
-import { path, requestStream, type Connection } from './request';
+import { path, requestStream, type ClientSettings } from './request';
 import { ShapeMismatch } from './shapes';
 import { SseParser, type SseEvent } from './sse';
 import type { SessionEvent } from './types';
@@ -39,7 +39,7 @@ export interface StatusChannelConnection extends AsyncIterable<SessionEvent> {
 }
 
 /** Connects; rejects with a TapgateApiError if the server refuses (401, 400, 404, …) or cannot be reached. */
-export async function openStatusChannel(conn: Connection, serverId: string, nonce: string, options: StatusChannelOptions = {}): Promise<StatusChannelConnection> {
+export async function openStatusChannel(settings: ClientSettings, serverId: string, nonce: string, options: StatusChannelOptions = {}): Promise<StatusChannelConnection> {
   const controller = new AbortController();
   const onCallerAbort = () => controller.abort();
   options.signal?.addEventListener('abort', onCallerAbort, { once: true });
@@ -50,7 +50,7 @@ export async function openStatusChannel(conn: Connection, serverId: string, nonc
   };
   let response: Response;
   try {
-    response = await requestStream(conn, {
+    response = await requestStream(settings, {
       operationId: OPERATION, method: 'GET', path: path`/servers/${serverId}/sessions/events`, nonce,
       headers: { 'Cache-Control': 'no-store', ...(options.lastEventId ? { 'Last-Event-ID': options.lastEventId } : {}) },
       signal: controller.signal, timeoutMs: options.timeoutMs,
@@ -142,7 +142,7 @@ export interface SessionEventStream extends AsyncIterableIterator<SessionEvent> 
  * end the iteration by throwing their TapgateApiError. Aborting the signal or calling return()
  * ends it cleanly (done, no error).
  */
-export function sessionEvents(conn: Connection, serverId: string, nonce: string, options: SessionEventsOptions = {}): SessionEventStream {
+export function sessionEvents(settings: ClientSettings, serverId: string, nonce: string, options: SessionEventsOptions = {}): SessionEventStream {
   const stop = new AbortController();
   const onCallerAbort = () => stop.abort();
   options.signal?.addEventListener('abort', onCallerAbort, { once: true });
@@ -157,7 +157,7 @@ export function sessionEvents(conn: Connection, serverId: string, nonce: string,
       while (!stop.signal.aborted) {
         let waitAtLeastMs = 0;
         try {
-          const connection = await openStatusChannel(conn, serverId, nonce, { ...options, lastEventId, signal: stop.signal });
+          const connection = await openStatusChannel(settings, serverId, nonce, { ...options, lastEventId, signal: stop.signal });
           try {
             for await (const event of connection) {
               failures = 0;
