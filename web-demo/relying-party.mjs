@@ -1,14 +1,18 @@
 // The demo relying party's backend: it holds the API key and talks to Tapgate's REST API like any
-// website would; the browser only sees its own small API (/rp/api/*) and a session cookie holding
-// the relying-party session's nonce. Browsers' EventSource cannot send X-apikey, so this backend
-// opens the server's status channel itself and passes the events on (/rp/api/events).
+// website would, through the typed client (@tapgate/server/client); the browser only sees its own
+// small API (/rp/api/*) and a session cookie holding the relying-party session's nonce. Browsers'
+// EventSource cannot send X-apikey, so this backend reads the server's status channel itself and
+// passes the events on (/rp/api/events).
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const QRCode = require('qrcode');
 const { verifyTransactionApproval } = require('@tapgate/server');
+const { TapgateClient, TapgateApiError } = require('@tapgate/server/client');
 const MAX_FIELD_CHARS = 200;
+/** What the browser's stream gets between events, as the server's own stream has it. */
+const KEEP_ALIVE_MS = 5_000;
 
 class UpstreamError extends Error {
   constructor(status, message) {
@@ -18,14 +22,7 @@ class UpstreamError extends Error {
 }
 
 export function createRelyingParty({ apiBase, serverId, apiKey }) {
-  const base = `${apiBase}/servers/${serverId}`;
-  const call = (path, nonce, init = {}) =>
-    fetch(`${base}${path}`, { ...init, headers: { 'X-apikey': apiKey, ...(nonce ? { 'X-nonce': nonce } : {}), ...init.headers } });
-  const json = async (res) => {
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok) throw new UpstreamError(res.status, body.error ?? `HTTP ${res.status}`);
-    return body;
-  };
+  const tapgate = new TapgateClient({ baseUrl: apiBase, apiKey });
 
   // A QR's raw payload becomes both the picture (byte-mode QR) and the deep link.
   async function qrOf(payload) {
@@ -34,9 +31,12 @@ export function createRelyingParty({ apiBase, serverId, apiKey }) {
   }
 
   async function newQr(kind, nonce, query) {
-    const res = await call(`/sessions/qr/${kind}?${query}`, nonce);
-    if (!res.ok) throw new UpstreamError(502, `QR request failed: HTTP ${res.status}`);
-    return qrOf(Buffer.from(await res.arrayBuffer()));
+    try {
+      const payload = kind === 'enrol' ? await tapgate.getEnrolQr(serverId, nonce, query) : await tapgate.getLoginQr(serverId, nonce, query);
+      return qrOf(Buffer.from(payload));
+    } catch (err) {
+      throw new UpstreamError(502, `QR request failed: ${err.status ? `HTTP ${err.status}` : err.kind}`);
+    }
   }
 
   const loginContext = (host) => ({
@@ -51,7 +51,7 @@ export function createRelyingParty({ apiBase, serverId, apiKey }) {
 
   /** The transaction as the server keeps it, with the expected account's Ed25519 signature checked here. */
   async function transaction(tid, nonce) {
-    const tx = await json(await call(`/transactions/${encodeURIComponent(tid)}`));
+    const tx = await tapgate.getTransaction(serverId, tid);
     const mine = asked.get(tid);
     if (!mine || mine.nonce !== nonce) throw new UpstreamError(404, 'no such transaction on this session');
     const verified = !!tx.signature && tx.text === mine.text && await verifyTransactionApproval({
@@ -61,21 +61,38 @@ export function createRelyingParty({ apiBase, serverId, apiKey }) {
       accountid: tx.accountid, expectedaccountid: mine.accountid, signature: tx.signature, verified };
   }
 
-  /** Passes the server's event stream for `nonce` on to the browser until either side closes. */
+  /**
+   * Passes the server's events for `nonce` on to the browser until it goes away. The client's
+   * iterator reconnects to the server by itself (each time with a fresh `status`), so the
+   * browser's stream outlives a dropped upstream one.
+   */
   async function relayEvents(req, res, nonce) {
-    const server = await json(await call('/'));
+    const server = await tapgate.getServer(serverId);
     const upstreamAbort = new AbortController();
-    const upstream = await call('/sessions/events', nonce, { signal: upstreamAbort.signal });
-    if (!upstream.ok) throw new UpstreamError(502, `status channel: HTTP ${upstream.status}`);
+    let keepAlive;
+    res.on('close', () => {
+      clearInterval(keepAlive);
+      upstreamAbort.abort();
+    });
+    const events = tapgate.sessionEvents(serverId, nonce, { signal: upstreamAbort.signal });
+    // The first connection's refusal (a wrong key, say) is still the browser's error answer.
+    const first = await events.next().catch((err) => {
+      throw new UpstreamError(502, `status channel: ${err.status ? `HTTP ${err.status}` : err.kind}`);
+    });
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    const send = (name, data) => res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+    res.write('retry: 2000\n\n');
     // First what the page needs to draw a login's end: continuous (ACTIVE) or one-shot (DONE).
-    res.write(`event: server\ndata: ${JSON.stringify({ serverName: server.serverName, pingTime: server.pingTime })}\n\n`);
-    res.on('close', () => upstreamAbort.abort());
+    send('server', { serverName: server.serverName, pingTime: server.pingTime });
+    keepAlive = setInterval(() => res.write(': alive\n\n'), KEEP_ALIVE_MS);
+    const relay = (e) => (e.event === 'status' ? send('status', e.status) : send(e.event, e));
     try {
-      for await (const chunk of upstream.body) res.write(chunk);
+      if (!first.done) relay(first.value);
+      for await (const e of events) relay(e);
     } catch {
-      // the browser went away (abort) or the server closed: either way this stream is over
+      // a failure no reconnection mends: end the browser's stream; its EventSource opens a new one
     }
+    clearInterval(keepAlive);
     res.end();
   }
 
@@ -116,20 +133,14 @@ export function createRelyingParty({ apiBase, serverId, apiKey }) {
             // A new QR starts a new relying-party session (a new nonce in the cookie).
             const kind = url.searchParams.get('kind') === 'enrol' ? 'enrol' : 'login';
             const fresh = randomBytes(16).toString('base64url');
-            const query = new URLSearchParams();
-            if (kind === 'enrol') {
-              const user = (url.searchParams.get('userid') ?? '').trim().slice(0, 64) || 'demo-user';
-              query.set('userid', user);
-              query.set('name', `${user} @ Tapgate Demo Bank`);
-            } else {
-              query.set('usercontext', JSON.stringify(loginContext(req.headers.host)));
-            }
+            const user = (url.searchParams.get('userid') ?? '').trim().slice(0, 64) || 'demo-user';
+            const query = kind === 'enrol' ? { userid: user, name: `${user} @ Tapgate Demo Bank` } : { usercontext: loginContext(req.headers.host) };
             const qr = await newQr(kind, fresh, query);
             return send(200, { kind, ...qr }, { 'set-cookie': `rp_nonce=${fresh}; Path=/; HttpOnly; SameSite=Strict` });
           }
           case 'GET status': {
             if (!nonce) return send(200, { session: false, loggedin: false });
-            const s = await json(await call('/sessions/', nonce));
+            const s = await tapgate.getLoginStatus(serverId, nonce);
             return send(200, { session: true, loggedin: s.loggedin, userid: s.userid, accountid: s.accountid, scanned: s.scanned, cancelled: s.cancelled, canprovoke: s.canprovoke });
           }
           case 'GET events':
@@ -137,22 +148,19 @@ export function createRelyingParty({ apiBase, serverId, apiKey }) {
             return true;
           case 'POST provoke': {
             // Push login: only to the account last logged in on this session (canprovoke).
-            const body = JSON.stringify(loginContext(req.headers.host));
-            await json(await call('/sessions/provokelogin', needNonce(), { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+            await tapgate.provokeLogin(serverId, needNonce(), { usercontext: loginContext(req.headers.host) });
             return send(200, { result: true });
           }
           case 'POST logout':
-            await json(await call('/sessions/logout', needNonce(), { method: 'POST' }));
+            await tapgate.logout(serverId, needNonce());
             return send(200, { result: true });
           case 'POST transaction': {
             const j = await readJson(req);
             const field = (k) => String(j[k] ?? '').trim().slice(0, MAX_FIELD_CHARS);
             const details = { amount: field('amount'), beneficiary: field('beneficiary'), description: field('description') };
-            const status = await json(await call('/sessions/', needNonce()));
+            const status = await tapgate.getLoginStatus(serverId, needNonce());
             if (!status.loggedin || !status.pk) throw new UpstreamError(409, 'sign in first: a transaction is approved by the signed-in user');
-            const created = await json(await call('/sessions/transactions', needNonce(), {
-              method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(details),
-            }));
+            const created = await tapgate.createTransaction(serverId, needNonce(), details);
             asked.set(created.tid, { nonce, text: JSON.stringify(details), accountid: status.accountid, pk: status.pk });
             return send(200, { tid: created.tid, pushed: created.pushed, ...(await qrOf(Buffer.from(created.qrdata, 'base64url'))) });
           }
@@ -166,7 +174,9 @@ export function createRelyingParty({ apiBase, serverId, apiKey }) {
           res.end();
           return true;
         }
-        return send(err instanceof UpstreamError ? err.status : 502, { error: String(err.message ?? err) });
+        // The server's refusals keep their status (a 409 stays a 409); no answer at all is a 502.
+        const status = err instanceof UpstreamError ? err.status : err instanceof TapgateApiError ? (err.status ?? 502) : 502;
+        return send(status, { error: String(err.message ?? err) });
       }
     },
   };

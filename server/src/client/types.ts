@@ -1,0 +1,294 @@
+// The relying-party API's models as the typed client sees them: field for field the schemas of
+// server/src/openapi.ts (GET /openapi.json). models.ts checks answers against these at run time;
+// tests/js/rp-client.test.js compares the two with the served document.
+
+/** Every permission an API key can hold; `root` implies all others. */
+export type ApiPermission = 'sessions' | 'accounts' | 'users' | 'servers' | 'createserver' | 'root';
+/** The permissions that can be held on one server (`createserver` is global only). */
+export type ServerPermission = Exclude<ApiPermission, 'createserver'>;
+
+export interface Result {
+  result: true;
+}
+
+export interface DeleteResult {
+  result: true;
+  /** Accounts deleted. */
+  deleted: number;
+}
+
+export interface ProvokeResult {
+  result: true;
+  /** Accounts the login was pushed to. */
+  pushed: number;
+  accountids: number[];
+}
+
+/** One permission of an API key; `server` null: on every server. */
+export interface Permission {
+  acl: ApiPermission;
+  server: string | null;
+}
+
+export interface ApiKey {
+  /** The key's id only: the key itself is shown once, by createApiKey. */
+  apikey: string;
+  id: string;
+  description: string | null;
+  role: string;
+  /** ms since the epoch */
+  created: number;
+  permissions: Permission[];
+}
+
+/** createApiKey's answer: `apikey` is the key itself (for X-apikey), shown only now. */
+export type ApiKeyCreated = ApiKey;
+
+export interface ApiKeyList {
+  apikeys: ApiKey[];
+  totalnumber: number;
+}
+
+/** A role's (API key's) permission on one server. */
+export interface RolePermission {
+  acl: ServerPermission;
+  role: string;
+  server: string;
+}
+
+export interface PermissionList {
+  permissions: RolePermission[];
+}
+
+/** A virtual server. */
+export interface Server {
+  /** base64url of the 16-byte server id */
+  serverid: string;
+  /** base64url of the Ed25519 signing key */
+  serverpk: string;
+  serverName: string;
+  /** seconds, 0..86400; 0: one-shot logins */
+  pingTime: number;
+  /** minutes, 0..1440 */
+  pinTimeout: number;
+  /** 1..10 */
+  pinAttemptLimit: number;
+  /** an https URL or a data:image/…;base64 URL */
+  logo: string | null;
+  accountCount: number;
+  /** During a key rotation's overlap: the previous key, still signing (sigPrev). */
+  serverpkPrevious?: string | null;
+  /** When that overlap ends (ms). */
+  serverpkPreviousUntil?: number | null;
+  /** rotateServerKey only: the accounts sent a rekey message. */
+  rekeyed?: number;
+}
+
+export interface ServerList {
+  servers: Server[];
+  totalnumber: number;
+}
+
+/** createServer's body. */
+export interface ServerCreate {
+  serverName: string;
+  pingTime?: number;
+  pinTimeout?: number;
+  pinAttemptLimit?: number;
+  logo?: string | null;
+}
+
+/** updateServer's body: what to change (read-only fields of Server may be sent back unchanged). */
+export type ServerUpdate = Partial<ServerCreate> & Partial<Pick<Server, 'serverid' | 'serverpk' | 'accountCount' | 'serverpkPrevious' | 'serverpkPreviousUntil'>>;
+
+/** The state of one relying-party session (nonce). */
+export interface LoginStatus {
+  loggedin: boolean;
+  userid: string | null;
+  accountid: number | null;
+  /** base64url Ed25519 key of the account logged in */
+  pk: string | null;
+  canprovoke: boolean;
+  /** base64url of the latest login QR payload */
+  loginqrdata: string | null;
+  /** base64url id of the latest QR session */
+  hsid: string | null;
+  scanned: boolean;
+  cancelled: boolean;
+  userinput: string | null;
+  matchcode: string | null;
+}
+
+export interface Account {
+  id: number;
+  userid: string | null;
+  blocked: boolean;
+  /** not reported by Tapgate devices yet: null */
+  clientVersion: string | null;
+  created: number;
+  description: string | null;
+  lastlogin: number | null;
+  /** when a push login was last provoked on the account */
+  lastprovoke: number | null;
+  pinfailures: number;
+  /** how the device gets pushes (Tapgate extension); null: it only pulls */
+  push: 'webpush' | 'fcm' | 'apns' | 'relay' | null;
+}
+
+export interface AccountList {
+  accounts: Account[];
+  totalnumber: number;
+}
+
+export interface User {
+  userid: string;
+  numberaccounts: number;
+  lastlogin: number | null;
+}
+
+export interface UserList {
+  users: User[];
+  totalnumber: number;
+}
+
+/** createTransaction's body: each text at most 200 characters (`benificiary` is the v2.2 spelling). */
+export type TransactionRequest = { amount: string; description: string } & ({ beneficiary: string } | { benificiary: string });
+
+export interface TransactionCreated {
+  tid: string;
+  /** base64url of the transaction's QR payload */
+  qrdata: string;
+  /** whether the account logged in on the session was sent a push */
+  pushed: boolean;
+}
+
+export interface Transaction {
+  tid: string;
+  tstatus: 'PENDING' | 'SIGNED' | 'REJECTED';
+  amount: string;
+  beneficiary: string;
+  benificiary: string;
+  description: string;
+  /** the JSON the device signed */
+  text: string;
+  /** base64url of H("tapgate/v1/rp-session" ‖ server id ‖ nonce), under the signature */
+  rpsession: string;
+  /** base64url of the Ed25519 signing input; verify it against the key of the account you expect */
+  signeddata: string;
+  signature: string | null;
+  accountid: number | null;
+  pk: string | null;
+}
+
+/** sendMessage's body: a note for the device; `data` a string → string map. */
+export interface MessageRequest {
+  text: string;
+  data?: Record<string, string>;
+}
+
+export interface Health {
+  status: 'ok';
+}
+
+export interface Ready {
+  status: 'ready';
+}
+
+/** The parts of GET /openapi.json the client names; the rest passes through as served. */
+export interface OpenApiDocument {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, unknown>;
+  components: Record<string, unknown>;
+}
+
+/** What the device shows: while confirming (announceinfo) and once logged in (sessioninfo). */
+export interface UserContext {
+  announceinfo?: SessionInfo | null;
+  sessioninfo?: SessionInfo | null;
+}
+
+export interface SessionInfo {
+  info?: Record<string, string>;
+  ip?: string;
+  logo?: string;
+  useragent?: string;
+}
+
+export type SortDirection = 'asc' | 'desc';
+/** `col`, `col:asc` or `col:desc`. */
+export type SortKey<Column extends string> = Column | `${Column}:${SortDirection}`;
+
+/** The paging, sorting and filtering every list takes (docs/server-api.md §5, "Lists"). */
+export interface ListQuery<Column extends string, FilterAttribute extends string> {
+  /** page size, default and maximum 1000 */
+  limit?: number;
+  /** offset of the first item */
+  marker?: number;
+  /** at most 5; the list's id breaks ties */
+  sort?: SortKey<Column> | SortKey<Column>[];
+  /** attr=value each, all must hold; `userid: ''` lists accounts without a user */
+  filter?: Partial<Record<FilterAttribute, string | number | boolean>>;
+}
+
+export type AccountSortColumn = 'id' | 'userid' | 'blocked' | 'created' | 'description' | 'lastlogin' | 'lastprovoke';
+export type AccountListQuery = ListQuery<AccountSortColumn, 'userid' | 'blocked' | 'description'>;
+export type UserAccountListQuery = ListQuery<AccountSortColumn, 'blocked' | 'description'>;
+export type UserListQuery = ListQuery<'userid' | 'numberaccounts' | 'lastlogin', 'userid' | 'numberaccounts'> & {
+  /** a case-insensitive substring of the userid */
+  search?: string;
+};
+
+export interface ServerListQuery {
+  limit?: number;
+  marker?: number;
+}
+
+export interface CreateApiKeyQuery {
+  description?: string;
+  permissions?: ApiPermission[];
+  /** the server the permissions are on; none: every server */
+  serverid?: string;
+}
+
+/** The QR image instead of the raw payload: a PNG of `s` pixels (32..2048). */
+export interface QrImageQuery {
+  img?: 'png';
+  s?: number;
+}
+
+export interface EnrolQrQuery extends QrImageQuery {
+  userid?: string;
+  /** the account's display name on the device */
+  name?: string;
+  usercontext?: UserContext;
+  secondfactor?: 'required';
+}
+
+export interface LoginQrQuery extends QrImageQuery {
+  usercontext?: UserContext;
+  secondfactor?: 'required';
+  /** the device asks the user to pick the matchcode shown on the page */
+  codematch?: boolean;
+}
+
+/** provokeLogin and its account and user variants. */
+export interface ProvokeLoginOptions {
+  usercontext?: UserContext;
+  secondfactor?: 'required';
+}
+
+/** The status channel's events (docs/server-api.md §1); `status` first on every (re)connection. */
+export type SessionEvent =
+  | { event: 'status'; status: LoginStatus }
+  | { event: 'qr' | 'scanned' | 'cancelled'; hsid: string | null }
+  | { event: 'loggedin' | 'loggedout' | 'registered'; hsid: string | null; userid: string | null; accountid: number | null }
+  | { event: 'canprovoke'; hsid: null; accountid: number };
+
+export type SessionEventName = SessionEvent['event'];
+
+/** Per call: a signal to cancel it, and a timeout other than the client's. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
