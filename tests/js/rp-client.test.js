@@ -21,7 +21,8 @@ let sid;
 const newNonce = () => randomBytes(16).toString('base64url');
 
 beforeAll(async () => {
-  server = await startServer();
+  // With the OpenID provider on: its client registry is part of the API.
+  server = await startServer({ env: { TAPGATE_OIDC: '1' } });
   sid = server.serverId;
   client = new TapgateClient({ baseUrl: server.url, apiKey: server.rootApiKey });
   auth = await Authenticator.create();
@@ -296,6 +297,18 @@ describe('the main flows through the client', () => {
     await enrol('dave');
     expect(await client.deleteUserAccounts(sid, 'dave')).toEqual({ result: true, deleted: 1 });
     expect((await client.listAccounts(sid)).accounts.map((a) => a.userid)).toEqual(['alice']);
+  });
+
+  test('OpenID clients: register (the secret shown once), list, get, delete; bad metadata is bad_request', async () => {
+    const created = await client.createOidcClient(sid, { client_name: 'Typed RP', redirect_uris: ['https://rp.example/cb'] });
+    expect(created).toMatchObject({ client_name: 'Typed RP', tapgate_server: sid, token_endpoint_auth_method: 'client_secret_basic' });
+    expect(typeof created.client_secret).toBe('string');
+    const read = await client.getOidcClient(sid, created.client_id);
+    expect(read.client_secret).toBeUndefined();
+    expect((await client.listOidcClients(sid)).clients.map((c) => c.client_id)).toContain(created.client_id);
+    await expect(client.createOidcClient(sid, { redirect_uris: ['not a url'] })).rejects.toMatchObject({ kind: 'bad_request', operationId: 'createOidcClient' });
+    expect(await client.deleteOidcClient(sid, created.client_id)).toEqual({ result: true });
+    await expect(client.getOidcClient(sid, created.client_id)).rejects.toMatchObject({ kind: 'not_found', status: 404 });
   });
 
   test('API keys and permissions: a key limited to sessions is forbidden elsewhere until a role permission is added', async () => {

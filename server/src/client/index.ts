@@ -101,6 +101,26 @@ export class TapgateClient {
     return requestJson(this.#settings, { operationId: 'retireServerKey', method: 'POST', path: path`/servers/${serverId}/keys/retire`, ...options }, models.server);
   }
 
+  // OpenID Connect clients of a server (permission servers; only when the server runs its provider)
+
+  listOidcClients(serverId: string, options?: T.CallOptions): Promise<T.OidcClientList> {
+    return requestJson(this.#settings, { operationId: 'listOidcClients', method: 'GET', path: path`/servers/${serverId}/oidc/clients`, ...options }, models.oidcClientList);
+  }
+
+  /** Registers a client; the answer is the only one that shows its client_secret. */
+  createOidcClient(serverId: string, body: T.OidcClientMetadata, options?: T.CallOptions): Promise<T.OidcClient> {
+    return requestJson(this.#settings, { operationId: 'createOidcClient', method: 'POST', path: path`/servers/${serverId}/oidc/clients`, body: { json: body }, ...options },
+      models.oidcClient);
+  }
+
+  getOidcClient(serverId: string, clientId: string, options?: T.CallOptions): Promise<T.OidcClient> {
+    return requestJson(this.#settings, { operationId: 'getOidcClient', method: 'GET', path: path`/servers/${serverId}/oidc/clients/${clientId}`, ...options }, models.oidcClient);
+  }
+
+  deleteOidcClient(serverId: string, clientId: string, options?: T.CallOptions): Promise<T.Result> {
+    return requestJson(this.#settings, { operationId: 'deleteOidcClient', method: 'DELETE', path: path`/servers/${serverId}/oidc/clients/${clientId}`, ...options }, models.result);
+  }
+
   // Permissions of roles (API keys) on a server (permission root, global)
 
   getPermissions(serverId: string, options?: T.CallOptions): Promise<T.PermissionList> {

@@ -58,6 +58,17 @@ export const openApiDocument: Shape<T.OpenApiDocument> = object({
   openapi: string, info: object({ title: string, version: string }), paths: object({}), components: object({}),
 });
 
+export const oidcClient = object({
+  client_id: string,
+  client_secret: optional(string),
+  client_name: optional(string),
+  redirect_uris: arrayOf(string),
+  grant_types: optional(arrayOf(string)),
+  token_endpoint_auth_method: string,
+  tapgate_server: string,
+}) as unknown as Shape<T.OidcClient>;
+export const oidcClientList: Shape<T.OidcClientList> = object({ clients: arrayOf(oidcClient) });
+
 /** The data of each status-channel event but `status` (whose data is a LoginStatus). */
 export const statusEventData = {
   qr: object({ event: literal('qr'), hsid: nullable(string) }),
@@ -75,4 +86,5 @@ export const MODEL_SHAPES: Record<string, Shape<unknown>> = {
   ApiKeyCreated: apiKey, ApiKeyList: apiKeyList, PermissionList: permissionList, Server: server, ServerList: serverList,
   LoginStatus: loginStatus, Account: account, AccountList: accountList, UserList: userList,
   TransactionCreated: transactionCreated, Transaction: transaction, Health: health, Ready: ready,
+  OidcClient: oidcClient, OidcClientList: oidcClientList,
 };

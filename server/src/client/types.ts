@@ -292,3 +292,41 @@ export interface CallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
 }
+
+/** Client metadata a relying party may set at registration (docs/oidc.md). */
+export interface OidcClientMetadata {
+  redirect_uris: string[];
+  client_name?: string;
+  post_logout_redirect_uris?: string[];
+  grant_types?: string[];
+  response_types?: ['code'];
+  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
+  token_endpoint_auth_signing_alg?: string;
+  /** The public keys of private_key_jwt, inline (a jwks_uri is refused: the server would fetch it). */
+  jwks?: { keys: Record<string, unknown>[] };
+  backchannel_logout_uri?: string;
+  backchannel_logout_session_required?: boolean;
+  backchannel_token_delivery_mode?: 'poll' | 'ping';
+  backchannel_client_notification_endpoint?: string;
+  id_token_signed_response_alg?: string;
+  scope?: string;
+  logo_uri?: string;
+  client_uri?: string;
+  policy_uri?: string;
+  tos_uri?: string;
+  contacts?: string[];
+}
+
+/** A registered OpenID Connect client; `client_secret` only in the answer to its registration. */
+export interface OidcClient extends OidcClientMetadata {
+  client_id: string;
+  client_secret?: string;
+  token_endpoint_auth_method: NonNullable<OidcClientMetadata['token_endpoint_auth_method']>;
+  /** The virtual server (serverid) it belongs to. */
+  tapgate_server: string;
+  [extra: string]: unknown;
+}
+
+export interface OidcClientList {
+  clients: OidcClient[];
+}
