@@ -191,4 +191,24 @@ describe('logout', () => {
       }
     });
   });
+
+  test('the relying party\'s API ends the Tapgate session (blocking the account): back-channel logout, tokens revoked', async () => {
+    const { tokens, session } = await signIn();
+    const { accounts } = await env.rp.accounts();
+    const id = accounts.find((a) => a.userid === 'bob').id;
+    const block = (blocked) => fetch(`${env.server.url}/servers/${env.server.serverId}/accounts/${id}?blocked=${blocked}`, { method: 'PUT', headers: { 'X-apikey': env.server.rootApiKey } });
+    const before = endpoint.received.length;
+    expect((await block(true)).status).toBe(200);
+    try {
+      const note = await eventually(() => endpoint.received.slice(before).find((r) => r.path === '/logout'));
+      const jwks = createRemoteJWKSet(new URL(pollClient.serverMetadata().jwks_uri));
+      const { payload } = await jwtVerify(new URLSearchParams(note.body).get('logout_token'), jwks, { issuer: `${env.server.url}/oidc`, audience: pollClient.registered.client_id });
+      expect(payload).toMatchObject({ sub: 'bob', sid: tokens.claims().sid });
+      await expect(client.fetchUserInfo(pollClient, tokens.access_token, 'bob')).rejects.toBeDefined();
+      await session.finished;
+      expect(session.historyStatus).toBe('LOGGED_OUT');
+    } finally {
+      expect((await block(false)).status).toBe(200);
+    }
+  });
 });

@@ -8,7 +8,7 @@ const { Authenticator } = require('@tapgate/authenticator/node');
 const { useServer } = require('./helpers/fixture');
 const { reach } = require('./helpers/rp');
 const { PIN, enrol, sleep } = require('./helpers/flows');
-const { browser, registerClient, discover, loginQr, client } = require('./helpers/oidc');
+const { browser, registerClient, discover, loginQr, answerConsent, client } = require('./helpers/oidc');
 
 const LOGIN_TIMEOUT_S = 4;
 const env = useServer({ env: { TAPGATE_OIDC: '1', TAPGATE_OIDC_LOGIN_TIMEOUT_S: String(LOGIN_TIMEOUT_S) } });
@@ -71,6 +71,20 @@ test('discovery names the issuer, the code flow with S256 PKCE, CIBA and the log
   expect(meta.backchannel_logout_supported).toBe(true);
 });
 
+test('discovery names the public URL whatever Host or X-Forwarded-Host a client sends', async () => {
+  const http = require('node:http');
+  const body = await new Promise((resolve, reject) => {
+    http.get(`${env.server.url}/oidc/.well-known/openid-configuration`, { headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' } }, (res) => {
+      let text = '';
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => resolve(JSON.parse(text)));
+    }).on('error', reject);
+  });
+  expect(body.issuer).toBe(`${env.server.url}/oidc`);
+  expect(body.authorization_endpoint).toBe(`${env.server.url}/oidc/auth`);
+  expect(body.token_endpoint).toBe(`${env.server.url}/oidc/token`);
+});
+
 test('code flow: the page QR scanned by the SDK, the PIN, the code exchanged; ID token, userinfo, refresh', async () => {
   const { b, page, codeVerifier, nonce, state } = await startSignIn({ scope: 'openid profile offline_access', prompt: 'consent' });
   expect(page.res.status).toBe(200);
@@ -79,12 +93,12 @@ test('code flow: the page QR scanned by the SDK, the PIN, the code exchanged; ID
   const { session, base } = await scanPage(b, page);
   expect(session.announceInfo.info.Application).toBe('Example RP');
   expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
-  let done = await finishAt(b, base);
-  if (!done.stoppedAt) {
-    // prompt=consent: the provider asks on its page before it grants offline access.
-    expect(done.text).toContain('asks for access');
-    done = await b.form(new URL(`${base.pathname}/consent`, base), { decision: 'allow' }, REDIRECT);
-  }
+  // prompt=consent: the provider asks on its page (offline access is granted only so).
+  const asked = await finishAt(b, base);
+  expect(asked.stoppedAt).toBeUndefined();
+  expect(asked.text).toContain('asks for access');
+  expect(asked.text).toContain('offline_access');
+  const done = await answerConsent(b, asked, 'allow', REDIRECT);
   expect(done.stoppedAt.searchParams.get('state')).toBe(state);
   const tokens = await client.authorizationCodeGrant(config, done.stoppedAt, { pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state, idTokenExpected: true });
   const claims = tokens.claims();
@@ -210,4 +224,41 @@ test('attacker: the interaction pages without its cookie, a cross-site post, no 
   const page2 = await browser().go(foreign, {}, 'https://evil.example');
   expect(page2.stoppedAt).toBeUndefined();  // never redirected to an unregistered URI
   expect(page2.res.status).toBe(400);
+});
+
+test('consent: prompt=consent shows the page; Deny is access_denied', async () => {
+  const { b, page, state } = await startSignIn({ prompt: 'consent' });
+  const { session, base } = await scanPage(b, page);
+  await session.setPinBiometric({ pin: PIN });
+  const asked = await finishAt(b, base);
+  expect(asked.stoppedAt).toBeUndefined();
+  expect(asked.text).toContain('asks for access');
+  const denied = await answerConsent(b, asked, 'deny', REDIRECT);
+  expect(errorOf(denied)).toEqual({ error: 'access_denied', state });
+});
+
+test('a user whose accounts are deleted is gone: userinfo and refresh fail', async () => {
+  const carol = await Authenticator.create();
+  try {
+    await enrol(carol, env.rp, { userid: 'carol' });
+    const b = browser();
+    const verifier = client.randomPKCECodeVerifier();
+    const page = await b.go(client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT, scope: 'openid offline_access', prompt: 'consent', state: 'c', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    }), {}, REDIRECT);
+    const { png, base } = await loginQr(b, page);
+    const session = await carol.startSession(await carol.scanQr(png));
+    await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+    await session.setPinBiometric({ pin: PIN });
+    let done = await finishAt(b, base);
+    if (!done.stoppedAt) done = await answerConsent(b, done, 'allow', REDIRECT);
+    const tokens = await client.authorizationCodeGrant(config, done.stoppedAt, { pkceCodeVerifier: verifier, expectedState: 'c' });
+    expect((await client.fetchUserInfo(config, tokens.access_token, 'carol')).sub).toBe('carol');
+    const { accounts } = await env.rp.accounts();
+    await env.rp.deleteAccount(accounts.find((a) => a.userid === 'carol').id);
+    await expect(client.fetchUserInfo(config, tokens.access_token, 'carol')).rejects.toBeDefined();
+    await expect(client.refreshTokenGrant(config, tokens.refresh_token)).rejects.toMatchObject({ error: 'invalid_grant' });
+  } finally {
+    await carol.close();
+  }
 });

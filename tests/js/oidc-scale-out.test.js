@@ -9,7 +9,7 @@ const { Authenticator, LocalPushRelay } = require('@tapgate/authenticator/node')
 const { startServer, TEST_DATABASE_URL, createTestDatabase, dropTestDatabase } = require('./helpers/server-process');
 const { relyingParty, nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol } = require('./helpers/flows');
-const { browser, registerClient, discover, loginQr, client } = require('./helpers/oidc');
+const { browser, registerClient, discover, loginQr, answerConsent, client } = require('./helpers/oidc');
 
 const REDIRECT = 'https://rp.example/callback';
 const CIBA = 'urn:openid:params:grant-type:ciba';
@@ -68,7 +68,7 @@ describeOnPostgres('two instances, one database', () => {
     await reach(session, 'WAIT_FOR_SECOND_FACTOR');
     await session.setPinBiometric({ pin: PIN });
     let done = await br.form(new URL(`${base.pathname}/login`, base), {}, REDIRECT);
-    if (!done.stoppedAt) done = await br.form(new URL(`${base.pathname}/consent`, base), { decision: 'allow' }, REDIRECT);
+    if (!done.stoppedAt) done = await answerConsent(br, done, 'allow', REDIRECT);
     const tokens = await client.authorizationCodeGrant(config, done.stoppedAt, { pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: 'ab' });
     expect(tokens.claims()).toMatchObject({ iss: `${a.url}/oidc`, sub: 'olga', nonce });
     expect(await client.fetchUserInfo(config, tokens.access_token, 'olga')).toMatchObject({ sub: 'olga' });

@@ -120,8 +120,12 @@ export async function createOidcProvider(deps: OidcDeps, options: OidcOptions = 
     },
   };
   const provider = new Provider(issuer, configuration);
-  // Behind a balancer the public scheme and host come from X-Forwarded-*; the issuer is fixed anyway.
+  // The provider builds its URLs (discovery, redirects) and picks its cookies' Secure flag from the
+  // request's scheme and host. Those are set from the public URL on every request (handle() below),
+  // whatever Host or X-Forwarded-* a client sent: behind a TLS-terminating balancer the cookies stay
+  // Secure, and no Host header can make discovery name another site.
   provider.proxy = true;
+  const publicUrl = new URL(deps.publicUrl);
   runtime = {
     provider,
     store: deps.store,
@@ -165,6 +169,9 @@ export async function createOidcProvider(deps: OidcDeps, options: OidcOptions = 
         await handleInteraction(rt(), req, res, pathname);
         return;
       }
+      req.headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1);
+      req.headers['x-forwarded-host'] = publicUrl.host;
+      delete req.headers['x-forwarded-for'];
       // oidc-provider routes relative to its mount path and builds URLs from originalUrl.
       const original = req.url ?? '/';
       (req as http.IncomingMessage & { originalUrl?: string }).originalUrl = original;

@@ -133,8 +133,9 @@ async function login(rt: OidcRuntime, req: http.IncomingMessage, res: http.Serve
     const result: InteractionResults = {
       login: { accountId, amr: amrOf(row.factor), acr: rt.options.acr, ts: Math.floor(Number(row.loggedin_at ?? Date.now()) / 1000), remember: true },
       // The device showed the application's name and the user approved it there: that is the consent
-      // to the scopes asked for. A later interaction without a login (or prompt=consent) asks on the page.
-      consent: { grantId: await grantScopes(rt, details, accountId) },
+      // to the scopes asked for, unless the client asked for the consent page (prompt=consent). A
+      // later sign-in without a login, for a client not yet approved, asks on the page too.
+      consent: prompts(details).has('consent') ? undefined : { grantId: await grantScopes(rt, details, accountId) },
       tapgate: { nonce },
     };
     return finish(rt, req, res, result);
@@ -143,6 +144,10 @@ async function login(rt: OidcRuntime, req: http.IncomingMessage, res: http.Serve
   if (Date.now() >= deadline(rt, details)) return finish(rt, req, res, { error: 'login_required', error_description: 'the sign-in timed out' });
   res.writeHead(303, { Location: `/oidc/interaction/${details.uid}`, 'Content-Length': '0' });
   res.end();
+}
+
+function prompts(details: Interaction): Set<string> {
+  return new Set(String(details.params.prompt ?? '').split(' '));
 }
 
 function requestedScopes(details: Interaction): string[] {

@@ -86,4 +86,9 @@ async function loginQr(b, page) {
   return { png: new Uint8Array(await res.arrayBuffer()), base };
 }
 
-module.exports = { browser, registerClient, discover, loginQr, client };
+/** Answers the consent page the browser is on (its own interaction, a new one after the login). */
+function answerConsent(b, page, decision, stopAt) {
+  return b.form(new URL(`${page.url.pathname}/consent`, page.url), { decision }, stopAt);
+}
+
+module.exports = { browser, registerClient, discover, loginQr, answerConsent, client };
