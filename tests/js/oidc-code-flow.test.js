@@ -4,9 +4,9 @@
 // token checked again with jose against the JWKS, and the ways a sign-in fails.
 'use strict';
 const { createRemoteJWKSet, jwtVerify } = require('jose');
-const { Authenticator } = require('@tapgate/authenticator/node');
+const { Authenticator, TestBiometricProvider } = require('@tapgate/authenticator/node');
 const { useServer } = require('./helpers/fixture');
-const { reach } = require('./helpers/rp');
+const { nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol, sleep } = require('./helpers/flows');
 const { browser, registerClient, discover, loginQr, answerConsent, client } = require('./helpers/oidc');
 
@@ -260,5 +260,25 @@ test('a user whose accounts are deleted is gone: userinfo and refresh fail', asy
     await expect(client.refreshTokenGrant(config, tokens.refresh_token)).rejects.toMatchObject({ error: 'invalid_grant' });
   } finally {
     await carol.close();
+  }
+});
+
+test('a biometric login says so in amr: pop, user, mfa', async () => {
+  const dan = await Authenticator.create({ biometric: new TestBiometricProvider() });
+  try {
+    const enrolment = await dan.startSession(await env.rp.enrolQr(env.rp.newNonce(), { userid: 'dan' }));
+    await nextEvent(enrolment, 'confirmenrol');
+    await enrolment.setAccount();
+    await enrolment.setPinBiometric({ pin: PIN, biometric: true });
+    const { b, page, codeVerifier, nonce, state } = await startSignIn();
+    const { png, base } = await loginQr(b, page);
+    const session = await dan.startSession(await dan.scanQr(png));
+    await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+    expect((await session.setPinBiometric({ biometric: true })).result).toBe('SUCCESS');
+    const done = await finishAt(b, base);
+    const claims = (await client.authorizationCodeGrant(config, done.stoppedAt, { pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state })).claims();
+    expect(claims).toMatchObject({ sub: 'dan', amr: ['pop', 'user', 'mfa'] });
+  } finally {
+    await dan.close();
   }
 });
