@@ -13,7 +13,7 @@ const { Authenticator, LocalPushRelay } = require('@tapgate/authenticator/node')
 const { useServer } = require('./helpers/fixture');
 const { nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol, eventually } = require('./helpers/flows');
-const { browser, registerClient, discover, loginQr, client } = require('./helpers/oidc');
+const { registerClient, discover, signInWith, client } = require('./helpers/oidc');
 
 // The client's endpoints must be https (CIBA ping): a certificate of this run, which the server trusts.
 const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oidc-client-cert-'));
@@ -139,22 +139,11 @@ describe('CIBA', () => {
   });
 });
 
-/** A code-flow sign-in of bob in a fresh browser; resolves with the browser, tokens and the device's session. */
+/** A code-flow sign-in of bob; the device's session is a continuous login (pingTime > 0). */
 async function signIn() {
-  const b = browser();
-  const verifier = client.randomPKCECodeVerifier();
-  const url = client.buildAuthorizationUrl(pollClient, {
-    redirect_uri: REDIRECT, scope: 'openid', state: 's', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-  });
-  const page = await b.go(url, {}, REDIRECT);
-  const { png, base } = await loginQr(b, page);
-  const session = await bob.startSession(await bob.scanQr(png));
-  await reach(session, 'WAIT_FOR_SECOND_FACTOR');
-  await session.setPinBiometric({ pin: PIN });
-  expect(session.state).toBe('ACTIVE');  // pingTime > 0: a continuous login
-  const done = await b.form(new URL(`${base.pathname}/login`, base), {}, REDIRECT);
-  const tokens = await client.authorizationCodeGrant(pollClient, done.stoppedAt, { pkceCodeVerifier: verifier, expectedState: 's' });
-  return { b, tokens, session };
+  const signedIn = await signInWith(bob, pollClient, REDIRECT, { params: { scope: 'openid' } });
+  expect(signedIn.session.state).toBe('ACTIVE');
+  return signedIn;
 }
 
 describe('logout', () => {

@@ -5,9 +5,8 @@
 const { subtle } = require('node:crypto').webcrypto;
 const { Authenticator } = require('@tapgate/authenticator/node');
 const { useServer } = require('./helpers/fixture');
-const { reach } = require('./helpers/rp');
-const { PIN, enrol } = require('./helpers/flows');
-const { browser, registerClient, discover, loginQr, client } = require('./helpers/oidc');
+const { enrol } = require('./helpers/flows');
+const { registerClient, discover, signInWith, client } = require('./helpers/oidc');
 
 const env = useServer({ env: { TAPGATE_OIDC: '1' } });
 const REDIRECT = 'https://rp.example/callback';
@@ -72,17 +71,7 @@ test('private_key_jwt: a client authenticates with its own key; the code flow co
   const auth = await Authenticator.create();
   try {
     await enrol(auth, env.rp, { userid: 'kim' });
-    const b = browser();
-    const verifier = client.randomPKCECodeVerifier();
-    const page = await b.go(client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT, scope: 'openid', state: 'k', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-    }), {}, REDIRECT);
-    const { png, base } = await loginQr(b, page);
-    const session = await auth.startSession(await auth.scanQr(png));
-    await reach(session, 'WAIT_FOR_SECOND_FACTOR');
-    await session.setPinBiometric({ pin: PIN });
-    const done = await b.form(new URL(`${base.pathname}/login`, base), {}, REDIRECT);
-    const tokens = await client.authorizationCodeGrant(config, done.stoppedAt, { pkceCodeVerifier: verifier, expectedState: 'k' });
+    const { tokens } = await signInWith(auth, config, REDIRECT);
     expect(tokens.claims().sub).toBe('kim');
     // The same request signed by another key is refused.
     const stranger = await discover(env.server, { client_id: registered.client_id }, client.PrivateKeyJwt({ key: (await newKey()).privateKey, kid: 'rp-key-1' }));

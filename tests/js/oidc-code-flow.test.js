@@ -8,7 +8,7 @@ const { Authenticator, TestBiometricProvider } = require('@tapgate/authenticator
 const { useServer } = require('./helpers/fixture');
 const { nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol, sleep } = require('./helpers/flows');
-const { browser, registerClient, discover, loginQr, answerConsent, client } = require('./helpers/oidc');
+const { browser, registerClient, discover, loginQr, answerConsent, startSignIn: startSignInAt, signInWith, client } = require('./helpers/oidc');
 
 const LOGIN_TIMEOUT_S = 4;
 const env = useServer({ env: { TAPGATE_OIDC: '1', TAPGATE_OIDC_LOGIN_TIMEOUT_S: String(LOGIN_TIMEOUT_S) } });
@@ -30,24 +30,7 @@ beforeAll(async () => {
 });
 afterAll(() => auth?.close());
 
-/** Starts a sign-in in a fresh browser; resolves with the login page and what the client must keep. */
-async function startSignIn(params = {}) {
-  const b = browser();
-  const codeVerifier = client.randomPKCECodeVerifier();
-  const nonce = client.randomNonce();
-  const state = client.randomState();
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT,
-    scope: 'openid profile',
-    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-    code_challenge_method: 'S256',
-    nonce,
-    state,
-    ...params,
-  });
-  const page = await b.go(url, {}, REDIRECT);
-  return { b, page, codeVerifier, nonce, state };
-}
+const startSignIn = (params) => startSignInAt(config, REDIRECT, params);
 
 /** The device scans the page's QR and reaches the PIN prompt. */
 async function scanPage(b, page) {
@@ -241,18 +224,7 @@ test('a user whose accounts are deleted is gone: userinfo and refresh fail', asy
   const carol = await Authenticator.create();
   try {
     await enrol(carol, env.rp, { userid: 'carol' });
-    const b = browser();
-    const verifier = client.randomPKCECodeVerifier();
-    const page = await b.go(client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT, scope: 'openid offline_access', prompt: 'consent', state: 'c', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-    }), {}, REDIRECT);
-    const { png, base } = await loginQr(b, page);
-    const session = await carol.startSession(await carol.scanQr(png));
-    await reach(session, 'WAIT_FOR_SECOND_FACTOR');
-    await session.setPinBiometric({ pin: PIN });
-    let done = await finishAt(b, base);
-    if (!done.stoppedAt) done = await answerConsent(b, done, 'allow', REDIRECT);
-    const tokens = await client.authorizationCodeGrant(config, done.stoppedAt, { pkceCodeVerifier: verifier, expectedState: 'c' });
+    const { tokens } = await signInWith(carol, config, REDIRECT, { params: { scope: 'openid offline_access', prompt: 'consent' } });
     expect((await client.fetchUserInfo(config, tokens.access_token, 'carol')).sub).toBe('carol');
     const { accounts } = await env.rp.accounts();
     await env.rp.deleteAccount(accounts.find((a) => a.userid === 'carol').id);

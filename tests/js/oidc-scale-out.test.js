@@ -9,7 +9,7 @@ const { Authenticator, LocalPushRelay } = require('@tapgate/authenticator/node')
 const { startServer, TEST_DATABASE_URL, createTestDatabase, dropTestDatabase } = require('./helpers/server-process');
 const { relyingParty, nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol } = require('./helpers/flows');
-const { browser, registerClient, discover, loginQr, answerConsent, client } = require('./helpers/oidc');
+const { registerClient, discover, signInWith, client } = require('./helpers/oidc');
 
 const REDIRECT = 'https://rp.example/callback';
 const CIBA = 'urn:openid:params:grant-type:ciba';
@@ -56,21 +56,8 @@ describeOnPostgres('two instances, one database', () => {
     const { atA, config } = await configAtB();
     expect(config.serverMetadata().token_endpoint).toBe(`${b.url}/oidc/token`);
     expect(atA.serverMetadata().issuer).toBe(`${a.url}/oidc`);
-    const br = browser();
-    const verifier = client.randomPKCECodeVerifier();
-    const nonce = client.randomNonce();
-    const page = await br.go(client.buildAuthorizationUrl(atA, {
-      redirect_uri: REDIRECT, scope: 'openid offline_access', prompt: 'consent', nonce, state: 'ab',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
-    }), {}, REDIRECT);
-    const { png, base } = await loginQr(br, page);
-    const session = await auth.startSession(await auth.scanQr(png));
-    await reach(session, 'WAIT_FOR_SECOND_FACTOR');
-    await session.setPinBiometric({ pin: PIN });
-    let done = await br.form(new URL(`${base.pathname}/login`, base), {}, REDIRECT);
-    if (!done.stoppedAt) done = await answerConsent(br, done, 'allow', REDIRECT);
-    const tokens = await client.authorizationCodeGrant(config, done.stoppedAt, { pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: 'ab' });
-    expect(tokens.claims()).toMatchObject({ iss: `${a.url}/oidc`, sub: 'olga', nonce });
+    const { tokens } = await signInWith(auth, atA, REDIRECT, { params: { scope: 'openid offline_access', prompt: 'consent' }, exchange: config });
+    expect(tokens.claims()).toMatchObject({ iss: `${a.url}/oidc`, sub: 'olga' });
     expect(await client.fetchUserInfo(config, tokens.access_token, 'olga')).toMatchObject({ sub: 'olga' });
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
     expect(refreshed.claims().sub).toBe('olga');

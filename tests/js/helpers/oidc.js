@@ -91,4 +91,41 @@ function answerConsent(b, page, decision, stopAt) {
   return b.form(new URL(`${page.url.pathname}/consent`, page.url), { decision }, stopAt);
 }
 
-module.exports = { browser, registerClient, discover, loginQr, answerConsent, client };
+/** Starts a sign-in (PKCE S256, nonce, state) in a fresh browser; resolves with the page it lands on and what the client keeps. */
+async function startSignIn(config, redirectUri, params = {}) {
+  const b = browser();
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const nonce = client.randomNonce();
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid profile',
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    nonce,
+    state,
+    ...params,
+  });
+  const page = await b.go(url, {}, redirectUri);
+  return { b, page, codeVerifier, nonce, state };
+}
+
+/**
+ * A whole code-flow sign-in: `device` (an Authenticator with an account) scans the page's QR and
+ * answers the PIN, the consent page (if shown) is allowed, and the code is redeemed at `exchange`
+ * (default `config`). Resolves with the tokens, the device's session and the browser.
+ */
+async function signInWith(device, config, redirectUri, { params, pin = '4711', exchange = config } = {}) {
+  const { reach } = require('./rp');
+  const { b, page, codeVerifier, nonce, state } = await startSignIn(config, redirectUri, params);
+  const { png, base } = await loginQr(b, page);
+  const session = await device.startSession(await device.scanQr(png));
+  await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+  await session.setPinBiometric({ pin });
+  let done = await b.form(new URL(`${base.pathname}/login`, base), {}, redirectUri);
+  if (!done.stoppedAt) done = await answerConsent(b, done, 'allow', redirectUri);
+  const tokens = await client.authorizationCodeGrant(exchange, done.stoppedAt, { pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state });
+  return { tokens, session, b };
+}
+
+module.exports = { browser, registerClient, discover, loginQr, answerConsent, startSignIn, signInWith, client };
