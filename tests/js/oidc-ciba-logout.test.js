@@ -13,7 +13,7 @@ const { Authenticator, LocalPushRelay } = require('@tapgate/authenticator/node')
 const { useServer } = require('./helpers/fixture');
 const { nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol, eventually } = require('./helpers/flows');
-const { registerClient, discover, signInWith, client } = require('./helpers/oidc');
+const { registerClient, discover, signInWith, startSignIn, client } = require('./helpers/oidc');
 
 // The client's endpoints must be https (CIBA ping): a certificate of this run, which the server trusts.
 const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oidc-client-cert-'));
@@ -145,6 +145,39 @@ async function signIn() {
   expect(signedIn.session.state).toBe('ACTIVE');
   return signedIn;
 }
+
+describe('the login page\'s push', () => {
+  test('login_hint names the user: the page offers a push; the phone shows the page\'s code; one push per sign-in', async () => {
+    const { b, page, codeVerifier, nonce, state } = await startSignIn(pollClient, REDIRECT, { scope: 'openid', login_hint: 'bob' });
+    expect(page.text).toContain('Send a login request to my phone');
+    const base = page.url.pathname;
+    const pushed = pushedSession();
+    const sent = await b.form(new URL(`${base}/push`, page.url), {});
+    const code = /class="code">(\d{4})</.exec(sent.text)[1];
+    const session = await pushed;
+    expect(session.announceInfo.info).toEqual({ Application: 'Backchannel RP', Code: code });
+    // A second push from the same page is not sent.
+    let extra = 0;
+    const count = () => { extra += 1; };
+    bob.addEventListener('session', count);
+    await b.form(new URL(`${base}/push`, page.url), {});
+    await new Promise((r) => setTimeout(r, 300));
+    bob.removeEventListener('session', count);
+    expect(extra).toBe(0);
+    await session.setPinBiometric({ pin: PIN });
+    const done = await b.form(new URL(`${base}/login`, page.url), {}, REDIRECT);
+    const tokens = await client.authorizationCodeGrant(pollClient, done.stoppedAt, { pkceCodeVerifier: codeVerifier, expectedNonce: nonce, expectedState: state });
+    expect(tokens.claims().sub).toBe('bob');
+  });
+
+  test('a login_hint of a user who cannot get pushes (or of nobody) shows no push button', async () => {
+    for (const hint of ['nobody', 'x'.repeat(300)]) {
+      const { page } = await startSignIn(pollClient, REDIRECT, { scope: 'openid', login_hint: hint });
+      expect(page.text).toContain('Scan this code');
+      expect(page.text).not.toContain('Send a login request');
+    }
+  });
+});
 
 describe('logout', () => {
   test('RP-initiated logout ends the device\'s Tapgate session', async () => {
