@@ -576,7 +576,8 @@ export class DeviceApi {
       return this.signedError(server, t0, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
     const id = randomBytes(SESSION_ID_BYTES);
-    const webNonce = toB64u(randomBytes(24));
+    // `app.`: a nonce relying parties cannot start logins on (rp-api.ts loginNonce).
+    const webNonce = `app.${toB64u(randomBytes(24))}`;
     const now = this.now();
     const sealed = seal(server.sk, t0, raw, {
       session: toB64u(id),

@@ -22,6 +22,8 @@ import type { OidcClientRegistry } from './oidc/clients';
 
 export const QR_SESSION_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_NONCE_CHARS = 256;
+/** The nonces the server makes (rp-api.ts loginNonce). */
+export const SERVER_NONCE = /^(app|oidc|ciba)\./;
 /**
  * Sane ranges of the server parameters: a PIN attempt limit beyond 10 turns the limit into a
  * formality (a key with `servers` must not be able to lift it); pings at most daily (pingTime, s);
@@ -307,7 +309,7 @@ export class RpApi {
       case 'sessions/provokelogin': {
         need('sessions');
         method(req, res, 'POST');
-        const nonce = this.nonce(req);
+        const nonce = this.loginNonce(req);
         const account = await this.provokableAccount(server, nonce);
         if (!account) throw new HttpError(409, 'no earlier login on this session to provoke (canprovoke is false)');
         await this.provoke(req, server, nonce, [account], q);
@@ -402,7 +404,7 @@ export class RpApi {
         // provokeLoginOnAccount: a push login on the nonce, to this account.
         need('sessions', 'accounts');
         method(req, res, 'POST');
-        const nonce = this.nonce(req);
+        const nonce = this.loginNonce(req);
         const account = await this.account(server, params.id);
         if (account.blocked) throw new HttpError(409, 'the account is blocked');
         await this.provoke(req, server, nonce, [account], q);
@@ -503,6 +505,18 @@ export class RpApi {
     const nonce = header(req, 'x-nonce');
     if (!nonce) throw new HttpError(400, 'missing X-nonce header');
     if (nonce.length > MAX_NONCE_CHARS) throw new HttpError(400, 'X-nonce too long');
+    return nonce;
+  }
+
+  /**
+   * The nonce of a request that starts a login on it (a QR code, a push login). Nonces beginning
+   * `app.` (AppLogin web nonces), `oidc.` and `ciba.` (the OpenID provider's) are made by the server:
+   * a relying party may read and end those sessions, but not log anyone in on them, so a web nonce
+   * exchanged for tokens (oidc/token-exchange.ts) is always an AppLogin's.
+   */
+  loginNonce(req: http.IncomingMessage): string {
+    const nonce = this.nonce(req);
+    if (SERVER_NONCE.test(nonce)) throw new HttpError(400, 'X-nonce: nonces beginning app., oidc. or ciba. are made by the server');
     return nonce;
   }
 
@@ -622,7 +636,7 @@ export class RpApi {
     kind: 'login' | 'enrol',
     q: URLSearchParams,
   ): Promise<void> {
-    const nonce = this.nonce(req);
+    const nonce = this.loginNonce(req);
     const img = q.get('img');
     if (img !== null && img !== '' && img !== 'png') throw new HttpError(400, 'query "img" must be "png"');
     const size = intParam(q, 's', 300, 32, 2048);

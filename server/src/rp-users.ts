@@ -76,7 +76,7 @@ export async function handleUsers(
       // that has a push token; the first to log in wins.
       need('sessions', 'users');
       allow(req, res, 'POST');
-      const nonce = api.nonce(req);
+      const nonce = api.loginNonce(req);
       const targets = (await accountsOf()).filter((a) => !Number(a.blocked) && a.push_token !== null);
       if (targets.length > 0) await api.provoke(req, server, nonce, targets, q, userid);
       sendJson(req, res, 200, { result: true, pushed: targets.length, accountids: targets.map((a) => Number(a.id)) });

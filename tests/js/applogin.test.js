@@ -35,7 +35,7 @@ test('STARTING → WAIT_FOR_SECOND_FACTOR → ACTIVE, and the backend verifies t
   expect(states).toEqual(['USER_INTERACTION/WAIT_FOR_SECOND_FACTOR', 'USER_INTERACTION/WAIT_FOR_SECOND_FACTOR', 'ACTIVE/NONE']);
   expect(session.historyStatus).toBe('LOGGED_IN');
   const { webNonce } = session.appLogin;
-  expect(webNonce).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+  expect(webNonce).toMatch(/^app\.[A-Za-z0-9_-]{32}$/);
   // What the app's backend does with the nonce the app sends it:
   expect(await env.rp.loginStatus(webNonce)).toMatchObject({ loggedin: true, userid: 'app-user' });
   await session.stopSession();

@@ -80,3 +80,17 @@ test('private_key_jwt: a client authenticates with its own key; the code flow co
     await auth.close();
   }
 });
+
+test('attacker: the relying-party API starts no login on the nonces the server makes (app., oidc., ciba.)', async () => {
+  const base = `${env.server.url}/servers/${env.server.serverId}`;
+  const { accounts } = await env.rp.accounts();
+  for (const nonce of ['app.AAAA', 'oidc.guess', 'ciba.guess']) {
+    for (const [method, path] of [['GET', '/sessions/qr/login'], ['GET', '/sessions/qr/enrol'], ['POST', '/sessions/provokelogin'], ['POST', `/accounts/${accounts[0].id}/provokelogin`], ['POST', '/users/kim/provokelogin']]) {
+      const res = await fetch(`${base}${path}`, { method, headers: { 'X-apikey': env.server.rootApiKey, 'X-nonce': nonce } });
+      expect({ nonce, path, status: res.status }).toEqual({ nonce, path, status: 400 });
+      await res.arrayBuffer();
+    }
+    // Reading such a session is allowed (an app's backend checks its AppLogin so).
+    expect((await env.rp.loginStatus(nonce)).loggedin).toBe(false);
+  }
+});

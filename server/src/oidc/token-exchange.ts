@@ -25,8 +25,9 @@ async function exchange(rt: OidcRuntime, ctx: KoaContextWithOIDC): Promise<void>
     throw new errors.InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
   }
   if (params.audience !== undefined || params.resource !== undefined) throw new errors.InvalidTarget('the token\'s audience is the client itself');
-  // The provider's own sessions (sign-ins, CIBA) are not AppLogins and are not exchanged.
-  if (/^(oidc|ciba)\./.test(params.subject_token)) throw new errors.InvalidGrant('subject_token is not an AppLogin web nonce');
+  // Only AppLogin web nonces (`app.`, which relying parties cannot log anyone in on) are exchanged:
+  // not a relying party's own web-login nonces, nor the provider's sign-ins and CIBA requests.
+  if (!params.subject_token.startsWith('app.')) throw new errors.InvalidGrant('subject_token is not an AppLogin web nonce');
   const serverId = serverOfClient(client as unknown as Record<string, unknown>);
   const server = serverId && await rt.store.getServer(serverId);
   // Reading the session applies the continuous-login rule: an AppLogin that went silent is over.
