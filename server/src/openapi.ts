@@ -3,7 +3,8 @@
 // tests/js/openapi.test.js calls every operation against a real server and checks the answers
 // against these schemas, and checks that every route rp-api.ts accepts is described here.
 
-import { SERVER_PARAM_RANGES } from './rp-api';
+import { RP_ROUTES, SERVER_PARAM_RANGES } from './rp-api';
+import type { RpRoute } from './rp-route';
 
 /** The subset of JSON Schema this document uses (and the test's checker understands). */
 export interface Schema {
@@ -51,6 +52,8 @@ interface Operation {
   parameters?: Array<Parameter | { $ref: string }>;
   requestBody?: { required: boolean; content: Record<string, MediaType> };
   responses: Record<string, Response | { $ref: string }>;
+  /** Who may call it, from the route table (rp-route.ts): any of these permissions, on the server or globally. */
+  'x-permission'?: { anyOf: string[]; scope: 'server' | 'global' };
 }
 type Method = 'get' | 'put' | 'post' | 'delete';
 export interface OpenApiDocument {
@@ -77,7 +80,7 @@ const common = { '401': responseRef('Unauthorized'), '403': responseRef('Forbidd
 const withNonce = { ...common, '400': responseRef('BadRequest') };
 const rp = { tags: ['relying party'], security: [{ apiKey: [] }] };
 
-export const openApiDocument: OpenApiDocument = {
+const documented: OpenApiDocument = {
   openapi: '3.1.0',
   info: {
     title: 'Tapgate reference server: relying-party API',
@@ -494,3 +497,35 @@ export const openApiDocument: OpenApiDocument = {
     },
   },
 };
+
+/** The path template of a route under /servers/{sid}/ (`:id` is `{accountid}` in the document). */
+export function templateOf(route: Pick<RpRoute, 'path'>): string {
+  const parts = route.path === '' ? [] : route.path.split('/').map((p) => (p === ':id' ? '{accountid}' : p.startsWith(':') ? `{${p.slice(1)}}` : p));
+  return ['/servers/{sid}', ...parts].join('/');
+}
+
+/**
+ * The document, checked against the route table when this module loads: every route is documented
+ * at its path and method under its operationId, no operation under /servers/{sid} is missing from
+ * the table, and each operation's permission is the table's. A route added without its
+ * documentation (or the reverse) stops the server from starting, not only a test.
+ */
+function withRouteTable(doc: OpenApiDocument): OpenApiDocument {
+  const inTable = new Set<string>();
+  for (const route of RP_ROUTES) {
+    const template = templateOf(route);
+    const operation = doc.paths[template]?.[route.method.toLowerCase() as Method];
+    if (!operation || operation.operationId !== route.id) throw new Error(`openapi.ts: ${route.method} ${template} (${route.id}) is not documented`);
+    operation['x-permission'] = { anyOf: [...route.permission.acls], scope: route.permission.global ? 'global' : 'server' };
+    inTable.add(`${route.method.toLowerCase()} ${template}`);
+  }
+  for (const [template, item] of Object.entries(doc.paths)) {
+    if (!template.startsWith('/servers/{sid}')) continue;
+    for (const method of ['get', 'put', 'post', 'delete'] as const) {
+      if (item[method] && !inTable.has(`${method} ${template}`)) throw new Error(`openapi.ts: ${method.toUpperCase()} ${template} has no route`);
+    }
+  }
+  return doc;
+}
+
+export const openApiDocument: OpenApiDocument = withRouteTable(documented);

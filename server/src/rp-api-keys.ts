@@ -102,7 +102,7 @@ export class ApiKeys {
 }
 
 /** A comma-separated permission list; `onServer`: createserver (global only) is refused. */
-function permissionList(text: string | null, onServer: boolean): string[] {
+export function permissionList(text: string | null, onServer: boolean): string[] {
   const acls: string[] = [];
   for (const acl of (text ?? '').split(',')) {
     if (acl === '') continue;
@@ -111,45 +111,6 @@ function permissionList(text: string | null, onServer: boolean): string[] {
     if (!acls.includes(acl)) acls.push(acl);
   }
   return acls;
-}
-
-/**
- * v2.2 permissions of roles on a server (a role is an API key here): GET …/permissions/ (every
- * key's), GET / POST / DELETE …/permissions/{roleid} with `acl=a,b` (DELETE without acl: all of
- * that key's on the server). Global permissions are set at key creation and not listed here.
- * The global root permission only.
- */
-export async function handleServerPermissions(
-  store: Store,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  caller: Caller,
-  server: ServerRow,
-  roleid: string | null,
-  q: URLSearchParams,
-  method: (...allowed: string[]) => string,
-): Promise<void> {
-  ApiKeys.require(caller, null, 'root');
-  const answer = async () => {
-    const rows = await store.serverPermissions(server.id, roleid ?? undefined);
-    sendJson(req, res, 200, { permissions: rows.map((p) => ({ acl: p.acl, role: p.key_id, server: toB64u(server.id) })) });
-  };
-  if (roleid === null) {
-    method('GET');
-    await answer();
-    return;
-  }
-  const m = method('GET', 'POST', 'DELETE');
-  if (!(await store.getApiKey(roleid))) throw new HttpError(404, 'unknown role (API key id)');
-  if (m === 'POST') {
-    const acls = permissionList(q.get('acl'), true);
-    if (acls.length === 0) throw new HttpError(400, 'query "acl" (comma-separated permissions) is required');
-    await store.grantServerPermissions(roleid, server.id, acls);
-  } else if (m === 'DELETE') {
-    const acl = q.get('acl');
-    await store.revokeServerPermissions(roleid, server.id, acl === null || acl === '' ? null : permissionList(acl, true));
-  }
-  await answer();
 }
 
 function keyJson(k: Pick<ApiKeyRow, 'key_id' | 'description' | 'created'>, perms: ApiKeyPermissionRow[]) {

@@ -3,22 +3,25 @@
 import type * as http from 'node:http';
 import QRCode from 'qrcode';
 import { bytesEqual, fromB64u, randomBytes, signKeyPair, toB64u } from './crypto';
-import { ACCOUNT_COLUMNS, type AccountRow, type ServerParams, type ServerRow, type Store } from './db';
+import type { AccountRow, ServerParams, ServerRow } from './db';
 import { header, HttpError, parseJsonObject, readRawBody, sendBytes, sendError, sendJson } from './http';
 import { buildEnrolQr, buildLoginQr, parseQr, SERVER_ID_BYTES, SESSION_ID_BYTES } from './qr';
 import { drawMatchCode, startForPush } from './start-response';
-import { rpSessionBinding, transactionSigningInput, transcriptStart } from './transcript';
-import { bindingOfRpSession } from './login-binding';
+import { transcriptStart } from './transcript';
 import { currentRpSession } from './liveness';
-import type { Messenger } from './messages';
-import type { RpStatusChannel } from './rp-status-channel';
-import { parseStringMap, parseUserContext, type UserContext } from './usercontext';
-import { pushKindOf } from './push-tokens';
+import { parseUserContext, type UserContext } from './usercontext';
 import { retireServerKey, rotateServerKey } from './rp-server-keys';
-import { ApiKeys, handleServerPermissions, type Caller } from './rp-api-keys';
-import { intParam, listQuery, MAX_MARKER, MAX_PAGE, MAX_TEXT_PARAM_CHARS, parseBool, requiredText } from './rp-lists';
-import { handleUsers } from './rp-users';
+import { ApiKeys, type Caller } from './rp-api-keys';
+import { intParam, MAX_MARKER, MAX_PAGE, MAX_TEXT_PARAM_CHARS } from './rp-lists';
+import { USER_ROUTES } from './rp-users';
+import { ACCOUNT_ROUTES } from './rp-accounts';
+import { SESSION_ROUTES } from './rp-sessions';
+import { PERMISSION_ROUTES } from './rp-permissions';
+import { serverJson } from './rp-json';
+import { authorise, onServer, pathsOf, routeOf, type RpApiConfig, type RpCall, type RpContext, type RpMethod, type RpRoute } from './rp-route';
 import type { OidcClientRegistry } from './oidc/clients';
+
+export type { RpApiConfig } from './rp-route';
 
 export const QR_SESSION_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_NONCE_CHARS = 256;
@@ -36,53 +39,6 @@ export const SERVER_PARAM_RANGES = {
 } as const;
 const MAX_LOGO_CHARS = 32 * 1024;
 const LOGO_DATA_URL = /^data:image\/(png|jpeg|gif|webp|svg\+xml);base64,([A-Za-z0-9+/]+={0,2})$/;
-
-export interface RpApiConfig {
-  store: Store;
-  messenger: Messenger;
-  now: () => number;
-  /** The root API key's digest (rp-api-keys.ts). */
-  rootDigest: Uint8Array;
-  deviceUrl: string;
-  /** How long a rotated-out signing key still signs (keys/rotate). */
-  keyOverlapMs: number;
-  /** Serves GET sessions/events (server-sent events); without it that route answers 404. */
-  statusChannel?: RpStatusChannel;
-}
-
-async function serverJson(store: Store, s: ServerRow) {
-  return {
-    serverid: toB64u(s.id),
-    serverpk: toB64u(s.pk),
-    serverName: s.name,
-    pingTime: s.ping_time,
-    pinTimeout: s.pin_timeout,
-    pinAttemptLimit: s.pin_attempt_limit,
-    logo: s.logo ?? null,
-    accountCount: await store.countAccounts(s.id),
-    // During a key rotation's overlap: the previous key, which still signs beside serverpk, and until when.
-    serverpkPrevious: s.prev_pk ? toB64u(s.prev_pk) : null,
-    serverpkPreviousUntil: s.prev_until ?? null,
-  };
-}
-
-/** The v2.2 Account model, and the Tapgate extensions pinfailures and push. */
-export function accountJson(a: AccountRow) {
-  const n = (v: number | null) => (v === null || v === undefined ? null : Number(v));
-  return {
-    id: Number(a.id),
-    userid: a.userid,
-    blocked: Number(a.blocked) !== 0,
-    clientVersion: a.client_version ?? null,
-    created: Number(a.created),
-    description: a.description,
-    lastlogin: n(a.lastlogin),
-    lastprovoke: n(a.lastprovoke),
-    pinfailures: a.pin_failures,
-    // Tapgate extension: how this account's device gets pushes (none: it only pulls).
-    push: a.push_token === null ? null : pushKindOf(a.push_token),
-  };
-}
 
 /** Valid logo: an https URL or a data: URL of a base64 image, at most 32 KiB; null clears it. */
 function logoParam(v: unknown): string | null {
@@ -177,32 +133,51 @@ function method(req: http.IncomingMessage, res: http.ServerResponse, ...allowed:
   return m;
 }
 
-/** Every route under /servers/{sid}/ this API answers (`:id`, `:tid`, `:userid` are parameters); the
- * OpenAPI test checks each is documented (tests/js/openapi.test.js). `GET /servers` itself is the list. */
-export const RP_SERVER_ROUTES = ['', 'sessions', 'sessions/events', 'sessions/qr/enrol', 'sessions/qr/login', 'sessions/logout',
-  'sessions/provokelogin', 'sessions/transactions', 'sessions/registeruser', 'transactions/:tid', 'accounts', 'accounts/:id',
-  'accounts/:id/messages', 'accounts/:id/user', 'accounts/:id/provokelogin', 'users', 'users/:userid', 'users/:userid/accounts',
-  'users/:userid/provokelogin', 'permissions', 'permissions/:roleid', 'keys/rotate', 'keys/retire', 'oidc/clients', 'oidc/clients/:clientid'] as const;
-
 /** The routes outside /servers/{sid}/: the server list and the API keys. */
 export const RP_TOP_ROUTES = ['servers', 'apikeys', 'apikeys/:keyid'] as const;
 
-/** The route `parts` match and its parameters, or null. */
-function matchRoute(routes: readonly string[], parts: string[]): { route: string; params: Record<string, string> } | null {
-  for (const route of routes) {
-    const pattern = route === '' ? [] : route.split('/');
-    if (pattern.length !== parts.length) continue;
-    const params: Record<string, string> = {};
-    if (pattern.every((p, i) => (p.startsWith(':') ? ((params[p.slice(1)] = parts[i]), true) : p === parts[i]))) return { route, params };
-  }
-  return null;
+/** The OpenID provider's client registry (oidc/clients.ts), when the provider is on. */
+async function oidcClients({ api, req, res, server, params }: RpCall, method: RpMethod): Promise<void> {
+  if (!api.oidcClients) throw new HttpError(404, 'the OpenID provider is not enabled on this server');
+  await api.oidcClients.handle(req, res, server, params.clientid ?? null, method);
 }
 
-/** Sortable columns and filter attributes of the account lists. */
-const ACCOUNT_SORT = Object.keys(ACCOUNT_COLUMNS);
-const ACCOUNT_FILTERS = { userid: 'nullable-text', blocked: 'bool', description: 'nullable-text' } as const;
+/** The server itself, its signing keys and its OpenID clients (permission servers). */
+const SERVER_ROUTES: readonly RpRoute[] = [
+  {
+    id: 'getServer', method: 'GET', path: '', permission: onServer('servers'),
+    handle: async ({ api, req, res, server }) => sendJson(req, res, 200, await serverJson(api.cfg.store, server)),
+  },
+  {
+    id: 'updateServer', method: 'PUT', path: '', permission: onServer('servers'),
+    handle: async ({ api, req, res, server }) => {
+      await api.updateServer(req, server);
+      sendJson(req, res, 200, await serverJson(api.cfg.store, await api.cfg.store.getServer(server.id) ?? server));
+    },
+  },
+  {
+    id: 'rotateServerKey', method: 'POST', path: 'keys/rotate', permission: onServer('servers'),
+    handle: async ({ api, req, res, server }) => {
+      const { store, messenger, now, keyOverlapMs } = api.cfg;
+      const { server: rotated, rekeyed } = await rotateServerKey(store, messenger, server, now() + keyOverlapMs);
+      sendJson(req, res, 200, { ...(await serverJson(store, rotated)), rekeyed });
+    },
+  },
+  {
+    id: 'retireServerKey', method: 'POST', path: 'keys/retire', permission: onServer('servers'),
+    handle: async ({ api, req, res, server }) => sendJson(req, res, 200, await serverJson(api.cfg.store, await retireServerKey(api.cfg.store, server))),
+  },
+  ...([['listOidcClients', 'GET', 'oidc/clients'], ['createOidcClient', 'POST', 'oidc/clients'],
+    ['getOidcClient', 'GET', 'oidc/clients/:clientid'], ['deleteOidcClient', 'DELETE', 'oidc/clients/:clientid']] as const)
+    .map(([id, method, path]): RpRoute => ({ id, method, path, permission: onServer('servers'), handle: (call) => oidcClients(call, method) })),
+];
 
-export class RpApi {
+/** Every operation under /servers/{sid}/, once (rp-route.ts). */
+export const RP_ROUTES: readonly RpRoute[] = [...SERVER_ROUTES, ...PERMISSION_ROUTES, ...SESSION_ROUTES, ...ACCOUNT_ROUTES, ...USER_ROUTES];
+/** Their paths (`:id`, `:tid`, `:userid`, `:roleid`, `:clientid` are parameters); `GET /servers` itself is the list. */
+export const RP_SERVER_ROUTES = pathsOf(RP_ROUTES);
+
+export class RpApi implements RpContext {
   readonly keys: ApiKeys;
   /** The OpenID provider's client registry, when the provider is on (else its routes answer 404). */
   oidcClients?: OidcClientRegistry;
@@ -241,205 +216,10 @@ export class RpApi {
       sendJson(req, res, 200, { servers: await Promise.all(page.rows.map((s) => serverJson(store, s))), totalnumber: page.total });
       return;
     }
-    const match = matchRoute(RP_SERVER_ROUTES, seg.slice(1));
-    if (!match) throw new HttpError(404, 'not found');
-    const { route, params } = match;
     const server = await this.server(seg[0]);
-    const need = (...acls: Parameters<typeof ApiKeys.require>[2][]) => ApiKeys.require(caller, server.id, ...acls);
-    if (route.startsWith('permissions')) {
-      await handleServerPermissions(store, req, res, caller, server, params.roleid ?? null, q, (...allowed) => method(req, res, ...allowed));
-      return;
-    }
-    if (route.startsWith('users')) {
-      await handleUsers(this, req, res, server, route, params, q, need);
-      return;
-    }
-    switch (route) {
-      case 'oidc/clients':
-      case 'oidc/clients/:clientid': {
-        need('servers');
-        const m = params.clientid === undefined ? method(req, res, 'GET', 'POST') : method(req, res, 'GET', 'DELETE');
-        if (!this.oidcClients) throw new HttpError(404, 'the OpenID provider is not enabled on this server');
-        await this.oidcClients.handle(req, res, server, params.clientid ?? null, m);
-        return;
-      }
-      case 'keys/rotate': {
-        need('servers');
-        method(req, res, 'POST');
-        const { server: rotated, rekeyed } = await rotateServerKey(store, this.cfg.messenger, server, this.cfg.now() + this.cfg.keyOverlapMs);
-        sendJson(req, res, 200, { ...(await serverJson(store, rotated)), rekeyed });
-        return;
-      }
-      case 'keys/retire':
-        need('servers');
-        method(req, res, 'POST');
-        sendJson(req, res, 200, await serverJson(store, await retireServerKey(store, server)));
-        return;
-      case '':
-        need('servers');
-        if (method(req, res, 'GET', 'PUT') === 'PUT') await this.updateServer(req, server);
-        sendJson(req, res, 200, await serverJson(store, await store.getServer(server.id) ?? server));
-        return;
-      case 'sessions':
-        need('sessions');
-        method(req, res, 'GET');
-        sendJson(req, res, 200, await this.loginStatus(server, this.nonce(req)));
-        return;
-      case 'sessions/events': {
-        need('sessions');
-        method(req, res, 'GET');
-        const nonce = this.nonce(req);
-        if (!this.cfg.statusChannel) throw new HttpError(404, 'not found');
-        this.cfg.statusChannel.open(req, res, server, nonce);
-        return;
-      }
-      case 'sessions/qr/enrol':
-      case 'sessions/qr/login':
-        need('sessions');
-        method(req, res, 'GET');
-        await this.qr(req, res, server, route.endsWith('enrol') ? 'enrol' : 'login', q);
-        return;
-      case 'sessions/logout': {
-        need('sessions');
-        method(req, res, 'POST');
-        await this.logout(server, this.nonce(req));
-        sendJson(req, res, 200, { result: true });
-        return;
-      }
-      case 'sessions/provokelogin': {
-        need('sessions');
-        method(req, res, 'POST');
-        const nonce = this.loginNonce(req);
-        const account = await this.provokableAccount(server, nonce);
-        if (!account) throw new HttpError(409, 'no earlier login on this session to provoke (canprovoke is false)');
-        await this.provoke(req, server, nonce, [account], q);
-        sendJson(req, res, 200, { result: true });
-        return;
-      }
-      case 'sessions/registeruser': {
-        // registerUser: the account logged in on the nonce's session belongs to `userid` from now on.
-        need('users');
-        method(req, res, 'POST');
-        const nonce = this.nonce(req);
-        const userid = requiredText(q, 'userid');
-        const rp = await currentRpSession(store, server, nonce, this.cfg.now());
-        if (!rp?.loggedin || rp.accountid == null) throw new HttpError(409, 'nobody is logged in on this session');
-        await store.registerUser(server.id, nonce, rp.accountid, userid, this.cfg.now());
-        sendJson(req, res, 200, { result: true });
-        return;
-      }
-      case 'sessions/transactions': {
-        // createTransaction: the device shows exactly these details, asks the second factor and
-        // signs them; the QR (qrdata) can be shown, and the account logged in on the nonce gets a push.
-        need('sessions');
-        method(req, res, 'POST');
-        const nonce = this.nonce(req);
-        const j = parseJsonObject(await readRawBody(req));
-        const field = (...keys: string[]): string => {
-          const v = keys.map((k) => j[k]).find((x) => x !== undefined);
-          if (typeof v !== 'string' || v.trim() === '' || v.length > 200) throw new HttpError(400, `${keys[0]} must be a non-empty string of at most 200 characters`);
-          return v;
-        };
-        const text = JSON.stringify({ amount: field('amount'), beneficiary: field('beneficiary', 'benificiary'), description: field('description') });
-        // A transaction is approved by the session's user and nobody else: it needs one.
-        const binding = bindingOfRpSession(await store.getRpSession(server.id, nonce));
-        if (!binding) throw new HttpError(409, 'nobody has logged in on this session: a transaction needs its user');
-        const tid = toB64u(randomBytes(12));
-        await store.addTransaction({ tid, server: server.id, nonce, text, now: this.cfg.now() });
-        const txSession = () => this.newQrSession(server, nonce, 'login', {
-          userid: binding.userid, name: null, ctx: parseUserContext(null), requireSecondFactor: true, tid, boundAccount: binding.account,
-        });
-        const payload = await txSession();
-        // The push gets a QR session of its own: its message starts it (§6.1), and a started
-        // session refuses /v1/start (§5.1), so the shown QR must stay unstarted to be scannable.
-        const account = await this.provokableAccount(server, nonce);
-        if (account) await this.pushLogin(server, [account], await txSession());
-        sendJson(req, res, 200, { tid, qrdata: toB64u(payload), pushed: !!account });
-        return;
-      }
-      case 'transactions/:tid': {
-        need('sessions');
-        method(req, res, 'GET');
-        const tx = await store.getTransaction(params.tid, server.id);
-        if (!tx) throw new HttpError(404, 'unknown transaction');
-        const details = JSON.parse(tx.text) as { amount: string; beneficiary: string; description: string };
-        const account = tx.account !== null ? await store.getAccountOrTombstone(tx.account) : undefined;
-        sendJson(req, res, 200, {
-          tid: tx.tid,
-          tstatus: tx.status,
-          ...details,
-          benificiary: details.beneficiary,  // the v2.2 field name
-          text: tx.text,
-          rpsession: toB64u(rpSessionBinding(server.id, tx.nonce)),
-          signeddata: toB64u(transactionSigningInput(tx.tid, rpSessionBinding(server.id, tx.nonce), tx.text)),
-          signature: tx.signature ? toB64u(tx.signature) : null,
-          accountid: tx.account,
-          pk: account ? toB64u(account.pk) : null,
-        });
-        return;
-      }
-      case 'accounts/:id/messages': {
-        // Tapgate extension: a note to the device (shown by the app as a `message` event).
-        need('accounts');
-        method(req, res, 'POST');
-        const account = await this.account(server, params.id);
-        const j = parseJsonObject(await readRawBody(req));
-        if (typeof j.text !== 'string' || j.text.length > 2000) throw new HttpError(400, 'text must be a string of at most 2000 characters');
-        const data = j.data === undefined ? undefined : parseStringMap(j.data, 'data');
-        await this.cfg.messenger.send(server, account, { kind: 'message', text: j.text, ...(data ? { data } : {}) });
-        sendJson(req, res, 200, { result: true });
-        return;
-      }
-      case 'accounts/:id/user': {
-        // updateAccountUser: the account belongs to another user.
-        need('accounts');
-        method(req, res, 'PUT');
-        const account = await this.account(server, params.id);
-        const userid = requiredText(q, 'userid');
-        await store.setAccountUser(account.id, userid);
-        sendJson(req, res, 200, accountJson((await store.getAccount(account.id))!));
-        return;
-      }
-      case 'accounts/:id/provokelogin': {
-        // provokeLoginOnAccount: a push login on the nonce, to this account.
-        need('sessions', 'accounts');
-        method(req, res, 'POST');
-        const nonce = this.loginNonce(req);
-        const account = await this.account(server, params.id);
-        if (account.blocked) throw new HttpError(409, 'the account is blocked');
-        await this.provoke(req, server, nonce, [account], q);
-        sendJson(req, res, 200, { result: true });
-        return;
-      }
-      case 'accounts/:id': {
-        need('accounts');
-        const m = method(req, res, 'GET', 'PUT', 'DELETE');
-        const account = await this.account(server, params.id);
-        if (m === 'GET') {
-          sendJson(req, res, 200, accountJson(account));
-          return;
-        }
-        if (m === 'PUT') {
-          // updateAccount: only blocking and unblocking. A blocked account cannot log in (error 48)
-          // and is logged out of its sessions.
-          const v = q.get('blocked');
-          if (v === null || v === '') throw new HttpError(400, 'query "blocked" (true or false) is required');
-          await store.setAccountBlocked(account.id, parseBool(v, 'query "blocked"'), this.cfg.now());
-          sendJson(req, res, 200, accountJson((await store.getAccount(account.id))!));
-          return;
-        }
-        await this.deleteAccounts(server, [account]);
-        sendJson(req, res, 200, { result: true });
-        return;
-      }
-      case 'accounts': {
-        need('accounts');
-        method(req, res, 'GET');
-        const page = await store.queryAccounts(server.id, listQuery(q, ACCOUNT_SORT, ACCOUNT_FILTERS));
-        sendJson(req, res, 200, { accounts: page.rows.map(accountJson), totalnumber: page.total });
-        return;
-      }
-    }
+    const { route, params } = routeOf(RP_ROUTES, req, res, seg.slice(1));
+    authorise(route, caller, server);
+    await route.handle({ api: this, req, res, server, params, q, caller });
   }
 
   /** Deletes accounts: each gets a deletion message, sealed to its key before it becomes a tombstone. */
@@ -476,6 +256,11 @@ export class RpApi {
     await this.pushLogin(server, accounts, payload);
     const now = this.cfg.now();
     for (const a of accounts) await this.cfg.store.setLastProvoke(a.id, now);
+  }
+
+  /** The QR session of a transaction: only its user's account may sign it, always with the second factor. */
+  transactionQr(server: ServerRow, nonce: string, o: { userid: string | null; tid: string; boundAccount: number | null }): Promise<Uint8Array> {
+    return this.newQrSession(server, nonce, 'login', { name: null, ctx: parseUserContext(null), requireSecondFactor: true, ...o });
   }
 
   /** A new login QR session for the nonce (it becomes the nonce's latest); returns its payload. */
@@ -520,7 +305,7 @@ export class RpApi {
     return nonce;
   }
 
-  private async updateServer(req: http.IncomingMessage, server: ServerRow): Promise<void> {
+  async updateServer(req: http.IncomingMessage, server: ServerRow): Promise<void> {
     const j = parseJsonObject(await readRawBody(req));
     const current: Record<string, unknown> = await serverJson(this.cfg.store, server);
     await this.cfg.store.updateServer(server.id, serverParams(j, server, current));
@@ -574,7 +359,7 @@ export class RpApi {
   }
 
   /** The account a push login on this nonce would go to: the one last logged in on it. */
-  private async provokableAccount(server: ServerRow, nonce: string): Promise<AccountRow | undefined> {
+  async provokableAccount(server: ServerRow, nonce: string): Promise<AccountRow | undefined> {
     const rp = await this.cfg.store.getRpSession(server.id, nonce);
     return rp?.accountid != null ? await this.cfg.store.getAccount(rp.accountid) : undefined;
   }
@@ -583,7 +368,7 @@ export class RpApi {
    * A login message for the QR session, with its start response so the device goes straight to
    * login; every account gets the same start (the transcript is the session's), the first login wins.
    */
-  private async pushLogin(server: ServerRow, accounts: AccountRow[], payload: Uint8Array): Promise<void> {
+  async pushLogin(server: ServerRow, accounts: AccountRow[], payload: Uint8Array): Promise<void> {
     const qs = (await this.cfg.store.getQrSession(parseQr(payload)!.sessionId))!;
     const start = await startForPush(this.cfg.store, server, qs, this.cfg.now());
     for (const account of accounts) await this.cfg.messenger.send(server, account, { kind: 'login', qr: toB64u(payload), start });
@@ -629,7 +414,7 @@ export class RpApi {
     return payload;
   }
 
-  private async qr(
+  async qr(
     req: http.IncomingMessage,
     res: http.ServerResponse,
     server: ServerRow,

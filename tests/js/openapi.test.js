@@ -8,7 +8,8 @@ const { startServer, REPO_ROOT } = require('./helpers/server-process');
 const { relyingParty } = require('./helpers/rp');
 const { enrol, login } = require('./helpers/flows');
 const { check, resolveRef } = require('./helpers/schema-check');
-const { RP_SERVER_ROUTES, RP_TOP_ROUTES } = require(path.join(REPO_ROOT, 'server', 'dist', 'rp-api.js'));
+const { RP_ROUTES, RP_SERVER_ROUTES, RP_TOP_ROUTES } = require(path.join(REPO_ROOT, 'server', 'dist', 'rp-api.js'));
+const { templateOf } = require(path.join(REPO_ROOT, 'server', 'dist', 'openapi.js'));
 
 jest.setTimeout(60_000);
 
@@ -232,4 +233,20 @@ test('every route rp-api.ts accepts is documented, with exactly the methods it d
   }
   const documented = operations().filter((o) => isApi(o.template)).map((o) => `${o.method.toUpperCase()} ${o.template}`);
   expect(accepted.sort()).toEqual(documented.sort());
+});
+
+test('the route table is the document: each route at its path and method, with its permission; a key without it gets 403 on every route', async () => {
+  for (const route of RP_ROUTES) {
+    const operation = doc.paths[templateOf(route)][route.method.toLowerCase()];
+    expect({ id: route.id, permission: operation['x-permission'] }).toEqual({ id: operation.operationId, permission: { anyOf: [...route.permission.acls], scope: route.permission.global ? 'global' : 'server' } });
+  }
+  // A key whose only permission (createserver) no route under /servers/{sid} accepts.
+  const created = await fetch(`${server.url}/apikeys/?permissions=createserver`, { method: 'POST', headers: { 'X-apikey': server.rootApiKey } });
+  const { apikey } = await created.json();
+  for (const route of RP_ROUTES) {
+    const url = `${server.url}${templateOf(route).replace('{sid}', server.serverId).replace(/\{[^}]+\}/g, 'x')}`;
+    const res = await fetch(url, { method: route.method, headers: { 'X-apikey': apikey, 'X-nonce': fresh() } });
+    const body = await res.json();
+    expect({ id: route.id, status: res.status, required: body.required }).toEqual({ id: route.id, status: 403, required: [...route.permission.acls] });
+  }
 });

@@ -1,0 +1,110 @@
+// The relying-party API's route table: each operation once, with its method, path, permission and
+// handler. Dispatch (404, 405 with Allow, the permission check) reads it; the OpenAPI test checks
+// that the document has exactly its operations (tests/js/openapi.test.js).
+import type * as http from 'node:http';
+import type { AccountRow, ServerRow, Store } from './db';
+import { HttpError } from './http';
+import type { Messenger } from './messages';
+import type { OidcClientRegistry } from './oidc/clients';
+import { ApiKeys, type Caller, type Permission } from './rp-api-keys';
+import type { RpStatusChannel } from './rp-status-channel';
+
+export interface RpApiConfig {
+  store: Store;
+  messenger: Messenger;
+  now: () => number;
+  /** The root API key's digest (rp-api-keys.ts). */
+  rootDigest: Uint8Array;
+  deviceUrl: string;
+  /** How long a rotated-out signing key still signs (keys/rotate). */
+  keyOverlapMs: number;
+  /** Serves GET sessions/events (server-sent events); without it that route answers 404. */
+  statusChannel?: RpStatusChannel;
+}
+
+/** What the handlers use of the API (rp-api.ts RpApi). */
+export interface RpContext {
+  readonly cfg: RpApiConfig;
+  readonly oidcClients?: OidcClientRegistry;
+  nonce(req: http.IncomingMessage): string;
+  loginNonce(req: http.IncomingMessage): string;
+  account(server: ServerRow, param: string | null): Promise<AccountRow>;
+  loginStatus(server: ServerRow, nonce: string): Promise<Record<string, unknown>>;
+  provoke(req: http.IncomingMessage, server: ServerRow, nonce: string, accounts: AccountRow[], q: URLSearchParams, forUser?: string | null): Promise<void>;
+  provokableAccount(server: ServerRow, nonce: string): Promise<AccountRow | undefined>;
+  deleteAccounts(server: ServerRow, accounts: AccountRow[]): Promise<void>;
+  logout(server: ServerRow, nonce: string): Promise<void>;
+  qr(req: http.IncomingMessage, res: http.ServerResponse, server: ServerRow, kind: 'login' | 'enrol', q: URLSearchParams): Promise<void>;
+  transactionQr(server: ServerRow, nonce: string, o: { userid: string | null; tid: string; boundAccount: number | null }): Promise<Uint8Array>;
+  pushLogin(server: ServerRow, accounts: AccountRow[], payload: Uint8Array): Promise<void>;
+  updateServer(req: http.IncomingMessage, server: ServerRow): Promise<void>;
+}
+
+export interface RpCall {
+  api: RpContext;
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  server: ServerRow;
+  params: Record<string, string>;
+  q: URLSearchParams;
+  caller: Caller;
+}
+
+export type RpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** Who may call: any of `acls` on the route's server, or (global) on every server. */
+export interface RoutePermission {
+  acls: readonly Permission[];
+  global: boolean;
+}
+export const onServer = (...acls: Permission[]): RoutePermission => ({ acls, global: false });
+export const globally = (...acls: Permission[]): RoutePermission => ({ acls, global: true });
+
+export interface RpRoute {
+  /** The operationId in the OpenAPI document. */
+  id: string;
+  method: RpMethod;
+  /** Under /servers/{sid}/: '' is the server itself; `:name` parts are parameters. */
+  path: string;
+  permission: RoutePermission;
+  handle(call: RpCall): Promise<void>;
+}
+
+function matches(path: string, parts: string[]): Record<string, string> | null {
+  const pattern = path === '' ? [] : path.split('/');
+  if (pattern.length !== parts.length) return null;
+  const params: Record<string, string> = {};
+  return pattern.every((p, i) => (p.startsWith(':') ? ((params[p.slice(1)] = parts[i]), true) : p === parts[i])) ? params : null;
+}
+
+/** The paths of a table, each once, in table order. */
+export const pathsOf = (routes: readonly RpRoute[]): string[] => [...new Set(routes.map((r) => r.path))];
+
+/**
+ * The route of `parts` for the request's method (HEAD is GET), with its parameters. A path that
+ * no route has is a 404; a path without this method a 405 that says which methods it has.
+ */
+export function routeOf(routes: readonly RpRoute[], req: http.IncomingMessage, res: http.ServerResponse, parts: string[]): { route: RpRoute; params: Record<string, string> } {
+  const method = req.method === 'HEAD' ? 'GET' : (req.method ?? '');
+  let allowed: RpRoute[] = [];
+  let found: Record<string, string> | null = null;
+  for (const path of pathsOf(routes)) {
+    found = matches(path, parts);
+    if (found) {
+      allowed = routes.filter((r) => r.path === path);
+      break;
+    }
+  }
+  if (!found) throw new HttpError(404, 'not found');
+  const route = allowed.find((r) => r.method === method);
+  if (!route) {
+    res.setHeader('Allow', allowed.map((r) => r.method).join(', '));
+    throw new HttpError(405, 'method not allowed');
+  }
+  return { route, params: found };
+}
+
+/** The route's permission check; a 403 names what was needed. */
+export function authorise(route: RpRoute, caller: Caller, server: ServerRow): void {
+  ApiKeys.require(caller, route.permission.global ? null : server.id, ...route.permission.acls);
+}
