@@ -98,9 +98,20 @@ function refuseToken(token: string, guards: DeviceGuards): void {
 
 
 interface Route {
+  /**
+   * The fields the request may carry besides `v`: any other is refused (a misspelt or injected
+   * field must not pass silently, as nothing would check it).
+   */
   fields: readonly string[];
-  handle(j: Fields, raw: Uint8Array): Promise<Answer>;
+  /**
+   * The field naming the account whose per-account bucket a PIN-trying request draws from
+   * (rate-limit.ts), counted whatever address it comes from; none: no per-account limit.
+   */
+  accountBucket?: 'accountId' | 'checkAccountId';
+  handle(api: DeviceApi, j: Fields, raw: Uint8Array): Promise<Answer>;
 }
+
+
 
 /** Refuses a field the route does not name (see DeviceApi.route). */
 function allowOnly(j: Fields, allowed: readonly string[]): void {
@@ -139,6 +150,37 @@ function accountIdField(j: Fields, key = 'accountId'): number {
 }
 
 export class DeviceApi {
+  /** The device API, one row per path under /device (each is POST). */
+  private static readonly ROUTES: Readonly<Record<string, Route>> = {
+    '/v1/start': { fields: ['qr', 'nonce'], handle: (api, j, raw) => api.start(j, raw) },
+    '/v1/enrol': {
+      fields: ['session', 'accountPk', 'boxPk', 'pinPk', 'sigAccount', 'sigPin', 'pushToken', 'bioPk', 'sigBio', 'checkAccountId', 'sigCheckAccount', 'sigCheckPin'],
+      // An enrolment tries a PIN only when it proves it with an existing account (§5.2).
+      accountBucket: 'checkAccountId',
+      handle: (api, j, raw) => api.enrol(j, raw),
+    },
+    '/v1/login': {
+      fields: ['session', 'accountId', 'userInput', 'factor', 'sigAccount', 'sigPin', 'sigBio', 'code', 'sigTransaction'],
+      accountBucket: 'accountId',
+      handle: (api, j, raw) => api.login(j, raw),
+    },
+    '/v1/cancel': { fields: ['session', 'proof'], handle: (api, j) => api.cancel(j) },
+    '/v1/logout': { fields: ['session', 'accountId', 'sigAccount'], handle: (api, j) => api.logout(j) },
+    '/v1/applogin': { fields: ['accountId', 'time', 'nonce', 'sigAccount'], handle: (api, j, raw) => api.appLogin(j, raw) },
+    '/v1/messages': { fields: ['accountId', 'nonce', 'sigAccount'], handle: (api, j, raw) => api.messages(j, raw) },
+    '/v1/pushtoken': { fields: ['accountId', 'token', 'time', 'nonce', 'sigAccount'], handle: (api, j) => api.pushToken(j) },
+    '/v1/account/delete': { fields: ['accountId', 'nonce', 'sigAccount'], handle: (api, j) => api.deleteAccount(j) },
+    '/v1/ping': { fields: ['session', 'accountId', 'sigAccount'], handle: (api, j, raw) => api.ping(j, raw) },
+    '/v1/pincheck/challenge': { fields: ['accountId'], accountBucket: 'accountId', handle: (api, j) => api.pinChallenge(j) },
+    '/v1/pincheck': { fields: ['accountId', 'challenge', 'sigAccount', 'sigPin'], accountBucket: 'accountId', handle: (api, j, raw) => api.pinCheck(j, raw) },
+    '/v1/factors': {
+      fields: ['accountId', 'challenge', 'change', 'newPk', 'sigAccount', 'sigPin', 'sigBio', 'sigNew'],
+      accountBucket: 'accountId',
+      handle: (api, j, raw) => api.factorChange(j, raw),
+    },
+    '/v1/factors/commit': { fields: ['accountId', 'pinPk', 'sigAccount'], handle: (api, j) => api.pinCommit(j) },
+  };
+
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
@@ -150,7 +192,7 @@ export class DeviceApi {
   /** Handles `subpath` (the part after /device); always answers. */
   async handle(req: http.IncomingMessage, res: http.ServerResponse, subpath: string): Promise<void> {
     try {
-      const route = this.route(subpath);
+      const route = Object.hasOwn(DeviceApi.ROUTES, subpath) ? DeviceApi.ROUTES[subpath] : undefined;
       if (!route) throw new HttpError(404, 'not found');
       if (req.method !== 'POST') {
         res.setHeader('Allow', 'POST');
@@ -161,7 +203,7 @@ export class DeviceApi {
       const j = parseJsonObject(Buffer.from(raw));
       if (j.v !== 1) throw new HttpError(400, 'unsupported protocol version');
       allowOnly(j, route.fields);
-      const accountKey = this.accountBuckets?.enabled ? accountRateKey(subpath, j) : null;
+      const accountKey = this.accountBuckets?.enabled && route.accountBucket ? accountRateKey(j[route.accountBucket]) : null;
       const retryAfter = accountKey ? await this.accountBuckets!.take(accountKey) : 0;
       if (retryAfter > 0) {
         sendRateLimited(req, res, retryAfter);
@@ -170,52 +212,10 @@ export class DeviceApi {
       // Each request's database work is one transaction, and the rows it decides on (the QR
       // session, the account) are read locked: concurrent requests on one session or account
       // (a replayed login, parallel PIN guesses) are decided one after the other.
-      const answer = await this.store.transaction(() => route.handle(j, raw));
+      const answer = await this.store.transaction(() => route.handle(this, j, raw));
       sendText(req, res, answer.status, answer.text, 'application/json; charset=utf-8');
     } catch (err) {
       sendError(req, res, err);
-    }
-  }
-
-  /**
-   * The routes: each names the fields its request may carry besides `v` (any other is refused: a
-   * misspelt or injected field must not pass silently, as nothing would check it) and its handler.
-   */
-  private route(subpath: string): Route | null {
-    switch (subpath) {
-      case '/v1/start':
-        return { fields: ['qr', 'nonce'], handle: (j, raw) => this.start(j, raw) };
-      case '/v1/enrol':
-        return {
-          fields: ['session', 'accountPk', 'boxPk', 'pinPk', 'sigAccount', 'sigPin', 'pushToken', 'bioPk', 'sigBio', 'checkAccountId', 'sigCheckAccount', 'sigCheckPin'],
-          handle: (j, raw) => this.enrol(j, raw),
-        };
-      case '/v1/login':
-        return { fields: ['session', 'accountId', 'userInput', 'factor', 'sigAccount', 'sigPin', 'sigBio', 'code', 'sigTransaction'], handle: (j, raw) => this.login(j, raw) };
-      case '/v1/cancel':
-        return { fields: ['session', 'proof'], handle: (j) => this.cancel(j) };
-      case '/v1/logout':
-        return { fields: ['session', 'accountId', 'sigAccount'], handle: (j) => this.logout(j) };
-      case '/v1/applogin':
-        return { fields: ['accountId', 'time', 'nonce', 'sigAccount'], handle: (j, raw) => this.appLogin(j, raw) };
-      case '/v1/messages':
-        return { fields: ['accountId', 'nonce', 'sigAccount'], handle: (j, raw) => this.messages(j, raw) };
-      case '/v1/pushtoken':
-        return { fields: ['accountId', 'token', 'time', 'nonce', 'sigAccount'], handle: (j) => this.pushToken(j) };
-      case '/v1/account/delete':
-        return { fields: ['accountId', 'nonce', 'sigAccount'], handle: (j) => this.deleteAccount(j) };
-      case '/v1/ping':
-        return { fields: ['session', 'accountId', 'sigAccount'], handle: (j, raw) => this.ping(j, raw) };
-      case '/v1/pincheck/challenge':
-        return { fields: ['accountId'], handle: (j) => this.pinChallenge(j) };
-      case '/v1/pincheck':
-        return { fields: ['accountId', 'challenge', 'sigAccount', 'sigPin'], handle: (j, raw) => this.pinCheck(j, raw) };
-      case '/v1/factors':
-        return { fields: ['accountId', 'challenge', 'change', 'newPk', 'sigAccount', 'sigPin', 'sigBio', 'sigNew'], handle: (j, raw) => this.factorChange(j, raw) };
-      case '/v1/factors/commit':
-        return { fields: ['accountId', 'pinPk', 'sigAccount'], handle: (j) => this.pinCommit(j) };
-      default:
-        return null;
     }
   }
 

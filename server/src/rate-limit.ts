@@ -73,16 +73,11 @@ export function sendRateLimited(req: http.IncomingMessage, res: http.ServerRespo
 }
 
 /** Device API paths that try a PIN (or another second factor) on an account named in the body. */
-export const ACCOUNT_LIMITED_PATHS: readonly string[] = ['/v1/login', '/v1/pincheck/challenge', '/v1/pincheck', '/v1/factors', '/v1/enrol'];
-
 /**
- * The per-account bucket of a device request: `account:<id>` for the PIN-trying paths with a
- * well-formed accountId, else null. Counted whatever address the request comes from, so one account
- * cannot be tried faster by spreading the guesses over many addresses.
+ * The per-account bucket of a PIN-trying device request (device-api.ts names the field per path):
+ * `account:<id>` for a well-formed account id, else null. Counted whatever address the request
+ * comes from, so one account cannot be tried faster by spreading the guesses over many addresses.
  */
-export function accountRateKey(subpath: string, body: Record<string, unknown>): string | null {
-  if (!ACCOUNT_LIMITED_PATHS.includes(subpath)) return null;
-  // An enrolment tries a PIN only when it proves it with an existing account (§5.2).
-  const id = subpath === '/v1/enrol' ? body.checkAccountId : body.accountId;
+export function accountRateKey(id: unknown): string | null {
   return typeof id === 'number' && Number.isSafeInteger(id) && id >= 1 ? `account:${id}` : null;
 }
