@@ -3,8 +3,8 @@
 // tests/js/openapi.test.js calls every operation against a real server and checks the answers
 // against these schemas, and checks that every route rp-api.ts accepts is described here.
 
-import { RP_ROUTES, SERVER_PARAM_RANGES } from './rp-api';
-import type { RpRoute } from './rp-route';
+import { RP_ROUTES, SERVER_PARAM_RANGES, TOP_ROUTES } from './rp-api';
+import type { Route } from './rp-route';
 
 /** The subset of JSON Schema this document uses (and the test's checker understands). */
 export interface Schema {
@@ -498,34 +498,34 @@ const documented: OpenApiDocument = {
   },
 };
 
-/** The path template of a route under /servers/{sid}/ (`:id` is `{accountid}` in the document). */
-export function templateOf(route: Pick<RpRoute, 'path'>): string {
+/** The path template of a route (`:id` is `{accountid}` in the document); `top`: not under /servers/{sid}. */
+export function templateOf(route: Pick<Route<unknown>, 'path'>, top = false): string {
   const parts = route.path === '' ? [] : route.path.split('/').map((p) => (p === ':id' ? '{accountid}' : p.startsWith(':') ? `{${p.slice(1)}}` : p));
-  return ['/servers/{sid}', ...parts].join('/');
+  return top ? `/${parts.join('/')}` : ['/servers/{sid}', ...parts].join('/');
 }
 
 /**
- * The document, checked against the route table when this module loads: every route is documented
- * at its path and method under its operationId, no operation under /servers/{sid} is missing from
- * the table, and each operation's permission is the table's. A route added without its
- * documentation (or the reverse) stops the server from starting, not only a test.
+ * The document, checked against the route tables when this module loads: every route is documented
+ * at its path and method under its operationId, no operation of the API is missing from the
+ * tables, and each operation's permission is the table's (`x-permission`; none: any valid key). A
+ * route added without its documentation (or the reverse) stops the server from starting, not only a test.
  */
-function withRouteTable(doc: OpenApiDocument): OpenApiDocument {
-  const inTable = new Set<string>();
-  for (const route of RP_ROUTES) {
-    const template = templateOf(route);
+function withRouteTables(doc: OpenApiDocument): OpenApiDocument {
+  const inTables = new Set<string>();
+  const routes = [...RP_ROUTES.map((r) => ({ r, template: templateOf(r) })), ...TOP_ROUTES.map((r) => ({ r, template: templateOf(r, true) }))];
+  for (const { r: route, template } of routes) {
     const operation = doc.paths[template]?.[route.method.toLowerCase() as Method];
     if (!operation || operation.operationId !== route.id) throw new Error(`openapi.ts: ${route.method} ${template} (${route.id}) is not documented`);
-    operation['x-permission'] = { anyOf: [...route.permission.acls], scope: route.permission.global ? 'global' : 'server' };
-    inTable.add(`${route.method.toLowerCase()} ${template}`);
+    if (route.permission) operation['x-permission'] = { anyOf: [...route.permission.acls], scope: route.permission.global ? 'global' : 'server' };
+    inTables.add(`${route.method.toLowerCase()} ${template}`);
   }
   for (const [template, item] of Object.entries(doc.paths)) {
-    if (!template.startsWith('/servers/{sid}')) continue;
+    if (!/^\/(servers|apikeys)(\/|$)/.test(template)) continue;
     for (const method of ['get', 'put', 'post', 'delete'] as const) {
-      if (item[method] && !inTable.has(`${method} ${template}`)) throw new Error(`openapi.ts: ${method.toUpperCase()} ${template} has no route`);
+      if (item[method] && !inTables.has(`${method} ${template}`)) throw new Error(`openapi.ts: ${method.toUpperCase()} ${template} has no route`);
     }
   }
   return doc;
 }
 
-export const openApiDocument: OpenApiDocument = withRouteTable(documented);
+export const openApiDocument: OpenApiDocument = withRouteTables(documented);

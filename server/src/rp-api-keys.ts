@@ -1,11 +1,9 @@
 // API keys of the relying-party API: the root key (configuration) and keys made with
-// POST /apikeys/, stored as digests only, each with permissions on one server or on all.
+// POST /apikeys (rp-top-routes.ts), stored as digests only, each with permissions on one server or on all.
 import type * as http from 'node:http';
-import { bytesEqual, fromB64u, hash, randomBytes, toB64u, utf8 } from './crypto';
-import type { ApiKeyPermissionRow, ApiKeyRow, ServerRow, Store } from './db';
-import { header, HttpError, sendJson } from './http';
-import { SERVER_ID_BYTES } from './qr';
-import { MAX_TEXT_PARAM_CHARS } from './rp-lists';
+import { bytesEqual, hash, toB64u, utf8 } from './crypto';
+import type { Store } from './db';
+import { header, HttpError } from './http';
 
 /** The permissions of the v2.2 API: `root` implies every other. */
 export const PERMISSIONS = ['sessions', 'accounts', 'users', 'servers', 'createserver', 'root'] as const;
@@ -26,7 +24,6 @@ export class ApiKeys {
   constructor(
     private readonly store: Store,
     rootDigest: Uint8Array,
-    private readonly now: () => number,
   ) {
     this.rootDigest = rootDigest;
   }
@@ -63,42 +60,6 @@ export class ApiKeys {
   static global(caller: Caller, acl: Permission): boolean {
     return caller.permissions.some((p) => (p.acl === 'root' || p.acl === acl) && p.server === null);
   }
-
-  /** GET / POST /apikeys/, DELETE /apikeys/{id}: the global root permission only. */
-  async handle(req: http.IncomingMessage, res: http.ServerResponse, caller: Caller, rest: string[], q: URLSearchParams, method: (...allowed: string[]) => string): Promise<void> {
-    if (rest.length > 1) throw new HttpError(404, 'not found');
-    ApiKeys.require(caller, null, 'root');
-    if (rest.length === 1) {
-      method('DELETE');
-      if (!(await this.store.deleteApiKey(rest[0]))) throw new HttpError(404, 'unknown API key');
-      sendJson(req, res, 200, { result: true });
-      return;
-    }
-    if (method('GET', 'POST') === 'GET') {
-      const keys = await this.store.listApiKeys();
-      const perms = await this.store.apiKeyPermissions();
-      sendJson(req, res, 200, { apikeys: keys.map((k) => keyJson(k, perms.filter((p) => p.key_id === k.key_id))), totalnumber: keys.length });
-      return;
-    }
-    const description = q.get('description') ?? '';
-    if (description.length > MAX_TEXT_PARAM_CHARS) throw new HttpError(400, `query "description" is too long (at most ${MAX_TEXT_PARAM_CHARS} characters)`);
-    const sid = q.get('serverid');
-    let server: ServerRow | undefined;
-    if (sid !== null && sid !== '') {
-      const id = fromB64u(sid);
-      server = id && id.length === SERVER_ID_BYTES ? await this.store.getServer(id) : undefined;
-      if (!server) throw new HttpError(400, 'query "serverid" names no server');
-    }
-    const acls = permissionList(q.get('permissions'), !!server);
-    const keyId = `tg${toB64u(randomBytes(9))}`;
-    const key = `${keyId}.${toB64u(randomBytes(32))}`;
-    const created = this.now();
-    const permissions = acls.map((acl) => ({ acl, server: server ? server.id : null }));
-    await this.store.insertApiKey({ keyId, digest: hash(utf8(key)), description: description || null, now: created, permissions });
-    const row = { key_id: keyId, description: description || null, created } as ApiKeyRow;
-    // The key itself is shown this once; listings show only its id.
-    sendJson(req, res, 200, { ...keyJson(row, permissions.map((p) => ({ key_id: keyId, acl: p.acl, server: p.server as Buffer | null }))), apikey: key, id: keyId });
-  }
 }
 
 /** A comma-separated permission list; `onServer`: createserver (global only) is refused. */
@@ -111,15 +72,4 @@ export function permissionList(text: string | null, onServer: boolean): string[]
     if (!acls.includes(acl)) acls.push(acl);
   }
   return acls;
-}
-
-function keyJson(k: Pick<ApiKeyRow, 'key_id' | 'description' | 'created'>, perms: ApiKeyPermissionRow[]) {
-  return {
-    apikey: k.key_id,
-    id: k.key_id,
-    description: k.description,
-    role: k.key_id,
-    created: Number(k.created),
-    permissions: perms.map((p) => ({ acl: p.acl, server: p.server ? toB64u(p.server) : null })),
-  };
 }

@@ -12,12 +12,13 @@ import { currentRpSession } from './liveness';
 import { parseUserContext, type UserContext } from './usercontext';
 import { retireServerKey, rotateServerKey } from './rp-server-keys';
 import { ApiKeys, type Caller } from './rp-api-keys';
-import { intParam, MAX_MARKER, MAX_PAGE, MAX_TEXT_PARAM_CHARS } from './rp-lists';
+import { intParam, MAX_TEXT_PARAM_CHARS } from './rp-lists';
 import { USER_ROUTES } from './rp-users';
 import { ACCOUNT_ROUTES } from './rp-accounts';
 import { SESSION_ROUTES } from './rp-sessions';
 import { PERMISSION_ROUTES } from './rp-permissions';
 import { serverJson } from './rp-json';
+import { TOP_ROUTES } from './rp-top-routes';
 import { authorise, onServer, pathsOf, routeOf, type RpApiConfig, type RpCall, type RpContext, type RpMethod, type RpRoute } from './rp-route';
 import type { OidcClientRegistry } from './oidc/clients';
 
@@ -124,17 +125,9 @@ function secondFactorParam(q: URLSearchParams): boolean {
   return true;
 }
 
-function method(req: http.IncomingMessage, res: http.ServerResponse, ...allowed: string[]): string {
-  const m = req.method === 'HEAD' ? 'GET' : (req.method ?? '');
-  if (!allowed.includes(m)) {
-    res.setHeader('Allow', allowed.join(', '));
-    throw new HttpError(405, 'method not allowed');
-  }
-  return m;
-}
-
-/** The routes outside /servers/{sid}/: the server list and the API keys. */
-export const RP_TOP_ROUTES = ['servers', 'apikeys', 'apikeys/:keyid'] as const;
+/** The paths outside /servers/{sid}/: the server list and the API keys. */
+export const RP_TOP_ROUTES = pathsOf(TOP_ROUTES);
+export { TOP_ROUTES };
 
 /** The OpenID provider's client registry (oidc/clients.ts), when the provider is on. */
 async function oidcClients({ api, req, res, server, params }: RpCall, method: RpMethod): Promise<void> {
@@ -183,43 +176,27 @@ export class RpApi implements RpContext {
   oidcClients?: OidcClientRegistry;
 
   constructor(readonly cfg: RpApiConfig) {
-    this.keys = new ApiKeys(cfg.store, cfg.rootDigest, cfg.now);
+    this.keys = new ApiKeys(cfg.store, cfg.rootDigest);
   }
 
   /** Handles a path under /servers or /apikeys; `segments` are the decoded path parts. */
-  async handle(req: http.IncomingMessage, res: http.ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
+  async handle(req: http.IncomingMessage, res: http.ServerResponse, segments: string[], q: URLSearchParams): Promise<void> {
     try {
       const caller = await this.keys.authenticate(req);
-      if (segments[0] === 'apikeys') {
-        await this.keys.handle(req, res, caller, segments.slice(1), query, (...allowed) => method(req, res, ...allowed));
+      // /servers and /apikeys[/{keyid}] are top routes; /servers/{sid}/… the server's.
+      if (segments[0] === 'apikeys' || segments.length === 1) {
+        const { route, params } = routeOf(TOP_ROUTES, req, res, segments);
+        authorise(route, caller, null);
+        await route.handle({ api: this, req, res, params, q, caller });
         return;
       }
-      await this.dispatch(req, res, caller, segments.slice(1), query);
+      const server = await this.server(segments[1]);
+      const { route, params } = routeOf(RP_ROUTES, req, res, segments.slice(2));
+      authorise(route, caller, server);
+      await route.handle({ api: this, req, res, server, params, q, caller });
     } catch (err) {
       sendError(req, res, err);
     }
-  }
-
-  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, caller: Caller, seg: string[], q: URLSearchParams) {
-    const { store } = this.cfg;
-    if (seg.length === 0) {
-      if (method(req, res, 'GET', 'POST') === 'POST') {
-        ApiKeys.require(caller, null, 'createserver');
-        sendJson(req, res, 200, await serverJson(store, await this.createServer(req, caller)));
-        return;
-      }
-      const marker = intParam(q, 'marker', 0, 0, MAX_MARKER);
-      const limit = intParam(q, 'limit', MAX_PAGE, 0, MAX_PAGE);
-      // A key with `servers` on some servers only sees those.
-      const only = ApiKeys.global(caller, 'servers') ? undefined : { keyId: caller.keyId ?? '', acl: 'servers' };
-      const page = await store.pageServers(limit, marker, only);
-      sendJson(req, res, 200, { servers: await Promise.all(page.rows.map((s) => serverJson(store, s))), totalnumber: page.total });
-      return;
-    }
-    const server = await this.server(seg[0]);
-    const { route, params } = routeOf(RP_ROUTES, req, res, seg.slice(1));
-    authorise(route, caller, server);
-    await route.handle({ api: this, req, res, server, params, q, caller });
   }
 
   /** Deletes accounts: each gets a deletion message, sealed to its key before it becomes a tombstone. */
@@ -312,7 +289,7 @@ export class RpApi implements RpContext {
   }
 
   /** createServer: a new virtual server with its own id and Ed25519 key pair. */
-  private async createServer(req: http.IncomingMessage, caller: Caller): Promise<ServerRow> {
+  async createServer(req: http.IncomingMessage, caller: Caller): Promise<ServerRow> {
     const { store } = this.cfg;
     const j = parseJsonObject(await readRawBody(req));
     if (j.serverName === undefined) throw new HttpError(400, 'serverName is required');

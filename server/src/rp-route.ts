@@ -38,16 +38,22 @@ export interface RpContext {
   transactionQr(server: ServerRow, nonce: string, o: { userid: string | null; tid: string; boundAccount: number | null }): Promise<Uint8Array>;
   pushLogin(server: ServerRow, accounts: AccountRow[], payload: Uint8Array): Promise<void>;
   updateServer(req: http.IncomingMessage, server: ServerRow): Promise<void>;
+  createServer(req: http.IncomingMessage, caller: Caller): Promise<ServerRow>;
 }
 
-export interface RpCall {
+/** A call of a route outside /servers/{sid}/ (the server list, the API keys). */
+export interface RpTopCall {
   api: RpContext;
   req: http.IncomingMessage;
   res: http.ServerResponse;
-  server: ServerRow;
   params: Record<string, string>;
   q: URLSearchParams;
   caller: Caller;
+}
+
+/** A call of a route under /servers/{sid}/: the server is found (else 404) before the route runs. */
+export interface RpCall extends RpTopCall {
+  server: ServerRow;
 }
 
 export type RpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -60,15 +66,21 @@ export interface RoutePermission {
 export const onServer = (...acls: Permission[]): RoutePermission => ({ acls, global: false });
 export const globally = (...acls: Permission[]): RoutePermission => ({ acls, global: true });
 
-export interface RpRoute {
+export interface Route<Call> {
   /** The operationId in the OpenAPI document. */
   id: string;
   method: RpMethod;
-  /** Under /servers/{sid}/: '' is the server itself; `:name` parts are parameters. */
+  /** Under /servers/{sid}/ ('' is the server itself), or from the root for top routes; `:name` parts are parameters. */
   path: string;
-  permission: RoutePermission;
-  handle(call: RpCall): Promise<void>;
+  /** Null: any valid key (the handler shows each key only what it may see). */
+  permission: RoutePermission | null;
+  handle(call: Call): Promise<void>;
 }
+export type RpRoute = Route<RpCall>;
+export type RpTopRoute = Route<RpTopCall>;
+
+/** What matching needs of a route. */
+type Routed = Pick<Route<unknown>, 'method' | 'path'>;
 
 function matches(path: string, parts: string[]): Record<string, string> | null {
   const pattern = path === '' ? [] : path.split('/');
@@ -78,15 +90,15 @@ function matches(path: string, parts: string[]): Record<string, string> | null {
 }
 
 /** The paths of a table, each once, in table order. */
-export const pathsOf = (routes: readonly RpRoute[]): string[] => [...new Set(routes.map((r) => r.path))];
+export const pathsOf = (routes: readonly Routed[]): string[] => [...new Set(routes.map((r) => r.path))];
 
 /**
  * The route of `parts` for the request's method (HEAD is GET), with its parameters. A path that
  * no route has is a 404; a path without this method a 405 that says which methods it has.
  */
-export function routeOf(routes: readonly RpRoute[], req: http.IncomingMessage, res: http.ServerResponse, parts: string[]): { route: RpRoute; params: Record<string, string> } {
+export function routeOf<R extends Routed>(routes: readonly R[], req: http.IncomingMessage, res: http.ServerResponse, parts: string[]): { route: R; params: Record<string, string> } {
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? '');
-  let allowed: RpRoute[] = [];
+  let allowed: R[] = [];
   let found: Record<string, string> | null = null;
   for (const path of pathsOf(routes)) {
     found = matches(path, parts);
@@ -104,7 +116,8 @@ export function routeOf(routes: readonly RpRoute[], req: http.IncomingMessage, r
   return { route, params: found };
 }
 
-/** The route's permission check; a 403 names what was needed. */
-export function authorise(route: RpRoute, caller: Caller, server: ServerRow): void {
-  ApiKeys.require(caller, route.permission.global ? null : server.id, ...route.permission.acls);
+/** The route's permission check (`server`: the route's, null for top routes); a 403 names what was needed. */
+export function authorise(route: Pick<Route<unknown>, 'permission'>, caller: Caller, server: ServerRow | null): void {
+  if (!route.permission) return;
+  ApiKeys.require(caller, route.permission.global || !server ? null : server.id, ...route.permission.acls);
 }

@@ -8,7 +8,7 @@ const { startServer, REPO_ROOT } = require('./helpers/server-process');
 const { relyingParty } = require('./helpers/rp');
 const { enrol, login } = require('./helpers/flows');
 const { check, resolveRef } = require('./helpers/schema-check');
-const { RP_ROUTES, RP_SERVER_ROUTES, RP_TOP_ROUTES } = require(path.join(REPO_ROOT, 'server', 'dist', 'rp-api.js'));
+const { RP_ROUTES, TOP_ROUTES, RP_SERVER_ROUTES, RP_TOP_ROUTES } = require(path.join(REPO_ROOT, 'server', 'dist', 'rp-api.js'));
 const { templateOf } = require(path.join(REPO_ROOT, 'server', 'dist', 'openapi.js'));
 
 jest.setTimeout(60_000);
@@ -236,10 +236,14 @@ test('every route rp-api.ts accepts is documented, with exactly the methods it d
 });
 
 test('the route table is the document: each route at its path and method, with its permission; a key without it gets 403 on every route', async () => {
-  for (const route of RP_ROUTES) {
-    const operation = doc.paths[templateOf(route)][route.method.toLowerCase()];
-    expect({ id: route.id, permission: operation['x-permission'] }).toEqual({ id: operation.operationId, permission: { anyOf: [...route.permission.acls], scope: route.permission.global ? 'global' : 'server' } });
+  for (const [routes, top] of [[RP_ROUTES, false], [TOP_ROUTES, true]]) {
+    for (const route of routes) {
+      const operation = doc.paths[templateOf(route, top)][route.method.toLowerCase()];
+      const permission = route.permission && { anyOf: [...route.permission.acls], scope: route.permission.global ? 'global' : 'server' };
+      expect({ id: route.id, permission: operation['x-permission'] }).toEqual({ id: operation.operationId, permission: permission ?? undefined });
+    }
   }
+  expect(TOP_ROUTES.find((r) => r.id === 'listServers').permission).toBeNull();  // any key, filtered to its servers
   // A key whose only permission (createserver) no route under /servers/{sid} accepts.
   const created = await fetch(`${server.url}/apikeys/?permissions=createserver`, { method: 'POST', headers: { 'X-apikey': server.rootApiKey } });
   const { apikey } = await created.json();
