@@ -272,14 +272,49 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
      * that authenticated before); anything else (device API, no or a wrong key) the client address,
      * so guessing keys does not buy a fresh bucket per guess.
      */
-    const rateKey = (req: http.IncomingMessage, isDevice: boolean): string => {
+    const rateKey = (req: http.IncomingMessage, byAddress: boolean): string => {
       const key = req.headers['x-apikey'];
-      if (!isDevice && typeof key === 'string') {
+      if (!byAddress && typeof key === 'string') {
         const digest = toB64u(hash(utf8(key)));
         if (rp.keys.isKnownDigest(digest)) return `key:${digest}`;
       }
       return `addr:${req.socket.remoteAddress ?? ''}`;
     };
+
+    /**
+     * What the server answers, by path: each API's own router, and the rate bucket it draws from
+     * (`address`: per client address, the device limits; `apiKey`: per API key, the relying-party
+     * limits). Operations (health, readiness, OpenAPI) are answered before any of these.
+     */
+    const mounts: Array<{ matches(p: string): boolean; bucket: 'address' | 'apiKey' | null; handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> }> = [
+      { matches: (p) => p === '/device' || p.startsWith('/device/'), bucket: 'address', handle: (req, res, url) => device.handle(req, res, url.pathname.slice('/device'.length)) },
+      {
+        matches: (p) => p === '/servers' || p.startsWith('/servers/') || p === '/apikeys' || p.startsWith('/apikeys/'),
+        bucket: 'apiKey',
+        handle: (req, res, url) => rp.handle(req, res, segmentsOf(url.pathname), url.searchParams),
+      },
+      // The provider's pages and endpoints: no API key, so per address like the device API.
+      { matches: (p) => !!oidc?.handles(p), bucket: 'address', handle: (req, res, url) => oidc!.handle(req, res, url.pathname) },
+      {
+        // The local push relay: what FCM/APNs would deliver, fetched by the app's token.
+        matches: (p) => p.startsWith(RELAY_PREFIX),
+        bucket: null,
+        handle: async (req, res, url) => {
+          const token = decodePathSegment(url.pathname.slice(RELAY_PREFIX.length));
+          if (req.method !== 'GET' || token === '' || token.includes('/')) sendJson(req, res, 404, { error: 'not found' });
+          else sendJson(req, res, 200, { messages: await relay.take(token) });
+        },
+      },
+      {
+        // The applicationServerKey a browser subscribes with (PushManager.subscribe).
+        matches: (p) => p === VAPID_PATH,
+        bucket: null,
+        handle: async (req, res) => {
+          if (req.method !== 'GET') sendJson(req, res, 405, { error: 'method not allowed' });
+          else sendJson(req, res, 200, { publicKey: vapid.publicKey });
+        },
+      },
+    ];
 
     sweeper.start();  // last: nothing after it can fail and close the store under a sweep
     return {
@@ -300,12 +335,8 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           await handleOps(req, res, p, readiness);
           return true;
         }
-        const isDevice = p === '/device' || p.startsWith('/device/');
-        const isServers = p === '/servers' || p.startsWith('/servers/') || p === '/apikeys' || p.startsWith('/apikeys/');
-        const isRelay = p.startsWith(RELAY_PREFIX);
-        const isVapid = p === VAPID_PATH;
-        const isOidc = !!oidc?.handles(p);
-        if (!isDevice && !isServers && !isRelay && !isVapid && !isOidc) return false;
+        const mount = mounts.find((m) => m.matches(p));
+        if (!mount) return false;
         if (closed) {
           sendJson(req, res, 503, { error: 'server is shutting down' });
           return true;
@@ -315,29 +346,14 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           sendJson(req, res, 503, { error: 'server is shutting down' });
           return true;
         }
-        const buckets = isDevice ? deviceBuckets : isServers ? rpBuckets : null;
-        const retryAfter = buckets?.enabled ? await buckets.take(rateKey(req, isDevice)) : 0;
+        const buckets = mount.bucket === 'address' ? deviceBuckets : mount.bucket === 'apiKey' ? rpBuckets : null;
+        const retryAfter = buckets?.enabled ? await buckets.take(rateKey(req, mount.bucket === 'address')) : 0;
         if (retryAfter > 0) {
           sendRateLimited(req, res, retryAfter);
           return true;
         }
         try {
-          if (isOidc) {
-            await oidc!.handle(req, res, p);
-          } else if (isVapid) {
-            // The applicationServerKey a browser subscribes with (PushManager.subscribe).
-            if (req.method !== 'GET') sendJson(req, res, 405, { error: 'method not allowed' });
-            else sendJson(req, res, 200, { publicKey: vapid.publicKey });
-          } else if (isDevice) {
-            await device.handle(req, res, p.slice('/device'.length));
-          } else if (isRelay) {
-            // The local push relay: what FCM/APNs would deliver, fetched by the app's token.
-            const token = decodePathSegment(p.slice(RELAY_PREFIX.length));
-            if (req.method !== 'GET' || token === '' || token.includes('/')) sendJson(req, res, 404, { error: 'not found' });
-            else sendJson(req, res, 200, { messages: await relay.take(token) });
-          } else {
-            await rp.handle(req, res, segmentsOf(p), url.searchParams);
-          }
+          await mount.handle(req, res, url);
         } catch (err) {
           sendError(req, res, err);
         }

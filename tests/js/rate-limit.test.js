@@ -42,6 +42,21 @@ test('the device API allows the burst per client address, then 429; operations e
   for (let i = 0; i < 5; i++) expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 });
 
+test('the OpenID provider draws from the per-address bucket of the device API', async () => {
+  const s = await startServer({ args: ['--device-rate=0.2', '--device-burst=2'], env: { TAPGATE_OIDC: '1' } });
+  try {
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${s.url}/oidc/.well-known/openid-configuration`);
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+  } finally {
+    await s.stop();
+  }
+});
+
 describe('per-account limit on the PIN-trying device requests', () => {
   let limited;
   beforeAll(async () => {
