@@ -4,6 +4,7 @@ import { bytesEqual, fromB64u, hash, randomBytes, toB64u, verify } from './crypt
 import type { AccountRow, QrSessionRow, ServerRow, Store } from './db';
 import { checkDeviceRequest, HttpError, parseJsonObject, readRawBody, sendError, sendText } from './http';
 import { buildLoginQr, parseQr, SESSION_ID_BYTES } from './qr';
+import { qrSessionStatus, type StatusPolicy } from './qr-session-status';
 import { accountRateKey, sendRateLimited, type RateLimiter } from './rate-limit';
 import {
   enrolProofMessage,
@@ -149,6 +150,15 @@ function accountIdField(j: Fields, key = 'accountId'): number {
   return v;
 }
 
+// Which QR session statuses each step accepts (qr-session-status.ts), and the error of the others.
+const NOT_FOUND = ERR_SESSION_NOT_FOUND;
+/** /v1/start: a fresh session, or a started one (the same start again gets the same answer). */
+const START_LOGIN: StatusPolicy = { fresh: null, started: null, used: NOT_FOUND, expired: NOT_FOUND, cancelled: NOT_FOUND };
+const START_ENROL: StatusPolicy = { ...START_LOGIN, used: ERR_ENROL_QR_EXPIRED, expired: ERR_ENROL_QR_EXPIRED };
+/** /v1/enrol and /v1/login: a started session only. */
+const ENROL: StatusPolicy = { fresh: NOT_FOUND, started: null, used: ERR_ENROL_QR_EXPIRED, expired: ERR_ENROL_QR_EXPIRED, cancelled: NOT_FOUND };
+const LOGIN: StatusPolicy = { fresh: NOT_FOUND, started: null, used: NOT_FOUND, expired: NOT_FOUND, cancelled: NOT_FOUND };
+
 export class DeviceApi {
   /** The device API, one row per path under /device (each is POST). */
   private static readonly ROUTES: Readonly<Record<string, Route>> = {
@@ -247,10 +257,10 @@ export class DeviceApi {
     if (!qs || !bytesEqual(qs.server, server.id) || !bytesEqual(qs.payload, qrBytes)) {
       return this.signedError(server, t0, raw, ERR_SESSION_NOT_FOUND);
     }
-    const expired = this.now() > qs.expires;
-    if (qs.kind === 'enrol' && (expired || qs.used)) return this.signedError(server, t0, raw, ERR_ENROL_QR_EXPIRED);
-    if (expired || qs.used || qs.cancelled) return this.signedError(server, t0, raw, ERR_SESSION_NOT_FOUND);
-    if (qs.started) {
+    const status = qrSessionStatus(qs, this.now());
+    const refused = (qs.kind === 'enrol' ? START_ENROL : START_LOGIN)[status];
+    if (refused !== null) return this.signedError(server, t0, raw, refused);
+    if (status === 'started') {
       // A session starts once. The same request again (a retry whose answer was lost) gets the
       // same answer, so both ends stay at the same T1; any other start is someone else's, who
       // saw the QR: refused, and the device's session goes on undisturbed. A session its login
@@ -287,10 +297,8 @@ export class DeviceApi {
     const sigCheckAccount = checkAccountId !== null ? bytesField(j, 'sigCheckAccount', 64) : null;
     const sigCheckPin = checkAccountId !== null ? bytesField(j, 'sigCheckPin', 64) : null;
     const t = qs.transcript;
-    if (qs.kind !== 'enrol' || !qs.started || qs.cancelled) {
-      return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
-    }
-    if (qs.used || this.now() > qs.expires) return this.signedError(server, t, raw, ERR_ENROL_QR_EXPIRED);
+    const refused = qs.kind === 'enrol' ? ENROL[qrSessionStatus(qs, this.now())] : ERR_SESSION_NOT_FOUND;
+    if (refused !== null) return this.signedError(server, t, raw, refused);
     const rp = await this.store.getRpSession(qs.server, qs.nonce);
     if (!rp || rp.cancelled) return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
     const proof = enrolProofMessage(t);
@@ -353,10 +361,7 @@ export class DeviceApi {
     const rp = await this.store.getRpSession(qs.server, qs.nonce);
     if (
       qs.kind !== 'login' ||
-      !qs.started ||
-      qs.used ||
-      qs.cancelled ||
-      this.now() > qs.expires ||
+      LOGIN[qrSessionStatus(qs, this.now())] !== null ||
       !rp ||
       rp.cancelled  // a logged-in session may log in again: push logins and transactions do
     ) {
