@@ -275,10 +275,8 @@ export class DeviceApi {
     const body = await startResponseBody(this.store, server, qs, this.now());
     const sealed = seal(server.sk, t0, raw, body);
     const t1 = transcriptAdvance(t0, raw, sealed.bodyBytes);
-    await this.store.transaction(async () => {
-      await this.store.setQrStarted(qs.id, t1, { requestHash: hash(raw), answer: sealed.envelope });
-      await this.store.markScanned(qs.server, qs.nonce, this.now());
-    });
+    await this.store.setQrStarted(qs.id, t1, { requestHash: hash(raw), answer: sealed.envelope });
+    await this.store.markScanned(qs.server, qs.nonce, this.now());
     return { status: 200, text: sealed.envelope };
   }
 
@@ -320,30 +318,28 @@ export class DeviceApi {
       }
       await this.store.factorVerified(ref.id, this.now());
     }
-    return this.store.transaction(async () => {
-      const now = this.now();
-      const accountId = await this.store.insertAccount({
-        server: server.id,
-        userid: qs.userid,
-        pk: accountPk,
-        boxPk,
-        pinPk,
-        now,
-        description: qs.name,
-      });
-      if (pushToken) await this.store.setPushToken(accountId, pushToken);
-      if (bioPk) await this.store.setBioPk(accountId, bioPk);
-      await this.store.factorVerified(accountId, now);
-      const sealed = seal(server.sk, t, raw, {
-        result: 'SUCCESS',
-        accountId,
-        userId: qs.userid,
-        pingTime: server.ping_time,
-      });
-      await this.store.setQrUsed(id, transcriptAdvance(t, raw, sealed.bodyBytes));
-      await this.store.logIn(qs.server, qs.nonce, id, { accountId, userId: qs.userid, userInput: null, factor: 'pin' }, now);
-      return { status: 200, text: sealed.envelope };
+    const now = this.now();
+    const accountId = await this.store.insertAccount({
+      server: server.id,
+      userid: qs.userid,
+      pk: accountPk,
+      boxPk,
+      pinPk,
+      now,
+      description: qs.name,
     });
+    if (pushToken) await this.store.setPushToken(accountId, pushToken);
+    if (bioPk) await this.store.setBioPk(accountId, bioPk);
+    await this.store.factorVerified(accountId, now);
+    const sealed = seal(server.sk, t, raw, {
+      result: 'SUCCESS',
+      accountId,
+      userId: qs.userid,
+      pingTime: server.ping_time,
+    });
+    await this.store.setQrUsed(id, transcriptAdvance(t, raw, sealed.bodyBytes));
+    await this.store.logIn(qs.server, qs.nonce, id, { accountId, userId: qs.userid, userInput: null, factor: 'pin' }, now);
+    return { status: 200, text: sealed.envelope };
   }
 
   // §5.3
@@ -379,58 +375,56 @@ export class DeviceApi {
     // who may log in on it: another account never approves its transaction nor takes it over.
     if (!bindingAllows(loginBinding(qs, rp), account)) return this.signedError(server, t, raw, ERR_ACCOUNT_NOT_ALLOWED);
     const limit = server.pin_attempt_limit;
-    return this.store.transaction(async () => {
-      const answer = async (body: Fields): Promise<Answer> => {
-        const sealed = seal(server.sk, t, raw, body);
-        const next = transcriptAdvance(t, raw, sealed.bodyBytes);
-        if (body.result === 'SUCCESS') await this.store.setQrUsed(id, next);
-        else await this.store.setQrTranscript(id, next);
-        return { status: 200, text: sealed.envelope };
-      };
-      const now = this.now();
-      // A push login skips /v1/start (§6.1): its login request is the first the server hears of it.
-      if (!rp.scanned) await this.store.markScanned(qs.server, qs.nonce, now);
-      if (qs.match_code && code !== qs.match_code) {
-        await this.store.setQrCancelled(id);
-        await this.store.markCancelled(qs.server, qs.nonce, id, now);
-        return this.signedError(server, t, raw, ERR_CODE_MISMATCH);
-      }
-      const tx = qs.tid ? await this.store.getTransaction(qs.tid, server.id) : undefined;
-      const sigTransaction = tx ? fromB64u(j.sigTransaction) : null;
-      const txSigned = !!tx && !!sigTransaction &&
-        verify(account.pk, transactionSigningInput(tx.tid, rpSessionBinding(server.id, qs.nonce), tx.text), sigTransaction);
-      if (tx && (factor === 'NONE' || !txSigned)) {
-        return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);  // no second factor or no signature
-      }
-      if (sigBio !== null) {
-        // A blocked PIN blocks every second factor: a biometric login on a blocked account would
-        // let whoever passes the biometric keep guessing the PIN in between.
-        if (account.pin_failures >= limit) return answer({ result: 'PIN_BLOCKED' });
-        // The biometric: a high-entropy key, so a mismatch means a changed biometric set, not a
-        // guess; it is not counted against the PIN, and its success does not reset the PIN count.
-        if (!account.bio_pk || !verify(account.bio_pk, proof, sigBio)) return answer({ result: 'BIOMETRIC_FAIL' });
-        await this.store.factorVerified(account.id, now);
-      } else if (sigPin === null) {
-        // A login without the second factor: only within pinTimeout of the last verified one,
-        // and never when the relying party asked for it.
-        const window = server.pin_timeout * 60_000;
-        const recent = account.last_factor_at !== null && now - account.last_factor_at < window;
-        if (!recent || qs.require_2f || account.pin_failures >= limit) return answer({ result: 'SECOND_FACTOR_REQUIRED' });
-      } else {
-        // 2.–3. blocked, or the PIN proof
-        const verdict = await this.pinVerdict(account, limit, proof, sigPin);
-        if (verdict.result !== 'SUCCESS') return answer(verdict);
-        await this.store.factorVerified(account.id, now);
-      }
-      // 4. success
-      await this.store.accountLoggedIn(account.id, now);
-      if (tx && sigTransaction) await this.store.signTransaction(tx.tid, account.id, sigTransaction);
-      await this.store.logIn(qs.server, qs.nonce, id, { accountId: account.id, userId: account.userid, userInput, factor: sigBio !== null ? 'biometric' : sigPin !== null ? 'pin' : 'none' }, now);
-      return answer({
-        result: 'SUCCESS',
-        pingTime: server.ping_time,
-        sessionInfo: storedUserContext(qs.usercontext).sessioninfo,
-      });
+    const answer = async (body: Fields): Promise<Answer> => {
+      const sealed = seal(server.sk, t, raw, body);
+      const next = transcriptAdvance(t, raw, sealed.bodyBytes);
+      if (body.result === 'SUCCESS') await this.store.setQrUsed(id, next);
+      else await this.store.setQrTranscript(id, next);
+      return { status: 200, text: sealed.envelope };
+    };
+    const now = this.now();
+    // A push login skips /v1/start (§6.1): its login request is the first the server hears of it.
+    if (!rp.scanned) await this.store.markScanned(qs.server, qs.nonce, now);
+    if (qs.match_code && code !== qs.match_code) {
+      await this.store.setQrCancelled(id);
+      await this.store.markCancelled(qs.server, qs.nonce, id, now);
+      return this.signedError(server, t, raw, ERR_CODE_MISMATCH);
+    }
+    const tx = qs.tid ? await this.store.getTransaction(qs.tid, server.id) : undefined;
+    const sigTransaction = tx ? fromB64u(j.sigTransaction) : null;
+    const txSigned = !!tx && !!sigTransaction &&
+      verify(account.pk, transactionSigningInput(tx.tid, rpSessionBinding(server.id, qs.nonce), tx.text), sigTransaction);
+    if (tx && (factor === 'NONE' || !txSigned)) {
+      return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);  // no second factor or no signature
+    }
+    if (sigBio !== null) {
+      // A blocked PIN blocks every second factor: a biometric login on a blocked account would
+      // let whoever passes the biometric keep guessing the PIN in between.
+      if (account.pin_failures >= limit) return answer({ result: 'PIN_BLOCKED' });
+      // The biometric: a high-entropy key, so a mismatch means a changed biometric set, not a
+      // guess; it is not counted against the PIN, and its success does not reset the PIN count.
+      if (!account.bio_pk || !verify(account.bio_pk, proof, sigBio)) return answer({ result: 'BIOMETRIC_FAIL' });
+      await this.store.factorVerified(account.id, now);
+    } else if (sigPin === null) {
+      // A login without the second factor: only within pinTimeout of the last verified one,
+      // and never when the relying party asked for it.
+      const window = server.pin_timeout * 60_000;
+      const recent = account.last_factor_at !== null && now - account.last_factor_at < window;
+      if (!recent || qs.require_2f || account.pin_failures >= limit) return answer({ result: 'SECOND_FACTOR_REQUIRED' });
+    } else {
+      // 2.–3. blocked, or the PIN proof
+      const verdict = await this.pinVerdict(account, limit, proof, sigPin);
+      if (verdict.result !== 'SUCCESS') return answer(verdict);
+      await this.store.factorVerified(account.id, now);
+    }
+    // 4. success
+    await this.store.accountLoggedIn(account.id, now);
+    if (tx && sigTransaction) await this.store.signTransaction(tx.tid, account.id, sigTransaction);
+    await this.store.logIn(qs.server, qs.nonce, id, { accountId: account.id, userId: account.userid, userInput, factor: sigBio !== null ? 'biometric' : sigPin !== null ? 'pin' : 'none' }, now);
+    return answer({
+      result: 'SUCCESS',
+      pingTime: server.ping_time,
+      sessionInfo: storedUserContext(qs.usercontext).sessioninfo,
     });
   }
 
@@ -483,16 +477,14 @@ export class DeviceApi {
     const sigAccount = bytesField(j, 'sigAccount', 64);
     const sigPin = bytesField(j, 'sigPin', 64);
     const t = transcriptStart(challenge);
-    return this.store.transaction(async () => {
-      const { account, server } = await this.challengedAccount(accountId, challenge);
-      const proof = pinCheckProofMessage(challenge);
-      if (account.blocked || !verify(account.pk, proof, sigAccount)) {
-        return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
-      }
-      const verdict = await this.pinVerdict(account, server.pin_attempt_limit, proof, sigPin);
-      if (verdict.result === 'SUCCESS') await this.store.factorVerified(account.id, this.now());
-      return { status: 200, text: seal(server.sk, t, raw, verdict).envelope };
-    });
+    const { account, server } = await this.challengedAccount(accountId, challenge);
+    const proof = pinCheckProofMessage(challenge);
+    if (account.blocked || !verify(account.pk, proof, sigAccount)) {
+      return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
+    }
+    const verdict = await this.pinVerdict(account, server.pin_attempt_limit, proof, sigPin);
+    if (verdict.result === 'SUCCESS') await this.store.factorVerified(account.id, this.now());
+    return { status: 200, text: seal(server.sk, t, raw, verdict).envelope };
   }
 
   // §5.10: change the PIN (prepared, §5.11 commits it), add or remove the biometric, over a
@@ -510,29 +502,27 @@ export class DeviceApi {
     const byBiometric = change === 'PIN' && j.sigBio !== undefined;
     const sigFactor = change === 'REMOVE_BIOMETRIC' ? null : bytesField(j, byBiometric ? 'sigBio' : 'sigPin', 64);
     const t = transcriptStart(challenge);
-    return this.store.transaction(async () => {
-      const { account, server } = await this.challengedAccount(accountId, challenge);
-      const proof = factorChangeProofMessage(challenge, change, newPk);
-      if (account.blocked || !verify(account.pk, proof, sigAccount) || (newPk && !verify(newPk, proof, sigNew!))) {
-        return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
-      }
-      const limit = server.pin_attempt_limit;
-      let verdict: Fields = { result: 'SUCCESS' };
-      if (byBiometric) {
-        // The biometric may stand in for the old PIN, but never on a blocked PIN: that would
-        // make it a way round the attempt limit.
-        if (account.pin_failures >= limit) verdict = { result: 'PIN_BLOCKED' };
-        else if (!account.bio_pk || !verify(account.bio_pk, proof, sigFactor!)) verdict = { result: 'BIOMETRIC_FAIL' };
-      } else if (sigFactor) {
-        verdict = await this.pinVerdict(account, limit, proof, sigFactor);
-      }
-      if (verdict.result === 'SUCCESS') {
-        if (sigFactor) await this.store.factorVerified(account.id, this.now());
-        if (change === 'PIN') await this.store.setPendingPinPk(account.id, newPk!);
-        else await this.store.setBioPk(account.id, change === 'ADD_BIOMETRIC' ? newPk : null);
-      }
-      return { status: 200, text: seal(server.sk, t, raw, verdict).envelope };
-    });
+    const { account, server } = await this.challengedAccount(accountId, challenge);
+    const proof = factorChangeProofMessage(challenge, change, newPk);
+    if (account.blocked || !verify(account.pk, proof, sigAccount) || (newPk && !verify(newPk, proof, sigNew!))) {
+      return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
+    }
+    const limit = server.pin_attempt_limit;
+    let verdict: Fields = { result: 'SUCCESS' };
+    if (byBiometric) {
+      // The biometric may stand in for the old PIN, but never on a blocked PIN: that would
+      // make it a way round the attempt limit.
+      if (account.pin_failures >= limit) verdict = { result: 'PIN_BLOCKED' };
+      else if (!account.bio_pk || !verify(account.bio_pk, proof, sigFactor!)) verdict = { result: 'BIOMETRIC_FAIL' };
+    } else if (sigFactor) {
+      verdict = await this.pinVerdict(account, limit, proof, sigFactor);
+    }
+    if (verdict.result === 'SUCCESS') {
+      if (sigFactor) await this.store.factorVerified(account.id, this.now());
+      if (change === 'PIN') await this.store.setPendingPinPk(account.id, newPk!);
+      else await this.store.setBioPk(account.id, change === 'ADD_BIOMETRIC' ? newPk : null);
+    }
+    return { status: 200, text: seal(server.sk, t, raw, verdict).envelope };
   }
 
   // §5.11: the device switched to the prepared PIN key; replays are harmless (same key, no change).
@@ -555,15 +545,13 @@ export class DeviceApi {
     if (!account || !bytesEqual(account.server, server.id) || !verify(account.pk, pingProofMessage(t), sig)) {
       return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
-    return this.store.transaction(async () => {
-      const now = this.now();
-      const rp = await currentRpSession(this.store, server, qs.nonce, now);
-      const alive = !!rp && rp.loggedin === 1 && rp.accountid === account.id && server.ping_time > 0;
-      if (alive) await this.store.markSeen(qs.server, qs.nonce, now);
-      const sealed = seal(server.sk, t, raw, { status: alive ? 'ACTIVE' : 'LOGGED_OUT' });
-      await this.store.setQrTranscript(id, transcriptAdvance(t, raw, sealed.bodyBytes));
-      return { status: 200, text: sealed.envelope };
-    });
+    const now = this.now();
+    const rp = await currentRpSession(this.store, server, qs.nonce, now);
+    const alive = !!rp && rp.loggedin === 1 && rp.accountid === account.id && server.ping_time > 0;
+    if (alive) await this.store.markSeen(qs.server, qs.nonce, now);
+    const sealed = seal(server.sk, t, raw, { status: alive ? 'ACTIVE' : 'LOGGED_OUT' });
+    await this.store.setQrTranscript(id, transcriptAdvance(t, raw, sealed.bodyBytes));
+    return { status: 200, text: sealed.envelope };
   }
 
   // §5.9: the app logs in to its own backend. The web nonce is a relying-party session nonce the
@@ -591,24 +579,22 @@ export class DeviceApi {
       time: now,
     });
     const t1 = transcriptAdvance(t0, raw, sealed.bodyBytes);
-    await this.store.transaction(async () => {
-      await this.store.insertQrSession({
-        id,
-        server: server.id,
-        nonce: webNonce,
-        kind: 'login',
-        userid: null,
-        name: null,
-        usercontext: null,
-        payload: buildLoginQr(server.id, id),
-        created: now,
-        expires: now + APPLOGIN_LIFETIME_MS,
-        transcript: t1,
-        // An AppLogin always asks the second factor (§5.9): enforced here, not only in the core.
-        requireSecondFactor: true,
-      });
-      await this.store.setQrStarted(id, t1);
+    await this.store.insertQrSession({
+      id,
+      server: server.id,
+      nonce: webNonce,
+      kind: 'login',
+      userid: null,
+      name: null,
+      usercontext: null,
+      payload: buildLoginQr(server.id, id),
+      created: now,
+      expires: now + APPLOGIN_LIFETIME_MS,
+      transcript: t1,
+      // An AppLogin always asks the second factor (§5.9): enforced here, not only in the core.
+      requireSecondFactor: true,
     });
+    await this.store.setQrStarted(id, t1);
     return { status: 200, text: sealed.envelope };
   }
 
@@ -663,11 +649,9 @@ export class DeviceApi {
     const { qs, id } = await this.session(j);
     const proof = bytesField(j, 'proof', 32);
     if (!qs.started || !qs.t1 || !bytesEqual(cancelProof(qs.t1), proof)) throw new HttpError(403, 'the cancel proof is not accepted');
-    await this.store.transaction(async () => {
-      await this.store.setQrCancelled(id);
-      await this.store.markCancelled(qs.server, qs.nonce, id, this.now());
-      if (qs.tid) await this.store.rejectTransaction(qs.tid);
-    });
+    await this.store.setQrCancelled(id);
+    await this.store.markCancelled(qs.server, qs.nonce, id, this.now());
+    if (qs.tid) await this.store.rejectTransaction(qs.tid);
     return { status: 200, text: '{}' };
   }
 
