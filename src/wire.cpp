@@ -134,6 +134,7 @@ ErrorCode errorFromServerCode(std::int64_t code) {
     case 48: return ErrorCode::SERVER_AUTHENTICATION_FAILED;
     case 52: return ErrorCode::SERVER_AUTHENTICATION_FAILED;
     case 53: return ErrorCode::SESSION_NOT_FOUND;
+    case 54: return ErrorCode::CODE_MISMATCH;
     case 55: return ErrorCode::ACCOUNT_NOT_ALLOWED;
     case 60: return ErrorCode::PIN_BLOCKED;
     default: return ErrorCode::SERVER_UNKNOWN_ERROR;

@@ -78,6 +78,13 @@ TEST(Wire, SignedServerErrorsAreTyped) {
   auto r = wire::openResponse(f.server.publicKey, f.t, f.request, 410, sealed);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::ENROL_QR_EXPIRED);
+  // Every numbered error the reference server signs reads back as its own code
+  // (tests/js/error-codes.test.js checks the server's table against this one).
+  for (auto [num, code] : {std::pair{48, ErrorCode::SERVER_AUTHENTICATION_FAILED}, std::pair{53, ErrorCode::SESSION_NOT_FOUND},
+                           std::pair{54, ErrorCode::CODE_MISMATCH}, std::pair{55, ErrorCode::ACCOUNT_NOT_ALLOWED}}) {
+    auto e = wire::sealResponse(f.server.secretKey, f.t, f.request, R"({"error":{"code":)" + std::to_string(num) + "}}");
+    EXPECT_EQ(wire::openResponse(f.server.publicKey, f.t, f.request, 403, e).error().code, code) << num;
+  }
 }
 
 TEST(Wire, TranscriptAdvancesDeterministically) {
