@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRelyingParty } from './relying-party.mjs';
+import { createOidcCard } from './oidc-card.mjs';
 import { serveStatic } from './static.mjs';
 import { BASE_HEADERS } from './security-headers.mjs';
 
@@ -35,8 +36,13 @@ const tapgate = await createTapgateServer({
   // Browser origins besides the public one that may call the device API: the pages opened by the
   // listening address instead of localhost, and those named (the browser extension's).
   deviceOrigins: [`http://127.0.0.1:${actualPort}`, ...(process.env.TAPGATE_DEVICE_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)],
+  // "Sign in with Tapgate": the OpenID provider at ${origin}/oidc (docs/oidc.md), the page's third card.
+  oidc: true,
 });
 const relyingParty = createRelyingParty({ apiBase: `http://127.0.0.1:${actualPort}`, serverId: tapgate.serverId, apiKey: rootApiKey });
+
+/** The OpenID card's backend (oidc-card.mjs), once its client is registered. */
+let oidcCard = null;
 
 // The third element: where scripts/build.mjs leaves precompressed copies (static.mjs).
 const mounts = [
@@ -50,6 +56,7 @@ http.on('request', async (req, res) => {
   try {
     if (await tapgate.handle(req, res)) return;
     if (await relyingParty.handle(req, res)) return;
+    if (oidcCard && await oidcCard.handle(req, res)) return;
     if (await serveStatic(req, res, mounts)) return;
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   } catch (err) {
@@ -58,6 +65,9 @@ http.on('request', async (req, res) => {
     res.end('internal error');
   }
 });
+
+// Registered once requests are served: it registers its client through the relying-party API.
+oidcCard = await createOidcCard({ origin, apiBase: `http://127.0.0.1:${actualPort}`, serverId: tapgate.serverId, apiKey: rootApiKey });
 
 console.log(JSON.stringify({ event: 'listening', port: actualPort, url: origin, serverId: tapgate.serverId }));
 console.error(`Tapgate demo on ${origin}/  (authenticator: ${origin}/authenticator/)`);

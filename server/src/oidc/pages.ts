@@ -21,7 +21,9 @@ export function sendPage(res: http.ServerResponse, status: number, title: string
     'Cache-Control': 'no-store',
     'Content-Security-Policy': `default-src 'none'; img-src 'self'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'`,
     'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
+    // same-origin, not no-referrer: under no-referrer a browser posts the pages' forms with
+    // `Origin: null`, and the interaction routes accept only their own origin.
+    'Referrer-Policy': 'same-origin',
   });
   res.end(html);
 }

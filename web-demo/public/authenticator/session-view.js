@@ -105,6 +105,14 @@ export class SessionView {
         d.context === 'FIRST_SET' ? 'Choose a PIN for this app (4 or more digits)'
         : tx ? `Enter your PIN to sign ${tx.amount} to ${tx.beneficiary} (${tx.description})${where}`
         : `Enter your PIN${where}`;
+      // What the relying party says about this login (an OpenID client's name, a CIBA binding
+      // message): shown before the PIN, so the user can tell it is the request they made.
+      const info = Object.entries(session.announceInfo?.info ?? {}).filter(([key]) => key !== 'origin');
+      $('announce-info').replaceChildren(...info.flatMap(([key, value]) => [
+        Object.assign(document.createElement('dt'), { textContent: key }),
+        Object.assign(document.createElement('dd'), { textContent: String(value) }),
+      ]));
+      show('announce-info', info.length > 0);
       this.#pinPad.reset();
       show('pin-section', true);
     } else if (d.result === 'PIN_FAIL') {

@@ -1,0 +1,103 @@
+// The demo's OpenID Connect card in Chromium: the relying-party page signs in through the
+// provider's login page, whose Tapgate QR the PWA films with its fake camera and approves with the
+// PIN; the page then shows the ID token's claims. Then CIBA: "Push to phone" reaches the PWA
+// through the server's push relay, the binding message shows beside the PIN pad, and the approval
+// brings the claims to the page. openid-client is the relying party (web-demo/oidc-card.mjs).
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startServer } = require('../js/helpers/server-process');
+const { launchChromium, artifactPath } = require('./helpers/chromium');
+const { writeY4mFromPng } = require('./helpers/y4m');
+const { relyingPartyQr, relyingPartyLoggedIn, typePin, outcome } = require('./helpers/pwa');
+
+const USER = 'alice-oidc';
+const PIN = '2468';
+let demo;
+let rp;
+let rpPage;
+let pwa;
+let app;
+let workDir;
+let videoFile;
+const errors = [];
+
+beforeAll(async () => {
+  demo = await startServer({ script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs') });
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-demo-oidc-'));
+  videoFile = path.join(workDir, 'camera.y4m');
+  rp = await launchChromium();
+  rpPage = await rp.newPage();
+  rpPage.on('pageerror', (e) => errors.push(e.message));
+  rpPage.on('console', (m) => /Content Security Policy/i.test(m.text()) && errors.push(m.text()));
+  await rpPage.goto(`${demo.url}/`);
+}, 60_000);
+
+afterAll(async () => {
+  await pwa?.close();
+  await rp?.close();
+  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+  await demo?.stop();
+});
+
+test('enrol the PWA by camera (the account the OpenID sign-ins use)', async () => {
+  await rpPage.fill('#userid', USER);
+  writeY4mFromPng(await relyingPartyQr(rpPage, 'enrol'), videoFile);
+  pwa = await launchChromium({
+    profileDir: path.join(workDir, 'pwa-profile'),
+    args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${videoFile}`],
+    viewport: { width: 480, height: 1000 },
+  });
+  app = pwa.pages()[0] ?? (await pwa.newPage());
+  app.on('pageerror', (e) => errors.push(e.message));
+  await app.goto(`${demo.url}/authenticator/`);
+  await app.waitForSelector('body[data-ready=true][data-push=relay]', { timeout: 30_000 });
+  await app.click('#scan-camera');
+  await app.waitForSelector('#confirm-enrol:not(.hidden)', { timeout: 20_000 });
+  await app.click('#accept-enrol');
+  await typePin(app, PIN);
+  await outcome(app, 'Enrolled and logged in.');
+  await relyingPartyLoggedIn(rpPage, USER);
+}, 90_000);
+
+test('"Sign in with Tapgate": the provider\'s QR page, filmed by the PWA, the PIN, and the ID token\'s claims on the page', async () => {
+  await rpPage.click('#oidc-signin');
+  await rpPage.waitForURL(/\/oidc\/interaction\//, { timeout: 15_000 });
+  expect(await rpPage.textContent('h1')).toBe('Sign in to Tapgate demo (OpenID Connect)');
+  await rpPage.waitForSelector('#qr');
+  // The QR picture as the page shows it (its own cookie-bound URL), for the fake camera.
+  const png = Buffer.from(await rpPage.evaluate(async () => {
+    const res = await fetch(document.querySelector('#qr').src);
+    return [...new Uint8Array(await res.arrayBuffer())];
+  }));
+  writeY4mFromPng(png, videoFile);
+  await rpPage.screenshot({ path: artifactPath('oidc-login-page.png') });
+  await app.click('#scan-camera');
+  await app.waitForSelector('#pin-section:not(.hidden)', { timeout: 20_000 });
+  expect(await app.textContent('#announce-info')).toContain('Tapgate demo (OpenID Connect)');
+  await typePin(app, PIN);
+  // The login page follows the session live and finishes the interaction: back on the demo page.
+  await rpPage.waitForURL(`${demo.url}/#oidc`, { timeout: 20_000 });
+  await rpPage.waitForFunction(() => document.querySelector('#oidc-status').textContent.startsWith('Signed in as'), null, { timeout: 10_000 });
+  expect(await rpPage.textContent('#oidc-status')).toBe(`Signed in as ${USER} (OpenID Connect)`);
+  const claims = await rpPage.locator('#oidc-claims').textContent();
+  expect(claims).toContain(`sub${USER}`);
+  expect(claims).toContain('amrpop pin mfa');
+  expect(claims).toContain(`iss${demo.url}/oidc`);
+  await rpPage.screenshot({ path: artifactPath('relying-party-oidc-claims.png'), fullPage: true });
+}, 60_000);
+
+test('"Push to phone" (CIBA): the binding message beside the PIN pad, the approval, the claims', async () => {
+  await rpPage.fill('#oidc-userid', USER);
+  await rpPage.click('#oidc-ciba');
+  await rpPage.waitForFunction(() => document.querySelector('#oidc-binding').textContent.startsWith('Demo code'), null, { timeout: 10_000 });
+  const binding = await rpPage.textContent('#oidc-binding');
+  await app.waitForSelector('#pin-section:not(.hidden)', { timeout: 20_000 });
+  expect(await app.textContent('#announce-info')).toContain(binding);
+  await app.screenshot({ path: artifactPath('pwa-ciba-binding-message.png'), fullPage: true });
+  await typePin(app, PIN);
+  await rpPage.waitForFunction(() => document.querySelector('#oidc-status').textContent.startsWith('Approved'), null, { timeout: 20_000 });
+  expect(await rpPage.textContent('#oidc-status')).toBe(`Approved on the phone: signed in as ${USER} (CIBA)`);
+  expect(await rpPage.locator('#oidc-claims').textContent()).toContain('amrpop pin mfa');
+  expect(errors).toEqual([]);
+}, 60_000);
