@@ -912,7 +912,10 @@ json Engine::sessionJson(int id) const {
           {"transaction", s->transaction},
           {"sessionInfo", s->sessionInfo},
           {"appLogin", s->isAppLogin && (s->step == Step::Active || s->history == HistoryStatus::LoggedOut)
-                           ? json{{"webNonce", s->webNonce}, {"serverId", base64url(s->qr.serverId)}}
+                           ? json{{"webNonce", s->webNonce},
+                                  {"serverId", base64url(s->qr.serverId)},
+                                  // The device API's base URL: the SDK finds the server's token endpoint from it.
+                                  {"serverUrl", s->serverUrl}}
                            : json(nullptr)},
           {"candidateAccounts", accountListJson(s->candidates)},
           {"account", chosen ? accountJson(*chosen, state_) : json(nullptr)},

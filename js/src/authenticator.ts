@@ -1,5 +1,6 @@
+import { AppTokenClient } from './app-token.js';
 import type { CoreEngine, CoreLoader, CoreOutput } from './core.js';
-import { TapgateError, misuse, storageError, type TapgateErrorInfo } from './errors.js';
+import { TapgateError, describe, misuse, networkError, originOf, storageError, type TapgateErrorInfo } from './errors.js';
 import { Session, type SessionCall, type SessionHost } from './session.js';
 import type {
   Account,
@@ -50,25 +51,6 @@ type RequestDone = { request: number; ok: boolean; error?: TapgateErrorInfo; pro
 /** setTimeout fires at once for delays above 2^31 − 1 ms (24.8 days): longer timers wait in steps. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 const utf8 = new TextDecoder();
-
-/** A thrown value as text; reading it must not throw again (a getter, a Symbol, a hostile toString). */
-function describe(err: unknown): string {
-  try {
-    const message = (err as Error | null)?.message ?? err;
-    return String(message);
-  } catch {
-    return 'unknown error';
-  }
-}
-
-/** The origin of a request URL for messages; the core validates URLs, but this must never throw. */
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return 'an unparsable URL';
-  }
-}
 
 /** What a push payload may arrive as: the bytes, their base64url text, or a push data map. */
 export type PushPayload = Uint8Array | string | { tapgate: string };
@@ -127,10 +109,15 @@ export class Authenticator extends EventTarget {
     this.#fetch = fetchImpl;
     this.#requestTimeout = options.requestTimeout ?? 15_000;
     this.#now = options.clock ?? Date.now;
+    const appTokens = new AppTokenClient(fetchImpl, this.#requestTimeout, this.#now);
     this.#host = {
       call: (fn, session, ...args) => this.#call(fn, session, args),
       snapshot: (id) => JSON.parse(this.#core.session(id)) as SessionSnapshot,
       flushed: () => this.#lastSave,
+      exchangeToken: (webNonce, serverUrl, tokenOptions) => {
+        void this.#core;  // WRONG_STATE after close(), like every other call
+        return appTokens.exchange(webNonce, serverUrl, tokenOptions);
+      },
       biometricSecret: async (purpose) => {
         const secret = await options.biometric?.secret(purpose);
         if (secret != null && (!(secret instanceof Uint8Array) || secret.length !== 32)) {
@@ -426,7 +413,7 @@ export class Authenticator extends EventTarget {
   /** Something the SDK started on its own failed where no caller waits: an `error` event, never a crash. */
   #reportFault(error: unknown): void {
     const reported = error instanceof TapgateError ? error
-      : new TapgateError({ code: 'NETWORK_ERROR', numericCode: 2, kind: 'network', message: describe(error) });
+      : networkError(describe(error));
     this.dispatchEvent(new CustomEvent('error', { detail: { error: reported } }));
   }
 

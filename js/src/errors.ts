@@ -29,6 +29,7 @@ export type TapgateErrorCode =
   | 'PUSH_REPLAYED'
   | 'APPLOGIN_NOT_CONTINUOUS'
   | 'CODE_MISMATCH'
+  | 'TOKEN_REFUSED'
   | 'ACCOUNT_NOT_ALLOWED'
   | 'STORAGE_UNAVAILABLE'
   | 'UNSUPPORTED'
@@ -40,12 +41,15 @@ export interface TapgateErrorInfo {
   numericCode: number;
   kind: TapgateErrorKind;
   message: string;
+  /** With TOKEN_REFUSED: the provider's OAuth `error` (invalid_grant, invalid_client, …). */
+  oauthError?: string;
 }
 
 export class TapgateError extends Error implements TapgateErrorInfo {
   readonly code: TapgateErrorCode;
   readonly numericCode: number;
   readonly kind: TapgateErrorKind;
+  readonly oauthError?: string;
 
   constructor(info: TapgateErrorInfo) {
     super(info.message);
@@ -53,10 +57,13 @@ export class TapgateError extends Error implements TapgateErrorInfo {
     this.code = info.code;
     this.numericCode = info.numericCode;
     this.kind = info.kind;
+    if (info.oauthError !== undefined) this.oauthError = info.oauthError;
   }
 
   toJSON(): TapgateErrorInfo {
-    return { code: this.code, numericCode: this.numericCode, kind: this.kind, message: this.message };
+    const info: TapgateErrorInfo = { code: this.code, numericCode: this.numericCode, kind: this.kind, message: this.message };
+    if (this.oauthError !== undefined) info.oauthError = this.oauthError;
+    return info;
   }
 }
 
@@ -68,6 +75,41 @@ export function deviceError(code: 'CAMERA_UNAVAILABLE' | 'CAMERA_DENIED', messag
   return new TapgateError({ code, numericCode: 0, kind: 'device', message });
 }
 
-export function misuse(code: 'INVALID_ARGUMENT' | 'UNSUPPORTED', message: string): TapgateError {
+export function misuse(code: 'WRONG_STATE' | 'INVALID_ARGUMENT' | 'UNSUPPORTED', message: string): TapgateError {
   return new TapgateError({ code, numericCode: 0, kind: 'misuse', message });
+}
+
+export function networkError(message: string): TapgateError {
+  return new TapgateError({ code: 'NETWORK_ERROR', numericCode: 2, kind: 'network', message });
+}
+
+/** What a server answered that the SDK cannot use, named like the core's codes for the same faults. */
+export function remoteFault(code: 'SERVER_UNKNOWN_ERROR' | 'BAD_RESPONSE', message: string): TapgateError {
+  return code === 'BAD_RESPONSE'
+    ? new TapgateError({ code, numericCode: 67, kind: 'security', message })
+    : new TapgateError({ code, numericCode: 51, kind: 'remote', message });
+}
+
+/** The OpenID provider refused a token request with an OAuth error (RFC 6749 §5.2). */
+export function tokenRefused(oauthError: string, message: string): TapgateError {
+  return new TapgateError({ code: 'TOKEN_REFUSED', numericCode: 0, kind: 'remote', message, oauthError });
+}
+
+/** A thrown value as text; reading it must not throw again (a getter, a Symbol, a hostile toString). */
+export function describe(err: unknown): string {
+  try {
+    const message = (err as Error | null)?.message ?? err;
+    return String(message);
+  } catch {
+    return 'unknown error';
+  }
+}
+
+/** The origin of a request URL for messages; the core validates URLs, but this must never throw. */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'an unparsable URL';
+  }
 }

@@ -1,5 +1,16 @@
-import { TapgateError } from './errors.js';
-import type { Account, HistoryStatus, InfoBlock, PseudoState, SecondFactorDetail, SessionSnapshot, SessionState, Transaction } from './types.js';
+import { TapgateError, misuse } from './errors.js';
+import type {
+  Account,
+  GetTokenOptions,
+  HistoryStatus,
+  InfoBlock,
+  PseudoState,
+  SecondFactorDetail,
+  SessionSnapshot,
+  SessionState,
+  TokenResult,
+  Transaction,
+} from './types.js';
 
 /** What a Session needs from its Authenticator: the engine calls, nothing else. */
 export type SessionCall = 'setAccount' | 'setPinBiometric' | 'reportBiometricFailure' | 'inputCancel' | 'stopSession';
@@ -10,6 +21,8 @@ export interface SessionHost {
   biometricSecret(purpose: 'enrol' | 'verify'): Promise<Uint8Array | null>;
   snapshot(session: number): SessionSnapshot;
   flushed(): Promise<void>;
+  /** Exchanges an AppLogin's web nonce at the provider of the server at `serverUrl` (app-token.ts). */
+  exchangeToken(webNonce: string, serverUrl: string, options: GetTokenOptions): Promise<TokenResult>;
 }
 
 export interface PinBiometricInput {
@@ -137,6 +150,20 @@ export class Session extends EventTarget {
   /** Stops the session: ABORTED before a login, LOGGED_OUT (at the server too) when ACTIVE. */
   async stopSession(): Promise<void> {
     this.#host.call('stopSession', this.id);
+  }
+
+  /**
+   * Exchanges this ACTIVE AppLogin for tokens at the server's OpenID provider: a JWT access token
+   * for the app's backend (audience `clientId`) and an ID token. Each call asks for new ones.
+   * WRONG_STATE unless this is an ACTIVE AppLogin; TOKEN_REFUSED with `oauthError` when the
+   * provider refuses (invalid_grant: the AppLogin is over there); NETWORK_ERROR; SERVER_UNKNOWN_ERROR
+   * or BAD_RESPONSE for an answer that is no token.
+   */
+  async getToken(options: GetTokenOptions): Promise<TokenResult> {
+    if (options === null || typeof options !== 'object') throw misuse('INVALID_ARGUMENT', 'getToken needs { clientId }');
+    const appLogin = this.#snap.appLogin;
+    if (this.state !== 'ACTIVE' || !appLogin) throw misuse('WRONG_STATE', 'getToken needs an ACTIVE AppLogin session');
+    return this.#host.exchangeToken(appLogin.webNonce, appLogin.serverUrl, options);
   }
 
   /** @internal The Authenticator is closing: read what the properties show while the core is there. */

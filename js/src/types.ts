@@ -51,7 +51,8 @@ export interface SessionSnapshot {
   announceInfo: InfoBlock;
   transaction: Transaction | null;
   sessionInfo: InfoBlock;
-  appLogin: { webNonce: string } | null;
+  /** `serverUrl`: the device API's base URL, where getToken finds the server's provider. */
+  appLogin: { webNonce: string; serverId: string; serverUrl: string } | null;
   candidateAccounts: Account[];
   account: Account | null;
   serverId: string | null;
@@ -182,4 +183,32 @@ export interface StateStorage {
   save(state: string): Promise<void>;
 }
 
-export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<{ status: number; text(): Promise<string> }>;
+/** The transport: the core's POSTs, and getToken's discovery GET (the one request without a body). */
+export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<{ status: number; text(): Promise<string> }>;
+
+/** session.getToken's options. */
+export interface GetTokenOptions {
+  /** The app's public client at the server's provider (`token_endpoint_auth_method: 'none'`). */
+  clientId: string;
+  /** Scopes besides `openid` (which is always granted), space-separated. */
+  scope?: string;
+  /** The provider's issuer. Default: the account's server public URL + '/oidc'. */
+  issuer?: string;
+  /** Aborting rejects with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+/** What the provider issued for an AppLogin: a JWT access token for the app's backend, an ID token. */
+export interface TokenResult {
+  /** A JWT (RFC 9068, `typ` at+jwt) whose audience is the client id. */
+  accessToken: string;
+  idToken: string;
+  /** 'Bearer'. */
+  tokenType: string;
+  /** Seconds the access token is valid for. */
+  expiresIn: number;
+  /** The granted scopes, space-separated. */
+  scope: string;
+  /** When the access token expires: ms since the epoch by the Authenticator's clock. */
+  expiresAt: number;
+}

@@ -37,6 +37,7 @@ TEST(AppLogin, GoesStraightToTheSecondFactorAndEndsActiveWithAWebNonce) {
   EXPECT_EQ(h.session(sid).step, Step::Active);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedIn);
   EXPECT_EQ(h.engine->sessionJson(sid)["appLogin"]["webNonce"], h.server.lastWebNonce);
+  EXPECT_EQ(h.engine->sessionJson(sid)["appLogin"]["serverUrl"], h.server.url);
   EXPECT_TRUE(h.engine->sessionJson(sid)["isAppLogin"].get<bool>());
 }
 
