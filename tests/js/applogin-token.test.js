@@ -117,12 +117,16 @@ test('getToken: the backend accepts the access token for its client id; the ID t
   expect(tokens.expiresAt).toBeGreaterThanOrEqual(before + tokens.expiresIn * 1000);
   expect(tokens.expiresAt).toBeLessThanOrEqual(Date.now() + tokens.expiresIn * 1000);
 
+  const id0AuthTime = (t) => JSON.parse(Buffer.from(t.idToken.split('.')[1], 'base64url')).auth_time;
   const api = await backend(appClient.client_id);
   expect(await callBackend(api, tokens.accessToken)).toEqual({ status: 200, body: { sub: 'app-user' } });
 
   const jwks = createRemoteJWKSet(new URL(discovery.jwks_uri));
   const access = await jwtVerify(tokens.accessToken, jwks, { issuer, audience: appClient.client_id, typ: 'at+jwt' });
-  expect(access.payload).toMatchObject({ sub: 'app-user', client_id: appClient.client_id, scope: 'openid' });
+  expect(access.payload).toMatchObject({ sub: 'app-user', client_id: appClient.client_id, scope: 'openid', acr: 'urn:tapgate:acr:device-key' });
+  // What the AppLogin proved, for the backend to decide on: the device key and the PIN.
+  expect(access.payload.amr).toEqual(['pop', 'pin', 'mfa']);
+  expect(access.payload.auth_time).toBe(id0AuthTime(tokens));
   const id = await jwtVerify(tokens.idToken, jwks, { issuer, audience: appClient.client_id });
   expect(id.payload.sub).toBe('app-user');
   expect(id.payload.amr).toEqual(expect.arrayContaining(['pop', 'pin']));

@@ -65,6 +65,9 @@ export async function createOidcProvider(deps: OidcDeps, options: OidcOptions = 
     jwks: secrets.jwks as Configuration['jwks'],
     cookies: { keys: secrets.cookieKeys },
     findAccount,
+    // What a token carries beside the provider's own claims: the AppLogin token's amr, acr and
+    // auth_time (token-exchange.ts). Without this the provider would replace them with nothing.
+    extraTokenClaims: async (_ctx, token) => (token as { extra?: Record<string, unknown> }).extra,
     scopes: SCOPES,
     // What the login proved and when are in every ID token: claims of the openid scope, which is
     // the ID token's own scope (the account's claims, without them, go to userinfo).
