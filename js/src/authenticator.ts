@@ -1,4 +1,5 @@
 import { AppTokenClient } from './app-token.js';
+import { TypedEventTarget, type AuthenticatorEventMap } from './events.js';
 import type { CoreEngine, CoreLoader, CoreOutput } from './core.js';
 import { TapgateError, describe, misuse, networkError, originOf, storageError, type TapgateErrorInfo } from './errors.js';
 import { Session, type SessionCall, type SessionHost } from './session.js';
@@ -59,7 +60,7 @@ export type PushPayload = Uint8Array | string | { tapgate: string };
  * The authenticator: accounts, history and the sessions that run on them. The C++ core decides
  * everything; this class performs its I/O (fetch, timers, storage) and turns its events into DOM events.
  */
-export class Authenticator extends EventTarget {
+export class Authenticator extends TypedEventTarget<AuthenticatorEventMap> {
   #engine: CoreEngine;
   #storage: StateStorage;
   #fetch: FetchLike;

@@ -9,3 +9,5 @@ export { MemoryStorage } from './memory-storage.js';
 export { LocalPushRelay } from './push-relay.js';
 export type { PushRelayOptions } from './push-relay.js';
 export * from './types.js';
+export type { SessionEventMap, AuthenticatorEventMap, PushRelayEventMap, MessageDetail } from './events.js';
+export { TypedEventTarget } from './events.js';

@@ -1,4 +1,5 @@
 import type { Authenticator } from './authenticator.js';
+import { TypedEventTarget, type PushRelayEventMap } from './events.js';
 import type { FetchLike } from './types.js';
 
 export interface PushRelayOptions {
@@ -16,7 +17,7 @@ export interface PushRelayOptions {
  * FCM, APNs and Web Push: registers its token with every account, polls, and hands each payload to
  * `auth.processPush`. Failures to process a message are reported as `error` events on the relay.
  */
-export class LocalPushRelay extends EventTarget {
+export class LocalPushRelay extends TypedEventTarget<PushRelayEventMap> {
   readonly token: string;
   #auth: Authenticator;
   #url: string;

@@ -1,4 +1,5 @@
 import { TapgateError, misuse } from './errors.js';
+import { TypedEventTarget, type SessionEventMap } from './events.js';
 import type {
   Account,
   GetTokenOptions,
@@ -36,7 +37,7 @@ export type SessionEventName = 'statechange' | 'confirmlogin' | 'confirmenrol' |
  * One login or enrolment. Properties are a snapshot refreshed before each event is dispatched;
  * events are `CustomEvent`s whose `detail` is documented in docs/api.md.
  */
-export class Session extends EventTarget {
+export class Session extends TypedEventTarget<SessionEventMap> {
   readonly id: number;
   #host: SessionHost;
   /**
@@ -79,6 +80,8 @@ export class Session extends EventTarget {
   get appLogin(): { webNonce: string } | null { return this.#snap.appLogin; }
   get candidateAccounts(): Account[] { return this.#snap.candidateAccounts; }
   get account(): Account | null { return this.#snap.account; }
+  /** base64url id of the session's server, once known (null before a push login or QR names it). */
+  get serverId(): string | null { return this.#snap.serverId; }
   get serverName(): string { return this.#snap.serverName; }
   /** The server's logo (an https: or data: image URL), or null. Show it only as an image. */
   get serverLogo(): string | null { return this.#snap.serverLogo; }

@@ -24,17 +24,21 @@ export interface Account {
   userId: string | null;
   /** base64url Ed25519 account key: LoginStatus `pk`. */
   publicKey: string;
+  /** A biometric key is enrolled beside the PIN. */
+  biometric: boolean;
   created: number;
 }
 
 export interface HistoryItem {
   session: string;
-  kind: 'login' | 'enrol';
+  kind: 'login' | 'enrol' | 'applogin';
   historyStatus: HistoryStatus;
   serverId: string;
   serverName: string;
   account: Account | null;
   accountId: number | null;
+  /** The account's name when the item was written (kept after the account is deleted). */
+  accountName: string;
   started: number;
   ended: number;
 }
