@@ -104,6 +104,18 @@ test('code flow: the page QR scanned by the SDK, the PIN, the code exchanged; ID
 /** The error the provider sends back to the client's redirect URI. */
 const errorOf = (done) => ({ error: done.stoppedAt.searchParams.get('error'), state: done.stoppedAt.searchParams.get('state') });
 
+test('the page\'s QR image is the same until it is scanned, then a new one', async () => {
+  const { b, page } = await startSignIn();
+  const first = await loginQr(b, page);
+  const again = await loginQr(b, page);
+  expect(Buffer.from(again.png).equals(Buffer.from(first.png))).toBe(true);
+  const session = await auth.startSession(await auth.scanQr(first.png));
+  await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+  const after = await loginQr(b, page);
+  expect(Buffer.from(after.png).equals(Buffer.from(first.png))).toBe(false);
+  await session.stopSession();
+});
+
 test('a wrong PIN then the right one: the sign-in goes through, once', async () => {
   const { b, page, codeVerifier, nonce, state } = await startSignIn();
   const { session, base } = await scanPage(b, page);

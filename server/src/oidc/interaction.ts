@@ -11,6 +11,7 @@ import QRCode from 'qrcode';
 import { hash, toB64u, utf8 } from '../crypto';
 import { readRawBody, sendBytes } from '../http';
 import type { ServerRow } from '../db';
+import { qrSessionStatus } from '../qr-session-status';
 import { amrOf, accountsOfSubject, LOGIN_CLAIMS, serverOfClient, subjectOf } from './accounts';
 import { consentPage, loginPage, messagePage } from './pages';
 import type { OidcRuntime } from './runtime';
@@ -71,7 +72,7 @@ export async function handleInteraction(rt: OidcRuntime, req: http.IncomingMessa
       return loginPage(res, { base, clientName, pushUser, pushCode: pushCode(rt, uid), pushed, remainingMs: deadline(rt, details) - Date.now() });
     }
     case 'qr.png': {
-      const payload = await rt.rp.createLoginQr(server, nonce, { ctx: { announceinfo: { info: { Application: clientName } }, sessioninfo: null }, requireSecondFactor: rt.options.requireSecondFactor });
+      const payload = await loginQr(rt, server, nonce, clientName);
       const png = await QRCode.toBuffer([{ data: Buffer.from(payload), mode: 'byte' }], { errorCorrectionLevel: 'M', width: 256, margin: 2 });
       res.setHeader('Cache-Control', 'no-store');
       return sendBytes(req, res, 200, png, 'image/png');
@@ -87,6 +88,17 @@ export async function handleInteraction(rt: OidcRuntime, req: http.IncomingMessa
     default:
       return messagePage(res, 404, 'Not found', 'There is no such page.');
   }
+}
+
+/**
+ * The interaction's login QR: the one it showed while nobody has scanned it, else a new one. A page
+ * reloaded (or an image fetched again) does not add a QR session each time.
+ */
+async function loginQr(rt: OidcRuntime, server: ServerRow, nonce: string, clientName: string): Promise<Uint8Array> {
+  const latest = (await rt.store.getRpSession(server.id, nonce))?.latest_qr;
+  const shown = latest ? await rt.store.getQrSession(latest) : undefined;
+  if (shown && shown.kind === 'login' && qrSessionStatus(shown, rt.now()) === 'fresh') return shown.payload;
+  return rt.rp.createLoginQr(server, nonce, { ctx: { announceinfo: { info: { Application: clientName } }, sessioninfo: null }, requireSecondFactor: rt.options.requireSecondFactor });
 }
 
 /** The origin check of the POST routes, beside the SameSite cookie: a browser always sends Origin on a POST. */
