@@ -179,6 +179,9 @@ describe('the login page\'s push', () => {
   });
 });
 
+/** The sid a back-channel logout notice names (its signature is checked where it matters). */
+const sidOfNotice = (r) => JSON.parse(Buffer.from(new URLSearchParams(r.body).get('logout_token').split('.')[1], 'base64url')).sid;
+
 describe('logout', () => {
   test('RP-initiated logout ends the device\'s Tapgate session', async () => {
     const { b, tokens, session } = await signIn();
@@ -198,7 +201,7 @@ describe('logout', () => {
     expect(sid).toBeTruthy();
     const before = endpoint.received.length;
     await session.stopSession();
-    const note = await eventually(() => endpoint.received.slice(before).find((r) => r.path === '/logout'));
+    const note = await eventually(() => endpoint.received.slice(before).find((r) => r.path === '/logout' && sidOfNotice(r) === sid));
     const logoutToken = new URLSearchParams(note.body).get('logout_token');
     const jwks = createRemoteJWKSet(new URL(pollClient.serverMetadata().jwks_uri));
     const { payload, protectedHeader } = await jwtVerify(logoutToken, jwks, { issuer: `${env.server.url}/oidc`, audience: pollClient.registered.client_id });
@@ -222,8 +225,9 @@ describe('logout', () => {
     const before = endpoint.received.length;
     expect((await block(true)).status).toBe(200);
     try {
-      const note = await eventually(() => endpoint.received.slice(before).find((r) => r.path === '/logout'));
+      // Blocking ends every session of bob's account: the notice for this sign-in's sid must be among them.
       const jwks = createRemoteJWKSet(new URL(pollClient.serverMetadata().jwks_uri));
+      const note = await eventually(() => endpoint.received.slice(before).find((r) => r.path === '/logout' && sidOfNotice(r) === tokens.claims().sid));
       const { payload } = await jwtVerify(new URLSearchParams(note.body).get('logout_token'), jwks, { issuer: `${env.server.url}/oidc`, audience: pollClient.registered.client_id });
       expect(payload).toMatchObject({ sub: 'bob', sid: tokens.claims().sid });
       await expect(client.fetchUserInfo(pollClient, tokens.access_token, 'bob')).rejects.toBeDefined();
