@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startServer } = require('../js/helpers/server-process');
-const { launchChromium, artifactPath } = require('./helpers/chromium');
+const { launchChromium, launchCameraPhone, artifactPath } = require('./helpers/chromium');
 const { writeY4mFromPng } = require('./helpers/y4m');
 const { relyingPartyQr, relyingPartyLoggedIn, typePin, outcome } = require('./helpers/pwa');
 
@@ -43,11 +43,7 @@ afterAll(async () => {
 test('enrol the PWA by camera (the account the OpenID sign-ins use)', async () => {
   await rpPage.fill('#userid', USER);
   writeY4mFromPng(await relyingPartyQr(rpPage, 'enrol'), videoFile);
-  pwa = await launchChromium({
-    profileDir: path.join(workDir, 'pwa-profile'),
-    args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${videoFile}`],
-    viewport: { width: 480, height: 1000 },
-  });
+  pwa = await launchCameraPhone(path.join(workDir, 'pwa-profile'), videoFile);
   app = pwa.pages()[0] ?? (await pwa.newPage());
   app.on('pageerror', (e) => errors.push(e.message));
   await app.goto(`${demo.url}/authenticator/`);

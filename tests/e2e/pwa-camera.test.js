@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startServer } = require('../js/helpers/server-process');
-const { launchChromium, artifactPath } = require('./helpers/chromium');
+const { launchChromium, launchCameraPhone, artifactPath } = require('./helpers/chromium');
 const { PNG } = require('pngjs');
 const { writeY4mFromPng } = require('./helpers/y4m');
 const { relyingPartyQr, relyingPartyLoggedIn, typePin, outcome, readIndexedDb } = require('./helpers/pwa');
@@ -25,11 +25,7 @@ const errors = [];
 // Opens the PWA in its own browser whose fake camera plays `videoFile`. getUserMedia is wrapped
 // (passed through) only to keep hold of the streams, so the test can see that every track stopped.
 async function openPwa() {
-  pwa = await launchChromium({
-    profileDir: path.join(workDir, 'pwa-profile'),
-    args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${videoFile}`],
-    viewport: { width: 480, height: 1000 },
-  });
+  pwa = await launchCameraPhone(path.join(workDir, 'pwa-profile'), videoFile);
   await pwa.addInitScript(() => {
     window.cameraStreams = [];
     const devices = navigator.mediaDevices;

@@ -33,6 +33,18 @@ async function launchChromium({ profileDir, args = [], extension, viewport = { w
   return context;
 }
 
+/**
+ * A phone-sized Chromium whose fake camera plays `videoFile` (a .y4m, helpers/y4m.js; the camera
+ * reads the file each time it opens, so a test rewrites it to show another QR).
+ */
+function launchCameraPhone(profileDir, videoFile) {
+  return launchChromium({
+    profileDir,
+    args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${videoFile}`],
+    viewport: { width: 480, height: 1000 },
+  });
+}
+
 function artifactPath(name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   return path.join(ARTIFACTS, name);
@@ -44,4 +56,4 @@ function unpackedExtensionId(dir) {
   return [...hex].map((c) => String.fromCharCode(97 + parseInt(c, 16))).join('');
 }
 
-module.exports = { launchChromium, artifactPath, unpackedExtensionId };
+module.exports = { launchChromium, launchCameraPhone, artifactPath, unpackedExtensionId };
