@@ -1,4 +1,4 @@
-// The demo page's third card: a relying party that knows nothing of Tapgate but OpenID Connect.
+// The demo page's fourth card: a relying party that knows nothing of Tapgate but OpenID Connect.
 // It registers itself as a client of the server's provider at start, then signs users in with
 // openid-client: the authorization code flow with PKCE (the provider's page shows the Tapgate QR)
 // and CIBA ("push to alice"). Each browser is told apart by an HttpOnly cookie naming its entry in
@@ -14,6 +14,9 @@ const CLIENT_NAME = 'Tapgate demo (OpenID Connect)';
 const CIBA = 'urn:openid:params:grant-type:ciba';
 const COOKIE = 'oidc_demo';
 const MAX_BODY_CHARS = 1024;
+/** Browsers' entries are dropped an hour after their last sign-in or push, and beyond this many. */
+const ENTRY_TTL_MS = 60 * 60_000;
+const MAX_ENTRIES = 10_000;
 /** Claims the card shows, in this order. */
 const SHOWN_CLAIMS = ['sub', 'amr', 'acr', 'auth_time', 'iss', 'aud', 'preferred_username'];
 
@@ -45,17 +48,34 @@ export async function createOidcCard({ origin, apiBase, serverId, apiKey }) {
 
   /** Per browser: the sign-in under way (PKCE verifier, state, nonce), its outcome, and a CIBA request. */
   const browsers = new Map();
-  const entryOf = (req) => browsers.get(/(?:^|;\s*)oidc_demo=([A-Za-z0-9_-]{22})/.exec(req.headers.cookie ?? '')?.[1]);
+  const cookieId = (req) => /(?:^|;\s*)oidc_demo=([A-Za-z0-9_-]{22})/.exec(req.headers.cookie ?? '')?.[1];
+  const entryOf = (req) => browsers.get(cookieId(req));
+
+  /**
+   * The browser's entry, made if it has none, moved to the end of the map as the most recent;
+   * the oldest are dropped so that anonymous requests cannot grow the map without bound.
+   */
+  function touchEntry(req, res) {
+    const id = cookieId(req) ?? randomBytes(16).toString('base64url');
+    const entry = browsers.get(id) ?? { verifier: null, state: null, nonce: null, result: null, ciba: null };
+    browsers.delete(id);
+    browsers.set(id, Object.assign(entry, { touched: Date.now() }));
+    for (const [oldId, old] of browsers) {
+      if (browsers.size <= MAX_ENTRIES && Date.now() - old.touched < ENTRY_TTL_MS) break;
+      browsers.delete(oldId);
+    }
+    res.setHeader('set-cookie', `${COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax`);
+    return entry;
+  }
 
   const send = (res, status, body, headers = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
     res.end(JSON.stringify(body));
   };
+  const backToPage = (res) => res.writeHead(303, { location: '/#oidc' }).end();
 
   async function start(req, res) {
-    const id = randomBytes(16).toString('base64url');
-    const entry = { verifier: oidc.randomPKCECodeVerifier(), state: oidc.randomState(), nonce: oidc.randomNonce(), result: null, ciba: null };
-    browsers.set(id, entry);
+    const entry = Object.assign(touchEntry(req, res), { verifier: oidc.randomPKCECodeVerifier(), state: oidc.randomState(), nonce: oidc.randomNonce() });
     const url = oidc.buildAuthorizationUrl(await discovered(), {
       redirect_uri: redirectUri,
       scope: 'openid profile',
@@ -64,12 +84,13 @@ export async function createOidcCard({ origin, apiBase, serverId, apiKey }) {
       state: entry.state,
       nonce: entry.nonce,
     });
-    res.writeHead(303, { location: url.href, 'set-cookie': `${COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax` }).end();
+    res.writeHead(303, { location: url.href }).end();
   }
 
   async function callback(req, res) {
     const entry = entryOf(req);
-    if (!entry?.verifier) return send(res, 400, { error: 'no sign-in under way in this browser' });
+    // A reload of this URL (its code is spent) or a sign-in begun in another browser: nothing to redeem.
+    if (!entry?.verifier) return backToPage(res);
     const { verifier, state, nonce } = entry;
     entry.verifier = null;  // one redemption per sign-in
     try {
@@ -78,7 +99,7 @@ export async function createOidcCard({ origin, apiBase, serverId, apiKey }) {
     } catch (err) {
       entry.result = { error: err.error ?? 'sign-in failed', description: err.error_description ?? err.message };
     }
-    res.writeHead(303, { location: '/#oidc' }).end();
+    backToPage(res);
   }
 
   async function startCiba(req, res) {
@@ -96,21 +117,19 @@ export async function createOidcCard({ origin, apiBase, serverId, apiKey }) {
       // answered below
     }
     if (typeof userid !== 'string' || userid === '' || userid.length > 100) return send(res, 400, { error: 'userid must be a non-empty string' });
-    const id = /(?:^|;\s*)oidc_demo=([A-Za-z0-9_-]{22})/.exec(req.headers.cookie ?? '')?.[1] ?? randomBytes(16).toString('base64url');
-    const entry = browsers.get(id) ?? { verifier: null, result: null, ciba: null };
-    browsers.set(id, entry);
+    const entry = touchEntry(req, res);
     const bindingMessage = `Demo code ${String(randomInt(10000)).padStart(4, '0')}`;
     try {
       const config = await discovered();
       const request = await oidc.initiateBackchannelAuthentication(config, { scope: 'openid profile', login_hint: userid, binding_message: bindingMessage });
-      entry.ciba = { state: 'pending', bindingMessage, userid };
-      const ciba = entry.ciba;
+      const ciba = { state: 'pending', bindingMessage, userid };
+      entry.ciba = ciba;
       // The provider answers authorization_pending until the user approves on the phone.
       oidc.pollBackchannelAuthenticationGrant(config, request).then(
         (tokens) => Object.assign(ciba, { state: 'approved', claims: pick(tokens.claims()) }),
         (err) => Object.assign(ciba, { state: err.error === 'access_denied' ? 'denied' : err.error === 'expired_token' ? 'expired' : 'error', error: err.error ?? err.message }),
       );
-      send(res, 200, entry.ciba, { 'set-cookie': `${COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax` });
+      send(res, 200, ciba);
     } catch (err) {
       send(res, 400, { state: 'error', error: err.error ?? 'request failed', description: err.error_description ?? err.message });
     }

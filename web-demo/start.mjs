@@ -36,7 +36,7 @@ const tapgate = await createTapgateServer({
   // Browser origins besides the public one that may call the device API: the pages opened by the
   // listening address instead of localhost, and those named (the browser extension's).
   deviceOrigins: [`http://127.0.0.1:${actualPort}`, ...(process.env.TAPGATE_DEVICE_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)],
-  // "Sign in with Tapgate": the OpenID provider at ${origin}/oidc (docs/oidc.md), the page's third card.
+  // "Sign in with Tapgate": the OpenID provider at ${origin}/oidc (docs/oidc.md), the page's fourth card.
   oidc: true,
 });
 const relyingParty = createRelyingParty({ apiBase: `http://127.0.0.1:${actualPort}`, serverId: tapgate.serverId, apiKey: rootApiKey });

@@ -1,4 +1,4 @@
-// The third card: "Sign in with Tapgate" through OpenID Connect. The sign-in itself is plain
+// The fourth card: "Sign in with Tapgate" through OpenID Connect. The sign-in itself is plain
 // navigation (/oidc-demo/start → the provider's QR page → back here); CIBA is started here and
 // followed by polling the backend (oidc-card.mjs), which polls the provider's token endpoint.
 const $ = (id) => document.getElementById(id);
@@ -46,7 +46,7 @@ async function followCiba() {
   }
 }
 
-$('oidc-ciba').addEventListener('click', async () => {
+async function pushToPhone() {
   $('oidc-claims').replaceChildren();
   const res = await fetch('/oidc-demo/ciba', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userid: $('oidc-userid').value }) });
   const ciba = await res.json();
@@ -57,6 +57,9 @@ $('oidc-ciba').addEventListener('click', async () => {
   showOutcome(`Sent to ${ciba.userid}'s phone: check that it shows "${ciba.bindingMessage}".`);
   $('oidc-binding').textContent = ciba.bindingMessage;
   await followCiba();
-});
+}
+
+// The demo's backend gone (stopped, restarted) while the page waits: said on the card.
+$('oidc-ciba').addEventListener('click', () => pushToPhone().catch((err) => showOutcome(`Push sign-in failed: ${err.message}`, 'bad')));
 
 showSignIn();
