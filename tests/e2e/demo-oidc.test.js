@@ -2,7 +2,9 @@
 // provider's login page, whose Tapgate QR the PWA films with its fake camera and approves with the
 // PIN; the page then shows the ID token's claims. Then CIBA: "Push to phone" reaches the PWA
 // through the server's push relay, the binding message shows beside the PIN pad, and the approval
-// brings the claims to the page. openid-client is the relying party (web-demo/oidc-card.mjs).
+// brings the claims to the page. The refusals reach the card too: Cancel on the provider's page,
+// a push to an unknown user, a push declined on the phone. openid-client is the relying party
+// (web-demo/oidc-card.mjs).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -56,6 +58,17 @@ test('enrol the PWA by camera (the account the OpenID sign-ins use)', async () =
   await relyingPartyLoggedIn(rpPage, USER);
 }, 90_000);
 
+// Before the first sign-in: once signed in, the provider's session may skip its login page.
+test('Cancel on the provider\'s login page: access_denied on the card', async () => {
+  await rpPage.click('#oidc-signin');
+  await rpPage.waitForURL(/\/oidc\/interaction\//, { timeout: 15_000 });
+  await rpPage.click('form[action$="/abort"] button');
+  await rpPage.waitForURL(`${demo.url}/#oidc`, { timeout: 15_000 });
+  await rpPage.waitForFunction(() => document.querySelector('#oidc-status').textContent.startsWith('Sign-in failed'), null, { timeout: 10_000 });
+  expect(await rpPage.textContent('#oidc-status')).toBe('Sign-in failed: access_denied (the user cancelled the sign-in)');
+  expect(await rpPage.locator('#oidc-claims').textContent()).toBe('');
+}, 30_000);
+
 test('"Sign in with Tapgate": the provider\'s QR page, filmed by the PWA, the PIN, and the ID token\'s claims on the page', async () => {
   await rpPage.click('#oidc-signin');
   await rpPage.waitForURL(/\/oidc\/interaction\//, { timeout: 15_000 });
@@ -95,5 +108,25 @@ test('"Push to phone" (CIBA): the binding message beside the PIN pad, the approv
   await rpPage.waitForFunction(() => document.querySelector('#oidc-status').textContent.startsWith('Approved'), null, { timeout: 20_000 });
   expect(await rpPage.textContent('#oidc-status')).toBe(`Approved on the phone: signed in as ${USER} (CIBA)`);
   expect(await rpPage.locator('#oidc-claims').textContent()).toContain('amrpop pin mfa');
+}, 60_000);
+
+test('a push to a user without a device: the provider\'s refusal on the card', async () => {
+  await rpPage.fill('#oidc-userid', 'nobody-here');
+  await rpPage.click('#oidc-ciba');
+  await rpPage.waitForFunction(() => document.querySelector('#oidc-status').textContent.startsWith('Push sign-in refused'), null, { timeout: 10_000 });
+  expect(await rpPage.textContent('#oidc-status')).toBe('Push sign-in refused: unknown_user_id (no user of that login_hint can receive a login request)');
+}, 30_000);
+
+test('a push declined on the phone (Cancel on the PIN pad): denied on the card, no claims', async () => {
+  await rpPage.fill('#oidc-userid', USER);
+  await rpPage.click('#oidc-ciba');
+  await rpPage.waitForFunction(() => document.querySelector('#oidc-status').textContent.startsWith('Sent to'), null, { timeout: 10_000 });
+  const binding = await rpPage.textContent('#oidc-binding');
+  await app.waitForSelector('#pin-section:not(.hidden)', { timeout: 20_000 });
+  expect(await app.textContent('#announce-info')).toContain(binding);
+  await app.click('#pin-pad [data-key=cancel]');
+  await rpPage.waitForFunction(() => document.querySelector('#oidc-status').textContent.startsWith('Push sign-in denied'), null, { timeout: 20_000 });
+  expect(await rpPage.textContent('#oidc-status')).toBe('Push sign-in denied: access_denied');
+  expect(await rpPage.locator('#oidc-claims').textContent()).toBe('');
   expect(errors).toEqual([]);
 }, 60_000);
