@@ -59,7 +59,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(c != ErrorCode::SERVER_AUTHENTICATION_ERROR);
       FUZZ_CHECK(c == ErrorCode::BAD_RESPONSE || c == ErrorCode::ENROL_QR_EXPIRED ||
                  c == ErrorCode::SERVER_AUTHENTICATION_FAILED || c == ErrorCode::SESSION_NOT_FOUND ||
-                 c == ErrorCode::PIN_BLOCKED || c == ErrorCode::SERVER_UNKNOWN_ERROR);
+                 c == ErrorCode::PIN_BLOCKED || c == ErrorCode::SERVER_UNKNOWN_ERROR ||
+                 // Signed server errors 54 and 55 (wire.cpp errorFromServerCode).
+                 c == ErrorCode::CODE_MISMATCH || c == ErrorCode::ACCOUNT_NOT_ALLOWED);
     }
     // The same signed body for another transcript or another request must not open.
     wire::Transcript other = f.t;
