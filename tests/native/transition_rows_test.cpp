@@ -13,11 +13,16 @@ using tapgate::test::Harness;
 
 namespace {
 
+// The end notice the device sent the server (pinned here until the table names it).
+enum class Notice { None, Cancel, Logout };
+
 struct Row {
   const char* name;
   Step from;
   Input input;
   Step expected;
+  HistoryStatus history;
+  Notice notice;
   // Applies `input` to session `sid` (in step `from`); returns the session that must now be in
   // `expected` (a few rows need a second session to reach their target).
   std::function<int(Harness&, int)> apply;
@@ -62,6 +67,20 @@ int sessionIn(Harness& h, Step step) {
   }
 }
 
+// The cancel or logout the session sent since the first `since` requests (at most one is sent).
+Notice noticeSent(const Harness& h, int sid, std::size_t since) {
+  Notice sent = Notice::None;
+  for (std::size_t i = since; i < h.sent.size(); ++i) {
+    const Output& o = h.sent[i];
+    if (o.session != sid) continue;
+    const bool cancel = o.url.ends_with("/v1/cancel"), logout = o.url.ends_with("/v1/logout");
+    if (!cancel && !logout) continue;
+    EXPECT_EQ(sent, Notice::None) << "a second end notice";
+    sent = cancel ? Notice::Cancel : Notice::Logout;
+  }
+  return sent;
+}
+
 void deliverHeld(Harness& h, const std::function<std::string(const std::string&)>& tamper = nullptr) {
   Output req = h.held.back();
   std::string answer = h.server.respond(req);
@@ -88,9 +107,9 @@ int timeout(Harness& h, int sid) {
 
 const std::vector<Row>& rows() {
   static const std::vector<Row> all = {
-      {"StartingStartResponseToSecondFactor", Step::Starting, Input::StartResponse, Step::SecondFactor,
+      {"StartingStartResponseToSecondFactor", Step::Starting, Input::StartResponse, Step::SecondFactor, HistoryStatus::None, Notice::None,
        [](Harness& h, int sid) { deliverHeld(h); return sid; }},
-      {"StartingStartResponseToConfirming", Step::Starting, Input::StartResponse, Step::Confirming,
+      {"StartingStartResponseToConfirming", Step::Starting, Input::StartResponse, Step::Confirming, HistoryStatus::None, Notice::None,
        [](Harness& h, int) {
          h.deliver = true;
          h.enrol("1234");  // a second candidate: the user must choose
@@ -99,21 +118,21 @@ const std::vector<Row>& rows() {
          deliverHeld(h);
          return other;
        }},
-      {"StartingStartResponseToFailed", Step::Starting, Input::StartResponse, Step::Failed,
+      {"StartingStartResponseToFailed", Step::Starting, Input::StartResponse, Step::Failed, HistoryStatus::Error, Notice::None,
        [](Harness& h, int sid) {
          deliverHeld(h, [](std::string a) { a[a.find("login")] = 'X'; return a; });
          return sid;
        }},
-      {"StartingStopSession", Step::Starting, Input::StopSession, Step::Done, stop},
-      {"StartingFault", Step::Starting, Input::Fault, Step::Failed, [](Harness& h, int sid) { failHeld(h); return sid; }},
-      {"StartingTimeout", Step::Starting, Input::Timeout, Step::Done, timeout},
-      {"ConfirmingSetAccountToSecondFactor", Step::Confirming, Input::SetAccount, Step::SecondFactor,
+      {"StartingStopSession", Step::Starting, Input::StopSession, Step::Done, HistoryStatus::Aborted, Notice::None, stop},
+      {"StartingFault", Step::Starting, Input::Fault, Step::Failed, HistoryStatus::Error, Notice::None, [](Harness& h, int sid) { failHeld(h); return sid; }},
+      {"StartingTimeout", Step::Starting, Input::Timeout, Step::Done, HistoryStatus::Aborted, Notice::None, timeout},
+      {"ConfirmingSetAccountToSecondFactor", Step::Confirming, Input::SetAccount, Step::SecondFactor, HistoryStatus::None, Notice::None,
        [](Harness& h, int sid) {
          EXPECT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
          h.pump();
          return sid;
        }},
-      {"ConfirmingSetAccountToFailed", Step::Confirming, Input::SetAccount, Step::Failed,
+      {"ConfirmingSetAccountToFailed", Step::Confirming, Input::SetAccount, Step::Failed, HistoryStatus::Error, Notice::Cancel,
        [](Harness& h, int) {
          Bytes qr = h.server.loginQr();
          h.server.sessionOf(qr).matchCode = "42";
@@ -122,7 +141,7 @@ const std::vector<Row>& rows() {
          h.pump();
          return other;
        }},
-      {"ConfirmingSetAccountToVerifying", Step::Confirming, Input::SetAccount, Step::Verifying,
+      {"ConfirmingSetAccountToVerifying", Step::Confirming, Input::SetAccount, Step::Verifying, HistoryStatus::None, Notice::None,
        [](Harness& h, int) {
          h.server.pinTimeout = 5;  // the enrolment verified the PIN just now: no second factor
          int other = h.start(h.server.loginQr());
@@ -131,32 +150,32 @@ const std::vector<Row>& rows() {
          h.pump();
          return other;
        }},
-      {"ConfirmingStopSession", Step::Confirming, Input::StopSession, Step::Done, stop},
-      {"ConfirmingTimeout", Step::Confirming, Input::Timeout, Step::Done, timeout},
-      {"SecondFactorSetPinBiometric", Step::SecondFactor, Input::SetPinBiometric, Step::Verifying,
+      {"ConfirmingStopSession", Step::Confirming, Input::StopSession, Step::Done, HistoryStatus::Aborted, Notice::Cancel, stop},
+      {"ConfirmingTimeout", Step::Confirming, Input::Timeout, Step::Done, HistoryStatus::Aborted, Notice::Cancel, timeout},
+      {"SecondFactorSetPinBiometric", Step::SecondFactor, Input::SetPinBiometric, Step::Verifying, HistoryStatus::None, Notice::None,
        [](Harness& h, int sid) {
          h.deliver = false;
          EXPECT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
          h.pump();
          return sid;
        }},
-      {"SecondFactorInputCancel", Step::SecondFactor, Input::InputCancel, Step::Done,
+      {"SecondFactorInputCancel", Step::SecondFactor, Input::InputCancel, Step::Done, HistoryStatus::Aborted, Notice::Cancel,
        [](Harness& h, int sid) {
          EXPECT_TRUE(h.engine->inputCancel(sid, h.now).ok());
          h.pump();
          return sid;
        }},
-      {"SecondFactorStopSession", Step::SecondFactor, Input::StopSession, Step::Done, stop},
-      {"SecondFactorTimeout", Step::SecondFactor, Input::Timeout, Step::Done, timeout},
-      {"VerifyingVerifyResponseToDone", Step::Verifying, Input::VerifyResponse, Step::Done,
+      {"SecondFactorStopSession", Step::SecondFactor, Input::StopSession, Step::Done, HistoryStatus::Aborted, Notice::Cancel, stop},
+      {"SecondFactorTimeout", Step::SecondFactor, Input::Timeout, Step::Done, HistoryStatus::Aborted, Notice::Cancel, timeout},
+      {"VerifyingVerifyResponseToDone", Step::Verifying, Input::VerifyResponse, Step::Done, HistoryStatus::LoggedInOneShot, Notice::None,
        [](Harness& h, int sid) { deliverHeld(h); return sid; }},
-      {"VerifyingVerifyResponseToActive", Step::Verifying, Input::VerifyResponse, Step::Active,
+      {"VerifyingVerifyResponseToActive", Step::Verifying, Input::VerifyResponse, Step::Active, HistoryStatus::LoggedIn, Notice::None,
        [](Harness& h, int sid) {
          h.server.pingTime = 60;
          deliverHeld(h);
          return sid;
        }},
-      {"VerifyingVerifyResponseToSecondFactor", Step::Verifying, Input::VerifyResponse, Step::SecondFactor,
+      {"VerifyingVerifyResponseToSecondFactor", Step::Verifying, Input::VerifyResponse, Step::SecondFactor, HistoryStatus::None, Notice::None,
        [](Harness& h, int) {
          h.deliver = true;
          int other = h.start(h.server.loginQr());
@@ -166,7 +185,7 @@ const std::vector<Row>& rows() {
          deliverHeld(h);
          return other;
        }},
-      {"VerifyingVerifyResponseToFailed", Step::Verifying, Input::VerifyResponse, Step::Failed,
+      {"VerifyingVerifyResponseToFailed", Step::Verifying, Input::VerifyResponse, Step::Failed, HistoryStatus::Error, Notice::None,
        [](Harness& h, int) {
          h.server.pinAttemptLimit = 1;
          h.deliver = true;
@@ -177,13 +196,13 @@ const std::vector<Row>& rows() {
          deliverHeld(h);
          return other;
        }},
-      {"VerifyingStopSession", Step::Verifying, Input::StopSession, Step::Done, stop},
-      {"VerifyingFault", Step::Verifying, Input::Fault, Step::Failed, [](Harness& h, int sid) { failHeld(h); return sid; }},
-      {"VerifyingTimeout", Step::Verifying, Input::Timeout, Step::Done, timeout},
-      {"ActiveStopSession", Step::Active, Input::StopSession, Step::Done, stop},
-      {"ActiveKeepAliveStaysActive", Step::Active, Input::KeepAlive, Step::Active,
+      {"VerifyingStopSession", Step::Verifying, Input::StopSession, Step::Done, HistoryStatus::Aborted, Notice::Cancel, stop},
+      {"VerifyingFault", Step::Verifying, Input::Fault, Step::Failed, HistoryStatus::Error, Notice::None, [](Harness& h, int sid) { failHeld(h); return sid; }},
+      {"VerifyingTimeout", Step::Verifying, Input::Timeout, Step::Done, HistoryStatus::Aborted, Notice::Cancel, timeout},
+      {"ActiveStopSession", Step::Active, Input::StopSession, Step::Done, HistoryStatus::LoggedOut, Notice::Logout, stop},
+      {"ActiveKeepAliveStaysActive", Step::Active, Input::KeepAlive, Step::Active, HistoryStatus::LoggedIn, Notice::None,
        [](Harness& h, int sid) { h.fireTimer(sid, "ping"); return sid; }},
-      {"ActiveKeepAliveLost", Step::Active, Input::KeepAlive, Step::Done,
+      {"ActiveKeepAliveLost", Step::Active, Input::KeepAlive, Step::Done, HistoryStatus::LoggedOut, Notice::None,
        [](Harness& h, int sid) {
          h.deliver = false;
          for (int i = 0; i < 3; ++i) {
@@ -192,13 +211,13 @@ const std::vector<Row>& rows() {
          }
          return sid;
        }},
-      {"ActiveKeepAliveResponseLoggedOut", Step::Active, Input::KeepAliveResponse, Step::Done,
+      {"ActiveKeepAliveResponseLoggedOut", Step::Active, Input::KeepAliveResponse, Step::Done, HistoryStatus::LoggedOut, Notice::None,
        [](Harness& h, int sid) {
          for (auto& [k, s] : h.server.sessions) s.loggedIn = false;
          h.fireTimer(sid, "ping");
          return sid;
        }},
-      {"ActiveServerLogout", Step::Active, Input::ServerLogout, Step::Done,
+      {"ActiveServerLogout", Step::Active, Input::ServerLogout, Step::Done, HistoryStatus::LoggedOut, Notice::None,
        [](Harness& h, int sid) {
          const Session& s = h.session(sid);
          auto r = h.engine->processPush(
@@ -207,9 +226,9 @@ const std::vector<Row>& rows() {
          h.pump();
          return sid;
        }},
-      {"ActiveAppLoginExpired", Step::Active, Input::AppLoginExpired, Step::Done,
+      {"ActiveAppLoginExpired", Step::Active, Input::AppLoginExpired, Step::Done, HistoryStatus::LoggedOut, Notice::Logout,
        [](Harness& h, int sid) { h.fireTimer(sid, "inactivity"); return sid; }},
-      {"ActiveFault", Step::Active, Input::Fault, Step::Failed,
+      {"ActiveFault", Step::Active, Input::Fault, Step::Failed, HistoryStatus::Error, Notice::None,
        [](Harness& h, int sid) {
          h.deliver = false;
          h.fireTimer(sid, "ping");
@@ -232,8 +251,11 @@ TEST_P(TransitionRow, LandsWhereTheTableSays) {
   const Transition* t = findTransition(row.from, row.input);
   ASSERT_NE(t, nullptr);
   ASSERT_TRUE(allowsTarget(*t, row.expected));
+  const std::size_t sentBefore = h.sent.size();
   const int landed = row.apply(h, sid);
   EXPECT_EQ(h.session(landed).step, row.expected);
+  EXPECT_EQ(h.session(landed).history, row.history) << historyStatusName(h.session(landed).history);
+  EXPECT_EQ(noticeSent(h, landed, sentBefore), row.notice);
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, TransitionRow, ::testing::ValuesIn(rows()),
