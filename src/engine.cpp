@@ -15,9 +15,9 @@ constexpr const char* kAppLoginTimer = "applogin";
 constexpr const char* kPushedStartTimer = "pushedstart";
 constexpr int kPingsPerWindow = 3;  // a ping every pingTime/3: one lost ping never ends a login
 
-Error wrongState(const Session& s, Input input) {
-  return makeError(ErrorCode::WRONG_STATE, std::string(inputName(input)) + " is not allowed in state " +
-                                               stepStateName(s.step) + "/" + stepPseudoStateName(s.step));
+Error wrongState(const Session& s, const char* call) {
+  return makeError(ErrorCode::WRONG_STATE, std::string(call) + " is not allowed in state " + stepStateName(s.step) + "/" +
+                                               stepPseudoStateName(s.step));
 }
 
 // Server clock − device clock, saturated: a signed time far off ours must not overflow.
@@ -55,23 +55,36 @@ const Session* Engine::session(int id) const {
   return it == sessions_.end() ? nullptr : &it->second;
 }
 
-Status Engine::expect(const Session& s, Input input) const {
-  if (!findTransition(s.step, input)) return wrongState(s, input);
+Status Engine::expect(const Session& s, const char* call, Input outcome) const {
+  if (!findTransition(s.step, outcome)) return wrongState(s, call);
   return Ok{};
 }
 
-void Engine::moveTo(Session& s, Input input, Step to) {
+void Engine::applyTransition(Session& s, Input input, std::int64_t now, std::optional<Error> error) {
   const Transition* t = findTransition(s.step, input);
-  // A handler choosing a target the table doesn't list is a bug in the core, not in the app:
-  // end the session in ERROR instead of entering an undefined state.
-  if (!t || !allowsTarget(*t, to)) {
-    s.step = Step::Failed;
-    s.history = HistoryStatus::Error;
-    s.error = makeError(ErrorCode::WRONG_STATE, "internal: transition not in table");
-  } else {
-    s.step = to;
+  // A handler classifying into an input the step has no row for is a bug in the core, not in
+  // the app: end the session in ERROR instead of entering an undefined state.
+  static constexpr Transition kInternalError{Step::Failed, Input::Fault, Step::Failed, HistoryStatus::Error, Notice::None};
+  if (!t) {
+    error = makeError(ErrorCode::WRONG_STATE, std::string("internal: no transition for ") + inputName(input) + " in " +
+                                                  stepStateName(s.step) + "/" + stepPseudoStateName(s.step));
+    t = &kInternalError;
+  }
+  s.step = t->to;
+  s.history = t->history;
+  if (isFinal(s.step)) {
+    s.error = std::move(error);
+    s.ended = now;
+    s.inflight = 0;
+    clearSecondFactorKeys(s);  // wipes keys of an enrolment that did not complete
   }
   emitState(s);
+  // History shows the session from its first status on: a login, or its end.
+  if (s.history != HistoryStatus::None && !s.qr.serverId.empty()) recordHistory(s, now);
+  if (!isFinal(s.step)) return;
+  sendNotice(s, t->notice);
+  if (s.error) emit(s.id, "error", {{"error", errorJson(*s.error)}});
+  emit(s.id, "stop", {{"historyStatus", historyStatusName(s.history)}});
 }
 
 void Engine::emit(int session, std::string name, json detail) {
@@ -137,33 +150,19 @@ std::vector<Output> Engine::takeOutputs() {
   return std::exchange(outputs_, {});
 }
 
-// Tells the server a session it knows about ended without a login, so the relying party sees it
-// as cancelled. Fire-and-forget: the answer changes nothing on the device.
-// Both prove themselves over T1: a session the server never started has nothing to end.
-void Engine::notifyServerOfEnd(Session& s) {
-  if (s.serverUrl.empty() || s.qr.sessionId.empty() || s.t1.empty()) return;
-  if (s.step == Step::Done && s.history == HistoryStatus::LoggedOut && s.chosen && !s.endedByServer) {
-    const Account* a = state_.account(s.chosen->serverId, s.chosen->accountId);
-    if (!a) return;
-    Bytes sig = crypto::sign(a->signSecretKey, wire::logoutProofMessage(s.t1));
-    send(s, wire::logoutRequest(s.qr.sessionId, a->accountId, sig), Pending::Purpose::Notify);
-  } else if (s.history == HistoryStatus::Aborted) {
+// Tells the server a session it started ended, so the relying party sees the logout or the
+// cancellation. Fire-and-forget: the answer changes nothing on the device. Both prove themselves
+// over T1: a session the server never started has nothing to end.
+void Engine::sendNotice(Session& s, Notice notice) {
+  if (notice == Notice::None || s.t1.empty()) return;
+  if (notice == Notice::Cancel) {
     send(s, wire::cancelRequest(s.qr.sessionId, s.t1), Pending::Purpose::Notify);
+    return;
   }
-}
-
-void Engine::finish(Session& s, Input input, Step to, HistoryStatus status, std::optional<Error> error,
-                    std::int64_t now) {
-  s.history = status;
-  s.error = std::move(error);
-  s.ended = now;
-  s.inflight = 0;
-  clearSecondFactorKeys(s);  // wipes keys of an enrolment that did not complete
-  moveTo(s, input, to);
-  if (!s.qr.serverId.empty()) recordHistory(s, now);
-  notifyServerOfEnd(s);
-  if (s.error) emit(s.id, "error", {{"error", errorJson(*s.error)}});
-  emit(s.id, "stop", {{"historyStatus", historyStatusName(s.history)}});
+  const Account* a = s.chosen ? state_.account(s.chosen->serverId, s.chosen->accountId) : nullptr;
+  if (!a) return;
+  Bytes sig = crypto::sign(a->signSecretKey, wire::logoutProofMessage(s.t1));
+  send(s, wire::logoutRequest(s.qr.sessionId, a->accountId, sig), Pending::Purpose::Notify);
 }
 
 // The session's history item, written when the server first knows the session (status NONE,
@@ -207,10 +206,6 @@ void Engine::recoverInterruptedSessions(std::int64_t now) {
     }
   });
   if (changed) persist(now);
-}
-
-void Engine::fault(Session& s, Error error, std::int64_t now) {
-  finish(s, Input::Fault, Step::Failed, HistoryStatus::Error, std::move(error), now);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,7 +333,7 @@ void Engine::handleAppLoginStart(Session& s, const std::string& request, const s
   recordHistory(s, now);
   // An AppLogin always asks for the second factor: no confirmation, no skipping.
   s.firstSet = false;
-  askSecondFactor(s, Input::StartResponse, now);
+  askSecondFactor(s, Input::StartPromptsFactor, now);
 }
 
 void Engine::armAppLoginTimers(Session& s, std::int64_t now) {
@@ -394,7 +389,7 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
     for (const auto& a : state_.accounts) {
       if (a.serverId == s.qr.serverId) existing.push_back({a.serverId, a.accountId});
     }
-    moveTo(s, Input::StartResponse, Step::Confirming);
+    applyTransition(s, Input::StartNeedsConfirmation, now);
     emit(s.id, "confirmenrol",
          {{"server", {{"id", base64url(s.qr.serverId)},
                       {"name", s.params.name},
@@ -422,10 +417,10 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   const bool mustConfirm = !s.transactionText.empty() || s.codeLength > 0 || canSkipSecondFactor(s, now);
   if (s.candidates.size() == 1 && config_.automaticallySelectSingleAccountWhenSecondFactorNeeded && !mustConfirm) {
     s.chosen = s.candidates.front();
-    askSecondFactor(s, Input::StartResponse, now);
+    askSecondFactor(s, Input::StartPromptsFactor, now);
     return;
   }
-  moveTo(s, Input::StartResponse, Step::Confirming);
+  applyTransition(s, Input::StartNeedsConfirmation, now);
   json detail = {{"accounts", accountListJson(s.candidates)}};
   if (!s.transaction.is_null()) detail["transaction"] = s.transaction;
   if (s.codeLength > 0) detail["codeLength"] = s.codeLength;
@@ -439,7 +434,7 @@ Status Engine::setAccount(int id, const std::optional<AccountRef>& account, cons
                           std::int64_t now, const std::string& code) {
   Session* s = find(id);
   if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
-  if (auto st = expect(*s, Input::SetAccount); !st) return st;
+  if (auto st = expect(*s, "setAccount", Input::ConfirmedPromptsFactor); !st) return st;
   if (s->isRegistration) {
     if (account) return makeError(ErrorCode::INVALID_ARGUMENT, "an enrolment creates its account: pass none");
     s->firstSet = !state_.pinSet;
@@ -459,19 +454,18 @@ Status Engine::setAccount(int id, const std::optional<AccountRef>& account, cons
     // A wrong code ends the session: the code on the login page is not the one this QR belongs
     // to, which is what a relayed (phished) QR looks like. One try: a guess wins once in 10^digits.
     if (!equalConstantTime(wire::codeCommitment(s->qr.sessionId, code), s->codeCommitment)) {
-      finish(*s, Input::SetAccount, Step::Failed, HistoryStatus::Error,
-             makeError(ErrorCode::CODE_MISMATCH, "the typed code is not the one on the login page"), now);
-      send(*s, wire::cancelRequest(s->qr.sessionId, s->t1), Pending::Purpose::Notify);
+      applyTransition(*s, Input::CodeMismatch, now,
+                      makeError(ErrorCode::CODE_MISMATCH, "the typed code is not the one on the login page"));
       return Ok{};
     }
     s->pickedCode = code;
   }
   if (!s->isRegistration && canSkipSecondFactor(*s, now)) {
-    moveTo(*s, Input::SetAccount, Step::Verifying);
+    applyTransition(*s, Input::ConfirmedSkipsFactor, now);
     sendLogin(*s, nullptr);
     return Ok{};
   }
-  askSecondFactor(*s, Input::SetAccount, now);
+  askSecondFactor(*s, Input::ConfirmedPromptsFactor, now);
   return Ok{};
 }
 
@@ -503,13 +497,13 @@ bool Engine::biometricAllowed(const Session& s, std::int64_t now) const {
   return true;
 }
 
-void Engine::askSecondFactor(Session& s, Input input, std::int64_t now, const char* result, int attemptsLeft) {
+void Engine::askSecondFactor(Session& s, Input prompt, std::int64_t now, const char* result, int attemptsLeft) {
   if (config_.blockSecondFactorOnPINBlocked && state_.pinBlocked && !s.firstSet) {
-    return finish(s, input, Step::Failed, HistoryStatus::Error,
-                  makeError(ErrorCode::PIN_BLOCKED, "the PIN is blocked, and with it every second factor"), now);
+    return applyTransition(s, Input::FactorBlocked, now,
+                           makeError(ErrorCode::PIN_BLOCKED, "the PIN is blocked, and with it every second factor"));
   }
   s.biometricAllowed = biometricAllowed(s, now);
-  moveTo(s, input, Step::SecondFactor);
+  applyTransition(s, prompt, now);
   emitSecondFactor(s, result, attemptsLeft);
   if (config_.secondFactorUserInputTimeout > 0) {
     s.inputDeadline = now + config_.secondFactorUserInputTimeout;
@@ -539,7 +533,7 @@ void Engine::sendLogin(Session& s, const crypto::SignKeyPair* pinKey, const cryp
 Status Engine::reportBiometricFailure(int id) {
   Session* s = find(id);
   if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
-  if (auto st = expect(*s, Input::SetPinBiometric); !st) return st;
+  if (auto st = expect(*s, "setPinBiometric", Input::FactorSupplied); !st) return st;
   emitSecondFactor(*s, "BIOMETRIC_FAIL", 0);
   return Ok{};
 }
@@ -547,7 +541,7 @@ Status Engine::reportBiometricFailure(int id) {
 Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now, const SecretBytes& biometric) {
   Session* s = find(id);
   if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
-  if (auto st = expect(*s, Input::SetPinBiometric); !st) return st;
+  if (auto st = expect(*s, "setPinBiometric", Input::FactorSupplied); !st) return st;
   const bool withBiometric = !biometric.empty();
   if (withBiometric && (!s->biometricAllowed || biometric.size() != 32)) {
     return makeError(ErrorCode::INVALID_ARGUMENT, "the biometric is not allowed for this prompt");
@@ -573,7 +567,7 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now,
     a.bioSalt = a.pinSalt;  // a PIN change draws a new PIN salt; this one stays the biometric's
     if (withBiometric) s->pendingBioKey = crypto::biometricKeyPair(biometric, a.bioSalt);
     s->pendingAccount = std::move(a);
-    moveTo(*s, Input::SetPinBiometric, Step::Verifying);
+    applyTransition(*s, Input::FactorSupplied, now);
     if (s->firstSet) {
       sendEnrol(*s);
       return Ok{};
@@ -598,7 +592,7 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now,
 
   const Account* a = state_.account(s->chosen->serverId, s->chosen->accountId);
   if (!a) return makeError(ErrorCode::UNKNOWN_ACCOUNT, "the chosen account no longer exists");
-  moveTo(*s, Input::SetPinBiometric, Step::Verifying);
+  applyTransition(*s, Input::FactorSupplied, now);
   if (!pin.empty()) {
     const auto pinKey = crypto::pinKeyPair(pin, a->pinSalt, config_.pinKdf);
     sendLogin(*s, &pinKey);
@@ -612,18 +606,16 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now,
 Status Engine::inputCancel(int id, std::int64_t now) {
   Session* s = find(id);
   if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
-  if (auto st = expect(*s, Input::InputCancel); !st) return st;
-  finish(*s, Input::InputCancel, Step::Done, HistoryStatus::Aborted, std::nullopt, now);
+  if (auto st = expect(*s, "inputCancel", Input::InputCancel); !st) return st;
+  applyTransition(*s, Input::InputCancel, now);
   return Ok{};
 }
 
 Status Engine::stopSession(int id, std::int64_t now) {
   Session* s = find(id);
   if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
-  if (auto st = expect(*s, Input::StopSession); !st) return st;
-  const bool loggedIn = s->step == Step::Active;
-  finish(*s, Input::StopSession, Step::Done, loggedIn ? HistoryStatus::LoggedOut : HistoryStatus::Aborted,
-         std::nullopt, now);
+  if (auto st = expect(*s, "stopSession", Input::StopSession); !st) return st;
+  applyTransition(*s, Input::StopSession, now);
   return Ok{};
 }
 
@@ -693,19 +685,18 @@ void Engine::onTimer(int id, const std::string& name, std::int64_t now) {
   }
   if (name == kInputTimer) {
     if (s->step != Step::SecondFactor || now < s->inputDeadline) return;  // answered, or re-armed
-    return finish(*s, Input::Timeout, Step::Done, HistoryStatus::Aborted,
-                  makeError(ErrorCode::SESSION_TIMEOUT, "the second factor was not supplied in time"), now);
+    return applyTransition(*s, Input::InputTimeout, now,
+                           makeError(ErrorCode::SESSION_TIMEOUT, "the second factor was not supplied in time"));
   }
   if (name == kInactivityTimer || name == kAppLoginTimer) {
     if (!s->isAppLogin || !findTransition(s->step, Input::AppLoginExpired)) return;
     const bool idle = name == kInactivityTimer;
     // A re-armed inactivity timer supersedes this one: act only when the idle time really ran out.
     if (idle && now - s->lastActivity < config_.appLoginInactivityTimeout) return;
-    return finish(*s, Input::AppLoginExpired, Step::Done, HistoryStatus::LoggedOut, std::nullopt, now);
+    return applyTransition(*s, Input::AppLoginExpired, now);
   }
-  if (name != kSessionTimer || !findTransition(s->step, Input::Timeout)) return;
-  finish(*s, Input::Timeout, Step::Done, HistoryStatus::Aborted,
-         makeError(ErrorCode::SESSION_TIMEOUT, "session timed out"), now);
+  if (name != kSessionTimer || !findTransition(s->step, Input::SessionTimeout)) return;
+  applyTransition(*s, Input::SessionTimeout, now, makeError(ErrorCode::SESSION_TIMEOUT, "session timed out"));
 }
 
 void Engine::handleVerify(Session& s, const std::string& request, const std::string& body, std::int64_t now) {
@@ -733,16 +724,14 @@ void Engine::handleVerify(Session& s, const std::string& request, const std::str
   const bool continuous = r->pingTime > 0;
   // A one-shot login is over once the server has accepted it; a continuous one stays ACTIVE.
   if (continuous) {
-    s.history = HistoryStatus::LoggedIn;
     s.pingMs = r->pingTime * 1000;
     s.lastAlive = now;
     s.loggedInAt = now;
-    moveTo(s, Input::VerifyResponse, Step::Active);
-    recordHistory(s, now);
+    applyTransition(s, Input::VerifiedContinuous, now);
     armKeepAlive(s, now);
     if (s.isAppLogin) armAppLoginTimers(s, now);
   } else {
-    finish(s, Input::VerifyResponse, Step::Done, HistoryStatus::LoggedInOneShot, std::nullopt, now);
+    applyTransition(s, Input::VerifiedOneShot, now);
   }
   emit(s.id, "login", {{"historyStatus", historyStatusName(s.history)}, {"sessionInfo", s.sessionInfo}});
 }
@@ -758,13 +747,11 @@ void Engine::armKeepAlive(Session& s, std::int64_t now) {
 }
 
 void Engine::keepAlive(Session& s, std::int64_t now) {
-  if (!findTransition(s.step, Input::KeepAlive)) return;
-  if (now - s.lastAlive >= s.pingMs) {
-    s.endedByServer = true;  // no logout notice needed
-    return finish(s, Input::KeepAlive, Step::Done, HistoryStatus::LoggedOut, std::nullopt, now);
-  }
+  if (s.step != Step::Active) return;  // a ping timer of a session that has ended
   const Account* a = s.chosen ? state_.account(s.chosen->serverId, s.chosen->accountId) : nullptr;
-  if (!a) return finish(s, Input::KeepAlive, Step::Done, HistoryStatus::LoggedOut, std::nullopt, now);
+  // Unconfirmed for a whole pingTime, the server has logged the session out (or, with no account
+  // left to sign the ping, it will).
+  if (!a || now - s.lastAlive >= s.pingMs) return applyTransition(s, Input::PingLost, now);
   if (!s.inflight) {
     send(s, wire::pingRequest(s.qr.sessionId, a->accountId, crypto::sign(a->signSecretKey, wire::pingProofMessage(s.transcript))),
          Pending::Purpose::Ping);
@@ -773,13 +760,12 @@ void Engine::keepAlive(Session& s, std::int64_t now) {
 }
 
 void Engine::handlePing(Session& s, const std::string& request, const Result<std::string>& opened, std::int64_t now) {
-  if (!findTransition(s.step, Input::KeepAliveResponse)) return;
+  if (s.step != Step::Active) return;
   if (!opened) {
     const ErrorCode code = opened.error().code;
     if (errorKind(code) == ErrorKind::Security || code == ErrorCode::BAD_RESPONSE) return fault(s, opened.error(), now);
     if (code == ErrorCode::SESSION_NOT_FOUND || code == ErrorCode::SERVER_AUTHENTICATION_FAILED) {
-      s.endedByServer = true;
-      return finish(s, Input::ServerLogout, Step::Done, HistoryStatus::LoggedOut, std::nullopt, now);
+      return applyTransition(s, Input::PingRefused, now);
     }
     return;  // an unsigned failure (5xx, proxy): the next ping retries
   }
@@ -787,8 +773,7 @@ void Engine::handlePing(Session& s, const std::string& request, const Result<std
   if (!status) return fault(s, status.error(), now);
   s.transcript.advance(request, opened.value());
   if (status.value() == wire::PingStatus::LoggedOut) {
-    s.endedByServer = true;
-    return finish(s, Input::KeepAliveResponse, Step::Done, HistoryStatus::LoggedOut, std::nullopt, now);
+    return applyTransition(s, Input::PingLoggedOut, now);
   }
   s.lastAlive = now;
 }
@@ -848,19 +833,18 @@ bool Engine::rejectPin(Session& s, const wire::VerifyResponse& r, std::int64_t n
   switch (r.outcome) {
     case wire::VerifyOutcome::PinFail:
       clearSecondFactorKeys(s);  // the next attempt derives fresh keys
-      askSecondFactor(s, Input::VerifyResponse, now, "PIN_FAIL", r.attemptsLeft);
+      askSecondFactor(s, Input::FactorRejected, now, "PIN_FAIL", r.attemptsLeft);
       return true;
     case wire::VerifyOutcome::BiometricFail:  // e.g. the biometric set changed: the PIN still works
-      askSecondFactor(s, Input::VerifyResponse, now, "BIOMETRIC_FAIL");
+      askSecondFactor(s, Input::FactorRejected, now, "BIOMETRIC_FAIL");
       return true;
     case wire::VerifyOutcome::SecondFactorRequired:  // the server's window closed before ours
-      askSecondFactor(s, Input::VerifyResponse, now);
+      askSecondFactor(s, Input::FactorRejected, now);
       return true;
     case wire::VerifyOutcome::PinBlocked:
       state_.pinBlocked = true;
       emitSecondFactor(s, "PIN_BLOCKED", 0);
-      finish(s, Input::VerifyResponse, Step::Failed, HistoryStatus::Error,
-             makeError(ErrorCode::PIN_BLOCKED, "PIN blocked at the server"), now);
+      applyTransition(s, Input::PinBlocked, now, makeError(ErrorCode::PIN_BLOCKED, "PIN blocked at the server"));
       return true;
     case wire::VerifyOutcome::Success:
       return false;

@@ -65,7 +65,6 @@ struct Session {
   int inflight = 0;                        // request id the session is waiting for
   std::int64_t pingMs = 0;                 // ACTIVE: the server's pingTime
   std::int64_t lastAlive = 0;              // ACTIVE: when the server last confirmed the login
-  bool endedByServer = false;              // logged out by the server: nothing to tell it
   std::int64_t clockOffset = 0;            // server time − device time, from the signed start response
   bool isAppLogin = false;
   bool secondFactorRequired = false;       // the relying party asked for it (start response)
@@ -173,15 +172,18 @@ class Engine {
   explicit Engine(Config config, AppState state) : config_(std::move(config)), state_(std::move(state)) {}
 
   Session* find(int id);
-  Status expect(const Session& s, Input input) const;
-  void moveTo(Session& s, Input input, Step to);
-  void finish(Session& s, Input input, Step to, HistoryStatus status, std::optional<Error> error, std::int64_t now);
-  void fault(Session& s, Error error, std::int64_t now);
+  // An app call is allowed in a step with a row for `outcome`, an input the call can lead to there;
+  // misuse is WRONG_STATE and changes nothing.
+  Status expect(const Session& s, const char* call, Input outcome) const;
+  // The only writer of a session's step and history status: applies the row for `input` (its
+  // step, history status and end notice), records history and emits statechange, error and stop.
+  void applyTransition(Session& s, Input input, std::int64_t now, std::optional<Error> error = std::nullopt);
+  void fault(Session& s, Error error, std::int64_t now) { applyTransition(s, Input::Fault, now, std::move(error)); }
   void recordHistory(Session& s, std::int64_t now);
   int send(Session& s, const wire::Exchange& ex, Pending::Purpose purpose);
   int sendTo(Session& s, const ServerRecord& server, const wire::Transcript& t, const wire::Exchange& ex,
              Pending::Purpose purpose);
-  void notifyServerOfEnd(Session& s);
+  void sendNotice(Session& s, Notice notice);
   void emit(int session, std::string name, json detail);
   void emitState(const Session& s);
   void emitSecondFactor(const Session& s, const char* result, int attemptsLeft);
@@ -204,8 +206,9 @@ class Engine {
   const Account* enrolPinCheckAccount(const Session& s) const;
   void sendLogin(Session& s, const crypto::SignKeyPair* pinKey, const crypto::SignKeyPair* bioKey = nullptr);
   bool biometricAllowed(const Session& s, std::int64_t now) const;
-  // Moves to WAIT_FOR_SECOND_FACTOR: a prompt, or the verdict that asks again (PIN_FAIL).
-  void askSecondFactor(Session& s, Input input, std::int64_t now, const char* result = nullptr, int attemptsLeft = 0);
+  // Moves to WAIT_FOR_SECOND_FACTOR by `prompt`: a start, a confirmation, or the verdict that asks
+  // again (PIN_FAIL); FactorBlocked instead when a blocked PIN blocks every factor.
+  void askSecondFactor(Session& s, Input prompt, std::int64_t now, const char* result = nullptr, int attemptsLeft = 0);
   bool canSkipSecondFactor(const Session& s, std::int64_t now) const;
   void armKeepAlive(Session& s, std::int64_t now);
   void keepAlive(Session& s, std::int64_t now);

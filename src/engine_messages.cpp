@@ -64,8 +64,7 @@ Result<PushResult> Engine::handleMessage(const Account& account, const wire::Ser
     case wire::MessageKind::Logout:
       for (auto& [id, s] : sessions_) {
         if (s.step == Step::Active && s.qr.sessionId == m.session && s.chosen == ref) {
-          s.endedByServer = true;
-          finish(s, Input::ServerLogout, Step::Done, HistoryStatus::LoggedOut, std::nullopt, now);
+          applyTransition(s, Input::ServerLogout, now);
         }
       }
       break;
@@ -118,9 +117,7 @@ void Engine::removeAccount(const AccountRef& ref, std::int64_t now) {
   const json gone = accountJson(*it, state_);
   for (auto& [id, s] : sessions_) {
     if (s.chosen == ref && !isFinal(s.step)) {
-      s.endedByServer = true;
-      if (s.step == Step::Active) finish(s, Input::ServerLogout, Step::Done, HistoryStatus::LoggedOut, std::nullopt, now);
-      else finish(s, Input::StopSession, Step::Done, HistoryStatus::Aborted, std::nullopt, now);
+      applyTransition(s, Input::AccountDeleted, now);
     }
   }
   state_.accounts.erase(it);

@@ -9,10 +9,6 @@ const Transition* findTransition(Step from, Input input) {
   return nullptr;
 }
 
-bool allowsTarget(const Transition& t, Step to) {
-  return (t.to & steps({to})) != 0;
-}
-
 const char* stepStateName(Step s) {
   switch (s) {
     case Step::Starting: return "STARTING";
@@ -37,18 +33,10 @@ const char* stepPseudoStateName(Step s) {
 
 const char* inputName(Input i) {
   switch (i) {
-    case Input::StartResponse: return "startResponse";
-    case Input::SetAccount: return "setAccount";
-    case Input::SetPinBiometric: return "setPinBiometric";
-    case Input::InputCancel: return "inputCancel";
-    case Input::StopSession: return "stopSession";
-    case Input::VerifyResponse: return "verifyResponse";
-    case Input::Fault: return "fault";
-    case Input::Timeout: return "timeout";
-    case Input::KeepAlive: return "keepAlive";
-    case Input::KeepAliveResponse: return "keepAliveResponse";
-    case Input::ServerLogout: return "serverLogout";
-    case Input::AppLoginExpired: return "appLoginExpired";
+#define TAPGATE_INPUT_NAME(name, text) \
+  case Input::name: return text;
+    TAPGATE_INPUTS(TAPGATE_INPUT_NAME)
+#undef TAPGATE_INPUT_NAME
   }
   return "?";
 }

@@ -1,6 +1,6 @@
 // One test per row of the transition table (src/transitions.hpp): drive a fresh session into the
-// row's step, apply its input, and check the step it lands in. A last test fails if a row of the
-// table has no case here.
+// row's step, make its input happen, and check the step, history status and end notice it leaves,
+// both in the table and in the engine. A last test fails if a row of the table has no case here.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -18,6 +18,8 @@ struct Row {
   Step from;
   Input input;
   Step expected;
+  HistoryStatus history;
+  Notice notice;
   // Applies `input` to session `sid` (in step `from`); returns the session that must now be in
   // `expected` (a few rows need a second session to reach their target).
   std::function<int(Harness&, int)> apply;
@@ -27,6 +29,8 @@ Config rowConfig() {
   Config c = test::testConfig();
   c.automaticallySelectSingleAccountWhenSecondFactorNeeded = true;
   c.appLoginInactivityTimeout = 60'000;
+  c.secondFactorUserInputTimeout = 30'000;
+  c.blockSecondFactorOnPINBlocked = true;
   return c;
 }
 
@@ -62,6 +66,20 @@ int sessionIn(Harness& h, Step step) {
   }
 }
 
+// The cancel or logout the session sent since the first `since` requests (at most one is sent).
+Notice noticeSent(const Harness& h, int sid, std::size_t since) {
+  Notice sent = Notice::None;
+  for (std::size_t i = since; i < h.sent.size(); ++i) {
+    const Output& o = h.sent[i];
+    if (o.session != sid) continue;
+    const bool cancel = o.url.ends_with("/v1/cancel"), logout = o.url.ends_with("/v1/logout");
+    if (!cancel && !logout) continue;
+    EXPECT_EQ(sent, Notice::None) << "a second end notice";
+    sent = cancel ? Notice::Cancel : Notice::Logout;
+  }
+  return sent;
+}
+
 void deliverHeld(Harness& h, const std::function<std::string(const std::string&)>& tamper = nullptr) {
   Output req = h.held.back();
   std::string answer = h.server.respond(req);
@@ -81,16 +99,43 @@ int stop(Harness& h, int sid) {
   return sid;
 }
 
+int deleteAccount(Harness& h, int sid) {
+  EXPECT_TRUE(h.engine->deleteAccount(*h.session(sid).chosen, h.now).ok());
+  h.pump();
+  return sid;
+}
+
+// Wrong PINs in fresh logins until the server blocks the PIN (the device then knows it is).
+void blockPin(Harness& h) {
+  const bool deliver = std::exchange(h.deliver, true);
+  for (int i = 0; i < 5 && !h.engine->state().pinBlocked; ++i) {
+    const int other = h.start(h.server.loginQr());
+    EXPECT_TRUE(h.engine->setPinBiometric(other, "0000", h.now).ok());
+    h.pump();
+  }
+  EXPECT_TRUE(h.engine->state().pinBlocked);
+  h.deliver = deliver;
+}
+
+// A second login, its PIN sent and the answer not yet delivered.
+int verifyingLogin(Harness& h, const std::string& pin) {
+  h.deliver = true;
+  const int other = h.start(h.server.loginQr());
+  h.deliver = false;
+  EXPECT_TRUE(h.engine->setPinBiometric(other, pin, h.now).ok());
+  h.pump();
+  return other;
+}
+
 int timeout(Harness& h, int sid) {
   h.fireTimer(sid, "session");
   return sid;
 }
 
 const std::vector<Row>& rows() {
+  using H = HistoryStatus;
   static const std::vector<Row> all = {
-      {"StartingStartResponseToSecondFactor", Step::Starting, Input::StartResponse, Step::SecondFactor,
-       [](Harness& h, int sid) { deliverHeld(h); return sid; }},
-      {"StartingStartResponseToConfirming", Step::Starting, Input::StartResponse, Step::Confirming,
+      {"StartingStartNeedsConfirmation", Step::Starting, Input::StartNeedsConfirmation, Step::Confirming, H::None, Notice::None,
        [](Harness& h, int) {
          h.deliver = true;
          h.enrol("1234");  // a second candidate: the user must choose
@@ -99,30 +144,36 @@ const std::vector<Row>& rows() {
          deliverHeld(h);
          return other;
        }},
-      {"StartingStartResponseToFailed", Step::Starting, Input::StartResponse, Step::Failed,
+      {"StartingStartPromptsFactor", Step::Starting, Input::StartPromptsFactor, Step::SecondFactor, H::None, Notice::None,
+       [](Harness& h, int sid) { deliverHeld(h); return sid; }},
+      {"StartingFactorBlocked", Step::Starting, Input::FactorBlocked, Step::Failed, H::Error, Notice::None,
+       [](Harness& h, int sid) {
+         const Output start = h.held.back();
+         blockPin(h);
+         h.held.push_back(start);
+         deliverHeld(h);
+         return sid;
+       }},
+      {"StartingStopSession", Step::Starting, Input::StopSession, Step::Done, H::Aborted, Notice::None, stop},
+      {"StartingSessionTimeout", Step::Starting, Input::SessionTimeout, Step::Done, H::Aborted, Notice::None, timeout},
+      {"StartingAccountDeleted", Step::Starting, Input::AccountDeleted, Step::Done, H::Aborted, Notice::None,
+       [](Harness& h, int) {
+         const int appLogin = h.engine->startAppLogin(h.now).session;  // the one start naming its account
+         h.pump();
+         return deleteAccount(h, appLogin);
+       }},
+      {"StartingFault", Step::Starting, Input::Fault, Step::Failed, H::Error, Notice::None,
        [](Harness& h, int sid) {
          deliverHeld(h, [](std::string a) { a[a.find("login")] = 'X'; return a; });
          return sid;
        }},
-      {"StartingStopSession", Step::Starting, Input::StopSession, Step::Done, stop},
-      {"StartingFault", Step::Starting, Input::Fault, Step::Failed, [](Harness& h, int sid) { failHeld(h); return sid; }},
-      {"StartingTimeout", Step::Starting, Input::Timeout, Step::Done, timeout},
-      {"ConfirmingSetAccountToSecondFactor", Step::Confirming, Input::SetAccount, Step::SecondFactor,
+      {"ConfirmingConfirmedPromptsFactor", Step::Confirming, Input::ConfirmedPromptsFactor, Step::SecondFactor, H::None, Notice::None,
        [](Harness& h, int sid) {
          EXPECT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
          h.pump();
          return sid;
        }},
-      {"ConfirmingSetAccountToFailed", Step::Confirming, Input::SetAccount, Step::Failed,
-       [](Harness& h, int) {
-         Bytes qr = h.server.loginQr();
-         h.server.sessionOf(qr).matchCode = "42";
-         int other = h.start(qr);  // code matching: a confirmation with a wrong pick
-         EXPECT_TRUE(h.engine->setAccount(other, h.session(other).candidates[0], "", h.now, "11").ok());
-         h.pump();
-         return other;
-       }},
-      {"ConfirmingSetAccountToVerifying", Step::Confirming, Input::SetAccount, Step::Verifying,
+      {"ConfirmingConfirmedSkipsFactor", Step::Confirming, Input::ConfirmedSkipsFactor, Step::Verifying, H::None, Notice::None,
        [](Harness& h, int) {
          h.server.pinTimeout = 5;  // the enrolment verified the PIN just now: no second factor
          int other = h.start(h.server.loginQr());
@@ -131,59 +182,82 @@ const std::vector<Row>& rows() {
          h.pump();
          return other;
        }},
-      {"ConfirmingStopSession", Step::Confirming, Input::StopSession, Step::Done, stop},
-      {"ConfirmingTimeout", Step::Confirming, Input::Timeout, Step::Done, timeout},
-      {"SecondFactorSetPinBiometric", Step::SecondFactor, Input::SetPinBiometric, Step::Verifying,
+      {"ConfirmingCodeMismatch", Step::Confirming, Input::CodeMismatch, Step::Failed, H::Error, Notice::Cancel,
+       [](Harness& h, int) {
+         Bytes qr = h.server.loginQr();
+         h.server.sessionOf(qr).matchCode = "42";
+         int other = h.start(qr);  // code matching: a confirmation with a wrong pick
+         EXPECT_TRUE(h.engine->setAccount(other, h.session(other).candidates[0], "", h.now, "11").ok());
+         h.pump();
+         return other;
+       }},
+      {"ConfirmingFactorBlocked", Step::Confirming, Input::FactorBlocked, Step::Failed, H::Error, Notice::None,
+       [](Harness& h, int sid) {
+         blockPin(h);  // a later enrolment proves the PIN, and that is blocked
+         EXPECT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
+         h.pump();
+         return sid;
+       }},
+      {"ConfirmingStopSession", Step::Confirming, Input::StopSession, Step::Done, H::Aborted, Notice::Cancel, stop},
+      {"ConfirmingSessionTimeout", Step::Confirming, Input::SessionTimeout, Step::Done, H::Aborted, Notice::Cancel, timeout},
+      {"SecondFactorFactorSupplied", Step::SecondFactor, Input::FactorSupplied, Step::Verifying, H::None, Notice::None,
        [](Harness& h, int sid) {
          h.deliver = false;
          EXPECT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
          h.pump();
          return sid;
        }},
-      {"SecondFactorInputCancel", Step::SecondFactor, Input::InputCancel, Step::Done,
+      {"SecondFactorInputCancel", Step::SecondFactor, Input::InputCancel, Step::Done, H::Aborted, Notice::Cancel,
        [](Harness& h, int sid) {
          EXPECT_TRUE(h.engine->inputCancel(sid, h.now).ok());
          h.pump();
          return sid;
        }},
-      {"SecondFactorStopSession", Step::SecondFactor, Input::StopSession, Step::Done, stop},
-      {"SecondFactorTimeout", Step::SecondFactor, Input::Timeout, Step::Done, timeout},
-      {"VerifyingVerifyResponseToDone", Step::Verifying, Input::VerifyResponse, Step::Done,
+      {"SecondFactorInputTimeout", Step::SecondFactor, Input::InputTimeout, Step::Done, H::Aborted, Notice::Cancel,
+       [](Harness& h, int sid) { h.fireTimer(sid, "input"); return sid; }},
+      {"SecondFactorStopSession", Step::SecondFactor, Input::StopSession, Step::Done, H::Aborted, Notice::Cancel, stop},
+      {"SecondFactorSessionTimeout", Step::SecondFactor, Input::SessionTimeout, Step::Done, H::Aborted, Notice::Cancel, timeout},
+      {"SecondFactorAccountDeleted", Step::SecondFactor, Input::AccountDeleted, Step::Done, H::Aborted, Notice::Cancel, deleteAccount},
+      {"VerifyingVerifiedOneShot", Step::Verifying, Input::VerifiedOneShot, Step::Done, H::LoggedInOneShot, Notice::None,
        [](Harness& h, int sid) { deliverHeld(h); return sid; }},
-      {"VerifyingVerifyResponseToActive", Step::Verifying, Input::VerifyResponse, Step::Active,
+      {"VerifyingVerifiedContinuous", Step::Verifying, Input::VerifiedContinuous, Step::Active, H::LoggedIn, Notice::None,
        [](Harness& h, int sid) {
          h.server.pingTime = 60;
          deliverHeld(h);
          return sid;
        }},
-      {"VerifyingVerifyResponseToSecondFactor", Step::Verifying, Input::VerifyResponse, Step::SecondFactor,
+      {"VerifyingFactorRejected", Step::Verifying, Input::FactorRejected, Step::SecondFactor, H::None, Notice::None,
        [](Harness& h, int) {
-         h.deliver = true;
-         int other = h.start(h.server.loginQr());
-         h.deliver = false;
-         EXPECT_TRUE(h.engine->setPinBiometric(other, "0000", h.now).ok());  // a wrong PIN
-         h.pump();
+         const int other = verifyingLogin(h, "0000");  // a wrong PIN
          deliverHeld(h);
          return other;
        }},
-      {"VerifyingVerifyResponseToFailed", Step::Verifying, Input::VerifyResponse, Step::Failed,
+      {"VerifyingFactorBlocked", Step::Verifying, Input::FactorBlocked, Step::Failed, H::Error, Notice::None,
+       [](Harness& h, int) {
+         const int other = verifyingLogin(h, "0000");
+         const Output login = h.held.back();
+         const std::string pinFail = h.server.respond(login);  // answered before the PIN is blocked …
+         blockPin(h);
+         h.engine->onResponse(login.request, 200, pinFail, h.now);  // … and arriving after
+         h.pump();
+         return other;
+       }},
+      {"VerifyingPinBlocked", Step::Verifying, Input::PinBlocked, Step::Failed, H::Error, Notice::None,
        [](Harness& h, int) {
          h.server.pinAttemptLimit = 1;
-         h.deliver = true;
-         int other = h.start(h.server.loginQr());
-         h.deliver = false;
-         EXPECT_TRUE(h.engine->setPinBiometric(other, "0000", h.now).ok());  // blocked at once
-         h.pump();
+         const int other = verifyingLogin(h, "0000");  // blocked at once
          deliverHeld(h);
          return other;
        }},
-      {"VerifyingStopSession", Step::Verifying, Input::StopSession, Step::Done, stop},
-      {"VerifyingFault", Step::Verifying, Input::Fault, Step::Failed, [](Harness& h, int sid) { failHeld(h); return sid; }},
-      {"VerifyingTimeout", Step::Verifying, Input::Timeout, Step::Done, timeout},
-      {"ActiveStopSession", Step::Active, Input::StopSession, Step::Done, stop},
-      {"ActiveKeepAliveStaysActive", Step::Active, Input::KeepAlive, Step::Active,
-       [](Harness& h, int sid) { h.fireTimer(sid, "ping"); return sid; }},
-      {"ActiveKeepAliveLost", Step::Active, Input::KeepAlive, Step::Done,
+      {"VerifyingStopSession", Step::Verifying, Input::StopSession, Step::Done, H::Aborted, Notice::Cancel, stop},
+      {"VerifyingSessionTimeout", Step::Verifying, Input::SessionTimeout, Step::Done, H::Aborted, Notice::Cancel, timeout},
+      {"VerifyingAccountDeleted", Step::Verifying, Input::AccountDeleted, Step::Done, H::Aborted, Notice::Cancel, deleteAccount},
+      {"VerifyingFault", Step::Verifying, Input::Fault, Step::Failed, H::Error, Notice::None,
+       [](Harness& h, int sid) { failHeld(h); return sid; }},
+      {"ActiveStopSession", Step::Active, Input::StopSession, Step::Done, H::LoggedOut, Notice::Logout, stop},
+      {"ActiveAppLoginExpired", Step::Active, Input::AppLoginExpired, Step::Done, H::LoggedOut, Notice::Logout,
+       [](Harness& h, int sid) { h.fireTimer(sid, "inactivity"); return sid; }},
+      {"ActivePingLost", Step::Active, Input::PingLost, Step::Done, H::LoggedOut, Notice::None,
        [](Harness& h, int sid) {
          h.deliver = false;
          for (int i = 0; i < 3; ++i) {
@@ -192,13 +266,21 @@ const std::vector<Row>& rows() {
          }
          return sid;
        }},
-      {"ActiveKeepAliveResponseLoggedOut", Step::Active, Input::KeepAliveResponse, Step::Done,
+      {"ActivePingLoggedOut", Step::Active, Input::PingLoggedOut, Step::Done, H::LoggedOut, Notice::None,
        [](Harness& h, int sid) {
          for (auto& [k, s] : h.server.sessions) s.loggedIn = false;
          h.fireTimer(sid, "ping");
          return sid;
        }},
-      {"ActiveServerLogout", Step::Active, Input::ServerLogout, Step::Done,
+      {"ActivePingRefused", Step::Active, Input::PingRefused, Step::Done, H::LoggedOut, Notice::None,
+       [](Harness& h, int sid) {
+         h.deliver = false;
+         h.fireTimer(sid, "ping");
+         h.engine->onResponse(h.held.back().request, 403, "{}", h.now);  // the account's proof not accepted
+         h.pump();
+         return sid;
+       }},
+      {"ActiveServerLogout", Step::Active, Input::ServerLogout, Step::Done, H::LoggedOut, Notice::None,
        [](Harness& h, int sid) {
          const Session& s = h.session(sid);
          auto r = h.engine->processPush(
@@ -207,9 +289,8 @@ const std::vector<Row>& rows() {
          h.pump();
          return sid;
        }},
-      {"ActiveAppLoginExpired", Step::Active, Input::AppLoginExpired, Step::Done,
-       [](Harness& h, int sid) { h.fireTimer(sid, "inactivity"); return sid; }},
-      {"ActiveFault", Step::Active, Input::Fault, Step::Failed,
+      {"ActiveAccountDeleted", Step::Active, Input::AccountDeleted, Step::Done, H::LoggedOut, Notice::None, deleteAccount},
+      {"ActiveFault", Step::Active, Input::Fault, Step::Failed, H::Error, Notice::None,
        [](Harness& h, int sid) {
          h.deliver = false;
          h.fireTimer(sid, "ping");
@@ -231,9 +312,14 @@ TEST_P(TransitionRow, LandsWhereTheTableSays) {
   ASSERT_EQ(h.session(sid).step, row.from);
   const Transition* t = findTransition(row.from, row.input);
   ASSERT_NE(t, nullptr);
-  ASSERT_TRUE(allowsTarget(*t, row.expected));
+  EXPECT_EQ(t->to, row.expected);
+  EXPECT_EQ(t->history, row.history);
+  EXPECT_EQ(t->notice, row.notice);
+  const std::size_t sentBefore = h.sent.size();
   const int landed = row.apply(h, sid);
   EXPECT_EQ(h.session(landed).step, row.expected);
+  EXPECT_EQ(h.session(landed).history, row.history) << historyStatusName(h.session(landed).history);
+  EXPECT_EQ(noticeSent(h, landed, sentBefore), row.notice);
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, TransitionRow, ::testing::ValuesIn(rows()),
