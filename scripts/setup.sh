@@ -9,6 +9,7 @@ export NODE_PATH=/usr/share/nodejs
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config git
   libsodium-dev nlohmann-json3-dev libgtest-dev googletest
   emscripten binaryen autoconf automake libtool dpkg-dev chromium qrencode
+  openssl                                # the OIDC tests' https client endpoints (a certificate per run)
   clang-14 libclang-rt-14-dev llvm-14    # libFuzzer, ASan/UBSan runtimes, llvm-symbolizer
   postgresql)   # the test script's throwaway cluster (initdb, pg_ctl); its own cluster need not run
 

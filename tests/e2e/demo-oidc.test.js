@@ -96,13 +96,19 @@ test('"Sign in with Tapgate": the provider\'s QR page, filmed by the PWA, the PI
   await rpPage.screenshot({ path: artifactPath('relying-party-oidc-claims.png'), fullPage: true });
 }, 60_000);
 
-test('"Push to phone" (CIBA): the binding message beside the PIN pad, the approval, the claims', async () => {
+/** "Push to phone" for USER: the PWA's PIN pad opens showing the binding message the card shows. */
+async function pushToPhone() {
   await rpPage.fill('#oidc-userid', USER);
   await rpPage.click('#oidc-ciba');
-  await rpPage.waitForFunction(() => document.querySelector('#oidc-binding').textContent.startsWith('Demo code'), null, { timeout: 10_000 });
+  await rpPage.waitForFunction(() => document.querySelector('#oidc-status').textContent.startsWith('Sent to'), null, { timeout: 10_000 });
   const binding = await rpPage.textContent('#oidc-binding');
+  expect(binding).toMatch(/^Demo code \d{4}$/);
   await app.waitForSelector('#pin-section:not(.hidden)', { timeout: 20_000 });
   expect(await app.textContent('#announce-info')).toContain(binding);
+}
+
+test('"Push to phone" (CIBA): the binding message beside the PIN pad, the approval, the claims', async () => {
+  await pushToPhone();
   await app.screenshot({ path: artifactPath('pwa-ciba-binding-message.png'), fullPage: true });
   await typePin(app, PIN);
   await rpPage.waitForFunction(() => document.querySelector('#oidc-status').textContent.startsWith('Approved'), null, { timeout: 20_000 });
@@ -118,12 +124,7 @@ test('a push to a user without a device: the provider\'s refusal on the card', a
 }, 30_000);
 
 test('a push declined on the phone (Cancel on the PIN pad): denied on the card, no claims', async () => {
-  await rpPage.fill('#oidc-userid', USER);
-  await rpPage.click('#oidc-ciba');
-  await rpPage.waitForFunction(() => document.querySelector('#oidc-status').textContent.startsWith('Sent to'), null, { timeout: 10_000 });
-  const binding = await rpPage.textContent('#oidc-binding');
-  await app.waitForSelector('#pin-section:not(.hidden)', { timeout: 20_000 });
-  expect(await app.textContent('#announce-info')).toContain(binding);
+  await pushToPhone();
   await app.click('#pin-pad [data-key=cancel]');
   await rpPage.waitForFunction(() => document.querySelector('#oidc-status').textContent.startsWith('Push sign-in denied'), null, { timeout: 20_000 });
   expect(await rpPage.textContent('#oidc-status')).toBe('Push sign-in denied: access_denied');
