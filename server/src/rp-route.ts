@@ -92,6 +92,14 @@ function matches(path: string, parts: string[]): Record<string, string> | null {
 /** The paths of a table, each once, in table order. */
 export const pathsOf = (routes: readonly Routed[]): string[] => [...new Set(routes.map((r) => r.path))];
 
+/** pathsOf per table, made once: dispatch runs on every relying-party request. */
+const pathCache = new WeakMap<readonly Routed[], string[]>();
+function cachedPaths(routes: readonly Routed[]): string[] {
+  let paths = pathCache.get(routes);
+  if (!paths) pathCache.set(routes, (paths = pathsOf(routes)));
+  return paths;
+}
+
 /**
  * The route of `parts` for the request's method (HEAD is GET), with its parameters. A path that
  * no route has is a 404; a path without this method a 405 that says which methods it has.
@@ -100,7 +108,7 @@ export function routeOf<R extends Routed>(routes: readonly R[], req: http.Incomi
   const method = req.method === 'HEAD' ? 'GET' : (req.method ?? '');
   let allowed: R[] = [];
   let found: Record<string, string> | null = null;
-  for (const path of pathsOf(routes)) {
+  for (const path of cachedPaths(routes)) {
     found = matches(path, parts);
     if (found) {
       allowed = routes.filter((r) => r.path === path);
