@@ -383,8 +383,8 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   recordHistory(s, now);  // with T1: a restart can then still cancel the session at the server
 
   if (s.isRegistration) {
-    s.enrolUserId = r->enrolUserId;
-    s.enrolName = r->enrolName;
+    s.enrolment.userId = r->enrolUserId;
+    s.enrolment.name = r->enrolName;
     std::vector<AccountRef> existing;
     for (const auto& a : state_.accounts) {
       if (a.serverId == s.qr.serverId) existing.push_back({a.serverId, a.accountId});
@@ -396,8 +396,8 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
                       {"url", s.serverUrl},
                       {"logo", s.params.logo.empty() ? json(nullptr) : json(s.params.logo)}}},
           {"visualHash", crypto::visualHash(s.qr.serverId, s.serverPk)},
-          {"userId", s.enrolUserId.empty() ? json(nullptr) : json(s.enrolUserId)},
-          {"name", s.enrolName},
+          {"userId", s.enrolment.userId.empty() ? json(nullptr) : json(s.enrolment.userId)},
+          {"name", s.enrolment.name},
           {"existingAccounts", accountListJson(existing)}});
     return;
   }
@@ -405,16 +405,12 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   storeServerView(s);
 
   s.secondFactorRequired = r->secondFactorRequired;
-  s.transactionId = r->transactionId;
-  s.transactionRpSession = r->transactionRpSession;
-  s.transactionText = r->transactionText;
   s.transaction = r->transaction;
-  s.codeLength = r->codeLength;
-  s.codeCommitment = r->codeCommitment;
+  s.codeMatching = r->codeMatching;
   // With one candidate and a second factor to come, entering the PIN is the confirmation. When
   // the second factor will be skipped, a transaction is to be read or a code to be matched, the
   // user must confirm explicitly.
-  const bool mustConfirm = !s.transactionText.empty() || s.codeLength > 0 || canSkipSecondFactor(s, now);
+  const bool mustConfirm = s.transaction || s.codeMatching || canSkipSecondFactor(s, now);
   if (s.candidates.size() == 1 && config_.automaticallySelectSingleAccountWhenSecondFactorNeeded && !mustConfirm) {
     s.chosen = s.candidates.front();
     askSecondFactor(s, Input::StartPromptsFactor, now);
@@ -422,8 +418,8 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   }
   applyTransition(s, Input::StartNeedsConfirmation, now);
   json detail = {{"accounts", accountListJson(s.candidates)}};
-  if (!s.transaction.is_null()) detail["transaction"] = s.transaction;
-  if (s.codeLength > 0) detail["codeLength"] = s.codeLength;
+  if (s.transaction) detail["transaction"] = s.transaction->shown;
+  if (s.codeMatching) detail["codeLength"] = s.codeMatching->length;
   emit(s.id, "confirmlogin", std::move(detail));
 }
 
@@ -443,17 +439,18 @@ Status Engine::setAccount(int id, const std::optional<AccountRef>& account, cons
     if (std::find(s->candidates.begin(), s->candidates.end(), *account) == s->candidates.end()) {
       return makeError(ErrorCode::UNKNOWN_ACCOUNT, "account is not a candidate of this session");
     }
-    if (s->codeLength > 0 && !isDigitCode(code, s->codeLength)) {
-      return makeError(ErrorCode::INVALID_ARGUMENT, "type the " + std::to_string(s->codeLength) + "-digit code the login page shows");
+    if (s->codeMatching && !isDigitCode(code, s->codeMatching->length)) {
+      return makeError(ErrorCode::INVALID_ARGUMENT,
+                       "type the " + std::to_string(s->codeMatching->length) + "-digit code the login page shows");
     }
     s->chosen = *account;
     s->firstSet = false;
   }
   s->userInput = userInput;
-  if (s->codeLength > 0) {
+  if (s->codeMatching) {
     // A wrong code ends the session: the code on the login page is not the one this QR belongs
     // to, which is what a relayed (phished) QR looks like. One try: a guess wins once in 10^digits.
-    if (!equalConstantTime(wire::codeCommitment(s->qr.sessionId, code), s->codeCommitment)) {
+    if (!equalConstantTime(wire::codeCommitment(s->qr.sessionId, code), s->codeMatching->commitment)) {
       applyTransition(*s, Input::CodeMismatch, now,
                       makeError(ErrorCode::CODE_MISMATCH, "the typed code is not the one on the login page"));
       return Ok{};
@@ -475,7 +472,7 @@ Status Engine::setAccount(int id, const std::optional<AccountRef>& account, cons
 // its side and answers SECOND_FACTOR_REQUIRED otherwise.
 bool Engine::canSkipSecondFactor(const Session& s, std::int64_t now) const {
   if (s.isRegistration || s.isAppLogin || s.secondFactorRequired || config_.alwaysRequireSecondFactor) return false;
-  if (!s.transactionText.empty()) return false;  // a transaction always needs the second factor
+  if (s.transaction) return false;  // a transaction always needs the second factor
   if (s.params.pinTimeout <= 0 || state_.lastSecondFactorAt == 0) return false;
   return now - state_.lastSecondFactorAt < s.params.pinTimeout * 60'000;
 }
@@ -520,9 +517,8 @@ void Engine::sendLogin(Session& s, const crypto::SignKeyPair* pinKey, const cryp
   wire::LoginExtras extras;
   extras.code = s.pickedCode;
   if (s.usedBiometric) extras.sigBio = crypto::sign(bioKey->secretKey, proof);
-  if (!s.transactionText.empty()) {
-    extras.sigTransaction = crypto::sign(
-        a->signSecretKey, wire::transactionSigningInput(s.transactionId, s.transactionRpSession, s.transactionText));
+  if (const auto& t = s.transaction) {
+    extras.sigTransaction = crypto::sign(a->signSecretKey, wire::transactionSigningInput(t->id, t->rpSession, t->text));
   }
   send(s,
        wire::loginRequest(s.qr.sessionId, a->accountId, s.userInput, crypto::sign(a->signSecretKey, proof),
@@ -563,10 +559,10 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now,
     a.pinSalt = crypto::randomBytes(crypto::kPinSaltSize);
     a.created = now;
     a.biometric = withBiometric;
-    s->pendingPinKey = crypto::pinKeyPair(pin, a.pinSalt, config_.pinKdf);
+    s->enrolment.pinKey = crypto::pinKeyPair(pin, a.pinSalt, config_.pinKdf);
     a.bioSalt = a.pinSalt;  // a PIN change draws a new PIN salt; this one stays the biometric's
-    if (withBiometric) s->pendingBioKey = crypto::biometricKeyPair(biometric, a.bioSalt);
-    s->pendingAccount = std::move(a);
+    if (withBiometric) s->enrolment.bioKey = crypto::biometricKeyPair(biometric, a.bioSalt);
+    s->enrolment.account = std::move(a);
     applyTransition(*s, Input::FactorSupplied, now);
     if (s->firstSet) {
       sendEnrol(*s);
@@ -579,8 +575,8 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now,
     for (const auto& acc : state_.accounts) {
       if (acc.serverId == s->qr.serverId) { ref = &acc; break; }
     }
-    s->checkAccount = AccountRef{ref->serverId, ref->accountId};
-    s->checkPinKey = crypto::pinKeyPair(pin, ref->pinSalt, config_.pinKdf);
+    s->enrolment.checkAccount = AccountRef{ref->serverId, ref->accountId};
+    s->enrolment.checkPinKey = crypto::pinKeyPair(pin, ref->pinSalt, config_.pinKdf);
     if (ref->serverId == s->qr.serverId) {
       sendEnrol(*s);
       return Ok{};
@@ -780,44 +776,46 @@ void Engine::handlePing(Session& s, const std::string& request, const Result<std
 
 void Engine::sendEnrol(Session& s) {
   s.factorSent = true;
-  const Account& a = *s.pendingAccount;
+  const Enrolment& e = s.enrolment;
+  const Account& a = *e.account;
   const Bytes proof = wire::enrolProofMessage(s.transcript);
   std::optional<wire::EnrolPinCheck> pinCheck;
   if (const Account* ref = enrolPinCheckAccount(s)) {
     const Bytes checkProof = wire::enrolPinCheckProofMessage(s.transcript);
     pinCheck = wire::EnrolPinCheck{ref->accountId, crypto::sign(ref->signSecretKey, checkProof),
-                                   crypto::sign(s.checkPinKey->secretKey, checkProof)};
+                                   crypto::sign(e.checkPinKey->secretKey, checkProof)};
   }
   send(s,
-       wire::enrolRequest(s.qr.sessionId, a.signPublicKey, a.boxPublicKey, s.pendingPinKey->publicKey,
-                          crypto::sign(a.signSecretKey, proof), crypto::sign(s.pendingPinKey->secretKey, proof),
-                          state_.pushToken, s.pendingBioKey ? s.pendingBioKey->publicKey : Bytes{},
-                          s.pendingBioKey ? crypto::sign(s.pendingBioKey->secretKey, proof) : Bytes{}, pinCheck),
+       wire::enrolRequest(s.qr.sessionId, a.signPublicKey, a.boxPublicKey, e.pinKey->publicKey,
+                          crypto::sign(a.signSecretKey, proof), crypto::sign(e.pinKey->secretKey, proof),
+                          state_.pushToken, e.bioKey ? e.bioKey->publicKey : Bytes{},
+                          e.bioKey ? crypto::sign(e.bioKey->secretKey, proof) : Bytes{}, pinCheck),
        Pending::Purpose::Verify);
 }
 
 const Account* Engine::enrolPinCheckAccount(const Session& s) const {
-  if (!s.checkPinKey || !s.checkAccount || s.checkAccount->serverId != s.qr.serverId) return nullptr;
-  return state_.account(s.checkAccount->serverId, s.checkAccount->accountId);
+  const Enrolment& e = s.enrolment;
+  if (!e.checkPinKey || !e.checkAccount || e.checkAccount->serverId != s.qr.serverId) return nullptr;
+  return state_.account(e.checkAccount->serverId, e.checkAccount->accountId);
 }
 
 void Engine::clearSecondFactorKeys(Session& s) {
-  s.pendingAccount.reset();
-  s.pendingPinKey.reset();
-  s.pendingBioKey.reset();
-  s.checkPinKey.reset();
-  s.checkAccount.reset();
+  s.enrolment.account.reset();
+  s.enrolment.pinKey.reset();
+  s.enrolment.bioKey.reset();
+  s.enrolment.checkPinKey.reset();
+  s.enrolment.checkAccount.reset();
 }
 
 void Engine::handlePinChallenge(Session& s, int httpStatus, const std::string& body, std::int64_t now) {
   auto challenge = wire::parsePinChallenge(httpStatus, body);
   if (!challenge) return fault(s, challenge.error(), now);
-  const Account* ref = state_.account(s.checkAccount->serverId, s.checkAccount->accountId);
+  const Account* ref = state_.account(s.enrolment.checkAccount->serverId, s.enrolment.checkAccount->accountId);
   if (!ref) return fault(s, makeError(ErrorCode::UNKNOWN_ACCOUNT, "the account to check the PIN with is gone"), now);
   const Bytes proof = wire::pinCheckProofMessage(challenge.value());
   sendTo(s, *state_.server(ref->serverId), wire::Transcript::begin(challenge.value()),
          wire::pinCheckRequest(ref->accountId, challenge.value(), crypto::sign(ref->signSecretKey, proof),
-                               crypto::sign(s.checkPinKey->secretKey, proof)),
+                               crypto::sign(s.enrolment.checkPinKey->secretKey, proof)),
          Pending::Purpose::PinCheck);
 }
 
@@ -825,7 +823,7 @@ void Engine::handlePinCheck(Session& s, const std::string& body, std::int64_t no
   auto r = wire::parseVerifyResponse(body, false);
   if (!r) return fault(s, r.error(), now);
   if (rejectPin(s, r.value(), now)) return;
-  s.checkPinKey.reset();
+  s.enrolment.checkPinKey.reset();
   sendEnrol(s);  // still Verifying: the enrolment itself is the next verdict
 }
 
@@ -853,11 +851,11 @@ bool Engine::rejectPin(Session& s, const wire::VerifyResponse& r, std::int64_t n
 }
 
 void Engine::completeEnrolment(Session& s, const wire::VerifyResponse& r, std::int64_t now) {
-  Account a = std::move(*s.pendingAccount);
+  Account a = std::move(*s.enrolment.account);
   clearSecondFactorKeys(s);
   a.accountId = r.accountId;
-  a.userId = r.userId.empty() ? s.enrolUserId : r.userId;
-  a.name = !s.enrolName.empty() ? s.enrolName : (!a.userId.empty() ? a.userId : s.params.name);
+  a.userId = r.userId.empty() ? s.enrolment.userId : r.userId;
+  a.name = !s.enrolment.name.empty() ? s.enrolment.name : (!a.userId.empty() ? a.userId : s.params.name);
   s.chosen = AccountRef{a.serverId, a.accountId};
 
   if (ServerRecord* server = storeServerView(s)) {
@@ -893,7 +891,7 @@ json Engine::sessionJson(int id) const {
           {"isRegistration", s->isRegistration},
           {"isAppLogin", s->isAppLogin},
           {"announceInfo", s->announceInfo},
-          {"transaction", s->transaction},
+          {"transaction", s->transaction ? s->transaction->shown : json(nullptr)},
           {"sessionInfo", s->sessionInfo},
           {"appLogin", s->isAppLogin && (s->step == Step::Active || s->history == HistoryStatus::LoggedOut)
                            ? json{{"webNonce", s->webNonce},

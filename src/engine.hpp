@@ -36,6 +36,17 @@ struct AccountRef {
   bool operator==(const AccountRef&) const = default;
 };
 
+// An enrolment's own part of a session: what the server proposed, and the keys made at PIN entry,
+// kept once the server agrees and wiped otherwise.
+struct Enrolment {
+  std::string userId, name;                    // proposed by the start response
+  std::optional<Account> account;              // the new account, made at PIN entry
+  std::optional<crypto::SignKeyPair> pinKey;   // … its PIN key
+  std::optional<crypto::SignKeyPair> bioKey;   // … and its biometric key, if set
+  std::optional<crypto::SignKeyPair> checkPinKey;  // a later enrolment: the PIN key of `checkAccount`
+  std::optional<AccountRef> checkAccount;          // the existing account the PIN is checked against
+};
+
 struct Session {
   int id = 0;
   Step step = Step::Starting;
@@ -53,28 +64,19 @@ struct Session {
   std::vector<AccountRef> candidates;
   std::optional<AccountRef> chosen;
   std::string userInput;
-  std::string enrolUserId, enrolName;
   bool firstSet = false;  // second factor context: FIRST_SET (true) or VERIFY
   std::optional<Error> error;
   std::int64_t started = 0, ended = 0;
-  std::optional<Account> pendingAccount;  // enrol: keys made at PIN entry, kept once the server agrees
-  std::optional<crypto::SignKeyPair> pendingPinKey;  // enrol: the new account's PIN key
-  std::optional<crypto::SignKeyPair> pendingBioKey;  // enrol: … and its biometric key, if set
-  std::optional<crypto::SignKeyPair> checkPinKey;    // VERIFY at enrol: the PIN key of `checkAccount`
-  std::optional<AccountRef> checkAccount;            // the existing account the PIN is checked against
+  Enrolment enrolment;                     // isRegistration only
   int inflight = 0;                        // request id the session is waiting for
   std::int64_t pingMs = 0;                 // ACTIVE: the server's pingTime
   std::int64_t lastAlive = 0;              // ACTIVE: when the server last confirmed the login
   std::int64_t clockOffset = 0;            // server time − device time, from the signed start response
   bool isAppLogin = false;
   bool secondFactorRequired = false;       // the relying party asked for it (start response)
-  std::string transactionId;               // a transaction to approve: its id, its relying-party session,
-  Bytes transactionRpSession;
-  std::string transactionText;             // … the exact text signed
-  json transaction = nullptr;              // … and what the app shows
-  int codeLength = 0;                      // code matching: the digits the user types (0: none)
-  Bytes codeCommitment;
-  std::string pickedCode;
+  std::optional<wire::TransactionToApprove> transaction;  // a login that approves a transaction
+  std::optional<wire::CodeMatching> codeMatching;        // a login whose code the user types
+  std::string pickedCode;                                // … the code typed
   bool factorSent = false;                 // the request in flight carries a second-factor proof
   std::int64_t inputDeadline = 0;          // secondFactorUserInputTimeout
   bool biometricAllowed = false;           // offered at the current prompt

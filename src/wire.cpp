@@ -389,11 +389,11 @@ Result<StartResponse> parseStartResponse(const std::string& body) {
     for (const char* key : {"amount", "beneficiary", "description"}) {
       if (!str(*details, key)) return bad("transaction lacks its " + std::string(key));
     }
-    r.transactionId = *tid;
-    r.transactionRpSession = *rpSessionBytes;
-    r.transactionText = *txText;
-    r.transaction = {{"tid", *tid}, {"amount", (*details)["amount"]}, {"beneficiary", (*details)["beneficiary"]},
-                     {"description", (*details)["description"]}};
+    r.transaction = TransactionToApprove{*tid, *rpSessionBytes, *txText,
+                                         {{"tid", *tid},
+                                          {"amount", (*details)["amount"]},
+                                          {"beneficiary", (*details)["beneficiary"]},
+                                          {"description", (*details)["description"]}}};
   }
   if (auto length = j->find("codeLength"); length != j->end()) {
     auto commitment = str(*j, "codeCommitment");
@@ -403,8 +403,7 @@ Result<StartResponse> parseStartResponse(const std::string& body) {
         length->get<std::int64_t>() > limits::kMaxCodeLength || !bytes || bytes->size() != crypto::kHashSize) {
       return bad("start response has malformed code matching");
     }
-    r.codeLength = static_cast<int>(length->get<std::int64_t>());
-    r.codeCommitment = *bytes;
+    r.codeMatching = CodeMatching{static_cast<int>(length->get<std::int64_t>()), *bytes};
   }
   if (r.kind == QrType::Enrol) {
     auto userId = optionalStr(*j, "userId", limits::kMaxNameBytes);

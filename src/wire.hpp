@@ -37,6 +37,22 @@ struct ServerParams {
   std::string logo;  // the server's logo, an image URL as the server gave it (https: or data:); empty: none
 };
 
+// A transaction to approve: its id, the relying party's session it belongs to (an opaque 32-byte
+// binding), the exact text the device shows and signs, and that text parsed for the app.
+struct TransactionToApprove {
+  std::string id;
+  Bytes rpSession;
+  std::string text;
+  json shown;
+};
+
+// Code matching: the number of digits the user types from the login page and a commitment to the
+// right code H(domain ‖ session ‖ code).
+struct CodeMatching {
+  int length = 0;
+  Bytes commitment;
+};
+
 struct StartResponse {
   QrType kind = QrType::Login;
   ServerParams server;
@@ -45,16 +61,8 @@ struct StartResponse {
   std::string enrolUserId;      // enrol only
   std::string enrolName;        // enrol only: label proposed for the new account
   bool secondFactorRequired = false;  // the relying party wants the second factor for this login
-  // A transaction to approve: its id, the relying party's session it belongs to (an opaque 32-byte
-  // binding), the exact text the device shows and signs, and that text parsed.
-  std::string transactionId;
-  Bytes transactionRpSession;
-  std::string transactionText;
-  json transaction;
-  // Code matching: the number of digits the user types from the login page (0: no code matching),
-  // and a commitment to the right code H(domain ‖ session ‖ code).
-  int codeLength = 0;
-  Bytes codeCommitment;
+  std::optional<TransactionToApprove> transaction;
+  std::optional<CodeMatching> codeMatching;
 };
 
 Bytes codeCommitment(const Bytes& sessionId, const std::string& code);
