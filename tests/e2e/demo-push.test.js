@@ -77,6 +77,19 @@ test('enrol by deep link: the page follows STARTING → USER_INTERACTION → ACT
     .toEqual(['scanned', 'loggedin', 'canprovoke']);  // the QR itself came in the stream's first status
 }, 60_000);
 
+test('the page\'s diagram draws every arrow of the transition table, each naming its inputs', async () => {
+  const edges = await rp.evaluate(async () => (await import('/state-edges.js')).EDGES);
+  const drawn = await rp.locator('#diagram svg path.arrow').evaluateAll((paths) =>
+    paths.map((p) => [p.dataset.from, p.dataset.to, p.querySelector('title').textContent, p.getAttribute('d'), p.getTotalLength()]));
+  expect(drawn.map(([from, to]) => [from, to])).toEqual(edges.map(([from, to]) => [from, to]));
+  for (const [from, to, title, d, length] of drawn) {
+    expect(title).toMatch(new RegExp(`^${from} → ${to}: \\w`));
+    expect(d).not.toMatch(/NaN|undefined/);
+    expect(length).toBeGreaterThan(20);
+  }
+  await rp.locator('#diagram').screenshot({ path: artifactPath('relying-party-state-diagram.png') });
+});
+
 test('"Log out" on the page ends the PWA\'s session by push', async () => {
   await rp.click('#logout');
   await waitForStatus(rp, 'Logged out.');

@@ -1,26 +1,23 @@
-// A live drawing of the session state diagram (docs/api.md §5.1) as inline SVG: STARTING →
-// USER_INTERACTION (WAIT_FOR_CONFIRMATION, WAIT_FOR_SECOND_FACTOR) → ACTIVE / DONE / ERROR, with
-// the current state highlighted. It draws; the relying-party page decides the state.
+// A live drawing of the session state diagram (docs/api.md §5.1) as inline SVG, with the current
+// state highlighted. The boxes are placed here; the arrows are the transition table's
+// (state-edges.js, generated from src/transitions.hpp), so the drawing cannot drift from the engine.
+// It draws; the relying-party page decides the state.
+import { EDGES, STATES } from './state-edges.js';
+
 const NS = 'http://www.w3.org/2000/svg';
 
-// x, y, width, height of each state's box; USER_INTERACTION holds its two pseudo-states.
+// x, y, width, height of each box, in three columns; USER_INTERACTION holds its two pseudo-states.
 const BOXES = {
-  STARTING: [10, 92, 110, 46],
-  USER_INTERACTION: [160, 40, 210, 150],
-  ACTIVE: [420, 20, 110, 46],
-  DONE: [420, 92, 110, 46],
-  ERROR: [420, 164, 110, 46],
+  STARTING: [10, 100, 110, 46],
+  USER_INTERACTION: [160, 40, 210, 160],
+  WAIT_FOR_CONFIRMATION: [172, 72, 186, 40],
+  WAIT_FOR_SECOND_FACTOR: [172, 142, 186, 40],
+  ACTIVE: [430, 20, 110, 46],
+  DONE: [430, 100, 110, 46],
+  ERROR: [430, 180, 110, 46],
 };
-const PSEUDO = { WAIT_FOR_CONFIRMATION: [172, 72, 186, 40], WAIT_FOR_SECOND_FACTOR: [172, 132, 186, 40] };
-const ARROWS = [
-  ['M120 115 L160 115'],                 // STARTING → USER_INTERACTION
-  ['M265 112 L265 132'],                 // confirmation → second factor
-  ['M370 60 L420 43'],                   // → ACTIVE
-  ['M370 115 L420 115'],                 // → DONE
-  ['M370 170 L420 187'],                 // → ERROR
-  ['M475 66 L475 92'],                   // ACTIVE → DONE (logout)
-  ['M65 138 C 65 230, 300 230, 420 192'], // STARTING → ERROR
-];
+const COLUMN = { STARTING: 0, WAIT_FOR_CONFIRMATION: 1, WAIT_FOR_SECOND_FACTOR: 1, ACTIVE: 2, DONE: 2, ERROR: 2 };
+const BELOW = 245;  // where arrows that skip a column pass under the USER_INTERACTION box
 
 const el = (name, attrs, text) => {
   const e = document.createElementNS(NS, name);
@@ -28,22 +25,74 @@ const el = (name, attrs, text) => {
   if (text) e.textContent = text;
   return e;
 };
+const centreY = ([, y, , h]) => y + h / 2;
+const centreX = ([x, , w]) => x + w / 2;
 
-function box(name, [x, y, w, h], { label = name, sub = false } = {}) {
+// Spreads the arrows that leave or enter one side of a box along it, ordered by where their other
+// end lies, so parallel arrows do not overlap.
+function anchors(edges, side, otherEnd) {
+  const groups = new Map();
+  for (const e of edges) groups.set(side(e), [...(groups.get(side(e)) ?? []), e]);
+  const at = new Map();
+  for (const [name, group] of groups) {
+    const [, y, , h] = BOXES[name];
+    group.sort((a, b) => otherEnd(a) - otherEnd(b));
+    group.forEach((e, i) => at.set(e, y + (h * (i + 1)) / (group.length + 1)));
+  }
+  return at;
+}
+
+// One path per edge: straight between neighbouring columns, vertical between stacked boxes, a
+// curve under the diagram for a skipped column, a curve on the right between distant stacked boxes.
+function route(edges) {
+  const forward = edges.filter(([from, to]) => COLUMN[to] > COLUMN[from]);
+  const skipY = ([from, to]) => (COLUMN[to] - COLUMN[from] > 1 ? BELOW : centreY(BOXES[from]));
+  const leave = anchors(forward.filter(([f, t]) => COLUMN[t] - COLUMN[f] === 1), ([f]) => f, ([, t]) => centreY(BOXES[t]));
+  const enter = anchors(forward, ([, t]) => t, skipY);
+  const skips = forward.filter(([f, t]) => COLUMN[t] - COLUMN[f] > 1);
+  return edges.map((edge) => {
+    const [from, to] = edge;
+    const [fx, fy, fw, fh] = BOXES[from];
+    const [tx, ty, tw] = BOXES[to];
+    if (COLUMN[to] - COLUMN[from] === 1) return `M${fx + fw} ${leave.get(edge)} L${tx} ${enter.get(edge)}`;
+    if (COLUMN[to] > COLUMN[from]) {
+      const i = skips.filter(([f]) => f === from).indexOf(edge);
+      const n = skips.filter(([f]) => f === from).length;
+      const sx = fx + (fw * (i + 1)) / (n + 1);
+      const ey = enter.get(edge);
+      return `M${sx} ${fy + fh} C ${sx} ${BELOW}, ${tx - 40} ${BELOW - 10 * i}, ${tx} ${ey}`;
+    }
+    if (ty > fy && Object.keys(COLUMN).some((n) => COLUMN[n] === COLUMN[from] && BOXES[n][1] > fy && BOXES[n][1] < ty)) {
+      const x = fx + fw;
+      return `M${x} ${centreY(BOXES[from])} C ${x + 30} ${centreY(BOXES[from])}, ${x + 30} ${centreY(BOXES[to])}, ${tx + tw} ${centreY(BOXES[to])}`;
+    }
+    return `M${centreX(BOXES[from])} ${fy + fh} L${centreX(BOXES[to])} ${ty}`;
+  });
+}
+
+function box(name, [x, y, w, h], { sub = false } = {}) {
   const g = el('g', { class: sub ? 'pseudo' : 'state', 'data-state': name });
   g.append(el('rect', { x, y, width: w, height: h, rx: 8 }));
-  const ty = name === 'USER_INTERACTION' ? y + 20 : y + h / 2 + 5;
-  g.append(el('text', { x: x + w / 2, y: ty, 'text-anchor': 'middle' }, label));
+  const ty = STATES[name]?.length ? y + 20 : y + h / 2 + 5;
+  g.append(el('text', { x: x + w / 2, y: ty, 'text-anchor': 'middle' }, name));
   return g;
 }
 
 export function createStateDiagram(container) {
-  const svg = el('svg', { viewBox: '0 0 540 225', role: 'img', 'aria-label': 'session state diagram', class: 'state-diagram' });
+  const svg = el('svg', { viewBox: '0 0 575 255', role: 'img', 'aria-label': 'session state diagram', class: 'state-diagram' });
   svg.append(el('defs', {}));
   svg.firstChild.innerHTML = '<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0 0 L10 5 L0 10 z"/></marker>';
-  for (const [d] of ARROWS) svg.append(el('path', { d, class: 'arrow', 'marker-end': 'url(#arrow)' }));
-  for (const [name, rect] of Object.entries(BOXES)) svg.append(box(name, rect));
-  for (const [name, rect] of Object.entries(PSEUDO)) svg.append(box(name, rect, { sub: true }));
+  // A box holding pseudo-states goes under the arrows, which end at the pseudo-states inside it.
+  const [holders, plain] = [Object.keys(STATES).filter((s) => STATES[s].length), Object.keys(STATES).filter((s) => !STATES[s].length)];
+  for (const state of holders) svg.append(box(state, BOXES[state]));
+  const paths = route(EDGES);
+  EDGES.forEach(([from, to, inputs], i) => {
+    const path = el('path', { d: paths[i], class: 'arrow', 'marker-end': 'url(#arrow)', 'data-from': from, 'data-to': to });
+    path.append(el('title', {}, `${from} → ${to}: ${inputs}`));
+    svg.append(path);
+  });
+  for (const state of plain) svg.append(box(state, BOXES[state]));
+  for (const name of holders.flatMap((s) => STATES[s])) svg.append(box(name, BOXES[name], { sub: true }));
   const caption = el('text', { x: 10, y: 20, class: 'caption' }, '');
   svg.append(caption);
   container.replaceChildren(svg);
