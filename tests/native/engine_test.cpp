@@ -273,21 +273,27 @@ TEST(Login, PinMustHaveFourToSixtyFourCharacters) {
 TEST(Timeout, UnfinishedSessionIsAbortedAfterSessionTimeout) {
   Harness h;
   int sid = h.start(h.server.enrolQr());
-  ASSERT_FALSE(h.timers.empty());
-  EXPECT_EQ(h.timers.back().at, h.now + test::testConfig().sessionTimeout);
-  h.now = h.timers.back().at;
-  h.engine->onTimer(sid, h.timers.back().name, h.now);
-  h.pump();
+  const std::int64_t timeout = test::testConfig().sessionTimeout;
+  EXPECT_EQ(h.nextDeadline(sid), h.now + timeout);
+  h.advance(timeout - 1);
+  EXPECT_EQ(h.session(sid).step, Step::Confirming);
+  h.advance(1);
   EXPECT_EQ(h.session(sid).step, Step::Done);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::Aborted);
+  EXPECT_EQ(h.session(sid).error->code, ErrorCode::SESSION_TIMEOUT);
+  EXPECT_EQ(h.deadlinesOf(sid), (std::vector<std::optional<std::int64_t>>{h.now, std::nullopt}));
 }
 
 TEST(Timeout, FinishedSessionIgnoresItsTimer) {
   Harness h;
   h.enrol("1234");
-  const Output timer = h.timers.back();
-  h.engine->onTimer(timer.session, timer.name, timer.at);
-  EXPECT_EQ(h.session(timer.session).history, HistoryStatus::LoggedInOneShot);
+  const int sid = 1;
+  ASSERT_FALSE(h.deadlinesOf(sid).empty());
+  EXPECT_EQ(h.deadlinesOf(sid).back(), std::nullopt) << "the session's deadline went with it";
+  EXPECT_TRUE(h.session(sid).timers.empty());
+  h.engine->onTimer(sid, h.now + test::testConfig().sessionTimeout);
+  EXPECT_TRUE(h.engine->takeOutputs().empty());
+  EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
 }
 
 TEST(Misuse, CallsInTheWrongStateChangeNothing) {

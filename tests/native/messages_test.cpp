@@ -40,7 +40,8 @@ TEST(Push, ALoginMessageCarryingItsStartResponseNeedsOneRequest) {
   auto r = push(h, h.server.loginMessageWithStart(aid));
   ASSERT_EQ(r.outcome, PushResult::Outcome::SessionStarted);
   EXPECT_EQ(h.session(r.session).step, Step::Starting);  // taken up on the next turn
-  h.fireTimer(r.session, "pushedstart");
+  EXPECT_EQ(h.nextDeadline(r.session), h.now);
+  h.advance(0);
   EXPECT_EQ(h.sent.size(), before);  // no /v1/start
   EXPECT_EQ(h.session(r.session).step, Step::SecondFactor);
   ASSERT_TRUE(h.engine->setPinBiometric(r.session, "1234", h.now).ok());
@@ -55,7 +56,7 @@ TEST(Push, AMalformedPushedStartResponseEndsTheSessionInError) {
   const auto aid = h.enrol("1234");
   Bytes qr = h.server.loginQr();
   auto r = push(h, h.server.message(aid, {{"kind", "login"}, {"qr", base64url(qr)}, {"start", "{\"kind\":\"enrol\"}"}}));
-  h.fireTimer(r.session, "pushedstart");
+  h.fire(r.session, TimerKind::PushedStart);
   EXPECT_EQ(h.session(r.session).step, Step::Failed);
   EXPECT_EQ(errorKind(h.session(r.session).error->code), ErrorKind::Security);
 }

@@ -105,9 +105,12 @@ TEST(SecondFactor, UserInputTimeoutAbortsAnUnansweredPrompt) {
   h.enrol("1234");
   int sid = h.start(h.server.loginQr());
   ASSERT_EQ(h.session(sid).step, Step::SecondFactor);
-  h.fireTimer(sid, "input");
+  EXPECT_EQ(h.nextDeadline(sid), h.now + 30'000);
+  h.advance(30'000);
   EXPECT_EQ(h.session(sid).step, Step::Done);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::Aborted);
+  EXPECT_EQ(h.session(sid).error->message, "the second factor was not supplied in time");
+  EXPECT_EQ(h.nextDeadline(sid), std::nullopt);
 }
 
 TEST(SecondFactor, UserInputTimeoutRestartsAfterAWrongPin) {
@@ -116,11 +119,11 @@ TEST(SecondFactor, UserInputTimeoutRestartsAfterAWrongPin) {
   Harness h(c);
   h.enrol("1234");
   int sid = h.start(h.server.loginQr());
-  h.now += 20'000;
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "0000", h.now).ok());
-  h.pump();  // PIN_FAIL: asked again, with a fresh 30 s
-  h.engine->onTimer(sid, "input", h.now + 10'000);  // the first deadline
+  h.advance(20'000);
+  ASSERT_TRUE(h.enterPin(sid, "0000").ok());  // PIN_FAIL: asked again, with a fresh 30 s
+  EXPECT_EQ(h.nextDeadline(sid), h.now + 30'000);
+  h.advance(10'000);  // the first deadline
   EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
-  h.fireTimer(sid, "input");
+  h.advance(20'000);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::Aborted);
 }
