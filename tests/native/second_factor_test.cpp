@@ -17,8 +17,7 @@ void loginWithPin(Harness& h) {
     h.pump();
   }
   if (h.session(sid).step == Step::SecondFactor) {
-    ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-    h.pump();
+    ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   }
   ASSERT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
 }
@@ -36,8 +35,7 @@ TEST(SecondFactor, SkippedWithinTheServersPinTimeoutAfterAConfirmation) {
   int sid = h.start(qr);
   // No second factor to come: the single candidate must still be confirmed.
   EXPECT_EQ(h.session(sid).step, Step::Confirming);
-  ASSERT_TRUE(h.engine->setAccount(sid, AccountRef{h.server.id, aid}, "", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.confirm(sid, AccountRef{h.server.id, aid}).ok());
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
   EXPECT_EQ(h.lastEvent(sid, "secondfactor"), nullptr);
   EXPECT_TRUE(h.server.sessionOf(qr).loggedIn);
@@ -90,11 +88,9 @@ TEST(SecondFactor, TheServersWindowWinsWhenItDisagrees) {
   loginWithPin(h);
   h.server.time += 10 * 60'000;  // the server's clock says the window closed; ours says it is open
   int sid = h.start(h.server.loginQr());
-  ASSERT_TRUE(h.engine->setAccount(sid, AccountRef{h.server.id, aid}, "", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.confirm(sid, AccountRef{h.server.id, aid}).ok());
   EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
 }
 
