@@ -203,8 +203,8 @@ void EngineApi::onNetworkError(int request, const std::string& message, double n
   if (engine_) engine_->onNetworkError(request, message, ms(now));
 }
 
-void EngineApi::onTimer(int session, const std::string& name, double now) {
-  if (engine_) engine_->onTimer(session, name, ms(now));
+void EngineApi::onTimer(int session, double now) {
+  if (engine_) engine_->onTimer(session, ms(now));
 }
 
 std::string EngineApi::takeOutputs() {
@@ -217,8 +217,8 @@ std::string EngineApi::takeOutputs() {
         list.push_back({{"type", "send"}, {"session", o.session}, {"request", o.request}, {"url", o.url},
                         {"body", o.body}});
         break;
-      case Output::Kind::Timer:
-        list.push_back({{"type", "timer"}, {"session", o.session}, {"name", o.name}, {"at", o.at}});
+      case Output::Kind::Deadline:
+        list.push_back({{"type", "deadline"}, {"session", o.session}, {"at", o.at ? json(*o.at) : json(nullptr)}});
         break;
       case Output::Kind::Persist:
         // The blob itself goes through state(): escaped inside this JSON it would be copied,

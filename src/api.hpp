@@ -37,9 +37,13 @@ class EngineApi {
 
   void onResponse(int request, int httpStatus, const std::string& body, double now);
   void onNetworkError(int request, const std::string& message, double now);
-  void onTimer(int session, const std::string& name, double now);
+  // The session's deadline (the last `deadline` output's `at`) is due: runs its expired timers.
+  void onTimer(int session, double now);
 
-  std::string takeOutputs();  // JSON array of {type:"send"|"timer"|"persist"|"event", …}
+  // JSON array of {type:"send"|"deadline"|"persist"|"event", …}; "deadline" {session, at: ms | null}
+  // comes when a session's next deadline moves (null: no timer left), before the other outputs of
+  // the call that moved it.
+  std::string takeOutputs();
   // The state blob of the last batch's "persist" output ("" when there is none), held until the
   // next takeOutputs. The bindings hand it to JS as a view of wasm memory: embind's std::string
   // return scans every byte in JS, which made each save cost O(state) in slow JS.

@@ -7,12 +7,6 @@
 namespace tapgate {
 namespace {
 
-constexpr const char* kSessionTimer = "session";
-constexpr const char* kKeepAliveTimer = "ping";
-constexpr const char* kInactivityTimer = "inactivity";
-constexpr const char* kInputTimer = "input";
-constexpr const char* kAppLoginTimer = "applogin";
-constexpr const char* kPushedStartTimer = "pushedstart";
 constexpr int kPingsPerWindow = 3;  // a ping every pingTime/3: one lost ping never ends a login
 
 Error wrongState(const Session& s, const char* call) {
@@ -72,6 +66,11 @@ void Engine::applyTransition(Session& s, Input input, std::int64_t now, std::opt
   }
   s.step = t->to;
   s.history = t->history;
+  // A timer lives while its input has a row from the session's step: the others stop here, and
+  // at a final step all of them.
+  for (const auto& spec : kTimerSpecs) {
+    if (isFinal(s.step) || !findTransition(s.step, spec.input)) stopTimer(s, spec.kind);
+  }
   if (isFinal(s.step)) {
     s.error = std::move(error);
     s.ended = now;
@@ -140,7 +139,78 @@ void Engine::persist(std::int64_t now) {
   outputs_.push_back(Output{Output::Kind::Persist});
 }
 
+// ---------------------------------------------------------------------------------------------
+// Timers: the core sets and stops them (src/timers.hpp); the host keeps each session's next
+// deadline, announced by a `deadline` output whenever it moves.
+
+void Engine::setTimer(Session& s, TimerKind kind, std::int64_t at) {
+  // Only where the timer's input has a row: applyTransition would stop it at once otherwise.
+  if (!findTransition(s.step, timerSpec(kind).input)) return;
+  s.timers.set(kind, at);
+  touchTimers(s);
+}
+
+void Engine::stopTimer(Session& s, TimerKind kind) {
+  if (!s.timers.isSet(kind)) return;
+  s.timers.stop(kind);
+  touchTimers(s);
+}
+
+void Engine::touchTimers(Session& s) {
+  if (s.deadlineTouched) return;
+  s.deadlineTouched = true;
+  touchedTimers_.push_back(s.id);
+}
+
+void Engine::announceDeadlines(std::size_t position) {
+  if (touchedTimers_.empty()) return;
+  std::vector<Output> deadlines;
+  for (int id : std::exchange(touchedTimers_, {})) {
+    Session* s = find(id);
+    if (!s) continue;
+    s->deadlineTouched = false;
+    const std::optional<std::int64_t> next = s->timers.next();
+    if (next == s->announcedDeadline) continue;  // set and stopped again, or moved back: no change
+    s->announcedDeadline = next;
+    Output o{Output::Kind::Deadline};
+    o.session = id;
+    o.at = next;
+    deadlines.push_back(std::move(o));
+  }
+  position = std::min(position, outputs_.size());
+  outputs_.insert(outputs_.begin() + static_cast<std::ptrdiff_t>(position), std::make_move_iterator(deadlines.begin()),
+                  std::make_move_iterator(deadlines.end()));
+}
+
+void Engine::onTimer(int id, std::int64_t now) {
+  const Entry entry(*this);
+  Session* s = find(id);
+  if (!s) return;
+  // One at a time: a fired timer may end the session (stopping the rest) or set timers again,
+  // always later than `now`. The bound only guards against a bug looping here.
+  for (int fired = 0; fired < 4 * kTimerKindCount; ++fired) {
+    const std::optional<TimerKind> kind = s->timers.takeExpired(now);
+    if (!kind) return;
+    touchTimers(*s);
+    fireTimer(*s, *kind, now);
+  }
+}
+
+void Engine::fireTimer(Session& s, TimerKind kind, std::int64_t now) {
+  const TimerSpec& spec = timerSpec(kind);
+  switch (spec.action) {
+    case TimerAction::TakePushedStart: return handleStart(s, "", std::exchange(s.pushedStart, {}), now);
+    case TimerAction::KeepAlive: return keepAlive(s, now);
+    case TimerAction::Transition: break;
+  }
+  std::optional<Error> error;
+  if (kind == TimerKind::Session) error = makeError(ErrorCode::SESSION_TIMEOUT, "session timed out");
+  if (kind == TimerKind::Input) error = makeError(ErrorCode::SESSION_TIMEOUT, "the second factor was not supplied in time");
+  applyTransition(s, spec.input, now, std::move(error));
+}
+
 std::vector<Output> Engine::takeOutputs() {
+  announceDeadlines(outputs_.size());  // changes made outside an entry point (none today)
   if (persistQueued_) {
     for (auto& o : outputs_) {
       if (o.kind == Output::Kind::Persist) o.body = serializeState(state_);
@@ -211,7 +281,10 @@ void Engine::recoverInterruptedSessions(std::int64_t now) {
 // ---------------------------------------------------------------------------------------------
 // Starting
 
-StartResult Engine::startSession(const Bytes& payload, std::int64_t now) { return startSession(payload, now, std::nullopt); }
+StartResult Engine::startSession(const Bytes& payload, std::int64_t now) {
+  const Entry entry(*this);
+  return startSession(payload, now, std::nullopt);
+}
 
 int Engine::newSession(std::int64_t now) {
   const int id = nextSession_++;
@@ -219,20 +292,13 @@ int Engine::newSession(std::int64_t now) {
   s.id = id;
   s.started = now;
   emitState(s);
-  armTimer(id, kSessionTimer, now + config_.sessionTimeout);
+  setTimer(s, TimerKind::Session, now + config_.sessionTimeout);
   return id;
-}
-
-void Engine::armTimer(int session, const char* name, std::int64_t at) {
-  Output timer{Output::Kind::Timer};
-  timer.session = session;
-  timer.name = name;
-  timer.at = at;
-  outputs_.push_back(std::move(timer));
 }
 
 StartResult Engine::startSession(const Bytes& payload, std::int64_t now, const std::optional<AccountRef>& only,
                                  const std::string& pushedStart) {
+  const Entry entry(*this);
   const int id = newSession(now);
   Session& s = sessions_[id];
   s.qrRaw = payload;
@@ -278,7 +344,7 @@ StartResult Engine::startSession(const Bytes& payload, std::int64_t now, const s
     // processPush (or the `session` event) has attached its listeners by then.
     s.pushedStart = pushedStart;
     recordHistory(s, now);
-    armTimer(id, kPushedStartTimer, now);
+    setTimer(s, TimerKind::PushedStart, now);
     return {id, std::nullopt};
   }
   send(s, wire::startRequest(payload, crypto::randomBytes(32)), Pending::Purpose::Start);
@@ -287,6 +353,7 @@ StartResult Engine::startSession(const Bytes& payload, std::int64_t now, const s
 }
 
 StartResult Engine::startAppLogin(std::int64_t now) {
+  const Entry entry(*this);
   const int id = newSession(now);
   Session& s = sessions_[id];
   s.isAppLogin = true;
@@ -337,20 +404,22 @@ void Engine::handleAppLoginStart(Session& s, const std::string& request, const s
 }
 
 void Engine::armAppLoginTimers(Session& s, std::int64_t now) {
-  s.lastActivity = now;
-  if (config_.appLoginInactivityTimeout > 0) armTimer(s.id, kInactivityTimer, now + config_.appLoginInactivityTimeout);
-  if (config_.timeoutAppLogin > 0) armTimer(s.id, kAppLoginTimer, now + config_.timeoutAppLogin);
+  if (config_.appLoginInactivityTimeout > 0) setTimer(s, TimerKind::Inactivity, now + config_.appLoginInactivityTimeout);
+  if (config_.timeoutAppLogin > 0) setTimer(s, TimerKind::AppLogin, now + config_.timeoutAppLogin);
 }
 
 void Engine::noteUserActivity(std::int64_t now) {
+  const Entry entry(*this);
   for (auto& [id, s] : sessions_) {
-    if (!s.isAppLogin || s.step != Step::Active) continue;
-    s.lastActivity = now;
-    if (config_.appLoginInactivityTimeout > 0) armTimer(s.id, kInactivityTimer, now + config_.appLoginInactivityTimeout);
+    // Activity moves the inactivity deadline of an active AppLogin.
+    if (s.isAppLogin && s.timers.isSet(TimerKind::Inactivity)) {
+      setTimer(s, TimerKind::Inactivity, now + config_.appLoginInactivityTimeout);
+    }
   }
 }
 
 StartResult Engine::startSessionFromLink(const std::string& link, std::int64_t now) {
+  const Entry entry(*this);
   auto payload = payloadFromLink(link);
   // An unreadable link still becomes a session that ends in ERROR, like unreadable QR bytes.
   return startSession(payload ? payload.value() : Bytes{}, now);
@@ -428,6 +497,7 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
 
 Status Engine::setAccount(int id, const std::optional<AccountRef>& account, const std::string& userInput,
                           std::int64_t now, const std::string& code) {
+  const Entry entry(*this);
   Session* s = find(id);
   if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
   if (auto st = expect(*s, "setAccount", Input::ConfirmedPromptsFactor); !st) return st;
@@ -502,10 +572,7 @@ void Engine::askSecondFactor(Session& s, Input prompt, std::int64_t now, const c
   s.biometricAllowed = biometricAllowed(s, now);
   applyTransition(s, prompt, now);
   emitSecondFactor(s, result, attemptsLeft);
-  if (config_.secondFactorUserInputTimeout > 0) {
-    s.inputDeadline = now + config_.secondFactorUserInputTimeout;
-    armTimer(s.id, kInputTimer, s.inputDeadline);
-  }
+  if (config_.secondFactorUserInputTimeout > 0) setTimer(s, TimerKind::Input, now + config_.secondFactorUserInputTimeout);
 }
 
 void Engine::sendLogin(Session& s, const crypto::SignKeyPair* pinKey, const crypto::SignKeyPair* bioKey) {
@@ -527,6 +594,7 @@ void Engine::sendLogin(Session& s, const crypto::SignKeyPair* pinKey, const cryp
 }
 
 Status Engine::reportBiometricFailure(int id) {
+  const Entry entry(*this);
   Session* s = find(id);
   if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
   if (auto st = expect(*s, "setPinBiometric", Input::FactorSupplied); !st) return st;
@@ -535,6 +603,7 @@ Status Engine::reportBiometricFailure(int id) {
 }
 
 Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now, const SecretBytes& biometric) {
+  const Entry entry(*this);
   Session* s = find(id);
   if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
   if (auto st = expect(*s, "setPinBiometric", Input::FactorSupplied); !st) return st;
@@ -600,6 +669,7 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now,
 }
 
 Status Engine::inputCancel(int id, std::int64_t now) {
+  const Entry entry(*this);
   Session* s = find(id);
   if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
   if (auto st = expect(*s, "inputCancel", Input::InputCancel); !st) return st;
@@ -608,6 +678,7 @@ Status Engine::inputCancel(int id, std::int64_t now) {
 }
 
 Status Engine::stopSession(int id, std::int64_t now) {
+  const Entry entry(*this);
   Session* s = find(id);
   if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
   if (auto st = expect(*s, "stopSession", Input::StopSession); !st) return st;
@@ -619,6 +690,7 @@ Status Engine::stopSession(int id, std::int64_t now) {
 // Server responses, network faults and timers
 
 void Engine::onResponse(int request, int httpStatus, const std::string& body, std::int64_t now) {
+  const Entry entry(*this);
   auto it = pending_.find(request);
   if (it == pending_.end()) return;
   const Pending p = it->second;
@@ -652,6 +724,7 @@ void Engine::onResponse(int request, int httpStatus, const std::string& body, st
 }
 
 void Engine::onNetworkError(int request, const std::string& message, std::int64_t now) {
+  const Entry entry(*this);
   auto it = pending_.find(request);
   if (it == pending_.end()) return;
   const Pending p = it->second;
@@ -669,30 +742,6 @@ void Engine::onNetworkError(int request, const std::string& message, std::int64_
   s->inflight = 0;
   if (p.purpose == Pending::Purpose::Ping) return;  // the next ping retries; liveness is judged by time
   fault(*s, makeError(ErrorCode::NETWORK_ERROR, message.empty() ? "server unreachable" : message), now);
-}
-
-void Engine::onTimer(int id, const std::string& name, std::int64_t now) {
-  Session* s = find(id);
-  if (!s) return;
-  if (name == kKeepAliveTimer) return keepAlive(*s, now);
-  if (name == kPushedStartTimer) {
-    if (s->step != Step::Starting || s->pushedStart.empty()) return;  // stopped or timed out meanwhile
-    return handleStart(*s, "", std::exchange(s->pushedStart, {}), now);
-  }
-  if (name == kInputTimer) {
-    if (s->step != Step::SecondFactor || now < s->inputDeadline) return;  // answered, or re-armed
-    return applyTransition(*s, Input::InputTimeout, now,
-                           makeError(ErrorCode::SESSION_TIMEOUT, "the second factor was not supplied in time"));
-  }
-  if (name == kInactivityTimer || name == kAppLoginTimer) {
-    if (!s->isAppLogin || !findTransition(s->step, Input::AppLoginExpired)) return;
-    const bool idle = name == kInactivityTimer;
-    // A re-armed inactivity timer supersedes this one: act only when the idle time really ran out.
-    if (idle && now - s->lastActivity < config_.appLoginInactivityTimeout) return;
-    return applyTransition(*s, Input::AppLoginExpired, now);
-  }
-  if (name != kSessionTimer || !findTransition(s->step, Input::SessionTimeout)) return;
-  applyTransition(*s, Input::SessionTimeout, now, makeError(ErrorCode::SESSION_TIMEOUT, "session timed out"));
 }
 
 void Engine::handleVerify(Session& s, const std::string& request, const std::string& body, std::int64_t now) {
@@ -739,11 +788,10 @@ void Engine::handleVerify(Session& s, const std::string& request, const std::str
 // logged it out as well).
 
 void Engine::armKeepAlive(Session& s, std::int64_t now) {
-  armTimer(s.id, kKeepAliveTimer, now + std::max<std::int64_t>(1000, s.pingMs / kPingsPerWindow));
+  setTimer(s, TimerKind::KeepAlive, now + std::max<std::int64_t>(1000, s.pingMs / kPingsPerWindow));
 }
 
 void Engine::keepAlive(Session& s, std::int64_t now) {
-  if (s.step != Step::Active) return;  // a ping timer of a session that has ended
   const Account* a = s.chosen ? state_.account(s.chosen->serverId, s.chosen->accountId) : nullptr;
   // Unconfirmed for a whole pingTime, the server has logged the session out (or, with no account
   // left to sign the ping, it will).

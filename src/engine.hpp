@@ -1,6 +1,7 @@
 // The sans-IO authenticator engine: owns the app state and the live sessions, consumes user
 // actions, server responses and timer expiries (each with `now`), and queues outputs for the host:
-// requests to send, timers to arm, state to persist and events to emit. It never does I/O.
+// requests to send, each session's next deadline, state to persist and events to emit. It never
+// does I/O. It owns its timers (src/timers.hpp): the host keeps one deadline per session.
 #pragma once
 #include <map>
 #include <memory>
@@ -12,21 +13,24 @@
 #include "crypto.hpp"
 #include "model.hpp"
 #include "qr_payload.hpp"
+#include "timers.hpp"
 #include "transitions.hpp"
 #include "wire.hpp"
 
 namespace tapgate {
 
 struct Output {
-  enum class Kind { Send, Timer, Persist, Event };
+  enum class Kind { Send, Deadline, Persist, Event };
   explicit Output(Kind k) : kind(k) {}
   Kind kind;
   int session = 0;  // 0 for engine-wide outputs
   int request = 0;  // Send: answer with onResponse/onNetworkError(request, …)
   std::string url;   // Send
   std::string body;  // Send: request body; Persist: state blob
-  std::string name;  // Timer: timer name; Event: event name
-  std::int64_t at = 0;  // Timer: due time on the host clock (ms)
+  std::string name;  // Event: event name
+  // Deadline: the session's next deadline on the host clock (ms), none once no timer is set. The
+  // host keeps one timer per session at it and calls onTimer(session, now) when it is due.
+  std::optional<std::int64_t> at;
   json detail;          // Event
 };
 
@@ -78,13 +82,16 @@ struct Session {
   std::optional<wire::CodeMatching> codeMatching;        // a login whose code the user types
   std::string pickedCode;                                // … the code typed
   bool factorSent = false;                 // the request in flight carries a second-factor proof
-  std::int64_t inputDeadline = 0;          // secondFactorUserInputTimeout
   bool biometricAllowed = false;           // offered at the current prompt
   bool usedBiometric = false;              // the factor in flight is the biometric
   std::string webNonce;                    // AppLogin: what the app's backend checks with getSession
   std::string pushedStart;                 // a login message's start response, taken up by a timer
   std::int64_t loggedInAt = 0;
-  std::int64_t lastActivity = 0;           // AppLogin: last user activity the app reported
+  // The session's timers; changed only through Engine::setTimer/stopTimer (and applyTransition),
+  // which queue the `deadline` output when the next deadline moves.
+  TimerTable timers;
+  std::optional<std::int64_t> announcedDeadline;  // the last deadline output's `at`
+  bool deadlineTouched = false;                   // timers changed in the current entry point
 };
 
 struct PushResult {
@@ -150,7 +157,10 @@ class Engine {
 
   void onResponse(int request, int httpStatus, const std::string& body, std::int64_t now);
   void onNetworkError(int request, const std::string& message, std::int64_t now);
-  void onTimer(int session, const std::string& name, std::int64_t now);
+  // The host's timer for the session's deadline is due: runs every timer of the session that has
+  // expired at `now`, earliest deadline first (ties in TimerKind order). Before the deadline it
+  // does nothing.
+  void onTimer(int session, std::int64_t now);
 
   std::vector<Output> takeOutputs();
 
@@ -172,6 +182,29 @@ class Engine {
   };
 
   explicit Engine(Config config, AppState state) : config_(std::move(config)), state_(std::move(state)) {}
+
+  // Every public entry point holds one: when the outermost ends, each session whose next deadline
+  // moved gets one `deadline` output, placed before that entry point's other outputs (a host that
+  // runs events which call back in then never applies an older deadline after a newer one).
+  class Entry {
+   public:
+    explicit Entry(Engine& e) : e_(e) {
+      if (e_.entryDepth_++ == 0) e_.entryStart_ = e_.outputs_.size();
+    }
+    ~Entry() {
+      if (--e_.entryDepth_ == 0) e_.announceDeadlines(e_.entryStart_);
+    }
+    Entry(const Entry&) = delete;
+    Entry& operator=(const Entry&) = delete;
+
+   private:
+    Engine& e_;
+  };
+  void setTimer(Session& s, TimerKind kind, std::int64_t at);
+  void stopTimer(Session& s, TimerKind kind);
+  void touchTimers(Session& s);
+  void announceDeadlines(std::size_t position);
+  void fireTimer(Session& s, TimerKind kind, std::int64_t now);
 
   Session* find(int id);
   // An app call is allowed in a step with a row for `outcome`, an input the call can lead to there;
@@ -195,7 +228,6 @@ class Engine {
   void handleAppLoginStart(Session& s, const std::string& request, const std::string& body, std::int64_t now);
   void armAppLoginTimers(Session& s, std::int64_t now);
   int newSession(std::int64_t now);
-  void armTimer(int session, const char* name, std::int64_t at);
   void handleVerify(Session& s, const std::string& request, const std::string& body, std::int64_t now);
   void handlePinChallenge(Session& s, int httpStatus, const std::string& body, std::int64_t now);
   void handlePinCheck(Session& s, const std::string& body, std::int64_t now);
@@ -268,6 +300,9 @@ class Engine {
   std::vector<Output> outputs_;
   std::optional<FactorOperation> factorOp_;
   bool persistQueued_ = false;  // a Persist output waits in outputs_ for the state at takeOutputs
+  int entryDepth_ = 0;           // Entry: nesting of public entry points
+  std::size_t entryStart_ = 0;   // Entry: outputs_.size() when the outermost began
+  std::vector<int> touchedTimers_;  // sessions whose timers changed in the current entry point
   int nextSession_ = 1;
   int nextRequest_ = 1;
 };

@@ -17,6 +17,7 @@ constexpr std::int64_t kSeenMessageGraceMs = 60 * 60 * 1000;
 }  // namespace
 
 Result<PushResult> Engine::processPush(const Bytes& payload, std::int64_t now) {
+  const Entry entry(*this);
   return acceptMessage(payload, Delivery::Push, now);
 }
 
@@ -132,6 +133,7 @@ void Engine::removeAccount(const AccountRef& ref, std::int64_t now) {
 }
 
 Status Engine::deleteAccount(const AccountRef& ref, std::int64_t now) {
+  const Entry entry(*this);
   const Account* a = state_.account(ref.serverId, ref.accountId);
   if (!a) return makeError(ErrorCode::UNKNOWN_ACCOUNT, "no such account");
   const ServerRecord* server = state_.server(a->serverId);

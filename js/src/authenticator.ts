@@ -25,8 +25,20 @@ export interface AuthenticatorOptions {
   requestTimeout?: number;
   /** The device clock (ms since the epoch). Default `Date.now`; tests use it to skew time. */
   clock?: () => number;
+  /**
+   * What the sessions' deadlines are kept with: one timer per session, `setTimeout(fn, ms)` and
+   * `clearTimeout(handle)`. Default the global ones; tests pass simulated ones (with `clock`) to
+   * run timeouts without waiting. Request timeouts (`requestTimeout`) stay on the global timers.
+   */
+  timers?: TimerFunctions;
   /** The platform biometric; without one only the PIN is offered. */
   biometric?: BiometricProvider;
+}
+
+/** The timer functions an Authenticator keeps session deadlines with (the globals by default). */
+export interface TimerFunctions {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
 }
 
 /** @internal Everything a platform entry supplies. */
@@ -66,7 +78,9 @@ export class Authenticator extends TypedEventTarget<AuthenticatorEventMap> {
   #fetch: FetchLike;
   #requestTimeout: number;
   #sessions = new Map<number, Session>();
-  #timers = new Map<string, { session: number; handle: ReturnType<typeof setTimeout> }>();
+  /** Each session's one pending timer, at the core's deadline for it. */
+  #deadlines = new Map<number, unknown>();
+  #timers: TimerFunctions;
   #writes: Promise<void> = Promise.resolve();
   /** The latest save; rejects with its storage error (the state it carried is not stored). */
   #lastSave: Promise<void> = Promise.resolve();
@@ -110,6 +124,10 @@ export class Authenticator extends TypedEventTarget<AuthenticatorEventMap> {
     this.#fetch = fetchImpl;
     this.#requestTimeout = options.requestTimeout ?? 15_000;
     this.#now = options.clock ?? Date.now;
+    this.#timers = options.timers ?? {
+      setTimeout: (callback, ms) => setTimeout(callback, ms),
+      clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    };
     const appTokens = new AppTokenClient(fetchImpl, this.#requestTimeout, this.#now);
     this.#host = {
       call: (fn, session, ...args) => this.#call(fn, session, args),
@@ -310,8 +328,8 @@ export class Authenticator extends TypedEventTarget<AuthenticatorEventMap> {
     if (this.#closed) return;
     for (const session of this.#sessions.values()) session.settle();  // their properties stay readable
     this.#closed = true;  // answers still in flight are dropped from now on
-    for (const timer of this.#timers.values()) clearTimeout(timer.handle);
-    this.#timers.clear();
+    for (const handle of this.#deadlines.values()) this.#timers.clearTimeout(handle);
+    this.#deadlines.clear();
     await this.#writes;
     this.#engine.delete();
   }
@@ -367,7 +385,7 @@ export class Authenticator extends TypedEventTarget<AuthenticatorEventMap> {
     for (const out of outputs) {
       switch (out.type) {
         case 'send': this.#send(out).catch((error: unknown) => this.#reportFault(error)); break;
-        case 'timer': this.#arm(out); break;
+        case 'deadline': this.#schedule(out.session, out.at); break;
         case 'persist': this.#persist(state); break;
         case 'event': this.#dispatch(out); break;
       }
@@ -418,31 +436,32 @@ export class Authenticator extends TypedEventTarget<AuthenticatorEventMap> {
     this.dispatchEvent(new CustomEvent('error', { detail: { error: reported } }));
   }
 
-  /** One timer per (session, name): arming it again replaces it. */
-  #arm(out: Extract<CoreOutput, { type: 'timer' }>): void {
-    const key = `${out.session}/${out.name}`;
-    clearTimeout(this.#timers.get(key)?.handle);
-    const delay = out.at - this.#now();
-    const handle = setTimeout(() => {
-      this.#timers.delete(key);
-      if (delay > MAX_TIMER_DELAY_MS) return this.#arm(out);  // clamped: wait for the rest
+  /**
+   * The core owns the session's timers and announces its next deadline: the one timer kept for
+   * the session moves there (null: none is left, e.g. at the session's end).
+   */
+  #schedule(session: number, at: number | null): void {
+    const pending = this.#deadlines.get(session);
+    if (pending !== undefined) {
+      this.#timers.clearTimeout(pending);
+      this.#deadlines.delete(session);
+    }
+    if (at === null) return;
+    const delay = at - this.#now();
+    const handle = this.#timers.setTimeout(() => {
+      this.#deadlines.delete(session);
+      // Clamped (> 2^31 ms) or early by the clock: wait for the rest. The core does nothing
+      // before the deadline, and announces no new one then.
+      if (at > this.#now()) return this.#schedule(session, at);
       try {
-        this.#core.onTimer(out.session, out.name, this.#now());
+        this.#core.onTimer(session, this.#now());
         this.#pump();
       } catch (error) {
         this.#reportFault(error);  // a timer callback has no caller: a throw here would be uncaught
       }
     }, Math.min(MAX_TIMER_DELAY_MS, Math.max(0, delay)));
-    (handle as { unref?: () => void }).unref?.();  // Node: a pending session must not keep the process alive
-    this.#timers.set(key, { session: out.session, handle });
-  }
-
-  #disarm(session: number): void {
-    for (const [key, timer] of this.#timers) {
-      if (timer.session !== session) continue;
-      clearTimeout(timer.handle);
-      this.#timers.delete(key);
-    }
+    (handle as { unref?: () => void } | null)?.unref?.();  // Node: a pending session must not keep the process alive
+    this.#deadlines.set(session, handle);
   }
 
   #persist(state: string): void {
@@ -481,7 +500,6 @@ export class Authenticator extends TypedEventTarget<AuthenticatorEventMap> {
       return;
     }
     const session = this.#sessionFor(out.session);
-    if (out.name === 'stop') this.#disarm(out.session);
     session.dispatchCoreEvent(out.name, out.detail);
   }
 }

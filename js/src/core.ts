@@ -20,7 +20,8 @@ export interface CoreEngine {
   removeBiometric(now: number): string;
   onResponse(request: number, httpStatus: number, body: string, now: number): void;
   onNetworkError(request: number, message: string, now: number): void;
-  onTimer(session: number, name: string, now: number): void;
+  /** The session's deadline (its last `deadline` output) is due: runs every timer of it that has expired at `now`. */
+  onTimer(session: number, now: number): void;
   takeOutputs(): string;
   /** The state blob a `persist` output of the last takeOutputs announced, as UTF-8 in wasm memory (valid until the next call). */
   state(): Uint8Array;
@@ -38,7 +39,8 @@ export type CoreLoader = () => Promise<CoreModule>;
 
 export type CoreOutput =
   | { type: 'send'; session: number; request: number; url: string; body: string }
-  | { type: 'timer'; session: number; name: string; at: number }
+  /** The session's next deadline moved (null: it has no timer left). The host keeps one timer per session at it. */
+  | { type: 'deadline'; session: number; at: number | null }
   | { type: 'persist' }
   | { type: 'event'; session: number; name: string; detail: Record<string, unknown> };
 

@@ -1,6 +1,6 @@
 // What both entry points ('.' for browsers, './node') export besides their platform's storage.
 export { Authenticator } from './authenticator.js';
-export type { AuthenticatorOptions, PushPayload } from './authenticator.js';
+export type { AuthenticatorOptions, PushPayload, TimerFunctions } from './authenticator.js';
 export { TapgateError } from './errors.js';
 export type { TapgateErrorCode, TapgateErrorKind, TapgateErrorInfo } from './errors.js';
 export { Session } from './session.js';

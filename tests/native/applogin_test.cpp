@@ -32,8 +32,7 @@ TEST(AppLogin, GoesStraightToTheSecondFactorAndEndsActiveWithAWebNonce) {
   EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
   EXPECT_EQ(h.eventNames(sid), (std::vector<std::string>{"statechange", "statechange", "secondfactor"}));
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["context"], "VERIFY");
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.session(sid).step, Step::Active);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedIn);
   EXPECT_EQ(h.engine->sessionJson(sid)["appLogin"]["webNonce"], h.server.lastWebNonce);
@@ -66,15 +65,17 @@ TEST(AppLogin, InactivityLogsItOutAndActivityPostponesThat) {
   h.enrol("1234");
   h.server.pingTime = 3600;  // pings every 20 min: out of the way
   int sid = appLogin(h);
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
-  h.now += 4 * 60'000;
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
+  const std::int64_t loggedIn = h.now;
+  EXPECT_EQ(h.session(sid).timers.get(TimerKind::Inactivity), loggedIn + 5 * 60'000);
+  h.advance(4 * 60'000);
   h.engine->noteUserActivity(h.now);  // the user lists accounts, say
   h.pump();
-  h.now += 4 * 60'000;
-  h.engine->onTimer(sid, "inactivity", h.now);  // the first timer: superseded by the activity
+  EXPECT_EQ(h.session(sid).timers.get(TimerKind::Inactivity), loggedIn + 9 * 60'000);
+  h.advance(4 * 60'000);  // past the first inactivity deadline, which the activity moved
   EXPECT_EQ(h.session(sid).step, Step::Active);
-  h.fireTimer(sid, "inactivity");
+  h.fire(sid, TimerKind::Inactivity);
+  EXPECT_EQ(h.now, loggedIn + 9 * 60'000);
   EXPECT_EQ(h.session(sid).step, Step::Done);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedOut);
   EXPECT_NE(h.sent.back().url.find("/v1/logout"), std::string::npos);
@@ -88,9 +89,13 @@ TEST(AppLogin, AbsoluteTimeoutLogsItOutDespiteActivity) {
   h.enrol("1234");
   h.server.pingTime = 3600;
   int sid = appLogin(h);
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
+  EXPECT_FALSE(h.session(sid).timers.isSet(TimerKind::Inactivity));
+  h.advance(9 * 60'000);
+  h.engine->noteUserActivity(h.now);
   h.pump();
-  h.engine->noteUserActivity(h.now + 9 * 60'000);
-  h.fireTimer(sid, "applogin");
+  EXPECT_EQ(h.session(sid).step, Step::Active);
+  h.advance(60'000);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedOut);
+  EXPECT_EQ(h.nextDeadline(sid), std::nullopt);
 }

@@ -12,8 +12,7 @@ namespace {
 
 std::int64_t enrolWithBiometric(Harness& h) {
   int sid = h.start(h.server.enrolQr());
-  EXPECT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
-  h.pump();
+  EXPECT_TRUE(h.confirm(sid).ok());
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["allowed"], json::array({"PIN", "BIOMETRIC"}));
   EXPECT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now, kFinger).ok());
   h.pump();
@@ -48,8 +47,7 @@ TEST(Biometric, AnotherSecretIsABiometricFailAndThePinStillWorks) {
   h.pump();
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["result"], "BIOMETRIC_FAIL");
   EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
 }
 
@@ -68,8 +66,7 @@ TEST(Biometric, DisabledByConfiguration) {
   c.biometricsDisabled = true;
   Harness h(c);
   int sid = h.start(h.server.enrolQr());
-  ASSERT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.confirm(sid).ok());
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["allowed"], json::array({"PIN"}));
   EXPECT_EQ(h.engine->setPinBiometric(sid, "1234", h.now, kFinger).error().code, ErrorCode::INVALID_ARGUMENT);
 }
@@ -83,8 +80,7 @@ TEST(Biometric, MaxNumberWithoutPinSendsTheUserBackToThePin) {
   EXPECT_EQ(bioLogin(h), "SUCCESS");
   int sid = h.start(h.server.loginQr());
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["allowed"], json::array({"PIN"}));
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(bioLogin(h), "SUCCESS");  // the count starts again after a PIN
 }
 
@@ -105,8 +101,7 @@ TEST(Biometric, BlockSecondFactorOnPinBlocked) {
   enrolWithBiometric(h);
   int sid = h.start(h.server.loginQr());
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(h.engine->setPinBiometric(sid, "0000", h.now).ok());
-    h.pump();
+    ASSERT_TRUE(h.enterPin(sid, "0000").ok());
   }
   EXPECT_EQ(h.session(sid).error->code, ErrorCode::PIN_BLOCKED);
   int next = h.start(h.server.loginQr());
@@ -119,8 +114,7 @@ TEST(Biometric, WithoutTheBlockRuleTheBiometricOutlivesABlockedPin) {
   enrolWithBiometric(h);
   int sid = h.start(h.server.loginQr());
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(h.engine->setPinBiometric(sid, "0000", h.now).ok());
-    h.pump();
+    ASSERT_TRUE(h.enterPin(sid, "0000").ok());
   }
   EXPECT_EQ(bioLogin(h), "SUCCESS");
 }

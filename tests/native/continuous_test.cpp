@@ -13,8 +13,7 @@ int activeLogin(Harness& h, Bytes& qr) {
   h.server.pingTime = 30;
   qr = h.server.loginQr();
   int sid = h.start(qr);
-  EXPECT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  EXPECT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.session(sid).step, Step::Active);
   return sid;
 }
@@ -25,10 +24,12 @@ TEST(Continuous, PingsKeepTheSessionActive) {
   Harness h;
   Bytes qr;
   int sid = activeLogin(h, qr);
-  EXPECT_EQ(h.timers.back().name, "ping");
-  EXPECT_EQ(h.timers.back().at, h.now + 10'000);  // pingTime / 3
-  for (int i = 0; i < 5; ++i) h.fireTimer(sid, "ping");
+  EXPECT_EQ(h.session(sid).timers.get(TimerKind::KeepAlive), h.now + 10'000);  // pingTime / 3
+  EXPECT_FALSE(h.session(sid).timers.isSet(TimerKind::Session)) << "an ACTIVE session does not time out";
+  EXPECT_EQ(h.nextDeadline(sid), h.now + 10'000);
+  h.advance(50'000);
   EXPECT_EQ(h.server.pings, 5);
+  EXPECT_EQ(h.nextDeadline(sid), h.now + 10'000);
   EXPECT_EQ(h.session(sid).step, Step::Active);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedIn);
 }
@@ -39,7 +40,7 @@ TEST(Continuous, LogoutByTheRelyingPartyEndsItAsLoggedOut) {
   int sid = activeLogin(h, qr);
   h.server.sessionOf(qr).loggedIn = false;  // the relying party logged the session out
   const auto sentBefore = h.sent.size();
-  h.fireTimer(sid, "ping");
+  h.fire(sid, TimerKind::KeepAlive);
   EXPECT_EQ(h.session(sid).step, Step::Done);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedOut);
   EXPECT_EQ(h.sent.size(), sentBefore + 1);  // the ping only: no logout notice back to the server
@@ -51,12 +52,12 @@ TEST(Continuous, UnreachableServerForAWholePingTimeEndsIt) {
   int sid = activeLogin(h, qr);
   h.deliver = false;
   for (int i = 0; i < 2; ++i) {
-    h.fireTimer(sid, "ping");
+    h.fire(sid, TimerKind::KeepAlive);
     h.engine->onNetworkError(h.held.back().request, "offline", h.now);
     h.pump();
     EXPECT_EQ(h.session(sid).step, Step::Active) << "one lost ping is tolerated";
   }
-  h.fireTimer(sid, "ping");  // 30 s without a confirmation: the server has logged it out
+  h.fire(sid, TimerKind::KeepAlive);  // 30 s without a confirmation: the server has logged it out
   EXPECT_EQ(h.session(sid).step, Step::Done);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedOut);
 }
@@ -66,7 +67,7 @@ TEST(Continuous, TamperedPingResponseIsAnError) {
   Bytes qr;
   int sid = activeLogin(h, qr);
   h.deliver = false;
-  h.fireTimer(sid, "ping");
+  h.fire(sid, TimerKind::KeepAlive);
   std::string answer = h.server.respond(h.held.back());
   answer[answer.find("ACTIVE")] = 'X';
   h.engine->onResponse(h.held.back().request, 200, answer, h.now);
@@ -79,10 +80,14 @@ TEST(Continuous, StopSessionLogsOutAtTheServer) {
   Harness h;
   Bytes qr;
   int sid = activeLogin(h, qr);
-  ASSERT_TRUE(h.engine->stopSession(sid, h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.stop(sid).ok());
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedOut);
   EXPECT_NE(h.sent.back().url.find("/v1/logout"), std::string::npos);
-  h.engine->onTimer(sid, "ping", h.now + 60'000);  // a stale timer changes nothing
+  EXPECT_EQ(h.nextDeadline(sid), std::nullopt) << "no ping timer outlives the session";
+  EXPECT_EQ(h.deadlinesOf(sid).back(), std::nullopt);
+  const auto pings = h.server.pings;
+  h.engine->onTimer(sid, h.now + 60'000);  // a host timer that fires anyway changes nothing
+  EXPECT_TRUE(h.engine->takeOutputs().empty());
   EXPECT_EQ(h.session(sid).step, Step::Done);
+  EXPECT_EQ(h.server.pings, pings);
 }

@@ -23,13 +23,11 @@ TEST(Enrol, FirstEnrolmentSetsThePin) {
   EXPECT_EQ(confirm->detail["visualHash"], crypto::visualHash(h.server.id, h.server.key.publicKey));
   EXPECT_TRUE(confirm->detail["existingAccounts"].empty());
 
-  ASSERT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.confirm(sid).ok());
   EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["context"], "FIRST_SET");
 
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.session(sid).step, Step::Done);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["result"], "SUCCESS");
@@ -45,8 +43,7 @@ TEST(Enrol, SecondEnrolmentVerifiesInsteadOfSetting) {
   h.enrol("1234");
   int sid = h.start(h.server.enrolQr());
   EXPECT_EQ(h.lastEvent(sid, "confirmenrol")->detail["existingAccounts"].size(), 1u);
-  ASSERT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.confirm(sid).ok());
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["context"], "VERIFY");
 }
 
@@ -54,17 +51,14 @@ TEST(Enrol, SecondEnrolmentChecksThePinWithAnExistingAccount) {
   Harness h;
   h.enrol("1234");
   int sid = h.start(h.server.enrolQr());
-  ASSERT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.confirm(sid).ok());
   // A different PIN is refused by the server that knows the app's PIN, and counted there.
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "9999", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "9999").ok());
   EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["result"], "PIN_FAIL");
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["attemptsLeft"], 2);
   EXPECT_EQ(h.engine->state().accounts.size(), 1u);
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["result"], "SUCCESS");
   ASSERT_EQ(h.engine->state().accounts.size(), 2u);
   EXPECT_EQ(h.server.accounts.at(1).failures, 0);
@@ -78,8 +72,7 @@ TEST(Enrol, SecondEnrolmentChecksThePinWithAnExistingAccount) {
   EXPECT_EQ(h.session(login).step, Step::Confirming);
   EXPECT_EQ(h.lastEvent(login, "confirmlogin")->detail["accounts"].size(), 2u);
   ASSERT_TRUE(h.engine->setAccount(login, AccountRef{h.server.id, 2}, "", h.now).ok());
-  ASSERT_TRUE(h.engine->setPinBiometric(login, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(login, "1234").ok());
   EXPECT_EQ(h.session(login).history, HistoryStatus::LoggedInOneShot);
 }
 
@@ -106,11 +99,9 @@ TEST(Enrol, KnownServerWithAnotherKeyIsRefused) {
 TEST(Enrol, NetworkFailureLeavesNoAccount) {
   Harness h;
   int sid = h.start(h.server.enrolQr());
-  ASSERT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.confirm(sid).ok());
   h.deliver = false;
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   h.engine->onNetworkError(h.held.back().request, "connection refused", h.now);
   h.pump();
   EXPECT_EQ(h.session(sid).step, Step::Failed);
@@ -126,8 +117,7 @@ TEST(Login, RightPinLogsInOneShot) {
   // One candidate and a second factor to come: confirmation is skipped by default.
   EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["context"], "VERIFY");
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.session(sid).step, Step::Done);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
   EXPECT_EQ(h.session(sid).sessionInfo["welcome"], "Hello");
@@ -143,12 +133,10 @@ TEST(Login, ContinuousServerGoesActiveAndStopLogsOut) {
   h.enrol("1234");
   h.server.pingTime = 60;
   int sid = h.start(h.server.loginQr());
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.session(sid).step, Step::Active);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedIn);
-  ASSERT_TRUE(h.engine->stopSession(sid, h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.stop(sid).ok());
   EXPECT_EQ(h.session(sid).step, Step::Done);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedOut);
   EXPECT_NE(h.sent.back().url.find("/v1/logout"), std::string::npos);
@@ -159,15 +147,13 @@ TEST(Login, WrongPinTwiceThenRight) {
   h.enrol("1234");
   int sid = h.start(h.server.loginQr());
   for (int left : {2, 1}) {
-    ASSERT_TRUE(h.engine->setPinBiometric(sid, "9999", h.now).ok());
-    h.pump();
+    ASSERT_TRUE(h.enterPin(sid, "9999").ok());
     EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
     const Output* sf = h.lastEvent(sid, "secondfactor");
     EXPECT_EQ(sf->detail["result"], "PIN_FAIL");
     EXPECT_EQ(sf->detail["attemptsLeft"], left);
   }
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["result"], "SUCCESS");
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
 }
@@ -177,16 +163,14 @@ TEST(Login, BlockedAtTheServersLimit) {
   h.enrol("1234");
   int sid = h.start(h.server.loginQr());
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(h.engine->setPinBiometric(sid, "0000", h.now).ok());
-    h.pump();
+    ASSERT_TRUE(h.enterPin(sid, "0000").ok());
   }
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["result"], "PIN_BLOCKED");
   EXPECT_EQ(h.session(sid).step, Step::Failed);
   EXPECT_EQ(h.session(sid).error->code, ErrorCode::PIN_BLOCKED);
   // The right PIN no longer helps: the server keeps the account blocked.
   int again = h.start(h.server.loginQr());
-  ASSERT_TRUE(h.engine->setPinBiometric(again, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(again, "1234").ok());
   EXPECT_EQ(h.session(again).step, Step::Failed);
   EXPECT_EQ(h.lastEvent(again, "secondfactor")->detail["result"], "PIN_BLOCKED");
 }
@@ -200,8 +184,7 @@ TEST(Login, StopAtConfirmationAbortsAndTellsTheServer) {
   int sid = h.start(qr);
   EXPECT_EQ(h.session(sid).step, Step::Confirming);
   ASSERT_NE(h.lastEvent(sid, "confirmlogin"), nullptr);
-  ASSERT_TRUE(h.engine->stopSession(sid, h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.stop(sid).ok());
   EXPECT_EQ(h.session(sid).step, Step::Done);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::Aborted);
   EXPECT_TRUE(h.server.sessionOf(qr).cancelled);
@@ -218,8 +201,7 @@ TEST(Login, SetAccountForwardsUserInput) {
   EXPECT_EQ(h.engine->setAccount(sid, AccountRef{h.server.id, aid + 7}, "", h.now).error().code,
             ErrorCode::UNKNOWN_ACCOUNT);
   ASSERT_TRUE(h.engine->setAccount(sid, AccountRef{h.server.id, aid}, "note to the RP", h.now).ok());
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.server.sessionOf(qr).userInput, "note to the RP");
 }
 
@@ -273,21 +255,27 @@ TEST(Login, PinMustHaveFourToSixtyFourCharacters) {
 TEST(Timeout, UnfinishedSessionIsAbortedAfterSessionTimeout) {
   Harness h;
   int sid = h.start(h.server.enrolQr());
-  ASSERT_FALSE(h.timers.empty());
-  EXPECT_EQ(h.timers.back().at, h.now + test::testConfig().sessionTimeout);
-  h.now = h.timers.back().at;
-  h.engine->onTimer(sid, h.timers.back().name, h.now);
-  h.pump();
+  const std::int64_t timeout = test::testConfig().sessionTimeout;
+  EXPECT_EQ(h.nextDeadline(sid), h.now + timeout);
+  h.advance(timeout - 1);
+  EXPECT_EQ(h.session(sid).step, Step::Confirming);
+  h.advance(1);
   EXPECT_EQ(h.session(sid).step, Step::Done);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::Aborted);
+  EXPECT_EQ(h.session(sid).error->code, ErrorCode::SESSION_TIMEOUT);
+  EXPECT_EQ(h.deadlinesOf(sid), (std::vector<std::optional<std::int64_t>>{h.now, std::nullopt}));
 }
 
 TEST(Timeout, FinishedSessionIgnoresItsTimer) {
   Harness h;
   h.enrol("1234");
-  const Output timer = h.timers.back();
-  h.engine->onTimer(timer.session, timer.name, timer.at);
-  EXPECT_EQ(h.session(timer.session).history, HistoryStatus::LoggedInOneShot);
+  const int sid = 1;
+  ASSERT_FALSE(h.deadlinesOf(sid).empty());
+  EXPECT_EQ(h.deadlinesOf(sid).back(), std::nullopt) << "the session's deadline went with it";
+  EXPECT_TRUE(h.session(sid).timers.empty());
+  h.engine->onTimer(sid, h.now + test::testConfig().sessionTimeout);
+  EXPECT_TRUE(h.engine->takeOutputs().empty());
+  EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
 }
 
 TEST(Misuse, CallsInTheWrongStateChangeNothing) {

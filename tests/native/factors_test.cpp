@@ -26,8 +26,7 @@ json outcome(const Harness& h, int op) {
 std::string loginWith(Harness& h, std::int64_t accountId, const std::string& pin, const SecretBytes& bio = {}) {
   int sid = h.start(h.server.loginQr());
   if (h.session(sid).step == Step::Confirming) {
-    EXPECT_TRUE(h.engine->setAccount(sid, AccountRef{h.server.id, accountId}, "", h.now).ok());
-    h.pump();
+    EXPECT_TRUE(h.confirm(sid, AccountRef{h.server.id, accountId}).ok());
   }
   if (!h.engine->setPinBiometric(sid, pin, h.now, bio).ok()) return "refused";
   h.pump();
@@ -135,8 +134,7 @@ TEST(ChangePin, TheNewPinSurvivesARestart) {
 TEST(ChangePin, MayBeAuthorisedByTheBiometricUnlessDisallowed) {
   Harness h(bioConfig());
   int sid = h.start(h.server.enrolQr());
-  ASSERT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.confirm(sid).ok());
   ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now, kFinger).ok());
   h.pump();
   const auto aid = h.session(sid).chosen->accountId;

@@ -14,8 +14,7 @@ namespace {
 Step login(Harness& h) {
   const int sid = h.start(h.server.loginQr());
   if (h.session(sid).step == Step::SecondFactor) {
-    EXPECT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-    h.pump();
+    EXPECT_TRUE(h.enterPin(sid, "1234").ok());
   }
   return h.session(sid).step;
 }

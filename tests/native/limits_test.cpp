@@ -224,10 +224,8 @@ TEST(Limits, AnEnrolAnswerWithAnUnmanageableAccountIdStoresNothing) {
   tapgate::test::Harness h;
   h.server.nextAccountId = kMax53 + 1;
   const int sid = h.start(h.server.enrolQr());
-  ASSERT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
-  h.pump();
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.confirm(sid).ok());
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   const Session* s = h.engine->session(sid);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->step, Step::Failed);

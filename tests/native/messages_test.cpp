@@ -28,8 +28,7 @@ TEST(Push, LoginMessageStartsASessionForThatAccount) {
   EXPECT_EQ(s.candidates[0].accountId, second);
   EXPECT_NE(second, first);
   EXPECT_EQ(s.step, Step::SecondFactor);  // one candidate, second factor to come: no confirmation
-  ASSERT_TRUE(h.engine->setPinBiometric(r.session, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(r.session, "1234").ok());
   EXPECT_EQ(h.session(r.session).history, HistoryStatus::LoggedInOneShot);
 }
 
@@ -40,11 +39,11 @@ TEST(Push, ALoginMessageCarryingItsStartResponseNeedsOneRequest) {
   auto r = push(h, h.server.loginMessageWithStart(aid));
   ASSERT_EQ(r.outcome, PushResult::Outcome::SessionStarted);
   EXPECT_EQ(h.session(r.session).step, Step::Starting);  // taken up on the next turn
-  h.fireTimer(r.session, "pushedstart");
+  EXPECT_EQ(h.nextDeadline(r.session), h.now);
+  h.advance(0);
   EXPECT_EQ(h.sent.size(), before);  // no /v1/start
   EXPECT_EQ(h.session(r.session).step, Step::SecondFactor);
-  ASSERT_TRUE(h.engine->setPinBiometric(r.session, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(r.session, "1234").ok());
   EXPECT_EQ(h.session(r.session).history, HistoryStatus::LoggedInOneShot);
   ASSERT_EQ(h.sent.size(), before + 1);
   EXPECT_TRUE(h.sent.back().url.ends_with("/v1/login"));
@@ -55,7 +54,7 @@ TEST(Push, AMalformedPushedStartResponseEndsTheSessionInError) {
   const auto aid = h.enrol("1234");
   Bytes qr = h.server.loginQr();
   auto r = push(h, h.server.message(aid, {{"kind", "login"}, {"qr", base64url(qr)}, {"start", "{\"kind\":\"enrol\"}"}}));
-  h.fireTimer(r.session, "pushedstart");
+  h.fire(r.session, TimerKind::PushedStart);
   EXPECT_EQ(h.session(r.session).step, Step::Failed);
   EXPECT_EQ(errorKind(h.session(r.session).error->code), ErrorKind::Security);
 }
@@ -172,8 +171,7 @@ TEST(Push, LogoutMessageEndsTheActiveSession) {
   h.server.pingTime = 60;
   Bytes qr = h.server.loginQr();
   int sid = h.start(qr);
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   ASSERT_EQ(h.session(sid).step, Step::Active);
   push(h, h.server.message(aid, {{"kind", "logout"}, {"session", base64url(Bytes(qr.begin() + 18, qr.end()))}}));
   EXPECT_EQ(h.session(sid).step, Step::Done);
@@ -191,8 +189,7 @@ TEST(Push, DeleteMessageRemovesTheAccountMarksHistoryAndClearsThePin) {
   EXPECT_EQ(h.engine->historyJson(h.now)[0]["historyStatus"], "DELETED");
   // The next enrolment sets a new PIN.
   int sid = h.start(h.server.enrolQr());
-  ASSERT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.confirm(sid).ok());
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["context"], "FIRST_SET");
 }
 

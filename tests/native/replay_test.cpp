@@ -26,8 +26,7 @@ TEST(Replay, ACancelProvesTheSessionsT1) {
   int sid = h.start(qr);
   const Bytes t1 = h.session(sid).t1;
   EXPECT_EQ(t1, h.server.sessionOf(qr).t1);
-  ASSERT_TRUE(h.engine->stopSession(sid, h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.stop(sid).ok());
   const Output* cancel = lastSent(h, "/v1/cancel");
   ASSERT_NE(cancel, nullptr);
   EXPECT_EQ(nlohmann::json::parse(cancel->body)["proof"], base64url(wire::cancelProof(t1)));
@@ -40,8 +39,7 @@ TEST(Replay, ASessionTheServerNeverStartedSendsNoCancel) {
   h.enrol("1234");
   h.deliver = false;  // the start answer never comes
   int sid = h.start(h.server.loginQr());
-  ASSERT_TRUE(h.engine->stopSession(sid, h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.stop(sid).ok());
   EXPECT_EQ(lastSent(h, "/v1/cancel"), nullptr);
 }
 
@@ -51,11 +49,9 @@ TEST(Replay, ALogoutIsSignedOverT1AndAnotherSessionsT1DoesNotVerify) {
   h.server.pingTime = 60;
   Bytes qr = h.server.loginQr();
   int sid = h.start(qr);
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   ASSERT_EQ(h.session(sid).step, Step::Active);
-  ASSERT_TRUE(h.engine->stopSession(sid, h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.stop(sid).ok());
   EXPECT_FALSE(h.server.sessionOf(qr).loggedIn);
   EXPECT_EQ(h.server.refusedLogouts, 0);
   const Output* logout = lastSent(h, "/v1/logout");

@@ -17,8 +17,7 @@ void loginWithPin(Harness& h) {
     h.pump();
   }
   if (h.session(sid).step == Step::SecondFactor) {
-    ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-    h.pump();
+    ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   }
   ASSERT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
 }
@@ -36,8 +35,7 @@ TEST(SecondFactor, SkippedWithinTheServersPinTimeoutAfterAConfirmation) {
   int sid = h.start(qr);
   // No second factor to come: the single candidate must still be confirmed.
   EXPECT_EQ(h.session(sid).step, Step::Confirming);
-  ASSERT_TRUE(h.engine->setAccount(sid, AccountRef{h.server.id, aid}, "", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.confirm(sid, AccountRef{h.server.id, aid}).ok());
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
   EXPECT_EQ(h.lastEvent(sid, "secondfactor"), nullptr);
   EXPECT_TRUE(h.server.sessionOf(qr).loggedIn);
@@ -90,11 +88,9 @@ TEST(SecondFactor, TheServersWindowWinsWhenItDisagrees) {
   loginWithPin(h);
   h.server.time += 10 * 60'000;  // the server's clock says the window closed; ours says it is open
   int sid = h.start(h.server.loginQr());
-  ASSERT_TRUE(h.engine->setAccount(sid, AccountRef{h.server.id, aid}, "", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.confirm(sid, AccountRef{h.server.id, aid}).ok());
   EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
 }
 
@@ -105,9 +101,12 @@ TEST(SecondFactor, UserInputTimeoutAbortsAnUnansweredPrompt) {
   h.enrol("1234");
   int sid = h.start(h.server.loginQr());
   ASSERT_EQ(h.session(sid).step, Step::SecondFactor);
-  h.fireTimer(sid, "input");
+  EXPECT_EQ(h.nextDeadline(sid), h.now + 30'000);
+  h.advance(30'000);
   EXPECT_EQ(h.session(sid).step, Step::Done);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::Aborted);
+  EXPECT_EQ(h.session(sid).error->message, "the second factor was not supplied in time");
+  EXPECT_EQ(h.nextDeadline(sid), std::nullopt);
 }
 
 TEST(SecondFactor, UserInputTimeoutRestartsAfterAWrongPin) {
@@ -116,11 +115,11 @@ TEST(SecondFactor, UserInputTimeoutRestartsAfterAWrongPin) {
   Harness h(c);
   h.enrol("1234");
   int sid = h.start(h.server.loginQr());
-  h.now += 20'000;
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "0000", h.now).ok());
-  h.pump();  // PIN_FAIL: asked again, with a fresh 30 s
-  h.engine->onTimer(sid, "input", h.now + 10'000);  // the first deadline
+  h.advance(20'000);
+  ASSERT_TRUE(h.enterPin(sid, "0000").ok());  // PIN_FAIL: asked again, with a fresh 30 s
+  EXPECT_EQ(h.nextDeadline(sid), h.now + 30'000);
+  h.advance(10'000);  // the first deadline
   EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
-  h.fireTimer(sid, "input");
+  h.advance(20'000);
   EXPECT_EQ(h.session(sid).history, HistoryStatus::Aborted);
 }

@@ -399,11 +399,14 @@ class SimServer {
   }
 };
 
-// Drives an engine against a SimServer: delivers every request and collects the events.
+// Drives an engine against a SimServer: delivers every request and collects the events. Time is
+// simulated: the harness keeps each session's deadline as a host would (one per session, from the
+// `deadline` outputs), and the clock verbs fire the due ones through onTimer.
 struct Harness {
   SimServer server;
   std::unique_ptr<Engine> engine;
-  std::vector<Output> events, sent, timers, persisted;
+  std::vector<Output> events, sent, deadlines, persisted;  // deadlines: every deadline output
+  std::map<int, std::int64_t> due;  // each session's deadline, as the host holds it
   std::int64_t now = 1'000'000;
   bool deliver = true;  // false: requests stay in `held` (server unreachable or slow)
   std::vector<Output> held;
@@ -419,7 +422,11 @@ struct Harness {
       for (auto& o : outs) {
         switch (o.kind) {
           case Output::Kind::Event: events.push_back(o); break;
-          case Output::Kind::Timer: timers.push_back(o); break;
+          case Output::Kind::Deadline:
+            deadlines.push_back(o);
+            if (o.at) due[o.session] = *o.at;
+            else due.erase(o.session);
+            break;
           case Output::Kind::Persist: persisted.push_back(o); break;
           case Output::Kind::Send:
             sent.push_back(o);
@@ -439,17 +446,68 @@ struct Harness {
 
   const Session& session(int id) { return *engine->session(id); }
 
-  // Advances the clock to the session's latest `name` timer and fires it.
-  void fireTimer(int sid, const std::string& name) {
-    for (auto it = timers.rbegin(); it != timers.rend(); ++it) {
-      if (it->session == sid && it->name == name) {
-        now = std::max(now, it->at);
-        engine->onTimer(sid, name, now);
-        pump();
+  // ---- the clock ----
+
+  // The session's deadline as the host holds it; none when it has no timer.
+  std::optional<std::int64_t> nextDeadline(int sid) const {
+    auto it = due.find(sid);
+    return it == due.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
+  }
+
+  // Moves the clock to `t`, firing every deadline due on the way (any session), earliest first,
+  // each at its own time, as the host's timers would.
+  void runUntil(std::int64_t t) {
+    for (int guard = 0; guard < 100'000; ++guard) {
+      auto first = due.end();
+      for (auto it = due.begin(); it != due.end(); ++it) {
+        if (it->second <= t && (first == due.end() || it->second < first->second)) first = it;
+      }
+      if (first == due.end()) break;
+      const int sid = first->first;
+      const std::int64_t at = first->second;
+      now = std::max(now, at);
+      engine->onTimer(sid, now);
+      pump();
+      if (nextDeadline(sid) == at) {
+        ADD_FAILURE() << "session " << sid << ": its deadline " << at << " fired and did not move";
         return;
       }
     }
-    ADD_FAILURE() << "no " << name << " timer for session " << sid;
+    now = std::max(now, t);
+  }
+
+  void advance(std::int64_t ms) { runUntil(now + ms); }
+
+  // Runs the clock to the session's `kind` timer (which must be set) and fires it, with every
+  // deadline before it.
+  void fire(int sid, TimerKind kind) {
+    const auto at = session(sid).timers.get(kind);
+    if (!at) {
+      ADD_FAILURE() << "no " << timerName(kind) << " timer for session " << sid;
+      return;
+    }
+    runUntil(*at);
+  }
+
+  // ---- the user ----
+
+  Status confirm(int sid, const std::optional<AccountRef>& account = std::nullopt, const std::string& userInput = "",
+                 const std::string& code = "") {
+    Status st = engine->setAccount(sid, account, userInput, now, code);
+    pump();
+    return st;
+  }
+
+  Status enterPin(int sid, const std::string& pin) {
+    Status st = engine->setPinBiometric(sid, pin, now);
+    pump();
+    return st;
+  }
+
+  Status stop(int sid) {
+    Status st = engine->stopSession(sid, now);
+    pump();
+    return st;
   }
 
   std::vector<std::string> eventNames(int session) const {
@@ -465,13 +523,18 @@ struct Harness {
     return nullptr;
   }
 
+  // The deadline outputs of one session, in order (nullopt for `at: null`).
+  std::vector<std::optional<std::int64_t>> deadlinesOf(int session) const {
+    std::vector<std::optional<std::int64_t>> out;
+    for (const auto& d : deadlines) if (d.session == session) out.push_back(d.at);
+    return out;
+  }
+
   // Enrols one account with `pin`, returning its id at the server.
   std::int64_t enrol(const std::string& pin) {
     int sid = start(server.enrolQr());
-    EXPECT_TRUE(engine->setAccount(sid, std::nullopt, "", now).ok());
-    pump();
-    EXPECT_TRUE(engine->setPinBiometric(sid, pin, now).ok());
-    pump();
+    EXPECT_TRUE(confirm(sid).ok());
+    EXPECT_TRUE(enterPin(sid, pin).ok());
     return session(sid).chosen ? session(sid).chosen->accountId : 0;
   }
 };

@@ -26,8 +26,7 @@ TEST(State, TheServerLogoIsShownAndKeptAndOldStatesWithoutOneLoad) {
   int sid = h.start(h.server.enrolQr());
   EXPECT_EQ(h.lastEvent(sid, "confirmenrol")->detail["server"]["logo"], h.server.logo);
   ASSERT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.engine->accountsJson()[0]["serverLogo"], h.server.logo);
   Harness restarted(test::testConfig(), h.persisted.back().body);
   EXPECT_EQ(restarted.engine->accountsJson()[0]["serverLogo"], h.server.logo);
@@ -94,8 +93,7 @@ TEST(State, AnActiveLoginCutByARestartEndsLoggedOutAtTheServerToo) {
   h.server.pingTime = 60;
   Bytes qr = h.server.loginQr();
   int sid = h.start(qr);
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   ASSERT_EQ(h.session(sid).step, Step::Active);
   EXPECT_EQ(h.engine->historyJson(h.now)[1]["historyStatus"], "LOGGED_IN");
   const std::string blob = h.persisted.back().body;
@@ -127,13 +125,11 @@ TEST(State, EverySaveCarriesTheHistoryAsItIsNow) {
   Bytes qr = h.server.loginQr();
   int sid = h.start(qr);
   check("login started: item NONE");
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   check("logged in");
   EXPECT_EQ(h.engine->historyJson(h.now)[1]["historyStatus"], "LOGGED_IN_ONE_SHOT");
   int sid2 = h.start(h.server.loginQr());
-  ASSERT_TRUE(h.engine->stopSession(sid2, h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.stop(sid2).ok());
   check("stopped");
   EXPECT_EQ(h.engine->historyJson(h.now)[2]["historyStatus"], "ABORTED");
   const AccountRef ref = *h.session(sid).chosen;

@@ -23,11 +23,9 @@ TEST(Transaction, IsShownConfirmedAndSignedWithTheSecondFactorAlways) {
   const Output* confirm = h.lastEvent(sid, "confirmlogin");
   EXPECT_EQ(confirm->detail["transaction"]["amount"], "EUR 120.00");
   EXPECT_EQ(confirm->detail["transaction"]["beneficiary"], "BE71 0961 2345 6769");
-  ASSERT_TRUE(h.engine->setAccount(sid, AccountRef{h.server.id, aid}, "", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.confirm(sid, AccountRef{h.server.id, aid}).ok());
   EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
   const Bytes& sig = h.server.sessionOf(qr).transactionSig;
   const Bytes rpSession = h.server.sessionOf(qr).transactionRpSession;
@@ -73,8 +71,7 @@ TEST(CodeMatching, TheRightCodeContinues) {
   }
   EXPECT_EQ(h.session(sid).step, Step::Confirming);
   ASSERT_TRUE(h.engine->setAccount(sid, AccountRef{h.server.id, aid}, "", h.now, "42").ok());
-  ASSERT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-  h.pump();
+  ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
 }
 

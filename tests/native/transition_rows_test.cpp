@@ -23,6 +23,8 @@ struct Row {
   // Applies `input` to session `sid` (in step `from`); returns the session that must now be in
   // `expected` (a few rows need a second session to reach their target).
   std::function<int(Harness&, int)> apply;
+  // A change to rowConfig() the row needs, if any.
+  std::function<void(Config&)> configure = nullptr;
 };
 
 Config rowConfig() {
@@ -48,16 +50,14 @@ int sessionIn(Harness& h, Step step) {
     case Step::Verifying: {
       int sid = h.start(h.server.loginQr());
       h.deliver = false;
-      EXPECT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-      h.pump();
+      EXPECT_TRUE(h.enterPin(sid, "1234").ok());
       return sid;
     }
     case Step::Active: {
       h.server.pingTime = 60;
       auto r = h.engine->startAppLogin(h.now);
       h.pump();
-      EXPECT_TRUE(h.engine->setPinBiometric(r.session, "1234", h.now).ok());
-      h.pump();
+      EXPECT_TRUE(h.enterPin(r.session, "1234").ok());
       return r.session;
     }
     default:
@@ -94,8 +94,7 @@ void failHeld(Harness& h) {
 }
 
 int stop(Harness& h, int sid) {
-  EXPECT_TRUE(h.engine->stopSession(sid, h.now).ok());
-  h.pump();
+  EXPECT_TRUE(h.stop(sid).ok());
   return sid;
 }
 
@@ -110,8 +109,7 @@ void blockPin(Harness& h) {
   const bool deliver = std::exchange(h.deliver, true);
   for (int i = 0; i < 5 && !h.engine->state().pinBlocked; ++i) {
     const int other = h.start(h.server.loginQr());
-    EXPECT_TRUE(h.engine->setPinBiometric(other, "0000", h.now).ok());
-    h.pump();
+    EXPECT_TRUE(h.enterPin(other, "0000").ok());
   }
   EXPECT_TRUE(h.engine->state().pinBlocked);
   h.deliver = deliver;
@@ -122,13 +120,14 @@ int verifyingLogin(Harness& h, const std::string& pin) {
   h.deliver = true;
   const int other = h.start(h.server.loginQr());
   h.deliver = false;
-  EXPECT_TRUE(h.engine->setPinBiometric(other, pin, h.now).ok());
-  h.pump();
+  EXPECT_TRUE(h.enterPin(other, pin).ok());
   return other;
 }
 
+// The clock runs to the session's timeout (nothing else is due before it in these steps).
 int timeout(Harness& h, int sid) {
-  h.fireTimer(sid, "session");
+  h.fire(sid, TimerKind::Session);
+  EXPECT_EQ(h.session(sid).error ? h.session(sid).error->message : "", "session timed out");
   return sid;
 }
 
@@ -169,8 +168,7 @@ const std::vector<Row>& rows() {
        }},
       {"ConfirmingConfirmedPromptsFactor", Step::Confirming, Input::ConfirmedPromptsFactor, Step::SecondFactor, H::None, Notice::None,
        [](Harness& h, int sid) {
-         EXPECT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
-         h.pump();
+         EXPECT_TRUE(h.confirm(sid).ok());
          return sid;
        }},
       {"ConfirmingConfirmedSkipsFactor", Step::Confirming, Input::ConfirmedSkipsFactor, Step::Verifying, H::None, Notice::None,
@@ -178,8 +176,7 @@ const std::vector<Row>& rows() {
          h.server.pinTimeout = 5;  // the enrolment verified the PIN just now: no second factor
          int other = h.start(h.server.loginQr());
          h.deliver = false;
-         EXPECT_TRUE(h.engine->setAccount(other, h.session(other).candidates[0], "", h.now).ok());
-         h.pump();
+         EXPECT_TRUE(h.confirm(other, h.session(other).candidates[0]).ok());
          return other;
        }},
       {"ConfirmingCodeMismatch", Step::Confirming, Input::CodeMismatch, Step::Failed, H::Error, Notice::Cancel,
@@ -187,15 +184,13 @@ const std::vector<Row>& rows() {
          Bytes qr = h.server.loginQr();
          h.server.sessionOf(qr).matchCode = "42";
          int other = h.start(qr);  // code matching: a confirmation with a wrong pick
-         EXPECT_TRUE(h.engine->setAccount(other, h.session(other).candidates[0], "", h.now, "11").ok());
-         h.pump();
+         EXPECT_TRUE(h.confirm(other, h.session(other).candidates[0], "", "11").ok());
          return other;
        }},
       {"ConfirmingFactorBlocked", Step::Confirming, Input::FactorBlocked, Step::Failed, H::Error, Notice::None,
        [](Harness& h, int sid) {
          blockPin(h);  // a later enrolment proves the PIN, and that is blocked
-         EXPECT_TRUE(h.engine->setAccount(sid, std::nullopt, "", h.now).ok());
-         h.pump();
+         EXPECT_TRUE(h.confirm(sid).ok());
          return sid;
        }},
       {"ConfirmingStopSession", Step::Confirming, Input::StopSession, Step::Done, H::Aborted, Notice::Cancel, stop},
@@ -203,8 +198,7 @@ const std::vector<Row>& rows() {
       {"SecondFactorFactorSupplied", Step::SecondFactor, Input::FactorSupplied, Step::Verifying, H::None, Notice::None,
        [](Harness& h, int sid) {
          h.deliver = false;
-         EXPECT_TRUE(h.engine->setPinBiometric(sid, "1234", h.now).ok());
-         h.pump();
+         EXPECT_TRUE(h.enterPin(sid, "1234").ok());
          return sid;
        }},
       {"SecondFactorInputCancel", Step::SecondFactor, Input::InputCancel, Step::Done, H::Aborted, Notice::Cancel,
@@ -214,9 +208,15 @@ const std::vector<Row>& rows() {
          return sid;
        }},
       {"SecondFactorInputTimeout", Step::SecondFactor, Input::InputTimeout, Step::Done, H::Aborted, Notice::Cancel,
-       [](Harness& h, int sid) { h.fireTimer(sid, "input"); return sid; }},
+       [](Harness& h, int sid) {
+         h.fire(sid, TimerKind::Input);
+         EXPECT_EQ(h.session(sid).error->message, "the second factor was not supplied in time");
+         return sid;
+       }},
       {"SecondFactorStopSession", Step::SecondFactor, Input::StopSession, Step::Done, H::Aborted, Notice::Cancel, stop},
-      {"SecondFactorSessionTimeout", Step::SecondFactor, Input::SessionTimeout, Step::Done, H::Aborted, Notice::Cancel, timeout},
+      // Without an input timeout: it would come first.
+      {"SecondFactorSessionTimeout", Step::SecondFactor, Input::SessionTimeout, Step::Done, H::Aborted, Notice::Cancel, timeout,
+       [](Config& c) { c.secondFactorUserInputTimeout = 0; }},
       {"SecondFactorAccountDeleted", Step::SecondFactor, Input::AccountDeleted, Step::Done, H::Aborted, Notice::Cancel, deleteAccount},
       {"VerifyingVerifiedOneShot", Step::Verifying, Input::VerifiedOneShot, Step::Done, H::LoggedInOneShot, Notice::None,
        [](Harness& h, int sid) { deliverHeld(h); return sid; }},
@@ -256,26 +256,28 @@ const std::vector<Row>& rows() {
        [](Harness& h, int sid) { failHeld(h); return sid; }},
       {"ActiveStopSession", Step::Active, Input::StopSession, Step::Done, H::LoggedOut, Notice::Logout, stop},
       {"ActiveAppLoginExpired", Step::Active, Input::AppLoginExpired, Step::Done, H::LoggedOut, Notice::Logout,
-       [](Harness& h, int sid) { h.fireTimer(sid, "inactivity"); return sid; }},
+       [](Harness& h, int sid) { h.fire(sid, TimerKind::Inactivity); return sid; }},
       {"ActivePingLost", Step::Active, Input::PingLost, Step::Done, H::LoggedOut, Notice::None,
        [](Harness& h, int sid) {
          h.deliver = false;
          for (int i = 0; i < 3; ++i) {
-           h.fireTimer(sid, "ping");
+           h.fire(sid, TimerKind::KeepAlive);
            if (!h.held.empty()) failHeld(h);
+           h.engine->noteUserActivity(h.now);  // the user is there: the inactivity timeout stays away
+           h.pump();
          }
          return sid;
        }},
       {"ActivePingLoggedOut", Step::Active, Input::PingLoggedOut, Step::Done, H::LoggedOut, Notice::None,
        [](Harness& h, int sid) {
          for (auto& [k, s] : h.server.sessions) s.loggedIn = false;
-         h.fireTimer(sid, "ping");
+         h.fire(sid, TimerKind::KeepAlive);
          return sid;
        }},
       {"ActivePingRefused", Step::Active, Input::PingRefused, Step::Done, H::LoggedOut, Notice::None,
        [](Harness& h, int sid) {
          h.deliver = false;
-         h.fireTimer(sid, "ping");
+         h.fire(sid, TimerKind::KeepAlive);
          h.engine->onResponse(h.held.back().request, 403, "{}", h.now);  // the account's proof not accepted
          h.pump();
          return sid;
@@ -293,7 +295,7 @@ const std::vector<Row>& rows() {
       {"ActiveFault", Step::Active, Input::Fault, Step::Failed, H::Error, Notice::None,
        [](Harness& h, int sid) {
          h.deliver = false;
-         h.fireTimer(sid, "ping");
+         h.fire(sid, TimerKind::KeepAlive);
          deliverHeld(h, [](std::string a) { a[a.find("ACTIVE")] = 'X'; return a; });
          return sid;
        }},
@@ -307,7 +309,9 @@ class TransitionRow : public ::testing::TestWithParam<Row> {};
 
 TEST_P(TransitionRow, LandsWhereTheTableSays) {
   const Row& row = GetParam();
-  Harness h(rowConfig());
+  Config config = rowConfig();
+  if (row.configure) row.configure(config);
+  Harness h(config);
   const int sid = sessionIn(h, row.from);
   ASSERT_EQ(h.session(sid).step, row.from);
   const Transition* t = findTransition(row.from, row.input);
@@ -320,6 +324,18 @@ TEST_P(TransitionRow, LandsWhereTheTableSays) {
   EXPECT_EQ(h.session(landed).step, row.expected);
   EXPECT_EQ(h.session(landed).history, row.history) << historyStatusName(h.session(landed).history);
   EXPECT_EQ(noticeSent(h, landed, sentBefore), row.notice);
+  // The timers: only those whose input has a row from the step are left (none at a final step),
+  // and the host holds the deadline the core has.
+  const Session& s = h.session(landed);
+  for (const auto& spec : kTimerSpecs) {
+    EXPECT_TRUE(!s.timers.isSet(spec.kind) || findTransition(s.step, spec.input)) << timerName(spec.kind) << " left set";
+  }
+  if (isFinal(row.expected)) {
+    EXPECT_TRUE(s.timers.empty());
+    ASSERT_FALSE(h.deadlinesOf(landed).empty());
+    EXPECT_EQ(h.deadlinesOf(landed).back(), std::nullopt) << "a final session's last deadline output is null";
+  }
+  EXPECT_EQ(h.nextDeadline(landed), s.timers.next());
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, TransitionRow, ::testing::ValuesIn(rows()),
