@@ -33,11 +33,11 @@ import { bindingAllows, loginBinding } from './login-binding';
 import { storedUserContext } from './usercontext';
 import { serverParams, startResponseBody } from './start-response';
 
-const ERR_ENROL_QR_EXPIRED = 41;
-const ERR_SERVER_AUTHENTICATION_FAILED = 48;
-const ERR_SESSION_NOT_FOUND = 53;
-const ERR_CODE_MISMATCH = 54;
-const ERR_ACCOUNT_NOT_ALLOWED = 55;
+export const ERR_ENROL_QR_EXPIRED = 41;
+export const ERR_SERVER_AUTHENTICATION_FAILED = 48;
+export const ERR_SESSION_NOT_FOUND = 53;
+export const ERR_CODE_MISMATCH = 54;
+export const ERR_ACCOUNT_NOT_ALLOWED = 55;
 const PIN_CHALLENGE_LIFETIME_MS = 2 * 60 * 1000;
 const APPLOGIN_LIFETIME_MS = 10 * 60 * 1000;
 /** How far the signed time of a fresh out-of-session request may be from the server's clock (§5.9, §6.3). */
