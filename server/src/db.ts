@@ -1,12 +1,11 @@
-// The server's storage: row types and every query the APIs make, written once for all dialects
-// (the schema is in sql/schema.ts, the drivers in sql/).
+// The server's storage: typed records and every query the APIs make, written once for all dialects
+// (the schema is in sql/schema.ts, the drivers in sql/). Rows are read as the driver returns them
+// (snake_case, flags 0/1) and mapped to records once, by one function per table, in every read.
 import type { SqlDriver, SqlValue } from './sql/driver';
-import { PgDriver } from './sql/postgres';
-import { SqliteDriver } from './sql/sqlite';
 import { KeyUnwrapError, ServerSigner, type KeyWrapper } from './server-keys';
 import type { InstanceRelay } from './instance-relay';
 
-export interface ServerRow {
+export interface ServerRecord {
   seq: number;
   id: Buffer;
   /** The current signing key's public half (new enrol QRs carry it). */
@@ -14,12 +13,12 @@ export interface ServerRow {
   /** Signs with the current key and, during a rotation's overlap, the previous one too. */
   sk: ServerSigner;
   /** The previous key of a rotation still in its overlap (else null), and when the overlap ends. */
-  prev_pk: Buffer | null;
-  prev_until: number | null;
+  prevPk: Buffer | null;
+  prevUntil: number | null;
   name: string;
-  ping_time: number;
-  pin_timeout: number;
-  pin_attempt_limit: number;
+  pingTime: number;
+  pinTimeout: number;
+  pinAttemptLimit: number;
   created: number;
   /** The server's logo: an https URL or a data: URL of an image (v2.2 `logo`). */
   logo: string | null;
@@ -28,61 +27,61 @@ export interface ServerRow {
 /** The second factor a login proved: the PIN, the biometric, or none (skipped within pinTimeout). */
 export type LoginFactor = 'pin' | 'biometric' | 'none';
 
-export interface RpSessionRow {
+export interface RpSessionRecord {
   server: Buffer;
   nonce: string;
-  loggedin: number;
-  accountid: number | null;
-  userid: string | null;
-  cancelled: number;
-  scanned: number;
-  userinput: string | null;
-  latest_qr: Buffer | null;
-  latest_login_qr: Buffer | null;
+  loggedIn: boolean;
+  accountId: number | null;
+  userId: string | null;
+  cancelled: boolean;
+  scanned: boolean;
+  userInput: string | null;
+  latestQr: Buffer | null;
+  latestLoginQr: Buffer | null;
   created: number;
   updated: number;
-  loggedin_at: number | null;
+  loggedInAt: number | null;
   /** What the device proved at that login beside its account key (the OpenID provider's amr). */
   factor: LoginFactor | null;
   /** When the device last proved a continuous login alive (login or ping). */
-  last_seen: number | null;
+  lastSeen: number | null;
   /** The QR session the current login happened on (its logout message names it). */
-  login_qr: Buffer | null;
+  loginQr: Buffer | null;
 }
 
-export interface QrSessionRow {
+export interface QrSessionRecord {
   id: Buffer;
   server: Buffer;
   nonce: string;
   kind: 'login' | 'enrol';
-  userid: string | null;
+  userId: string | null;
   name: string | null;
-  usercontext: string | null;
+  userContext: string | null;
   payload: Buffer;
   created: number;
   expires: number;
-  used: number;
-  started: number;
-  cancelled: number;
+  used: boolean;
+  started: boolean;
+  cancelled: boolean;
   transcript: Buffer;
   /** The relying party asked for the second factor whatever the pinTimeout. */
-  require_2f: number;
+  requireSecondFactor: boolean;
   /** Code matching: the code the login page shows. */
-  match_code: string | null;
+  matchCode: string | null;
   /** The transaction this session approves. */
   tid: string | null;
   /** T1, the transcript once the session was started (§4): the cancel and logout proofs are over it. */
   t1: Buffer | null;
   /** H(the /v1/start request) that started it; null when its login message started it (§6.1) or an AppLogin. */
-  start_request: Buffer | null;
+  startRequest: Buffer | null;
   /** The envelope that /v1/start answered: a repeat of the same request gets it again (§5.1). */
-  start_answer: string | null;
+  startAnswer: string | null;
   /** The only account that may log in on this session (a transaction or push login for it); for a
-   * login session, `userid` names the only user whose accounts may. */
-  bound_account: number | null;
+   * login session, `userId` names the only user whose accounts may. */
+  boundAccount: number | null;
 }
 
-export interface TransactionRow {
+export interface TransactionRecord {
   tid: string;
   server: Buffer;
   nonce: string;
@@ -93,47 +92,54 @@ export interface TransactionRow {
   created: number;
 }
 
-export interface AccountRow {
+export interface AccountRecord {
   id: number;
   server: Buffer;
-  userid: string | null;
+  userId: string | null;
   pk: Buffer;
-  box_pk: Buffer;
-  pin_pk: Buffer;
-  pin_failures: number;
-  blocked: number;
+  boxPk: Buffer;
+  pinPk: Buffer;
+  pinFailures: number;
+  blocked: boolean;
   created: number;
-  lastlogin: number | null;
+  lastLogin: number | null;
   description: string | null;
-  push_token: string | null;
+  pushToken: string | null;
   /** Deleted accounts stay as tombstones so the device can still fetch its deletion message. */
-  deleted: number;
+  deleted: boolean;
   /** When a second factor was last verified for this account (pinTimeout counts from here). */
-  last_factor_at: number | null;
+  lastFactorAt: number | null;
   /** The account's biometric public key, when the user set one. */
-  bio_pk: Buffer | null;
-  /** A new PIN key the device prepared (§5.10); it replaces pin_pk at commit or when first used. */
-  pending_pin_pk: Buffer | null;
+  bioPk: Buffer | null;
+  /** A new PIN key the device prepared (§5.10); it replaces pinPk at commit or when first used. */
+  pendingPinPk: Buffer | null;
   /** When a push login was last provoked on this account (v2.2 `lastprovoke`). */
-  lastprovoke: number | null;
+  lastProvoke: number | null;
   /** The app's version, when it told (v2.2 `clientVersion`). */
-  client_version: string | null;
+  clientVersion: string | null;
 }
 
-export interface ApiKeyRow {
+export interface ApiKeyRecord {
   id: number;
-  /** The public part of the key, shown in listings; the key is `<key_id>.<secret>`. */
-  key_id: string;
+  /** The public part of the key, shown in listings; the key is `<keyId>.<secret>`. */
+  keyId: string;
   digest: Buffer;
   description: string | null;
   created: number;
 }
 
 /** One permission of an API key: `acl` on one server, or on every server when `server` is null. */
-export interface ApiKeyPermissionRow {
-  key_id: string;
+export interface ApiKeyPermissionRecord {
+  keyId: string;
   acl: string;
   server: Buffer | null;
+}
+
+/** A user of a server: the userid its live accounts share. */
+export interface UserRecord {
+  userId: string;
+  numberAccounts: number;
+  lastLogin: number | null;
 }
 
 /** A list query: equality filters on whitelisted columns, sort keys, a page. */
@@ -144,11 +150,138 @@ export interface ListQuery {
   offset: number;
 }
 
-export interface UserRow {
-  userid: string;
-  numberaccounts: number;
-  lastlogin: number | null;
+// --- Rows as the drivers return them, and their mappers (one per table) ---
+
+// The rows (snake_case as in sql/schema.ts, flags 0/1): what the mappers below read, and the
+// few writes that need a stored value.
+/** The secret keys wrapped (sk_wrapped = 0 only in databases not yet migrated). */
+interface ServerRow {
+  seq: number; id: Buffer; pk: Buffer; sk: Buffer; sk_wrapped: number; prev_pk: Buffer | null; prev_sk: Buffer | null;
+  prev_until: number | null; name: string; ping_time: number; pin_timeout: number; pin_attempt_limit: number; created: number;
+  logo: string | null;
 }
+interface RpSessionRow {
+  server: Buffer; nonce: string; loggedin: number; accountid: number | null; userid: string | null; cancelled: number;
+  scanned: number; userinput: string | null; latest_qr: Buffer | null; latest_login_qr: Buffer | null; created: number;
+  updated: number; loggedin_at: number | null; factor: LoginFactor | null; last_seen: number | null; login_qr: Buffer | null;
+}
+interface QrSessionRow {
+  id: Buffer; server: Buffer; nonce: string; kind: 'login' | 'enrol'; userid: string | null; name: string | null;
+  usercontext: string | null; payload: Buffer; created: number; expires: number; used: number; started: number;
+  cancelled: number; transcript: Buffer; require_2f: number; match_code: string | null; tid: string | null; t1: Buffer | null;
+  start_request: Buffer | null; start_answer: string | null; bound_account: number | null;
+}
+type TransactionRow = TransactionRecord;
+interface AccountRow {
+  id: number; server: Buffer; userid: string | null; pk: Buffer; box_pk: Buffer; pin_pk: Buffer; pin_failures: number;
+  blocked: number; created: number; lastlogin: number | null; description: string | null; push_token: string | null;
+  deleted: number; last_factor_at: number | null; bio_pk: Buffer | null; pending_pin_pk: Buffer | null;
+  lastprovoke: number | null; client_version: string | null;
+}
+interface ApiKeyRow { id: number; key_id: string; digest: Buffer; description: string | null; created: number }
+interface ApiKeyPermissionRow { key_id: string; acl: string; server: Buffer | null }
+interface UserRow { userid: string; numberaccounts: number; lastlogin: number | null }
+
+/** A nullable integer column (BIGINT on PostgreSQL comes back a number too, see sql/postgres.ts). */
+const intOrNull = (v: number | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
+
+function rpSessionRecord(r: RpSessionRow): RpSessionRecord {
+  return {
+    server: r.server,
+    nonce: r.nonce,
+    loggedIn: Number(r.loggedin) !== 0,
+    accountId: intOrNull(r.accountid),
+    userId: r.userid,
+    cancelled: Number(r.cancelled) !== 0,
+    scanned: Number(r.scanned) !== 0,
+    userInput: r.userinput,
+    latestQr: r.latest_qr,
+    latestLoginQr: r.latest_login_qr,
+    created: Number(r.created),
+    updated: Number(r.updated),
+    loggedInAt: intOrNull(r.loggedin_at),
+    factor: r.factor ?? null,
+    lastSeen: intOrNull(r.last_seen),
+    loginQr: r.login_qr,
+  };
+}
+
+function qrSessionRecord(r: QrSessionRow): QrSessionRecord {
+  return {
+    id: r.id,
+    server: r.server,
+    nonce: r.nonce,
+    kind: r.kind,
+    userId: r.userid,
+    name: r.name,
+    userContext: r.usercontext,
+    payload: r.payload,
+    created: Number(r.created),
+    expires: Number(r.expires),
+    used: Number(r.used) !== 0,
+    started: Number(r.started) !== 0,
+    cancelled: Number(r.cancelled) !== 0,
+    transcript: r.transcript,
+    requireSecondFactor: Number(r.require_2f) !== 0,
+    matchCode: r.match_code,
+    tid: r.tid,
+    t1: r.t1 ?? null,
+    startRequest: r.start_request ?? null,
+    startAnswer: r.start_answer ?? null,
+    boundAccount: intOrNull(r.bound_account),
+  };
+}
+
+function transactionRecord(r: TransactionRow): TransactionRecord {
+  return {
+    tid: r.tid,
+    server: r.server,
+    nonce: r.nonce,
+    text: r.text,
+    status: r.status,
+    account: intOrNull(r.account),
+    signature: r.signature,
+    created: Number(r.created),
+  };
+}
+
+function accountRecord(r: AccountRow): AccountRecord {
+  return {
+    id: Number(r.id),
+    server: r.server,
+    userId: r.userid,
+    pk: r.pk,
+    boxPk: r.box_pk,
+    pinPk: r.pin_pk,
+    pinFailures: Number(r.pin_failures),
+    blocked: Number(r.blocked) !== 0,
+    created: Number(r.created),
+    lastLogin: intOrNull(r.lastlogin),
+    description: r.description,
+    pushToken: r.push_token,
+    deleted: Number(r.deleted) !== 0,
+    lastFactorAt: intOrNull(r.last_factor_at),
+    bioPk: r.bio_pk ?? null,
+    pendingPinPk: r.pending_pin_pk ?? null,
+    lastProvoke: intOrNull(r.lastprovoke),
+    clientVersion: r.client_version ?? null,
+  };
+}
+
+function apiKeyRecord(r: ApiKeyRow): ApiKeyRecord {
+  return { id: Number(r.id), keyId: r.key_id, digest: r.digest, description: r.description, created: Number(r.created) };
+}
+
+function apiKeyPermissionRecord(r: ApiKeyPermissionRow): ApiKeyPermissionRecord {
+  return { keyId: r.key_id, acl: r.acl, server: r.server };
+}
+
+function userRecord(r: UserRow): UserRecord {
+  return { userId: r.userid, numberAccounts: Number(r.numberaccounts), lastLogin: intOrNull(r.lastlogin) };
+}
+
+/** `f` over a row that may be missing. */
+const mapped = <R, T>(f: (r: R) => T) => (r: R | undefined): T | undefined => (r === undefined ? undefined : f(r));
 
 /** Columns of accounts a list may sort or filter by (API name → SQL column). */
 export const ACCOUNT_COLUMNS: Readonly<Record<string, string>> = {
@@ -156,7 +289,7 @@ export const ACCOUNT_COLUMNS: Readonly<Record<string, string>> = {
   lastlogin: 'lastlogin', lastprovoke: 'lastprovoke',
 };
 /** Columns of the users list (accounts grouped by userid) a list may sort or filter by. */
-export const USER_COLUMNS: Readonly<Record<string, string>> = {
+const USER_COLUMNS: Readonly<Record<string, string>> = {
   userid: 'userid', numberaccounts: 'COUNT(*)', lastlogin: 'MAX(lastlogin)',
 };
 const NULLABLE_SORT = new Set(['userid', 'description', 'lastlogin', 'lastprovoke', 'MAX(lastlogin)']);
@@ -194,28 +327,21 @@ export interface ServerParams {
   logo: string | null;
 }
 
-/** A servers row as stored: the secret keys wrapped (sk_wrapped = 0 only in databases not yet migrated). */
-interface StoredServerRow extends Omit<ServerRow, 'sk'> {
-  sk: Buffer;
-  sk_wrapped: number;
-  prev_sk: Buffer | null;
-}
-
 function b(x: Uint8Array): Buffer {
   return Buffer.from(x.buffer, x.byteOffset, x.length);
 }
 
 /** The NOTIFY channel on which instances sharing a PostgreSQL database say a servers row changed. */
-export const SERVER_CHANGES_CHANNEL = 'tapgate_server_changes';
+const SERVER_CHANGES_CHANNEL = 'tapgate_server_changes';
 /**
  * How long a cached server row is used before it is read again, whatever the invalidations: the
  * bound on staleness when an invalidation is missed (another process on the SQLite file whose
  * relay did not call invalidateServer, a PostgreSQL LISTEN connection that was down).
  */
-export const SERVER_CACHE_MS = 5_000;
+const SERVER_CACHE_MS = 5_000;
 
 interface CachedServer {
-  row: ServerRow;
+  server: ServerRecord;
   /** Until when it may be used: the TTL, or sooner the end of a rotation's overlap. */
   until: number;
 }
@@ -262,18 +388,28 @@ export class Store {
     return this.#keys;
   }
 
-  /** A stored row with its keys unwrapped; a previous key past its overlap no longer signs. */
-  async #server(row: StoredServerRow): Promise<ServerRow> {
+  /**
+   * The servers mapper: a stored row as a record, its keys unwrapped (async, unlike the other
+   * tables' mappers); a previous key past its overlap no longer signs.
+   */
+  async #serverRecord(row: ServerRow): Promise<ServerRecord> {
     if (!row.sk_wrapped) throw new Error('a server signing key is stored in clear (start the server once to encrypt it)');
     const current = await this.#wrapper.unwrap(row.sk, row.id);
     const inOverlap = row.prev_pk !== null && row.prev_sk !== null && row.prev_until !== null && Number(row.prev_until) > this.#now();
     const previous = inOverlap ? await this.#wrapper.unwrap(row.prev_sk!, row.id) : null;
-    const { sk_wrapped: _w, prev_sk: _p, ...rest } = row;
     return {
-      ...rest,
+      seq: Number(row.seq),
+      id: row.id,
+      pk: row.pk,
       sk: new ServerSigner(current, previous),
-      prev_pk: inOverlap ? row.prev_pk : null,
-      prev_until: inOverlap ? Number(row.prev_until) : null,
+      prevPk: inOverlap ? row.prev_pk : null,
+      prevUntil: inOverlap ? Number(row.prev_until) : null,
+      name: row.name,
+      pingTime: Number(row.ping_time),
+      pinTimeout: Number(row.pin_timeout),
+      pinAttemptLimit: Number(row.pin_attempt_limit),
+      created: Number(row.created),
+      logo: row.logo ?? null,
     };
   }
 
@@ -284,7 +420,7 @@ export class Store {
    */
   migrateServerKeys(): Promise<void> {
     return this.transaction(async () => {
-      const rows = await this.sql.all<StoredServerRow>(`SELECT * FROM servers ORDER BY seq${this.#forUpdate()}`);
+      const rows = await this.sql.all<ServerRow>(`SELECT * FROM servers ORDER BY seq${this.#forUpdate()}`);
       for (const row of rows) {
         if (row.sk_wrapped) {
           try {
@@ -315,9 +451,9 @@ export class Store {
    * new one until `until`. Resolves with the server as it is now, or null while an earlier
    * rotation's overlap still runs (retire it first: devices know at most two keys).
    */
-  rotateServerKey(id: Uint8Array, pk: Uint8Array, sk: Uint8Array, until: number): Promise<ServerRow | null> {
+  rotateServerKey(id: Uint8Array, pk: Uint8Array, sk: Uint8Array, until: number): Promise<ServerRecord | null> {
     return this.transaction(async () => {
-      const row = await this.sql.get<StoredServerRow>(`SELECT * FROM servers WHERE id = ?${this.#forUpdate()}`, [b(id)]);
+      const row = await this.sql.get<ServerRow>(`SELECT * FROM servers WHERE id = ?${this.#forUpdate()}`, [b(id)]);
       if (!row) throw new Error('no such server');
       if (row.prev_until !== null && Number(row.prev_until) > this.#now()) return null;
       const wrapped = await this.#wrapper.wrap(sk, id);
@@ -351,16 +487,6 @@ export class Store {
     });
   }
 
-  /** Opens the SQLite database at `file` (created if needed). */
-  static sqlite(file: string): Store {
-    return new Store(new SqliteDriver(file));
-  }
-
-  /** Connects to PostgreSQL at a postgres:// URL (the schema is created if missing). */
-  static async postgres(url: string): Promise<Store> {
-    return new Store(await PgDriver.connect(url));
-  }
-
   /** Runs `work` as one transaction; Store calls made inside it take part (see SqlDriver). */
   transaction<T>(work: () => Promise<T>): Promise<T> {
     return this.sql.transaction(work);
@@ -380,11 +506,6 @@ export class Store {
 
   async getSetting(key: string): Promise<string | undefined> {
     return (await this.sql.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]))?.value;
-  }
-  setSetting(key: string, value: string): Promise<void> {
-    return this.#durably(async () => {
-      await this.sql.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
-    });
   }
   deleteSetting(key: string): Promise<void> {
     return this.#durably(async () => {
@@ -408,23 +529,23 @@ export class Store {
       );
     });
   }
-  async listServers(): Promise<ServerRow[]> {
-    const rows = await this.sql.all<StoredServerRow>('SELECT * FROM servers ORDER BY seq');
-    return Promise.all(rows.map((r) => this.#server(r)));
+  async listServers(): Promise<ServerRecord[]> {
+    const rows = await this.sql.all<ServerRow>('SELECT * FROM servers ORDER BY seq');
+    return Promise.all(rows.map((r) => this.#serverRecord(r)));
   }
-  async getServer(id: Uint8Array): Promise<ServerRow | undefined> {
+  async getServer(id: Uint8Array): Promise<ServerRecord | undefined> {
     const key = b(id).toString('hex');
     const now = this.#now();
     const cached = this.#serverCache.get(key);
-    if (cached && now < cached.until) return cached.row;
+    if (cached && now < cached.until) return cached.server;
     const generation = this.#serverGeneration;
-    const stored = await this.sql.get<StoredServerRow>('SELECT * FROM servers WHERE id = ?', [b(id)]);
-    if (!stored) return undefined;
-    const row = await this.#server(stored);
+    const row = await this.sql.get<ServerRow>('SELECT * FROM servers WHERE id = ?', [b(id)]);
+    if (!row) return undefined;
+    const server = await this.#serverRecord(row);
     if (generation === this.#serverGeneration) {
-      this.#serverCache.set(key, { row, until: Math.min(now + SERVER_CACHE_MS, row.prev_until ?? Infinity) });
+      this.#serverCache.set(key, { server, until: Math.min(now + SERVER_CACHE_MS, server.prevUntil ?? Infinity) });
     }
-    return row;
+    return server;
   }
 
   /**
@@ -498,44 +619,43 @@ export class Store {
   }
 
   /**
-   * The rp_sessions rows this transaction has read or written (null outside one): a request reads
+   * The rp_sessions records this transaction has read or written (null outside one): a request reads
    * its session once, and every write here returns the row it leaves (RETURNING *), so the status
    * channel's before/after pair (observed-store.ts) costs no extra reads. `locked`: the row was
    * read under the row lock (SELECT … FOR UPDATE on PostgreSQL; on SQLite every read of a
    * BEGIN IMMEDIATE transaction is), so a lockRpSession may use it.
    */
-  #rpRows(): Map<string, { row: RpSessionRow | undefined; locked: boolean }> | null {
+  #rpRows(): Map<string, { row: RpSessionRecord | undefined; locked: boolean }> | null {
     const locals = this.sql.transactionLocals();
     if (!locals) return null;
-    let rows = locals.get('rp_sessions') as Map<string, { row: RpSessionRow | undefined; locked: boolean }> | undefined;
+    let rows = locals.get('rp_sessions') as Map<string, { row: RpSessionRecord | undefined; locked: boolean }> | undefined;
     if (!rows) locals.set('rp_sessions', (rows = new Map()));
     return rows;
   }
 
-  async #readRpSession(server: Uint8Array, nonce: string, lock: boolean): Promise<RpSessionRow | undefined> {
+  async #readRpSession(server: Uint8Array, nonce: string, lock: boolean): Promise<RpSessionRecord | undefined> {
     const rows = this.#rpRows();
     const key = `${b(server).toString('hex')}:${nonce}`;
     const known = rows?.get(key);
     if (known && (known.locked || !lock)) return known.row;
     const forUpdate = lock ? this.#forUpdate() : '';
-    const row = await this.sql.get<RpSessionRow>(`SELECT * FROM rp_sessions WHERE server = ? AND nonce = ?${forUpdate}`, [b(server), nonce]);
+    const row = mapped(rpSessionRecord)(await this.sql.get<RpSessionRow>(`SELECT * FROM rp_sessions WHERE server = ? AND nonce = ?${forUpdate}`, [b(server), nonce]));
     rows?.set(key, { row, locked: lock || this.sql.dialect === 'sqlite' });
     return row;
   }
 
   /** Runs an rp_sessions write that ends in RETURNING *; the row it left is what the transaction knows from now on. */
-  async #writeRpSession(server: Uint8Array, nonce: string, sql: string, params: SqlValue[]): Promise<RpSessionRow | undefined> {
-    const row = await this.sql.get<RpSessionRow>(`${sql} RETURNING *`, params);
+  async #writeRpSession(server: Uint8Array, nonce: string, sql: string, params: SqlValue[]): Promise<void> {
+    const returned = await this.sql.get<RpSessionRow>(`${sql} RETURNING *`, params);
     // No row: the write's condition did not hold and the row (if any) is as it was.
-    if (row) this.#rpRows()?.set(`${b(server).toString('hex')}:${nonce}`, { row, locked: true });
-    return row;
+    if (returned) this.#rpRows()?.set(`${b(server).toString('hex')}:${nonce}`, { row: rpSessionRecord(returned), locked: true });
   }
 
-  getRpSession(server: Uint8Array, nonce: string): Promise<RpSessionRow | undefined> {
+  getRpSession(server: Uint8Array, nonce: string): Promise<RpSessionRecord | undefined> {
     return this.#readRpSession(server, nonce, false);
   }
   /** The session, its row (if any) locked until the transaction ends. */
-  lockRpSession(server: Uint8Array, nonce: string): Promise<RpSessionRow | undefined> {
+  lockRpSession(server: Uint8Array, nonce: string): Promise<RpSessionRecord | undefined> {
     return this.#readRpSession(server, nonce, true);
   }
   async markScanned(server: Uint8Array, nonce: string, now: number): Promise<void> {
@@ -626,12 +746,12 @@ export class Store {
       );
     });
   }
-  getQrSession(id: Uint8Array): Promise<QrSessionRow | undefined> {
-    return this.sql.get<QrSessionRow>('SELECT * FROM qr_sessions WHERE id = ?', [b(id)]);
+  async getQrSession(id: Uint8Array): Promise<QrSessionRecord | undefined> {
+    return mapped(qrSessionRecord)(await this.sql.get<QrSessionRow>('SELECT * FROM qr_sessions WHERE id = ?', [b(id)]));
   }
   /** The QR session, its row locked until the transaction ends. */
-  lockQrSession(id: Uint8Array): Promise<QrSessionRow | undefined> {
-    return this.sql.get<QrSessionRow>(`SELECT * FROM qr_sessions WHERE id = ?${this.#forUpdate()}`, [b(id)]);
+  async lockQrSession(id: Uint8Array): Promise<QrSessionRecord | undefined> {
+    return mapped(qrSessionRecord)(await this.sql.get<QrSessionRow>(`SELECT * FROM qr_sessions WHERE id = ?${this.#forUpdate()}`, [b(id)]));
   }
   /** Marks the session started at T1; `start` is the /v1/start exchange that did it, when one did. */
   async setQrStarted(id: Uint8Array, t1: Uint8Array, start?: { requestHash: Uint8Array; answer: string }): Promise<void> {
@@ -671,15 +791,15 @@ export class Store {
     return Number(row!.id);
   }
   /** A live account; deleted ones are gone for every purpose but fetching their messages. */
-  getAccount(id: number): Promise<AccountRow | undefined> {
-    return this.sql.get<AccountRow>('SELECT * FROM accounts WHERE id = ? AND deleted = 0', [id]);
+  async getAccount(id: number): Promise<AccountRecord | undefined> {
+    return mapped(accountRecord)(await this.sql.get<AccountRow>('SELECT * FROM accounts WHERE id = ? AND deleted = 0', [id]));
   }
   /** The live account, its row locked until the transaction ends (SQLite's transactions run one at a time). */
-  lockAccount(id: number): Promise<AccountRow | undefined> {
-    return this.sql.get<AccountRow>(`SELECT * FROM accounts WHERE id = ? AND deleted = 0${this.#forUpdate()}`, [id]);
+  async lockAccount(id: number): Promise<AccountRecord | undefined> {
+    return mapped(accountRecord)(await this.sql.get<AccountRow>(`SELECT * FROM accounts WHERE id = ? AND deleted = 0${this.#forUpdate()}`, [id]));
   }
-  getAccountOrTombstone(id: number): Promise<AccountRow | undefined> {
-    return this.sql.get<AccountRow>('SELECT * FROM accounts WHERE id = ?', [id]);
+  async getAccountOrTombstone(id: number): Promise<AccountRecord | undefined> {
+    return mapped(accountRecord)(await this.sql.get<AccountRow>('SELECT * FROM accounts WHERE id = ?', [id]));
   }
   async setPushToken(id: number, token: string): Promise<void> {
     await this.sql.run('UPDATE accounts SET push_token = ? WHERE id = ? AND deleted = 0', [token, id]);
@@ -689,17 +809,20 @@ export class Store {
     await this.sql.run('UPDATE accounts SET push_token = NULL WHERE push_token = ?', [token]);
   }
   /** Marks the account deleted and logs out every session it is logged in to (one transaction). */
-  deleteAccount(id: number, now: number): Promise<RpSessionRow[]> {
+  deleteAccount(id: number, now: number): Promise<void> {
     return this.transaction(async () => {
       // The account first, as a device request locks it before the session it logs in to: the
       // same order everywhere, so the two never deadlock on PostgreSQL.
       await this.lockAccount(id);
-      const sessions = await this.sql.all<RpSessionRow>('SELECT * FROM rp_sessions WHERE loggedin = 1 AND accountid = ?', [id]);
-      for (const rp of sessions) await this.logOut(rp.server, rp.nonce, now);
+      await this.#logOutEverywhere(id, now);
       await this.sql.run('UPDATE accounts SET deleted = 1, push_token = NULL WHERE id = ?', [id]);
       this.sql.durable();
-      return sessions;
     });
+  }
+  /** Logs the account out of every session it is logged in to. */
+  async #logOutEverywhere(account: number, now: number): Promise<void> {
+    const sessions = await this.sql.all<Pick<RpSessionRow, 'server' | 'nonce'>>('SELECT server, nonce FROM rp_sessions WHERE loggedin = 1 AND accountid = ?', [account]);
+    for (const rp of sessions) await this.logOut(rp.server, rp.nonce, now);
   }
   async addMessage(m: { id: Uint8Array; account: number; sealed: Uint8Array; now: number; expires: number }): Promise<void> {
     await this.sql.run('INSERT INTO messages (id, account, sealed, created, expires) VALUES (?, ?, ?, ?, ?)', [
@@ -717,8 +840,8 @@ export class Store {
     ]);
     return rows.map((r) => r.sealed);
   }
-  listAccounts(server: Uint8Array): Promise<AccountRow[]> {
-    return this.sql.all<AccountRow>('SELECT * FROM accounts WHERE server = ? AND deleted = 0 ORDER BY id', [b(server)]);
+  async listAccounts(server: Uint8Array): Promise<AccountRecord[]> {
+    return (await this.sql.all<AccountRow>('SELECT * FROM accounts WHERE server = ? AND deleted = 0 ORDER BY id', [b(server)])).map(accountRecord);
   }
   /** A raised count is durable (a lost failure would be a free PIN guess after a crash); a reset need not be. */
   async setPinFailures(id: number, failures: number): Promise<void> {
@@ -748,8 +871,8 @@ export class Store {
   async addTransaction(t: { tid: string; server: Uint8Array; nonce: string; text: string; now: number }): Promise<void> {
     await this.sql.run('INSERT INTO transactions (tid, server, nonce, text, created) VALUES (?, ?, ?, ?, ?)', [t.tid, b(t.server), t.nonce, t.text, t.now]);
   }
-  getTransaction(tid: string, server: Uint8Array): Promise<TransactionRow | undefined> {
-    return this.sql.get<TransactionRow>('SELECT * FROM transactions WHERE tid = ? AND server = ?', [tid, b(server)]);
+  async getTransaction(tid: string, server: Uint8Array): Promise<TransactionRecord | undefined> {
+    return mapped(transactionRecord)(await this.sql.get<TransactionRow>('SELECT * FROM transactions WHERE tid = ? AND server = ?', [tid, b(server)]));
   }
   async signTransaction(tid: string, account: number, signature: Uint8Array): Promise<void> {
     await this.sql.run("UPDATE transactions SET status = 'SIGNED', account = ?, signature = ? WHERE tid = ? AND status = 'PENDING'", [
@@ -786,17 +909,18 @@ export class Store {
 
   // --- v2.2 relying-party API: API keys, server pages, account and user lists ---
 
-  getApiKeyByDigest(digest: Uint8Array): Promise<ApiKeyRow | undefined> {
-    return this.sql.get<ApiKeyRow>('SELECT * FROM api_keys WHERE digest = ?', [b(digest)]);
+  async getApiKeyByDigest(digest: Uint8Array): Promise<ApiKeyRecord | undefined> {
+    return mapped(apiKeyRecord)(await this.sql.get<ApiKeyRow>('SELECT * FROM api_keys WHERE digest = ?', [b(digest)]));
   }
-  listApiKeys(): Promise<ApiKeyRow[]> {
-    return this.sql.all<ApiKeyRow>('SELECT * FROM api_keys ORDER BY id');
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (await this.sql.all<ApiKeyRow>('SELECT * FROM api_keys ORDER BY id')).map(apiKeyRecord);
   }
   /** The permissions of one key, or of every key when `keyId` is omitted. */
-  apiKeyPermissions(keyId?: string): Promise<ApiKeyPermissionRow[]> {
-    return keyId === undefined
-      ? this.sql.all<ApiKeyPermissionRow>('SELECT * FROM api_key_permissions ORDER BY key_id, acl')
-      : this.sql.all<ApiKeyPermissionRow>('SELECT * FROM api_key_permissions WHERE key_id = ? ORDER BY acl', [keyId]);
+  async apiKeyPermissions(keyId?: string): Promise<ApiKeyPermissionRecord[]> {
+    const rows = keyId === undefined
+      ? await this.sql.all<ApiKeyPermissionRow>('SELECT * FROM api_key_permissions ORDER BY key_id, acl')
+      : await this.sql.all<ApiKeyPermissionRow>('SELECT * FROM api_key_permissions WHERE key_id = ? ORDER BY acl', [keyId]);
+    return rows.map(apiKeyPermissionRecord);
   }
   insertApiKey(k: { keyId: string; digest: Uint8Array; description: string | null; now: number; permissions: Array<{ acl: string; server: Uint8Array | null }> }): Promise<void> {
     return this.transaction(async () => {
@@ -808,14 +932,15 @@ export class Store {
   async addApiKeyPermission(keyId: string, acl: string, server: Uint8Array | null): Promise<void> {
     await this.sql.run('INSERT INTO api_key_permissions (key_id, acl, server) VALUES (?, ?, ?)', [keyId, acl, server ? b(server) : null]);
   }
-  getApiKey(keyId: string): Promise<ApiKeyRow | undefined> {
-    return this.sql.get<ApiKeyRow>('SELECT * FROM api_keys WHERE key_id = ?', [keyId]);
+  async getApiKey(keyId: string): Promise<ApiKeyRecord | undefined> {
+    return mapped(apiKeyRecord)(await this.sql.get<ApiKeyRow>('SELECT * FROM api_keys WHERE key_id = ?', [keyId]));
   }
   /** The permissions on one server (not the global ones), of every key or of one. */
-  serverPermissions(server: Uint8Array, keyId?: string): Promise<ApiKeyPermissionRow[]> {
-    return keyId === undefined
-      ? this.sql.all<ApiKeyPermissionRow>('SELECT * FROM api_key_permissions WHERE server = ? ORDER BY key_id, acl', [b(server)])
-      : this.sql.all<ApiKeyPermissionRow>('SELECT * FROM api_key_permissions WHERE server = ? AND key_id = ? ORDER BY acl', [b(server), keyId]);
+  async serverPermissions(server: Uint8Array, keyId?: string): Promise<ApiKeyPermissionRecord[]> {
+    const rows = keyId === undefined
+      ? await this.sql.all<ApiKeyPermissionRow>('SELECT * FROM api_key_permissions WHERE server = ? ORDER BY key_id, acl', [b(server)])
+      : await this.sql.all<ApiKeyPermissionRow>('SELECT * FROM api_key_permissions WHERE server = ? AND key_id = ? ORDER BY acl', [b(server), keyId]);
+    return rows.map(apiKeyPermissionRecord);
   }
   /** Adds the permissions a key lacks on the server (one transaction). */
   grantServerPermissions(keyId: string, server: Uint8Array, acls: string[]): Promise<void> {
@@ -844,7 +969,7 @@ export class Store {
   }
 
   /** A page of servers; with `keyId`, only the servers that key has `acl` (or root) on, unless it has it globally. */
-  async pageServers(limit: number, offset: number, only?: { keyId: string; acl: string }): Promise<{ rows: ServerRow[]; total: number }> {
+  async pageServers(limit: number, offset: number, only?: { keyId: string; acl: string }): Promise<{ rows: ServerRecord[]; total: number }> {
     const args: SqlValue[] = [];
     let where = '';
     if (only) {
@@ -852,13 +977,13 @@ export class Store {
       args.push(only.keyId, only.acl);
     }
     const total = await this.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM servers${where}`, args);
-    const stored = await this.sql.all<StoredServerRow>(`SELECT * FROM servers${where} ORDER BY seq LIMIT ? OFFSET ?`, [...args, limit, offset]);
-    const rows = await Promise.all(stored.map((r) => this.#server(r)));
+    const stored = await this.sql.all<ServerRow>(`SELECT * FROM servers${where} ORDER BY seq LIMIT ? OFFSET ?`, [...args, limit, offset]);
+    const rows = await Promise.all(stored.map((r) => this.#serverRecord(r)));
     return { rows, total: Number(total?.n ?? 0) };
   }
 
   /** A page of the server's live accounts, filtered and sorted in SQL. */
-  async queryAccounts(server: Uint8Array, q: ListQuery): Promise<{ rows: AccountRow[]; total: number }> {
+  async queryAccounts(server: Uint8Array, q: ListQuery): Promise<{ rows: AccountRecord[]; total: number }> {
     const args: SqlValue[] = [b(server)];
     const where = ['server = ?', 'deleted = 0', ...whereEquals(q.filters, ACCOUNT_COLUMNS, args)].join(' AND ');
     const total = await this.sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM accounts WHERE ${where}`, args);
@@ -866,11 +991,11 @@ export class Store {
       `SELECT * FROM accounts WHERE ${where} ORDER BY ${orderBy(q.sort, ACCOUNT_COLUMNS, 'id ASC')} LIMIT ? OFFSET ?`,
       [...args, q.limit, q.offset],
     );
-    return { rows, total: Number(total?.n ?? 0) };
+    return { rows: rows.map(accountRecord), total: Number(total?.n ?? 0) };
   }
 
   /** A page of the server's users: live accounts grouped by userid; `search` is a case-insensitive substring. */
-  async queryUsers(server: Uint8Array, q: ListQuery & { search: string | null }): Promise<{ rows: UserRow[]; total: number }> {
+  async queryUsers(server: Uint8Array, q: ListQuery & { search: string | null }): Promise<{ rows: UserRecord[]; total: number }> {
     const args: SqlValue[] = [b(server)];
     const where = ['server = ?', 'deleted = 0', 'userid IS NOT NULL'];
     const userFilters = q.filters.filter((f) => f.column === 'userid');
@@ -886,21 +1011,19 @@ export class Store {
       `SELECT userid, COUNT(*) AS numberaccounts, MAX(lastlogin) AS lastlogin ${grouped} ORDER BY ${orderBy(q.sort, USER_COLUMNS, 'userid ASC')} LIMIT ? OFFSET ?`,
       [...args, q.limit, q.offset],
     );
-    return { rows: rows.map((r) => ({ userid: r.userid, numberaccounts: Number(r.numberaccounts), lastlogin: r.lastlogin === null ? null : Number(r.lastlogin) })), total: Number(total?.n ?? 0) };
+    return { rows: rows.map(userRecord), total: Number(total?.n ?? 0) };
   }
 
   /** Every live account of a user, in id order. */
-  accountsOfUser(server: Uint8Array, userid: string): Promise<AccountRow[]> {
-    return this.sql.all<AccountRow>('SELECT * FROM accounts WHERE server = ? AND userid = ? AND deleted = 0 ORDER BY id', [b(server), userid]);
+  async accountsOfUser(server: Uint8Array, userid: string): Promise<AccountRecord[]> {
+    return (await this.sql.all<AccountRow>('SELECT * FROM accounts WHERE server = ? AND userid = ? AND deleted = 0 ORDER BY id', [b(server), userid])).map(accountRecord);
   }
   /** Blocks or unblocks the account; blocking also logs it out of every session (one transaction). */
   setAccountBlocked(id: number, blocked: boolean, now: number): Promise<void> {
     return this.transaction(async () => {
       await this.sql.run('UPDATE accounts SET blocked = ? WHERE id = ? AND deleted = 0', [blocked ? 1 : 0, id]);
       this.sql.durable();
-      if (!blocked) return;
-      const sessions = await this.sql.all<RpSessionRow>('SELECT * FROM rp_sessions WHERE loggedin = 1 AND accountid = ?', [id]);
-      for (const rp of sessions) await this.logOut(rp.server, rp.nonce, now);
+      if (blocked) await this.#logOutEverywhere(id, now);
     });
   }
   async setAccountUser(id: number, userid: string): Promise<void> {

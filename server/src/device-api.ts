@@ -1,7 +1,7 @@
 // The device API of protocol.md §5, mounted at /device: start, enrol, login, cancel, logout, pin check.
 import type * as http from 'node:http';
 import { bytesEqual, fromB64u, hash, randomBytes, toB64u, verify } from './crypto';
-import type { AccountRow, QrSessionRow, ServerRow, Store } from './db';
+import type { AccountRecord, QrSessionRecord, ServerRecord, Store } from './db';
 import { checkDeviceRequest, HttpError, parseJsonObject, readRawBody, sendError, sendText } from './http';
 import { buildLoginQr, parseQr, SESSION_ID_BYTES } from './qr';
 import { qrSessionStatus, type StatusPolicy } from './qr-session-status';
@@ -41,7 +41,7 @@ export const ERR_ACCOUNT_NOT_ALLOWED = 55;
 const PIN_CHALLENGE_LIFETIME_MS = 2 * 60 * 1000;
 const APPLOGIN_LIFETIME_MS = 10 * 60 * 1000;
 /** How far the signed time of a fresh out-of-session request may be from the server's clock (§5.9, §6.3). */
-export const FRESHNESS_WINDOW_MS = 5 * 60 * 1000;
+const FRESHNESS_WINDOW_MS = 5 * 60 * 1000;
 
 const ERROR_HTTP_STATUS: Record<number, number> = {
   [ERR_ENROL_QR_EXPIRED]: 410,
@@ -229,13 +229,13 @@ export class DeviceApi {
     }
   }
 
-  private signedError(server: ServerRow, t: Uint8Array, raw: Uint8Array, code: number): Answer {
+  private signedError(server: ServerRecord, t: Uint8Array, raw: Uint8Array, code: number): Answer {
     const sealed = seal(server.sk, t, raw, { error: { code, message: ERROR_MESSAGES[code] ?? 'error' } });
     return { status: ERROR_HTTP_STATUS[code] ?? 400, text: sealed.envelope };
   }
 
   /** The QR session named by `session`, with its server; unsigned 404 when unknown (no transcript to sign with). */
-  private async session(j: Fields): Promise<{ qs: QrSessionRow; server: ServerRow; id: Uint8Array }> {
+  private async session(j: Fields): Promise<{ qs: QrSessionRecord; server: ServerRecord; id: Uint8Array }> {
     const id = bytesField(j, 'session', SESSION_ID_BYTES);
     const qs = await this.store.lockQrSession(id);
     const server = qs && await this.store.getServer(qs.server);
@@ -266,8 +266,8 @@ export class DeviceApi {
       // saw the QR: refused, and the device's session goes on undisturbed. A session its login
       // message started (§6.1) or an AppLogin has no start request: every /v1/start is refused.
       const requestHash = hash(raw);
-      if (qs.start_request && qs.start_answer !== null && bytesEqual(qs.start_request, requestHash)) {
-        return { status: 200, text: qs.start_answer };
+      if (qs.startRequest && qs.startAnswer !== null && bytesEqual(qs.startRequest, requestHash)) {
+        return { status: 200, text: qs.startAnswer };
       }
       return this.signedError(server, t0, raw, ERR_SESSION_NOT_FOUND);
     }
@@ -310,7 +310,7 @@ export class DeviceApi {
       if (!ref || !bytesEqual(ref.server, server.id) || ref.blocked || !verify(ref.pk, checkProof, sigCheckAccount!)) {
         return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
       }
-      const verdict = await this.pinVerdict(ref, server.pin_attempt_limit, checkProof, sigCheckPin!);
+      const verdict = await this.pinVerdict(ref, server.pinAttemptLimit, checkProof, sigCheckPin!);
       if (verdict.result !== 'SUCCESS') {
         const sealed = seal(server.sk, t, raw, verdict);
         await this.store.setQrTranscript(id, transcriptAdvance(t, raw, sealed.bodyBytes));
@@ -321,7 +321,7 @@ export class DeviceApi {
     const now = this.now();
     const accountId = await this.store.insertAccount({
       server: server.id,
-      userid: qs.userid,
+      userid: qs.userId,
       pk: accountPk,
       boxPk,
       pinPk,
@@ -334,11 +334,11 @@ export class DeviceApi {
     const sealed = seal(server.sk, t, raw, {
       result: 'SUCCESS',
       accountId,
-      userId: qs.userid,
-      pingTime: server.ping_time,
+      userId: qs.userId,
+      pingTime: server.pingTime,
     });
     await this.store.setQrUsed(id, transcriptAdvance(t, raw, sealed.bodyBytes));
-    await this.store.logIn(qs.server, qs.nonce, id, { accountId, userId: qs.userid, userInput: null, factor: 'pin' }, now);
+    await this.store.logIn(qs.server, qs.nonce, id, { accountId, userId: qs.userId, userInput: null, factor: 'pin' }, now);
     return { status: 200, text: sealed.envelope };
   }
 
@@ -374,7 +374,7 @@ export class DeviceApi {
     // The session's user (or the account a transaction or push login was made for) is the only one
     // who may log in on it: another account never approves its transaction nor takes it over.
     if (!bindingAllows(loginBinding(qs, rp), account)) return this.signedError(server, t, raw, ERR_ACCOUNT_NOT_ALLOWED);
-    const limit = server.pin_attempt_limit;
+    const limit = server.pinAttemptLimit;
     const answer = async (body: Fields): Promise<Answer> => {
       const sealed = seal(server.sk, t, raw, body);
       const next = transcriptAdvance(t, raw, sealed.bodyBytes);
@@ -385,7 +385,7 @@ export class DeviceApi {
     const now = this.now();
     // A push login skips /v1/start (§6.1): its login request is the first the server hears of it.
     if (!rp.scanned) await this.store.markScanned(qs.server, qs.nonce, now);
-    if (qs.match_code && code !== qs.match_code) {
+    if (qs.matchCode && code !== qs.matchCode) {
       await this.store.setQrCancelled(id);
       await this.store.markCancelled(qs.server, qs.nonce, id, now);
       return this.signedError(server, t, raw, ERR_CODE_MISMATCH);
@@ -400,17 +400,17 @@ export class DeviceApi {
     if (sigBio !== null) {
       // A blocked PIN blocks every second factor: a biometric login on a blocked account would
       // let whoever passes the biometric keep guessing the PIN in between.
-      if (account.pin_failures >= limit) return answer({ result: 'PIN_BLOCKED' });
+      if (account.pinFailures >= limit) return answer({ result: 'PIN_BLOCKED' });
       // The biometric: a high-entropy key, so a mismatch means a changed biometric set, not a
       // guess; it is not counted against the PIN, and its success does not reset the PIN count.
-      if (!account.bio_pk || !verify(account.bio_pk, proof, sigBio)) return answer({ result: 'BIOMETRIC_FAIL' });
+      if (!account.bioPk || !verify(account.bioPk, proof, sigBio)) return answer({ result: 'BIOMETRIC_FAIL' });
       await this.store.factorVerified(account.id, now);
     } else if (sigPin === null) {
       // A login without the second factor: only within pinTimeout of the last verified one,
       // and never when the relying party asked for it.
-      const window = server.pin_timeout * 60_000;
-      const recent = account.last_factor_at !== null && now - account.last_factor_at < window;
-      if (!recent || qs.require_2f || account.pin_failures >= limit) return answer({ result: 'SECOND_FACTOR_REQUIRED' });
+      const window = server.pinTimeout * 60_000;
+      const recent = account.lastFactorAt !== null && now - account.lastFactorAt < window;
+      if (!recent || qs.requireSecondFactor || account.pinFailures >= limit) return answer({ result: 'SECOND_FACTOR_REQUIRED' });
     } else {
       // 2.–3. blocked, or the PIN proof
       const verdict = await this.pinVerdict(account, limit, proof, sigPin);
@@ -420,28 +420,28 @@ export class DeviceApi {
     // 4. success
     await this.store.accountLoggedIn(account.id, now);
     if (tx && sigTransaction) await this.store.signTransaction(tx.tid, account.id, sigTransaction);
-    await this.store.logIn(qs.server, qs.nonce, id, { accountId: account.id, userId: account.userid, userInput, factor: sigBio !== null ? 'biometric' : sigPin !== null ? 'pin' : 'none' }, now);
+    await this.store.logIn(qs.server, qs.nonce, id, { accountId: account.id, userId: account.userId, userInput, factor: sigBio !== null ? 'biometric' : sigPin !== null ? 'pin' : 'none' }, now);
     return answer({
       result: 'SUCCESS',
-      pingTime: server.ping_time,
-      sessionInfo: storedUserContext(qs.usercontext).sessioninfo,
+      pingTime: server.pingTime,
+      sessionInfo: storedUserContext(qs.userContext).sessioninfo,
     });
   }
 
   /** Rules 2–3 of §5.3, shared by login and the PIN check: blocked, wrong (counted) or right. */
-  private async pinVerdict(account: AccountRow, limit: number, proof: Uint8Array, sigPin: Uint8Array): Promise<Fields> {
-    if (account.pin_failures >= limit) return { result: 'PIN_BLOCKED' };
+  private async pinVerdict(account: AccountRecord, limit: number, proof: Uint8Array, sigPin: Uint8Array): Promise<Fields> {
+    if (account.pinFailures >= limit) return { result: 'PIN_BLOCKED' };
     // A PIN key prepared by a PIN change (§5.10) whose commit never arrived becomes the PIN key
     // when the device first uses it: the device has switched, so the old key is no longer needed.
-    if (account.pending_pin_pk && verify(account.pending_pin_pk, proof, sigPin)) {
-      await this.store.promotePinPk(account.id, account.pending_pin_pk);
-    } else if (!verify(account.pin_pk, proof, sigPin)) {
-      const failures = account.pin_failures + 1;
+    if (account.pendingPinPk && verify(account.pendingPinPk, proof, sigPin)) {
+      await this.store.promotePinPk(account.id, account.pendingPinPk);
+    } else if (!verify(account.pinPk, proof, sigPin)) {
+      const failures = account.pinFailures + 1;
       await this.store.setPinFailures(account.id, failures);
       if (failures >= limit) return { result: 'PIN_BLOCKED' };
       return { result: 'PIN_FAIL', attemptsLeft: limit - failures };
     }
-    if (account.pin_failures !== 0) await this.store.setPinFailures(account.id, 0);
+    if (account.pinFailures !== 0) await this.store.setPinFailures(account.id, 0);
     return { result: 'SUCCESS' };
   }
 
@@ -450,7 +450,7 @@ export class DeviceApi {
    * challenge not issued to `accountId` (unknown, used, expired, another account's) gets the same
    * unsigned 404 whether the account exists or not: the answer tells nobody which ids exist.
    */
-  private async challengedAccount(accountId: number, challenge: Uint8Array): Promise<{ account: AccountRow; server: ServerRow }> {
+  private async challengedAccount(accountId: number, challenge: Uint8Array): Promise<{ account: AccountRecord; server: ServerRecord }> {
     const issued = await this.store.takePinChallenge(challenge);
     if (!issued || issued.account !== accountId || this.now() > issued.expires) throw unknownChallenge();
     const account = await this.store.lockAccount(accountId);
@@ -482,7 +482,7 @@ export class DeviceApi {
     if (account.blocked || !verify(account.pk, proof, sigAccount)) {
       return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
-    const verdict = await this.pinVerdict(account, server.pin_attempt_limit, proof, sigPin);
+    const verdict = await this.pinVerdict(account, server.pinAttemptLimit, proof, sigPin);
     if (verdict.result === 'SUCCESS') await this.store.factorVerified(account.id, this.now());
     return { status: 200, text: seal(server.sk, t, raw, verdict).envelope };
   }
@@ -507,13 +507,13 @@ export class DeviceApi {
     if (account.blocked || !verify(account.pk, proof, sigAccount) || (newPk && !verify(newPk, proof, sigNew!))) {
       return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
-    const limit = server.pin_attempt_limit;
+    const limit = server.pinAttemptLimit;
     let verdict: Fields = { result: 'SUCCESS' };
     if (byBiometric) {
       // The biometric may stand in for the old PIN, but never on a blocked PIN: that would
       // make it a way round the attempt limit.
-      if (account.pin_failures >= limit) verdict = { result: 'PIN_BLOCKED' };
-      else if (!account.bio_pk || !verify(account.bio_pk, proof, sigFactor!)) verdict = { result: 'BIOMETRIC_FAIL' };
+      if (account.pinFailures >= limit) verdict = { result: 'PIN_BLOCKED' };
+      else if (!account.bioPk || !verify(account.bioPk, proof, sigFactor!)) verdict = { result: 'BIOMETRIC_FAIL' };
     } else if (sigFactor) {
       verdict = await this.pinVerdict(account, limit, proof, sigFactor);
     }
@@ -533,7 +533,7 @@ export class DeviceApi {
     const account = await this.store.lockAccount(accountId);
     if (!account || !verify(account.pk, pinCommitProofMessage(account.id, pinPk), sig)) throw refused();
     const promoted = await this.store.promotePinPk(account.id, pinPk);
-    return { status: 200, text: JSON.stringify({ committed: promoted || bytesEqual(account.pin_pk, pinPk) }) };
+    return { status: 200, text: JSON.stringify({ committed: promoted || bytesEqual(account.pinPk, pinPk) }) };
   }
 
   // §5.8: keep a continuous login alive, or learn that it was logged out.
@@ -547,7 +547,7 @@ export class DeviceApi {
     }
     const now = this.now();
     const rp = await currentRpSession(this.store, server, qs.nonce, now);
-    const alive = !!rp && rp.loggedin === 1 && rp.accountid === account.id && server.ping_time > 0;
+    const alive = !!rp && rp.loggedIn && rp.accountId === account.id && server.pingTime > 0;
     if (alive) await this.store.markSeen(qs.server, qs.nonce, now);
     const sealed = seal(server.sk, t, raw, { status: alive ? 'ACTIVE' : 'LOGGED_OUT' });
     await this.store.setQrTranscript(id, transcriptAdvance(t, raw, sealed.bodyBytes));
@@ -667,7 +667,7 @@ export class DeviceApi {
       throw refused();
     }
     const rp = await this.store.getRpSession(qs.server, qs.nonce);
-    if (rp && rp.loggedin && rp.accountid === account.id && rp.login_qr && bytesEqual(rp.login_qr, id)) {
+    if (rp && rp.loggedIn && rp.accountId === account.id && rp.loginQr && bytesEqual(rp.loginQr, id)) {
       await this.store.logOut(qs.server, qs.nonce, this.now());
     }
     return { status: 200, text: '{}' };

@@ -240,16 +240,20 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
       pushTokenRefusal: (token) => webPushTokenRefusal(token, opts.webPush ?? {}),
     }, accountBuckets);
     const sweeper = new RetentionSweeper(store, now, opts.retention);
-    // The status channel reads LoginStatus through the RpApi that serves it (called only once both exist).
+    // The status channel and the OpenID provider reach the RpApi that serves them, made last (with
+    // the provider's client registry), through `rp`: they call it only once everything exists.
     const statusChannel: RpStatusChannel = new RpStatusChannel(store, { loginStatus: (server, nonce) => rp.loginStatus(server, nonce) });
-    const rp: RpApi = new RpApi({ store, messenger, now, rootDigest, deviceUrl, statusChannel, keyOverlapMs: Math.min(opts.keyOverlapMs ?? DEFAULT_KEY_OVERLAP_MS, MAX_KEY_OVERLAP_MS) });
     const oidcOn = opts.oidc ?? false;
     const oidc: OidcProvider | null = oidcOn
       // Loaded only when on: oidc-provider is an ES module of some size that nothing else needs.
-      ? await (await import('./oidc')).createOidcProvider({ store, rp, statusChannel, keyWrapper, publicUrl, now }, typeof oidcOn === 'object' ? oidcOn : {})
+      ? await (await import('./oidc')).createOidcProvider({ store, rp: () => rp, statusChannel, keyWrapper, publicUrl, now }, typeof oidcOn === 'object' ? oidcOn : {})
       : null;
-    if (oidc) rp.oidcClients = oidc.clients;
-    // Overlaps end by the clock whether or not this runs (ServerRow.sk stops using the key); the sweep forgets the keys.
+    const rp: RpApi = new RpApi({
+      store, messenger, now, rootDigest, deviceUrl, statusChannel,
+      keyOverlapMs: Math.min(opts.keyOverlapMs ?? DEFAULT_KEY_OVERLAP_MS, MAX_KEY_OVERLAP_MS),
+      oidcClients: oidc?.clients,
+    });
+    // Overlaps end by the clock whether or not this runs (ServerRecord.sk stops using the key); the sweep forgets the keys.
     const retireTimer = setInterval(() => void store.retireExpiredServerKeys().catch(() => {}), 60 * 60 * 1000);
     retireTimer.unref();
     await store.retireExpiredServerKeys();

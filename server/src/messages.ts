@@ -1,7 +1,7 @@
 // Server messages to devices (protocol.md §6): signed by the server, sealed to the account's box
 // key, kept for retrieveMessages until they expire, and pushed when the account has a token.
 import { boxSeal, concat, randomBytes, toB64u, utf8 } from './crypto';
-import type { AccountRow, ServerRow, Store } from './db';
+import type { AccountRecord, ServerRecord, Store } from './db';
 import type { PushSender } from './push';
 
 const MESSAGE_DOMAIN = utf8('tapgate/v1/message');
@@ -26,7 +26,7 @@ export class Messenger {
    * Stores the message for retrieveMessages and pushes it once that is committed. Signed by the
    * server's current key and, during a rotation's overlap, by the previous one too (`sigPrev`).
    */
-  async send(server: ServerRow, account: AccountRow, content: MessageContent, expires = this.now() + MESSAGE_LIFETIME_MS): Promise<void> {
+  async send(server: ServerRecord, account: AccountRecord, content: MessageContent, expires = this.now() + MESSAGE_LIFETIME_MS): Promise<void> {
     const id = randomBytes(16);
     const now = this.now();
     const body = JSON.stringify({
@@ -40,9 +40,9 @@ export class Messenger {
     const bodyBytes = utf8(body);
     const { sig, sigPrev } = server.sk.sign(concat(MESSAGE_DOMAIN, bodyBytes));
     const signed = JSON.stringify({ body, sig: toB64u(sig), ...(sigPrev ? { sigPrev: toB64u(sigPrev) } : {}) });
-    const sealed = boxSeal(utf8(signed), account.box_pk);
+    const sealed = boxSeal(utf8(signed), account.boxPk);
     await this.store.addMessage({ id, account: account.id, sealed, now, expires });
-    const token = account.push_token;
+    const token = account.pushToken;
     if (token) this.store.sql.afterCommit(() => this.sender.send(token, toB64u(sealed)));
   }
 }

@@ -9,33 +9,33 @@
 // by one instance thus reaches the status streams open on another. Worker processes sharing one
 // SQLite file (the CLI's --workers) do the same over IPC through their primary (useRelay).
 import { randomBytes } from 'node:crypto';
-import { Store, type RpSessionRow } from './db';
+import { Store, type RpSessionRecord } from './db';
 import type { InstanceRelay } from './instance-relay';
 import { statusEvents } from './rp-status-events';
 
 export interface RpSessionChange {
   server: Uint8Array;
   nonce: string;
-  before: RpSessionRow | undefined;
-  after: RpSessionRow | undefined;
+  before: RpSessionRecord | undefined;
+  after: RpSessionRecord | undefined;
 }
 
 export type RpSessionObserver = (change: RpSessionChange) => void;
 
 /** The NOTIFY channel of relying-party session changes. */
-export const RP_CHANGES_CHANNEL = 'tapgate_rp_changes';
+const RP_CHANGES_CHANNEL = 'tapgate_rp_changes';
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes and more. */
 const MAX_PAYLOAD_BYTES = 7900;
 
-/** The fields of a session row the status events read (rp-status-events.ts), base64 for bytes. */
+/** The fields of a session the status events read (rp-status-events.ts), base64 for bytes, 0/1 for flags. */
 interface WireRow {
-  q: string | null;  // latest_qr
-  lq: string | null;  // login_qr
+  q: string | null;  // latestQr
+  lq: string | null;  // loginQr
   s: number;  // scanned
   c: number;  // cancelled
-  l: number;  // loggedin
-  u?: string | null;  // userid (left out only if the payload would be too long)
-  a: number | null;  // accountid
+  l: number;  // loggedIn
+  u?: string | null;  // userId (left out only if the payload would be too long)
+  a: number | null;  // accountId
 }
 interface WireChange {
   /** The instance that made the change (it told its own observers already). */
@@ -49,30 +49,30 @@ interface WireChange {
 const b64 = (x: Buffer | null | undefined) => (x ? x.toString('base64') : null);
 const unb64 = (x: string | null) => (x === null ? null : Buffer.from(x, 'base64'));
 
-function toWire(row: RpSessionRow | undefined, withUserId: boolean): WireRow | null {
+function toWire(row: RpSessionRecord | undefined, withUserId: boolean): WireRow | null {
   if (!row) return null;
-  const w: WireRow = { q: b64(row.latest_qr), lq: b64(row.login_qr), s: row.scanned, c: row.cancelled, l: row.loggedin, a: row.accountid };
-  if (withUserId) w.u = row.userid;
+  const w: WireRow = { q: b64(row.latestQr), lq: b64(row.loginQr), s: row.scanned ? 1 : 0, c: row.cancelled ? 1 : 0, l: row.loggedIn ? 1 : 0, a: row.accountId };
+  if (withUserId) w.u = row.userId;
   return w;
 }
 
-function fromWire(server: Buffer, nonce: string, w: WireRow | null): RpSessionRow | undefined {
+function fromWire(server: Buffer, nonce: string, w: WireRow | null): RpSessionRecord | undefined {
   if (!w) return undefined;
-  // Only what statusEvents reads is carried; the rest of the row is not needed by observers of remote changes.
+  // Only what statusEvents reads is carried; the rest of the session is not needed by observers of remote changes.
   return {
     server,
     nonce,
-    latest_qr: unb64(w.q),
-    login_qr: unb64(w.lq),
-    scanned: w.s,
-    cancelled: w.c,
-    loggedin: w.l,
-    userid: w.u ?? null,
-    accountid: w.a,
-  } as RpSessionRow;
+    latestQr: unb64(w.q),
+    loginQr: unb64(w.lq),
+    scanned: !!w.s,
+    cancelled: !!w.c,
+    loggedIn: !!w.l,
+    userId: w.u ?? null,
+    accountId: w.a,
+  } as RpSessionRecord;
 }
 
-export function encodeChange(instance: string, change: RpSessionChange): string {
+function encodeChange(instance: string, change: RpSessionChange): string {
   const wire = (withUserId: boolean): string =>
     JSON.stringify({
       i: instance,
@@ -85,7 +85,7 @@ export function encodeChange(instance: string, change: RpSessionChange): string 
   return Buffer.byteLength(full) <= MAX_PAYLOAD_BYTES ? full : wire(false);
 }
 
-export function decodeChange(payload: string): { instance: string; change: RpSessionChange } | null {
+function decodeChange(payload: string): { instance: string; change: RpSessionChange } | null {
   try {
     const w = JSON.parse(payload) as WireChange;
     if (typeof w.i !== 'string' || typeof w.sv !== 'string' || typeof w.n !== 'string') return null;
@@ -155,11 +155,11 @@ export class ObservedStore extends Store {
     return this.#track(args[0], args[1], () => super.registerUser(...args));
   }
   override insertQrSession(q: Parameters<Store['insertQrSession']>[0]): Promise<void> {
-    // A new QR changes only latest_qr (to a fresh random id), latest_login_qr and clears scanned and
+    // A new QR changes only latestQr (to a fresh random id), latestLoginQr and clears scanned and
     // cancelled: what it means to the relying party (one `qr` event) follows from the row after it,
     // so the row before is not read. Standing in for it: the row after with no QR, not scanned,
     // not cancelled (statusEvents then finds exactly the new QR).
-    return this.#track(q.server, q.nonce, () => super.insertQrSession(q), (after) => after && { ...after, latest_qr: null, scanned: 0, cancelled: 0 });
+    return this.#track(q.server, q.nonce, () => super.insertQrSession(q), (after) => after && { ...after, latestQr: null, scanned: false, cancelled: false });
   }
 
   // The before/after pair is of the write's own transaction (the row locked on PostgreSQL, so
@@ -171,7 +171,7 @@ export class ObservedStore extends Store {
     server: Uint8Array,
     nonce: string,
     write: () => Promise<void>,
-    beforeFromAfter?: (after: RpSessionRow | undefined) => RpSessionRow | undefined,
+    beforeFromAfter?: (after: RpSessionRecord | undefined) => RpSessionRecord | undefined,
   ): Promise<void> {
     return this.transaction(async () => {
       const locked = beforeFromAfter ? undefined : await this.lockRpSession(server, nonce);

@@ -1,6 +1,6 @@
 // The status of a QR session, in one place: the device routes declare which statuses they accept
 // and the signed error each other status gets (device-api.ts), instead of each re-checking flags.
-import type { QrSessionRow } from './db';
+import type { QrSessionRecord } from './db';
 
 /**
  * `used`: it made its login or enrolment; `expired`: past its lifetime; `cancelled`: the device
@@ -9,7 +9,7 @@ import type { QrSessionRow } from './db';
  */
 export type QrSessionStatus = 'fresh' | 'started' | 'used' | 'cancelled' | 'expired';
 
-export function qrSessionStatus(qs: Pick<QrSessionRow, 'used' | 'cancelled' | 'started' | 'expires'>, now: number): QrSessionStatus {
+export function qrSessionStatus(qs: Pick<QrSessionRecord, 'used' | 'cancelled' | 'started' | 'expires'>, now: number): QrSessionStatus {
   if (qs.used) return 'used';
   if (now > qs.expires) return 'expired';
   if (qs.cancelled) return 'cancelled';

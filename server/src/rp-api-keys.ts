@@ -42,7 +42,7 @@ export class ApiKeys {
     const row = await this.store.getApiKeyByDigest(digest);
     if (!row || !bytesEqual(row.digest, digest)) throw new HttpError(401, 'missing or wrong X-apikey');
     this.known.add(toB64u(digest));
-    return { keyId: row.key_id, permissions: (await this.store.apiKeyPermissions(row.key_id)).map((p) => ({ acl: p.acl, server: p.server })) };
+    return { keyId: row.keyId, permissions: (await this.store.apiKeyPermissions(row.keyId)).map((p) => ({ acl: p.acl, server: p.server })) };
   }
 
   /** HttpError 403 unless the caller has one of `acls` (or root) on `server` (null: globally). */

@@ -3,7 +3,7 @@
 import type * as http from 'node:http';
 import QRCode from 'qrcode';
 import { bytesEqual, fromB64u, randomBytes, signKeyPair, toB64u } from './crypto';
-import type { AccountRow, ServerParams, ServerRow } from './db';
+import type { AccountRecord, ServerParams, ServerRecord } from './db';
 import { header, HttpError, parseJsonObject, readRawBody, sendBytes, sendError, sendJson } from './http';
 import { buildEnrolQr, buildLoginQr, parseQr, SERVER_ID_BYTES, SESSION_ID_BYTES } from './qr';
 import { drawMatchCode, startForPush } from './start-response';
@@ -20,14 +20,13 @@ import { PERMISSION_ROUTES } from './rp-permissions';
 import { serverJson } from './rp-json';
 import { TOP_ROUTES } from './rp-top-routes';
 import { authorise, onServer, pathsOf, routeOf, type RpApiConfig, type RpCall, type RpContext, type RpMethod, type RpRoute } from './rp-route';
-import type { OidcClientRegistry } from './oidc/clients';
 
 export type { RpApiConfig } from './rp-route';
 
-export const QR_SESSION_LIFETIME_MS = 10 * 60 * 1000;
+const QR_SESSION_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_NONCE_CHARS = 256;
 /** The nonces the server makes (rp-api.ts loginNonce). */
-export const SERVER_NONCE = /^(app|oidc|ciba)\./;
+const SERVER_NONCE = /^(app|oidc|ciba)\./;
 /**
  * Sane ranges of the server parameters: a PIN attempt limit beyond 10 turns the limit into a
  * formality (a key with `servers` must not be able to lift it); pings at most daily (pingTime, s);
@@ -69,7 +68,7 @@ function logoParam(v: unknown): string | null {
  * refused (a misspelt pinAttemptLimit must not pass silently); what GET returns may come back (GET,
  * edit, PUT), but its read-only fields must equal `current`'s.
  */
-function serverParams(j: Record<string, unknown>, base: Pick<ServerRow, 'name' | 'ping_time' | 'pin_timeout' | 'pin_attempt_limit' | 'logo'>, current: Record<string, unknown>): ServerParams {
+function serverParams(j: Record<string, unknown>, base: Pick<ServerRecord, 'name' | 'pingTime' | 'pinTimeout' | 'pinAttemptLimit' | 'logo'>, current: Record<string, unknown>): ServerParams {
   const writable = ['serverName', 'pingTime', 'pinTimeout', 'pinAttemptLimit', 'logo'];
   for (const key of Object.keys(j)) {
     if (writable.includes(key)) continue;
@@ -79,9 +78,9 @@ function serverParams(j: Record<string, unknown>, base: Pick<ServerRow, 'name' |
   }
   const next: ServerParams = {
     name: base.name,
-    pingTime: base.ping_time,
-    pinTimeout: base.pin_timeout,
-    pinAttemptLimit: base.pin_attempt_limit,
+    pingTime: base.pingTime,
+    pinTimeout: base.pinTimeout,
+    pinAttemptLimit: base.pinAttemptLimit,
     logo: base.logo ?? null,
   };
   if (j.serverName !== undefined) {
@@ -131,8 +130,9 @@ export { TOP_ROUTES };
 
 /** The OpenID provider's client registry (oidc/clients.ts), when the provider is on. */
 async function oidcClients({ api, req, res, server, params }: RpCall, method: RpMethod): Promise<void> {
-  if (!api.oidcClients) throw new HttpError(404, 'the OpenID provider is not enabled on this server');
-  await api.oidcClients.handle(req, res, server, params.clientid ?? null, method);
+  const { oidcClients } = api.cfg;
+  if (!oidcClients) throw new HttpError(404, 'the OpenID provider is not enabled on this server');
+  await oidcClients.handle(req, res, server, params.clientid ?? null, method);
 }
 
 /** The server itself, its signing keys and its OpenID clients (permission servers). */
@@ -172,8 +172,6 @@ export const RP_SERVER_ROUTES = pathsOf(RP_ROUTES);
 
 export class RpApi implements RpContext {
   readonly keys: ApiKeys;
-  /** The OpenID provider's client registry, when the provider is on (else its routes answer 404). */
-  oidcClients?: OidcClientRegistry;
 
   constructor(readonly cfg: RpApiConfig) {
     this.keys = new ApiKeys(cfg.store, cfg.rootDigest);
@@ -200,7 +198,7 @@ export class RpApi implements RpContext {
   }
 
   /** Deletes accounts: each gets a deletion message, sealed to its key before it becomes a tombstone. */
-  async deleteAccounts(server: ServerRow, accounts: AccountRow[]): Promise<void> {
+  async deleteAccounts(server: ServerRecord, accounts: AccountRecord[]): Promise<void> {
     const { store } = this.cfg;
     await store.transaction(async () => {
       for (const account of accounts) {
@@ -216,7 +214,7 @@ export class RpApi implements RpContext {
    * may log in on it.
    */
   async provoke(
-    req: http.IncomingMessage, server: ServerRow, nonce: string, accounts: AccountRow[], q: URLSearchParams, forUser: string | null = null,
+    req: http.IncomingMessage, server: ServerRecord, nonce: string, accounts: AccountRecord[], q: URLSearchParams, forUser: string | null = null,
   ): Promise<void> {
     const body = await readRawBody(req);
     const ctx = parseUserContext(body.length ? body.toString('utf8') : q.get('usercontext'));
@@ -225,10 +223,10 @@ export class RpApi implements RpContext {
 
   /** provoke() for callers inside the server (the OpenID provider's CIBA requests). */
   async provokeAccounts(
-    server: ServerRow, nonce: string, accounts: AccountRow[],
+    server: ServerRecord, nonce: string, accounts: AccountRecord[],
     o: { ctx: UserContext; requireSecondFactor: boolean; forUser: string | null },
   ): Promise<void> {
-    const boundAccount = o.forUser === null && accounts.length === 1 ? Number(accounts[0].id) : null;
+    const boundAccount = o.forUser === null && accounts.length === 1 ? accounts[0].id : null;
     const payload = await this.newQrSession(server, nonce, 'login', { userid: o.forUser, name: null, ctx: o.ctx, requireSecondFactor: o.requireSecondFactor, boundAccount });
     await this.pushLogin(server, accounts, payload);
     const now = this.cfg.now();
@@ -236,27 +234,27 @@ export class RpApi implements RpContext {
   }
 
   /** The QR session of a transaction: only its user's account may sign it, always with the second factor. */
-  transactionQr(server: ServerRow, nonce: string, o: { userid: string | null; tid: string; boundAccount: number | null }): Promise<Uint8Array> {
+  transactionQr(server: ServerRecord, nonce: string, o: { userid: string | null; tid: string; boundAccount: number | null }): Promise<Uint8Array> {
     return this.newQrSession(server, nonce, 'login', { name: null, ctx: parseUserContext(null), requireSecondFactor: true, ...o });
   }
 
   /** A new login QR session for the nonce (it becomes the nonce's latest); returns its payload. */
-  createLoginQr(server: ServerRow, nonce: string, o: { ctx: UserContext; requireSecondFactor: boolean }): Promise<Uint8Array> {
+  createLoginQr(server: ServerRecord, nonce: string, o: { ctx: UserContext; requireSecondFactor: boolean }): Promise<Uint8Array> {
     return this.newQrSession(server, nonce, 'login', { userid: null, name: null, ...o });
   }
 
   /** Ends the nonce's login, if any, and tells the device at once rather than at its next ping. */
-  async logout(server: ServerRow, nonce: string): Promise<void> {
+  async logout(server: ServerRecord, nonce: string): Promise<void> {
     const { store } = this.cfg;
     const rp = await currentRpSession(store, server, nonce, this.cfg.now());
-    if (!rp?.loggedin) return;
+    if (!rp?.loggedIn) return;
     await store.logOut(server.id, nonce, this.cfg.now());
-    const account = rp.accountid != null ? await store.getAccount(rp.accountid) : undefined;
-    if (account && rp.login_qr) await this.cfg.messenger.send(server, account, { kind: 'logout', session: toB64u(rp.login_qr) });
+    const account = rp.accountId != null ? await store.getAccount(rp.accountId) : undefined;
+    if (account && rp.loginQr) await this.cfg.messenger.send(server, account, { kind: 'logout', session: toB64u(rp.loginQr) });
   }
 
   /** The virtual server of a base64url id; 404 when there is none. */
-  async server(sid: string): Promise<ServerRow> {
+  async server(sid: string): Promise<ServerRecord> {
     const id = fromB64u(sid);
     const server = id && id.length === SERVER_ID_BYTES ? await this.cfg.store.getServer(id) : undefined;
     if (!server) throw new HttpError(404, 'unknown server');
@@ -282,18 +280,18 @@ export class RpApi implements RpContext {
     return nonce;
   }
 
-  async updateServer(req: http.IncomingMessage, server: ServerRow): Promise<void> {
+  async updateServer(req: http.IncomingMessage, server: ServerRecord): Promise<void> {
     const j = parseJsonObject(await readRawBody(req));
     const current: Record<string, unknown> = await serverJson(this.cfg.store, server);
     await this.cfg.store.updateServer(server.id, serverParams(j, server, current));
   }
 
   /** createServer: a new virtual server with its own id and Ed25519 key pair. */
-  async createServer(req: http.IncomingMessage, caller: Caller): Promise<ServerRow> {
+  async createServer(req: http.IncomingMessage, caller: Caller): Promise<ServerRecord> {
     const { store } = this.cfg;
     const j = parseJsonObject(await readRawBody(req));
     if (j.serverName === undefined) throw new HttpError(400, 'serverName is required');
-    const defaults = { name: '', ping_time: 0, pin_timeout: 0, pin_attempt_limit: 3, logo: null };
+    const defaults = { name: '', pingTime: 0, pinTimeout: 0, pinAttemptLimit: 3, logo: null };
     const params = serverParams(j, defaults, {});
     const id = randomBytes(SERVER_ID_BYTES);
     const kp = signKeyPair();
@@ -307,45 +305,45 @@ export class RpApi implements RpContext {
   }
 
   /** The v2.2 LoginStatus of a nonce (also what the status channel sends first). */
-  async loginStatus(server: ServerRow, nonce: string) {
+  async loginStatus(server: ServerRecord, nonce: string) {
     const { store } = this.cfg;
     const rp = await currentRpSession(store, server, nonce, this.cfg.now());
-    const account = rp?.accountid != null ? await store.getAccount(rp.accountid) : undefined;
-    const loggedin = !!rp?.loggedin;
+    const account = rp?.accountId != null ? await store.getAccount(rp.accountId) : undefined;
+    const loggedin = !!rp?.loggedIn;
     const canprovoke = !!await this.provokableAccount(server, nonce);
-    const latest = rp?.latest_qr ? await store.getQrSession(rp.latest_qr) : undefined;
+    const latest = rp?.latestQr ? await store.getQrSession(rp.latestQr) : undefined;
     return {
       loggedin,
-      userid: rp?.userid ?? null,
-      accountid: rp?.accountid ?? null,
+      userid: rp?.userId ?? null,
+      accountid: rp?.accountId ?? null,
       pk: account ? toB64u(account.pk) : null,
       canprovoke,
-      loginqrdata: rp?.latest_login_qr ? toB64u(rp.latest_login_qr) : null,
-      hsid: rp?.latest_qr ? toB64u(rp.latest_qr) : null,
+      loginqrdata: rp?.latestLoginQr ? toB64u(rp.latestLoginQr) : null,
+      hsid: rp?.latestQr ? toB64u(rp.latestQr) : null,
       scanned: !!rp?.scanned,
       cancelled: !!rp?.cancelled,
-      userinput: rp?.userinput ?? null,
-      matchcode: latest?.match_code ?? null,
+      userinput: rp?.userInput ?? null,
+      matchcode: latest?.matchCode ?? null,
     };
   }
 
-  async account(server: ServerRow, param: string | null): Promise<AccountRow> {
+  async account(server: ServerRecord, param: string | null): Promise<AccountRecord> {
     const account = /^\d{1,15}$/.test(param ?? '') ? await this.cfg.store.getAccount(Number(param)) : undefined;
     if (!account || !bytesEqual(account.server, server.id)) throw new HttpError(404, 'unknown account');
     return account;
   }
 
   /** The account a push login on this nonce would go to: the one last logged in on it. */
-  async provokableAccount(server: ServerRow, nonce: string): Promise<AccountRow | undefined> {
+  async provokableAccount(server: ServerRecord, nonce: string): Promise<AccountRecord | undefined> {
     const rp = await this.cfg.store.getRpSession(server.id, nonce);
-    return rp?.accountid != null ? await this.cfg.store.getAccount(rp.accountid) : undefined;
+    return rp?.accountId != null ? await this.cfg.store.getAccount(rp.accountId) : undefined;
   }
 
   /**
    * A login message for the QR session, with its start response so the device goes straight to
    * login; every account gets the same start (the transcript is the session's), the first login wins.
    */
-  async pushLogin(server: ServerRow, accounts: AccountRow[], payload: Uint8Array): Promise<void> {
+  async pushLogin(server: ServerRecord, accounts: AccountRecord[], payload: Uint8Array): Promise<void> {
     const qs = (await this.cfg.store.getQrSession(parseQr(payload)!.sessionId))!;
     const start = await startForPush(this.cfg.store, server, qs, this.cfg.now());
     for (const account of accounts) await this.cfg.messenger.send(server, account, { kind: 'login', qr: toB64u(payload), start });
@@ -353,7 +351,7 @@ export class RpApi implements RpContext {
 
   /** A fresh QR session for the nonce (it becomes the nonce's latest); returns its payload. */
   private async newQrSession(
-    server: ServerRow,
+    server: ServerRecord,
     nonce: string,
     kind: 'login' | 'enrol',
     o: {
@@ -394,7 +392,7 @@ export class RpApi implements RpContext {
   async qr(
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    server: ServerRow,
+    server: ServerRecord,
     kind: 'login' | 'enrol',
     q: URLSearchParams,
   ): Promise<void> {

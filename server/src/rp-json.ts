@@ -1,39 +1,43 @@
 // The JSON models of the relying-party API that several route files answer with (v2.2 names).
 import { toB64u } from './crypto';
-import type { AccountRow, ServerRow, Store } from './db';
+import type { AccountRecord, ServerRecord, Store, UserRecord } from './db';
 import { pushKindOf } from './push-tokens';
 
 /** The v2.2 Server model, and the Tapgate extensions of a key rotation. */
-export async function serverJson(store: Store, s: ServerRow) {
+export async function serverJson(store: Store, s: ServerRecord) {
   return {
     serverid: toB64u(s.id),
     serverpk: toB64u(s.pk),
     serverName: s.name,
-    pingTime: s.ping_time,
-    pinTimeout: s.pin_timeout,
-    pinAttemptLimit: s.pin_attempt_limit,
-    logo: s.logo ?? null,
+    pingTime: s.pingTime,
+    pinTimeout: s.pinTimeout,
+    pinAttemptLimit: s.pinAttemptLimit,
+    logo: s.logo,
     accountCount: await store.countAccounts(s.id),
     // During a key rotation's overlap: the previous key, which still signs beside serverpk, and until when.
-    serverpkPrevious: s.prev_pk ? toB64u(s.prev_pk) : null,
-    serverpkPreviousUntil: s.prev_until ?? null,
+    serverpkPrevious: s.prevPk ? toB64u(s.prevPk) : null,
+    serverpkPreviousUntil: s.prevUntil ?? null,
   };
 }
 
 /** The v2.2 Account model, and the Tapgate extensions pinfailures and push. */
-export function accountJson(a: AccountRow) {
-  const n = (v: number | null) => (v === null || v === undefined ? null : Number(v));
+export function accountJson(a: AccountRecord) {
   return {
-    id: Number(a.id),
-    userid: a.userid,
-    blocked: Number(a.blocked) !== 0,
-    clientVersion: a.client_version ?? null,
-    created: Number(a.created),
+    id: a.id,
+    userid: a.userId,
+    blocked: a.blocked,
+    clientVersion: a.clientVersion,
+    created: a.created,
     description: a.description,
-    lastlogin: n(a.lastlogin),
-    lastprovoke: n(a.lastprovoke),
-    pinfailures: a.pin_failures,
+    lastlogin: a.lastLogin,
+    lastprovoke: a.lastProvoke,
+    pinfailures: a.pinFailures,
     // Tapgate extension: how this account's device gets pushes (none: it only pulls).
-    push: a.push_token === null ? null : pushKindOf(a.push_token),
+    push: a.pushToken === null ? null : pushKindOf(a.pushToken),
   };
+}
+
+/** The v2.2 User model. */
+export function userJson(u: UserRecord) {
+  return { userid: u.userId, numberaccounts: u.numberAccounts, lastlogin: u.lastLogin };
 }

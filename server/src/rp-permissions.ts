@@ -9,7 +9,7 @@ import { globally, type RpCall, type RpRoute } from './rp-route';
 
 async function answer({ api, req, res, server }: RpCall, roleid?: string): Promise<void> {
   const rows = await api.cfg.store.serverPermissions(server.id, roleid);
-  sendJson(req, res, 200, { permissions: rows.map((p) => ({ acl: p.acl, role: p.key_id, server: toB64u(server.id) })) });
+  sendJson(req, res, 200, { permissions: rows.map((p) => ({ acl: p.acl, role: p.keyId, server: toB64u(server.id) })) });
 }
 
 /** The role of the path; an id no key has is unknown. */

@@ -2,7 +2,7 @@
 // handler. Dispatch (404, 405 with Allow, the permission check) reads it; the OpenAPI test checks
 // that the document has exactly its operations (tests/js/openapi.test.js).
 import type * as http from 'node:http';
-import type { AccountRow, ServerRow, Store } from './db';
+import type { AccountRecord, ServerRecord, Store } from './db';
 import { HttpError } from './http';
 import type { Messenger } from './messages';
 import type { OidcClientRegistry } from './oidc/clients';
@@ -20,25 +20,26 @@ export interface RpApiConfig {
   keyOverlapMs: number;
   /** Serves GET sessions/events (server-sent events); without it that route answers 404. */
   statusChannel?: RpStatusChannel;
+  /** The OpenID provider's client registry, when the provider is on (else its routes answer 404). */
+  readonly oidcClients?: OidcClientRegistry;
 }
 
 /** What the handlers use of the API (rp-api.ts RpApi). */
 export interface RpContext {
   readonly cfg: RpApiConfig;
-  readonly oidcClients?: OidcClientRegistry;
   nonce(req: http.IncomingMessage): string;
   loginNonce(req: http.IncomingMessage): string;
-  account(server: ServerRow, param: string | null): Promise<AccountRow>;
-  loginStatus(server: ServerRow, nonce: string): Promise<Record<string, unknown>>;
-  provoke(req: http.IncomingMessage, server: ServerRow, nonce: string, accounts: AccountRow[], q: URLSearchParams, forUser?: string | null): Promise<void>;
-  provokableAccount(server: ServerRow, nonce: string): Promise<AccountRow | undefined>;
-  deleteAccounts(server: ServerRow, accounts: AccountRow[]): Promise<void>;
-  logout(server: ServerRow, nonce: string): Promise<void>;
-  qr(req: http.IncomingMessage, res: http.ServerResponse, server: ServerRow, kind: 'login' | 'enrol', q: URLSearchParams): Promise<void>;
-  transactionQr(server: ServerRow, nonce: string, o: { userid: string | null; tid: string; boundAccount: number | null }): Promise<Uint8Array>;
-  pushLogin(server: ServerRow, accounts: AccountRow[], payload: Uint8Array): Promise<void>;
-  updateServer(req: http.IncomingMessage, server: ServerRow): Promise<void>;
-  createServer(req: http.IncomingMessage, caller: Caller): Promise<ServerRow>;
+  account(server: ServerRecord, param: string | null): Promise<AccountRecord>;
+  loginStatus(server: ServerRecord, nonce: string): Promise<Record<string, unknown>>;
+  provoke(req: http.IncomingMessage, server: ServerRecord, nonce: string, accounts: AccountRecord[], q: URLSearchParams, forUser?: string | null): Promise<void>;
+  provokableAccount(server: ServerRecord, nonce: string): Promise<AccountRecord | undefined>;
+  deleteAccounts(server: ServerRecord, accounts: AccountRecord[]): Promise<void>;
+  logout(server: ServerRecord, nonce: string): Promise<void>;
+  qr(req: http.IncomingMessage, res: http.ServerResponse, server: ServerRecord, kind: 'login' | 'enrol', q: URLSearchParams): Promise<void>;
+  transactionQr(server: ServerRecord, nonce: string, o: { userid: string | null; tid: string; boundAccount: number | null }): Promise<Uint8Array>;
+  pushLogin(server: ServerRecord, accounts: AccountRecord[], payload: Uint8Array): Promise<void>;
+  updateServer(req: http.IncomingMessage, server: ServerRecord): Promise<void>;
+  createServer(req: http.IncomingMessage, caller: Caller): Promise<ServerRecord>;
 }
 
 /** A call of a route outside /servers/{sid}/ (the server list, the API keys). */
@@ -53,7 +54,7 @@ export interface RpTopCall {
 
 /** A call of a route under /servers/{sid}/: the server is found (else 404) before the route runs. */
 export interface RpCall extends RpTopCall {
-  server: ServerRow;
+  server: ServerRecord;
 }
 
 export type RpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -125,7 +126,7 @@ export function routeOf<R extends Routed>(routes: readonly R[], req: http.Incomi
 }
 
 /** The route's permission check (`server`: the route's, null for top routes); a 403 names what was needed. */
-export function authorise(route: Pick<Route<unknown>, 'permission'>, caller: Caller, server: ServerRow | null): void {
+export function authorise(route: Pick<Route<unknown>, 'permission'>, caller: Caller, server: ServerRecord | null): void {
   if (!route.permission) return;
   ApiKeys.require(caller, route.permission.global || !server ? null : server.id, ...route.permission.acls);
 }

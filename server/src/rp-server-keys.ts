@@ -3,12 +3,12 @@
 // previous one signs beside it (`sigPrev`) until the overlap ends or the key is retired, and every
 // account of the server gets a `rekey` message so its device pins the new key before then.
 import { signKeyPair, toB64u } from './crypto';
-import type { ServerRow, Store } from './db';
+import type { ServerRecord, Store } from './db';
 import { HttpError } from './http';
 import type { Messenger } from './messages';
 
 /** Rotates, queues the rekey messages (in the same transaction); resolves with the server afterwards. */
-export async function rotateServerKey(store: Store, messenger: Messenger, server: ServerRow, until: number): Promise<{ server: ServerRow; rekeyed: number }> {
+export async function rotateServerKey(store: Store, messenger: Messenger, server: ServerRecord, until: number): Promise<{ server: ServerRecord; rekeyed: number }> {
   return store.transaction(async () => {
     const kp = signKeyPair();
     const rotated = await store.rotateServerKey(server.id, kp.publicKey, kp.secretKey, until);
@@ -21,7 +21,7 @@ export async function rotateServerKey(store: Store, messenger: Messenger, server
 }
 
 /** Ends the overlap now; 409 when there is no previous key. */
-export async function retireServerKey(store: Store, server: ServerRow): Promise<ServerRow> {
+export async function retireServerKey(store: Store, server: ServerRecord): Promise<ServerRecord> {
   if (!(await store.retireServerKey(server.id))) throw new HttpError(409, 'no rotated-out key to retire');
   return (await store.getServer(server.id))!;
 }

@@ -62,8 +62,8 @@ export const SESSION_ROUTES: readonly RpRoute[] = [
       const nonce = api.nonce(req);
       const userid = requiredText(q, 'userid');
       const rp = await currentRpSession(store, server, nonce, now());
-      if (!rp?.loggedin || rp.accountid == null) throw new HttpError(409, 'nobody is logged in on this session');
-      await store.registerUser(server.id, nonce, rp.accountid, userid, now());
+      if (!rp?.loggedIn || rp.accountId == null) throw new HttpError(409, 'nobody is logged in on this session');
+      await store.registerUser(server.id, nonce, rp.accountId, userid, now());
       sendJson(req, res, 200, { result: true });
     },
   },

@@ -3,7 +3,7 @@
 // LoginStatus as it is now), then one event per change (rp-status-events.ts), with a comment line
 // every few seconds that keeps proxies from closing an idle stream.
 import type * as http from 'node:http';
-import type { ServerRow } from './db';
+import type { ServerRecord } from './db';
 import type { ObservedStore, RpSessionChange } from './observed-store';
 import { statusEvents } from './rp-status-events';
 
@@ -19,7 +19,7 @@ interface Subscriber {
 
 export interface StatusChannelSource {
   /** The LoginStatus of the nonce (reading it also applies the continuous-login rule). */
-  loginStatus(server: ServerRow, nonce: string): Promise<Record<string, unknown>>;
+  loginStatus(server: ServerRecord, nonce: string): Promise<Record<string, unknown>>;
 }
 
 const keyOf = (server: Uint8Array, nonce: string) => `${Buffer.from(server).toString('hex')}:${nonce}`;
@@ -40,7 +40,7 @@ export class RpStatusChannel {
   }
 
   /** Turns the response into the event stream of (server, nonce) until the client goes away. */
-  open(req: http.IncomingMessage, res: http.ServerResponse, server: ServerRow, nonce: string): void {
+  open(req: http.IncomingMessage, res: http.ServerResponse, server: ServerRecord, nonce: string): void {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',

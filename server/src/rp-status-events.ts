@@ -1,7 +1,7 @@
 // What a change of a relying-party session means to the relying party: the status channel's
 // events (the reference's WebSocket CONFIRMSCAN / LOGIN / LOGOUT / CANCEL / CANPROVOKE, as names).
 import { toB64u } from './crypto';
-import type { RpSessionRow } from './db';
+import type { RpSessionRecord } from './db';
 
 export type RpStatusEventName = 'qr' | 'scanned' | 'cancelled' | 'loggedin' | 'loggedout' | 'canprovoke' | 'registered';
 
@@ -20,25 +20,25 @@ const b64u = (b: Buffer | null | undefined) => (b ? toB64u(b) : null);
  * The events one write produced, in the order they happened. A write changes one thing, but a
  * new QR also clears scanned/cancelled, and a login ends a cancelled state, so compare fields.
  */
-export function statusEvents(before: RpSessionRow | undefined, after: RpSessionRow | undefined): RpStatusEvent[] {
+export function statusEvents(before: RpSessionRecord | undefined, after: RpSessionRecord | undefined): RpStatusEvent[] {
   if (!after) return [];
   const out: RpStatusEvent[] = [];
-  const newQr = hex(after.latest_qr) !== hex(before?.latest_qr);
-  if (newQr && after.latest_qr) out.push({ event: 'qr', hsid: b64u(after.latest_qr) });
-  if (after.scanned && (newQr || !before?.scanned)) out.push({ event: 'scanned', hsid: b64u(after.latest_qr) });
-  if (after.cancelled && (newQr || !before?.cancelled)) out.push({ event: 'cancelled', hsid: b64u(after.latest_qr) });
-  if (before?.loggedin && !after.loggedin) {
-    out.push({ event: 'loggedout', hsid: b64u(before.login_qr), userid: before.userid, accountid: before.accountid });
+  const newQr = hex(after.latestQr) !== hex(before?.latestQr);
+  if (newQr && after.latestQr) out.push({ event: 'qr', hsid: b64u(after.latestQr) });
+  if (after.scanned && (newQr || !before?.scanned)) out.push({ event: 'scanned', hsid: b64u(after.latestQr) });
+  if (after.cancelled && (newQr || !before?.cancelled)) out.push({ event: 'cancelled', hsid: b64u(after.latestQr) });
+  if (before?.loggedIn && !after.loggedIn) {
+    out.push({ event: 'loggedout', hsid: b64u(before.loginQr), userid: before.userId, accountid: before.accountId });
   }
   // A second login on a logged-in session (a transaction, a push login) is a new login too.
-  if (after.loggedin && (!before?.loggedin || hex(after.login_qr) !== hex(before.login_qr))) {
-    out.push({ event: 'loggedin', hsid: b64u(after.login_qr), userid: after.userid, accountid: after.accountid });
+  if (after.loggedIn && (!before?.loggedIn || hex(after.loginQr) !== hex(before.loginQr))) {
+    out.push({ event: 'loggedin', hsid: b64u(after.loginQr), userid: after.userId, accountid: after.accountId });
   }
-  if (after.accountid != null && before?.accountid == null) out.push({ event: 'canprovoke', hsid: null, accountid: after.accountid });
+  if (after.accountId != null && before?.accountId == null) out.push({ event: 'canprovoke', hsid: null, accountid: after.accountId });
   // registerUser on the login as it stands: the same login, now with a userid.
-  const sameLogin = before?.loggedin && after.loggedin && hex(after.login_qr) === hex(before.login_qr);
-  if (sameLogin && after.userid !== before.userid) {
-    out.push({ event: 'registered', hsid: b64u(after.login_qr), userid: after.userid, accountid: after.accountid });
+  const sameLogin = before?.loggedIn && after.loggedIn && hex(after.loginQr) === hex(before.loginQr);
+  if (sameLogin && after.userId !== before.userId) {
+    out.push({ event: 'registered', hsid: b64u(after.loginQr), userid: after.userId, accountid: after.accountId });
   }
   return out;
 }

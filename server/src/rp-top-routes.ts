@@ -1,7 +1,7 @@
 // The relying-party routes outside /servers/{sid}/: the server list, server creation, and the API
 // keys (/apikeys: the global root permission only; keys are stored as digests, shown once).
 import { fromB64u, hash, randomBytes, toB64u, utf8 } from './crypto';
-import type { ApiKeyPermissionRow, ApiKeyRow, ServerRow } from './db';
+import type { ApiKeyPermissionRecord, ApiKeyRecord, ServerRecord } from './db';
 import { HttpError, sendJson } from './http';
 import { SERVER_ID_BYTES } from './qr';
 import { ApiKeys, permissionList } from './rp-api-keys';
@@ -9,13 +9,13 @@ import { serverJson } from './rp-json';
 import { intParam, MAX_MARKER, MAX_PAGE, MAX_TEXT_PARAM_CHARS } from './rp-lists';
 import { globally, type RpTopRoute } from './rp-route';
 
-function keyJson(k: Pick<ApiKeyRow, 'key_id' | 'description' | 'created'>, perms: Array<Pick<ApiKeyPermissionRow, 'acl' | 'server'>>) {
+function keyJson(k: Pick<ApiKeyRecord, 'keyId' | 'description' | 'created'>, perms: Array<Pick<ApiKeyPermissionRecord, 'acl' | 'server'>>) {
   return {
-    apikey: k.key_id,
-    id: k.key_id,
+    apikey: k.keyId,
+    id: k.keyId,
     description: k.description,
-    role: k.key_id,
-    created: Number(k.created),
+    role: k.keyId,
+    created: k.created,
     permissions: perms.map((p) => ({ acl: p.acl, server: p.server ? toB64u(p.server) : null })),
   };
 }
@@ -43,7 +43,7 @@ export const TOP_ROUTES: readonly RpTopRoute[] = [
       const { store } = api.cfg;
       const keys = await store.listApiKeys();
       const perms = await store.apiKeyPermissions();
-      sendJson(req, res, 200, { apikeys: keys.map((k) => keyJson(k, perms.filter((p) => p.key_id === k.key_id))), totalnumber: keys.length });
+      sendJson(req, res, 200, { apikeys: keys.map((k) => keyJson(k, perms.filter((p) => p.keyId === k.keyId))), totalnumber: keys.length });
     },
   },
   {
@@ -53,7 +53,7 @@ export const TOP_ROUTES: readonly RpTopRoute[] = [
       const description = q.get('description') ?? '';
       if (description.length > MAX_TEXT_PARAM_CHARS) throw new HttpError(400, `query "description" is too long (at most ${MAX_TEXT_PARAM_CHARS} characters)`);
       const sid = q.get('serverid');
-      let server: ServerRow | undefined;
+      let server: ServerRecord | undefined;
       if (sid !== null && sid !== '') {
         const id = fromB64u(sid);
         server = id && id.length === SERVER_ID_BYTES ? await store.getServer(id) : undefined;
@@ -66,7 +66,7 @@ export const TOP_ROUTES: readonly RpTopRoute[] = [
       const permissions = acls.map((acl) => ({ acl, server: server ? server.id : null }));
       await store.insertApiKey({ keyId, digest: hash(utf8(key)), description: description || null, now: created, permissions });
       // The key itself is shown this once; listings show only its id.
-      sendJson(req, res, 200, { ...keyJson({ key_id: keyId, description: description || null, created }, permissions), apikey: key, id: keyId });
+      sendJson(req, res, 200, { ...keyJson({ keyId, description: description || null, created }, permissions), apikey: key, id: keyId });
     },
   },
   {

@@ -1,8 +1,8 @@
 // The users of a virtual server (v2.2 /servers/{sid}/users/...): a user is the userid its live
 // accounts share; listing groups the accounts by userid in SQL (db.ts queryUsers).
-import { ACCOUNT_COLUMNS, type AccountRow } from './db';
+import { ACCOUNT_COLUMNS, type AccountRecord } from './db';
 import { HttpError, sendJson } from './http';
-import { accountJson } from './rp-json';
+import { accountJson, userJson } from './rp-json';
 import { listQuery, MAX_TEXT_PARAM_CHARS, searchParam } from './rp-lists';
 import { onServer, type RpCall, type RpRoute } from './rp-route';
 
@@ -11,7 +11,7 @@ const USER_FILTERS = { userid: 'text', numberaccounts: 'int' } as const;
 const USER_ACCOUNT_FILTERS = { blocked: 'bool', description: 'nullable-text' } as const;
 
 /** The user of the path and its live accounts; a user without any is unknown. */
-async function accountsOfUser({ api, server, params }: RpCall): Promise<{ userid: string; accounts: AccountRow[] }> {
+async function accountsOfUser({ api, server, params }: RpCall): Promise<{ userid: string; accounts: AccountRecord[] }> {
   const { userid } = params;
   if (userid.length > MAX_TEXT_PARAM_CHARS) throw new HttpError(400, `userid is too long (at most ${MAX_TEXT_PARAM_CHARS} characters)`);
   const accounts = await api.cfg.store.accountsOfUser(server.id, userid);
@@ -31,7 +31,7 @@ export const USER_ROUTES: readonly RpRoute[] = [
     id: 'getUsers', method: 'GET', path: 'users', permission: onServer('users'),
     handle: async ({ api, req, res, server, q }) => {
       const page = await api.cfg.store.queryUsers(server.id, { ...listQuery(q, USER_SORT, USER_FILTERS), search: searchParam(q) });
-      sendJson(req, res, 200, { users: page.rows, totalnumber: page.total });
+      sendJson(req, res, 200, { users: page.rows.map(userJson), totalnumber: page.total });
     },
   },
   { id: 'deleteUser', method: 'DELETE', path: 'users/:userid', permission: onServer('users'), handle: deleteUser },
@@ -54,9 +54,9 @@ export const USER_ROUTES: readonly RpRoute[] = [
       const { api, req, res, server, q } = call;
       const nonce = api.loginNonce(req);
       const { userid, accounts } = await accountsOfUser(call);
-      const targets = accounts.filter((a) => !Number(a.blocked) && a.push_token !== null);
+      const targets = accounts.filter((a) => !a.blocked && a.pushToken !== null);
       if (targets.length > 0) await api.provoke(req, server, nonce, targets, q, userid);
-      sendJson(req, res, 200, { result: true, pushed: targets.length, accountids: targets.map((a) => Number(a.id)) });
+      sendJson(req, res, 200, { result: true, pushed: targets.length, accountids: targets.map((a) => a.id) });
     },
   },
 ];

@@ -89,7 +89,7 @@ export interface Signatures {
 }
 
 /**
- * What a server signs with (ServerRow.sk): its current key and, until the overlap of a rotation
+ * What a server signs with (ServerRecord.sk): its current key and, until the overlap of a rotation
  * ends, the previous one. Devices accept either, so both signing is what keeps a device that has
  * not yet heard of the new key working.
  */

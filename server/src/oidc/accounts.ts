@@ -1,7 +1,7 @@
 // Who a Tapgate login makes the end-user: `sub` is the account's user id on the client's virtual
 // server (`account:<id>` for an account enrolled without one), and what the login proved.
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
-import type { LoginFactor, RpSessionRow, Store } from '../db';
+import type { LoginFactor, RpSessionRecord, Store } from '../db';
 import { fromB64u } from '../crypto';
 import { SERVER_ID_BYTES } from '../qr';
 
@@ -16,8 +16,8 @@ export function serverOfClient(client: { [key: string]: unknown } | undefined): 
   return id && id.length === SERVER_ID_BYTES ? id : null;
 }
 
-export function subjectOf(row: Pick<RpSessionRow, 'userid' | 'accountid'>): string {
-  return row.userid ?? `account:${row.accountid}`;
+export function subjectOf(rp: Pick<RpSessionRecord, 'userId' | 'accountId'>): string {
+  return rp.userId ?? `account:${rp.accountId}`;
 }
 
 /**
@@ -36,10 +36,10 @@ export async function accountsOfSubject(store: Store, server: Uint8Array, sub: s
   const byId = ACCOUNT_SUB.exec(sub);
   if (byId) {
     const account = await store.getAccount(Number(byId[1]));
-    const live = account && Buffer.from(account.server).equals(Buffer.from(server)) && !Number(account.deleted) && account.userid === null;
-    return live && !Number(account.blocked) ? [account] : [];
+    const live = account && Buffer.from(account.server).equals(Buffer.from(server)) && !account.deleted && account.userId === null;
+    return live && !account.blocked ? [account] : [];
   }
-  return (await store.accountsOfUser(server, sub)).filter((a) => !Number(a.blocked));
+  return (await store.accountsOfUser(server, sub)).filter((a) => !a.blocked);
 }
 
 /** oidc-provider's findAccount: a subject exists while it has a live, unblocked account on the client's server. */

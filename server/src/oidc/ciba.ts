@@ -25,7 +25,7 @@ type Client = NonNullable<KoaContextWithOIDC['oidc']['client']>;
 async function pushTargets(rt: OidcRuntime, client: Client | undefined, sub: string) {
   const server = serverOfClient(client as unknown as Record<string, unknown>);
   if (!server) return { server: null, targets: [] };
-  return { server, targets: (await accountsOfSubject(rt.store, server, sub)).filter((a) => a.push_token !== null) };
+  return { server, targets: (await accountsOfSubject(rt.store, server, sub)).filter((a) => a.pushToken !== null) };
 }
 
 /** The ciba part of oidc-provider's features. */
@@ -77,7 +77,7 @@ export function cibaFeature(rt: () => OidcRuntime) {
 /** Settles the CIBA request of a changed session: approved (a grant) or denied on the device. */
 export async function settleCiba(rt: OidcRuntime, change: RpSessionChange): Promise<void> {
   if (!change.nonce.startsWith(NONCE_PREFIX) || !change.after) return;
-  const approved = !!change.after.loggedin && !change.before?.loggedin;
+  const approved = !!change.after.loggedIn && !change.before?.loggedIn;
   const denied = !!change.after.cancelled && !change.before?.cancelled;
   if (!approved && !denied) return;
   const link = await rt.links.take(linkId(change.nonce));
@@ -86,7 +86,7 @@ export async function settleCiba(rt: OidcRuntime, change: RpSessionChange): Prom
   const request = await provider.BackchannelAuthenticationRequest.find(String(link.jti), { ignoreExpiration: true });
   if (!request || request.isExpired) return;
   const row = approved ? await rt.store.getRpSession(change.server, change.nonce) : undefined;
-  if (!row?.loggedin) {
+  if (!row?.loggedIn) {
     await provider.backchannelResult(request, new errors.AccessDenied('the user declined the login on their device'));
     return;
   }
@@ -103,6 +103,6 @@ export async function settleCiba(rt: OidcRuntime, change: RpSessionChange): Prom
   await provider.backchannelResult(request, grant, {
     amr: amrOf(row.factor),
     acr: rt.options.acr,
-    authTime: Math.floor(Number(row.loggedin_at ?? Date.now()) / 1000),
+    authTime: Math.floor((row.loggedInAt ?? Date.now()) / 1000),
   });
 }

@@ -4,7 +4,7 @@
 import type * as http from 'node:http';
 import type Provider from 'oidc-provider';
 import { randomBytes, toB64u } from '../crypto';
-import type { ServerRow } from '../db';
+import type { ServerRecord } from '../db';
 import { HttpError, parseJsonObject, readRawBody, sendJson } from '../http';
 import { SqlOidcAdapter, type OidcStorage } from './adapter';
 
@@ -24,7 +24,7 @@ export class OidcClientRegistry {
     this.#clients = new SqlOidcAdapter('Client', storage);
   }
 
-  async handle(req: http.IncomingMessage, res: http.ServerResponse, server: ServerRow, clientId: string | null, method: string): Promise<void> {
+  async handle(req: http.IncomingMessage, res: http.ServerResponse, server: ServerRecord, clientId: string | null, method: string): Promise<void> {
     if (clientId === null) {
       if (method === 'POST') return sendJson(req, res, 200, await this.register(server, parseJsonObject(await readRawBody(req))));
       const clients = await this.#clients.listOwnedBy(server.id);
@@ -39,7 +39,7 @@ export class OidcClientRegistry {
     sendJson(req, res, 200, publicMetadata(stored));
   }
 
-  private async register(server: ServerRow, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  private async register(server: ServerRecord, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     for (const key of Object.keys(body)) {
       if (!(REGISTRABLE as readonly string[]).includes(key)) throw new HttpError(400, `unknown or read-only field "${key.slice(0, 40)}"`);
     }

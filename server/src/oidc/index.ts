@@ -40,7 +40,11 @@ export interface OidcProvider {
 
 export interface OidcDeps {
   store: ObservedStore;
-  rp: RpApi;
+  /**
+   * The relying-party API, called only once the provider serves requests: the API is made after
+   * the provider, whose client registry it is given (index.ts).
+   */
+  rp: () => RpApi;
   statusChannel: RpStatusChannel;
   keyWrapper: KeyWrapper;
   publicUrl: string;
@@ -132,7 +136,9 @@ export async function createOidcProvider(deps: OidcDeps, options: OidcOptions = 
   runtime = {
     provider,
     store: deps.store,
-    rp: deps.rp,
+    get rp() {
+      return deps.rp();
+    },
     statusChannel: deps.statusChannel,
     storage,
     options: resolved,

@@ -10,7 +10,7 @@ import type { InteractionResults } from 'oidc-provider';
 import QRCode from 'qrcode';
 import { hash, toB64u, utf8 } from '../crypto';
 import { readRawBody, sendBytes } from '../http';
-import type { ServerRow } from '../db';
+import type { ServerRecord } from '../db';
 import { qrSessionStatus } from '../qr-session-status';
 import { amrOf, accountsOfSubject, LOGIN_CLAIMS, serverOfClient, subjectOf } from './accounts';
 import { consentPage, loginPage, messagePage } from './pages';
@@ -94,8 +94,8 @@ export async function handleInteraction(rt: OidcRuntime, req: http.IncomingMessa
  * The interaction's login QR: the one it showed while nobody has scanned it, else a new one. A page
  * reloaded (or an image fetched again) does not add a QR session each time.
  */
-async function loginQr(rt: OidcRuntime, server: ServerRow, nonce: string, clientName: string): Promise<Uint8Array> {
-  const latest = (await rt.store.getRpSession(server.id, nonce))?.latest_qr;
+async function loginQr(rt: OidcRuntime, server: ServerRecord, nonce: string, clientName: string): Promise<Uint8Array> {
+  const latest = (await rt.store.getRpSession(server.id, nonce))?.latestQr;
   const shown = latest ? await rt.store.getQrSession(latest) : undefined;
   if (shown && shown.kind === 'login' && qrSessionStatus(shown, rt.now()) === 'fresh') return shown.payload;
   return rt.rp.createLoginQr(server, nonce, { ctx: { announceinfo: { info: { Application: clientName } }, sessioninfo: null }, requireSecondFactor: rt.options.requireSecondFactor });
@@ -113,17 +113,17 @@ function deadline(rt: OidcRuntime, details: Interaction): number {
 }
 
 /** Who a push login may go to: the login_hint user, or the session's own on a re-login, if they can get pushes. */
-async function pushTarget(rt: OidcRuntime, server: ServerRow, details: Interaction): Promise<string | null> {
+async function pushTarget(rt: OidcRuntime, server: ServerRecord, details: Interaction): Promise<string | null> {
   const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : details.session?.accountId ?? null;
   if (!hint || hint.length > 256) return null;
   const accounts = await accountsOfSubject(rt.store, server.id, hint);
-  return accounts.some((a) => a.push_token !== null) ? hint : null;
+  return accounts.some((a) => a.pushToken !== null) ? hint : null;
 }
 
-async function push(rt: OidcRuntime, req: http.IncomingMessage, res: http.ServerResponse, server: ServerRow, details: Interaction, clientName: string) {
+async function push(rt: OidcRuntime, req: http.IncomingMessage, res: http.ServerResponse, server: ServerRecord, details: Interaction, clientName: string) {
   const user = await pushTarget(rt, server, details);
   if (user !== null && details.result?.tapgatePushed !== true) {
-    const targets = (await accountsOfSubject(rt.store, server.id, user)).filter((a) => a.push_token !== null);
+    const targets = (await accountsOfSubject(rt.store, server.id, user)).filter((a) => a.pushToken !== null);
     const info = { Application: clientName, Code: pushCode(rt, details.uid) };
     await rt.rp.provokeAccounts(server, interactionNonce(rt, details.uid), targets, {
       ctx: { announceinfo: { info }, sessioninfo: null },
@@ -138,12 +138,12 @@ async function push(rt: OidcRuntime, req: http.IncomingMessage, res: http.Server
 }
 
 /** Finishes the interaction from the relying-party session: logged in, declined, timed out, or not yet. */
-async function login(rt: OidcRuntime, req: http.IncomingMessage, res: http.ServerResponse, server: ServerRow, details: Interaction, nonce: string) {
+async function login(rt: OidcRuntime, req: http.IncomingMessage, res: http.ServerResponse, server: ServerRecord, details: Interaction, nonce: string) {
   const row = await rt.store.getRpSession(server.id, nonce);
-  if (row?.loggedin) {
+  if (row?.loggedIn) {
     const accountId = subjectOf(row);
     const result: InteractionResults = {
-      login: { accountId, amr: amrOf(row.factor), acr: rt.options.acr, ts: Math.floor(Number(row.loggedin_at ?? Date.now()) / 1000), remember: true },
+      login: { accountId, amr: amrOf(row.factor), acr: rt.options.acr, ts: Math.floor((row.loggedInAt ?? Date.now()) / 1000), remember: true },
       // The device showed the application's name and the user approved it there: that is the consent
       // to the scopes asked for, unless the client asked for the consent page (prompt=consent). A
       // later sign-in without a login, for a client not yet approved, asks on the page too.

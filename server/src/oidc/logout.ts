@@ -54,7 +54,7 @@ export async function endTapgateLogins(rt: OidcRuntime, uid: string): Promise<vo
 
 /** The Tapgate login of a sign-in ended: end the OIDC session it made. */
 export async function endOidcSession(rt: OidcRuntime, change: RpSessionChange): Promise<void> {
-  if (!change.nonce.startsWith(NONCE_PREFIX) || !change.before?.loggedin || change.after?.loggedin) return;
+  if (!change.nonce.startsWith(NONCE_PREFIX) || !change.before?.loggedIn || change.after?.loggedIn) return;
   const link = await rt.links.take(loginLink(change.nonce));
   if (typeof link?.uid !== 'string') return;
   await rt.links.destroy(sessionLink(link.uid));

@@ -32,7 +32,7 @@ async function exchange(rt: OidcRuntime, ctx: KoaContextWithOIDC): Promise<void>
   const server = serverId && await rt.store.getServer(serverId);
   // Reading the session applies the continuous-login rule: an AppLogin that went silent is over.
   const row = server ? await currentRpSession(rt.store, server, params.subject_token, rt.now()) : undefined;
-  if (!row?.loggedin) throw new errors.InvalidGrant('subject_token is not an active AppLogin of this client\'s server');
+  if (!row?.loggedIn) throw new errors.InvalidGrant('subject_token is not an active AppLogin of this client\'s server');
   const sub = subjectOf(row);
   const scope = ['openid', ...(params.scope ?? '').split(' ').filter((s) => s !== '' && s !== 'openid' && rt.scopes.has(s) && s !== 'offline_access')].join(' ');
   const grant = new provider.Grant({ accountId: sub, clientId: client.clientId });
@@ -40,7 +40,7 @@ async function exchange(rt: OidcRuntime, ctx: KoaContextWithOIDC): Promise<void>
   grant.addOIDCClaims(LOGIN_CLAIMS);
   const grantId = await grant.save();
   const amr = amrOf(row.factor);
-  const authTime = Math.floor(Number(row.loggedin_at ?? Date.now()) / 1000);
+  const authTime = Math.floor((row.loggedInAt ?? Date.now()) / 1000);
   const at = new provider.AccessToken({ accountId: sub, client, grantId, gty: 'token_exchange', scope, extra: { amr, acr: rt.options.acr, auth_time: authTime } });
   at.resourceServer = new provider.ResourceServer(client.clientId, {
     audience: client.clientId,
