@@ -1,32 +1,90 @@
-// The fixture most suites share: one real server process per test file with a relying-party client
-// for it, and what a test opens (authenticators, push relays) closed once that test ends.
+// The fixture every suite shares. useServer(): one real server process per test file (or per
+// describe block it is called in) with a relying-party client for it. useServers(): the same
+// clean-up without a file server, for the suites that start, restart or crash servers themselves.
+// What a test opens (authenticators, push relays, servers) is closed once that test ends, newest
+// first; what a beforeAll opens, once the file (or block) ends.
+'use strict';
 const { startServer } = require('./server-process');
 const { relyingParty } = require('./rp');
+const { enrol } = require('./flows');
+
+async function closeAll(list) {
+  let failure = null;
+  while (list.length) {
+    const thing = list.pop();
+    try {
+      await (typeof thing === 'function' ? thing() : thing.close());
+    } catch (err) {
+      failure ??= err;
+    }
+  }
+  if (failure) throw failure;
+}
 
 /**
- * Registers the Jest hooks and returns the fixture; `server` and `rp` are set once beforeAll ran.
- * `closeAfterTest(thing)` closes anything with a close() method after the current test, newest
- * first, and returns it.
+ * Registers the clean-up hooks and returns:
+ * - closeAfterTest(thing) / closeAfterFile(thing): closes `thing` (anything with close(), or a
+ *   function) after the current test / after the file; returns it;
+ * - closeLater(thing): after the test when called in one, else after the file;
+ * - authenticator(options): Authenticator.create(options), closed later (as closeLater);
+ * - startServer(options): a server process (tests/js/helpers/server-process.js), stopped later;
+ *   stopping or killing it earlier in the test is fine.
  */
-function useServer(options) {
-  const open = [];
-  const env = {
-    server: null,
-    rp: null,
+function useServers() {
+  const perTest = [];
+  const perFile = [];
+  let inTest = false;
+  const fx = {
     closeAfterTest(thing) {
-      open.push(thing);
+      perTest.push(thing);
       return thing;
     },
+    closeAfterFile(thing) {
+      perFile.push(thing);
+      return thing;
+    },
+    closeLater: (thing) => (inTest ? fx.closeAfterTest(thing) : fx.closeAfterFile(thing)),
+    async authenticator(options) {
+      const { Authenticator } = require('@tapgate/authenticator/node');
+      return fx.closeLater(await Authenticator.create(options));
+    },
+    async startServer(options) {
+      const server = await startServer(options);
+      fx.closeLater(() => server.stop());
+      return server;
+    },
   };
-  beforeAll(async () => {
-    env.server = await startServer(options);
-    env.rp = relyingParty(env.server);
+  beforeEach(() => {
+    inTest = true;
   });
   afterEach(async () => {
-    while (open.length) await open.pop().close();
+    inTest = false;
+    await closeAll(perTest);
   });
-  afterAll(async () => env.server?.stop());
+  afterAll(async () => closeAll(perFile));
+  return fx;
+}
+
+/**
+ * useServers() plus one server started in beforeAll: `server` and `rp` are set once it ran.
+ * `options` are startServer's (env, args, script, dataDir…), or a function resolving to them for
+ * what is known only then (a proxy's URL). `enrolled(enrolOptions, authOptions)` makes an
+ * authenticator (closed later) with an account on this server (flows.js enrol).
+ */
+function useServer(options = {}) {
+  const env = useServers();
+  env.server = null;
+  env.rp = null;
+  env.enrolled = async (enrolOptions = {}, authOptions) => {
+    const auth = await env.authenticator(authOptions);
+    await enrol(auth, env.rp, enrolOptions);
+    return auth;
+  };
+  beforeAll(async () => {
+    env.server = await env.startServer(typeof options === 'function' ? await options() : options);
+    env.rp = relyingParty(env.server);
+  });
   return env;
 }
 
-module.exports = { useServer };
+module.exports = { useServer, useServers };
