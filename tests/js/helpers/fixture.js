@@ -4,6 +4,9 @@
 // What a test opens (authenticators, push relays, servers) is closed once that test ends, newest
 // first; what a beforeAll opens, once the file (or block) ends.
 'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { startServer } = require('./server-process');
 const { relyingParty } = require('./rp');
 const { enrol } = require('./flows');
@@ -28,7 +31,8 @@ async function closeAll(list) {
  * - closeLater(thing): after the test when called in one, else after the file;
  * - authenticator(options): Authenticator.create(options), closed later (as closeLater);
  * - startServer(options): a server process (tests/js/helpers/server-process.js), stopped later;
- *   stopping or killing it earlier in the test is fine.
+ *   stopping or killing it earlier in the test is fine;
+ * - tempDir(prefix): a fresh temporary directory, removed later.
  */
 function useServers() {
   const perTest = [];
@@ -53,6 +57,11 @@ function useServers() {
       fx.closeLater(() => server.stop());
       return server;
     },
+    tempDir(prefix = 'tapgate-test-') {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+      fx.closeLater(() => fs.rmSync(dir, { recursive: true, force: true }));
+      return dir;
+    },
   };
   beforeEach(() => {
     inTest = true;
@@ -69,7 +78,8 @@ function useServers() {
  * useServers() plus one server started in beforeAll: `server` and `rp` are set once it ran.
  * `options` are startServer's (env, args, script, dataDir…), or a function resolving to them for
  * what is known only then (a proxy's URL). `enrolled(enrolOptions, authOptions)` makes an
- * authenticator (closed later) with an account on this server (flows.js enrol).
+ * authenticator (closed later) with an account on this server (flows.js enrol); `pushRelay(auth)`
+ * polls this server's local push relay for it (LocalPushRelay, every 100 ms), closed later.
  */
 function useServer(options = {}) {
   const env = useServers();
@@ -79,6 +89,10 @@ function useServer(options = {}) {
     const auth = await env.authenticator(authOptions);
     await enrol(auth, env.rp, enrolOptions);
     return auth;
+  };
+  env.pushRelay = async (auth, relayOptions) => {
+    const { LocalPushRelay } = require('@tapgate/authenticator/node');
+    return env.closeLater(await LocalPushRelay.connect(auth, { url: `${env.server.url}/relay/v1`, intervalMs: 100, ...relayOptions }));
   };
   beforeAll(async () => {
     env.server = await env.startServer(typeof options === 'function' ? await options() : options);
