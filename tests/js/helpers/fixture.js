@@ -8,6 +8,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startServer } = require('./server-process');
+const { startInProcess } = require('./in-process');
 const { relyingParty } = require('./rp');
 const { enrol } = require('./flows');
 
@@ -32,6 +33,7 @@ async function closeAll(list) {
  * - authenticator(options): Authenticator.create(options), closed later (as closeLater);
  * - startServer(options): a server process (tests/js/helpers/server-process.js), stopped later;
  *   stopping or killing it earlier in the test is fine;
+ * - startInProcess(makeOptions, options): the server in this process (helpers/in-process.js), closed later;
  * - tempDir(prefix): a fresh temporary directory, removed later.
  */
 function useServers() {
@@ -56,6 +58,9 @@ function useServers() {
       const server = await startServer(options);
       fx.closeLater(() => server.stop());
       return server;
+    },
+    async startInProcess(makeOptions, options) {
+      return fx.closeLater(await startInProcess(makeOptions, options));
     },
     tempDir(prefix = 'tapgate-test-') {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
