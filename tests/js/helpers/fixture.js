@@ -7,7 +7,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startServer } = require('./server-process');
+const { startServer, createTestDatabase, dropTestDatabase } = require('./server-process');
 const { startInProcess } = require('./in-process');
 const { relyingParty } = require('./rp');
 const { enrol } = require('./flows');
@@ -34,7 +34,8 @@ async function closeAll(list) {
  * - startServer(options): a server process (tests/js/helpers/server-process.js), stopped later;
  *   stopping or killing it earlier in the test is fine;
  * - startInProcess(makeOptions, options): the server in this process (helpers/in-process.js), closed later;
- * - tempDir(prefix): a fresh temporary directory, removed later.
+ * - tempDir(prefix): a fresh temporary directory, removed later;
+ * - testDatabase(): a fresh database on the PostgreSQL test cluster ({name, url}), dropped later.
  */
 function useServers() {
   const perTest = [];
@@ -61,6 +62,11 @@ function useServers() {
     },
     async startInProcess(makeOptions, options) {
       return fx.closeLater(await startInProcess(makeOptions, options));
+    },
+    async testDatabase() {
+      const db = await createTestDatabase();
+      fx.closeLater(() => dropTestDatabase(db.name));
+      return db;
     },
     tempDir(prefix = 'tapgate-test-') {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
