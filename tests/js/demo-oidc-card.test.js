@@ -2,10 +2,8 @@
 // provider for (PKCE S256, state, nonce, one HttpOnly cookie per browser), the callback reloaded,
 // the CIBA route's refusal of cross-site and non-JSON requests, and its one client, which a restart
 // replaces. The flows themselves, with a phone, are tests/e2e/demo-oidc.test.js.
-const path = require('node:path');
 const { randomBytes } = require('node:crypto');
-const { REPO_ROOT } = require('./helpers/server-process');
-const { useServer } = require('./helpers/fixture');
+const { useServer, DEMO_SCRIPT } = require('./helpers/fixture');
 
 jest.setTimeout(60_000);
 
@@ -14,7 +12,7 @@ const rootApiKey = randomBytes(32).toString('base64url');
 let dataDir;
 let demo;
 
-const demoOptions = () => ({ script: path.join(REPO_ROOT, 'web-demo', 'start.mjs'), dataDir, env: { TAPGATE_ROOT_API_KEY: rootApiKey } });
+const demoOptions = () => ({ script: DEMO_SCRIPT, dataDir, env: { TAPGATE_ROOT_API_KEY: rootApiKey } });
 const env = useServer(() => {
   dataDir = env.tempDir('tapgate-demo-oidc-card-');
   return demoOptions();

@@ -5,14 +5,15 @@
 // cross-site browser requests (docs/security.md, "cross-site simple POSTs").
 const path = require('node:path');
 const { createHash } = require('node:crypto');
+const fs = require('node:fs');
 const { REPO_ROOT } = require('./helpers/server-process');
-const { useServer } = require('./helpers/fixture');
+const { useServer, useDemo } = require('./helpers/fixture');
 
 jest.setTimeout(60_000);
 
 const EXTENSION_ORIGIN = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
 const env = useServer({ env: { TAPGATE_DEVICE_ORIGINS: `${EXTENSION_ORIGIN}, https://App.Example` } });
-const demo = useServer({ script: path.join(REPO_ROOT, 'web-demo', 'start.mjs') });
+const demo = useDemo();
 
 const get = async (base, p, headers = {}) => {
   const res = await fetch(`${base}${p}`, { headers });

@@ -7,7 +7,7 @@ const http = require('node:http');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { REPO_ROOT } = require('./helpers/server-process');
-const { useServer } = require('./helpers/fixture');
+const { useServer, useDemo } = require('./helpers/fixture');
 
 jest.setTimeout(60_000);
 
@@ -32,7 +32,7 @@ function request(base, p, headers = {}, method = 'GET') {
 const decode = { br: zlib.brotliDecompressSync, gzip: zlib.gunzipSync, identity: (b) => b };
 
 describe('the demo server', () => {
-  const demo = useServer({ script: path.join(REPO_ROOT, 'web-demo', 'start.mjs') });
+  const demo = useDemo();
 
   test.each([
     ['gzip, deflate, br, zstd', 'br'],

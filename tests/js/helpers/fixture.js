@@ -1,5 +1,6 @@
 // The fixture every suite shares. useServer(): one real server process per test file (or per
-// describe block it is called in) with a relying-party client for it. useServers(): the same
+// describe block it is called in) with a relying-party client for it; useDemo() the same for the
+// demo (web-demo/start.mjs). useServers(): the same
 // clean-up without a file server, for the suites that start, restart or crash servers themselves.
 // What a test opens (authenticators, push relays, servers) is closed once that test ends, newest
 // first; what a beforeAll opens, once the file (or block) ends.
@@ -7,7 +8,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startServer, createTestDatabase, dropTestDatabase } = require('./server-process');
+const { startServer, createTestDatabase, dropTestDatabase, REPO_ROOT } = require('./server-process');
 const { startInProcess } = require('./in-process');
 const { relyingParty } = require('./rp');
 const { enrol } = require('./flows');
@@ -112,4 +113,11 @@ function useServer(options = {}) {
   return env;
 }
 
-module.exports = { useServer, useServers };
+const DEMO_SCRIPT = path.join(REPO_ROOT, 'web-demo', 'start.mjs');
+
+/** useServer for the demo (web-demo/start.mjs, the server with its pages): the same options, script set. */
+function useDemo(options = {}) {
+  return useServer(async () => ({ ...(typeof options === 'function' ? await options() : options), script: DEMO_SCRIPT }));
+}
+
+module.exports = { useServer, useServers, useDemo, DEMO_SCRIPT };
