@@ -22,8 +22,8 @@ async function enrolled(env, { userid, storage } = {}) {
   return auth;
 }
 
-async function pinFailures(env.rp, accountId) {
-  return (await env.rp.accounts()).accounts.find((a) => a.id === accountId).pinfailures;
+async function pinFailures(rp, accountId) {
+  return (await rp.accounts()).accounts.find((a) => a.id === accountId).pinfailures;
 }
 
 describe('PIN guessing is capped by the server', () => {
