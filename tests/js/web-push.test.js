@@ -5,7 +5,7 @@
 // to the local relay.
 const { useServer } = require('./helpers/fixture');
 const { nextEvent, reach } = require('./helpers/rp');
-const { PIN, enrol, login, eventually } = require('./helpers/flows');
+const { PIN, login, eventually } = require('./helpers/flows');
 const { startPushService, newSubscription, verifyVapid } = require('./helpers/push-service');
 
 let pushService;
