@@ -8,7 +8,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startServer } = require('../js/helpers/server-process');
+const { useDemo } = require('../js/helpers/fixture');
 const { launchChromium, launchCameraPhone, artifactPath } = require('./helpers/chromium');
 const { writeY4mFromPng } = require('./helpers/y4m');
 const { relyingPartyQr, relyingPartyLoggedIn, typePin, outcome } = require('./helpers/pwa');
@@ -24,8 +24,14 @@ let workDir;
 let videoFile;
 const errors = [];
 
+const site = useDemo();
 beforeAll(async () => {
-  demo = await startServer({ script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs') });
+  demo = site.server;
+  site.closeAfterFile(async () => {  // before the demo stops
+    await pwa?.close();
+    await rp?.close();
+    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+  });
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-demo-oidc-'));
   videoFile = path.join(workDir, 'camera.y4m');
   rp = await launchChromium();
@@ -34,13 +40,6 @@ beforeAll(async () => {
   rpPage.on('console', (m) => /Content Security Policy/i.test(m.text()) && errors.push(m.text()));
   await rpPage.goto(`${demo.url}/`);
 }, 60_000);
-
-afterAll(async () => {
-  await pwa?.close();
-  await rp?.close();
-  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
-  await demo?.stop();
-});
 
 test('enrol the PWA by camera (the account the OpenID sign-ins use)', async () => {
   await rpPage.fill('#userid', USER);

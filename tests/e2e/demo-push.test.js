@@ -4,9 +4,8 @@
 // relay and opens the PIN pad; the page turns logged in through the live status channel and its
 // state diagram highlights ACTIVE; "Log out" ends the PWA's session (LOGGED_OUT in its history);
 // a transaction pushed to the PWA and approved with the PIN shows as signed and verified.
-const path = require('node:path');
 const { randomBytes } = require('node:crypto');
-const { startServer } = require('../js/helpers/server-process');
+const { useDemo } = require('../js/helpers/fixture');
 const { launchChromium, artifactPath } = require('./helpers/chromium');
 const { typePin, outcome } = require('./helpers/pwa');
 
@@ -29,8 +28,12 @@ const waitForStatus = (page, text) =>
   page.waitForFunction((t) => document.querySelector('#status').textContent === t, text, { timeout: 20_000 });
 const historyTexts = () => app.locator('#history li').allTextContents();
 
+const site = useDemo({ env: { TAPGATE_ROOT_API_KEY: API_KEY } });
 beforeAll(async () => {
-  demo = await startServer({ script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs'), env: { TAPGATE_ROOT_API_KEY: API_KEY } });
+  demo = site.server;
+  site.closeAfterFile(async () => {  // before the demo stops
+    await Promise.all([rpBrowser?.close(), pwaBrowser?.close()]);
+  });
   // Continuous logins: sessions stay ACTIVE, kept alive by pings, until a logout.
   const res = await fetch(`${demo.url}/servers/${demo.serverId}/`, {
     method: 'PUT',
@@ -49,11 +52,6 @@ beforeAll(async () => {
   await Promise.all([rp.goto(`${demo.url}/`), app.goto(`${demo.url}/authenticator/`)]);
   await app.waitForSelector('body[data-ready=true][data-push=relay]', { timeout: 30_000 });
 }, 60_000);
-
-afterAll(async () => {
-  await Promise.all([rpBrowser?.close(), pwaBrowser?.close()]);
-  await demo?.stop();
-});
 
 test('enrol by deep link: the page follows STARTING → USER_INTERACTION → ACTIVE live', async () => {
   await rp.fill('#userid', USER);

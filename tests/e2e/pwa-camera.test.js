@@ -6,7 +6,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startServer } = require('../js/helpers/server-process');
+const { useDemo } = require('../js/helpers/fixture');
 const { launchChromium, launchCameraPhone, artifactPath } = require('./helpers/chromium');
 const { PNG } = require('pngjs');
 const { writeY4mFromPng } = require('./helpers/y4m');
@@ -47,8 +47,14 @@ const cameraState = () => app.evaluate(() => ({
   preview: document.querySelector('#camera').srcObject,
 }));
 
+const site = useDemo();
 beforeAll(async () => {
-  demo = await startServer({ script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs') });
+  demo = site.server;
+  site.closeAfterFile(async () => {  // before the demo stops
+    await pwa?.close();
+    await rp?.close();
+    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+  });
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-pwa-camera-'));
   videoFile = path.join(workDir, 'camera.y4m');
   rp = await launchChromium();
@@ -56,13 +62,6 @@ beforeAll(async () => {
   rpPage.on('pageerror', (e) => errors.push(e.message));
   await rpPage.goto(`${demo.url}/`);
 }, 60_000);
-
-afterAll(async () => {
-  await pwa?.close();
-  await rp?.close();
-  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
-  await demo?.stop();
-});
 
 test('enrol and log in by filming the relying party\'s QR codes with the camera', async () => {
   // Enrol: the enrol QR is fetched from the running server before the PWA's browser starts.

@@ -1,8 +1,7 @@
 // The authenticator as an installable PWA: Chromium finds nothing missing for installation; after
 // one online visit the service worker serves the shell, the SDK and the core's wasm offline; deep
 // links (#tapgate:…, ?link=…, web+tapgate:) reach startSession, offline too.
-const path = require('node:path');
-const { startServer } = require('../js/helpers/server-process');
+const { useDemo } = require('../js/helpers/fixture');
 const { launchChromium } = require('./helpers/chromium');
 
 let demo;
@@ -10,17 +9,16 @@ let browser;
 let app;
 const errors = [];
 
+const site = useDemo();
 beforeAll(async () => {
-  demo = await startServer({ script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs') });
+  demo = site.server;
+  site.closeAfterFile(async () => {  // before the demo stops
+    await browser?.close();
+  });
   browser = await launchChromium();
   app = await browser.newPage();
   app.on('pageerror', (e) => errors.push(e.message));
 }, 30_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
 
 const ready = () => app.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
 
