@@ -21,7 +21,6 @@ beforeAll(async () => {
   dbFile = path.join(srv.dataDir, 'tapgate.sqlite');
   base = `/servers/${srv.serverId}`;
 });
-afterAll(async () => pg?.end());
 
 /** Every row of every table, as text: equal snapshots mean nothing changed. */
 async function snapshot() {
@@ -41,6 +40,8 @@ async function pgSnapshot() {
   if (!pg) {
     const { Client } = require('pg');
     pg = new Client({ connectionString: srv.databaseUrl });
+    const client = pg;
+    env.closeAfterFile(() => client.end());  // before the server stops and its database is dropped
     await pg.connect();
   }
   const db = pg;

@@ -12,12 +12,12 @@ let pushService;
 let auth;
 let subscription;
 
-beforeAll(async () => {
-  pushService = await startPushService({ statusFor: (p) => (p.startsWith('/push/gone-') ? 410 : 201) });
-});
-afterAll(async () => pushService?.close());
 // The stand-in push service is on loopback over http: both need saying (web-push-ssrf.test.js).
-const env = useServer({ env: { TAPGATE_WEBPUSH_ALLOW_HTTP: '1', TAPGATE_WEBPUSH_ALLOW_HOSTS: '127.0.0.1', TAPGATE_WEBPUSH_SUBJECT: 'mailto:ops@bank.example' } });
+const env = useServer(async () => {
+  pushService = await startPushService({ statusFor: (p) => (p.startsWith('/push/gone-') ? 410 : 201) });
+  env.closeAfterFile(() => pushService.close());  // after the server
+  return { env: { TAPGATE_WEBPUSH_ALLOW_HTTP: '1', TAPGATE_WEBPUSH_ALLOW_HOSTS: '127.0.0.1', TAPGATE_WEBPUSH_SUBJECT: 'mailto:ops@bank.example' } };
+});
 beforeAll(async () => {
   auth = await env.enrolled({ userid: 'wendy' });
   subscription = newSubscription(`${pushService.origin}/push/wendy-subscription`);
