@@ -3,7 +3,9 @@
 // demo (web-demo/start.mjs). useServers(): the same
 // clean-up without a file server, for the suites that start, restart or crash servers themselves.
 // What a test opens (authenticators, push relays, servers) is closed once that test ends, newest
-// first; what a beforeAll opens, once the file (or block) ends.
+// first; what a beforeAll opens, once the file (or block) ends. Jest runs after-hooks in the order
+// they were declared, so a suite's own afterAll runs after the fixture has stopped its server:
+// what must end before that (a database connection, a browser) goes to closeAfterFile instead.
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
