@@ -5,11 +5,9 @@
 // brings the claims to the page. The refusals reach the card too: Cancel on the provider's page,
 // a push to an unknown user, a push declined on the phone. openid-client is the relying party
 // (web-demo/oidc-card.mjs).
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { useDemo } = require('../js/helpers/fixture');
-const { launchChromium, launchCameraPhone, artifactPath } = require('./helpers/chromium');
+const { launchCameraPhone, openChromium, recordErrors, artifactPath } = require('./helpers/chromium');
 const { writeY4mFromPng } = require('./helpers/y4m');
 const { relyingPartyQr, relyingPartyLoggedIn, typePin, outcome } = require('./helpers/pwa');
 
@@ -27,17 +25,11 @@ const errors = [];
 const site = useDemo();
 beforeAll(async () => {
   demo = site.server;
-  site.closeAfterFile(async () => {  // before the demo stops
-    await pwa?.close();
-    await rp?.close();
-    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
-  });
-  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-demo-oidc-'));
+  workDir = site.tempDir('tapgate-demo-oidc-');
   videoFile = path.join(workDir, 'camera.y4m');
-  rp = await launchChromium();
-  rpPage = await rp.newPage();
-  rpPage.on('pageerror', (e) => errors.push(e.message));
-  rpPage.on('console', (m) => /Content Security Policy/i.test(m.text()) && errors.push(m.text()));
+  rp = await openChromium(site);
+  rpPage = recordErrors(await rp.newPage(), errors, { csp: true });
+  site.closeAfterFile(() => pwa?.close());  // the phone, opened by a test
   await rpPage.goto(`${demo.url}/`);
 }, 60_000);
 

@@ -6,7 +6,7 @@
 // a transaction pushed to the PWA and approved with the PIN shows as signed and verified.
 const { randomBytes } = require('node:crypto');
 const { useDemo } = require('../js/helpers/fixture');
-const { launchChromium, artifactPath } = require('./helpers/chromium');
+const { openChromium, recordErrors, artifactPath } = require('./helpers/chromium');
 const { typePin, outcome } = require('./helpers/pwa');
 
 const USER = 'alice-push';
@@ -31,9 +31,6 @@ const historyTexts = () => app.locator('#history li').allTextContents();
 const site = useDemo({ env: { TAPGATE_ROOT_API_KEY: API_KEY } });
 beforeAll(async () => {
   demo = site.server;
-  site.closeAfterFile(async () => {  // before the demo stops
-    await Promise.all([rpBrowser?.close(), pwaBrowser?.close()]);
-  });
   // Continuous logins: sessions stay ACTIVE, kept alive by pings, until a logout.
   const res = await fetch(`${demo.url}/servers/${demo.serverId}/`, {
     method: 'PUT',
@@ -41,10 +38,9 @@ beforeAll(async () => {
     body: JSON.stringify({ pingTime: PING_TIME_S }),
   });
   if (!res.ok) throw new Error(`PUT server: HTTP ${res.status}`);
-  [rpBrowser, pwaBrowser] = await Promise.all([launchChromium({ viewport: { width: 1100, height: 1100 } }), launchChromium({ viewport: { width: 480, height: 1000 } })]);
-  rp = await rpBrowser.newPage();
-  app = await pwaBrowser.newPage();
-  for (const p of [rp, app]) p.on('pageerror', (e) => errors.push(e.message));
+  [rpBrowser, pwaBrowser] = await Promise.all([openChromium(site, { viewport: { width: 1100, height: 1100 } }), openChromium(site, { viewport: { width: 480, height: 1000 } })]);
+  rp = recordErrors(await rpBrowser.newPage(), errors);
+  app = recordErrors(await pwaBrowser.newPage(), errors);
   rp.on('request', (req) => {
     const { pathname } = new URL(req.url());
     if (pathname.startsWith('/rp/api/')) rpApiCalls.push(`${req.method()} ${pathname}`);

@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { useDemo } = require('../js/helpers/fixture');
-const { launchChromium, artifactPath, unpackedExtensionId } = require('./helpers/chromium');
+const { openChromium, artifactPath, unpackedExtensionId } = require('./helpers/chromium');
 const { relyingPartyQr, relyingPartyLoggedIn, typePin, outcome } = require('./helpers/pwa');
 
 const EXTENSION = path.join(__dirname, '..', '..', 'build', 'extension');
@@ -18,10 +18,7 @@ const site = useDemo({ env: { TAPGATE_DEVICE_ORIGINS: `chrome-extension://${unpa
 beforeAll(async () => {
   execFileSync(process.execPath, [path.join(__dirname, '..', '..', 'scripts', 'build-extension.mjs')], { stdio: 'ignore' });
   demo = site.server;
-  site.closeAfterFile(async () => {  // before the demo stops
-    await browser?.close();
-  });
-  browser = await launchChromium({ extension: EXTENSION, viewport: { width: 900, height: 800 } });
+  browser = await openChromium(site, { extension: EXTENSION, viewport: { width: 900, height: 800 } });
 }, 60_000);
 
 test('the popup enrols from an uploaded image and logs in from the visible tab', async () => {

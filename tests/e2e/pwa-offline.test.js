@@ -2,7 +2,7 @@
 // one online visit the service worker serves the shell, the SDK and the core's wasm offline; deep
 // links (#tapgate:…, ?link=…, web+tapgate:) reach startSession, offline too.
 const { useDemo } = require('../js/helpers/fixture');
-const { launchChromium } = require('./helpers/chromium');
+const { openChromium, recordErrors } = require('./helpers/chromium');
 
 let demo;
 let browser;
@@ -12,12 +12,8 @@ const errors = [];
 const site = useDemo();
 beforeAll(async () => {
   demo = site.server;
-  site.closeAfterFile(async () => {  // before the demo stops
-    await browser?.close();
-  });
-  browser = await launchChromium();
-  app = await browser.newPage();
-  app.on('pageerror', (e) => errors.push(e.message));
+  browser = await openChromium(site);
+  app = recordErrors(await browser.newPage(), errors);
 }, 30_000);
 
 const ready = () => app.waitForSelector('body[data-ready=true]', { timeout: 30_000 });

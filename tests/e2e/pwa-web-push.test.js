@@ -5,7 +5,7 @@
 // page, which opens the PIN pad; the PIN logs the relying party in.
 const { randomBytes } = require('node:crypto');
 const { useDemo } = require('../js/helpers/fixture');
-const { launchChromium } = require('./helpers/chromium');
+const { openChromium, recordErrors } = require('./helpers/chromium');
 const { typePin, outcome } = require('./helpers/pwa');
 
 const API_KEY = randomBytes(24).toString('base64url');
@@ -22,13 +22,9 @@ const rest = (p, nonce, init = {}) =>
 const site = useDemo({ env: { TAPGATE_ROOT_API_KEY: API_KEY } });
 beforeAll(async () => {
   demo = site.server;
-  site.closeAfterFile(async () => {  // before the demo stops
-    await browser?.close();
-  });
   base = `${demo.url}/servers/${demo.serverId}`;
-  browser = await launchChromium({ viewport: { width: 480, height: 1000 } });
-  app = await browser.newPage();
-  app.on('pageerror', (e) => errors.push(e.message));
+  browser = await openChromium(site, { viewport: { width: 480, height: 1000 } });
+  app = recordErrors(await browser.newPage(), errors);
   await app.goto(`${demo.url}/authenticator/`);
   await app.waitForSelector('body[data-ready=true][data-push=relay][data-offline-ready=true]', { timeout: 30_000 });
 }, 60_000);

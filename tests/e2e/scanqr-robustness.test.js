@@ -4,9 +4,8 @@
 // payload must come back byte for byte. The Node entry decodes the same PNG and JPEG files.
 const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
-const { Authenticator } = require('@tapgate/authenticator/node');
 const { useDemo } = require('../js/helpers/fixture');
-const { launchChromium } = require('./helpers/chromium');
+const { openChromium } = require('./helpers/chromium');
 
 const qrencode = (payload) => execFileSync('qrencode', ['-8', '-l', 'M', '-s', '6', '-m', '4', '-o', '-'], { input: payload });
 
@@ -34,15 +33,11 @@ let node;
 const site = useDemo();
 beforeAll(async () => {
   demo = site.server;
-  site.closeAfterFile(async () => {  // before the demo stops
-    await node?.close();
-    await browser?.close();
-  });
-  browser = await launchChromium();
+  browser = await openChromium(site);
   page = await browser.newPage();
   await page.goto(`${demo.url}/authenticator/`);
   await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
-  node = await Authenticator.create();
+  node = await site.authenticator();
 }, 60_000);
 
 // In the page: draw the PNG transformed onto a white canvas, then decode it five ways.
