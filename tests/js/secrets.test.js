@@ -10,7 +10,7 @@ const sodium = require('libsodium-wrappers');
 const { TestBiometricProvider } = require('@tapgate/authenticator/node');
 const { useServer } = require('./helpers/fixture');
 const { reach } = require('./helpers/rp');
-const { driveEnrol, driveLogin } = require('./helpers/flows');
+const { startEnrolment, driveEnrol, driveLogin } = require('./helpers/flows');
 const { readStoredState } = require('./helpers/drive');
 
 const PIN = 'Secret-PIN-9371';  // distinctive, so a search for it can't hit a port or a timestamp
@@ -100,10 +100,7 @@ describe('PIN guessing is capped by the server', () => {
   // limit, two guesses at a time (server/src/device-api.ts, fixed).
   test('biometric logins in between do not lift the cap on wrong PINs', async () => {
     const auth = await env.authenticator({ biometric: new TestBiometricProvider() });
-    const session = await auth.startSession(await env.rp.enrolQr(env.rp.newNonce(), { userid: 'guess-bio' }));
-    await reach(session, 'WAIT_FOR_CONFIRMATION');
-    await session.setAccount();
-    await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+    const { session } = await startEnrolment(auth, env.rp, { userid: 'guess-bio' });
     expect((await session.setPinBiometric({ pin: PIN, biometric: true })).result).toBe('SUCCESS');
     const { accountId } = auth.accounts[0];
     const verdicts = [];

@@ -15,6 +15,19 @@ async function enrol(auth, rp, { userid = 'alice', name = `${userid}@example`, p
   return { nonce, session, confirm, verdict };
 }
 
+/**
+ * Starts an enrolment of `userid` and confirms it; resolves once the app is asked for the second
+ * factor, with the session, the confirmenrol detail and that prompt (FIRST_SET, or VERIFY).
+ */
+async function startEnrolment(auth, rp, { userid = 'alice', name } = {}) {
+  const nonce = rp.newNonce();
+  const session = await auth.startSession(await rp.enrolQr(nonce, { userid, name }));
+  const confirm = await nextEvent(session, 'confirmenrol');
+  const prompt = nextEvent(session, 'secondfactor');
+  await session.setAccount();
+  return { nonce, session, confirm, prompt: await prompt };
+}
+
 /** Starts a login and answers the PIN prompt (picking `account` when asked to confirm). */
 async function login(auth, rp, { pin = PIN, account, usercontext } = {}) {
   const nonce = rp.newNonce();
@@ -53,4 +66,4 @@ async function eventually(probe, timeoutMs = 10_000, stepMs = 100) {
   }
 }
 
-module.exports = { PIN, enrol, login, driveEnrol, driveLogin, sleep, eventually };
+module.exports = { PIN, enrol, startEnrolment, login, driveEnrol, driveLogin, sleep, eventually };
