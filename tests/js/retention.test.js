@@ -1,9 +1,9 @@
+// Each test runs an in-process server of its own (its own clock and retention settings): useServers, not useServer.
 // Retention (issue 12, item 6): rows that anyone who can load a login page adds (relying-party and
 // QR sessions, transactions), and what devices and messages leave behind (messages, relay queue,
 // PIN challenges, seen request nonces, tombstones of deleted accounts), are deleted once no longer
 // needed. The server runs in process with a clock the test moves; every row is made through the
 // HTTP API (device_nonces by the push-token call, plus seeded rows), and the row counts go back down.
-// Each test runs a server of its own (its own clock and retention settings), through useServers.
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const { TEST_DATABASE_URL } = require('./helpers/server-process');

@@ -1,3 +1,4 @@
+// The server runs in this process (its SQL driver is counted), through useServers, not useServer.
 // What one complete QR login costs the database (issue 13): the relying party's QR fetch, the
 // device's /v1/start and /v1/login (second factor skipped inside pinTimeout), counted at the SQL
 // driver of a server running in this process. Each request is one transaction and reads its
@@ -5,7 +6,6 @@
 // the request read and the RETURNING of its writes). On PostgreSQL the login's unlocked read of
 // the session is followed by the locking one (the account is locked in between, in the order every
 // path takes), one statement more.
-// The server runs in this process (its SQL driver is counted), through useServers, not useServer.
 'use strict';
 const { SqliteDriver } = require('@tapgate/server/dist/sql/sqlite');
 const { PgDriver } = require('@tapgate/server/dist/sql/postgres');
