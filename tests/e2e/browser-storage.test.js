@@ -3,15 +3,15 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startServer } = require('../js/helpers/server-process');
+const { useDemo } = require('../js/helpers/fixture');
 const { launchChromium, artifactPath } = require('./helpers/chromium');
 const { relyingPartyLoggedIn, typePin, outcome, readIndexedDb } = require('./helpers/pwa');
 
 let demo;
+const site = useDemo();
 beforeAll(async () => {
-  demo = await startServer({ script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs') });
+  demo = site.server;
 }, 30_000);
-afterAll(() => demo?.stop());
 
 const saveFrom = (page, name, state) => page.evaluate(async ([n, s]) => {
   const { IndexedDbStorage } = await import('/sdk/esm/index.js');

@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { startServer } = require('../js/helpers/server-process');
+const { useDemo } = require('../js/helpers/fixture');
 const { typePin } = require('./helpers/pwa');
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -15,8 +15,13 @@ let demo;
 let context;
 let profileDir;
 
+const site = useDemo();
 beforeAll(async () => {
-  demo = await startServer({ script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs') });
+  demo = site.server;
+  site.closeAfterFile(async () => {  // before the demo stops
+    await context?.close();
+    if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+  });
   profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-chromium-'));
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
@@ -27,12 +32,6 @@ beforeAll(async () => {
   });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
 }, 60_000);
-
-afterAll(async () => {
-  await context?.close();
-  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
-  await demo?.stop();
-});
 
 async function qrPicture(rpPage, kind) {
   await rpPage.click(`#${kind}`);

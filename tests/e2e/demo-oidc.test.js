@@ -5,11 +5,9 @@
 // brings the claims to the page. The refusals reach the card too: Cancel on the provider's page,
 // a push to an unknown user, a push declined on the phone. openid-client is the relying party
 // (web-demo/oidc-card.mjs).
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { startServer } = require('../js/helpers/server-process');
-const { launchChromium, launchCameraPhone, artifactPath } = require('./helpers/chromium');
+const { useDemo } = require('../js/helpers/fixture');
+const { launchCameraPhone, openChromium, recordErrors, artifactPath } = require('./helpers/chromium');
 const { writeY4mFromPng } = require('./helpers/y4m');
 const { relyingPartyQr, relyingPartyLoggedIn, typePin, outcome } = require('./helpers/pwa');
 
@@ -24,23 +22,16 @@ let workDir;
 let videoFile;
 const errors = [];
 
+const site = useDemo();
 beforeAll(async () => {
-  demo = await startServer({ script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs') });
-  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-demo-oidc-'));
+  demo = site.server;
+  workDir = site.tempDir('tapgate-demo-oidc-');
   videoFile = path.join(workDir, 'camera.y4m');
-  rp = await launchChromium();
-  rpPage = await rp.newPage();
-  rpPage.on('pageerror', (e) => errors.push(e.message));
-  rpPage.on('console', (m) => /Content Security Policy/i.test(m.text()) && errors.push(m.text()));
+  rp = await openChromium(site);
+  rpPage = recordErrors(await rp.newPage(), errors, { csp: true });
+  site.closeAfterFile(() => pwa?.close());  // the phone, opened by a test
   await rpPage.goto(`${demo.url}/`);
 }, 60_000);
-
-afterAll(async () => {
-  await pwa?.close();
-  await rp?.close();
-  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
-  await demo?.stop();
-});
 
 test('enrol the PWA by camera (the account the OpenID sign-ins use)', async () => {
   await rpPage.fill('#userid', USER);

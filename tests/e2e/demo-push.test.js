@@ -4,10 +4,9 @@
 // relay and opens the PIN pad; the page turns logged in through the live status channel and its
 // state diagram highlights ACTIVE; "Log out" ends the PWA's session (LOGGED_OUT in its history);
 // a transaction pushed to the PWA and approved with the PIN shows as signed and verified.
-const path = require('node:path');
 const { randomBytes } = require('node:crypto');
-const { startServer } = require('../js/helpers/server-process');
-const { launchChromium, artifactPath } = require('./helpers/chromium');
+const { useDemo } = require('../js/helpers/fixture');
+const { openChromium, recordErrors, artifactPath } = require('./helpers/chromium');
 const { typePin, outcome } = require('./helpers/pwa');
 
 const USER = 'alice-push';
@@ -29,8 +28,9 @@ const waitForStatus = (page, text) =>
   page.waitForFunction((t) => document.querySelector('#status').textContent === t, text, { timeout: 20_000 });
 const historyTexts = () => app.locator('#history li').allTextContents();
 
+const site = useDemo({ env: { TAPGATE_ROOT_API_KEY: API_KEY } });
 beforeAll(async () => {
-  demo = await startServer({ script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs'), env: { TAPGATE_ROOT_API_KEY: API_KEY } });
+  demo = site.server;
   // Continuous logins: sessions stay ACTIVE, kept alive by pings, until a logout.
   const res = await fetch(`${demo.url}/servers/${demo.serverId}/`, {
     method: 'PUT',
@@ -38,10 +38,9 @@ beforeAll(async () => {
     body: JSON.stringify({ pingTime: PING_TIME_S }),
   });
   if (!res.ok) throw new Error(`PUT server: HTTP ${res.status}`);
-  [rpBrowser, pwaBrowser] = await Promise.all([launchChromium({ viewport: { width: 1100, height: 1100 } }), launchChromium({ viewport: { width: 480, height: 1000 } })]);
-  rp = await rpBrowser.newPage();
-  app = await pwaBrowser.newPage();
-  for (const p of [rp, app]) p.on('pageerror', (e) => errors.push(e.message));
+  [rpBrowser, pwaBrowser] = await Promise.all([openChromium(site, { viewport: { width: 1100, height: 1100 } }), openChromium(site, { viewport: { width: 480, height: 1000 } })]);
+  rp = recordErrors(await rpBrowser.newPage(), errors);
+  app = recordErrors(await pwaBrowser.newPage(), errors);
   rp.on('request', (req) => {
     const { pathname } = new URL(req.url());
     if (pathname.startsWith('/rp/api/')) rpApiCalls.push(`${req.method()} ${pathname}`);
@@ -49,11 +48,6 @@ beforeAll(async () => {
   await Promise.all([rp.goto(`${demo.url}/`), app.goto(`${demo.url}/authenticator/`)]);
   await app.waitForSelector('body[data-ready=true][data-push=relay]', { timeout: 30_000 });
 }, 60_000);
-
-afterAll(async () => {
-  await Promise.all([rpBrowser?.close(), pwaBrowser?.close()]);
-  await demo?.stop();
-});
 
 test('enrol by deep link: the page follows STARTING → USER_INTERACTION → ACTIVE live', async () => {
   await rp.fill('#userid', USER);

@@ -4,8 +4,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { startServer } = require('../js/helpers/server-process');
-const { launchChromium, artifactPath, unpackedExtensionId } = require('./helpers/chromium');
+const { useDemo } = require('../js/helpers/fixture');
+const { openChromium, artifactPath, unpackedExtensionId } = require('./helpers/chromium');
 const { relyingPartyQr, relyingPartyLoggedIn, typePin, outcome } = require('./helpers/pwa');
 
 const EXTENSION = path.join(__dirname, '..', '..', 'build', 'extension');
@@ -13,20 +13,13 @@ const USER = 'carol-extension';
 let demo;
 let browser;
 
+// The popup's requests carry its chrome-extension:// origin: the device API accepts only origins it is told of.
+const site = useDemo({ env: { TAPGATE_DEVICE_ORIGINS: `chrome-extension://${unpackedExtensionId(EXTENSION)}` } });
 beforeAll(async () => {
   execFileSync(process.execPath, [path.join(__dirname, '..', '..', 'scripts', 'build-extension.mjs')], { stdio: 'ignore' });
-  // The popup's requests carry its chrome-extension:// origin: the device API accepts only origins it is told of.
-  demo = await startServer({
-    script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs'),
-    env: { TAPGATE_DEVICE_ORIGINS: `chrome-extension://${unpackedExtensionId(EXTENSION)}` },
-  });
-  browser = await launchChromium({ extension: EXTENSION, viewport: { width: 900, height: 800 } });
+  demo = site.server;
+  browser = await openChromium(site, { extension: EXTENSION, viewport: { width: 900, height: 800 } });
 }, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
 
 test('the popup enrols from an uploaded image and logs in from the visible tab', async () => {
   const errors = [];

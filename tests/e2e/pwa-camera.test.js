@@ -4,10 +4,9 @@
 // and the relying-party page turns to "Logged in as …". Enrol first, then log in; then reload the
 // PWA and check what IndexedDB holds; then the camera's failure modes.
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { startServer } = require('../js/helpers/server-process');
-const { launchChromium, launchCameraPhone, artifactPath } = require('./helpers/chromium');
+const { useDemo } = require('../js/helpers/fixture');
+const { launchChromium, launchCameraPhone, openChromium, recordErrors, artifactPath } = require('./helpers/chromium');
 const { PNG } = require('pngjs');
 const { writeY4mFromPng } = require('./helpers/y4m');
 const { relyingPartyQr, relyingPartyLoggedIn, typePin, outcome, readIndexedDb } = require('./helpers/pwa');
@@ -37,8 +36,7 @@ async function openPwa() {
     };
   });
   app = pwa.pages()[0] ?? (await pwa.newPage());
-  app.on('pageerror', (e) => errors.push(e.message));
-  app.on('console', (m) => /Content Security Policy/i.test(m.text()) && errors.push(m.text()));
+  recordErrors(app, errors, { csp: true });
 }
 
 const cameraState = () => app.evaluate(() => ({
@@ -47,22 +45,16 @@ const cameraState = () => app.evaluate(() => ({
   preview: document.querySelector('#camera').srcObject,
 }));
 
+const site = useDemo();
 beforeAll(async () => {
-  demo = await startServer({ script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs') });
-  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-pwa-camera-'));
+  demo = site.server;
+  workDir = site.tempDir('tapgate-pwa-camera-');
   videoFile = path.join(workDir, 'camera.y4m');
-  rp = await launchChromium();
-  rpPage = await rp.newPage();
-  rpPage.on('pageerror', (e) => errors.push(e.message));
+  rp = await openChromium(site);
+  rpPage = recordErrors(await rp.newPage(), errors);
+  site.closeAfterFile(() => pwa?.close());  // the phone, opened by a test
   await rpPage.goto(`${demo.url}/`);
 }, 60_000);
-
-afterAll(async () => {
-  await pwa?.close();
-  await rp?.close();
-  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
-  await demo?.stop();
-});
 
 test('enrol and log in by filming the relying party\'s QR codes with the camera', async () => {
   // Enrol: the enrol QR is fetched from the running server before the PWA's browser starts.

@@ -1,26 +1,20 @@
 // The authenticator as an installable PWA: Chromium finds nothing missing for installation; after
 // one online visit the service worker serves the shell, the SDK and the core's wasm offline; deep
 // links (#tapgate:…, ?link=…, web+tapgate:) reach startSession, offline too.
-const path = require('node:path');
-const { startServer } = require('../js/helpers/server-process');
-const { launchChromium } = require('./helpers/chromium');
+const { useDemo } = require('../js/helpers/fixture');
+const { openChromium, recordErrors } = require('./helpers/chromium');
 
 let demo;
 let browser;
 let app;
 const errors = [];
 
+const site = useDemo();
 beforeAll(async () => {
-  demo = await startServer({ script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs') });
-  browser = await launchChromium();
-  app = await browser.newPage();
-  app.on('pageerror', (e) => errors.push(e.message));
+  demo = site.server;
+  browser = await openChromium(site);
+  app = recordErrors(await browser.newPage(), errors);
 }, 30_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
 
 const ready = () => app.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
 

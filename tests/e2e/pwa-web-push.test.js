@@ -3,10 +3,9 @@
 // the DevTools protocol (ServiceWorker.deliverPushMessage), with a real payload: the sealed push
 // login the server made for this device, taken off the relay. The service worker hands it to the
 // page, which opens the PIN pad; the PIN logs the relying party in.
-const path = require('node:path');
 const { randomBytes } = require('node:crypto');
-const { startServer } = require('../js/helpers/server-process');
-const { launchChromium } = require('./helpers/chromium');
+const { useDemo } = require('../js/helpers/fixture');
+const { openChromium, recordErrors } = require('./helpers/chromium');
 const { typePin, outcome } = require('./helpers/pwa');
 
 const API_KEY = randomBytes(24).toString('base64url');
@@ -20,20 +19,15 @@ const errors = [];
 const rest = (p, nonce, init = {}) =>
   fetch(`${base}${p}`, { ...init, headers: { 'X-apikey': API_KEY, ...(nonce ? { 'X-nonce': nonce } : {}), ...init.headers } });
 
+const site = useDemo({ env: { TAPGATE_ROOT_API_KEY: API_KEY } });
 beforeAll(async () => {
-  demo = await startServer({ script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs'), env: { TAPGATE_ROOT_API_KEY: API_KEY } });
+  demo = site.server;
   base = `${demo.url}/servers/${demo.serverId}`;
-  browser = await launchChromium({ viewport: { width: 480, height: 1000 } });
-  app = await browser.newPage();
-  app.on('pageerror', (e) => errors.push(e.message));
+  browser = await openChromium(site, { viewport: { width: 480, height: 1000 } });
+  app = recordErrors(await browser.newPage(), errors);
   await app.goto(`${demo.url}/authenticator/`);
   await app.waitForSelector('body[data-ready=true][data-push=relay][data-offline-ready=true]', { timeout: 30_000 });
 }, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await demo?.stop();
-});
 
 /** The registration id of the PWA's service worker, as the DevTools protocol names it. */
 async function serviceWorkerRegistration(cdp) {

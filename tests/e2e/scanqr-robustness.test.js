@@ -4,10 +4,8 @@
 // payload must come back byte for byte. The Node entry decodes the same PNG and JPEG files.
 const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
-const path = require('node:path');
-const { Authenticator } = require('@tapgate/authenticator/node');
-const { startServer } = require('../js/helpers/server-process');
-const { launchChromium } = require('./helpers/chromium');
+const { useDemo } = require('../js/helpers/fixture');
+const { openChromium } = require('./helpers/chromium');
 
 const qrencode = (payload) => execFileSync('qrencode', ['-8', '-l', 'M', '-s', '6', '-m', '4', '-o', '-'], { input: payload });
 
@@ -32,20 +30,15 @@ let browser;
 let page;
 let node;
 
+const site = useDemo();
 beforeAll(async () => {
-  demo = await startServer({ script: path.join(__dirname, '..', '..', 'web-demo', 'start.mjs') });
-  browser = await launchChromium();
+  demo = site.server;
+  browser = await openChromium(site);
   page = await browser.newPage();
   await page.goto(`${demo.url}/authenticator/`);
   await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
-  node = await Authenticator.create();
+  node = await site.authenticator();
 }, 60_000);
-
-afterAll(async () => {
-  await node?.close();
-  await browser?.close();
-  await demo?.stop();
-});
 
 // In the page: draw the PNG transformed onto a white canvas, then decode it five ways.
 const decodeInBrowser = (pngBase64, t) => page.evaluate(async ({ pngBase64, t }) => {

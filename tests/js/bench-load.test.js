@@ -8,8 +8,8 @@
 const http = require('node:http');
 const path = require('node:path');
 const { execFileSync, fork } = require('node:child_process');
-const { startServer, REPO_ROOT } = require('./helpers/server-process');
-const { relyingParty } = require('./helpers/rp');
+const { REPO_ROOT } = require('./helpers/server-process');
+const { useServer } = require('./helpers/fixture');
 
 const CLIENT = path.join(REPO_ROOT, 'bench', 'load', 'client.mjs');
 const DRIVER = path.join(REPO_ROOT, 'bench', 'load', 'driver.mjs');
@@ -66,30 +66,26 @@ function mitmProxy() {
   }));
 }
 
-let server;
 let proxy;
+// The enrol QR names the proxy as the device API: the clients' device calls go through it,
+// their relying-party calls straight to the server.
+const env = useServer(async () => {
+  proxy = await mitmProxy();
+  env.closeAfterFile(() => proxy.server.close());  // after the server
+  return { env: { TAPGATE_PUBLIC_URL: proxy.url, TAPGATE_ACCESS_LOG: '0' } };
+});
+let server;
 let rp;
-const clients = [];
 
 beforeAll(async () => {
-  proxy = await mitmProxy();
-  // The enrol QR names the proxy as the device API: the clients' device calls go through it,
-  // their relying-party calls straight to the server.
-  server = await startServer({ env: { TAPGATE_PUBLIC_URL: proxy.url, TAPGATE_ACCESS_LOG: '0' } });
+  ({ server, rp } = env);
   proxy.target = server.url;
-  rp = relyingParty(server);
   await rp.updateServer({ pinTimeout: 1440 });  // logins skip the second factor, as in the bench
-});
-
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.stop()));
-  await server?.stop();
-  proxy?.server.close();
 });
 
 async function readyClient({ slots, verify = true }) {
   const c = loadClient();
-  clients.push(c);
+  env.closeLater(() => c.stop());
   const ready = await c.ask({ type: 'init', rpUrl: server.url, serverId: server.serverId, apiKey: server.rootApiKey, slots, verify }, 'ready');
   expect(ready.enrolled).toBe(slots);
   return c;

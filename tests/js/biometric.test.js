@@ -6,22 +6,18 @@ const path = require('node:path');
 const { Authenticator, TestBiometricProvider } = require('@tapgate/authenticator/node');
 const { useServer } = require('./helpers/fixture');
 const { nextEvent, reach } = require('./helpers/rp');
-const { PIN } = require('./helpers/flows');
+const { PIN, startEnrolment } = require('./helpers/flows');
 
 const env = useServer();
 
 async function device({ config, biometric = new TestBiometricProvider(), storage } = {}) {
-  const auth = await Authenticator.create({ config, biometric, storage });
-  env.closeAfterTest(auth);
+  const auth = await env.authenticator({ config, biometric, storage });
   return { auth, biometric };
 }
 
 async function enrolWithBiometric(auth, userid) {
-  const session = await auth.startSession(await env.rp.enrolQr(env.rp.newNonce(), { userid }));
-  await nextEvent(session, 'confirmenrol');
-  const prompt = nextEvent(session, 'secondfactor');
-  await session.setAccount();
-  expect(await prompt).toEqual({ context: 'FIRST_SET', allowed: ['PIN', 'BIOMETRIC'] });
+  const { session, prompt } = await startEnrolment(auth, env.rp, { userid });
+  expect(prompt).toEqual({ context: 'FIRST_SET', allowed: ['PIN', 'BIOMETRIC'] });
   expect((await session.setPinBiometric({ pin: PIN, biometric: true })).result).toBe('SUCCESS');
   expect(auth.accounts[0].biometric).toBe(true);
 }
@@ -80,8 +76,7 @@ test('maxNumberSecondFactorWithoutPIN: after N biometric logins the PIN is asked
 
 test('maxTimeSecondFactorWithoutPIN: long after the last PIN, the PIN is asked', async () => {
   let offset = 0;
-  const auth = await Authenticator.create({ config: { maxTimeSecondFactorWithoutPIN: '1h' }, biometric: new TestBiometricProvider(), clock: () => Date.now() + offset });
-  env.closeAfterTest(auth);
+  const auth = await env.authenticator({ config: { maxTimeSecondFactorWithoutPIN: '1h' }, biometric: new TestBiometricProvider(), clock: () => Date.now() + offset });
   await enrolWithBiometric(auth, 'bio-emil');
   expect((await loginPrompt(auth)).prompt.allowed).toEqual(['PIN', 'BIOMETRIC']);
   offset = 2 * 3_600_000;
@@ -90,11 +85,8 @@ test('maxTimeSecondFactorWithoutPIN: long after the last PIN, the PIN is asked',
 
 test('biometricsDisabled: only the PIN is offered, even with a provider', async () => {
   const { auth } = await device({ config: { biometricsDisabled: true } });
-  const session = await auth.startSession(await env.rp.enrolQr(env.rp.newNonce(), { userid: 'bio-fay' }));
-  await nextEvent(session, 'confirmenrol');
-  const prompt = nextEvent(session, 'secondfactor');
-  await session.setAccount();
-  expect((await prompt).allowed).toEqual(['PIN']);
+  const { prompt } = await startEnrolment(auth, env.rp, { userid: 'bio-fay' });
+  expect(prompt.allowed).toEqual(['PIN']);
 });
 
 test('blockSecondFactorOnPINBlocked: a blocked PIN blocks the biometric too', async () => {

@@ -4,11 +4,10 @@
 // the test drives the way the native side would (fire 'registration', deliver a push, …).
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { Authenticator } = require('@tapgate/authenticator/node');
 const { bindCapacitor, capacitorBiometric } = require('@tapgate/authenticator/capacitor');
 const { useServer } = require('./helpers/fixture');
 const { nextEvent, reach } = require('./helpers/rp');
-const { PIN, enrol, eventually } = require('./helpers/flows');
+const { PIN, enrol, startEnrolment, eventually } = require('./helpers/flows');
 
 /** A Capacitor plugin's listener registry: addListener resolves with a handle, emit plays the native side. */
 class StandInPlugin {
@@ -55,8 +54,7 @@ test('the example Capacitor app type-checks against the real plugin types', () =
 }, 60_000);
 
 test('push: the token reaches the server, pushes reach processPush, resume pulls what push missed', async () => {
-  const auth = await Authenticator.create();
-  env.closeAfterTest(auth);
+  const auth = await env.authenticator();
   await enrol(auth, env.rp, { userid: 'cap-push' });
   const push = new StandInPush();
   const app = new StandInPlugin();
@@ -108,8 +106,7 @@ test('push: the token reaches the server, pushes reach processPush, resume pulls
 });
 
 test('deep links from appUrlOpen start sessions; other URLs are ignored', async () => {
-  const auth = await Authenticator.create();
-  env.closeAfterTest(auth);
+  const auth = await env.authenticator();
   await enrol(auth, env.rp, { userid: 'cap-link' });
   const app = new StandInPlugin();
   const binding = bindCapacitor(auth, { app });
@@ -132,14 +129,10 @@ test('deep links from appUrlOpen start sessions; other URLs are ignored', async 
 
 test('capacitorBiometric: a secret kept in the secure store at enrolment, the system prompt at login', async () => {
   const plugin = new StandInBiometric();
-  const auth = await Authenticator.create({ biometric: capacitorBiometric(plugin) });
-  env.closeAfterTest(auth);
+  const auth = await env.authenticator({ biometric: capacitorBiometric(plugin) });
 
-  const session = await auth.startSession(await env.rp.enrolQr(env.rp.newNonce(), { userid: 'cap-bio' }));
-  await nextEvent(session, 'confirmenrol');
-  const prompt = nextEvent(session, 'secondfactor');
-  await session.setAccount();
-  expect((await prompt).allowed).toEqual(['PIN', 'BIOMETRIC']);
+  const { session, prompt } = await startEnrolment(auth, env.rp, { userid: 'cap-bio' });
+  expect(prompt.allowed).toEqual(['PIN', 'BIOMETRIC']);
   expect((await session.setPinBiometric({ pin: PIN, biometric: true })).result).toBe('SUCCESS');
   const stored = plugin.store.get('tapgate.biometric');
   expect(Buffer.from(stored.password, 'base64url')).toHaveLength(32);

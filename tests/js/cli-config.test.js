@@ -1,11 +1,15 @@
+// Most tests run the CLI to a failed start; the one that starts a server does so through useServers.
 // The CLI's settings (server/src/config.ts): flags win over the environment, bad values stop the
 // start with a message and exit code 1, and the access log can be turned off.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
-const { startServer, REPO_ROOT } = require('./helpers/server-process');
+const { REPO_ROOT } = require('./helpers/server-process');
+const { useServers } = require('./helpers/fixture');
 
 jest.setTimeout(30_000);
+
+const fx = useServers();
 
 const MAIN = path.join(REPO_ROOT, 'server', 'dist', 'main.js');
 const runBad = (args, env = {}) =>
@@ -41,15 +45,11 @@ test('a PostgreSQL URL that cannot be reached stops the start; its password appe
 });
 
 test('flags win over the environment; --access-log 0 leaves stdout to the listening line', async () => {
-  const server = await startServer({ env: { TAPGATE_ACCESS_LOG: '1', TAPGATE_RP_RATE: '1000' }, args: ['--access-log', '0', '--rp-rate=0.2', '--rp-burst=1'] });
-  try {
-    const get = () => fetch(`${server.url}/servers`, { headers: { 'X-apikey': server.rootApiKey } });
-    expect((await get()).status).toBe(200);
-    expect((await get()).status).toBe(429);  // the flag's rate, not the environment's
-    const lines = server.output().stdout.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]).event).toBe('listening');
-  } finally {
-    await server.stop();
-  }
+  const server = await fx.startServer({ env: { TAPGATE_ACCESS_LOG: '1', TAPGATE_RP_RATE: '1000' }, args: ['--access-log', '0', '--rp-rate=0.2', '--rp-burst=1'] });
+  const get = () => fetch(`${server.url}/servers`, { headers: { 'X-apikey': server.rootApiKey } });
+  expect((await get()).status).toBe(200);
+  expect((await get()).status).toBe(429);  // the flag's rate, not the environment's
+  const lines = server.output().stdout.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(JSON.parse(lines[0]).event).toBe('listening');
 });

@@ -1,3 +1,4 @@
+// One useServer block; the other tests need servers of other settings, or SIGTERM theirs: useServers.
 // The CLI's cluster mode (--workers N / TAPGATE_WORKERS): a primary does the first start and forks
 // N workers sharing the port; Linux hands connections to them round-robin, so successive new
 // connections alternate between the workers. Through the public HTTP API only: status streams on
@@ -9,12 +10,14 @@
 const fs = require('node:fs');
 const http = require('node:http');
 const { startServer } = require('./helpers/server-process');
+const { useServer, useServers } = require('./helpers/fixture');
 const { openEventStream } = require('./helpers/sse');
 const { enrolRaw, loginRaw } = require('./helpers/raw-device');
 
 jest.setTimeout(60_000);
 
 const ROOT_KEY = 'cluster-test-root-key';
+const fx = useServers();
 
 /** A request on a connection of its own (no keep-alive): the next worker in turn answers it. */
 function request(url, { method = 'GET', headers = {}, body, timeoutMs = 10_000 } = {}) {
@@ -47,6 +50,7 @@ async function until(check, what, timeoutMs = 20_000) {
 }
 
 describe('two workers on one port', () => {
+  const env = useServer({ args: ['--workers', '2'], env: { TAPGATE_ROOT_API_KEY: ROOT_KEY } });
   let server;
   let account;
   const streams = [];
@@ -54,14 +58,13 @@ describe('two workers on one port', () => {
   const headers = (nonce) => ({ 'X-apikey': ROOT_KEY, ...(nonce ? { 'X-nonce': nonce } : {}) });
 
   beforeAll(async () => {
-    server = await startServer({ args: ['--workers', '2'], env: { TAPGATE_ROOT_API_KEY: ROOT_KEY } });
+    server = env.server;
     account = await enrolRaw(server);
     const put = await request(`${base()}/`, { method: 'PUT', headers: { ...headers(), 'content-type': 'application/json' }, body: JSON.stringify({ pinTimeout: 60 }) });
     expect(put.status).toBe(200);
   });
-  afterAll(async () => {
+  afterAll(() => {
     for (const s of streams) s.close();
-    await server?.stop();
   });
 
   test('the primary prints one listening line, with the number of workers, and runs two worker processes', () => {
@@ -119,22 +122,18 @@ describe('two workers on one port', () => {
 });
 
 test('a rate limit is not multiplied by the workers: the attacker gets the burst once across both', async () => {
-  const server = await startServer({ args: ['--workers', '2'], env: { TAPGATE_DEVICE_RATE: '0.01', TAPGATE_DEVICE_BURST: '5' } });
-  try {
-    // Twenty requests, each on a connection of its own: ten reach each worker.
-    const answers = await Promise.all(
-      Array.from({ length: 20 }, () => request(`${server.url}/device/v1/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })),
-    );
-    const passed = answers.filter((a) => a.status !== 429);
-    expect(passed).toHaveLength(5);  // per-worker buckets would let 10 through
-    expect(answers.filter((a) => a.status === 429)).toHaveLength(15);
-  } finally {
-    await server.stop();
-  }
+  const server = await fx.startServer({ args: ['--workers', '2'], env: { TAPGATE_DEVICE_RATE: '0.01', TAPGATE_DEVICE_BURST: '5' } });
+  // Twenty requests, each on a connection of its own: ten reach each worker.
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, () => request(`${server.url}/device/v1/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })),
+  );
+  const passed = answers.filter((a) => a.status !== 429);
+  expect(passed).toHaveLength(5);  // per-worker buckets would let 10 through
+  expect(answers.filter((a) => a.status === 429)).toHaveLength(15);
 });
 
 test('SIGTERM drains every worker: open status streams end, then the primary exits 0', async () => {
-  const server = await startServer({ args: ['--workers', '2'], env: { TAPGATE_ROOT_API_KEY: ROOT_KEY } });
+  const server = await fx.startServer({ args: ['--workers', '2'], env: { TAPGATE_ROOT_API_KEY: ROOT_KEY } });
   const pids = workerPids(server.proc.pid);
   expect(pids).toHaveLength(2);
   const streams = [];
@@ -149,7 +148,6 @@ test('SIGTERM drains every worker: open status streams end, then the primary exi
   await until(() => streams.every((s) => s.ended), 'the streams to end');
   for (const pid of pids) expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
   expect(server.output().stderr).toMatch(/SIGTERM, draining 2 workers/);
-  await server.stop();
 });
 
 test('--workers takes a count of processes; 0 is refused', async () => {

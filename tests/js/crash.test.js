@@ -8,30 +8,21 @@
 // processed. The test counts those, and checks they happen only after the enrol request was sent.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { Authenticator } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty } = require('./helpers/rp');
-const { drive } = require('./helpers/drive');
+const { useServer } = require('./helpers/fixture');
+const { driveEnrol, driveLogin } = require('./helpers/flows');
 
 const CHILD = path.join(__dirname, 'helpers', 'crash-child.js');
 const BUDGET_MS = 40_000;  // time for the kill loop; the whole test stays under a minute
 const MIN_ITERATIONS = 20;
 
-let server;
-let rp;
+// The child processes are killed, not the server: one server for the file.
+const env = useServer();
 let storeDir;
 
 beforeAll(async () => {
-  server = await startServer();
-  rp = relyingParty(server);
-  storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-crash-'));
-});
-
-afterAll(async () => {
-  await server?.stop();
-  if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
+  storeDir = env.tempDir('tapgate-crash-');
 });
 
 /** Runs the child; kills it after `killAtMs` (parent kill) unless it ends first. */
@@ -66,7 +57,7 @@ const pick = (list) => list[Math.floor(Math.random() * list.length)];
  * (an unknown session's cancel: a 404 that changes nothing) every earlier one has been handled.
  */
 async function serverBarrier() {
-  const res = await fetch(`${server.url}/device/v1/cancel`, {
+  const res = await fetch(`${env.server.url}/device/v1/cancel`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ v: 1, session: 'AAAAAAAAAAAAAAAAAAAAAA' }),
@@ -86,12 +77,12 @@ test('random SIGKILLs during enrolment and login never leave a store that does n
     const before = await Authenticator.create({ storage: storeDir });
     const deviceBefore = before.accounts;
     await before.close();
-    const serverBefore = (await rp.accounts()).accounts;
+    const serverBefore = (await env.rp.accounts()).accounts;
 
     const mode = deviceBefore.length === 0 || Math.random() < 0.6 ? 'enrol' : 'login';
     stats[mode] += 1;
-    const nonce = rp.newNonce();
-    const qr = mode === 'enrol' ? await rp.enrolQr(nonce, { userid: `crash-${i}` }) : await rp.loginQr(nonce);
+    const nonce = env.rp.newNonce();
+    const qr = mode === 'enrol' ? await env.rp.enrolQr(nonce, { userid: `crash-${i}` }) : await env.rp.loginQr(nonce);
     const paths = mode === 'login' ? ['/v1/start', '/v1/login']
       : deviceBefore.length === 0 ? ['/v1/start', '/v1/enrol']
         : ['/v1/start', '/v1/enrol'];  // the PIN proof rides inside enrol (same server, §5.2)
@@ -130,8 +121,8 @@ test('random SIGKILLs during enrolment and login never leave a store that does n
     const after = await Authenticator.create({ storage: storeDir });
     const device = after.accounts;
     await after.close();
-    const server = (await rp.accounts()).accounts;
-    const status = await rp.loginStatus(nonce);
+    const server = (await env.rp.accounts()).accounts;
+    const status = await env.rp.loginStatus(nonce);
     if (mode === 'enrol' && status.loggedin) knownPk.set(status.accountid, status.pk);
 
     // Nothing appears on the device that the server does not have, with the same key.
@@ -169,10 +160,9 @@ test('random SIGKILLs during enrolment and login never leave a store that does n
   // Every account the device holds is complete: it logs in.
   const auth = await Authenticator.create({ storage: storeDir });
   for (const account of auth.accounts) {
-    const nonce = rp.newNonce();
-    const { session } = await drive(auth, await rp.loginQr(nonce), { account });
+    const { nonce, session } = await driveLogin(auth, env.rp, { account });
     expect(session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
-    expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, accountid: account.accountId, pk: account.publicKey });
+    expect(await env.rp.loginStatus(nonce)).toMatchObject({ loggedin: true, accountid: account.accountId, pk: account.publicKey });
   }
   const accounts = auth.accounts.length;
   await auth.close();
@@ -187,20 +177,16 @@ test('random SIGKILLs during enrolment and login never leave a store that does n
 // and the account was gone at the next start while the server kept it. This is what such a crash
 // leaves behind, made on purpose. The key is now written whole before it gets its name.
 test('a crash while the key file is first written (a short state.key, no state yet) does not make every later save fail', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-torn-key-'));
-  try {
-    fs.writeFileSync(path.join(dir, 'state.key'), Buffer.alloc(0));
-    const auth = await Authenticator.create({ storage: dir });
-    const errors = [];
-    auth.addEventListener('error', (e) => errors.push(e.detail.error.code));
-    const { session } = await drive(auth, await rp.enrolQr(rp.newNonce(), { userid: 'torn-key' }));
-    expect(session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
-    await auth.close();
-    expect(errors).toEqual([]);
-    const reopened = await Authenticator.create({ storage: dir });
-    expect(reopened.accounts.map((a) => a.userId)).toEqual(['torn-key']);
-    await reopened.close();
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const dir = env.tempDir('tapgate-torn-key-');
+  fs.writeFileSync(path.join(dir, 'state.key'), Buffer.alloc(0));
+  const auth = await env.authenticator({ storage: dir });
+  const errors = [];
+  auth.addEventListener('error', (e) => errors.push(e.detail.error.code));
+  const { session } = await driveEnrol(auth, env.rp, 'torn-key');
+  expect(session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
+  await auth.close();
+  expect(errors).toEqual([]);
+  const reopened = await env.authenticator({ storage: dir });
+  expect(reopened.accounts.map((a) => a.userId)).toEqual(['torn-key']);
+  await reopened.close();
 });

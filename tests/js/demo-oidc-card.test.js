@@ -2,11 +2,8 @@
 // provider for (PKCE S256, state, nonce, one HttpOnly cookie per browser), the callback reloaded,
 // the CIBA route's refusal of cross-site and non-JSON requests, and its one client, which a restart
 // replaces. The flows themselves, with a phone, are tests/e2e/demo-oidc.test.js.
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const { randomBytes } = require('node:crypto');
-const { startServer, REPO_ROOT } = require('./helpers/server-process');
+const { useServer, DEMO_SCRIPT } = require('./helpers/fixture');
 
 jest.setTimeout(60_000);
 
@@ -15,7 +12,14 @@ const rootApiKey = randomBytes(32).toString('base64url');
 let dataDir;
 let demo;
 
-const startDemo = () => startServer({ script: path.join(REPO_ROOT, 'web-demo', 'start.mjs'), dataDir, env: { TAPGATE_ROOT_API_KEY: rootApiKey } });
+const demoOptions = () => ({ script: DEMO_SCRIPT, dataDir, env: { TAPGATE_ROOT_API_KEY: rootApiKey } });
+const env = useServer(() => {
+  dataDir = env.tempDir('tapgate-demo-oidc-card-');
+  return demoOptions();
+});
+beforeAll(() => {
+  demo = env.server;
+});
 const demoClients = async () => {
   const res = await fetch(`${demo.url}/servers/${demo.serverId}/oidc/clients`, { headers: { 'X-apikey': rootApiKey } });
   return (await res.json()).clients.filter((c) => c.client_name === CLIENT_NAME);
@@ -23,14 +27,6 @@ const demoClients = async () => {
 const postCiba = (headers, body = JSON.stringify({ userid: 'alice' })) =>
   fetch(`${demo.url}/oidc-demo/ciba`, { method: 'POST', headers, body });
 
-beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-demo-oidc-card-'));
-  demo = await startDemo();
-});
-afterAll(async () => {
-  await demo?.stop();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-});
 
 test('"Sign in with Tapgate" sends the browser to the provider with PKCE S256, state and nonce, and one cookie per browser', async () => {
   const res = await fetch(`${demo.url}/oidc-demo/start`, { redirect: 'manual' });
@@ -74,7 +70,7 @@ test('a push is started only by same-origin JSON of a bounded size', async () =>
 test('a restart replaces the demo\'s client: one registered, the old one gone', async () => {
   const [before] = await demoClients();
   await demo.stop();
-  demo = await startDemo();
+  demo = await env.startServer(demoOptions());
   const after = await demoClients();
   expect(after).toHaveLength(1);
   expect(after[0].client_id).not.toBe(before.client_id);

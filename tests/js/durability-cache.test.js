@@ -5,19 +5,17 @@
 // API takes effect on the very next device call, and a change made elsewhere (another process on
 // the database) once invalidateServer is called.
 'use strict';
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { Authenticator } = require('@tapgate/authenticator/node');
 const { cryptoReady, randomBytes, signKeyPair } = require('@tapgate/server/dist/crypto');
 const { Store } = require('@tapgate/server/dist/db');
 const { SqliteDriver } = require('@tapgate/server/dist/sql/sqlite');
 const { LocalKeyWrapper } = require('@tapgate/server/dist/server-keys');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty } = require('./helpers/rp');
-const { enrol, login } = require('./helpers/flows');
+const { useServer } = require('./helpers/fixture');
+const { login } = require('./helpers/flows');
 
 jest.setTimeout(60_000);
+
+const env = useServer();  // for the last test; the others run the Store in process
 
 describe('SQLite driver and Store (in process)', () => {
   let dir;
@@ -25,7 +23,7 @@ describe('SQLite driver and Store (in process)', () => {
   let server;
   beforeAll(async () => {
     await cryptoReady();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-durable-'));
+    dir = env.tempDir('tapgate-durable-');
     store = new Store(new SqliteDriver(path.join(dir, 'db.sqlite')));
     store.useKeys(new LocalKeyWrapper(randomBytes(32)), Date.now);
     const kp = signKeyPair();
@@ -34,7 +32,6 @@ describe('SQLite driver and Store (in process)', () => {
   });
   afterAll(async () => {
     await store?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test('the database runs WAL with synchronous=NORMAL', async () => {
@@ -104,17 +101,10 @@ describe('SQLite driver and Store (in process)', () => {
 });
 
 test('a PIN attempt limit changed through the relying-party API counts on the next device call', async () => {
-  const srv = await startServer();
-  const auth = await Authenticator.create();
-  try {
-    const rp = relyingParty(srv);
-    await enrol(auth, rp);
-    await rp.updateServer({ pinAttemptLimit: 5 });
-    expect((await login(auth, rp, { pin: '0000' })).verdict).toMatchObject({ result: 'PIN_FAIL', attemptsLeft: 4 });
-    await rp.updateServer({ pinAttemptLimit: 3 });
-    expect((await login(auth, rp, { pin: '0000' })).verdict).toMatchObject({ result: 'PIN_FAIL', attemptsLeft: 1 });
-  } finally {
-    await auth.close();
-    await srv.stop();
-  }
+  const { rp } = env;
+  const auth = await env.enrolled();
+  await rp.updateServer({ pinAttemptLimit: 5 });
+  expect((await login(auth, rp, { pin: '0000' })).verdict).toMatchObject({ result: 'PIN_FAIL', attemptsLeft: 4 });
+  await rp.updateServer({ pinAttemptLimit: 3 });
+  expect((await login(auth, rp, { pin: '0000' })).verdict).toMatchObject({ result: 'PIN_FAIL', attemptsLeft: 1 });
 });

@@ -1,42 +1,24 @@
 // The walking skeleton end to end: the WASM core through the public JS API, against a real
 // reference-server process, with the relying party checking the outcome through its REST API.
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { Authenticator, TapgateError } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
+const { useServer } = require('./helpers/fixture');
 const { relyingParty, nextEvent, reach } = require('./helpers/rp');
+const { PIN, enrol } = require('./helpers/flows');
 
-const PIN = '4711';
-
-let server;
-let rp;
-beforeAll(async () => {
-  server = await startServer();
-  rp = relyingParty(server);
-});
-afterAll(async () => server?.stop());
-
-async function enrol(auth, { userid = 'alice', pin = PIN } = {}) {
-  const nonce = rp.newNonce();
-  const session = await auth.startSession(await rp.enrolQr(nonce, { userid, name: `${userid}@example` }));
-  const confirm = await nextEvent(session, 'confirmenrol');
-  await session.setAccount();
-  const verdict = await session.setPinBiometric({ pin });
-  await session.finished;
-  return { nonce, session, confirm, verdict };
-}
+const env = useServer();
 
 async function loginSession(auth, config) {
-  const nonce = rp.newNonce();
-  const qr = await rp.loginQr(nonce, { announceinfo: { info: { origin: 'https://shop.example', action: 'Sign in' } } });
+  const nonce = env.rp.newNonce();
+  const qr = await env.rp.loginQr(nonce, { announceinfo: { info: { origin: 'https://shop.example', action: 'Sign in' } } });
   const session = await auth.startSession(qr);
   return { nonce, session };
 }
 
 test('enrol with a PIN, then log in with it: the relying party sees the user logged in', async () => {
-  const auth = await Authenticator.create();
-  const { nonce: enrolNonce, session: enrolment, confirm, verdict } = await enrol(auth);
+  const auth = await env.authenticator();
+  const { nonce: enrolNonce, session: enrolment, confirm, verdict } = await enrol(auth, env.rp, { finished: true });
   expect(confirm.server.name).toBeTruthy();
   expect(confirm.visualHash).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
   expect(verdict.result).toBe('SUCCESS');
@@ -45,7 +27,7 @@ test('enrol with a PIN, then log in with it: the relying party sees the user log
   expect(auth.accounts).toHaveLength(1);
   const [account] = auth.accounts;
   expect(account.userId).toBe('alice');
-  expect((await rp.loginStatus(enrolNonce)).loggedin).toBe(true);
+  expect((await env.rp.loginStatus(enrolNonce)).loggedin).toBe(true);
 
   const { nonce, session } = await loginSession(auth);
   const factor = await nextEvent(session, 'secondfactor');
@@ -58,31 +40,31 @@ test('enrol with a PIN, then log in with it: the relying party sees the user log
   expect(session.state).toBe('DONE');
   expect(session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
 
-  const status = await rp.loginStatus(nonce);
+  const status = await env.rp.loginStatus(nonce);
   expect(status).toMatchObject({ loggedin: true, userid: 'alice', accountid: account.accountId, pk: account.publicKey });
   expect(auth.history.map((h) => h.historyStatus)).toEqual(['LOGGED_IN_ONE_SHOT', 'LOGGED_IN_ONE_SHOT']);
   await auth.close();
 });
 
 test('a wrong PIN twice, then the right one', async () => {
-  const auth = await Authenticator.create();
-  await enrol(auth, { userid: 'bob' });
+  const auth = await env.authenticator();
+  await enrol(auth, env.rp, { userid: 'bob', finished: true });
   const { nonce, session } = await loginSession(auth);
   await reach(session, 'WAIT_FOR_SECOND_FACTOR');
 
   expect(await session.setPinBiometric({ pin: '0000' })).toMatchObject({ result: 'PIN_FAIL', attemptsLeft: 2 });
   expect(session.pseudoState).toBe('WAIT_FOR_SECOND_FACTOR');
   expect(await session.setPinBiometric({ pin: '1111' })).toMatchObject({ result: 'PIN_FAIL', attemptsLeft: 1 });
-  expect((await rp.loginStatus(nonce)).loggedin).toBe(false);
+  expect((await env.rp.loginStatus(nonce)).loggedin).toBe(false);
   expect(await session.setPinBiometric({ pin: PIN })).toMatchObject({ result: 'SUCCESS' });
   await session.finished;
-  expect((await rp.loginStatus(nonce)).loggedin).toBe(true);
+  expect((await env.rp.loginStatus(nonce)).loggedin).toBe(true);
   await auth.close();
 });
 
 test('the PIN is blocked at the server limit, and stays blocked', async () => {
-  const auth = await Authenticator.create();
-  await enrol(auth, { userid: 'carol' });
+  const auth = await env.authenticator();
+  await enrol(auth, env.rp, { userid: 'carol', finished: true });
   const { nonce, session } = await loginSession(auth);
   await reach(session, 'WAIT_FOR_SECOND_FACTOR');
   await session.setPinBiometric({ pin: '0000' });
@@ -91,18 +73,18 @@ test('the PIN is blocked at the server limit, and stays blocked', async () => {
   await session.finished;
   expect(session.state).toBe('ERROR');
   expect(session.error).toMatchObject({ code: 'PIN_BLOCKED', kind: 'remote' });
-  expect((await rp.loginStatus(nonce)).loggedin).toBe(false);
+  expect((await env.rp.loginStatus(nonce)).loggedin).toBe(false);
 
   const again = await loginSession(auth);
   await reach(again.session, 'WAIT_FOR_SECOND_FACTOR');
   expect(await again.session.setPinBiometric({ pin: PIN })).toMatchObject({ result: 'PIN_BLOCKED' });
-  expect((await rp.loginStatus(again.nonce)).loggedin).toBe(false);
+  expect((await env.rp.loginStatus(again.nonce)).loggedin).toBe(false);
   await auth.close();
 });
 
 test('stopSession at confirmation: DONE with ABORTED and no login at the relying party', async () => {
-  const auth = await Authenticator.create({ config: { automaticallySelectSingleAccountWhenSecondFactorNeeded: false } });
-  await enrol(auth, { userid: 'dave' });
+  const auth = await env.authenticator({ config: { automaticallySelectSingleAccountWhenSecondFactorNeeded: false } });
+  await enrol(auth, env.rp, { userid: 'dave', finished: true });
   const { nonce, session } = await loginSession(auth);
   const { accounts } = await nextEvent(session, 'confirmlogin');
   expect(accounts.map((a) => a.userId)).toEqual(['dave']);
@@ -115,7 +97,7 @@ test('stopSession at confirmation: DONE with ABORTED and no login at the relying
   // The cancel notice is fire-and-forget: give it a moment to land.
   let status;
   for (let i = 0; i < 50; i++) {
-    status = await rp.loginStatus(nonce);
+    status = await env.rp.loginStatus(nonce);
     if (status.cancelled) break;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -124,7 +106,7 @@ test('stopSession at confirmation: DONE with ABORTED and no login at the relying
 });
 
 test('garbage QR data rejects with code 32 and the session ends in ERROR', async () => {
-  const auth = await Authenticator.create();
+  const auth = await env.authenticator();
   const sessions = [];
   auth.addEventListener('session', (e) => sessions.push(e.detail.session));
   for (const garbage of [new Uint8Array(0), new Uint8Array([0xde, 0xad, 0xbe, 0xef]), 'tapgate:%%%', 'not a qr code']) {
@@ -140,10 +122,10 @@ test('garbage QR data rejects with code 32 and the session ends in ERROR', async
 });
 
 test('the server killed mid-flow: ERROR with a network error and no half-created account on either side', async () => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-kill-'));
-  const doomed = await startServer({ dataDir });
+  const dataDir = env.tempDir('tapgate-kill-');
+  const doomed = await env.startServer({ dataDir });
   const doomedRp = relyingParty(doomed);
-  const auth = await Authenticator.create();
+  const auth = await env.authenticator();
   const session = await auth.startSession(await doomedRp.enrolQr(doomedRp.newNonce(), { userid: 'erin' }));
   await nextEvent(session, 'confirmenrol');
   await session.setAccount();
@@ -157,35 +139,31 @@ test('the server killed mid-flow: ERROR with a network error and no half-created
   expect(session.historyStatus).toBe('ERROR');
   expect(auth.accounts).toEqual([]);
 
-  const revived = await startServer({ dataDir, env: { TAPGATE_ROOT_API_KEY: doomed.rootApiKey } });
-  try {
-    expect((await relyingParty(revived).accounts()).accounts).toEqual([]);
-  } finally {
-    await revived.stop();
-  }
+  const revived = await env.startServer({ dataDir, env: { TAPGATE_ROOT_API_KEY: doomed.rootApiKey } });
+  expect((await relyingParty(revived).accounts()).accounts).toEqual([]);
   await auth.close();
 });
 
 test('a server that is down: starting a login ends in ERROR with a network error', async () => {
-  const auth = await Authenticator.create({ requestTimeout: 5000 });
-  await enrol(auth, { userid: 'frank' });
-  const qr = await rp.loginQr(rp.newNonce());
-  await server.pause();
+  const auth = await env.authenticator({ requestTimeout: 5000 });
+  await enrol(auth, env.rp, { userid: 'frank', finished: true });
+  const qr = await env.rp.loginQr(env.rp.newNonce());
+  await env.server.pause();
   try {
     const session = await auth.startSession(qr);
     await session.finished;
     expect(session.state).toBe('ERROR');
     expect(session.error).toMatchObject({ code: 'NETWORK_ERROR', kind: 'network' });
   } finally {
-    await server.resume();
+    await env.server.resume();
   }
   await auth.close();
 });
 
 test('accounts and history survive a restart of a file-backed authenticator; the files hold no plaintext', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-store-'));
-  const first = await Authenticator.create({ storage: dir });
-  await enrol(first, { userid: 'grace' });
+  const dir = env.tempDir('tapgate-store-');
+  const first = await env.authenticator({ storage: dir });
+  await enrol(first, env.rp, { userid: 'grace', finished: true });
   const [account] = first.accounts;
   await first.close();
 
@@ -194,13 +172,13 @@ test('accounts and history survive a restart of a file-backed authenticator; the
   expect(raw.includes(Buffer.from('signSk'))).toBe(false);
   expect(fs.statSync(path.join(dir, 'state.key')).mode & 0o777).toBe(0o600);
 
-  const second = await Authenticator.create({ storage: dir });
+  const second = await env.authenticator({ storage: dir });
   expect(second.accounts).toEqual([account]);
   expect(second.history).toHaveLength(1);
   const { nonce, session } = await loginSession(second);
   await reach(session, 'WAIT_FOR_SECOND_FACTOR');
   expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
-  expect((await rp.loginStatus(nonce)).userid).toBe('grace');
+  expect((await env.rp.loginStatus(nonce)).userid).toBe('grace');
   await second.close();
 
   fs.writeFileSync(path.join(dir, 'state.bin'), Buffer.concat([raw.subarray(0, 20), Buffer.from([raw[20] ^ 1]), raw.subarray(21)]));
@@ -222,10 +200,10 @@ function recordingFetch() {
 
 test('one PIN per app: a second enrolment verifies the PIN with the server that knows it', async () => {
   const requests = recordingFetch();
-  const auth = await Authenticator.create({ fetch: requests.fetch });
-  await enrol(auth, { userid: 'heidi' });
+  const auth = await env.authenticator({ fetch: requests.fetch });
+  await enrol(auth, env.rp, { userid: 'heidi', finished: true });
   requests.seen.length = 0;
-  const session = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid: 'heidi-2' }));
+  const session = await auth.startSession(await env.rp.enrolQr(env.rp.newNonce(), { userid: 'heidi-2' }));
   const confirm = await nextEvent(session, 'confirmenrol');
   expect(confirm.existingAccounts.map((a) => a.userId)).toEqual(['heidi']);
   const prompt = nextEvent(session, 'secondfactor');
@@ -237,7 +215,7 @@ test('one PIN per app: a second enrolment verifies the PIN with the server that 
   await session.finished;
   expect(auth.accounts.map((a) => a.userId)).toEqual(['heidi', 'heidi-2']);
   // The account is at the same server, so the PIN proof rode inside each enrol request (§5.2).
-  const port = new URL(server.url).port;
+  const port = new URL(env.server.url).port;
   expect(requests.seen).toEqual([`${port} /v1/start`, `${port} /v1/enrol`, `${port} /v1/enrol`]);
 
   // Both accounts now answer to the same PIN: pick the new one at the login confirmation.
@@ -245,44 +223,39 @@ test('one PIN per app: a second enrolment verifies the PIN with the server that 
   const { accounts } = await nextEvent(login, 'confirmlogin');
   await login.setAccount(accounts.find((a) => a.userId === 'heidi-2'), 'second device');
   expect((await login.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
-  expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'heidi-2', userinput: 'second device' });
+  expect(await env.rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'heidi-2', userinput: 'second device' });
   await auth.close();
 });
 
 test('a later enrolment at a server the app has no account on proves the PIN at one it has', async () => {
-  const other = await startServer();
+  const other = await env.startServer();
   const requests = recordingFetch();
-  const auth = await Authenticator.create({ fetch: requests.fetch });
-  try {
-    await enrol(auth, { userid: 'ivan' });
-    requests.seen.length = 0;
-    const rpOther = relyingParty(other);
-    const session = await auth.startSession(await rpOther.enrolQr(rpOther.newNonce(), { userid: 'ivan-elsewhere' }));
-    await nextEvent(session, 'confirmenrol');
-    await session.setAccount();
-    expect(await session.setPinBiometric({ pin: '0000' })).toMatchObject({ result: 'PIN_FAIL', attemptsLeft: 2 });
-    expect(await session.setPinBiometric({ pin: PIN })).toMatchObject({ result: 'SUCCESS' });
-    await session.finished;
-    expect(auth.accounts.map((a) => a.userId)).toEqual(['ivan', 'ivan-elsewhere']);
-    const here = new URL(server.url).port;
-    const there = new URL(other.url).port;
-    expect(requests.seen).toEqual([
-      `${there} /v1/start`,
-      `${here} /v1/pincheck/challenge`, `${here} /v1/pincheck`,  // the wrong PIN, counted where the PIN is known
-      `${here} /v1/pincheck/challenge`, `${here} /v1/pincheck`,
-      `${there} /v1/enrol`,
-    ]);
-  } finally {
-    await auth.close();
-    await other.stop();
-  }
+  const auth = await env.authenticator({ fetch: requests.fetch });
+  await enrol(auth, env.rp, { userid: 'ivan', finished: true });
+  requests.seen.length = 0;
+  const rpOther = relyingParty(other);
+  const session = await auth.startSession(await rpOther.enrolQr(rpOther.newNonce(), { userid: 'ivan-elsewhere' }));
+  await nextEvent(session, 'confirmenrol');
+  await session.setAccount();
+  expect(await session.setPinBiometric({ pin: '0000' })).toMatchObject({ result: 'PIN_FAIL', attemptsLeft: 2 });
+  expect(await session.setPinBiometric({ pin: PIN })).toMatchObject({ result: 'SUCCESS' });
+  await session.finished;
+  expect(auth.accounts.map((a) => a.userId)).toEqual(['ivan', 'ivan-elsewhere']);
+  const here = new URL(env.server.url).port;
+  const there = new URL(other.url).port;
+  expect(requests.seen).toEqual([
+    `${there} /v1/start`,
+    `${here} /v1/pincheck/challenge`, `${here} /v1/pincheck`,  // the wrong PIN, counted where the PIN is known
+    `${here} /v1/pincheck/challenge`, `${here} /v1/pincheck`,
+    `${there} /v1/enrol`,
+  ]);
 });
 
 test('the server QR as a PNG: scanQr reads it and the enrolment runs from the picture', async () => {
-  const auth = await Authenticator.create();
-  const nonce = rp.newNonce();
-  const res = await fetch(`${server.url}/servers/${server.serverId}/sessions/qr/enrol?userid=ivan&img=png`, {
-    headers: { 'X-apikey': server.rootApiKey, 'X-nonce': nonce },
+  const auth = await env.authenticator();
+  const nonce = env.rp.newNonce();
+  const res = await fetch(`${env.server.url}/servers/${env.server.serverId}/sessions/qr/enrol?userid=ivan&img=png`, {
+    headers: { 'X-apikey': env.server.rootApiKey, 'X-nonce': nonce },
   });
   expect(res.headers.get('content-type')).toBe('image/png');
   const payload = await auth.scanQr(new Uint8Array(await res.arrayBuffer()));
@@ -292,6 +265,6 @@ test('the server QR as a PNG: scanQr reads it and the enrolment runs from the pi
   await nextEvent(session, 'confirmenrol');
   await session.setAccount();
   expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
-  expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'ivan' });
+  expect(await env.rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'ivan' });
   await auth.close();
 });

@@ -1,32 +1,19 @@
 // Managing the second factor through the public API: change the PIN (one PIN for accounts on two
 // servers, never half-changed), add and remove the biometric.
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { Authenticator, TestBiometricProvider } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty, nextEvent } = require('./helpers/rp');
+const { TestBiometricProvider } = require('@tapgate/authenticator/node');
+const { useServer } = require('./helpers/fixture');
+const { nextEvent } = require('./helpers/rp');
 const { PIN, enrol, login } = require('./helpers/flows');
 
 const NEW_PIN = '8086';
-let serverA, serverB, rpA, rpB;
-const open = [];
-beforeAll(async () => {
-  [serverA, serverB] = await Promise.all([startServer(), startServer()]);
-  rpA = relyingParty(serverA);
-  rpB = relyingParty(serverB);
-});
-afterEach(async () => {
-  while (open.length) await open.pop().close();
-});
-afterAll(async () => Promise.all([serverA?.stop(), serverB?.stop()]));
+const A = useServer();
+const B = useServer();
 
 /** An authenticator with one account at each server, both under PIN. */
 async function deviceOnTwoServers(options = {}) {
-  const auth = await Authenticator.create({ requestTimeout: 2000, ...options });
-  open.push(auth);
-  expect((await enrol(auth, rpA, { userid: 'ann-a' })).verdict.result).toBe('SUCCESS');
-  expect((await enrol(auth, rpB, { userid: 'ann-b' })).verdict.result).toBe('SUCCESS');
+  const auth = await A.authenticator({ requestTimeout: 2000, ...options });
+  expect((await enrol(auth, A.rp, { userid: 'ann-a' })).verdict.result).toBe('SUCCESS');
+  expect((await enrol(auth, B.rp, { userid: 'ann-b' })).verdict.result).toBe('SUCCESS');
   return auth;
 }
 
@@ -37,42 +24,40 @@ async function loginResult(auth, rp, pin) {
 }
 
 test('the new PIN takes effect on every server; the old one stops working; it survives a restart', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-factors-'));
+  const dir = A.tempDir('tapgate-factors-');
   const auth = await deviceOnTwoServers({ storage: dir });
   expect(await auth.changePin({ pin: PIN, newPin: NEW_PIN })).toEqual({ result: 'SUCCESS' });
-  expect(await loginResult(auth, rpA, NEW_PIN)).toBe('SUCCESS');
-  expect(await loginResult(auth, rpB, NEW_PIN)).toBe('SUCCESS');
-  expect(await loginResult(auth, rpB, PIN)).toBe('PIN_FAIL');
+  expect(await loginResult(auth, A.rp, NEW_PIN)).toBe('SUCCESS');
+  expect(await loginResult(auth, B.rp, NEW_PIN)).toBe('SUCCESS');
+  expect(await loginResult(auth, B.rp, PIN)).toBe('PIN_FAIL');
   await auth.close();
 
-  const again = await Authenticator.create({ storage: dir });
-  open.push(again);
-  expect(await loginResult(again, rpA, NEW_PIN)).toBe('SUCCESS');
+  const again = await A.authenticator({ storage: dir });
+  expect(await loginResult(again, A.rp, NEW_PIN)).toBe('SUCCESS');
 });
 
 test('a wrong current PIN is a PIN_FAIL verdict (counted by the server) and changes nothing', async () => {
   const auth = await deviceOnTwoServers();
   expect(await auth.changePin({ pin: '0000', newPin: NEW_PIN })).toEqual({ result: 'PIN_FAIL', attemptsLeft: 2 });
-  expect(await loginResult(auth, rpA, PIN)).toBe('SUCCESS');
-  expect(await loginResult(auth, rpB, PIN)).toBe('SUCCESS');
+  expect(await loginResult(auth, A.rp, PIN)).toBe('SUCCESS');
+  expect(await loginResult(auth, B.rp, PIN)).toBe('SUCCESS');
 });
 
 test('a server that does not answer part-way: the change rejects and the old PIN stays valid on both servers', async () => {
   const auth = await deviceOnTwoServers();
-  await serverB.pause();
+  await B.server.pause();
   try {
     await expect(auth.changePin({ pin: PIN, newPin: NEW_PIN })).rejects.toMatchObject({ kind: 'network' });
   } finally {
-    await serverB.resume();
+    await B.server.resume();
   }
-  expect(await loginResult(auth, rpA, PIN)).toBe('SUCCESS');  // A had prepared the new PIN; the device never switched
-  expect(await loginResult(auth, rpB, PIN)).toBe('SUCCESS');
-  expect(await loginResult(auth, rpA, NEW_PIN)).toBe('PIN_FAIL');
+  expect(await loginResult(auth, A.rp, PIN)).toBe('SUCCESS');  // A had prepared the new PIN; the device never switched
+  expect(await loginResult(auth, B.rp, PIN)).toBe('SUCCESS');
+  expect(await loginResult(auth, A.rp, NEW_PIN)).toBe('PIN_FAIL');
 });
 
 test('misuse: bad arguments, nothing to change, a second change at once', async () => {
-  const empty = await Authenticator.create();
-  open.push(empty);
+  const empty = await A.authenticator();
   await expect(empty.changePin({ pin: PIN, newPin: NEW_PIN })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', kind: 'misuse' });
   const auth = await deviceOnTwoServers();
   await expect(auth.changePin({ pin: PIN, newPin: '12' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
@@ -92,15 +77,15 @@ describe('biometric', () => {
     expect(auth.accounts.map((a) => a.biometric)).toEqual([true, true]);
     expect(updates.filter((a) => a.biometric)).toHaveLength(2);
 
-    const nonce = rpB.newNonce();
-    let session = await auth.startSession(await rpB.loginQr(nonce));
+    const nonce = B.rp.newNonce();
+    let session = await auth.startSession(await B.rp.loginQr(nonce));
     expect((await nextEvent(session, 'secondfactor')).allowed).toEqual(['PIN', 'BIOMETRIC']);
     expect((await session.setPinBiometric({ biometric: true })).result).toBe('SUCCESS');
-    expect((await rpB.loginStatus(nonce)).loggedin).toBe(true);
+    expect((await B.rp.loginStatus(nonce)).loggedin).toBe(true);
 
     await auth.removeBiometric();
     expect(auth.accounts.map((a) => a.biometric)).toEqual([false, false]);
-    session = await auth.startSession(await rpA.loginQr(rpA.newNonce()));
+    session = await auth.startSession(await A.rp.loginQr(A.rp.newNonce()));
     expect((await nextEvent(session, 'secondfactor')).allowed).toEqual(['PIN']);
     await expect(session.setPinBiometric({ biometric: true })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await session.stopSession();
@@ -120,11 +105,10 @@ describe('biometric', () => {
     expect(await auth.changePin({ biometric: true, newPin: NEW_PIN })).toEqual({ result: 'BIOMETRIC_FAIL' });
     biometric.approve = true;
     expect(await auth.changePin({ biometric: true, newPin: NEW_PIN })).toEqual({ result: 'SUCCESS' });
-    expect(await loginResult(auth, rpA, NEW_PIN)).toBe('SUCCESS');
+    expect(await loginResult(auth, A.rp, NEW_PIN)).toBe('SUCCESS');
 
-    const strict = await Authenticator.create({ biometric, config: { disallowPinChangeWithBiometric: true } });
-    open.push(strict);
-    expect((await enrol(strict, rpA, { userid: 'strict' })).verdict.result).toBe('SUCCESS');
+    const strict = await A.authenticator({ biometric, config: { disallowPinChangeWithBiometric: true } });
+    expect((await enrol(strict, A.rp, { userid: 'strict' })).verdict.result).toBe('SUCCESS');
     expect(await strict.addBiometric({ pin: PIN })).toEqual({ result: 'SUCCESS' });
     await expect(strict.changePin({ biometric: true, newPin: NEW_PIN })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', kind: 'misuse' });
   });

@@ -7,12 +7,10 @@
 // exists at the server with the same key. An account the server created whose answer the device
 // never accepted is the window documented in docs/protocol.md §5.2 and docs/security.md; each
 // case says exactly when it must (and must not) appear.
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const { Authenticator } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty, nextEvent } = require('./helpers/rp');
+const { useServer } = require('./helpers/fixture');
+const { nextEvent } = require('./helpers/rp');
+const { driveEnrol } = require('./helpers/flows');
 const { FaultProxy } = require('./helpers/fault-proxy');
 const { drive, readStoredState } = require('./helpers/drive');
 
@@ -87,42 +85,29 @@ for (const [flow, steps] of Object.entries(FLOWS)) {
 // ------------------------------------------------------------------------------------------------
 
 const proxy = new FaultProxy();
-let server;
-let rp;
+const env = useServer(async () => {
+  await proxy.start();
+  env.closeAfterFile(() => proxy.stop());  // after the server
+  return { env: { TAPGATE_PUBLIC_URL: proxy.url } };
+});
 let veteran;  // an authenticator with an account: later enrolments and logins
-const dirs = [];
 
-function tempDir(label) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tapgate-fault-${label}-`));
-  dirs.push(dir);
-  return dir;
-}
-
+/** Opened in a test it is closed (and its folder removed) after that test, in beforeAll after the file. */
 async function openAuthenticator(label, options = {}) {
-  const dir = tempDir(label);
-  const auth = await Authenticator.create({ storage: dir, requestTimeout: REQUEST_TIMEOUT, ...options });
+  const dir = env.tempDir(`tapgate-fault-${label}-`);
+  const auth = await env.authenticator({ storage: dir, requestTimeout: REQUEST_TIMEOUT, ...options });
   return { auth, dir };
 }
 
 beforeAll(async () => {
-  await proxy.start();
-  server = await startServer({ env: { TAPGATE_PUBLIC_URL: proxy.url } });
-  proxy.target = server.url;
-  rp = relyingParty(server);
+  proxy.target = env.server.url;
   veteran = await openAuthenticator('veteran');
-  const nonce = rp.newNonce();
-  const { session } = await drive(veteran.auth, await rp.enrolQr(nonce, { userid: 'veteran' }));
+  env.closeAfterFile(() => veteran.auth.close());  // the stuck cases reopen it: whichever is open last
+  const { session } = await driveEnrol(veteran.auth, env.rp, 'veteran');
   expect(session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
 });
 
-afterAll(async () => {
-  await veteran?.auth.close();
-  await proxy.stop();
-  await server?.stop();
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-const serverAccounts = async () => (await rp.accounts()).accounts;
+const serverAccounts = async () => (await env.rp.accounts()).accounts;
 const key = (a) => `${a.serverId}/${a.accountId}`;
 let casesRun = 0;
 let windowsSeen = 0;
@@ -131,12 +116,7 @@ test.each(CASES)('$flow: $fault at $step', async ({ flow, step, fault, index, pr
   const stuck = fault === 'stuck';
   const stuckOptions = { config: { sessionTimeout: `${stuckTimeout(index)}ms` }, requestTimeout: 60_000 };
   if (flow === 'enrol') {
-    const target = await openAuthenticator('fresh', stuck ? stuckOptions : {});
-    try {
-      await runCase(target, { flow, step, fault, index, previous });
-    } finally {
-      await target.auth.close();
-    }
+    await runCase(await openAuthenticator('fresh', stuck ? stuckOptions : {}), { flow, step, fault, index, previous });
   } else if (stuck) {
     // The veteran's store, opened with a short session timeout (one writer per store at a time).
     await veteran.auth.close();
@@ -159,8 +139,8 @@ async function runCase(target, { flow, step, fault, index, previous }) {
 
   const accountsBefore = auth.accounts;
   const serverBefore = await serverAccounts();
-  const nonce = rp.newNonce();
-  const qr = flow === 'login' ? await rp.loginQr(nonce) : await rp.enrolQr(nonce, { userid: `u-${casesRun}` });
+  const nonce = env.rp.newNonce();
+  const qr = flow === 'login' ? await env.rp.loginQr(nonce) : await env.rp.enrolQr(nonce, { userid: `u-${casesRun}` });
 
   // Install the fault. "down" refuses the connection of the step: before the first step the port is
   // closed at once, otherwise right after the previous step's answer went out.
@@ -214,7 +194,7 @@ async function runCase(target, { flow, step, fault, index, previous }) {
   const added = accountsAfter.filter((a) => !accountsBefore.some((b) => key(b) === key(a)));
   const serverAfter = await serverAccounts();
   const serverAdded = serverAfter.filter((a) => !serverBefore.some((b) => b.id === a.id));
-  const status = await rp.loginStatus(nonce);
+  const status = await env.rp.loginStatus(nonce);
   if (flow === 'login') {
     expect(added).toEqual([]);
     expect(serverAdded).toEqual([]);
@@ -234,12 +214,12 @@ async function runCase(target, { flow, step, fault, index, previous }) {
   if (flow === 'login') expect(status.loggedin).toBe(succeeded || !!want.processed);
   if (stuck && index > 0) {
     // The timeout told the server: the relying party sees the session cancelled.
-    for (let i = 0; i < 50 && !(await rp.loginStatus(nonce)).cancelled; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: false, cancelled: true });
+    for (let i = 0; i < 50 && !(await env.rp.loginStatus(nonce)).cancelled; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await env.rp.loginStatus(nonce)).toMatchObject({ loggedin: false, cancelled: true });
   } else if (stuck) {
     // The start never reached the server: a session nobody started cannot be cancelled (§5.4),
     // and the device, without T1, sends no cancel. The QR simply expires.
-    expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: false, cancelled: false });
+    expect(await env.rp.loginStatus(nonce)).toMatchObject({ loggedin: false, cancelled: false });
   }
 
   // 5. the store loads and holds exactly the accounts the app sees
@@ -258,7 +238,7 @@ describe('reordered delivery and sessions that wait for the user', () => {
     // machine from turning the held request into a network error.
     const patient = { requestTimeout: 20_000 };
     const regular = await openAuthenticator('reorder-login', patient);
-    expect((await drive(regular.auth, await rp.enrolQr(rp.newNonce(), { userid: 'reorder-regular' }))).session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
+    expect((await driveEnrol(regular.auth, env.rp, 'reorder-regular')).session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
     const newcomer = await openAuthenticator('reorder', patient);
     proxy.reset(null);
     const starts = [];
@@ -270,11 +250,11 @@ describe('reordered delivery and sessions that wait for the user', () => {
       if (starts.length === 1) await firstHeld;  // the first start waits …
       else setTimeout(releaseFirst, 150);  // … until the second has overtaken it
     };
-    const loginNonce = rp.newNonce();
-    const enrolNonce = rp.newNonce();
+    const loginNonce = env.rp.newNonce();
+    const enrolNonce = env.rp.newNonce();
     // Both QR codes first, so that the two starts leave together and the held one waits only
     // for the other (not for a relying-party round trip) within its request timeout.
-    const [loginQr, enrolQr] = await Promise.all([rp.loginQr(loginNonce), rp.enrolQr(enrolNonce, { userid: 'reordered' })]);
+    const [loginQr, enrolQr] = await Promise.all([env.rp.loginQr(loginNonce), env.rp.enrolQr(enrolNonce, { userid: 'reordered' })]);
     const [login, enrolment] = await Promise.all([drive(regular.auth, loginQr), drive(newcomer.auth, enrolQr)]);
     proxy.gate = null;
     expect(starts).toHaveLength(2);
@@ -283,8 +263,8 @@ describe('reordered delivery and sessions that wait for the user', () => {
     expect(order).toEqual([starts[1].body, starts[0].body]);  // the later request reached the server first
     expect(login.session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
     expect(enrolment.session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
-    expect((await rp.loginStatus(loginNonce)).loggedin).toBe(true);
-    expect((await rp.loginStatus(enrolNonce)).loggedin).toBe(true);
+    expect((await env.rp.loginStatus(loginNonce)).loggedin).toBe(true);
+    expect((await env.rp.loginStatus(enrolNonce)).loggedin).toBe(true);
     await newcomer.auth.close();
     await regular.auth.close();
   });
@@ -292,8 +272,8 @@ describe('reordered delivery and sessions that wait for the user', () => {
   test.each([['WAIT_FOR_CONFIRMATION'], ['WAIT_FOR_SECOND_FACTOR']])('a user who never answers (%s): the session timeout ends it and tells the server', async (pseudo) => {
     const { auth } = await openAuthenticator('idle', { config: { sessionTimeout: `${SESSION_TIMEOUT_MS}ms` } });
     proxy.reset(null);
-    const nonce = rp.newNonce();
-    const session = await auth.startSession(await rp.enrolQr(nonce, { userid: 'idle' }));
+    const nonce = env.rp.newNonce();
+    const session = await auth.startSession(await env.rp.enrolQr(nonce, { userid: 'idle' }));
     if (pseudo === 'WAIT_FOR_SECOND_FACTOR') {
       await nextEvent(session, 'confirmenrol');
       await session.setAccount();
@@ -304,8 +284,8 @@ describe('reordered delivery and sessions that wait for the user', () => {
     await session.finished;
     expect(session).toMatchObject({ state: 'DONE', historyStatus: 'ABORTED' });
     expect(session.error).toMatchObject(TIMED_OUT);
-    for (let i = 0; i < 50 && !(await rp.loginStatus(nonce)).cancelled; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: false, cancelled: true });
+    for (let i = 0; i < 50 && !(await env.rp.loginStatus(nonce)).cancelled; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await env.rp.loginStatus(nonce)).toMatchObject({ loggedin: false, cancelled: true });
     expect(auth.accounts).toEqual([]);
     await auth.close();
   });

@@ -4,11 +4,8 @@
 // still replaces the transport. A keep-alive proxy between the SDK and a real server process
 // counts connections and requests and injects the faults.
 const http = require('node:http');
-const { Authenticator } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty, nextEvent } = require('./helpers/rp');
-
-const PIN = '4711';
+const { useServer } = require('./helpers/fixture');
+const { enrol: enrolIn, driveLogin } = require('./helpers/flows');
 
 /** Forwards /device requests to `target`, keeping client connections open. */
 class CountingProxy {
@@ -61,97 +58,67 @@ class CountingProxy {
 }
 
 let proxy;
-let server;
-let rp;
-beforeAll(async () => {
+const env = useServer(async () => {
   proxy = await new CountingProxy().start();
-  server = await startServer({ env: { TAPGATE_PUBLIC_URL: proxy.url } });
-  proxy.target = server.url;
-  rp = relyingParty(server);
+  return { env: { TAPGATE_PUBLIC_URL: proxy.url } };
 });
-afterAll(async () => {
-  await server?.stop();
-  await proxy?.stop();
+beforeAll(() => {
+  proxy.target = env.server.url;
 });
+afterAll(async () => proxy?.stop());
 beforeEach(() => {
   proxy.fault = null;
 });
 
 async function enrol(auth, userid) {
-  const s = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid }));
-  await nextEvent(s, 'confirmenrol');
-  await s.setAccount();
-  await s.setPinBiometric({ pin: PIN });
-  await s.finished;
-  expect(s.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
+  const { session } = await enrolIn(auth, env.rp, { userid, finished: true });
+  expect(session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
 }
 
 /** A login to its end; resolves with the finished session (DONE or ERROR). */
-async function login(auth) {
-  const s = await auth.startSession(await rp.loginQr(rp.newNonce()));
-  s.addEventListener('confirmlogin', (e) => s.setAccount(e.detail.accounts[0]), { once: true });
-  s.addEventListener('secondfactor', (e) => { if (!e.detail.result) s.setPinBiometric({ pin: PIN }); });
-  await s.finished;
-  return s;
-}
+const login = async (auth) => (await driveLogin(auth, env.rp)).session;
 
 test('device requests share one pooled connection', async () => {
-  const auth = await Authenticator.create();
-  try {
-    const before = { connections: proxy.connections, requests: proxy.requests.length };
-    await enrol(auth, 'pooled');
-    for (let i = 0; i < 3; i++) expect((await login(auth)).historyStatus).toBe('LOGGED_IN_ONE_SHOT');
-    const requests = proxy.requests.length - before.requests;
-    expect(requests).toBeGreaterThanOrEqual(8);  // an enrolment and three logins, two requests or more each
-    expect(proxy.connections - before.connections).toBe(1);
-  } finally {
-    await auth.close();
-  }
+  const auth = await env.authenticator();
+  const before = { connections: proxy.connections, requests: proxy.requests.length };
+  await enrol(auth, 'pooled');
+  for (let i = 0; i < 3; i++) expect((await login(auth)).historyStatus).toBe('LOGGED_IN_ONE_SHOT');
+  const requests = proxy.requests.length - before.requests;
+  expect(requests).toBeGreaterThanOrEqual(8);  // an enrolment and three logins, two requests or more each
+  expect(proxy.connections - before.connections).toBe(1);
 });
 
 test('a pooled connection the server drops before answering is retried once on a fresh one', async () => {
-  const auth = await Authenticator.create();
-  try {
-    await enrol(auth, 'dropped');  // leaves a pooled connection
-    let dropped = 0;
-    proxy.fault = (entry) => (entry.socketRequest > 1 && dropped++ === 0 ? 'drop' : null);
-    const before = proxy.connections;
-    const s = await login(auth);
-    expect(dropped).toBeGreaterThanOrEqual(1);
-    expect(s.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
-    expect(proxy.connections - before).toBe(1);  // the fresh connection, kept for what followed
-  } finally {
-    await auth.close();
-  }
+  const auth = await env.authenticator();
+  await enrol(auth, 'dropped');  // leaves a pooled connection
+  let dropped = 0;
+  proxy.fault = (entry) => (entry.socketRequest > 1 && dropped++ === 0 ? 'drop' : null);
+  const before = proxy.connections;
+  const s = await login(auth);
+  expect(dropped).toBeGreaterThanOrEqual(1);
+  expect(s.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
+  expect(proxy.connections - before).toBe(1);  // the fresh connection, kept for what followed
 });
 
 test('a connection dropped on a fresh socket is a network error, not retried', async () => {
-  const auth = await Authenticator.create({ requestTimeout: 5_000 });
-  try {
-    await enrol(auth, 'fresh-drop');
-    proxy.fault = () => 'drop';  // every request, also on the fresh connection the retry would open
-    const s = await login(auth);
-    expect(s.state).toBe('ERROR');
-    expect(s.error.code).toBe('NETWORK_ERROR');
-    const starts = proxy.requests.filter((r) => r.path === '/v1/start');
-    expect(starts.at(-1).socketRequest).toBe(1);  // the retry's fresh connection was dropped too: no third try
-  } finally {
-    await auth.close();
-  }
+  const auth = await env.authenticator({ requestTimeout: 5_000 });
+  await enrol(auth, 'fresh-drop');
+  proxy.fault = () => 'drop';  // every request, also on the fresh connection the retry would open
+  const s = await login(auth);
+  expect(s.state).toBe('ERROR');
+  expect(s.error.code).toBe('NETWORK_ERROR');
+  const starts = proxy.requests.filter((r) => r.path === '/v1/start');
+  expect(starts.at(-1).socketRequest).toBe(1);  // the retry's fresh connection was dropped too: no third try
 });
 
 test('an answer larger than the transport takes ends the session with a network error', async () => {
-  const auth = await Authenticator.create({ requestTimeout: 10_000 });
-  try {
-    await enrol(auth, 'huge');
-    proxy.fault = (entry) => (entry.path === '/v1/start' ? 'huge' : null);
-    const s = await login(auth);
-    expect(s.state).toBe('ERROR');
-    expect(s.error.code).toBe('NETWORK_ERROR');
-    expect(s.error.message).toMatch(/larger than/);
-  } finally {
-    await auth.close();
-  }
+  const auth = await env.authenticator({ requestTimeout: 10_000 });
+  await enrol(auth, 'huge');
+  proxy.fault = (entry) => (entry.path === '/v1/start' ? 'huge' : null);
+  const s = await login(auth);
+  expect(s.state).toBe('ERROR');
+  expect(s.error.code).toBe('NETWORK_ERROR');
+  expect(s.error.message).toMatch(/larger than/);
 });
 
 test('options.fetch replaces the transport: every device request goes through it', async () => {
@@ -160,14 +127,10 @@ test('options.fetch replaces the transport: every device request goes through it
     seen.push(new URL(url).pathname);
     return fetch(url, init);
   };
-  const auth = await Authenticator.create({ fetch: recording });
-  try {
-    const before = proxy.requests.length;
-    await enrol(auth, 'own-fetch');
-    expect((await login(auth)).historyStatus).toBe('LOGGED_IN_ONE_SHOT');
-    expect(seen.length).toBe(proxy.requests.length - before);
-    expect(seen.every((p) => p.startsWith('/device/'))).toBe(true);
-  } finally {
-    await auth.close();
-  }
+  const auth = await env.authenticator({ fetch: recording });
+  const before = proxy.requests.length;
+  await enrol(auth, 'own-fetch');
+  expect((await login(auth)).historyStatus).toBe('LOGGED_IN_ONE_SHOT');
+  expect(seen.length).toBe(proxy.requests.length - before);
+  expect(seen.every((p) => p.startsWith('/device/'))).toBe(true);
 });

@@ -1,3 +1,4 @@
+// Two server instances on one database, not one server: useServers, not useServer.
 // Sign in with Tapgate on two instances sharing one PostgreSQL database (the provider's sessions,
 // interactions, codes, tokens and CIBA requests are in it): the authorization request and the
 // device's login go to instance A, the token, userinfo and refresh requests to instance B; a CIBA
@@ -5,8 +6,9 @@
 // (scripts/test.sh starts a throwaway cluster); without it the suite is skipped.
 'use strict';
 const { randomBytes } = require('node:crypto');
-const { Authenticator, LocalPushRelay } = require('@tapgate/authenticator/node');
-const { startServer, TEST_DATABASE_URL, createTestDatabase, dropTestDatabase } = require('./helpers/server-process');
+const { LocalPushRelay } = require('@tapgate/authenticator/node');
+const { TEST_DATABASE_URL } = require('./helpers/server-process');
+const { useServers } = require('./helpers/fixture');
 const { relyingParty, nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol } = require('./helpers/flows');
 const { registerClient, discover, signInWith, client } = require('./helpers/oidc');
@@ -16,30 +18,22 @@ const CIBA = 'urn:openid:params:grant-type:ciba';
 const describeOnPostgres = TEST_DATABASE_URL ? describe : describe.skip;
 
 describeOnPostgres('two instances, one database', () => {
-  const cleanup = [];
+  const fx = useServers();
   let a;
   let b;
   let auth;
   let registered;
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    cleanup.push(() => dropTestDatabase(db.name));
+    const db = await fx.testDatabase();
     const env = { TAPGATE_DATABASE_URL: db.url, TAPGATE_ROOT_API_KEY: 'oidc-scale-out', TAPGATE_KEY: randomBytes(32).toString('base64url'), TAPGATE_OIDC: '1' };
-    a = await startServer({ env });
-    cleanup.push(() => a.stop());
+    a = await fx.startServer({ env });
     // One issuer: B serves under A's public URL, as instances behind one balancer do.
-    b = await startServer({ env: { ...env, TAPGATE_PUBLIC_URL: a.url } });
-    cleanup.push(() => b.stop());
-    auth = await Authenticator.create();
-    cleanup.push(() => auth.close());
+    b = await fx.startServer({ env: { ...env, TAPGATE_PUBLIC_URL: a.url } });
+    auth = await fx.authenticator();
     await enrol(auth, relyingParty(a), { userid: 'olga' });
-    const relay = await LocalPushRelay.connect(auth, { url: `${a.url}/relay/v1`, intervalMs: 50 });
-    cleanup.push(() => relay.close());
+    fx.closeLater(await LocalPushRelay.connect(auth, { url: `${a.url}/relay/v1`, intervalMs: 50 }));
     registered = await registerClient(b, { client_name: 'Balanced RP', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token', CIBA], backchannel_token_delivery_mode: 'poll' });
-  });
-  afterAll(async () => {
-    while (cleanup.length) await cleanup.pop()();
   });
 
   /** openid-client set up on A's discovery document with every endpoint moved to B. */

@@ -3,9 +3,8 @@
 // document; every route rp-api.ts accepts, with every method it does not refuse, is documented.
 'use strict';
 const path = require('node:path');
-const { Authenticator } = require('@tapgate/authenticator/node');
-const { startServer, REPO_ROOT } = require('./helpers/server-process');
-const { relyingParty } = require('./helpers/rp');
+const { REPO_ROOT } = require('./helpers/server-process');
+const { useServer } = require('./helpers/fixture');
 const { enrol, login } = require('./helpers/flows');
 const { check, resolveRef } = require('./helpers/schema-check');
 const { RP_ROUTES, TOP_ROUTES, RP_SERVER_ROUTES, RP_TOP_ROUTES } = require(path.join(REPO_ROOT, 'server', 'dist', 'rp-api.js'));
@@ -13,8 +12,7 @@ const { templateOf } = require(path.join(REPO_ROOT, 'server', 'dist', 'openapi.j
 
 jest.setTimeout(60_000);
 
-let server;
-let rp;
+const env = useServer({ env: { TAPGATE_OIDC: '1' } });
 let auth;
 let doc;
 const ids = {};  // alice, bob (account ids), loggedNonce, tid, keyid, spareKeyid
@@ -22,40 +20,33 @@ const ids = {};  // alice, bob (account ids), loggedNonce, tid, keyid, spareKeyi
 const USERS = ['alice', 'bob', 'dave', 'erin', 'frank', 'gina'];
 
 beforeAll(async () => {
-  server = await startServer({ env: { TAPGATE_OIDC: '1' } });
-  rp = relyingParty(server);
-  auth = await Authenticator.create();
-  await enrol(auth, rp, { userid: 'alice' });
-  ids.loggedNonce = (await login(auth, rp)).nonce;
-  for (const userid of USERS.slice(1)) await enrol(auth, rp, { userid });
-  const { accounts } = await rp.accounts();
+  auth = await env.enrolled({ userid: 'alice' });
+  ids.loggedNonce = (await login(auth, env.rp)).nonce;
+  for (const userid of USERS.slice(1)) await enrol(auth, env.rp, { userid });
+  const { accounts } = await env.rp.accounts();
   ids.alice = accounts.find((a) => a.userid === 'alice').id;
   ids.bob = accounts.find((a) => a.userid === 'bob').id;
-  doc = await (await fetch(`${server.url}/openapi.json`)).json();
+  doc = await (await fetch(`${env.server.url}/openapi.json`)).json();
   // A key for the route walk's DELETE /apikeys/{keyid}.
-  const created = await fetch(`${server.url}/apikeys/?description=spare`, { method: 'POST', headers: { 'X-apikey': server.rootApiKey } });
+  const created = await fetch(`${env.server.url}/apikeys/?description=spare`, { method: 'POST', headers: { 'X-apikey': env.server.rootApiKey } });
   ids.spareKeyid = (await created.json()).id;
   // A role (key) for the permissions routes.
-  const role = await fetch(`${server.url}/apikeys/?description=role`, { method: 'POST', headers: { 'X-apikey': server.rootApiKey } });
+  const role = await fetch(`${env.server.url}/apikeys/?description=role`, { method: 'POST', headers: { 'X-apikey': env.server.rootApiKey } });
   ids.roleid = (await role.json()).id;
   // A client for the route walk's GET and DELETE /servers/{sid}/oidc/clients/{clientid}.
-  const registered = await fetch(`${server.url}/servers/${server.serverId}/oidc/clients`, {
-    method: 'POST', headers: { 'X-apikey': server.rootApiKey, 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['https://rp.example/cb'] }),
+  const registered = await fetch(`${env.server.url}/servers/${env.server.serverId}/oidc/clients`, {
+    method: 'POST', headers: { 'X-apikey': env.server.rootApiKey, 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['https://rp.example/cb'] }),
   });
   ids.spareClientid = (await registered.json()).client_id;
 });
-afterAll(async () => {
-  await auth?.close();
-  await server?.stop();
-});
 
-const fresh = () => rp.newNonce();
+const fresh = () => env.rp.newNonce();
 const json = (value) => ({ body: JSON.stringify(value), headers: { 'content-type': 'application/json' } });
 
 // One successful call per operation, in an order that leaves each one something to act on.
 const FIXTURES = [
   { op: 'getApiKeys', path: () => '/apikeys' },
-  { op: 'createApiKey', path: () => `/apikeys?description=ops&permissions=sessions,accounts&serverid=${server.serverId}`, after: (body) => { ids.keyid = body.id; } },
+  { op: 'createApiKey', path: () => `/apikeys?description=ops&permissions=sessions,accounts&serverid=${env.server.serverId}`, after: (body) => { ids.keyid = body.id; } },
   { op: 'deleteApiKey', path: () => `/apikeys/${ids.keyid}` },
   { op: 'listServers', path: () => '/servers?limit=5' },
   { op: 'createServer', path: () => '/servers', ...json({ serverName: 'Second', logo: 'https://rp.example/logo.png' }) },
@@ -134,7 +125,7 @@ async function callAndCheck({ template, method, operation }, url, init) {
   return { status: res.status, body };
 }
 
-function init(fixture, { key = server.rootApiKey, withNonce = true } = {}) {
+function init(fixture, { key = env.server.rootApiKey, withNonce = true } = {}) {
   const headers = { ...(fixture.headers ?? {}) };
   if (key) headers['X-apikey'] = key;
   if (withNonce && fixture.nonce) headers['X-nonce'] = fixture.nonce();
@@ -152,10 +143,10 @@ test('every documented operation answers 200 with the documented shape', async (
   const byId = new Map(operations().map((o) => [o.operation.operationId, o]));
   for (const fixture of FIXTURES) {
     const op = byId.get(fixture.op);
-    const url = `${server.url}${fixture.path().replace('{sid}', server.serverId)}`;
+    const url = `${env.server.url}${fixture.path().replace('{sid}', env.server.serverId)}`;
     // The path the fixture calls must be the operation's path with its parameters filled in.
     const pattern = new RegExp(`^${op.template.replace(/\{[^}]+\}/g, '[^/?]+')}(\\?|$)`);
-    expect(fixture.path().replace('{sid}', server.serverId)).toMatch(pattern);
+    expect(fixture.path().replace('{sid}', env.server.serverId)).toMatch(pattern);
     const { status, body } = await callAndCheck(op, url, init(fixture));
     expect({ op: fixture.op, status }).toEqual({ op: fixture.op, status: 200 });
     fixture.after?.(body);
@@ -167,7 +158,7 @@ const isApi = (template) => template.startsWith('/servers') || template.startsWi
 test('the documented errors: 401 without the key, 400 without the nonce, each with the documented body', async () => {
   for (const op of operations()) {
     if (!isApi(op.template)) continue;
-    const url = `${server.url}${op.template.replace('{sid}', server.serverId).replace('{tid}', 'x').replace('{accountid}', String(ids.alice))
+    const url = `${env.server.url}${op.template.replace('{sid}', env.server.serverId).replace('{tid}', 'x').replace('{accountid}', String(ids.alice))
       .replace('{userid}', 'alice').replace('{keyid}', 'x').replace('{roleid}', 'x').replace('{clientid}', 'x')}`;
     const fixture = FIXTURES.find((f) => f.op === op.operation.operationId);
     expect((await callAndCheck(op, url, init(fixture, { key: 'wrong-key' }))).status).toBe(401);
@@ -178,16 +169,16 @@ test('the documented errors: 401 without the key, 400 without the nonce, each wi
 
 test('the documented 404, 405 and 409 answers have the documented body', async () => {
   const byId = new Map(operations().map((o) => [o.operation.operationId, o]));
-  const key = { 'X-apikey': server.rootApiKey };
-  const base = `${server.url}/servers/${server.serverId}`;
+  const key = { 'X-apikey': env.server.rootApiKey };
+  const base = `${env.server.url}/servers/${env.server.serverId}`;
   const cases = [
     ['getAccount', `${base}/accounts/999999`, { headers: key }, 404],
     ['getTransaction', `${base}/transactions/no-such-tid`, { headers: key }, 404],
-    ['getServer', `${server.url}/servers/AAAAAAAAAAAAAAAAAAAAAA`, { headers: key }, 404],
+    ['getServer', `${env.server.url}/servers/AAAAAAAAAAAAAAAAAAAAAA`, { headers: key }, 404],
     ['provokeLogin', `${base}/sessions/provokelogin`, { headers: { ...key, 'X-nonce': fresh() } }, 409],
     ['updateServer', base, { headers: key, body: JSON.stringify({ pinAttemptLimit: 0 }) }, 400],
     ['getUser', `${base}/users/nobody/accounts`, { headers: key }, 404],
-    ['deleteApiKey', `${server.url}/apikeys/nokey`, { headers: key }, 404],
+    ['deleteApiKey', `${env.server.url}/apikeys/nokey`, { headers: key }, 404],
     ['registerUser', `${base}/sessions/registeruser?userid=x`, { headers: { ...key, 'X-nonce': fresh() } }, 409],
     ['listAccounts', `${base}/accounts?sort=pk`, { headers: key }, 400],
   ];
@@ -196,9 +187,9 @@ test('the documented 404, 405 and 409 answers have the documented body', async (
   }
   // 405: a method the path does not have, answered with the path's documented error body.
   // 403: a key with only the sessions permission, on an accounts operation.
-  const limited = await (await fetch(`${server.url}/apikeys/?permissions=sessions`, { method: 'POST', headers: key })).json();
+  const limited = await (await fetch(`${env.server.url}/apikeys/?permissions=sessions`, { method: 'POST', headers: key })).json();
   expect((await callAndCheck(byId.get('listAccounts'), `${base}/accounts`, { headers: { 'X-apikey': limited.apikey } })).status).toBe(403);
-  expect((await callAndCheck(byId.get('getApiKeys'), `${server.url}/apikeys`, { headers: { 'X-apikey': limited.apikey } })).status).toBe(403);
+  expect((await callAndCheck(byId.get('getApiKeys'), `${env.server.url}/apikeys`, { headers: { 'X-apikey': limited.apikey } })).status).toBe(403);
   const res = await fetch(`${base}/accounts`, { method: 'DELETE', headers: key });
   expect(res.status).toBe(405);
   expect(res.headers.get('allow')).toBe('GET');
@@ -220,10 +211,10 @@ test('every route rp-api.ts accepts is documented, with exactly the methods it d
         accepted.push(`${method} ${template}`);  // an open stream; documented and called above
         continue;
       }
-      const url = `${server.url}${template.replace('{sid}', server.serverId).replace('{accountid}', String(ids.alice)).replace('{tid}', ids.tid)
+      const url = `${env.server.url}${template.replace('{sid}', env.server.serverId).replace('{accountid}', String(ids.alice)).replace('{tid}', ids.tid)
         .replace('{userid}', userFor[route]).replace('{keyid}', ids.spareKeyid)
         .replace('{roleid}', ids.roleid).replace('{clientid}', ids.spareClientid)}`;
-      const res = await fetch(url, { method, headers: { 'X-apikey': server.rootApiKey, 'X-nonce': fresh(), 'content-type': 'application/json' },
+      const res = await fetch(url, { method, headers: { 'X-apikey': env.server.rootApiKey, 'X-nonce': fresh(), 'content-type': 'application/json' },
         body: method === 'GET' ? undefined : '{}' });
       await res.arrayBuffer();
       // The parameters are real, so a 404 would be a fixture mistake, not an accepted method.
@@ -245,10 +236,10 @@ test('the route table is the document: each route at its path and method, with i
   }
   expect(TOP_ROUTES.find((r) => r.id === 'listServers').permission).toBeNull();  // any key, filtered to its servers
   // A key whose only permission (createserver) no route under /servers/{sid} accepts.
-  const created = await fetch(`${server.url}/apikeys/?permissions=createserver`, { method: 'POST', headers: { 'X-apikey': server.rootApiKey } });
+  const created = await fetch(`${env.server.url}/apikeys/?permissions=createserver`, { method: 'POST', headers: { 'X-apikey': env.server.rootApiKey } });
   const { apikey } = await created.json();
   for (const route of RP_ROUTES) {
-    const url = `${server.url}${templateOf(route).replace('{sid}', server.serverId).replace(/\{[^}]+\}/g, 'x')}`;
+    const url = `${env.server.url}${templateOf(route).replace('{sid}', env.server.serverId).replace(/\{[^}]+\}/g, 'x')}`;
     const res = await fetch(url, { method: route.method, headers: { 'X-apikey': apikey, 'X-nonce': fresh() } });
     const body = await res.json();
     expect({ id: route.id, status: res.status, required: body.required }).toEqual({ id: route.id, status: 403, required: [...route.permission.acls] });

@@ -9,10 +9,9 @@
 const { spawnSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { Authenticator } = require('@tapgate/authenticator/node');
-const { startServer, REPO_ROOT } = require('./helpers/server-process');
+const { REPO_ROOT } = require('./helpers/server-process');
+const { useServer } = require('./helpers/fixture');
 const { relyingParty, nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol, login, eventually } = require('./helpers/flows');
 const { startNativePushService, serviceAccount, apnsKey, verifyJwt } = require('./helpers/native-push-service');
@@ -55,28 +54,25 @@ let service;
 let account;
 let apns;
 let dir;
-let server;
-let rp;
-const devices = [];
 
 async function device(userid, token) {
-  const auth = await Authenticator.create();
-  devices.push(auth);
-  await enrol(auth, rp, { userid });
+  const auth = await env.enrolled({ userid });
   await auth.updatePushToken(token);
   return auth;
 }
-const pushOf = async (auth) => (await rp.accounts()).accounts.find((a) => a.id === auth.accounts[0].accountId).push;
+const pushOf = async (auth) => (await env.rp.accounts()).accounts.find((a) => a.id === auth.accounts[0].accountId).push;
 
-beforeAll(async () => {
+// The stand-in service and the key files come first: the server's settings name them.
+const env = useServer(async () => {
   service = await startNativePushService({ answerFor, grantPublicKey: () => account.publicKey });
+  env.closeAfterFile(() => service.close());  // after the server
   // The key file names Google's real token endpoint; the setting overrides it, as in tests.
   account = serviceAccount('https://oauth2.googleapis.com/token');
   apns = apnsKey();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-push-adapters-'));
+  dir = env.tempDir('tapgate-push-adapters-');
   fs.writeFileSync(path.join(dir, 'service-account.json'), JSON.stringify(account.json));
   fs.writeFileSync(path.join(dir, 'AuthKey.p8'), apns.p8);
-  server = await startServer({
+  return {
     env: {
       NODE_EXTRA_CA_CERTS: service.certPath,  // trust the stand-in's self-signed certificate
       TAPGATE_FCM_SERVICE_ACCOUNT: path.join(dir, 'service-account.json'),
@@ -88,14 +84,7 @@ beforeAll(async () => {
       TAPGATE_APNS_TOPIC: TOPIC,
       TAPGATE_APNS_URL: service.origin,
     },
-  });
-  rp = relyingParty(server);
-});
-afterAll(async () => {
-  for (const d of devices) await d.close();
-  await server?.stop();
-  await service?.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  };
 });
 
 describe('FCM HTTP v1', () => {
@@ -109,7 +98,7 @@ describe('FCM HTTP v1', () => {
   test('the account is an FCM account; a note goes through an RS256-signed grant and arrives as a data message', async () => {
     expect(await pushOf(auth)).toBe('fcm');
     const from = service.received.length;
-    await rp.sendMessage(auth.accounts[0].accountId, 'hello through FCM');
+    await env.rp.sendMessage(auth.accounts[0].accountId, 'hello through FCM');
     const sent = await service.next((r) => r.kind === 'fcm' && r.token === token, from);
 
     // The grant: an RS256 JWT from the service account, for the messaging scope, to the token endpoint.
@@ -143,9 +132,9 @@ describe('FCM HTTP v1', () => {
 
   test('a push login through FCM starts a session that logs in; the access token is reused', async () => {
     const grants = service.received.filter((r) => r.kind === 'token').length;
-    const { nonce } = await login(auth, rp);
+    const { nonce } = await login(auth, env.rp);
     const from = service.received.length;
-    expect((await rp.provokeLogin(nonce)).status).toBe(200);
+    expect((await env.rp.provokeLogin(nonce)).status).toBe(200);
     const sent = await service.next((r) => r.kind === 'fcm' && r.token === token, from);
     // FCM data messages hold at most 4000 bytes; the sealed login push fits with room to spare.
     expect(Buffer.byteLength(JSON.stringify(sent.message.data))).toBeLessThan(4000);
@@ -153,7 +142,7 @@ describe('FCM HTTP v1', () => {
     expect(session).not.toBeNull();
     await reach(session, 'WAIT_FOR_SECOND_FACTOR');
     expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
-    expect((await rp.loginStatus(nonce)).loggedin).toBe(true);
+    expect((await env.rp.loginStatus(nonce)).loggedin).toBe(true);
     expect(service.received.filter((r) => r.kind === 'token').length).toBe(grants);
   });
 
@@ -162,7 +151,7 @@ describe('FCM HTTP v1', () => {
       const d = await device(userid, `fcm:${gone}`);
       expect(await pushOf(d)).toBe('fcm');
       const from = service.received.length;
-      await rp.sendMessage(d.accounts[0].accountId, 'to a gone token');
+      await env.rp.sendMessage(d.accounts[0].accountId, 'to a gone token');
       await service.next((r) => r.kind === 'fcm' && r.token === gone, from);
       await eventually(async () => (await pushOf(d)) === null);
       // The message itself is not lost: the app pulls it.
@@ -171,7 +160,7 @@ describe('FCM HTTP v1', () => {
       await d.retrieveMessages();
       expect(notes).toEqual(['to a gone token']);
     }
-    const { stderr } = server.output();
+    const { stderr } = env.server.output();
     expect(stderr).toContain('fcm: the token is gone (HTTP 404 UNREGISTERED); forgotten');
     expect(stderr).toContain('fcm: the token is gone (HTTP 400 INVALID_ARGUMENT); forgotten');
   });
@@ -188,7 +177,7 @@ describe('APNs', () => {
   test('the account is an APNs account; a note goes over HTTP/2 with an ES256 provider token and the APNs headers', async () => {
     expect(await pushOf(auth)).toBe('apns');
     const from = service.received.length;
-    await rp.sendMessage(auth.accounts[0].accountId, 'hello through APNs');
+    await env.rp.sendMessage(auth.accounts[0].accountId, 'hello through APNs');
     const sent = await service.next((r) => r.kind === 'apns' && r.token === token, from);
     expect(sent.httpVersion).toBe('2.0');
     expect(sent.path).toBe(`/3/device/${token}`);
@@ -217,16 +206,16 @@ describe('APNs', () => {
   });
 
   test('a push login through APNs starts a session that logs in; the provider token is reused', async () => {
-    const { nonce } = await login(auth, rp);
+    const { nonce } = await login(auth, env.rp);
     const from = service.received.length;
-    expect((await rp.provokeLogin(nonce)).status).toBe(200);
+    expect((await env.rp.provokeLogin(nonce)).status).toBe(200);
     const sent = await service.next((r) => r.kind === 'apns' && r.token === token, from);
     expect(Buffer.byteLength(sent.body)).toBeLessThan(4096);  // APNs' payload limit
     const session = await auth.processPush(sent.payload);
     expect(session).not.toBeNull();
     await reach(session, 'WAIT_FOR_SECOND_FACTOR');
     expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
-    expect((await rp.loginStatus(nonce)).loggedin).toBe(true);
+    expect((await env.rp.loginStatus(nonce)).loggedin).toBe(true);
     const jwts = new Set(service.received.filter((r) => r.kind === 'apns' && r.token === token).map((r) => r.headers.authorization));
     expect(jwts.size).toBe(1);
   });
@@ -235,11 +224,11 @@ describe('APNs', () => {
     for (const [userid, gone] of [['ida', APNS_GONE], ['jon', APNS_BAD]]) {
       const d = await device(userid, `apns:${gone}`);
       const from = service.received.length;
-      await rp.sendMessage(d.accounts[0].accountId, 'to a gone token');
+      await env.rp.sendMessage(d.accounts[0].accountId, 'to a gone token');
       await service.next((r) => r.kind === 'apns' && r.token === gone, from);
       await eventually(async () => (await pushOf(d)) === null);
     }
-    const { stderr } = server.output();
+    const { stderr } = env.server.output();
     expect(stderr).toContain('apns: the token is gone (HTTP 410 Unregistered); forgotten');
     expect(stderr).toContain('apns: the token is gone (HTTP 400 BadDeviceToken); forgotten');
   });
@@ -249,19 +238,19 @@ test('5xx answers are retried, then logged without secrets; the server carries o
   const fcmBusy = await device('kim', `fcm:${FCM_BUSY}`);
   const apnsBusy = await device('lev', `apns:${APNS_BUSY}`);
   const from = service.received.length;
-  await rp.sendMessage(fcmBusy.accounts[0].accountId, 'to a busy FCM');
-  await rp.sendMessage(apnsBusy.accounts[0].accountId, 'to a busy APNs');
+  await env.rp.sendMessage(fcmBusy.accounts[0].accountId, 'to a busy FCM');
+  await env.rp.sendMessage(apnsBusy.accounts[0].accountId, 'to a busy APNs');
   await service.next((r) => r.kind === 'fcm' && r.token === FCM_BUSY && r.attempt === 3, from);
   await service.next((r) => r.kind === 'apns' && r.token === APNS_BUSY && r.attempt === 3, from);
-  await eventually(() => /fcm: HTTP 503 UNAVAILABLE after 3 attempts/.test(server.output().stderr) &&
-    /apns: HTTP 500 InternalServerError after 3 attempts/.test(server.output().stderr));
+  await eventually(() => /fcm: HTTP 503 UNAVAILABLE after 3 attempts/.test(env.server.output().stderr) &&
+    /apns: HTTP 500 InternalServerError after 3 attempts/.test(env.server.output().stderr));
   expect(service.received.filter((r) => r.token === FCM_BUSY || r.token === APNS_BUSY).length).toBe(6);
 
   expect(await pushOf(fcmBusy)).toBe('fcm');  // a busy service is no reason to drop a token
   expect(await pushOf(apnsBusy)).toBe('apns');
-  expect((await fetch(`${server.url}/healthz`)).status).toBeLessThan(500);
+  expect((await fetch(`${env.server.url}/healthz`)).status).toBeLessThan(500);
 
-  const { stdout, stderr } = server.output();
+  const { stdout, stderr } = env.server.output();
   const secrets = [
     FCM_BUSY, APNS_BUSY, FCM_UNREGISTERED, FCM_INVALID, APNS_GONE, APNS_BAD,
     account.json.private_key.split('\n')[1], apns.p8.split('\n')[1], account.json.private_key_id,
@@ -385,50 +374,43 @@ test('bindCapacitor with pushTokenPrefix registers the plugin\'s FCM token; the 
       return { remove: async () => listeners.delete(event) };
     },
   };
-  const auth = await Authenticator.create();
-  devices.push(auth);
-  await enrol(auth, rp, { userid: 'olga' });
+  const auth = await env.enrolled({ userid: 'olga' });
   const binding = bindCapacitor(auth, { pushNotifications: plugin, pushTokenPrefix: 'fcm:' });
   try {
     await binding.ready;
     const token = fcmToken();
     listeners.get('registration')({ value: token });
     await eventually(async () => (await pushOf(auth)) === 'fcm');
-    const { nonce } = await login(auth, rp);
+    const { nonce } = await login(auth, env.rp);
     const sessions = [];  // a push login's session is announced by the 'session' event
     auth.addEventListener('session', (e) => sessions.push(e.detail.session));
     const from = service.received.length;
-    expect((await rp.provokeLogin(nonce)).status).toBe(200);
+    expect((await env.rp.provokeLogin(nonce)).status).toBe(200);
     const sent = await service.next((r) => r.kind === 'fcm' && r.token === token, from);
     listeners.get('pushNotificationReceived')({ data: sent.message.data });
     const session = await eventually(() => sessions.find((s) => typeof s?.setPinBiometric === 'function'));
     await reach(session, 'WAIT_FOR_SECOND_FACTOR');
     expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
-    expect((await rp.loginStatus(nonce)).loggedin).toBe(true);
+    expect((await env.rp.loginStatus(nonce)).loggedin).toBe(true);
   } finally {
     await binding.remove();
   }
 });
 
 test('a token for a sender that is not configured is not pushed: a note on stderr, and the app pulls', async () => {
-  const plain = await startServer();
-  try {
-    const plainRp = relyingParty(plain);
-    const auth = await Authenticator.create();
-    devices.push(auth);
-    await enrol(auth, plainRp, { userid: 'nora' });
-    await auth.updatePushToken(`fcm:${fcmToken()}`);
-    const from = service.received.length;
-    await plainRp.sendMessage(auth.accounts[0].accountId, 'pulled');
-    await eventually(() => plain.output().stderr.includes('push: no fcm sender is configured; the message waits for the app to pull it'));
-    const notes = [];
-    auth.addEventListener('message', (e) => notes.push(e.detail.message.text));
-    await auth.retrieveMessages();
-    expect(notes).toEqual(['pulled']);
-    expect(service.received.length).toBe(from);
-  } finally {
-    await plain.stop();
-  }
+  const plain = await env.startServer();
+  const plainRp = relyingParty(plain);
+  const auth = await env.authenticator();
+  await enrol(auth, plainRp, { userid: 'nora' });
+  await auth.updatePushToken(`fcm:${fcmToken()}`);
+  const from = service.received.length;
+  await plainRp.sendMessage(auth.accounts[0].accountId, 'pulled');
+  await eventually(() => plain.output().stderr.includes('push: no fcm sender is configured; the message waits for the app to pull it'));
+  const notes = [];
+  auth.addEventListener('message', (e) => notes.push(e.detail.message.text));
+  await auth.retrieveMessages();
+  expect(notes).toEqual(['pulled']);
+  expect(service.received.length).toBe(from);
 });
 
 test('bad push settings stop the start with a message naming the setting and never quoting a key', () => {

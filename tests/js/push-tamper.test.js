@@ -4,40 +4,22 @@
 // emit no message, and leave auth.accounts, auth.history and the stored state (the file's bytes and
 // its decrypted content) as they were. Every case ends with a control: the same device still accepts
 // an untampered push, so a refusal is the tamper's doing and not a broken device.
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { Authenticator, TapgateError } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty, nextEvent, reach } = require('./helpers/rp');
-const { enrol, login, eventually } = require('./helpers/flows');
+const { TapgateError } = require('@tapgate/authenticator/node');
+const { useServer } = require('./helpers/fixture');
+const { nextEvent, reach } = require('./helpers/rp');
+const { login, eventually } = require('./helpers/flows');
 const { readStoredState, storedBytes } = require('./helpers/drive');
 
 const MESSAGE_LIFETIME_MS = 10 * 60 * 1000;  // server/src/messages.ts
 
-let server;
-let rp;
-const cleanup = [];
-beforeAll(async () => {
-  server = await startServer();
-  rp = relyingParty(server);
-});
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()();
-});
-afterAll(async () => server?.stop());
+const env = useServer();
 
 let devices = 0;
 
 /** An enrolled, file-backed authenticator whose pushes wait at the relay under its own token. */
 async function device(userid, { clock } = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-push-tamper-'));
-  const auth = await Authenticator.create({ storage: dir, clock });
-  cleanup.push(async () => {
-    await auth.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  await enrol(auth, rp, { userid });
+  const dir = env.tempDir('tapgate-push-tamper-');
+  const auth = await env.enrolled({ userid }, { storage: dir, clock });
   await auth.updatePushToken(`push-tamper-${++devices}`);
   // updatePushToken resolves on the servers' answers; the state it saved may still be on its way.
   await eventually(async () => (await readStoredState(dir))?.pushToken === `push-tamper-${devices}`);
@@ -49,13 +31,13 @@ async function device(userid, { clock } = {}) {
 
 /** Takes every payload the relay queued for `token` (it forgets them), oldest first. */
 async function relayed(token) {
-  return (await (await fetch(`${server.url}/relay/v1/${encodeURIComponent(token)}`)).json()).messages;
+  return (await (await fetch(`${env.server.url}/relay/v1/${encodeURIComponent(token)}`)).json()).messages;
 }
 
 /** Has the server push a note to the device and returns its payload (base64url), undelivered. */
 async function note(d, text) {
   await relayed(d.token);  // nothing else queued: what comes next is this note
-  await rp.sendMessage(d.account.accountId, text);
+  await env.rp.sendMessage(d.account.accountId, text);
   const queued = await relayed(d.token);
   expect(queued).toHaveLength(1);
   return queued[0];
@@ -105,9 +87,9 @@ test('a replayed note push: PUSH_REPLAYED, no second message event', async () =>
 
 test('a replayed login push: PUSH_REPLAYED, no second login session', async () => {
   const d = await device('pt-replay-login');
-  const { nonce } = await login(d.auth, rp);
+  const { nonce } = await login(d.auth, env.rp);
   await relayed(d.token);
-  expect((await rp.provokeLogin(nonce)).status).toBe(200);
+  expect((await env.rp.provokeLogin(nonce)).status).toBe(200);
   const queued = await relayed(d.token);
   expect(queued).toHaveLength(1);
   const [payload] = queued;
@@ -150,13 +132,10 @@ test('a push sealed to another account (another device on the same server): PUSH
 describe('one flipped byte', () => {
   let d;
   let payload;
-  let release;
   beforeAll(async () => {
-    d = await device('pt-flip');
-    [release] = cleanup.splice(0);  // this device lives for the whole block
+    d = await device('pt-flip');  // made outside a test: it lives for the whole file
     payload = Buffer.from(await note(d, 'flip me'), 'base64url');
   });
-  afterAll(async () => release());
 
   // Offsets into crypto_box_seal's output: ephemeral key (0–31), MAC (32–47), ciphertext (48–):
   // the signed envelope's start, its body, and the signature near the end.

@@ -1,21 +1,14 @@
 // Push messages through the reference server's local relay, and the same messages pulled with
 // retrieveMessages(): push login, logout, account deletion, notes; dedup and rejection.
-const { Authenticator, LocalPushRelay } = require('@tapgate/authenticator/node');
 const { useServer } = require('./helpers/fixture');
 const { nextEvent, reach } = require('./helpers/rp');
-const { PIN, enrol, login, eventually } = require('./helpers/flows');
+const { PIN, startEnrolment, login, eventually } = require('./helpers/flows');
 
 const env = useServer();
 
 async function device(userid, { relay = true } = {}) {
-  const auth = await Authenticator.create();
-  env.closeAfterTest(auth);
-  await enrol(auth, env.rp, { userid });
-  let push = null;
-  if (relay) {
-    push = await LocalPushRelay.connect(auth, { url: `${env.server.url}/relay/v1`, intervalMs: 100 });
-    env.closeAfterTest(push);
-  }
+  const auth = await env.enrolled({ userid });
+  const push = relay ? await env.pushRelay(auth) : null;
   return { auth, push, account: auth.accounts[0] };
 }
 
@@ -77,11 +70,8 @@ test('deleting the account at the server deletes it on the device: accountdelete
   await eventually(() => auth.history.every((h) => h.historyStatus === 'DELETED'));
   expect((await env.rp.accounts()).accounts.map((a) => a.id)).not.toContain(account.accountId);
   // With no account left the PIN is gone: the next enrolment sets one.
-  const s = await auth.startSession(await env.rp.enrolQr(env.rp.newNonce(), { userid: 'rita-again' }));
-  await nextEvent(s, 'confirmenrol');
-  const prompt = nextEvent(s, 'secondfactor');
-  await s.setAccount();
-  expect((await prompt).context).toBe('FIRST_SET');
+  const { session: s, prompt } = await startEnrolment(auth, env.rp, { userid: 'rita-again' });
+  expect(prompt.context).toBe('FIRST_SET');
   await s.stopSession();
 });
 

@@ -1,25 +1,21 @@
 // Rate limits with low settings on a real server: token buckets per API key (relying-party API)
 // and per client address (device API), answered 429 with Retry-After and a JSON error.
 'use strict';
-const { startServer } = require('./helpers/server-process');
+const { useServer } = require('./helpers/fixture');
 
 jest.setTimeout(30_000);
 
-let server;
-beforeAll(async () => {
-  // 0.2 tokens/s: a spent bucket stays empty for the whole test on a slow machine.
-  server = await startServer({ args: ['--rp-rate', '0.2', '--rp-burst', '3', '--device-rate=0.2', '--device-burst=2'] });
-});
-afterAll(async () => server?.stop());
+// 0.2 tokens/s: a spent bucket stays empty for the whole test on a slow machine.
+const env = useServer({ args: ['--rp-rate', '0.2', '--rp-burst', '3', '--device-rate=0.2', '--device-burst=2'] });
 
-const rpGet = (key) => fetch(`${server.url}/servers/${server.serverId}`, { headers: { 'X-apikey': key } });
-const devicePost = () => fetch(`${server.url}/device/v1/ping`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"v":1}' });
+const rpGet = (key) => fetch(`${env.server.url}/servers/${env.server.serverId}`, { headers: { 'X-apikey': key } });
+const devicePost = () => fetch(`${env.server.url}/device/v1/ping`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"v":1}' });
 
 test('the relying-party API allows the burst per API key, then 429 with Retry-After; wrong keys share the client address bucket', async () => {
   const statuses = [];
-  for (let i = 0; i < 4; i++) statuses.push((await rpGet(server.rootApiKey)).status);
+  for (let i = 0; i < 4; i++) statuses.push((await rpGet(env.server.rootApiKey)).status);
   expect(statuses).toEqual([200, 200, 200, 429]);
-  const limited = await rpGet(server.rootApiKey);
+  const limited = await rpGet(env.server.rootApiKey);
   expect(limited.status).toBe(429);
   const retryAfter = Number(limited.headers.get('retry-after'));
   expect(retryAfter).toBeGreaterThanOrEqual(1);
@@ -39,37 +35,29 @@ test('the device API allows the burst per client address, then 429; operations e
   for (let i = 0; i < 3; i++) statuses.push((await devicePost()).status);
   expect(statuses.slice(0, 2)).not.toContain(429);
   expect(statuses[2]).toBe(429);
-  for (let i = 0; i < 5; i++) expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  for (let i = 0; i < 5; i++) expect((await fetch(`${env.server.url}/healthz`)).status).toBe(200);
 });
 
 test('the OpenID provider draws from the per-address bucket of the device API', async () => {
-  const s = await startServer({ args: ['--device-rate=0.2', '--device-burst=2'], env: { TAPGATE_OIDC: '1' } });
-  try {
-    const statuses = [];
-    for (let i = 0; i < 3; i++) {
-      const res = await fetch(`${s.url}/oidc/.well-known/openid-configuration`);
-      statuses.push(res.status);
-      await res.arrayBuffer();
-    }
-    expect(statuses).toEqual([200, 200, 429]);
-  } finally {
-    await s.stop();
+  const s = await env.startServer({ args: ['--device-rate=0.2', '--device-burst=2'], env: { TAPGATE_OIDC: '1' } });
+  const statuses = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${s.url}/oidc/.well-known/openid-configuration`);
+    statuses.push(res.status);
+    await res.arrayBuffer();
   }
+  expect(statuses).toEqual([200, 200, 429]);
 });
 
 describe('per-account limit on the PIN-trying device requests', () => {
-  let limited;
-  beforeAll(async () => {
-    // No per-address limit here: only the account's bucket (burst 2, 0.2/s) can answer 429.
-    limited = await startServer({ args: ['--account-rate', '0.2', '--account-burst', '2'] });
-  });
-  afterAll(async () => limited?.stop());
+  // No per-address limit here: only the account's bucket (burst 2, 0.2/s) can answer 429.
+  const limited = useServer({ args: ['--account-rate', '0.2', '--account-burst', '2'] });
 
   /** POSTs from a chosen loopback source address (127.0.0.x all reach the 127.0.0.1 listener on Linux). */
   function postFrom(localAddress, path, body) {
     const http = require('node:http');
     return new Promise((resolve, reject) => {
-      const req = http.request(`${limited.url}/device${path}`, { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } }, (res) => {
+      const req = http.request(`${limited.server.url}/device${path}`, { method: 'POST', localAddress, headers: { 'content-type': 'application/json' } }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (d) => (text += d));
@@ -101,17 +89,13 @@ describe('per-account limit on the PIN-trying device requests', () => {
 });
 
 test('a key made with POST /apikeys/ gets its own bucket once it has authenticated', async () => {
-  const s = await startServer({ args: ['--rp-rate', '0.2', '--rp-burst', '2'] });
-  try {
-    const get = (key) => fetch(`${s.url}/servers/${s.serverId}/sessions/`, { headers: { 'X-apikey': key, 'X-nonce': 'n' } }).then((r) => r.status);
-    const made = await fetch(`${s.url}/apikeys/?permissions=sessions`, { method: 'POST', headers: { 'X-apikey': s.rootApiKey } });  // root: 1 of 2
-    const { apikey } = await made.json();
-    expect(await get(apikey)).toBe(200);  // not known yet: the address's bucket (1 of 2)
-    expect([await get(apikey), await get(apikey), await get(apikey)]).toEqual([200, 200, 429]);  // its own bucket of 2
-    expect(await get(s.rootApiKey)).toBe(200);  // the root key's second token: buckets are per key
-    expect(await get('wrong-key')).toBe(401);  // the address's second token
-    expect(await get('wrong-key')).toBe(429);
-  } finally {
-    await s.stop();
-  }
+  const s = await env.startServer({ args: ['--rp-rate', '0.2', '--rp-burst', '2'] });
+  const get = (key) => fetch(`${s.url}/servers/${s.serverId}/sessions/`, { headers: { 'X-apikey': key, 'X-nonce': 'n' } }).then((r) => r.status);
+  const made = await fetch(`${s.url}/apikeys/?permissions=sessions`, { method: 'POST', headers: { 'X-apikey': s.rootApiKey } });  // root: 1 of 2
+  const { apikey } = await made.json();
+  expect(await get(apikey)).toBe(200);  // not known yet: the address's bucket (1 of 2)
+  expect([await get(apikey), await get(apikey), await get(apikey)]).toEqual([200, 200, 429]);  // its own bucket of 2
+  expect(await get(s.rootApiKey)).toBe(200);  // the root key's second token: buckets are per key
+  expect(await get('wrong-key')).toBe(401);  // the address's second token
+  expect(await get('wrong-key')).toBe(429);
 });

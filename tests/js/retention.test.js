@@ -1,77 +1,67 @@
+// Each test runs an in-process server of its own (its own clock and retention settings): useServers, not useServer.
 // Retention (issue 12, item 6): rows that anyone who can load a login page adds (relying-party and
 // QR sessions, transactions), and what devices and messages leave behind (messages, relay queue,
 // PIN challenges, seen request nonces, tombstones of deleted accounts), are deleted once no longer
 // needed. The server runs in process with a clock the test moves; every row is made through the
 // HTTP API (device_nonces by the push-token call, plus seeded rows), and the row counts go back down.
-const fs = require('node:fs');
-const http = require('node:http');
-const os = require('node:os');
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
-const { Authenticator } = require('@tapgate/authenticator/node');
-const { createTapgateServer } = require('@tapgate/server');
-const { TEST_DATABASE_URL, createTestDatabase, dropTestDatabase } = require('./helpers/server-process');
+const { TEST_DATABASE_URL } = require('./helpers/server-process');
+const { useServers } = require('./helpers/fixture');
 const { relyingParty } = require('./helpers/rp');
 const { enrol, eventually } = require('./helpers/flows');
 
 jest.setTimeout(60_000);
+
+const fx = useServers();
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const TABLES = ['rp_sessions', 'qr_sessions', 'transactions', 'messages', 'relay_queue', 'pin_challenges', 'device_nonces', 'accounts'];
 
 /**
- * The server in process on a real HTTP port (on the PostgreSQL run, on a fresh database), and a
- * second connection to its database for counting rows.
+ * The server in process on a real HTTP port (helpers/in-process.js: on the PostgreSQL run, on a
+ * fresh database), and a second connection to its database for counting rows; closed after the test.
  */
 async function startInProcess(clock, retention) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-retention-'));
-  const db = TEST_DATABASE_URL ? await createTestDatabase() : null;
   // The counting connection first, and device_nonces made before the server opens the database:
   // this connection is synchronous (SQLite), so it must not wait for a lock the server holds.
   let query;
   let closeDb;
-  if (db) {
-    const { Client } = require('pg');
-    const client = new Client({ connectionString: db.url });
-    await client.connect();
-    query = async (sql, args = []) => (await client.query(sql.replace(/\?/g, (() => { let i = 0; return () => `$${++i}`; })()), args)).rows;
-    closeDb = () => client.end();
-  } else {
-    const sqlite = new (require('better-sqlite3'))(path.join(dir, 'tapgate.sqlite'));
-    query = async (sql, args = []) => (/^\s*select/i.test(sql) ? sqlite.prepare(sql).all(...args) : (sqlite.prepare(sql).run(...args), []));
-    closeDb = async () => sqlite.close();
-  }
-  await ensureDeviceNonces(query);
-  let tapgate = null;
-  const httpServer = http.createServer((req, res) => {
-    tapgate.handle(req, res).then((handled) => {
-      if (!handled) res.writeHead(404).end();
-    });
+  const inProcess = await fx.startInProcess(async ({ url, dir, databaseUrl }) => {
+    if (databaseUrl) {
+      const { Client } = require('pg');
+      const client = new Client({ connectionString: databaseUrl });
+      await client.connect();
+      query = async (sql, args = []) => (await client.query(sql.replace(/\?/g, (() => { let i = 0; return () => `$${++i}`; })()), args)).rows;
+      closeDb = () => client.end();
+    } else {
+      const sqlite = new (require('better-sqlite3'))(path.join(dir, 'tapgate.sqlite'));
+      query = async (sql, args = []) => (/^\s*select/i.test(sql) ? sqlite.prepare(sql).all(...args) : (sqlite.prepare(sql).run(...args), []));
+      closeDb = async () => sqlite.close();
+    }
+    await ensureDeviceNonces(query);
+    return { dbPath: path.join(dir, 'tapgate.sqlite'), databaseUrl, publicUrl: url, now: () => clock.now, retention };
   });
-  await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${httpServer.address().port}`;
-  tapgate = await createTapgateServer({ dbPath: path.join(dir, 'tapgate.sqlite'), databaseUrl: db?.url, publicUrl: url, now: () => clock.now, retention });
 
   const counts = async () => {
     const out = {};
     for (const t of TABLES) out[t] = Number((await query(`SELECT COUNT(*) AS n FROM ${t}`))[0].n);
     return out;
   };
-  return {
-    tapgate,
-    server: { url, serverId: tapgate.serverId, rootApiKey: tapgate.rootApiKey },
+  let closed = false;
+  return fx.closeLater({
+    tapgate: inProcess.tapgate,
+    server: inProcess.server,
     query,
     counts,
     async close() {
+      if (closed) return;
+      closed = true;
       await closeDb();
-      httpServer.closeAllConnections();
-      await new Promise((resolve) => httpServer.close(resolve));
-      await tapgate.close();
-      if (db) await dropTestDatabase(db.name);
-      fs.rmSync(dir, { recursive: true, force: true });
+      await inProcess.close();
     },
-  };
+  });
 }
 
 /** device_nonces is written by the replay protection of /v1/pushtoken and /v1/applogin; made here if missing. */
@@ -87,8 +77,8 @@ async function seedDeviceNonces(env, rows) {
 test('a moved clock brings every table back down, each at its rule, and keeps what is still needed', async () => {
   const clock = { now: Date.now() };
   const env = await startInProcess(clock, { intervalMs: 0, sessionMs: HOUR, loginMs: 3 * HOUR, transactionMs: 2 * HOUR, batchSize: 2 });
-  const auth = await Authenticator.create();
-  const leaver = await Authenticator.create();
+  const auth = await fx.authenticator();
+  const leaver = await fx.authenticator();
   try {
     const rp = relyingParty(env.server);
     const base = await env.counts();

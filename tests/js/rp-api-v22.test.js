@@ -3,32 +3,22 @@
 // lists (paging, sort, filter, search in SQL), blocking, registerUser, push logins provoked on an
 // account or a user, and deleting users.
 'use strict';
-const { Authenticator, LocalPushRelay } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty, nextEvent, reach } = require('./helpers/rp');
+const { useServer } = require('./helpers/fixture');
+const { nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol, login, eventually } = require('./helpers/flows');
 
 jest.setTimeout(120_000);
 
-let server;
-let rp;
+const env = useServer();
 let base;
-const cleanup = [];
-
-beforeAll(async () => {
-  server = await startServer();
-  rp = relyingParty(server);
-  base = `/servers/${server.serverId}`;
+beforeAll(() => {
+  base = `/servers/${env.server.serverId}`;
 });
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()();
-});
-afterAll(async () => server?.stop());
 
 /** A REST call; `key` defaults to the root key. Resolves with {status, body} (body parsed when JSON). */
-async function call(method, path, { key = server.rootApiKey, nonce, body, headers = {} } = {}) {
+async function call(method, path, { key = env.server.rootApiKey, nonce, body, headers = {} } = {}) {
   const h = { ...headers, ...(key ? { 'X-apikey': key } : {}), ...(nonce ? { 'X-nonce': nonce } : {}) };
-  const res = await fetch(`${server.url}${path}`, { method, headers: h, body });
+  const res = await fetch(`${env.server.url}${path}`, { method, headers: h, body });
   const type = res.headers.get('content-type') ?? '';
   return { status: res.status, type, body: type.startsWith('application/json') ? await res.json() : Buffer.from(await res.arrayBuffer()) };
 }
@@ -42,13 +32,8 @@ async function newKey(query) {
 
 /** An authenticator with one enrolled account for `userid`, its pushes fetched from the local relay. */
 async function device(userid, { relay = true } = {}) {
-  const auth = await Authenticator.create();
-  cleanup.push(() => auth.close());
-  await enrol(auth, rp, { userid });
-  if (relay) {
-    const push = await LocalPushRelay.connect(auth, { url: `${server.url}/relay/v1`, intervalMs: 100 });
-    cleanup.push(() => push.close());
-  }
+  const auth = await env.enrolled({ userid });
+  if (relay) await env.pushRelay(auth);
   return { auth, account: auth.accounts[0] };
 }
 
@@ -56,18 +41,18 @@ const ids = (list) => list.map((a) => a.id);
 
 describe('API keys and permissions', () => {
   test('a key is shown once, listed by its id only, and revoked by DELETE', async () => {
-    const created = await newKey(`description=${encodeURIComponent('front end')}&permissions=sessions&serverid=${server.serverId}`);
-    expect(created).toMatchObject({ description: 'front end', role: created.id, permissions: [{ acl: 'sessions', server: server.serverId }] });
+    const created = await newKey(`description=${encodeURIComponent('front end')}&permissions=sessions&serverid=${env.server.serverId}`);
+    expect(created).toMatchObject({ description: 'front end', role: created.id, permissions: [{ acl: 'sessions', server: env.server.serverId }] });
     expect(created.apikey.startsWith(`${created.id}.`)).toBe(true);
     const listed = await get('/apikeys/');
     expect(listed.status).toBe(200);
     const entry = listed.body.apikeys.find((k) => k.id === created.id);
     expect(entry).toEqual({ apikey: created.id, id: created.id, description: 'front end', role: created.id, created: created.created,
-      permissions: [{ acl: 'sessions', server: server.serverId }] });
+      permissions: [{ acl: 'sessions', server: env.server.serverId }] });
     expect(JSON.stringify(listed.body)).not.toContain(created.apikey);
-    expect((await get(`${base}/sessions/`, { key: created.apikey, nonce: rp.newNonce() })).status).toBe(200);
+    expect((await get(`${base}/sessions/`, { key: created.apikey, nonce: env.rp.newNonce() })).status).toBe(200);
     expect((await call('DELETE', `/apikeys/${created.id}`)).body).toEqual({ result: true });
-    const revoked = await get(`${base}/sessions/`, { key: created.apikey, nonce: rp.newNonce() });
+    const revoked = await get(`${base}/sessions/`, { key: created.apikey, nonce: env.rp.newNonce() });
     expect(revoked.status).toBe(401);
     expect(typeof revoked.body.error).toBe('string');
     expect((await call('DELETE', `/apikeys/${created.id}`)).status).toBe(404);
@@ -75,8 +60,8 @@ describe('API keys and permissions', () => {
   });
 
   test('a sessions-only key can get QR codes and session status, but not list accounts, servers or keys', async () => {
-    const { apikey } = await newKey(`permissions=sessions&serverid=${server.serverId}`);
-    const nonce = rp.newNonce();
+    const { apikey } = await newKey(`permissions=sessions&serverid=${env.server.serverId}`);
+    const nonce = env.rp.newNonce();
     const qr = await get(`${base}/sessions/qr/login?img=png`, { key: apikey, nonce });
     expect(qr.status).toBe(200);
     expect(qr.type).toBe('image/png');
@@ -103,7 +88,7 @@ describe('API keys and permissions', () => {
     expect(Buffer.from(made.body.serverid, 'base64url')).toHaveLength(16);
     expect(Buffer.from(made.body.serverpk, 'base64url')).toHaveLength(32);
     const first = await get(`${base}/`);
-    expect(made.body.serverid).not.toBe(server.serverId);
+    expect(made.body.serverid).not.toBe(env.server.serverId);
     expect(made.body.serverpk).not.toBe(first.body.serverpk);
     const mine = `/servers/${made.body.serverid}`;
     expect((await get(`${mine}/`, { key: apikey })).body).toEqual(made.body);
@@ -112,9 +97,8 @@ describe('API keys and permissions', () => {
     expect((await get(`${base}/`, { key: apikey })).status).toBe(403);
     expect((await get('/servers/', { key: apikey })).body).toMatchObject({ totalnumber: 1, servers: [{ serverid: made.body.serverid }] });
     // A QR of the new server names it and is signed with its key: an app enrols there.
-    const auth = await Authenticator.create();
-    cleanup.push(() => auth.close());
-    const session = await auth.startSession((await get(`${mine}/sessions/qr/enrol?userid=branch-user`, { key: apikey, nonce: rp.newNonce() })).body);
+    const auth = await env.authenticator();
+    const session = await auth.startSession((await get(`${mine}/sessions/qr/enrol?userid=branch-user`, { key: apikey, nonce: env.rp.newNonce() })).body);
     const confirm = await nextEvent(session, 'confirmenrol');
     expect(confirm.server.name).toBe('Branch');
     // The logo reaches the app with the server's parameters (§5.1), shown while the user confirms.
@@ -126,7 +110,7 @@ describe('API keys and permissions', () => {
     expect((await get(`${mine}/accounts/`, { key: apikey })).body.accounts.map((a) => a.userid)).toEqual(['branch-user']);
     expect((await get(`${base}/accounts/?filter=userid=branch-user`)).body.totalnumber).toBe(0);
     // A key scoped to the first server is refused on the new one.
-    const scoped = await newKey(`permissions=accounts&serverid=${server.serverId}`);
+    const scoped = await newKey(`permissions=accounts&serverid=${env.server.serverId}`);
     expect((await get(`${mine}/accounts/`, { key: scoped.apikey })).status).toBe(403);
     expect((await get(`${base}/accounts/`, { key: scoped.apikey })).status).toBe(200);
     // getServers pages with limit and marker; totalnumber counts them all.
@@ -139,8 +123,8 @@ describe('API keys and permissions', () => {
 
 test('permissions per server (v2.2 roles): a key is given sessions on a second server, then loses it', async () => {
   const other = (await call('POST', '/servers/', { body: JSON.stringify({ serverName: 'Other' }) })).body.serverid;
-  const { apikey, id } = await newKey(`permissions=sessions&serverid=${server.serverId}`);
-  const qrOther = () => get(`/servers/${other}/sessions/qr/login`, { key: apikey, nonce: rp.newNonce() });
+  const { apikey, id } = await newKey(`permissions=sessions&serverid=${env.server.serverId}`);
+  const qrOther = () => get(`/servers/${other}/sessions/qr/login`, { key: apikey, nonce: env.rp.newNonce() });
   expect((await qrOther()).status).toBe(403);
   const granted = await call('POST', `/servers/${other}/permissions/${id}?acl=sessions,users`);
   expect(granted.body).toEqual({ permissions: [{ acl: 'sessions', role: id, server: other }, { acl: 'users', role: id, server: other }] });
@@ -150,12 +134,12 @@ test('permissions per server (v2.2 roles): a key is given sessions on a second s
   expect((await get(`/servers/${other}/permissions/`)).body.permissions.filter((p) => p.role === id)).toHaveLength(2);
   // The key's global list shows both scopes.
   const listed = (await get('/apikeys/')).body.apikeys.find((k) => k.id === id);
-  expect(listed.permissions).toEqual(expect.arrayContaining([{ acl: 'sessions', server: server.serverId }, { acl: 'sessions', server: other },
+  expect(listed.permissions).toEqual(expect.arrayContaining([{ acl: 'sessions', server: env.server.serverId }, { acl: 'sessions', server: other },
     { acl: 'users', server: other }]));
   expect((await call('DELETE', `/servers/${other}/permissions/${id}?acl=users`)).body.permissions).toEqual([{ acl: 'sessions', role: id, server: other }]);
   expect((await call('DELETE', `/servers/${other}/permissions/${id}`)).body).toEqual({ permissions: [] });
   expect((await qrOther()).status).toBe(403);
-  expect((await get(`${base}/sessions/`, { key: apikey, nonce: rp.newNonce() })).status).toBe(200);  // its first server's stays
+  expect((await get(`${base}/sessions/`, { key: apikey, nonce: env.rp.newNonce() })).status).toBe(200);  // its first server's stays
   // Only a global root key manages permissions.
   expect((await get(`/servers/${other}/permissions/`, { key: apikey })).status).toBe(403);
 });
@@ -163,7 +147,7 @@ test('permissions per server (v2.2 roles): a key is given sessions on a second s
 describe('accounts and users', () => {
   test('account lists page, sort and filter; totalnumber counts the filtered list', async () => {
     const a = await device('list-u1', { relay: false });
-    await enrol(a.auth, rp, { userid: 'list-u1' });  // a second account of the same user
+    await enrol(a.auth, env.rp, { userid: 'list-u1' });  // a second account of the same user
     await device('list-u2', { relay: false });
     await device('', { relay: false });  // an account without a user
     const mine = (await get(`${base}/accounts/?filter=userid=list-u1`)).body;
@@ -202,7 +186,7 @@ describe('accounts and users', () => {
     await device('users_x%1', { relay: false });
     await device('usersAx21', { relay: false });
     const b = await device('users-b', { relay: false });
-    await enrol(b.auth, rp, { userid: 'users-b' });
+    await enrol(b.auth, env.rp, { userid: 'users-b' });
     const found = (await get(`${base}/users/?search=USERS&sort=userid`)).body;
     expect(found.users.map((u) => u.userid)).toEqual(['users-b', 'usersAx21', 'users_x%1']);
     expect(found.totalnumber).toBe(3);
@@ -234,55 +218,55 @@ describe('accounts and users', () => {
 
   test('block: the device\'s login is refused and its sessions end; unblock: it logs in again', async () => {
     const { auth, account } = await device('blocky', { relay: false });
-    const { nonce: loggedIn } = await login(auth, rp);
-    expect((await rp.loginStatus(loggedIn)).loggedin).toBe(true);
+    const { nonce: loggedIn } = await login(auth, env.rp);
+    expect((await env.rp.loginStatus(loggedIn)).loggedin).toBe(true);
     const blocked = await call('PUT', `${base}/accounts/${account.accountId}/?blocked=true`);
     expect(blocked.status).toBe(200);
     expect(blocked.body).toMatchObject({ id: account.accountId, blocked: true });
-    expect((await rp.loginStatus(loggedIn)).loggedin).toBe(false);
+    expect((await env.rp.loginStatus(loggedIn)).loggedin).toBe(false);
     expect((await get(`${base}/accounts/?filter=blocked=true`)).body.accounts.map((a) => a.id)).toContain(account.accountId);
     // The device API refuses the blocked account's login: the app sees a typed error.
-    const nonce = rp.newNonce();
-    const session = await auth.startSession(await rp.loginQr(nonce));
+    const nonce = env.rp.newNonce();
+    const session = await auth.startSession(await env.rp.loginQr(nonce));
     await reach(session, 'WAIT_FOR_SECOND_FACTOR');
     await session.setPinBiometric({ pin: PIN }).catch(() => {});
     await session.finished;
     expect(session.state).toBe('ERROR');
     expect(session.error).toMatchObject({ code: 'SERVER_AUTHENTICATION_FAILED', numericCode: 48 });
-    expect((await rp.loginStatus(nonce)).loggedin).toBe(false);
+    expect((await env.rp.loginStatus(nonce)).loggedin).toBe(false);
     // A push login to a blocked account is refused.
-    expect((await call('POST', `${base}/accounts/${account.accountId}/provokelogin`, { nonce: rp.newNonce() })).status).toBe(409);
+    expect((await call('POST', `${base}/accounts/${account.accountId}/provokelogin`, { nonce: env.rp.newNonce() })).status).toBe(409);
     // Unblocked, the same app logs in.
     expect((await call('PUT', `${base}/accounts/${account.accountId}/?blocked=false`)).body.blocked).toBe(false);
-    const again = await login(auth, rp);
+    const again = await login(auth, env.rp);
     expect(again.verdict.result).toBe('SUCCESS');
-    expect((await rp.loginStatus(again.nonce)).loggedin).toBe(true);
+    expect((await env.rp.loginStatus(again.nonce)).loggedin).toBe(true);
   });
 
   test('registerUser binds a userid to the account logged in on the session; getSession shows it', async () => {
     const { auth, account } = await device('', { relay: false });
     expect(account.userId ?? null).toBeNull();
-    const { nonce } = await login(auth, rp);
-    expect((await rp.loginStatus(nonce)).userid).toBeNull();
+    const { nonce } = await login(auth, env.rp);
+    expect((await env.rp.loginStatus(nonce)).userid).toBeNull();
     const r = await call('POST', `${base}/sessions/registeruser?userid=late-binder`, { nonce });
     expect(r).toMatchObject({ status: 200, body: { result: true } });
-    expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'late-binder', accountid: account.accountId });
+    expect(await env.rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'late-binder', accountid: account.accountId });
     expect((await get(`${base}/accounts/${account.accountId}`)).body.userid).toBe('late-binder');
     expect((await get(`${base}/users/late-binder/accounts`)).body.totalnumber).toBe(1);
     // Nobody logged in on a fresh nonce: 409.
-    const none = await call('POST', `${base}/sessions/registeruser?userid=x`, { nonce: rp.newNonce() });
+    const none = await call('POST', `${base}/sessions/registeruser?userid=x`, { nonce: env.rp.newNonce() });
     expect(none.status).toBe(409);
     expect(typeof none.body.error).toBe('string');
     // A later login of that account carries the userid.
-    const next = await login(auth, rp);
-    expect((await rp.loginStatus(next.nonce)).userid).toBe('late-binder');
+    const next = await login(auth, env.rp);
+    expect((await env.rp.loginStatus(next.nonce)).userid).toBe('late-binder');
   });
 });
 
 describe('provoked logins and user deletion', () => {
   test('provokeLoginOnAccount: the device gets the push through the relay and completes the login; lastprovoke is set', async () => {
     const { auth, account } = await device('pushy');
-    const nonce = rp.newNonce();
+    const nonce = env.rp.newNonce();
     const started = nextEvent(auth, 'session');
     const before = Date.now();
     const r = await call('POST', `${base}/accounts/${account.accountId}/provokelogin`, {
@@ -293,7 +277,7 @@ describe('provoked logins and user deletion', () => {
     await reach(session, 'WAIT_FOR_SECOND_FACTOR');
     expect(session.announceInfo.info.action).toBe('Approve payment');
     expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
-    expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'pushy', accountid: account.accountId });
+    expect(await env.rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'pushy', accountid: account.accountId });
     const lastprovoke = (await get(`${base}/accounts/${account.accountId}`)).body.lastprovoke;
     expect(lastprovoke).toBeGreaterThanOrEqual(before - 1000);
     expect((await get(`${base}/accounts/?sort=lastprovoke:desc&limit=1`)).body.accounts[0].id).toBe(account.accountId);
@@ -303,7 +287,7 @@ describe('provoked logins and user deletion', () => {
     const phone = await device('twodevices');
     const tablet = await device('twodevices');
     const offline = await device('twodevices', { relay: false });  // no push token: not pushed
-    const nonce = rp.newNonce();
+    const nonce = env.rp.newNonce();
     const onPhone = nextEvent(phone.auth, 'session');
     const onTablet = nextEvent(tablet.auth, 'session');
     const r = await call('POST', `${base}/users/twodevices/provokelogin`, { nonce });
@@ -312,7 +296,7 @@ describe('provoked logins and user deletion', () => {
     const [{ session: s1 }, { session: s2 }] = await Promise.all([onPhone, onTablet]);
     await reach(s2, 'WAIT_FOR_SECOND_FACTOR');
     expect((await s2.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
-    expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: true, accountid: tablet.account.accountId });
+    expect(await env.rp.loginStatus(nonce)).toMatchObject({ loggedin: true, accountid: tablet.account.accountId });
     await s1.stopSession().catch(() => {});
     const accounts = (await get(`${base}/users/twodevices/accounts`)).body.accounts;
     expect(accounts.find((a) => a.id === offline.account.accountId).lastprovoke).toBeNull();

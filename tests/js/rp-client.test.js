@@ -6,14 +6,15 @@
 'use strict';
 const http = require('node:http');
 const { randomBytes } = require('node:crypto');
-const { Authenticator } = require('@tapgate/authenticator/node');
 const { TapgateClient, TapgateApiError, MODEL_SHAPES } = require('@tapgate/server/client');
-const { startServer } = require('./helpers/server-process');
-const { nextEvent, reach } = require('./helpers/rp');
-const { PIN, eventually } = require('./helpers/flows');
+const { useServer } = require('./helpers/fixture');
+const { reach } = require('./helpers/rp');
+const { PIN, enrol: enrolBy, eventually } = require('./helpers/flows');
 
 jest.setTimeout(60_000);
 
+// With the OpenID provider on: its client registry is part of the API.
+const env = useServer({ env: { TAPGATE_OIDC: '1' } });
 let server;
 let client;
 let auth;
@@ -21,26 +22,16 @@ let sid;
 const newNonce = () => randomBytes(16).toString('base64url');
 
 beforeAll(async () => {
-  // With the OpenID provider on: its client registry is part of the API.
-  server = await startServer({ env: { TAPGATE_OIDC: '1' } });
+  server = env.server;
   sid = server.serverId;
   client = new TapgateClient({ baseUrl: server.url, apiKey: server.rootApiKey });
-  auth = await Authenticator.create();
-});
-afterAll(async () => {
-  await auth?.close();
-  await server?.stop();
+  auth = await env.authenticator();
 });
 
 /** Enrols `userid` on the server through the client; resolves with the enrolment's nonce. */
 async function enrol(userid) {
-  const nonce = newNonce();
-  const session = await auth.startSession(await client.getEnrolQr(sid, nonce, { userid, name: `${userid}@example` }));
-  await nextEvent(session, 'confirmenrol');
-  await session.setAccount();
-  await session.setPinBiometric({ pin: PIN });
-  await session.finished;
-  return nonce;
+  const byClient = { newNonce, enrolQr: (nonce, names) => client.getEnrolQr(sid, nonce, names) };
+  return (await enrolBy(auth, byClient, { userid, finished: true })).nonce;
 }
 
 /** Logs in from `qr` (payload bytes) answering the PIN prompt. */
@@ -348,7 +339,7 @@ describe('errors as typed values', () => {
   });
 
   test('a rate limit is rate_limited with retryAfter; a stopped server is network, never a bare TypeError', async () => {
-    const limited = await startServer({ env: { TAPGATE_RP_RATE: '0.01', TAPGATE_RP_BURST: '1' } });
+    const limited = await env.startServer({ env: { TAPGATE_RP_RATE: '0.01', TAPGATE_RP_BURST: '1' } });
     const c = new TapgateClient({ baseUrl: limited.url, apiKey: limited.rootApiKey });
     await c.getServer(limited.serverId);
     const err = await apiError(c.getServer(limited.serverId));

@@ -1,3 +1,4 @@
+// Several server instances on one database, restarted, one per role: useServers, not useServer.
 // Scale-out: several server instances on one PostgreSQL database behave as one server. Two real
 // server processes share a database; a real Node SDK authenticator talks to instance A only (its
 // device URL and push relay), the relying party to instance B only (REST calls and the SSE status
@@ -9,10 +10,9 @@
 // wrong-PIN logins on one account never count more guesses than the attempt limit allows.
 'use strict';
 const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { Authenticator, LocalPushRelay } = require('@tapgate/authenticator/node');
-const { startServer, TEST_DATABASE_URL, createTestDatabase, dropTestDatabase } = require('./helpers/server-process');
+const { LocalPushRelay } = require('@tapgate/authenticator/node');
+const { startServer, TEST_DATABASE_URL } = require('./helpers/server-process');
+const { useServers } = require('./helpers/fixture');
 const { relyingParty, nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol } = require('./helpers/flows');
 const { openEventStream } = require('./helpers/sse');
@@ -20,10 +20,7 @@ const { openEventStream } = require('./helpers/sse');
 jest.setTimeout(60_000);
 
 const ROOT_KEY = 'scale-out-root-key';
-const cleanup = [];
-afterEach(async () => {
-  while (cleanup.length) await cleanup.pop()();
-});
+const fx = useServers();
 
 /**
  * Two instances on one fresh database when PostgreSQL is there: A is the device's (the QR codes
@@ -31,21 +28,17 @@ afterEach(async () => {
  */
 async function instances() {
   if (!TEST_DATABASE_URL) {
-    const only = await startServer({ env: { TAPGATE_ROOT_API_KEY: ROOT_KEY } });
-    cleanup.push(() => only.stop());
+    const only = await fx.startServer({ env: { TAPGATE_ROOT_API_KEY: ROOT_KEY } });
     return { a: only, b: only };
   }
-  const db = await createTestDatabase();
-  cleanup.push(() => dropTestDatabase(db.name));
+  const db = await fx.testDatabase();
   // The key the server signing keys are encrypted under: instances sharing a database share it.
   const env = { TAPGATE_DATABASE_URL: db.url, TAPGATE_ROOT_API_KEY: ROOT_KEY, TAPGATE_KEY: SHARED_KEY };
   // Both start at once on the empty database: the schema and the first server are settled by it.
-  const [a, first] = await Promise.all([startServer({ env }), startServer({ env })]);
-  cleanup.push(() => a.stop(), () => first.stop());
+  const [a, first] = await Promise.all([fx.startServer({ env }), fx.startServer({ env })]);
   // B's QR codes must name A's device URL: B restarts with A as its public URL.
   await first.stop();
-  const b = await startServer({ env: { ...env, TAPGATE_PUBLIC_URL: a.url } });
-  cleanup.push(() => b.stop());
+  const b = await fx.startServer({ env: { ...env, TAPGATE_PUBLIC_URL: a.url } });
   expect(b.serverId).toBe(a.serverId);
   expect(first.serverId).toBe(a.serverId);
   return { a, b };
@@ -61,10 +54,8 @@ if (!TEST_DATABASE_URL) {
 
 pg('two instances on one PostgreSQL database', () => {
   test('an instance without the shared key (its own key file) refuses to start, with a clear error', async () => {
-    const db = await createTestDatabase();
-    cleanup.push(() => dropTestDatabase(db.name));
-    const a = await startServer({ env: { TAPGATE_DATABASE_URL: db.url } });
-    cleanup.push(() => a.stop());
+    const db = await fx.testDatabase();
+    const a = await fx.startServer({ env: { TAPGATE_DATABASE_URL: db.url } });
     await expect(startServer({ env: { TAPGATE_DATABASE_URL: db.url } })).rejects.toThrow(/instances sharing a database must share it/);
   });
 
@@ -73,8 +64,7 @@ pg('two instances on one PostgreSQL database', () => {
     expect(a.url).not.toBe(b.url);
     const rp = relyingParty(b);
     await rp.updateServer({ pingTime: 60 });
-    const auth = await Authenticator.create();
-    cleanup.push(() => auth.close());
+    const auth = await fx.authenticator();
 
     // Enrolment: the QR comes from B and names A's device URL.
     const enrolled = await enrol(auth, rp, { userid: 'scaled' });
@@ -83,12 +73,12 @@ pg('two instances on one PostgreSQL database', () => {
     expect((await rp.accounts()).accounts.map((x) => x.id)).toContain(accountId);
     // The device's pushes come from A's relay, whichever instance sends them (the queue is in the database).
     const relay = await LocalPushRelay.connect(auth, { url: `${a.url}/relay/v1`, intervalMs: 100 });
-    cleanup.push(() => relay.close());
+    fx.closeLater(() => relay.close());
 
     // QR login with B's stream open: every event comes from A's device calls.
     const nonce = rp.newNonce();
     const stream = await openEventStream(`${b.url}/servers/${b.serverId}/sessions/events`, { 'X-apikey': ROOT_KEY, 'X-nonce': nonce });
-    cleanup.push(async () => stream.close());
+    fx.closeLater(async () => stream.close());
     expect(await stream.next('status')).toMatchObject({ loggedin: false, scanned: false });
     const session = await auth.startSession(await rp.loginQr(nonce));
     const qr = await stream.next('qr');  // B's own write
@@ -122,13 +112,12 @@ pg('two instances on one PostgreSQL database', () => {
   test('the relay queue is shared: a push made at B is taken once, at A, in order', async () => {
     const { a, b } = await instances();
     const rp = relyingParty(b);
-    const auth = await Authenticator.create();
-    cleanup.push(() => auth.close());
+    const auth = await fx.authenticator();
     await enrol(auth, rp, { userid: 'relayed' });
     const token = `tok-${rp.newNonce()}`;
     // Registers the token through A; polls too seldom to take anything during the test.
     const relay = await LocalPushRelay.connect(auth, { url: `${a.url}/relay/v1`, token, intervalMs: 600_000 });
-    cleanup.push(() => relay.close());
+    fx.closeLater(() => relay.close());
     const accountId = auth.accounts[0].accountId;
     await rp.sendMessage(accountId, 'one');
     await rp.sendMessage(accountId, 'two');
@@ -150,11 +139,8 @@ test('parallel wrong PINs on one account count at most the attempt limit (the ac
   const { a, b } = await instances();
   const rp = relyingParty(b);
   await rp.updateServer({ pinAttemptLimit: 3 });
-  const dirs = [];
-  cleanup.push(async () => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-  const origin = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-scale-'));
-  dirs.push(origin);
-  const first = await Authenticator.create({ storage: origin });
+  const origin = fx.tempDir('tapgate-scale-');
+  const first = await fx.authenticator({ storage: origin });
   await enrol(first, rp, { userid: 'guessed' });
   const accountId = first.accounts[0].accountId;
   await first.close();
@@ -163,11 +149,9 @@ test('parallel wrong PINs on one account count at most the attempt limit (the ac
   const N = 6;
   const copies = [];
   for (let i = 0; i < N; i++) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-scale-'));
-    dirs.push(dir);
+    const dir = fx.tempDir('tapgate-scale-');
     fs.cpSync(origin, dir, { recursive: true });
-    const auth = await Authenticator.create({ storage: dir });
-    cleanup.push(() => auth.close());
+    const auth = await fx.authenticator({ storage: dir });
     copies.push(auth);
   }
   const sessions = await Promise.all(

@@ -11,8 +11,7 @@ afterEach(async () => {
 });
 
 async function device(config, userid) {
-  const auth = await Authenticator.create({ config });
-  env.closeAfterTest(auth);
+  const auth = await env.authenticator({ config });
   await enrol(auth, env.rp, { userid });
   return auth;
 }
@@ -73,8 +72,7 @@ test('secondFactorUserInputTimeout ends an unanswered prompt as ABORTED', async 
   const enrolling = await Authenticator.create({ storage });
   await enrol(enrolling, env.rp, { userid: 'bea' });
   await enrolling.close();
-  const auth = await Authenticator.create({ storage, config: { secondFactorUserInputTimeout: '1s' } });
-  env.closeAfterTest(auth);
+  const auth = await env.authenticator({ storage, config: { secondFactorUserInputTimeout: '1s' } });
   const nonce = env.rp.newNonce();
   const session = await auth.startSession(await env.rp.loginQr(nonce));
   const prompts = [];

@@ -4,20 +4,20 @@
 // (SecretBytes wiping is checked natively: tests/native/secret_wipe_test.cpp. Constant-time
 // comparisons are reviewed in docs/security.md.)
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const Database = require('better-sqlite3');
 const sodium = require('libsodium-wrappers');
-const { Authenticator, TestBiometricProvider } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty, reach } = require('./helpers/rp');
-const { drive, readStoredState } = require('./helpers/drive');
+const { TestBiometricProvider } = require('@tapgate/authenticator/node');
+const { useServer } = require('./helpers/fixture');
+const { reach } = require('./helpers/rp');
+const { startEnrolment, driveEnrol, driveLogin } = require('./helpers/flows');
+const { readStoredState } = require('./helpers/drive');
 
 const PIN = 'Secret-PIN-9371';  // distinctive, so a search for it can't hit a port or a timestamp
 
-async function enrolled(rp, { userid, storage } = {}) {
-  const auth = await Authenticator.create(storage ? { storage } : {});
-  const { session } = await drive(auth, await rp.enrolQr(rp.newNonce(), { userid }), { pins: [PIN] });
+async function enrolled(env, { userid, storage } = {}) {
+  const auth = await env.authenticator(storage ? { storage } : {});
+  const { session } = await driveEnrol(auth, env.rp, userid, { pins: [PIN] });
   expect(session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
   return auth;
 }
@@ -27,37 +27,30 @@ async function pinFailures(rp, accountId) {
 }
 
 describe('PIN guessing is capped by the server', () => {
-  let server;
-  let rp;
-  beforeAll(async () => {
-    server = await startServer();
-    rp = relyingParty(server);
-  });
-  afterAll(async () => server?.stop());
+  const env = useServer();
 
   test('guesses across sessions: the third wrong PIN blocks, and the right one no longer helps', async () => {
-    const auth = await enrolled(rp, { userid: 'guess-serial' });
+    const auth = await enrolled(env, { userid: 'guess-serial' });
     const [account] = auth.accounts;
-    const first = await drive(auth, await rp.loginQr(rp.newNonce()), { pins: ['0000', '1111'] });  // then gives up
+    const first = await driveLogin(auth, env.rp, { pins: ['0000', '1111'] });  // then gives up
     expect(first.verdicts).toEqual(['PIN_FAIL', 'PIN_FAIL']);
     expect(first.session.historyStatus).toBe('ABORTED');
-    expect(await pinFailures(rp, account.accountId)).toBe(2);
+    expect(await pinFailures(env.rp, account.accountId)).toBe(2);
     // A new session does not reset the count.
-    const second = await drive(auth, await rp.loginQr(rp.newNonce()), { pins: ['2222'] });
+    const second = await driveLogin(auth, env.rp, { pins: ['2222'] });
     expect(second.verdicts).toEqual(['PIN_BLOCKED']);
     expect(second.session.error).toMatchObject({ code: 'PIN_BLOCKED' });
-    const nonce = rp.newNonce();
-    const third = await drive(auth, await rp.loginQr(nonce), { pins: [PIN] });
+    const third = await driveLogin(auth, env.rp, { pins: [PIN] });
     expect(third.verdicts).toEqual(['PIN_BLOCKED']);
-    expect((await rp.loginStatus(nonce)).loggedin).toBe(false);
-    expect(await pinFailures(rp, account.accountId)).toBe(3);
+    expect((await env.rp.loginStatus(third.nonce)).loggedin).toBe(false);
+    expect(await pinFailures(env.rp, account.accountId)).toBe(3);
     await auth.close();
   });
 
   test('guesses in parallel sessions are counted one by one: exactly the limit is ever evaluated', async () => {
-    const auth = await enrolled(rp, { userid: 'guess-parallel' });
+    const auth = await enrolled(env, { userid: 'guess-parallel' });
     const [account] = auth.accounts;
-    const qrs = await Promise.all(Array.from({ length: 6 }, () => rp.loginQr(rp.newNonce())));
+    const qrs = await Promise.all(Array.from({ length: 6 }, () => env.rp.loginQr(env.rp.newNonce())));
     const sessions = await Promise.all(qrs.map((qr) => auth.startSession(qr)));
     await Promise.all(sessions.map((s) => reach(s, 'WAIT_FOR_SECOND_FACTOR')));
     // A session whose request fails on the way (a network error on a loaded machine) gives no
@@ -72,34 +65,33 @@ describe('PIN guessing is capped by the server', () => {
     }
     // More wrong guesses, one at a time, until the server blocks: never more than the limit fail.
     let failed = verdicts.filter((v) => v === 'PIN_FAIL').length;
-    for (let i = 0; i < 4 && (await pinFailures(rp, account.accountId)) < 3; i++) {
-      const more = await drive(auth, await rp.loginQr(rp.newNonce()), { pins: [`111${i}`] });
+    for (let i = 0; i < 4 && (await pinFailures(env.rp, account.accountId)) < 3; i++) {
+      const more = await driveLogin(auth, env.rp, { pins: [`111${i}`] });
       failed += more.verdicts.filter((v) => v === 'PIN_FAIL').length;
     }
     expect(failed).toBeLessThanOrEqual(2);
-    expect(await pinFailures(rp, account.accountId)).toBe(3);
-    const nonce = rp.newNonce();
-    const right = await drive(auth, await rp.loginQr(nonce), { pins: [PIN] });
+    expect(await pinFailures(env.rp, account.accountId)).toBe(3);
+    const right = await driveLogin(auth, env.rp, { pins: [PIN] });
     expect(right.verdicts).toEqual(['PIN_BLOCKED']);
-    expect((await rp.loginStatus(nonce)).loggedin).toBe(false);
+    expect((await env.rp.loginStatus(right.nonce)).loggedin).toBe(false);
     await auth.close();
   });
 
   test('the PIN check of a later enrolment and logins share one counter', async () => {
-    const auth = await enrolled(rp, { userid: 'guess-mixed' });
+    const auth = await enrolled(env, { userid: 'guess-mixed' });
     const [account] = auth.accounts;
     // 1 wrong PIN at a later enrolment (PIN check), then cancelled …
-    const enrolment = await drive(auth, await rp.enrolQr(rp.newNonce(), { userid: 'guess-mixed-2' }), { pins: ['0000'] });
+    const enrolment = await driveEnrol(auth, env.rp, 'guess-mixed-2', { pins: ['0000'] });
     expect(enrolment.verdicts).toEqual(['PIN_FAIL']);
     // … 1 wrong PIN at a login …
-    const login = await drive(auth, await rp.loginQr(rp.newNonce()), { pins: ['1111'] });
+    const login = await driveLogin(auth, env.rp, { pins: ['1111'] });
     expect(login.verdicts).toEqual(['PIN_FAIL']);
-    expect(await pinFailures(rp, account.accountId)).toBe(2);
+    expect(await pinFailures(env.rp, account.accountId)).toBe(2);
     // … and the third, at a PIN check again, blocks.
-    const last = await drive(auth, await rp.enrolQr(rp.newNonce(), { userid: 'guess-mixed-3' }), { pins: ['2222'] });
+    const last = await driveEnrol(auth, env.rp, 'guess-mixed-3', { pins: ['2222'] });
     expect(last.verdicts).toEqual(['PIN_BLOCKED']);
     expect(auth.accounts).toHaveLength(1);
-    expect(await pinFailures(rp, account.accountId)).toBe(3);
+    expect(await pinFailures(env.rp, account.accountId)).toBe(3);
     await auth.close();
   });
 
@@ -107,42 +99,36 @@ describe('PIN guessing is capped by the server', () => {
   // PIN-blocked account, so whoever could pass the device's biometric could guess the PIN without
   // limit, two guesses at a time (server/src/device-api.ts, fixed).
   test('biometric logins in between do not lift the cap on wrong PINs', async () => {
-    const auth = await Authenticator.create({ biometric: new TestBiometricProvider() });
-    const session = await auth.startSession(await rp.enrolQr(rp.newNonce(), { userid: 'guess-bio' }));
-    await reach(session, 'WAIT_FOR_CONFIRMATION');
-    await session.setAccount();
-    await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+    const auth = await env.authenticator({ biometric: new TestBiometricProvider() });
+    const { session } = await startEnrolment(auth, env.rp, { userid: 'guess-bio' });
     expect((await session.setPinBiometric({ pin: PIN, biometric: true })).result).toBe('SUCCESS');
     const { accountId } = auth.accounts[0];
     const verdicts = [];
-    try {
-      for (let round = 0; round < 3; round++) {
-        for (let k = 0; k < 2; k++) {
-          const login = await drive(auth, await rp.loginQr(rp.newNonce()), { pins: [`${round}${k}00`] });
-          verdicts.push(...login.verdicts);
-        }
-        const s = await auth.startSession(await rp.loginQr(rp.newNonce()));
-        await reach(s, 'WAIT_FOR_SECOND_FACTOR');
-        await s.setPinBiometric({ biometric: true }).catch(() => {});
-        await s.finished;
+    for (let round = 0; round < 3; round++) {
+      for (let k = 0; k < 2; k++) {
+        const login = await driveLogin(auth, env.rp, { pins: [`${round}${k}00`] });
+        verdicts.push(...login.verdicts);
       }
-    } finally {
-      await auth.close();
+      const s = await auth.startSession(await env.rp.loginQr(env.rp.newNonce()));
+      await reach(s, 'WAIT_FOR_SECOND_FACTOR');
+      await s.setPinBiometric({ biometric: true }).catch(() => {});
+      await s.finished;
     }
+    await auth.close();
     // Six wrong PINs were tried: the third must have blocked, whatever happened in between.
     expect(verdicts.filter((v) => v === 'PIN_FAIL').length).toBeLessThanOrEqual(2);
-    expect(await pinFailures(rp, accountId)).toBe(3);
+    expect(await pinFailures(env.rp, accountId)).toBe(3);
   });
 
   test('the cap follows the server\'s pinAttemptLimit', async () => {
-    await rp.updateServer({ pinAttemptLimit: 5 });
+    await env.rp.updateServer({ pinAttemptLimit: 5 });
     try {
-      const auth = await enrolled(rp, { userid: 'guess-five' });
-      const { verdicts } = await drive(auth, await rp.loginQr(rp.newNonce()), { pins: ['0', '1', '2', '3', '4', '5'].map((d) => d.repeat(4)) });
+      const auth = await enrolled(env, { userid: 'guess-five' });
+      const { verdicts } = await driveLogin(auth, env.rp, { pins: ['0', '1', '2', '3', '4', '5'].map((d) => d.repeat(4)) });
       expect(verdicts).toEqual(['PIN_FAIL', 'PIN_FAIL', 'PIN_FAIL', 'PIN_FAIL', 'PIN_BLOCKED']);
       await auth.close();
     } finally {
-      await rp.updateServer({ pinAttemptLimit: 3 });
+      await env.rp.updateServer({ pinAttemptLimit: 3 });
     }
   });
 });
@@ -165,10 +151,10 @@ function leaks(haystack, secrets) {
 }
 
 describe('nothing secret is logged or kept where it should not be', () => {
+  const quiet = useServer();  // a server of its own: its logs and database hold this test's run only
   test('server logs, SDK console output and the server database, across enrolment, logins, wrong PINs, a PIN check, a cancel and bad requests', async () => {
-    const server = await startServer();
-    const rp = relyingParty(server);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-secrets-'));
+    const { server } = quiet;
+    const dir = quiet.tempDir('tapgate-secrets-');
     const consoleOutput = [];
     const spies = ['log', 'info', 'warn', 'error', 'debug'].map((m) =>
       jest.spyOn(console, m).mockImplementation((...args) => consoleOutput.push(args.map(String).join(' '))),
@@ -178,10 +164,10 @@ describe('nothing secret is logged or kept where it should not be', () => {
     const stderrWrite = jest.spyOn(process.stderr, 'write').mockImplementation((chunk, ...rest) => (writes.push(String(chunk)), true));
     let auth;
     try {
-      auth = await enrolled(rp, { userid: 'quiet', storage: dir });
-      await drive(auth, await rp.loginQr(rp.newNonce()), { pins: ['0000', PIN] });
-      await drive(auth, await rp.enrolQr(rp.newNonce(), { userid: 'quiet-2' }), { pins: ['1111', PIN] });
-      await drive(auth, await rp.loginQr(rp.newNonce()), { pins: [] });  // cancelled at the prompt
+      auth = await enrolled(quiet, { userid: 'quiet', storage: dir });
+      await driveLogin(auth, quiet.rp, { pins: ['0000', PIN] });
+      await driveEnrol(auth, quiet.rp, 'quiet-2', { pins: ['1111', PIN] });
+      await driveLogin(auth, quiet.rp, { pins: [] });  // cancelled at the prompt
       // Malformed device requests carrying secret-looking content must not be echoed into logs.
       for (const body of [`{"v":1,"qr":"${PIN}"`, JSON.stringify({ v: 1, session: PIN, accountPk: PIN }), 'x'.repeat(70 * 1024)]) {
         await fetch(`${server.url}/device/v1/enrol`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).catch(() => {});
@@ -237,6 +223,5 @@ describe('nothing secret is logged or kept where it should not be', () => {
     expect(leaks(dbBytes.toString('latin1'), [...secrets.filter((s) => s.label.startsWith('server')), { label: 'root API key', text: server.rootApiKey }])).toEqual([]);
     expect(serverSk.filter((k) => dbBytes.includes(k.subarray(0, 32)))).toEqual([]);
     expect(pinPks).toHaveLength(2);  // the server holds the PIN's public key only
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

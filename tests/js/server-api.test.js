@@ -2,10 +2,11 @@
 // the relying-party REST API and the device API of docs/protocol.md, with a simulated device.
 'use strict';
 const sodium = require('libsodium-wrappers');
-const { startServer } = require('./helpers/server-process');
+const { useServer } = require('./helpers/fixture');
 
 jest.setTimeout(60000);
 
+const env = useServer();
 let srv;
 const enc = new TextEncoder();
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -145,11 +146,7 @@ const freshNonce = () => b64u(sodium.randombytes_buf(16));
 
 beforeAll(async () => {
   await sodium.ready;
-  srv = await startServer();
-});
-
-afterAll(async () => {
-  if (srv) await srv.stop();
+  srv = env.server;
 });
 
 describe('relying-party API', () => {
@@ -552,32 +549,23 @@ describe('device API', () => {
 describe('process lifecycle', () => {
   test('a restart on the same data dir keeps the server and the generated root key; env key overrides', async () => {
     const fs = require('node:fs');
-    const os = require('node:os');
     const path = require('node:path');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-restart-'));
-    try {
-      const first = await startServer({ dataDir: dir });
-      await first.stop();
-      // On PostgreSQL (TAPGATE_TEST_DATABASE_URL) the helper gives the same dataDir the same database.
-      if (!first.databaseUrl) expect(fs.existsSync(path.join(dir, 'tapgate.sqlite'))).toBe(true);
-      const second = await startServer({ dataDir: dir });
-      expect(second.serverId).toBe(first.serverId);
-      // Only the digest is stored: the key is printed by the start that made it, and keeps working.
-      expect(second.rootApiKey).toBeUndefined();
-      expect((await fetch(`${second.url}/servers/`, { headers: { 'X-apikey': first.rootApiKey } })).status).toBe(200);
-      const exit = await second.stop();
-      expect(exit.code).toBe(0);
-      const third = await startServer({ dataDir: dir, env: { TAPGATE_ROOT_API_KEY: 'test-root-key' } });
-      try {
-        expect(third.rootApiKey).toBe('test-root-key');
-        const res = await fetch(`${third.url}/servers/`, { headers: { 'X-apikey': 'test-root-key' } });
-        expect(res.status).toBe(200);
-        expect((await res.json()).servers[0].serverid).toBe(first.serverId);
-      } finally {
-        await third.stop();
-      }
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = env.tempDir('tapgate-restart-');
+    const first = await env.startServer({ dataDir: dir });
+    await first.stop();
+    // On PostgreSQL (TAPGATE_TEST_DATABASE_URL) the helper gives the same dataDir the same database.
+    if (!first.databaseUrl) expect(fs.existsSync(path.join(dir, 'tapgate.sqlite'))).toBe(true);
+    const second = await env.startServer({ dataDir: dir });
+    expect(second.serverId).toBe(first.serverId);
+    // Only the digest is stored: the key is printed by the start that made it, and keeps working.
+    expect(second.rootApiKey).toBeUndefined();
+    expect((await fetch(`${second.url}/servers/`, { headers: { 'X-apikey': first.rootApiKey } })).status).toBe(200);
+    const exit = await second.stop();
+    expect(exit.code).toBe(0);
+    const third = await env.startServer({ dataDir: dir, env: { TAPGATE_ROOT_API_KEY: 'test-root-key' } });
+    expect(third.rootApiKey).toBe('test-root-key');
+    const res = await fetch(`${third.url}/servers/`, { headers: { 'X-apikey': 'test-root-key' } });
+    expect(res.status).toBe(200);
+    expect((await res.json()).servers[0].serverid).toBe(first.serverId);
   });
 });

@@ -8,21 +8,18 @@ const path = require('node:path');
 const { randomBytes } = require('node:crypto');
 const Database = require('better-sqlite3');
 const sodium = require('libsodium-wrappers');
-const { startServer } = require('./helpers/server-process');
+const { useServer } = require('./helpers/fixture');
 
+const env = useServer();
 let srv;
 let dbFile;
 let base;
 
 beforeAll(async () => {
   await sodium.ready;
-  srv = await startServer();
+  srv = env.server;
   dbFile = path.join(srv.dataDir, 'tapgate.sqlite');
   base = `/servers/${srv.serverId}`;
-});
-afterAll(async () => {
-  await pg?.end();
-  await srv?.stop();
 });
 
 /** Every row of every table, as text: equal snapshots mean nothing changed. */
@@ -43,6 +40,8 @@ async function pgSnapshot() {
   if (!pg) {
     const { Client } = require('pg');
     pg = new Client({ connectionString: srv.databaseUrl });
+    const client = pg;
+    env.closeAfterFile(() => client.end());  // before the server stops and its database is dropped
     await pg.connect();
   }
   const db = pg;
@@ -298,16 +297,9 @@ describe('relying-party API', () => {
     let accountId;
     let sessionsKey;
     beforeAll(async () => {
-      const { Authenticator } = require('@tapgate/authenticator/node');
-      const { relyingParty } = require('./helpers/rp');
-      const { enrol } = require('./helpers/flows');
-      const auth = await Authenticator.create();
-      try {
-        await enrol(auth, relyingParty(srv), { userid: 'bad-input-user' });
-        accountId = auth.accounts[0].accountId;
-      } finally {
-        await auth.close();
-      }
+      const auth = await env.enrolled({ userid: 'bad-input-user' });
+      accountId = auth.accounts[0].accountId;
+      await auth.close();
       const res = await fetch(`${srv.url}/apikeys/?permissions=sessions&serverid=${srv.serverId}`, { method: 'POST', headers: { 'X-apikey': srv.rootApiKey } });
       sessionsKey = (await res.json()).apikey;
     });

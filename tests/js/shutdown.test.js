@@ -1,24 +1,23 @@
+// Its servers are shut down by the tests themselves (SIGTERM): one per test, through useServers.
 // Health, readiness and graceful shutdown of a real server process: on SIGTERM it stops accepting
 // connections, answers /readyz 503 on a connection it already has, ends status streams cleanly,
 // lets a request in flight finish, closes the database and exits 0.
 'use strict';
 const net = require('node:net');
-const { startServer } = require('./helpers/server-process');
+const { useServers } = require('./helpers/fixture');
 const { eventually } = require('./helpers/flows');
 
 jest.setTimeout(30_000);
 
+const fx = useServers();
+
 test('GET /healthz and /readyz answer 200 while running; other methods 405', async () => {
-  const server = await startServer();
-  try {
-    const health = await fetch(`${server.url}/healthz`);
-    expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
-    const ready = await fetch(`${server.url}/readyz`);
-    expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready' }]);
-    expect((await fetch(`${server.url}/readyz`, { method: 'POST' })).status).toBe(405);
-  } finally {
-    await server.stop();
-  }
+  const server = await fx.startServer();
+  const health = await fetch(`${server.url}/healthz`);
+  expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
+  const ready = await fetch(`${server.url}/readyz`);
+  expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready' }]);
+  expect((await fetch(`${server.url}/readyz`, { method: 'POST' })).status).toBe(405);
 });
 
 /** A raw HTTP/1.1 connection: what it received so far, and whether the server closed it. */
@@ -36,7 +35,7 @@ function rawConnection(port) {
 }
 
 test('SIGTERM: readyz 503, status stream ended, the slow request in flight completes, new connections refused, exit 0', async () => {
-  const server = await startServer({ env: { TAPGATE_SHUTDOWN_GRACE_MS: '20000' } });
+  const server = await fx.startServer({ env: { TAPGATE_SHUTDOWN_GRACE_MS: '20000' } });
   // A status stream that shutdown must end cleanly (chunked encoding's last chunk).
   const stream = await rawConnection(server.port);
   stream.socket.write(`GET /servers/${server.serverId}/sessions/events HTTP/1.1\r\nHost: x\r\nX-apikey: ${server.rootApiKey}\r\nX-nonce: n1\r\n\r\n`);
@@ -75,5 +74,4 @@ test('SIGTERM: readyz 503, status stream ended, the slow request in flight compl
 
   expect(await exited).toEqual({ code: 0, signal: null });
   expect(server.output().stdout).toMatch(/"msg":"stopped","reason":"all requests done"/);
-  await server.stop();  // removes the data directory
 });

@@ -1,3 +1,4 @@
+// The server runs in this process (its SQL driver is counted), through useServers, not useServer.
 // What one complete QR login costs the database (issue 13): the relying party's QR fetch, the
 // device's /v1/start and /v1/login (second factor skipped inside pinTimeout), counted at the SQL
 // driver of a server running in this process. Each request is one transaction and reads its
@@ -6,14 +7,10 @@
 // the session is followed by the locking one (the account is locked in between, in the order every
 // path takes), one statement more.
 'use strict';
-const fs = require('node:fs');
-const http = require('node:http');
-const os = require('node:os');
-const path = require('node:path');
-const { createTapgateServer } = require('@tapgate/server');
 const { SqliteDriver } = require('@tapgate/server/dist/sql/sqlite');
 const { PgDriver } = require('@tapgate/server/dist/sql/postgres');
-const { TEST_DATABASE_URL, createTestDatabase, dropTestDatabase } = require('./helpers/server-process');
+const { TEST_DATABASE_URL } = require('./helpers/server-process');
+const { useServers } = require('./helpers/fixture');
 const { enrolRaw, loginRaw } = require('./helpers/raw-device');
 
 jest.setTimeout(60_000);
@@ -47,42 +44,28 @@ async function counted(Driver, work) {
   return { statements, transactions };
 }
 
-const backends = [['SQLite', SqliteDriver, 12, async (dir) => ({ dataDir: dir })]];
-let pgDatabase = null;
-if (TEST_DATABASE_URL) {
-  backends.push(['PostgreSQL', PgDriver, 13, async () => {
-    pgDatabase = await createTestDatabase();
-    return { databaseUrl: pgDatabase.url };
-  }]);
-}
+// [name, driver, statements expected, on a PostgreSQL database of its own]
+const backends = [['SQLite', SqliteDriver, 12, false]];
+if (TEST_DATABASE_URL) backends.push(['PostgreSQL', PgDriver, 13, true]);
 
-describe.each(backends)('%s', (name, Driver, expected, storage) => {
-  let dir;
-  let httpServer;
-  let tapgate;
+describe.each(backends)('%s', (name, Driver, expected, testDatabase) => {
+  const fx = useServers();
   let server;
   let account;
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-statements-'));
-    httpServer = http.createServer((req, res) => tapgate.handle(req, res));
-    await new Promise((r) => httpServer.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${httpServer.address().port}`;
-    tapgate = await createTapgateServer({ ...(await storage(dir)), publicUrl: url, rootApiKey: 'statements-root-key' });
-    server = { url, serverId: tapgate.serverId, rootApiKey: 'statements-root-key' };
+    const inProcess = await fx.startInProcess(({ url, dir, databaseUrl }) => ({
+      ...(databaseUrl ? { databaseUrl } : { dataDir: dir }), publicUrl: url, rootApiKey: 'statements-root-key',
+    }), { testDatabase });
+    const { url } = inProcess;
+    server = { ...inProcess.server, rootApiKey: 'statements-root-key' };
     account = await enrolRaw(server);
-    const put = await fetch(`${url}/servers/${tapgate.serverId}/`, {
+    const put = await fetch(`${url}/servers/${server.serverId}/`, {
       method: 'PUT',
       headers: { 'X-apikey': server.rootApiKey, 'content-type': 'application/json' },
       body: JSON.stringify({ pinTimeout: 60 }),
     });
     expect(put.status).toBe(200);
     expect((await loginRaw(server, account)).result).toBe('SUCCESS');  // caches warm
-  });
-  afterAll(async () => {
-    await tapgate?.close();
-    httpServer?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-    if (name === 'PostgreSQL' && pgDatabase) await dropTestDatabase(pgDatabase.name);
   });
 
   test(`a complete QR login runs ${expected} statements in 3 transactions, reading rp_sessions once per request`, async () => {

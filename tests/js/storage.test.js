@@ -3,23 +3,14 @@
 // state could depend on it, concurrent first saves agree on one key, and a save that fails rejects
 // session.finished and deleteAccount with a `storage` error besides the Authenticator's `error` event.
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { Authenticator, FileStorage, TapgateError } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty, nextEvent } = require('./helpers/rp');
-const { enrol } = require('./helpers/flows');
-const { drive, readStoredState, storedBytes } = require('./helpers/drive');
+const { useServer, useServers } = require('./helpers/fixture');
+const { enrol, driveLogin } = require('./helpers/flows');
+const { readStoredState, storedBytes } = require('./helpers/drive');
 
-const dirs = [];
-function tempDir() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-storage-'));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-});
+const fx = useServers();
+const tempDir = () => fx.tempDir('tapgate-storage-');
 
 describe('FileStorage key file', () => {
   test('an empty or short key file with no state is replaced by a whole key', async () => {
@@ -77,51 +68,40 @@ describe('FileStorage key file', () => {
 });
 
 describe('a failed save reaches the app', () => {
-  let server;
-  let rp;
-  beforeAll(async () => {
-    server = await startServer();
-    rp = relyingParty(server);
-  });
-  afterAll(async () => server?.stop());
+  const env = useServer();
 
   test('session.finished and deleteAccount reject with a storage error; the Authenticator emits error; the next good save stores everything', async () => {
     const dir = tempDir();
-    const auth = await Authenticator.create({ storage: dir });
+    const auth = await env.authenticator({ storage: dir });
     const errors = [];
     auth.addEventListener('error', (e) => errors.push(e.detail.error));
-    try {
-      const first = await enrol(auth, rp, { userid: 'saved' });
-      await first.session.finished;
-      expect(errors).toEqual([]);
-      const before = storedBytes(dir);
+    await enrol(auth, env.rp, { userid: 'saved', finished: true });
+    expect(errors).toEqual([]);
+    const before = storedBytes(dir);
 
-      // A non-empty folder where state.bin should go: every rename onto it fails (even for root).
-      const statePath = path.join(dir, 'state.bin');
-      fs.renameSync(statePath, `${statePath}.aside`);
-      fs.mkdirSync(path.join(statePath, 'blocker'), { recursive: true });
-      const second = await enrol(auth, rp, { userid: 'unsaved' });
-      expect(second.verdict.result).toBe('SUCCESS');
-      const failure = await second.session.finished.then(() => null, (err) => err);
-      expect(failure).toBeInstanceOf(TapgateError);
-      expect(failure).toMatchObject({ code: 'STORAGE_UNAVAILABLE', kind: 'storage' });
-      expect(second.session.state).toBe('DONE');  // the session itself succeeded; only the save did not
-      expect(errors.length).toBeGreaterThan(0);
-      expect(errors.every((e) => e instanceof TapgateError && e.kind === 'storage')).toBe(true);
-      const doomed = auth.accounts.find((a) => a.userId === 'unsaved');
-      await expect(auth.deleteAccount(doomed)).rejects.toMatchObject({ kind: 'storage' });
+    // A non-empty folder where state.bin should go: every rename onto it fails (even for root).
+    const statePath = path.join(dir, 'state.bin');
+    fs.renameSync(statePath, `${statePath}.aside`);
+    fs.mkdirSync(path.join(statePath, 'blocker'), { recursive: true });
+    const second = await enrol(auth, env.rp, { userid: 'unsaved' });
+    expect(second.verdict.result).toBe('SUCCESS');
+    const failure = await second.session.finished.then(() => null, (err) => err);
+    expect(failure).toBeInstanceOf(TapgateError);
+    expect(failure).toMatchObject({ code: 'STORAGE_UNAVAILABLE', kind: 'storage' });
+    expect(second.session.state).toBe('DONE');  // the session itself succeeded; only the save did not
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((e) => e instanceof TapgateError && e.kind === 'storage')).toBe(true);
+    const doomed = auth.accounts.find((a) => a.userId === 'unsaved');
+    await expect(auth.deleteAccount(doomed)).rejects.toMatchObject({ kind: 'storage' });
 
-      // The disk recovers: the next save carries every change so far.
-      fs.rmSync(statePath, { recursive: true });
-      fs.renameSync(`${statePath}.aside`, statePath);
-      expect(storedBytes(dir)).toEqual(before);
-      const third = await drive(auth, await rp.loginQr(rp.newNonce()));
-      await expect(third.session.finished).resolves.toBe(third.session);
-      const stored = await readStoredState(dir);
-      expect(stored.accounts.map((a) => a.userId)).toEqual(['saved']);  // 'unsaved' was enrolled, then deleted
-      expect(fs.readdirSync(dir).sort()).toEqual(['state.bin', 'state.key']);
-    } finally {
-      await auth.close();
-    }
+    // The disk recovers: the next save carries every change so far.
+    fs.rmSync(statePath, { recursive: true });
+    fs.renameSync(`${statePath}.aside`, statePath);
+    expect(storedBytes(dir)).toEqual(before);
+    const third = await driveLogin(auth, env.rp);
+    await expect(third.session.finished).resolves.toBe(third.session);
+    const stored = await readStoredState(dir);
+    expect(stored.accounts.map((a) => a.userId)).toEqual(['saved']);  // 'unsaved' was enrolled, then deleted
+    expect(fs.readdirSync(dir).sort()).toEqual(['state.bin', 'state.key']);
   });
 });

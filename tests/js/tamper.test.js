@@ -5,12 +5,8 @@
 // must end in ERROR with a `security` error (or the typed QR error when the QR itself is bad) and
 // change nothing the device keeps: no account, no server record, no key; the stored state gains
 // only the history entry of the failed session. (Push messages are not covered here yet.)
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
 const { Authenticator } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty } = require('./helpers/rp');
+const { useServer } = require('./helpers/fixture');
 const { PIN, drive, readStoredState, storedBytes } = require('./helpers/drive');
 
 // ------------------------------------------------------------------------------------------------
@@ -111,16 +107,15 @@ const stripSignature = ({ text }) => ({ status: 200, text: envelope(text).body }
 // A second server ("elsewhere") takes later enrolments whose PIN is proved at the first one (§5.6–5.7).
 
 const mitm = new Mitm();
-let server;
-let rp;
-let elsewhere;
-let rpElsewhere;
+const env = useServer();
+const elsewhere = useServer();
 let fresh;
 let enrolled;
 
+/** Opened in a test it is closed (and its folder removed) after that test, in beforeAll after the file. */
 async function openAuthenticator(label) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tapgate-tamper-${label}-`));
-  const auth = await Authenticator.create({ storage: dir, fetch: mitm.fetch, requestTimeout: 5000 });
+  const dir = env.tempDir(`tapgate-tamper-${label}-`);
+  const auth = await env.authenticator({ storage: dir, fetch: mitm.fetch, requestTimeout: 5000 });
   return { auth, dir };
 }
 
@@ -130,23 +125,20 @@ const LOGIN_CONTEXT = {
 };
 
 async function enrolQr(userid = 'mallory-target') {
-  const nonce = rp.newNonce();
-  return { nonce, qr: await rp.enrolQr(nonce, { userid, name: `${userid}@example` }) };
+  const nonce = env.rp.newNonce();
+  return { nonce, qr: await env.rp.enrolQr(nonce, { userid, name: `${userid}@example` }) };
 }
 /** An enrol QR of the second server: the enrolled app proves its PIN at the first (pincheck). */
 async function enrolQrElsewhere(userid = 'mallory-target') {
-  const nonce = rpElsewhere.newNonce();
-  return { nonce, qr: await rpElsewhere.enrolQr(nonce, { userid, name: `${userid}@example` }) };
+  const nonce = elsewhere.rp.newNonce();
+  return { nonce, qr: await elsewhere.rp.enrolQr(nonce, { userid, name: `${userid}@example` }) };
 }
 async function loginQr() {
-  const nonce = rp.newNonce();
-  return { nonce, qr: await rp.loginQr(nonce, LOGIN_CONTEXT) };
+  const nonce = env.rp.newNonce();
+  return { nonce, qr: await env.rp.loginQr(nonce, LOGIN_CONTEXT) };
 }
 
 beforeAll(async () => {
-  [server, elsewhere] = await Promise.all([startServer(), startServer()]);
-  rp = relyingParty(server);
-  rpElsewhere = relyingParty(elsewhere);
   fresh = await openAuthenticator('fresh');
   enrolled = await openAuthenticator('enrolled');
   mitm.reset(null);
@@ -154,14 +146,6 @@ beforeAll(async () => {
   const { session } = await drive(enrolled.auth, qr);
   expect(session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
   expect(enrolled.auth.accounts).toHaveLength(1);
-});
-
-afterAll(async () => {
-  await fresh?.auth.close();
-  await enrolled?.auth.close();
-  await server?.stop();
-  await elsewhere?.stop();
-  for (const a of [fresh, enrolled]) if (a) fs.rmSync(a.dir, { recursive: true, force: true });
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -193,7 +177,7 @@ async function expectTamperRejected(target, plan, flow, expected = {}) {
   const accountsBefore = auth.accounts;
   const stateBefore = await readStoredState(dir);
   const bytesBefore = storedBytes(dir);
-  const serverAccountsBefore = (await rp.accounts()).accounts.length;
+  const serverAccountsBefore = (await env.rp.accounts()).accounts.length;
   const historyBefore = auth.history.length;
 
   mitm.reset(plan);
@@ -224,7 +208,7 @@ async function expectTamperRejected(target, plan, flow, expected = {}) {
     expect(storedBytes(dir)).toEqual(bytesBefore);
     expect(auth.history).toHaveLength(historyBefore);
   }
-  const serverAccountsAfter = (await rp.accounts()).accounts.length;
+  const serverAccountsAfter = (await env.rp.accounts()).accounts.length;
   return { session, nonce, serverAccountsAdded: serverAccountsAfter - serverAccountsBefore };
 }
 
@@ -345,7 +329,7 @@ describe('replayed answers', () => {
     const { nonce } = await expectTamperRejected(enrolled, replay, loginQr);
     // The genuine verdict of *this* session was SUCCESS at the server as well, so the relying party
     // is logged in; what the device refused is only the foreign answer.
-    expect((await rp.loginStatus(nonce)).loggedin).toBe(true);
+    expect((await env.rp.loginStatus(nonce)).loggedin).toBe(true);
   });
 
   test('a start answer from an earlier login session, replayed into a new one', async () => {
@@ -355,16 +339,11 @@ describe('replayed answers', () => {
 
   test('an enrol answer from another enrolment, replayed into a first enrolment', async () => {
     const other = await openAuthenticator('replay-source');
-    try {
-      mitm.reset(null);
-      const { session } = await drive(other.auth, (await enrolQr('someone-else')).qr);
-      expect(session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
-      const recorded = mitm.log.find((l) => l.path === '/v1/enrol');
-      await expectTamperRejected(fresh, { path: '/v1/enrol', response: () => ({ status: 200, text: recorded.text }) }, () => enrolQr());
-    } finally {
-      await other.auth.close();
-      fs.rmSync(other.dir, { recursive: true, force: true });
-    }
+    mitm.reset(null);
+    const { session } = await drive(other.auth, (await enrolQr('someone-else')).qr);
+    expect(session.historyStatus).toBe('LOGGED_IN_ONE_SHOT');
+    const recorded = mitm.log.find((l) => l.path === '/v1/enrol');
+    await expectTamperRejected(fresh, { path: '/v1/enrol', response: () => ({ status: 200, text: recorded.text }) }, () => enrolQr());
   });
 
   test('the same session\'s start answer, replayed as the answer to its login request', async () => {
@@ -481,7 +460,7 @@ describe('rewritten requests', () => {
     const answer = mitm.log.find((l) => l.path === '/v1/login');
     expect(answer.status).toBe(403);  // signed error 48: the account proof does not cover this text
     expect(JSON.parse(JSON.parse(answer.text).body).error.code).toBe(48);
-    expect(await rp.loginStatus(nonce)).toMatchObject({ loggedin: false, userinput: null });
+    expect(await env.rp.loginStatus(nonce)).toMatchObject({ loggedin: false, userinput: null });
   });
 });
 

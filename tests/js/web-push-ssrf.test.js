@@ -5,14 +5,10 @@
 // addresses a name resolves to on the very connection it makes, and follows no redirect. Hosts an
 // operator allow-lists (TAPGATE_WEBPUSH_ALLOW_HOSTS) are the exception, for private push services
 // and tests.
-const fs = require('node:fs');
 const http = require('node:http');
 const https = require('node:https');
 const net = require('node:net');
-const os = require('node:os');
-const path = require('node:path');
-const { Authenticator } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
+const { useServer, useServers } = require('./helpers/fixture');
 const { relyingParty } = require('./helpers/rp');
 const { enrol, eventually, sleep } = require('./helpers/flows');
 const { newSubscription } = require('./helpers/push-service');
@@ -45,27 +41,18 @@ async function countingListener() {
 
 const webPushToken = (endpoint) => `webpush:${JSON.stringify(newSubscription(endpoint).json)}`;
 
+// The tests after the describe block start servers with other settings through `fx`.
+const fx = useServers();
 let listener;
 beforeAll(async () => {
-  listener = await countingListener();
-});
-afterAll(async () => {
-  await listener?.close();
+  listener = fx.closeLater(await countingListener());
 });
 
 describe('without an allow-list', () => {
-  let server;
-  let rp;
+  const env = useServer();
   let auth;
   beforeAll(async () => {
-    server = await startServer();
-    rp = relyingParty(server);
-    auth = await Authenticator.create();
-    await enrol(auth, rp, { userid: 'ssrf-victim' });
-  });
-  afterAll(async () => {
-    await auth?.close();
-    await server?.stop();
+    auth = await env.enrolled({ userid: 'ssrf-victim' });
   });
 
   test('updatePushToken refuses endpoints on loopback, private, link-local, unique-local, multicast and local names', async () => {
@@ -85,15 +72,15 @@ describe('without an allow-list', () => {
     }
     // Not a subscription at all: refused too, rather than stored to fail at every send.
     await expect(auth.updatePushToken('webpush:{"endpoint":"https://push.example.com/x"}')).rejects.toMatchObject({ name: 'TapgateError' });
-    expect((await rp.accounts()).accounts.find((a) => a.userid === 'ssrf-victim').push).toBeNull();
+    expect((await env.rp.accounts()).accounts.find((a) => a.userid === 'ssrf-victim').push).toBeNull();
     expect(listener.connections).toBe(0);
-    expect(server.output().stderr).not.toMatch(/internal error/);
+    expect(env.server.output().stderr).not.toMatch(/internal error/);
   });
 
   test('the device API answers a refused token with a 400 that says why', async () => {
     // Straight at the API: the endpoint is judged before the account proof (403 for a good token).
     const post = async (token) => {
-      const res = await fetch(`${server.url}/device/v1/pushtoken`, {
+      const res = await fetch(`${env.server.url}/device/v1/pushtoken`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
@@ -116,57 +103,46 @@ describe('without an allow-list', () => {
     await auth.updatePushToken(webPushToken('https://fcm.googleapis.com/fcm/send/abc'));
     await auth.updatePushToken(webPushToken('https://[2607:f8b0:4004:800::200a]/push'));
     await auth.updatePushToken(webPushToken('https://93.184.215.14/push'));
-    expect((await rp.accounts()).accounts.find((a) => a.userid === 'ssrf-victim').push).toBe('webpush');
+    expect((await env.rp.accounts()).accounts.find((a) => a.userid === 'ssrf-victim').push).toBe('webpush');
     await auth.updatePushToken('relay-token-ssrf');
-    expect((await rp.accounts()).accounts.find((a) => a.userid === 'ssrf-victim').push).toBe('relay');
+    expect((await env.rp.accounts()).accounts.find((a) => a.userid === 'ssrf-victim').push).toBe('relay');
   });
 
   test('an enrolment whose pushToken names an internal endpoint is refused', async () => {
-    const device = await Authenticator.create();
-    try {
-      await device.updatePushToken(webPushToken(`https://127.0.0.1:${listener.port}/enrol-push`));  // no account yet: kept for enrolments
-      const { session } = await enrol(device, rp, { userid: 'ssrf-enrol' }).catch((err) => ({ session: null, err }));
-      expect(session?.state ?? 'ERROR').toBe('ERROR');
-      expect((await rp.accounts()).accounts.some((a) => a.userid === 'ssrf-enrol')).toBe(false);
-      expect(listener.connections).toBe(0);
-    } finally {
-      await device.close();
-    }
+    const device = await env.authenticator();
+    await device.updatePushToken(webPushToken(`https://127.0.0.1:${listener.port}/enrol-push`));  // no account yet: kept for enrolments
+    const { session } = await enrol(device, env.rp, { userid: 'ssrf-enrol' }).catch((err) => ({ session: null, err }));
+    expect(session?.state ?? 'ERROR').toBe('ERROR');
+    expect((await env.rp.accounts()).accounts.some((a) => a.userid === 'ssrf-enrol')).toBe(false);
+    expect(listener.connections).toBe(0);
   });
 });
 
 test('a token stored while its host was allow-listed is not connected to once the allow-list is gone', async () => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-ssrf-'));
-  const auth = await Authenticator.create();
-  let server = await startServer({ dataDir, env: { TAPGATE_WEBPUSH_ALLOW_HOSTS: '127.0.0.1' } });
-  try {
-    let rp = relyingParty(server);
-    await enrol(auth, rp, { userid: 'stored-token' });
-    await auth.updatePushToken(webPushToken(`https://127.0.0.1:${listener.port}/stored`));
-    const accountId = auth.accounts[0].accountId;
-    // Allow-listed: the server does connect (the listener is no push service: the push fails).
-    const before = listener.connections;
-    await rp.sendMessage(accountId, 'pushed while allowed');
-    await eventually(() => listener.connections > before);
-    await server.stop();
+  const dataDir = fx.tempDir('tapgate-ssrf-');
+  const auth = await fx.authenticator();
+  const allowing = await fx.startServer({ dataDir, env: { TAPGATE_WEBPUSH_ALLOW_HOSTS: '127.0.0.1' } });
+  await enrol(auth, relyingParty(allowing), { userid: 'stored-token' });
+  await auth.updatePushToken(webPushToken(`https://127.0.0.1:${listener.port}/stored`));
+  const accountId = auth.accounts[0].accountId;
+  // Allow-listed: the server does connect (the listener is no push service: the push fails).
+  const before = listener.connections;
+  await relyingParty(allowing).sendMessage(accountId, 'pushed while allowed');
+  await eventually(() => listener.connections > before);
+  await allowing.stop();
 
-    // Same port: the device keeps the URL it enrolled with.
-    const { rootApiKey } = server;  // printed once, at the first start only
-    server = await startServer({ dataDir, env: { PORT: String(server.port) } });
-    rp = relyingParty({ ...server, rootApiKey });
-    const count = listener.connections;
-    await rp.sendMessage(accountId, 'must not be pushed');
-    await rp.sendMessage(accountId, 'nor this one');
-    await eventually(() => /push endpoint not allowed: 127\.0\.0\.1 is not a public address/.test(server.output().stderr));
-    await sleep(500);
-    expect(listener.connections).toBe(count);
-    // The messages still reach the device by pull.
-    expect(await auth.retrieveMessages()).toBeGreaterThanOrEqual(2);
-  } finally {
-    await auth.close();
-    await server.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
+  // Same port: the device keeps the URL it enrolled with.
+  const { rootApiKey } = allowing;  // printed once, at the first start only
+  const server = await fx.startServer({ dataDir, env: { PORT: String(allowing.port) } });
+  const rp = relyingParty({ ...server, rootApiKey });
+  const count = listener.connections;
+  await rp.sendMessage(accountId, 'must not be pushed');
+  await rp.sendMessage(accountId, 'nor this one');
+  await eventually(() => /push endpoint not allowed: 127\.0\.0\.1 is not a public address/.test(server.output().stderr));
+  await sleep(500);
+  expect(listener.connections).toBe(count);
+  // The messages still reach the device by pull.
+  expect(await auth.retrieveMessages()).toBeGreaterThanOrEqual(2);
 });
 
 test('a push service redirect is not followed', async () => {
@@ -177,24 +153,21 @@ test('a push service redirect is not followed', async () => {
     res.writeHead(307, { location: `http://127.0.0.1:${listener.port}/redirected` }).end();
   });
   await new Promise((resolve) => pushService.listen(0, '127.0.0.1', resolve));
-  const server = await startServer({ env: { TAPGATE_WEBPUSH_ALLOW_HOSTS: '127.0.0.1', TAPGATE_WEBPUSH_ALLOW_HTTP: '1' } });
-  const auth = await Authenticator.create();
-  try {
-    const rp = relyingParty(server);
-    await enrol(auth, rp, { userid: 'redirected' });
-    await auth.updatePushToken(webPushToken(`http://127.0.0.1:${pushService.address().port}/push/redirect-me`));
-    const count = listener.connections;
-    await rp.sendMessage(auth.accounts[0].accountId, 'redirected?');
-    await eventually(() => /push service answered HTTP 307/.test(server.output().stderr));
-    await sleep(300);
-    expect(redirects).toEqual(['/push/redirect-me']);
-    expect(listener.connections).toBe(count);
-  } finally {
-    await auth.close();
-    await server.stop();
+  fx.closeAfterTest(() => {
     pushService.closeAllConnections();
-    await new Promise((resolve) => pushService.close(resolve));
-  }
+    return new Promise((resolve) => pushService.close(resolve));
+  });
+  const server = await fx.startServer({ env: { TAPGATE_WEBPUSH_ALLOW_HOSTS: '127.0.0.1', TAPGATE_WEBPUSH_ALLOW_HTTP: '1' } });
+  const auth = await fx.authenticator();
+  const rp = relyingParty(server);
+  await enrol(auth, rp, { userid: 'redirected' });
+  await auth.updatePushToken(webPushToken(`http://127.0.0.1:${pushService.address().port}/push/redirect-me`));
+  const count = listener.connections;
+  await rp.sendMessage(auth.accounts[0].accountId, 'redirected?');
+  await eventually(() => /push service answered HTTP 307/.test(server.output().stderr));
+  await sleep(300);
+  expect(redirects).toEqual(['/push/redirect-me']);
+  expect(listener.connections).toBe(count);
 });
 
 test('the send-time lookup refuses a name that resolves to a non-public address, on the connection itself', async () => {

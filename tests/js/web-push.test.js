@@ -3,39 +3,32 @@
 // VAPID-authorised and RFC 8291-encrypted; the test decrypts it with the subscription's private
 // key, and the Node SDK accepts what it holds as the sealed Tapgate message. Other tokens still go
 // to the local relay.
-const { Authenticator } = require('@tapgate/authenticator/node');
-const { startServer } = require('./helpers/server-process');
-const { relyingParty, nextEvent, reach } = require('./helpers/rp');
-const { PIN, enrol, login, eventually } = require('./helpers/flows');
+const { useServer } = require('./helpers/fixture');
+const { nextEvent, reach } = require('./helpers/rp');
+const { PIN, login, eventually } = require('./helpers/flows');
 const { startPushService, newSubscription, verifyVapid } = require('./helpers/push-service');
 
-let server;
-let rp;
 let pushService;
 let auth;
 let subscription;
 
-beforeAll(async () => {
+// The stand-in push service is on loopback over http: both need saying (web-push-ssrf.test.js).
+const env = useServer(async () => {
   pushService = await startPushService({ statusFor: (p) => (p.startsWith('/push/gone-') ? 410 : 201) });
-  // The stand-in push service is on loopback over http: both need saying (web-push-ssrf.test.js).
-  server = await startServer({ env: { TAPGATE_WEBPUSH_ALLOW_HTTP: '1', TAPGATE_WEBPUSH_ALLOW_HOSTS: '127.0.0.1', TAPGATE_WEBPUSH_SUBJECT: 'mailto:ops@bank.example' } });
-  rp = relyingParty(server);
-  auth = await Authenticator.create();
-  await enrol(auth, rp, { userid: 'wendy' });
+  env.closeAfterFile(() => pushService.close());  // after the server
+  return { env: { TAPGATE_WEBPUSH_ALLOW_HTTP: '1', TAPGATE_WEBPUSH_ALLOW_HOSTS: '127.0.0.1', TAPGATE_WEBPUSH_SUBJECT: 'mailto:ops@bank.example' } };
+});
+beforeAll(async () => {
+  auth = await env.enrolled({ userid: 'wendy' });
   subscription = newSubscription(`${pushService.origin}/push/wendy-subscription`);
   await auth.updatePushToken(`webpush:${JSON.stringify(subscription.json)}`);
-  expect((await rp.accounts()).accounts[0].push).toBe('webpush');
-});
-afterAll(async () => {
-  await auth?.close();
-  await server?.stop();
-  await pushService?.close();
+  expect((await env.rp.accounts()).accounts[0].push).toBe('webpush');
 });
 
 test('a note arrives at the push service VAPID-signed and encrypted to the subscription, and holds the sealed message', async () => {
-  const { publicKey } = await (await fetch(`${server.url}/webpush/v1/vapid`)).json();
+  const { publicKey } = await (await fetch(`${env.server.url}/webpush/v1/vapid`)).json();
   const count = pushService.received.length;
-  await rp.sendMessage(auth.accounts[0].accountId, 'hello through Web Push');
+  await env.rp.sendMessage(auth.accounts[0].accountId, 'hello through Web Push');
   const push = await pushService.nth(count);
 
   expect(push).toMatchObject({ method: 'POST', path: '/push/wendy-subscription' });
@@ -57,30 +50,25 @@ test('a note arrives at the push service VAPID-signed and encrypted to the subsc
 });
 
 test('a push login through Web Push becomes a session that logs in', async () => {
-  const { nonce } = await login(auth, rp);  // the session to provoke a login on
+  const { nonce } = await login(auth, env.rp);  // the session to provoke a login on
   const count = pushService.received.length;
-  expect((await rp.provokeLogin(nonce)).status).toBe(200);
+  expect((await env.rp.provokeLogin(nonce)).status).toBe(200);
   const data = JSON.parse(subscription.decrypt((await pushService.nth(count)).body));
   const session = await auth.processPush(data);
   expect(session).not.toBeNull();
   await reach(session, 'WAIT_FOR_SECOND_FACTOR');
   expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
-  expect((await rp.loginStatus(nonce)).loggedin).toBe(true);
+  expect((await env.rp.loginStatus(nonce)).loggedin).toBe(true);
 });
 
 test('a relay token still goes to the local relay, not to the push service', async () => {
-  const other = await Authenticator.create();
-  try {
-    await enrol(other, rp, { userid: 'xavier' });
-    await other.updatePushToken('xavier-relay-token');
-    const count = pushService.received.length;
-    await rp.sendMessage(other.accounts[0].accountId, 'by relay');
-    const { messages } = await (await fetch(`${server.url}/relay/v1/xavier-relay-token`)).json();
-    expect(messages).toHaveLength(1);
-    expect(pushService.received.length).toBe(count);
-  } finally {
-    await other.close();
-  }
+  const other = await env.enrolled({ userid: 'xavier' });
+  await other.updatePushToken('xavier-relay-token');
+  const count = pushService.received.length;
+  await env.rp.sendMessage(other.accounts[0].accountId, 'by relay');
+  const { messages } = await (await fetch(`${env.server.url}/relay/v1/xavier-relay-token`)).json();
+  expect(messages).toHaveLength(1);
+  expect(pushService.received.length).toBe(count);
 });
 
 test('by default the sender reaches https push services only (the endpoint comes from the device)', async () => {
@@ -100,29 +88,24 @@ test('by default the sender reaches https push services only (the endpoint comes
 });
 
 test('a subscription the push service reports gone (410) is dropped: later messages are not pushed to it', async () => {
-  const device = await Authenticator.create();
-  try {
-    await enrol(device, rp, { userid: 'yara' });
-    const gone = newSubscription(`${pushService.origin}/push/gone-yara`);
-    await device.updatePushToken(`webpush:${JSON.stringify(gone.json)}`);
-    const count = pushService.received.length;
-    await rp.sendMessage(device.accounts[0].accountId, 'first');
-    const accountPush = async () => (await rp.accounts()).accounts.find((a) => a.id === device.accounts[0].accountId).push;
-    expect(await accountPush()).not.toBeNull();
-    await pushService.nth(count);  // answered 410
-    await eventually(async () => (await accountPush()) === null);
-    // The next message waits to be pulled, and is not pushed: one more note for a live account
-    // (wendy) shows the server has pushed since, and nothing went to the gone subscription.
-    await rp.sendMessage(device.accounts[0].accountId, 'second');
-    await rp.sendMessage(auth.accounts[0].accountId, 'for wendy');
-    const next = await pushService.nth(count + 1);
-    expect(next.path).toBe('/push/wendy-subscription');
-    expect(pushService.received.slice(count).map((r) => r.path)).toEqual(['/push/gone-yara', '/push/wendy-subscription']);
-    const notes = [];
-    device.addEventListener('message', (e) => notes.push(e.detail.message.text));
-    await device.retrieveMessages();
-    expect(notes.sort()).toEqual(['first', 'second']);
-  } finally {
-    await device.close();
-  }
+  const device = await env.enrolled({ userid: 'yara' });
+  const gone = newSubscription(`${pushService.origin}/push/gone-yara`);
+  await device.updatePushToken(`webpush:${JSON.stringify(gone.json)}`);
+  const count = pushService.received.length;
+  await env.rp.sendMessage(device.accounts[0].accountId, 'first');
+  const accountPush = async () => (await env.rp.accounts()).accounts.find((a) => a.id === device.accounts[0].accountId).push;
+  expect(await accountPush()).not.toBeNull();
+  await pushService.nth(count);  // answered 410
+  await eventually(async () => (await accountPush()) === null);
+  // The next message waits to be pulled, and is not pushed: one more note for a live account
+  // (wendy) shows the server has pushed since, and nothing went to the gone subscription.
+  await env.rp.sendMessage(device.accounts[0].accountId, 'second');
+  await env.rp.sendMessage(auth.accounts[0].accountId, 'for wendy');
+  const next = await pushService.nth(count + 1);
+  expect(next.path).toBe('/push/wendy-subscription');
+  expect(pushService.received.slice(count).map((r) => r.path)).toEqual(['/push/gone-yara', '/push/wendy-subscription']);
+  const notes = [];
+  device.addEventListener('message', (e) => notes.push(e.detail.message.text));
+  await device.retrieveMessages();
+  expect(notes.sort()).toEqual(['first', 'second']);
 });

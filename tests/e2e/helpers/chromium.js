@@ -45,6 +45,18 @@ function launchCameraPhone(profileDir, videoFile) {
   });
 }
 
+/** launchChromium(options), closed by `fx` (tests/js/helpers/fixture.js) after the test or file: before its demo stops. */
+async function openChromium(fx, options) {
+  return fx.closeLater(await launchChromium(options));
+}
+
+/** Collects `page`'s uncaught errors (and, with `csp`, its Content-Security-Policy reports) in `errors`; returns the page. */
+function recordErrors(page, errors, { csp = false } = {}) {
+  page.on('pageerror', (e) => errors.push(e.message));
+  if (csp) page.on('console', (m) => /Content Security Policy/i.test(m.text()) && errors.push(m.text()));
+  return page;
+}
+
 function artifactPath(name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   return path.join(ARTIFACTS, name);
@@ -56,4 +68,4 @@ function unpackedExtensionId(dir) {
   return [...hex].map((c) => String.fromCharCode(97 + parseInt(c, 16))).join('');
 }
 
-module.exports = { launchChromium, launchCameraPhone, artifactPath, unpackedExtensionId };
+module.exports = { launchChromium, launchCameraPhone, openChromium, recordErrors, artifactPath, unpackedExtensionId };
