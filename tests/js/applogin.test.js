@@ -1,15 +1,14 @@
 // AppLogin: the app logs itself in to its backend with the second factor; the backend checks the
 // web nonce with the relying-party getSession call; inactivity and an absolute timeout log it out.
-const { Authenticator } = require('@tapgate/authenticator/node');
-const { useServer } = require('./helpers/fixture');
+// The server and the app share one simulated clock: the timeouts are checked by moving time.
+const { usePairedServer } = require('./helpers/sim-clock');
 const { nextEvent } = require('./helpers/rp');
-const { PIN, enrol, sleep, eventually } = require('./helpers/flows');
+const { PIN, enrol } = require('./helpers/flows');
 
-const env = useServer();
+const env = usePairedServer();
 
 async function app(config, userid) {
-  const auth = await Authenticator.create({ config: { singleAccount: true, ...config } });
-  env.closeAfterTest(auth);
+  const auth = await env.authenticator({ config: { singleAccount: true, ...config } });
   await env.rp.updateServer({ pingTime: 0 });
   await enrol(auth, env.rp, { userid });
   await env.rp.updateServer({ pingTime: 30 });
@@ -39,7 +38,8 @@ test('STARTING → WAIT_FOR_SECOND_FACTOR → ACTIVE, and the backend verifies t
   // What the app's backend does with the nonce the app sends it:
   expect(await env.rp.loginStatus(webNonce)).toMatchObject({ loggedin: true, userid: 'app-user' });
   await session.stopSession();
-  await eventually(async () => !(await env.rp.loginStatus(webNonce)).loggedin);
+  await env.clock.settle();
+  expect((await env.rp.loginStatus(webNonce)).loggedin).toBe(false);
   expect(auth.history.at(-1)).toMatchObject({ kind: 'applogin', historyStatus: 'LOGGED_OUT' });
 });
 
@@ -62,8 +62,7 @@ test('refuses a server with pingTime 0', async () => {
 });
 
 test('needs a single account', async () => {
-  const auth = await Authenticator.create();
-  env.closeAfterTest(auth);
+  const auth = await env.authenticator();
   await expect(auth.startAppLogin()).rejects.toMatchObject({ code: 'NO_ACCOUNTS_FOR_SERVER' });
   await env.rp.updateServer({ pingTime: 0 });
   await enrol(auth, env.rp, { userid: 'two-1' });
@@ -72,32 +71,36 @@ test('needs a single account', async () => {
 });
 
 test('appLoginInactivityTimeout: user activity keeps it alive, push calls do not', async () => {
-  const auth = await app({ appLoginInactivityTimeout: '1500ms' }, 'app-idle');
+  const auth = await app({ appLoginInactivityTimeout: '90s' }, 'app-idle');
   const session = await appLogin(auth);
   for (let i = 0; i < 6; i++) {
-    await sleep(500);
+    await env.clock.advance(30_000);
     void auth.accounts;  // the user looks at the app
   }
-  expect(session.state).toBe('ACTIVE');
-  const t0 = Date.now();
-  while (session.state === 'ACTIVE' && Date.now() - t0 < 4_000) {
+  expect(session.state).toBe('ACTIVE');  // 3 minutes in, never 90 s idle
+  const idleFrom = env.clock.now;
+  while (session.state === 'ACTIVE' && env.clock.now - idleFrom < 300_000) {
     await auth.retrieveMessages();  // not user activity
-    await sleep(200);
+    await env.clock.advance(10_000);
   }
   expect(session.state).toBe('DONE');
   expect(session.historyStatus).toBe('LOGGED_OUT');
-  expect(Date.now() - t0).toBeGreaterThanOrEqual(1_000);
-  await eventually(async () => !(await env.rp.loginStatus(session.appLogin.webNonce)).loggedin);
+  expect(env.clock.now - idleFrom).toBeGreaterThanOrEqual(90_000);
+  expect(env.clock.now - idleFrom).toBeLessThanOrEqual(100_000);
+  expect((await env.rp.loginStatus(session.appLogin.webNonce)).loggedin).toBe(false);
+  expect(env.clock.pending()).toBe(0);
 });
 
 test('timeoutAppLogin logs it out regardless of activity', async () => {
-  const auth = await app({ timeoutAppLogin: '2s' }, 'app-absolute');
+  const auth = await app({ timeoutAppLogin: '10m' }, 'app-absolute');
   const session = await appLogin(auth);
-  const t0 = Date.now();
-  while (session.state === 'ACTIVE' && Date.now() - t0 < 5_000) {
+  const loggedIn = env.clock.now;
+  while (session.state === 'ACTIVE' && env.clock.now - loggedIn < 3_600_000) {
     void auth.accounts;
-    await sleep(200);
+    await env.clock.advance(20_000);
   }
   expect(session.historyStatus).toBe('LOGGED_OUT');
-  expect(Date.now() - t0).toBeGreaterThanOrEqual(1_500);
+  expect(env.clock.now - loggedIn).toBeGreaterThanOrEqual(600_000);
+  expect(env.clock.now - loggedIn).toBeLessThanOrEqual(620_000);
+  expect((await env.rp.loginStatus(session.appLogin.webNonce)).loggedin).toBe(false);
 });
