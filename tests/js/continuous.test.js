@@ -36,6 +36,7 @@ test('a logout by the relying party ends the session as DONE / LOGGED_OUT', asyn
   const { nonce, session } = await login(a, env.rp);
   expect(session.state).toBe('ACTIVE');
   await env.rp.logout(nonce);
+  await env.clock.advance(PING_TIME_S * 1000);  // the next ping hears of it
   await session.finished;
   expect(session.state).toBe('DONE');
   expect(session.historyStatus).toBe('LOGGED_OUT');

@@ -3,13 +3,9 @@
 // the test advances it; each timer then runs at its own due time, and the clock waits for the
 // requests it caused (real HTTP to the real server) before moving on. A test of pings, timeouts or
 // inactivity then takes as long as its requests, not as long as the durations it checks.
-const fs = require('node:fs');
-const http = require('node:http');
-const os = require('node:os');
 const path = require('node:path');
 const { Authenticator } = require('@tapgate/authenticator/node');
-const { createTapgateServer } = require('@tapgate/server');
-const { TEST_DATABASE_URL, createTestDatabase, dropTestDatabase } = require('./server-process');
+const { startInProcess } = require('./in-process');
 const { relyingParty } = require('./rp');
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -33,6 +29,11 @@ class SimClock {
   /** Timers waiting; `pending()` is what a test asserts ("one per session, none once over"). */
   pending() {
     return this.#timers.size;
+  }
+
+  /** When the earliest waiting timer is due, or null. */
+  nextDue() {
+    return this.#timers.size ? Math.min(...[...this.#timers.values()].map((t) => t.at)) : null;
   }
 
   /** `fetch` that the clock waits for, body included, so `settle()` knows when the ends are quiet. */
@@ -87,39 +88,24 @@ function usePairedServer(serverOptions = {}) {
   const clock = new SimClock();
   const open = [];
   const env = { clock, server: null, rp: null, tapgate: null };
-  let httpServer;
-  let dir;
-  let db;
+  let inProcess;
 
   env.authenticator = async (options = {}) => {
     const auth = await Authenticator.create({ clock: () => clock.now, timers: clock.timers, fetch: clock.fetch, ...options });
     open.push(auth);
     return auth;
   };
-  env.closeAfterTest = (thing) => (open.push(thing), thing);
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-paired-'));
-    db = TEST_DATABASE_URL ? await createTestDatabase() : null;
-    httpServer = http.createServer((req, res) => {
-      env.tapgate.handle(req, res).then((handled) => handled || res.writeHead(404).end(), () => res.writeHead(500).end());
-    });
-    await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${httpServer.address().port}`;
-    env.tapgate = await createTapgateServer({ dbPath: path.join(dir, 'tapgate.sqlite'), databaseUrl: db?.url, publicUrl: url, now: () => clock.now, ...serverOptions });
-    env.server = { url, serverId: env.tapgate.serverId, rootApiKey: env.tapgate.rootApiKey };
+    inProcess = await startInProcess(({ url, dir, databaseUrl }) =>
+      ({ dbPath: path.join(dir, 'tapgate.sqlite'), databaseUrl, publicUrl: url, now: () => clock.now, ...serverOptions }));
+    ({ tapgate: env.tapgate, server: env.server } = inProcess);
     env.rp = relyingParty(env.server);
   });
   afterEach(async () => {
     while (open.length) await open.pop().close();
   });
-  afterAll(async () => {
-    httpServer?.closeAllConnections();
-    await new Promise((resolve) => (httpServer ? httpServer.close(resolve) : resolve()));
-    await env.tapgate?.close();
-    if (db) await dropTestDatabase(db.name);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => inProcess?.close());
   return env;
 }
 
