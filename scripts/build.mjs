@@ -59,11 +59,12 @@ run('npx', ['tsc', '-p', 'js/tsconfig.cjs.json']);
 run('npx', ['tsc', '-p', 'js/tsconfig.esm.json']);
 writeFileSync(join(root, 'js', 'dist', 'esm', 'package.json'), '{ "type": "module" }\n');
 writeFileSync(join(root, 'js', 'dist', 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
-// Node ESM users get the CommonJS build (it reads the wasm with fs) through a thin wrapper.
+// Node ESM users get the CommonJS build (it reads the wasm with fs) through a thin wrapper that
+// re-exports every name the CommonJS entry exports (loading it reads no wasm yet).
+const nodeExports = Object.keys(require(join(root, 'js', 'dist', 'cjs', 'node.js'))).filter((k) => k !== '__esModule' && k !== 'default').sort();
 writeFileSync(
   join(root, 'js', 'dist', 'node.mjs'),
-  "import node from './cjs/node.js';\n" +
-    'export const { Authenticator, TapgateError, Session, FileStorage, MemoryStorage, LocalPushRelay, TestBiometricProvider } = node;\n',
+  "import node from './cjs/node.js';\n" + `export const { ${nodeExports.join(', ')} } = node;\n`,
 );
 
 step('assembling the browser extension (build/extension)');
