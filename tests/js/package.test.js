@@ -1,5 +1,7 @@
-// The package as users consume it: CommonJS and ESM entry points, types, and offline wasm loading.
+// The package as users consume it: CommonJS and ESM entry points, types, and offline wasm loading;
+// and the packed tarball installed in a project of its own, where a Node harness decodes a QR PNG.
 const { execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -77,4 +79,99 @@ describe('@tapgate/server', () => {
       expect({ file, foreign: required.filter((r) => !r.startsWith('./')) }).toEqual({ file, foreign: [] });
     }
   });
+});
+
+// The package as `npm pack` ships it, installed from its tarball into a project of its own (outside
+// this repository, so nothing resolves through the workspace): a Node harness decodes the login QR
+// PNG of a running server with the exported scanQr, CommonJS and ESM, and the bytes are that login.
+describe('the packed @tapgate/authenticator, installed from its tarball', () => {
+  const { useServer } = require('./helpers/fixture');
+  const { PIN } = require('./helpers/flows');
+  const { reach } = require('./helpers/rp');
+  const QRCode = require('qrcode');
+  const env = useServer();
+  let project;
+
+  beforeAll(() => {
+    project = env.tempDir('tapgate-consumer-');
+    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', project], { cwd: pkgDir }).toString().trim().split('\n').pop();
+    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'tapgate-consumer', private: true }));
+    // From npm's cache when it holds zxing-wasm (setup.sh's npm ci put it there), else the registry.
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', `./${tarball}`], { cwd: project, stdio: 'pipe' });
+  }, 180_000);
+
+  /** Runs `file` (written into the project) with node there; resolves with its one JSON line. */
+  function runInProject(file, source, args) {
+    fs.writeFileSync(path.join(project, file), source);
+    const { NODE_PATH, ...childEnv } = process.env;  // only the project's node_modules may resolve
+    return JSON.parse(execFileSync(process.execPath, [file, ...args], { cwd: project, env: childEnv }).toString());
+  }
+
+  // The harness: decodes each named file, then a non-image; `extra` adds to its output.
+  const decodeAll = (imports, extra = '') => `${imports}
+    globalThis.fetch = () => { throw new Error('nothing may be fetched'); };
+    const out = {};
+    for (const [name, file] of Object.entries(JSON.parse(process.argv[2]))) {
+      const bytes = await scanQr(fs.readFileSync(file));
+      out[name] = bytes === null ? null : Buffer.from(bytes).toString('hex');
+    }
+    const err = await scanQr('not an image').catch((e) => e);
+    out.notAnImage = { tapgate: err instanceof TapgateError, code: err.code, kind: err.kind };
+    ${extra}
+    console.log(JSON.stringify(out));`;
+
+  test('scanQr, CommonJS and ESM, decodes the server\'s login QR PNG byte for byte; garbage gives null; the login then succeeds', async () => {
+    const auth = await env.enrolled({ userid: 'harness' });
+    const nonce = env.rp.newNonce();
+    const res = await fetch(`${env.server.url}/servers/${env.server.serverId}/sessions/qr/login?img=png`, {
+      headers: { 'X-apikey': env.server.rootApiKey, 'X-nonce': nonce },
+    });
+    expect(res.headers.get('content-type')).toBe('image/png');
+    const binary = Buffer.concat([Buffer.from([1, 1, 0, 0xff, 0xfe]), Buffer.alloc(13, 0), crypto.randomBytes(16)]);
+    const files = {
+      login: path.join(project, 'login-qr.png'),
+      binary: path.join(project, 'binary-qr.png'),
+      garbage: path.join(project, 'garbage.png'),
+      css: path.join(__dirname, '..', '..', 'web-demo', 'public', 'style.css'),
+    };
+    fs.writeFileSync(files.login, Buffer.from(await res.arrayBuffer()));
+    fs.writeFileSync(files.binary, await QRCode.toBuffer([{ data: binary, mode: 'byte' }], { errorCorrectionLevel: 'M' }));
+    // The PNG signature followed by noise: it starts like a picture, and holds none.
+    fs.writeFileSync(files.garbage, Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), crypto.randomBytes(4096)]));
+
+    const cjsImports = "const fs = require('node:fs');\nconst { scanQr, TapgateError } = require('@tapgate/authenticator/node');";
+    const cjs = runInProject('decode.cjs', `(async () => {${decodeAll(cjsImports, "out.resolved = require.resolve('@tapgate/authenticator/node');")}\n})();`, [JSON.stringify(files)]);
+    const esm = runInProject('decode.mjs', decodeAll(`import fs from 'node:fs';\nimport { scanQr, TapgateError } from '@tapgate/authenticator/node';`), [JSON.stringify(files)]);
+
+    expect(cjs.resolved).toBe(path.join(fs.realpathSync(project), 'node_modules', '@tapgate', 'authenticator', 'dist', 'cjs', 'node.js'));
+    for (const out of [cjs, esm]) {
+      expect(out).toMatchObject({ binary: binary.toString('hex'), garbage: null, css: null, notAnImage: { tapgate: true, code: 'INVALID_ARGUMENT', kind: 'misuse' } });
+    }
+    expect(esm.login).toBe(cjs.login);
+    const login = Buffer.from(cjs.login, 'hex');
+    // protocol.md §2: version 1, type LOGIN, this server's id, then the session's 16 random bytes.
+    expect(login.length).toBe(34);
+    expect([...login.subarray(0, 2)]).toEqual([1, 1]);
+    expect(login.subarray(2, 18).toString('base64url')).toBe(env.server.serverId);
+    // Those bytes are the nonce's login session itself: an enrolled authenticator logs in with them.
+    const session = await auth.startSession(new Uint8Array(login));
+    await reach(session, 'WAIT_FOR_SECOND_FACTOR');
+    expect(await session.setPinBiometric({ pin: PIN })).toMatchObject({ result: 'SUCCESS' });
+    expect(await env.rp.loginStatus(nonce)).toMatchObject({ loggedin: true, userid: 'harness' });
+  }, 120_000);
+
+  test('the installed declarations type a harness: scanQr(Buffer | QrImage) → Promise<Uint8Array | null>', () => {
+    const d = fs.readFileSync(path.join(project, 'node_modules', '@tapgate', 'authenticator', 'dist', 'types', 'node.d.ts'), 'utf8');
+    expect(d).toContain('export declare function scanQr(image: QrImage): Promise<Uint8Array | null>;');
+    fs.writeFileSync(path.join(project, 'harness.ts'), `import { scanQr, type QrImage } from '@tapgate/authenticator/node';
+      declare const screenshot: Buffer;
+      const pixels: QrImage = { data: new Uint8ClampedArray(4), width: 1, height: 1 };
+      export async function read(): Promise<Uint8Array | null> { await scanQr(pixels); return scanQr(screenshot); }
+      // @ts-expect-error: a string is no image
+      scanQr('tapgate:AQI');\n`);
+    const tsc = path.join(path.dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
+    const typeRoots = path.join(path.dirname(require.resolve('@types/node/package.json')), '..');
+    execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022',
+      '--lib', 'es2022,dom', '--types', 'node', '--typeRoots', typeRoots, 'harness.ts'], { cwd: project, stdio: 'pipe' });
+  }, 60_000);
 });
