@@ -139,10 +139,11 @@ test('the extension popup asks for the code of the tab it reads, and logs in wit
   await outcome(popup, 'Logged in.');
   await relyingPartyLoggedIn(rp, POPUP_USER);
 
-  // A wrong code.
+  // A wrong code, sent with Enter (one account to pick).
   const second = await codeMatchingQr();
   await popup.click('#capture');
-  await (await typeCode(popup, otherCode(second.code))).click();
+  await typeCode(popup, otherCode(second.code));
+  await popup.press('#login-code', 'Enter');
   await popup.waitForFunction(() => document.querySelector('#outcome').textContent.includes('CODE_MISMATCH'), null, { timeout: 20_000 });
   await rp.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Cancelled on the authenticator'), null, { timeout: 15_000 });
   expect(await popup.textContent('#pending')).toBe('');

@@ -100,6 +100,7 @@ export class SessionView {
     const complete = () => !digits || new RegExp(`^[0-9]{${digits}}$`).test(code.value);
     code.oninput = () => buttons.forEach((b) => (b.disabled = !complete()));
     code.oninput();
+    code.onkeydown = (e) => e.key === 'Enter' && buttons.length === 1 && buttons[0].click();  // a disabled button ignores it
     $('candidates').replaceChildren(...buttons);
     show('confirm-login', true);
     if (digits) code.focus();
