@@ -134,14 +134,17 @@ export function createRelyingParty({ apiBase, serverId, apiKey }) {
             const kind = url.searchParams.get('kind') === 'enrol' ? 'enrol' : 'login';
             const fresh = randomBytes(16).toString('base64url');
             const user = (url.searchParams.get('userid') ?? '').trim().slice(0, 64) || 'demo-user';
-            const query = kind === 'enrol' ? { userid: user, name: `${user} @ Tapgate Demo Bank` } : { usercontext: loginContext(req.headers.host) };
+            // Code matching: the device asks for the code this page shows (the server draws it).
+            const codematch = kind === 'login' && url.searchParams.get('codematch') === 'true';
+            const query = kind === 'enrol' ? { userid: user, name: `${user} @ Tapgate Demo Bank` } : { usercontext: loginContext(req.headers.host), codematch };
             const qr = await newQr(kind, fresh, query);
-            return send(200, { kind, ...qr }, { 'set-cookie': `rp_nonce=${fresh}; Path=/; HttpOnly; SameSite=Strict` });
+            const matchcode = codematch ? (await tapgate.getLoginStatus(serverId, fresh)).matchcode : null;
+            return send(200, { kind, ...qr, matchcode }, { 'set-cookie': `rp_nonce=${fresh}; Path=/; HttpOnly; SameSite=Strict` });
           }
           case 'GET status': {
             if (!nonce) return send(200, { session: false, loggedin: false });
             const s = await tapgate.getLoginStatus(serverId, nonce);
-            return send(200, { session: true, loggedin: s.loggedin, userid: s.userid, accountid: s.accountid, scanned: s.scanned, cancelled: s.cancelled, canprovoke: s.canprovoke });
+            return send(200, { session: true, loggedin: s.loggedin, userid: s.userid, accountid: s.accountid, scanned: s.scanned, cancelled: s.cancelled, canprovoke: s.canprovoke, matchcode: s.matchcode });
           }
           case 'GET events':
             await relayEvents(req, res, needNonce());

@@ -8,6 +8,7 @@ const MAX_LOGGED_EVENTS = 14;
 let stream;          // EventSource of the current relying-party session
 let pingTime = 0;    // > 0: logins are continuous (ACTIVE until logout), else one-shot (DONE)
 let pendingTid = null;
+let matchCode = null; // code matching: the code this page shows for its login QR
 
 diagram.set('NONE');
 
@@ -42,6 +43,7 @@ const handlers = {
   server: (d) => (pingTime = d.pingTime),
   status: (s) => {
     setCanProvoke(s.canprovoke);
+    matchCode = s.matchcode;
     setLoggedIn(s.loggedin);
     $('transaction').disabled = false;
     if (s.loggedin) {
@@ -53,7 +55,7 @@ const handlers = {
   },
   qr: () => diagram.set('STARTING'),
   scanned: () => {
-    setStatus('Scanned — confirm on the authenticator…');
+    setStatus(matchCode ? `Scanned — type ${matchCode} on the authenticator…` : 'Scanned — confirm on the authenticator…');
     diagram.set('USER_INTERACTION');
   },
   loggedin: (d) => {
@@ -69,7 +71,7 @@ const handlers = {
     diagram.set('DONE', 'LOGGED_OUT');
   },
   cancelled: () => {
-    setStatus('Cancelled on the authenticator.', 'bad');
+    setStatus(matchCode ? `Cancelled on the authenticator (or the code typed there was not ${matchCode}).` : 'Cancelled on the authenticator.', 'bad');
     diagram.set('DONE', 'ABORTED');
     refreshTransaction();
   },
@@ -103,17 +105,25 @@ function showQr(target, qr, kind) {
   const link = Object.assign(document.createElement('p'), { className: 'muted', textContent: qr.link });
   link.dataset.link = kind;
   target.replaceChildren(img, link);
+  if (qr.matchcode) {
+    const code = Object.assign(document.createElement('p'), { className: 'match-code', textContent: 'Type this code on the authenticator: ' });
+    code.append(Object.assign(document.createElement('b'), { id: 'match-code', textContent: qr.matchcode }));
+    target.append(code);
+  }
 }
 
 async function newSessionQr(kind) {
   const params = new URLSearchParams({ kind });
   if (kind === 'enrol') params.set('userid', $('userid').value);
+  if (kind === 'login' && $('codematch').checked) params.set('codematch', 'true');
   for (const id of ['enrol-qr', 'login-qr', 'tx-qr', 'tx-result']) $(id).replaceChildren();
   try {
     const qr = await api(`qr?${params}`, { method: 'POST' });
     showQr($(`${kind}-qr`), qr, kind);
     pendingTid = null;
-    setStatus(kind === 'enrol' ? 'Waiting for the authenticator to enrol…' : 'Waiting for the authenticator…');
+    matchCode = qr.matchcode;
+    setStatus(kind === 'enrol' ? 'Waiting for the authenticator to enrol…'
+      : matchCode ? `Waiting for the authenticator… type ${matchCode} there.` : 'Waiting for the authenticator…');
     setCanProvoke(false);
     setLoggedIn(false);
     $('events').replaceChildren();

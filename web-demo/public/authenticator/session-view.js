@@ -85,14 +85,25 @@ export class SessionView {
     const tx = detail.transaction;
     $('tx-details').textContent = tx ? `Sign: ${tx.amount} to ${tx.beneficiary} — ${tx.description}` : '';
     show('tx-details', !!tx);
-    $('candidates').replaceChildren(
-      ...detail.accounts.map((a) => {
-        const b = Object.assign(document.createElement('button'), { textContent: a.name });
-        b.onclick = () => session.setAccount(a).catch((err) => this.report(err));
-        return b;
-      }),
-    );
+    // Code matching: the user types the code the login page shows; an account is picked once it is complete.
+    const digits = detail.codeLength ?? 0;
+    const code = $('login-code');
+    code.value = '';
+    code.maxLength = digits;
+    $('code-label').textContent = `Type the ${digits}-digit code shown on the login page:`;
+    show('code-entry', digits > 0);
+    const buttons = detail.accounts.map((a) => {
+      const b = Object.assign(document.createElement('button'), { textContent: a.name });
+      b.onclick = () => session.setAccount(a, '', digits ? { code: code.value } : {}).catch((err) => this.report(err));
+      return b;
+    });
+    const complete = () => !digits || new RegExp(`^[0-9]{${digits}}$`).test(code.value);
+    code.oninput = () => buttons.forEach((b) => (b.disabled = !complete()));
+    code.oninput();
+    code.onkeydown = (e) => e.key === 'Enter' && buttons.length === 1 && buttons[0].click();  // a disabled button ignores it
+    $('candidates').replaceChildren(...buttons);
     show('confirm-login', true);
+    if (digits) code.focus();
   }
 
   #secondFactor(session, d) {
@@ -127,6 +138,7 @@ export class SessionView {
     for (const id of PROMPTS) show(id, false);
     const ok = session.state === 'ACTIVE' || session.historyStatus.startsWith('LOGGED_IN');
     $('outcome').textContent = ok ? (session.isRegistration ? 'Enrolled and logged in.' : 'Logged in.')
+      : session.error?.code === 'CODE_MISMATCH' ? 'Wrong code: not the one on the login page, so the login was cancelled (CODE_MISMATCH). If you typed it right, this QR may have come through a phishing page.'
       : session.error ? `Error: ${session.error.message} (${session.error.code})` : `Ended: ${session.historyStatus}`;
     $('outcome').className = `status ${ok ? 'ok' : 'bad'}`;
   }
