@@ -91,6 +91,7 @@ test.each(PHONES)('at $width px: no state of the PWA overflows its card or the s
   const app = recordErrors(await browser.newPage(), errors, { csp: true });
   const overflow = {};
   const check = async (state) => {
+    await app.evaluate(() => document.activeElement?.blur());  // no focus ring in the pictures
     const found = await app.evaluate(findOverflow);
     if (found.length) overflow[state] = found;
     if (width === SCREENSHOT_WIDTH) await app.screenshot({ path: artifactPath(`pwa-${width}-${state}.png`), fullPage: true });
@@ -99,6 +100,8 @@ test.each(PHONES)('at $width px: no state of the PWA overflows its card or the s
   await app.goto(`${demo.url}/authenticator/`);
   await app.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
   await check('no-account');
+  // The file input is shown as a button: its label, which still names the input.
+  expect(await app.getByLabel('…or choose a QR image').getAttribute('id')).toBe('qr-file');
 
   // The camera running (Chromium's fake one), then stopped.
   await app.click('#scan-camera');
