@@ -12,9 +12,10 @@ const BASE_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-firs
 
 /**
  * Options: profileDir (kept by the caller) or a fresh one removed on close; extra args; extension:
- * the folder of an unpacked extension to load (new headless mode; playwright's --disable-extensions dropped).
+ * the folder of an unpacked extension to load (new headless mode; playwright's --disable-extensions dropped);
+ * device: more of playwright's context options (deviceScaleFactor, isMobile, hasTouch) for a phone.
  */
-async function launchChromium({ profileDir, args = [], extension, viewport = { width: 1000, height: 900 } } = {}) {
+async function launchChromium({ profileDir, args = [], extension, viewport = { width: 1000, height: 900 }, device = {} } = {}) {
   const ownProfile = !profileDir;
   const dir = profileDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
@@ -24,6 +25,7 @@ async function launchChromium({ profileDir, args = [], extension, viewport = { w
       ...(extension ? [`--load-extension=${extension}`, `--disable-extensions-except=${extension}`] : [])],
     ignoreDefaultArgs: extension ? ['--disable-extensions'] : [],
     viewport,
+    ...device,
   });
   const close = context.close.bind(context);
   context.close = async () => {
