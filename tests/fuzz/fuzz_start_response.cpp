@@ -12,14 +12,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(r->server.pinAttemptLimit >= 1 && r->server.pingTime >= 0);
     FUZZ_CHECK(r->announceInfo.is_null() || r->announceInfo.is_object());
     if (r->kind == QrType::Login) FUZZ_CHECK(r->enrolUserId.empty() && r->enrolName.empty());
-    if (r->codeLength != 0) {
-      FUZZ_CHECK(r->codeCommitment.size() == crypto::kHashSize);
-      FUZZ_CHECK(r->codeLength >= limits::kMinCodeLength && r->codeLength <= limits::kMaxCodeLength);
+    if (const auto& code = r->codeMatching) {
+      FUZZ_CHECK(code->commitment.size() == crypto::kHashSize);
+      FUZZ_CHECK(code->length >= limits::kMinCodeLength && code->length <= limits::kMaxCodeLength);
     }
-    if (!r->transactionText.empty()) FUZZ_CHECK(r->transactionRpSession.size() == crypto::kHashSize);
+    if (const auto& t = r->transaction) FUZZ_CHECK(!t->id.empty() && t->rpSession.size() == crypto::kHashSize);
     // What is shown to the user must serialise (the JS layer receives it as JSON text).
     (void)r->announceInfo.dump();
-    (void)r->transaction.dump();
+    if (r->transaction) (void)r->transaction->shown.dump();
   } else {
     FUZZ_CHECK(r.error().code == ErrorCode::BAD_RESPONSE);
   }
