@@ -5,7 +5,7 @@
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { useDemo } = require('../js/helpers/fixture');
-const { openChromium, recordErrors, artifactPath, unpackedExtensionId } = require('./helpers/chromium');
+const { openChromium, recordErrors, artifactPath, unpackedExtensionId, openExtensionPopup } = require('./helpers/chromium');
 const { relyingPartyQr, relyingPartyLoggedIn, typePin, outcome } = require('./helpers/pwa');
 
 const EXTENSION = path.join(__dirname, '..', '..', 'build', 'extension');
@@ -107,14 +107,7 @@ test('without code matching the page shows no code and the PWA asks for none', a
 }, 60_000);
 
 test('the extension popup asks for the code of the tab it reads, and logs in with it; a wrong one is refused', async () => {
-  // The popup as its own small window over the relying party's tab (as extension.test.js opens it).
-  const opener = await browser.newPage();
-  await opener.goto(`chrome-extension://${unpackedExtensionId(EXTENSION)}/popup.html`);
-  const [popup] = await Promise.all([
-    browser.waitForEvent('page'),
-    opener.evaluate(() => chrome.windows.create({ url: 'popup.html', type: 'popup', width: 380, height: 760 })),
-  ]);
-  await opener.close();
+  const popup = await openExtensionPopup(browser, EXTENSION);
   recordErrors(popup, errors);
   popup.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await popup.setViewportSize({ width: 360, height: 900 });

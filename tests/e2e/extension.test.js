@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { useDemo } = require('../js/helpers/fixture');
-const { openChromium, artifactPath, unpackedExtensionId } = require('./helpers/chromium');
+const { openChromium, artifactPath, unpackedExtensionId, openExtensionPopup } = require('./helpers/chromium');
 const { relyingPartyQr, relyingPartyLoggedIn, typePin, outcome } = require('./helpers/pwa');
 
 const EXTENSION = path.join(__dirname, '..', '..', 'build', 'extension');
@@ -27,15 +27,7 @@ test('the popup enrols from an uploaded image and logs in from the visible tab',
   rp.on('pageerror', (e) => errors.push(e.message));
   await rp.goto(`${demo.url}/`);
 
-  // The popup, as Chromium shows it: its own small window over the browser window, whose visible
-  // tab stays the relying party. (Headless has no toolbar button, so an extension page opens it.)
-  const opener = await browser.newPage();
-  await opener.goto(`chrome-extension://${unpackedExtensionId(EXTENSION)}/popup.html`);
-  const [popup] = await Promise.all([
-    browser.waitForEvent('page'),
-    opener.evaluate(() => chrome.windows.create({ url: 'popup.html', type: 'popup', width: 380, height: 760 })),
-  ]);
-  await opener.close();
+  const popup = await openExtensionPopup(browser, EXTENSION);  // over the relying party's tab
   await rp.bringToFront();
   popup.on('pageerror', (e) => errors.push(e.message));
   popup.on('console', (m) => m.type() === 'error' && errors.push(m.text()));

@@ -70,4 +70,19 @@ function unpackedExtensionId(dir) {
   return [...hex].map((c) => String.fromCharCode(97 + parseInt(c, 16))).join('');
 }
 
-module.exports = { launchChromium, launchCameraPhone, openChromium, recordErrors, artifactPath, unpackedExtensionId };
+/**
+ * The extension's popup as Chromium shows it: its own small window over the browser window, whose
+ * visible tab stays where it was. (Headless has no toolbar button, so an extension page opens it.)
+ */
+async function openExtensionPopup(browser, extensionDir) {
+  const opener = await browser.newPage();
+  await opener.goto(`chrome-extension://${unpackedExtensionId(extensionDir)}/popup.html`);
+  const [popup] = await Promise.all([
+    browser.waitForEvent('page'),
+    opener.evaluate(() => chrome.windows.create({ url: 'popup.html', type: 'popup', width: 380, height: 760 })),
+  ]);
+  await opener.close();
+  return popup;
+}
+
+module.exports = { launchChromium, launchCameraPhone, openChromium, recordErrors, artifactPath, unpackedExtensionId, openExtensionPopup };
