@@ -1,5 +1,5 @@
 // The browser entry as users get it: `npm pack` of js/, installed from the tarball into a project
-// outside this repository, a small app (fixtures/packed-app) bundled there by Vite, served from
+// outside this repository, a small app (fixtures/packed-app) bundled there by Vite and by webpack, served from
 // the reference server's origin (a proxy in front of it: the device API takes browser requests
 // from its public origin only), and Chromium enrols and logs in with it.
 const { execFileSync } = require('node:child_process');
@@ -88,6 +88,28 @@ test('a Vite build of an app on the installed tarball enrols and logs in in Chro
   expect(assets.some((f) => /^tapgate_core\.web-.*\.wasm$/.test(f))).toBe(true);
   // The bundle came from the project's node_modules (the tarball), not the workspace.
   expect(fs.realpathSync(path.join(project, 'node_modules', '@tapgate', 'authenticator'))).not.toContain(`${path.sep}js${path.sep}`);
+
+  const got = await enrolAndLogin(outDir);
+  expect(got).toMatchObject({ enrolled: 'SUCCESS', loggedIn: 'SUCCESS', status: { loggedin: true, userid: 'tarball' }, errors: [] });
+  expect(got.wasm.length).toBeGreaterThanOrEqual(1);
+  expect(got.wasm.every((s) => s === 200)).toBe(true);
+}, 180_000);
+
+test('a webpack build of the same app on the installed tarball enrols and logs in in Chromium', async () => {
+  const outDir = path.join(project, 'dist-webpack');
+  // webpack 5's defaults: `new URL('x.wasm', import.meta.url)` becomes an emitted asset, top-level await works.
+  const script = `import webpack from 'webpack';
+    const stats = await new Promise((resolve, reject) => webpack({ mode: 'production', context: ${JSON.stringify(project)},
+      entry: './main.js', output: { path: ${JSON.stringify(outDir)}, filename: 'main.js', clean: true }, performance: { hints: false } },
+      (err, s) => (err ? reject(err) : resolve(s))));
+    if (stats.hasErrors()) { console.error(stats.toString('errors-only')); process.exit(1); }`;
+  try {
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: path.join(__dirname, '..', '..'), stdio: 'pipe' });
+  } catch (err) {
+    throw new Error(`webpack failed:\n${err.stdout}${err.stderr}`);
+  }
+  fs.copyFileSync(path.join(project, 'index.html'), path.join(outDir, 'index.html'));
+  expect(fs.readdirSync(outDir).filter((f) => f.endsWith('.wasm')).length).toBeGreaterThanOrEqual(1);
 
   const got = await enrolAndLogin(outDir);
   expect(got).toMatchObject({ enrolled: 'SUCCESS', loggedIn: 'SUCCESS', status: { loggedin: true, userid: 'tarball' }, errors: [] });
