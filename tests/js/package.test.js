@@ -88,23 +88,22 @@ describe('the packed @tapgate/authenticator, installed from its tarball', () => 
   const { useServer } = require('./helpers/fixture');
   const { PIN } = require('./helpers/flows');
   const { reach } = require('./helpers/rp');
+  const { pack, installProject, projectEnv, PACKAGES } = require('./helpers/packed');
   const QRCode = require('qrcode');
   const env = useServer();
   let project;
+  let packs;  // npm's reports of both tarballs
 
   beforeAll(() => {
     project = env.tempDir('tapgate-consumer-');
-    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', project], { cwd: pkgDir }).toString().trim().split('\n').pop();
-    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'tapgate-consumer', private: true }));
-    // From npm's cache when it holds zxing-wasm (setup.sh's npm ci put it there), else the registry.
-    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', `./${tarball}`], { cwd: project, stdio: 'pipe' });
+    const tarballs = env.tempDir('tapgate-tarballs-');
+    packs = { authenticator: pack('authenticator', tarballs), server: pack('server', tarballs) };
+    installProject(project, [packs.authenticator.tarball]);
   }, 180_000);
-
   /** Runs `file` (written into the project) with node there; resolves with its one JSON line. */
   function runInProject(file, source, args) {
     fs.writeFileSync(path.join(project, file), source);
-    const { NODE_PATH, ...childEnv } = process.env;  // only the project's node_modules may resolve
-    return JSON.parse(execFileSync(process.execPath, [file, ...args], { cwd: project, env: childEnv }).toString());
+    return JSON.parse(execFileSync(process.execPath, [file, ...args], { cwd: project, env: projectEnv() }).toString());
   }
 
   // The harness: decodes each named file, then a non-image; `extra` adds to its output.
@@ -169,9 +168,122 @@ describe('the packed @tapgate/authenticator, installed from its tarball', () => 
       export async function read(): Promise<Uint8Array | null> { await scanQr(pixels); return scanQr(screenshot); }
       // @ts-expect-error: a string is no image
       scanQr('tapgate:AQI');\n`);
+    // Typed events: the listener's event is the CustomEvent of its name, without a cast.
+    fs.writeFileSync(path.join(project, 'events.ts'), `import { Authenticator, TapgateError, type Session } from '@tapgate/authenticator/node';
+      export async function run(qr: Uint8Array): Promise<'FIRST_SET' | 'VERIFY'> {
+        const auth = await Authenticator.create();
+        const session: Session = await auth.startSession(qr);
+        return new Promise((resolve) => {
+          session.addEventListener('secondfactor', (e) => resolve(e.detail.context));
+          session.addEventListener('statechange', (e) => { const s: string = e.detail.state; void s; });
+        });
+      }
+      export const isTapgate = (e: unknown): e is TapgateError => e instanceof TapgateError;
+      // @ts-expect-error: the detail of secondfactor has no such field
+      declare const s: Session; s.addEventListener('secondfactor', (e) => e.detail.nosuchfield);\n`);
     const tsc = path.join(path.dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
     const typeRoots = path.join(path.dirname(require.resolve('@types/node/package.json')), '..');
-    execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022',
-      '--lib', 'es2022,dom', '--types', 'node', '--typeRoots', typeRoots, 'harness.ts'], { cwd: project, stdio: 'pipe' });
+    // --strict and no --skipLibCheck: the shipped declarations themselves must compile.
+    const args = [tsc, '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022',
+      '--lib', 'es2022,dom', '--types', 'node', '--typeRoots', typeRoots, 'harness.ts', 'events.ts'];
+    expect(args).not.toContain('--skipLibCheck');
+    try {
+      execFileSync(process.execPath, args, { cwd: project, stdio: 'pipe' });
+    } catch (err) {
+      throw new Error(`tsc failed:\n${err.stdout}${err.stderr}`);
+    }
   }, 60_000);
+  // (a): the server from its tarball in a project of its own, started by its bin; the authenticator
+  // from its tarball in another; a CommonJS and an ESM script each enrol and log in against it.
+  test('tapgate-server from its installed bin; enrol + login from CommonJS and ESM scripts', async () => {
+    const { startServer } = require('./helpers/server-process');
+    const serverProject = installProject(env.tempDir('tapgate-server-project-'), [packs.server.tarball], { name: 'tapgate-server-host' });
+    const bin = path.join(serverProject, 'node_modules', '.bin', 'tapgate-server');
+    expect(fs.realpathSync(bin)).toBe(path.join(fs.realpathSync(serverProject), 'node_modules', '@tapgate', 'server', 'dist', 'main.js'));
+    const rootApiKey = crypto.randomBytes(32).toString('base64url');
+    const server = await env.startServer({ command: bin, cwd: serverProject,
+      env: { ...projectEnv(), TAPGATE_ROOT_API_KEY: rootApiKey, TAPGATE_ACCESS_LOG: '0', TAPGATE_DATA_DIR: env.tempDir('tapgate-packed-data-') } });
+    expect(server.rootApiKey).toBe(rootApiKey);
+
+    // The relying party's calls are plain fetches to the REST API; the app's the installed SDK.
+    const flow = `
+      const [url, serverId, apiKey, userid] = process.argv.slice(2);
+      const base = url + '/servers/' + serverId;
+      const nonce = () => Math.random().toString(36).slice(2) + Date.now().toString(36);
+      const rp = async (p, n) => {
+        const res = await fetch(base + p, { headers: { 'X-apikey': apiKey, ...(n ? { 'X-nonce': n } : {}) } });
+        if (!res.ok) throw new Error(p + ': HTTP ' + res.status);
+        return res;
+      };
+      const next = (target, name, pred = () => true) => new Promise((resolve) => {
+        const on = (e) => { if (pred(e.detail)) { target.removeEventListener(name, on); resolve(e.detail); } };
+        target.addEventListener(name, on);
+      });
+      const auth = await Authenticator.create();
+      const enrolNonce = nonce();
+      const enrolQr = new Uint8Array(await (await rp('/sessions/qr/enrol?userid=' + userid, enrolNonce)).arrayBuffer());
+      const enrolling = await auth.startSession(enrolQr);
+      await next(enrolling, 'confirmenrol');
+      const firstSet = next(enrolling, 'secondfactor');
+      await enrolling.setAccount();
+      const out = { enrolPrompt: (await firstSet).context, enrol: (await enrolling.setPinBiometric({ pin: '${PIN}' })).result };
+      await enrolling.finished;
+      const loginNonce = nonce();
+      const loginQr = new Uint8Array(await (await rp('/sessions/qr/login', loginNonce)).arrayBuffer());
+      const login = await auth.startSession(loginQr);
+      if (login.pseudoState !== 'WAIT_FOR_SECOND_FACTOR') await next(login, 'statechange', (d) => d.pseudoState === 'WAIT_FOR_SECOND_FACTOR');
+      out.login = (await login.setPinBiometric({ pin: '${PIN}' })).result;
+      const status = await (await rp('/sessions/', loginNonce)).json();
+      out.loggedin = status.loggedin;
+      out.userid = status.userid;
+      await auth.close();
+      console.log(JSON.stringify(out));`;
+    const { execFile } = require('node:child_process');
+    const run = (file, source, userid) => {
+      fs.writeFileSync(path.join(project, file), source);
+      return new Promise((resolve, reject) => execFile(process.execPath, [file, server.url, server.serverId, rootApiKey, userid],
+        { cwd: project, env: projectEnv(), timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${file}: ${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)))));
+    };
+    const cjs = await run('flow.cjs', `const { Authenticator } = require('@tapgate/authenticator/node');\n(async () => {${flow}\n})().catch((e) => { console.error(e); process.exit(1); });`, 'packed-cjs');
+    const esm = await run('flow.mjs', `import { Authenticator } from '@tapgate/authenticator/node';\n${flow}`, 'packed-esm');
+    for (const [out, userid] of [[cjs, 'packed-cjs'], [esm, 'packed-esm']]) {
+      expect(out).toMatchObject({ enrolPrompt: 'FIRST_SET', enrol: 'SUCCESS', login: 'SUCCESS', loggedin: true, userid });
+    }
+    // A clean stop: SIGTERM, and the process exits 0.
+    expect(await server.stop()).toEqual({ code: 0, signal: null });
+  }, 240_000);
+
+  // (d): what the tarballs hold. Every file an entry point (main, module, types, exports, bin)
+  // names is in the tarball, with the wasm and the declarations; no tests, sources, configs or maps.
+  test('the tarballs hold every file the runtime needs and no leftovers; their sizes', () => {
+    const targets = (value) => (typeof value === 'string' ? [value] : value && typeof value === 'object' ? Object.values(value).flatMap(targets) : []);
+    const sizes = {};
+    for (const [name, report] of Object.entries(packs)) {
+      const files = new Set(report.files.map((f) => f.path));
+      const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGES[name], 'package.json'), 'utf8'));
+      const named = [pkg.main, pkg.module, pkg.types, ...targets(pkg.exports), ...targets(pkg.bin), ...targets(pkg.typesVersions)]
+        .filter(Boolean).map((p) => p.replace(/^\.\//, ''));
+      for (const entry of named) {
+        if (entry.includes('*')) {
+          // A pattern: at least one shipped file matches it.
+          const re = new RegExp(`^${entry.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.+')}$`);
+          expect({ name, entry, matches: [...files].some((f) => re.test(f)) }).toEqual({ name, entry, matches: true });
+        } else {
+          expect({ name, entry, shipped: files.has(entry) }).toEqual({ name, entry, shipped: true });
+        }
+      }
+      expect(files.has('package.json')).toBe(true);
+      const leftovers = [...files].filter((f) => /(^|\/)(tests?|__tests__|src)\//.test(f) || /\.(test|spec)\.|\.map$|\.tsbuildinfo$|(^|\/)tsconfig[^/]*\.json$|\.ts$/.test(f.replace(/\.d\.ts$/, '')) );
+      expect({ name, leftovers }).toEqual({ name, leftovers: [] });
+      sizes[report.name] = { packed: report.size, unpacked: report.unpackedSize, files: report.entryCount };
+    }
+    const authFiles = packs.authenticator.files.map((f) => f.path);
+    // The core's wasm for browsers and for Node; the declarations of every entry.
+    expect(authFiles.filter((f) => f.endsWith('.wasm')).length).toBeGreaterThanOrEqual(1);
+    expect(authFiles).toEqual(expect.arrayContaining(['dist/wasm/tapgate_core.web.wasm', 'dist/types/index.d.ts', 'dist/types/node.d.ts', 'dist/types/capacitor.d.ts']));
+    expect(packs.server.files.map((f) => f.path)).toEqual(expect.arrayContaining(['dist/main.js', 'dist/index.d.ts', 'dist/client/index.d.ts']));
+    console.log(`tarball sizes: ${JSON.stringify(sizes)}`);
+    fs.mkdirSync(path.join(PACKAGES.authenticator, '..', 'test-results'), { recursive: true });
+    fs.writeFileSync(path.join(PACKAGES.authenticator, '..', 'test-results', 'package-sizes.json'), JSON.stringify(sizes, null, 2));
+  });
 });

@@ -1,5 +1,5 @@
 // Starts the reference server (server/dist/main.js) as a child process for tests.
-// startServer({env, dataDir, script, args, timeoutMs})
+// startServer({env, dataDir, script, command, cwd, args, timeoutMs})
 //   → {url, port, serverId, rootApiKey, dataDir, proc, exited, output(), stop(), kill(), pause(), resume()}
 // stop(): SIGTERM and await exit (a clean shutdown); kill(): SIGKILL and await exit (a crash);
 // pause()/resume(): SIGSTOP/SIGCONT (a server that is unreachable: connections hang, nothing answers).
@@ -22,7 +22,8 @@ const MAIN = path.join(REPO_ROOT, 'server', 'dist', 'main.js');
 
 /**
  * @param {{env?: Record<string,string>, dataDir?: string, script?: string, args?: string[], timeoutMs?: number}} [options]
- *   script defaults to server/dist/main.js (run with node, cwd = repository root);
+ *   script defaults to server/dist/main.js (run with node, cwd = repository root); command: an
+ *   executable run as it is instead (an installed bin, node_modules/.bin/tapgate-server), in cwd;
  *   env is merged over process.env (PORT defaults to 0); without TAPGATE_DATA_DIR (in env or
  *   dataDir) a temporary directory is made and removed again by stop().
  */
@@ -83,7 +84,7 @@ async function startServer(options = {}) {
 
 function startProcess(options, databaseUrl, ownDatabase) {
   const timeoutMs = options.timeoutMs ?? 20000;
-  const script = options.script ?? MAIN;
+  const script = options.command ?? options.script ?? MAIN;
   if (!fs.existsSync(script)) {
     return Promise.reject(new Error(`${script} is missing: build it first (npx tsc -p server)`));
   }
@@ -94,7 +95,8 @@ function startProcess(options, databaseUrl, ownDatabase) {
     ownDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-server-test-'));
     env.TAPGATE_DATA_DIR = ownDir;
   }
-  const proc = spawn(process.execPath, [script, ...(options.args || [])], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [file, argv] = options.command ? [options.command, options.args || []] : [process.execPath, [script, ...(options.args || [])]];
+  const proc = spawn(file, argv, { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
