@@ -9,6 +9,7 @@ import { buildEnrolQr, buildLoginQr, parseQr, SERVER_ID_BYTES, SESSION_ID_BYTES 
 import { drawMatchCode, startForPush } from './start-response';
 import { transcriptStart } from './transcript';
 import { currentRpSession } from './liveness';
+import { PUSH_WINDOW_MAX_MS } from './retention';
 import { parseUserContext, type UserContext } from './usercontext';
 import { retireServerKey, rotateServerKey } from './rp-server-keys';
 import { ApiKeys, type Caller } from './rp-api-keys';
@@ -253,6 +254,7 @@ export class RpApi implements RpContext {
   private async reservePushPrompts(server: ServerRecord, accounts: AccountRecord[], qr: Uint8Array): Promise<void> {
     const { store } = this.cfg;
     const limits = { ...DEFAULT_PUSH_LIMITS, ...this.cfg.pushLimits };
+    limits.windowMs = Math.min(limits.windowMs, PUSH_WINDOW_MAX_MS);
     const now = this.cfg.now();
     const refusal = await store.transaction(async () => {
       for (const a of accounts) await store.setLastProvoke(a.id, now);
