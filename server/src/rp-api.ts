@@ -256,20 +256,24 @@ export class RpApi implements RpContext {
     const limits = { ...DEFAULT_PUSH_LIMITS, ...this.cfg.pushLimits };
     limits.windowMs = Math.min(limits.windowMs, PUSH_WINDOW_MAX_MS);
     const now = this.cfg.now();
-    const refusal = await store.transaction(async () => {
+    const out: { refusal: { account: number; why: string; retryAt: number } | null } = { refusal: null };
+    const refused = new Error('push limit');
+    await store.transaction(async () => {
       for (const a of accounts) await store.setLastProvoke(a.id, now);
       for (const a of accounts) {
         const p = await store.pushPrompts(a.id, now, now - limits.windowMs, now - Math.max(limits.windowMs, QR_SESSION_LIFETIME_MS));
         if (limits.pending > 0 && p.pending >= limits.pending) {
-          return { account: a.id, why: `${p.pending} push login(s) already pending`, retryAt: p.firstExpiry ?? now + 1000 };
+          out.refusal = { account: a.id, why: `${p.pending} push login(s) already pending`, retryAt: p.firstExpiry ?? now + 1000 };
+        } else if (limits.perWindow > 0 && p.recent >= limits.perWindow) {
+          out.refusal = { account: a.id, why: `${p.recent} push logins in the last ${Math.round(limits.windowMs / 1000)} s`, retryAt: (p.firstRecent ?? now) + limits.windowMs };
         }
-        if (limits.perWindow > 0 && p.recent >= limits.perWindow) {
-          return { account: a.id, why: `${p.recent} push logins in the last ${Math.round(limits.windowMs / 1000)} s`, retryAt: (p.firstRecent ?? now) + limits.windowMs };
-        }
+        if (out.refusal) throw refused;  // rolls back: a refused call changes nothing (lastprovoke included)
       }
       for (const a of accounts) await store.addPushPrompt(a.id, qr, now, now + QR_SESSION_LIFETIME_MS);
-      return null;
+    }).catch((err: unknown) => {
+      if (err !== refused) throw err;
     });
+    const { refusal } = out;
     if (!refusal) return;
     const retryAfter = Math.max(1, Math.ceil((refusal.retryAt - now) / 1000));
     process.stderr.write(`tapgate-server: push login refused (PUSH_LIMIT): server ${toB64u(server.id)} account ${refusal.account}: ${refusal.why}\n`);

@@ -4,6 +4,7 @@
 const { useServer } = require('./helpers/fixture');
 const { nextEvent, reach } = require('./helpers/rp');
 const { PIN, login, eventually } = require('./helpers/flows');
+const { TapgateClient } = require('@tapgate/server/client');
 
 // The default pending limit (1); a window of 4 so the window test stays short.
 const env = useServer({ env: { TAPGATE_PUSH_WINDOW_LIMIT: '4' } });
@@ -67,9 +68,9 @@ test('number matching on a push login: the RP gets the number, the device asks f
   const { auth, account } = await device('nina');
   const { nonce } = await earlierLogin(auth);
   const pushed = pushedSession(auth);
-  const res = await provoke(nonce, '?codematch=true');
-  expect(res.status).toBe(200);
-  const { matchcode } = await res.json();
+  // Through the typed client this time (codematch, matchcode in the answer).
+  const client = new TapgateClient({ baseUrl: env.server.url, apiKey: env.server.rootApiKey });
+  const { matchcode } = await client.provokeLogin(env.server.serverId, nonce, { codematch: true });
   expect(matchcode).toMatch(/^[0-9]{2}$/);
   expect((await env.rp.loginStatus(nonce)).matchcode).toBe(matchcode);
   const { session, confirm } = await pushed;
@@ -126,6 +127,11 @@ test('push fatigue: a second push while one is pending is refused 429 PUSH_LIMIT
   await expectPushLimit(await provoke(nonce));
   // The attacker's way around: another nonce, another route, the same account.
   await expectPushLimit(await provokeAccount(account.accountId, env.rp.newNonce()));
+  // The typed client: a rate_limited error with the code and the wait.
+  const client = new TapgateClient({ baseUrl: env.server.url, apiKey: env.server.rootApiKey });
+  await expect(client.provokeLoginOnAccount(env.server.serverId, account.accountId, env.rp.newNonce())).rejects.toMatchObject({
+    kind: 'rate_limited', status: 429, body: { code: 'PUSH_LIMIT', accountid: account.accountId }, retryAfter: expect.any(Number),
+  });
   // Another account is not affected.
   const otherPushed = pushedSession(other.auth);
   expect((await provoke(otherNonce)).status).toBe(200);
