@@ -151,8 +151,10 @@ export function createRelyingParty({ apiBase, serverId, apiKey }) {
             return true;
           case 'POST provoke': {
             // Push login: only to the account last logged in on this session (canprovoke).
-            await tapgate.provokeLogin(serverId, needNonce(), { usercontext: loginContext(req.headers.host) });
-            return send(200, { result: true });
+            // codematch=true: number matching, the page shows `matchcode` (else the server's default).
+            const codematch = url.searchParams.get('codematch') === 'true' || undefined;
+            const { matchcode } = await tapgate.provokeLogin(serverId, needNonce(), { usercontext: loginContext(req.headers.host), codematch });
+            return send(200, { result: true, matchcode });
           }
           case 'POST logout':
             await tapgate.logout(serverId, needNonce());

@@ -37,6 +37,9 @@ export interface CliConfig {
   keyOverlapMs: number;
   /** FCM and APNs senders (push-config.ts); absent ones leave their tokens unpushed. */
   push: PushConfig;
+  /** Push fatigue limits of provokelogin (per account; 0 lifts one) and the code-matching default. */
+  pushLimits: { pending: number; perWindow: number; windowMs: number };
+  pushCodeMatch: boolean;
   /** Worker processes sharing the port (node:cluster, cluster-primary.ts); 1: the server is this one process. */
   workers: number;
 }
@@ -66,6 +69,10 @@ export const SETTINGS = {
   keyFile: { flag: 'key-file', env: 'TAPGATE_KEY_FILE' },
   keyOverlap: { flag: 'key-overlap-s', env: 'TAPGATE_KEY_OVERLAP_S' },
   workers: { flag: 'workers', env: 'TAPGATE_WORKERS' },
+  pushPendingLimit: { flag: 'push-pending-limit', env: 'TAPGATE_PUSH_PENDING_LIMIT' },
+  pushWindowLimit: { flag: 'push-window-limit', env: 'TAPGATE_PUSH_WINDOW_LIMIT' },
+  pushWindow: { flag: 'push-window-s', env: 'TAPGATE_PUSH_WINDOW_S' },
+  pushCodeMatch: { flag: 'push-code-match', env: 'TAPGATE_PUSH_CODE_MATCH' },
   oidc: { flag: 'oidc', env: 'TAPGATE_OIDC' },
   oidcAcr: { flag: 'oidc-acr', env: 'TAPGATE_OIDC_ACR' },
   oidcLoginTimeout: { flag: 'oidc-login-timeout-s', env: 'TAPGATE_OIDC_LOGIN_TIMEOUT_S' },
@@ -188,6 +195,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     keyOverlapMs: 1000 * number(get('keyOverlap') ?? String(7 * 24 * 3600), SETTINGS.keyOverlap.env, 0, MAX_KEY_OVERLAP_MS / 1000, true),
     push: loadPushConfig(get, (message) => new ConfigError(message)),
     workers: number(get('workers') ?? '1', SETTINGS.workers.env, 1, MAX_WORKERS, true),
+    // Defaults: rp-api.ts DEFAULT_PUSH_LIMITS (1 pending, 5 per 600 s).
+    pushLimits: {
+      pending: number(get('pushPendingLimit') ?? '1', SETTINGS.pushPendingLimit.env, 0, 1000, true),
+      perWindow: number(get('pushWindowLimit') ?? '5', SETTINGS.pushWindowLimit.env, 0, 100_000, true),
+      windowMs: 1000 * number(get('pushWindow') ?? '600', SETTINGS.pushWindow.env, 1, 7 * 24 * 3600, true),
+    },
+    pushCodeMatch: bool('pushCodeMatch', false),
     oidc: bool('oidc', false) && {
       acr: get('oidcAcr'),
       loginTimeoutSeconds: number(get('oidcLoginTimeout') ?? '300', SETTINGS.oidcLoginTimeout.env, 1, 3600, true),

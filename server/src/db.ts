@@ -1032,6 +1032,32 @@ export class Store {
   async setLastProvoke(id: number, now: number): Promise<void> {
     await this.sql.run('UPDATE accounts SET lastprovoke = ? WHERE id = ?', [now, id]);
   }
+
+  /**
+   * Push fatigue (rp-api.ts provokeAccounts): the account's push login prompts, `pending` those not
+   * yet answered (logged in, declined, mismatched) nor expired, `recent` those sent since `since`,
+   * and when the oldest pending one expires and the oldest recent one leaves the window. Rows older
+   * than `forgetBefore` and not pending are forgotten first.
+   */
+  async pushPrompts(account: number, now: number, since: number, forgetBefore: number): Promise<{ pending: number; recent: number; firstExpiry: number | null; firstRecent: number | null }> {
+    await this.sql.run('DELETE FROM push_prompts WHERE account = ? AND created < ? AND expires <= ?', [account, forgetBefore, now]);
+    const pendingRows = await this.sql.all<{ expires: number }>(
+      `SELECT p.expires FROM push_prompts p LEFT JOIN qr_sessions q ON q.id = p.qr
+       WHERE p.account = ? AND p.expires > ? AND COALESCE(q.used, 0) = 0 AND COALESCE(q.cancelled, 0) = 0`,
+      [account, now],
+    );
+    const recentRows = await this.sql.all<{ created: number }>('SELECT created FROM push_prompts WHERE account = ? AND created > ?', [account, since]);
+    const min = (xs: number[]) => (xs.length ? Math.min(...xs) : null);
+    return {
+      pending: pendingRows.length,
+      recent: recentRows.length,
+      firstExpiry: min(pendingRows.map((r) => Number(r.expires))),
+      firstRecent: min(recentRows.map((r) => Number(r.created))),
+    };
+  }
+  async addPushPrompt(account: number, qr: Uint8Array, created: number, expires: number): Promise<void> {
+    await this.sql.run('INSERT INTO push_prompts (account, qr, created, expires) VALUES (?, ?, ?, ?)', [account, b(qr), created, expires]);
+  }
   /** registerUser: the account logged in on the session, and the session, get `userid`. */
   registerUser(server: Uint8Array, nonce: string, accountId: number, userid: string, now: number): Promise<void> {
     return this.transaction(async () => {

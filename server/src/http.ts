@@ -127,6 +127,7 @@ export function sendBytes(
 /** Answers an HttpError (or anything else, as a 500 without details). */
 export function sendError(req: http.IncomingMessage, res: http.ServerResponse, err: unknown): void {
   if (err instanceof HttpError) {
+    if (err.status === 429 && typeof err.extra.retryAfter === 'number') res.setHeader('Retry-After', String(err.extra.retryAfter));
     sendJson(req, res, err.status, { error: err.message, ...err.extra });
     return;
   }

@@ -17,6 +17,7 @@ import { handleOps, isOpsPath } from './ops-routes';
 import { sendRateLimited, TokenBuckets, type RateLimit, type RateLimiter, type RateLimitName } from './rate-limit';
 import type { InstanceRelay } from './instance-relay';
 import { RpApi, SERVER_PARAM_RANGES } from './rp-api';
+import type { PushLimits } from './rp-route';
 import { vapidKeys, WebPushSender, webPushTokenRefusal, type WebPushOptions } from './web-push';
 import { RetentionSweeper, type RetentionOptions, type RetentionReport } from './retention';
 import { nativePushSenders, TokenPushRouter } from './push-tokens';
@@ -52,6 +53,13 @@ export interface TapgateServerOptions {
   keyFile?: string;
   /** How long a rotated-out signing key keeps signing beside the new one (default 7 days). */
   keyOverlapMs?: number;
+  /**
+   * Push fatigue: per account, at most `pending` unanswered push logins (provokelogin) at a time and
+   * `perWindow` in `windowMs`; more are refused 429 PUSH_LIMIT. Default 1, 5 per 10 minutes; 0 lifts one.
+   */
+  pushLimits?: Partial<PushLimits>;
+  /** provokelogin without `codematch=` uses code matching (number matching) all the same (default false). */
+  pushCodeMatch?: boolean;
   /** Origin the device reaches, e.g. http://localhost:8080; the enrol QR carries `${publicUrl}/device`. */
   publicUrl: string;
   /** Name of the virtual server created on first start (default "Tapgate Demo"). */
@@ -251,6 +259,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const rp: RpApi = new RpApi({
       store, messenger, now, rootDigest, deviceUrl, statusChannel,
       keyOverlapMs: Math.min(opts.keyOverlapMs ?? DEFAULT_KEY_OVERLAP_MS, MAX_KEY_OVERLAP_MS),
+      pushLimits: opts.pushLimits, pushCodeMatch: opts.pushCodeMatch,
       oidcClients: oidc?.clients,
     });
     // Overlaps end by the clock whether or not this runs (ServerRecord.sk stops using the key); the sweep forgets the keys.

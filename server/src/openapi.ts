@@ -204,9 +204,9 @@ const documented: OpenApiDocument = {
     '/servers/{sid}/sessions/provokelogin': {
       parameters: [param('sid')],
       post: { ...rp, operationId: 'provokeLogin', summary: 'Push login to the account last logged in on the session',
-        parameters: [param('nonce'), param('usercontext'), param('secondfactor')],
+        parameters: [param('nonce'), param('usercontext'), param('secondfactor'), param('codematch')],
         requestBody: { required: false, content: { 'text/plain': { schema: { type: 'string', description: 'usercontext JSON (instead of the query parameter)' } } } },
-        responses: { '200': ok('Pushed', ref('Result')), '409': responseRef('Conflict'), '413': responseRef('TooLarge'), ...withNonce } },
+        responses: { '200': ok('Pushed', ref('PushResult')), '409': responseRef('Conflict'), '413': responseRef('TooLarge'), ...withNonce, '429': responseRef('PushLimited') } },
     },
     '/servers/{sid}/sessions/registeruser': {
       parameters: [param('sid')],
@@ -251,9 +251,9 @@ const documented: OpenApiDocument = {
     '/servers/{sid}/accounts/{accountid}/provokelogin': {
       parameters: [param('sid'), param('accountid')],
       post: { ...rp, operationId: 'provokeLoginOnAccount', summary: 'Push a login on the session (X-nonce) to this account; permission sessions or accounts',
-        parameters: [param('nonce'), param('usercontext'), param('secondfactor')],
+        parameters: [param('nonce'), param('usercontext'), param('secondfactor'), param('codematch')],
         requestBody: { required: false, content: { 'text/plain': { schema: { type: 'string', description: 'usercontext JSON (instead of the query parameter)' } } } },
-        responses: { '200': ok('Pushed', ref('Result')), '409': responseRef('Conflict'), '413': responseRef('TooLarge'), ...withNonce } },
+        responses: { '200': ok('Pushed', ref('PushResult')), '409': responseRef('Conflict'), '413': responseRef('TooLarge'), ...withNonce, '429': responseRef('PushLimited') } },
     },
     '/servers/{sid}/users': {
       parameters: [param('sid')],
@@ -281,9 +281,9 @@ const documented: OpenApiDocument = {
       parameters: [param('sid'), param('useridPath')],
       post: { ...rp, operationId: 'provokeLoginOnUser', summary: "Push a login on the session (X-nonce) to every unblocked account of the user with a push token; permission sessions or users",
         description: 'All get the same login; the first to complete it logs the session in.',
-        parameters: [param('nonce'), param('usercontext'), param('secondfactor')],
+        parameters: [param('nonce'), param('usercontext'), param('secondfactor'), param('codematch')],
         requestBody: { required: false, content: { 'text/plain': { schema: { type: 'string', description: 'usercontext JSON (instead of the query parameter)' } } } },
-        responses: { '200': ok('Pushed to `pushed` accounts', ref('ProvokeResult')), '413': responseRef('TooLarge'), ...withNonce } },
+        responses: { '200': ok('Pushed to `pushed` accounts', ref('ProvokeResult')), '413': responseRef('TooLarge'), ...withNonce, '429': responseRef('PushLimited') } },
     },
     '/servers/{sid}/accounts/{accountid}/messages': {
       parameters: [param('sid'), param('accountid')],
@@ -349,6 +349,11 @@ const documented: OpenApiDocument = {
         headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } },
         content: json(ref('RateLimitError')),
       },
+      PushLimited: {
+        description: 'Too many requests for this API key, or push fatigue: the account already has its pending push logins, or its push logins of the window (PushLimitError, code PUSH_LIMIT)',
+        headers: { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } },
+        content: json(ref('PushLimitError')),
+      },
       QrPayload: {
         description: 'The QR payload bytes, or a PNG with img=png',
         content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, 'image/png': { schema: { type: 'string', format: 'binary' } } },
@@ -377,9 +382,13 @@ const documented: OpenApiDocument = {
       OidcClientList: { type: 'object', required: ['clients'], additionalProperties: false, properties: { clients: { type: 'array', items: ref('OidcClient') } } },
       DeleteResult: { type: 'object', required: ['result', 'deleted'], additionalProperties: false,
         properties: { result: { const: true }, deleted: { type: 'integer', minimum: 1, description: 'accounts deleted' } } },
-      ProvokeResult: { type: 'object', required: ['result', 'pushed', 'accountids'], additionalProperties: false,
+      ProvokeResult: { type: 'object', required: ['result', 'pushed', 'accountids', 'matchcode'], additionalProperties: false,
         properties: { result: { const: true }, pushed: { type: 'integer', minimum: 0, description: 'accounts the login was pushed to' },
-          accountids: { type: 'array', items: { type: 'integer' } } } },
+          accountids: { type: 'array', items: { type: 'integer' } }, matchcode: { ...nullable('string'), description: 'as PushResult (null when nothing was pushed)' } } },
+      PushResult: { type: 'object', required: ['result', 'matchcode'], additionalProperties: false,
+        properties: { result: { const: true }, matchcode: { ...nullable('string'), description: 'number matching (codematch): the number to show, which the device asks for; else null' } } },
+      PushLimitError: { type: 'object', required: ['error', 'retryAfter'], description: 'RateLimitError, or with code PUSH_LIMIT the push-fatigue refusal',
+        properties: { error: { type: 'string' }, code: { const: 'PUSH_LIMIT' }, accountid: { type: 'integer', description: 'the account over its limit' }, retryAfter: { type: 'integer', minimum: 1 } } },
       Permission: { type: 'object', required: ['acl', 'server'], additionalProperties: false,
         properties: { acl: { enum: ['sessions', 'accounts', 'users', 'servers', 'createserver', 'root'] }, server: { type: ['string', 'null'], description: 'server id, null: every server' } } },
       ApiKey: {

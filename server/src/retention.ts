@@ -7,6 +7,8 @@ import type { Store } from './db';
 import type { SqlValue } from './sql/driver';
 import { MESSAGE_LIFETIME_MS } from './messages';
 import { EXPIRED_GRACE_MS } from './oidc/adapter';
+/** The longest push-fatigue window (TapgateServerOptions.pushLimits.windowMs is clamped to it). */
+export const PUSH_WINDOW_MAX_MS = 7 * 24 * 3600 * 1000;
 
 export interface RetentionOptions {
   /** Time between sweeps (ms, default 10 min); 0: only the sweep at start. */
@@ -72,6 +74,16 @@ const RULES: Rule[] = [
     statements: (now, o) => [[
       'DELETE FROM oidc_payloads WHERE (model, id_hash) IN (SELECT model, id_hash FROM oidc_payloads WHERE expires < ? LIMIT ?)',
       [now - EXPIRED_GRACE_MS, o.batchSize],
+    ]],
+  },
+  {
+    // Push-fatigue bookkeeping (rp-api.ts): a prompt counts while pending (until it expires) and in
+    // its window, at most PUSH_WINDOW_MAX_MS; each provoke also forgets its account's older ones.
+    name: 'push_prompts',
+    table: 'push_prompts',
+    statements: (now, o) => [[
+      'DELETE FROM push_prompts WHERE (account, qr) IN (SELECT account, qr FROM push_prompts WHERE created < ? AND expires < ? LIMIT ?)',
+      [now - PUSH_WINDOW_MAX_MS, now, o.batchSize],
     ]],
   },
   {

@@ -70,8 +70,8 @@ export const ACCOUNT_ROUTES: readonly RpRoute[] = [
       const nonce = api.loginNonce(req);
       const account = await api.account(server, params.id);
       if (account.blocked) throw new HttpError(409, 'the account is blocked');
-      await api.provoke(req, server, nonce, [account], q);
-      sendJson(req, res, 200, { result: true });
+      const { matchcode } = await api.provoke(req, server, nonce, [account], q);
+      sendJson(req, res, 200, { result: true, matchcode });
     },
   },
 ];

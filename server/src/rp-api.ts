@@ -9,6 +9,7 @@ import { buildEnrolQr, buildLoginQr, parseQr, SERVER_ID_BYTES, SESSION_ID_BYTES 
 import { drawMatchCode, startForPush } from './start-response';
 import { transcriptStart } from './transcript';
 import { currentRpSession } from './liveness';
+import { PUSH_WINDOW_MAX_MS } from './retention';
 import { parseUserContext, type UserContext } from './usercontext';
 import { retireServerKey, rotateServerKey } from './rp-server-keys';
 import { ApiKeys, type Caller } from './rp-api-keys';
@@ -25,6 +26,8 @@ export type { RpApiConfig } from './rp-route';
 
 const QR_SESSION_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_NONCE_CHARS = 256;
+/** Push fatigue: one unanswered push login per account at a time, five per ten minutes (RpApiConfig.pushLimits). */
+export const DEFAULT_PUSH_LIMITS = { pending: 1, perWindow: 5, windowMs: 10 * 60 * 1000 } as const;
 /** The nonces the server makes (rp-api.ts loginNonce). */
 const SERVER_NONCE = /^(app|oidc|ciba)\./;
 /**
@@ -215,22 +218,66 @@ export class RpApi implements RpContext {
    */
   async provoke(
     req: http.IncomingMessage, server: ServerRecord, nonce: string, accounts: AccountRecord[], q: URLSearchParams, forUser: string | null = null,
-  ): Promise<void> {
+  ): Promise<{ matchcode: string | null }> {
     const body = await readRawBody(req);
     const ctx = parseUserContext(body.length ? body.toString('utf8') : q.get('usercontext'));
-    await this.provokeAccounts(server, nonce, accounts, { ctx, requireSecondFactor: secondFactorParam(q), forUser });
+    const codeMatch = q.get('codematch') === null || q.get('codematch') === '' ? this.cfg.pushCodeMatch === true : flagParam(q, 'codematch');
+    return this.provokeAccounts(server, nonce, accounts, { ctx, requireSecondFactor: secondFactorParam(q), forUser, codeMatch, limited: true });
   }
 
-  /** provoke() for callers inside the server (the OpenID provider's CIBA requests). */
+  /**
+   * provoke() for callers inside the server (the OpenID provider's CIBA requests). `codeMatch`: the
+   * push login uses code matching (the answer's matchcode is the number to show); `limited`: the
+   * push-fatigue limits (pushLimits) apply, refusing with 429 PUSH_LIMIT.
+   */
   async provokeAccounts(
     server: ServerRecord, nonce: string, accounts: AccountRecord[],
-    o: { ctx: UserContext; requireSecondFactor: boolean; forUser: string | null },
-  ): Promise<void> {
+    o: { ctx: UserContext; requireSecondFactor: boolean; forUser: string | null; codeMatch?: boolean; limited?: boolean },
+  ): Promise<{ matchcode: string | null }> {
     const boundAccount = o.forUser === null && accounts.length === 1 ? accounts[0].id : null;
-    const payload = await this.newQrSession(server, nonce, 'login', { userid: o.forUser, name: null, ctx: o.ctx, requireSecondFactor: o.requireSecondFactor, boundAccount });
+    const matchCode = o.codeMatch ? drawMatchCode() : null;
+    const id = randomBytes(SESSION_ID_BYTES);
+    if (o.limited) await this.reservePushPrompts(server, accounts, id);
+    const payload = await this.newQrSession(server, nonce, 'login', { id, userid: o.forUser, name: null, ctx: o.ctx, requireSecondFactor: o.requireSecondFactor, boundAccount, matchCode });
     await this.pushLogin(server, accounts, payload);
     const now = this.cfg.now();
     for (const a of accounts) await this.cfg.store.setLastProvoke(a.id, now);
+    return { matchcode: matchCode };
+  }
+
+  /**
+   * Push fatigue (OWASP ASVS: MFA fatigue): at most `pending` unanswered, unexpired push logins per
+   * account and at most `perWindow` sent in `windowMs`, counted in the store so every instance sees
+   * them; else 429 PUSH_LIMIT with Retry-After. The accounts' rows are locked while counting (the
+   * lastprovoke update), so two concurrent provokes cannot both pass. Records the prompt for the QR session `qr`.
+   */
+  private async reservePushPrompts(server: ServerRecord, accounts: AccountRecord[], qr: Uint8Array): Promise<void> {
+    const { store } = this.cfg;
+    const limits = { ...DEFAULT_PUSH_LIMITS, ...this.cfg.pushLimits };
+    limits.windowMs = Math.min(limits.windowMs, PUSH_WINDOW_MAX_MS);
+    const now = this.cfg.now();
+    const out: { refusal: { account: number; why: string; retryAt: number } | null } = { refusal: null };
+    const refused = new Error('push limit');
+    await store.transaction(async () => {
+      for (const a of accounts) await store.setLastProvoke(a.id, now);
+      for (const a of accounts) {
+        const p = await store.pushPrompts(a.id, now, now - limits.windowMs, now - Math.max(limits.windowMs, QR_SESSION_LIFETIME_MS));
+        if (limits.pending > 0 && p.pending >= limits.pending) {
+          out.refusal = { account: a.id, why: `${p.pending} push login(s) already pending`, retryAt: p.firstExpiry ?? now + 1000 };
+        } else if (limits.perWindow > 0 && p.recent >= limits.perWindow) {
+          out.refusal = { account: a.id, why: `${p.recent} push logins in the last ${Math.round(limits.windowMs / 1000)} s`, retryAt: (p.firstRecent ?? now) + limits.windowMs };
+        }
+        if (out.refusal) throw refused;  // rolls back: a refused call changes nothing (lastprovoke included)
+      }
+      for (const a of accounts) await store.addPushPrompt(a.id, qr, now, now + QR_SESSION_LIFETIME_MS);
+    }).catch((err: unknown) => {
+      if (err !== refused) throw err;
+    });
+    const { refusal } = out;
+    if (!refusal) return;
+    const retryAfter = Math.max(1, Math.ceil((refusal.retryAt - now) / 1000));
+    process.stderr.write(`tapgate-server: push login refused (PUSH_LIMIT): server ${toB64u(server.id)} account ${refusal.account}: ${refusal.why}\n`);
+    throw new HttpError(429, `too many push logins for this account: ${refusal.why}`, { code: 'PUSH_LIMIT', accountid: refusal.account, retryAfter });
   }
 
   /** The QR session of a transaction: only its user's account may sign it, always with the second factor. */
@@ -355,6 +402,8 @@ export class RpApi implements RpContext {
     nonce: string,
     kind: 'login' | 'enrol',
     o: {
+      /** The session id (default: a fresh one). */
+      id?: Uint8Array;
       userid: string | null;
       name: string | null;
       ctx: ReturnType<typeof parseUserContext>;
@@ -365,7 +414,7 @@ export class RpApi implements RpContext {
       boundAccount?: number | null;
     },
   ): Promise<Uint8Array> {
-    const id = randomBytes(SESSION_ID_BYTES);
+    const id = o.id ?? randomBytes(SESSION_ID_BYTES);
     const payload =
       kind === 'enrol' ? buildEnrolQr(server.id, id, server.pk, this.cfg.deviceUrl) : buildLoginQr(server.id, id);
     const created = this.cfg.now();

@@ -18,10 +18,22 @@ export interface RpApiConfig {
   deviceUrl: string;
   /** How long a rotated-out signing key still signs (keys/rotate). */
   keyOverlapMs: number;
+  /** Push fatigue limits of the provokelogin routes (0: no limit); defaults rp-api.ts DEFAULT_PUSH_LIMITS. */
+  pushLimits?: Partial<PushLimits>;
+  /** provokelogin without `codematch` uses code matching (default false). */
+  pushCodeMatch?: boolean;
   /** Serves GET sessions/events (server-sent events); without it that route answers 404. */
   statusChannel?: RpStatusChannel;
   /** The OpenID provider's client registry, when the provider is on (else its routes answer 404). */
   readonly oidcClients?: OidcClientRegistry;
+}
+
+export interface PushLimits {
+  /** Unanswered, unexpired push logins per account. */
+  pending: number;
+  /** Push logins per account in windowMs. */
+  perWindow: number;
+  windowMs: number;
 }
 
 /** What the handlers use of the API (rp-api.ts RpApi). */
@@ -31,7 +43,7 @@ export interface RpContext {
   loginNonce(req: http.IncomingMessage): string;
   account(server: ServerRecord, param: string | null): Promise<AccountRecord>;
   loginStatus(server: ServerRecord, nonce: string): Promise<Record<string, unknown>>;
-  provoke(req: http.IncomingMessage, server: ServerRecord, nonce: string, accounts: AccountRecord[], q: URLSearchParams, forUser?: string | null): Promise<void>;
+  provoke(req: http.IncomingMessage, server: ServerRecord, nonce: string, accounts: AccountRecord[], q: URLSearchParams, forUser?: string | null): Promise<{ matchcode: string | null }>;
   provokableAccount(server: ServerRecord, nonce: string): Promise<AccountRecord | undefined>;
   deleteAccounts(server: ServerRecord, accounts: AccountRecord[]): Promise<void>;
   logout(server: ServerRecord, nonce: string): Promise<void>;

@@ -50,8 +50,8 @@ export const SESSION_ROUTES: readonly RpRoute[] = [
       const nonce = api.loginNonce(req);
       const account = await api.provokableAccount(server, nonce);
       if (!account) throw new HttpError(409, 'no earlier login on this session to provoke (canprovoke is false)');
-      await api.provoke(req, server, nonce, [account], q);
-      sendJson(req, res, 200, { result: true });
+      const { matchcode } = await api.provoke(req, server, nonce, [account], q);
+      sendJson(req, res, 200, { result: true, matchcode });
     },
   },
   {

@@ -55,8 +55,8 @@ export const USER_ROUTES: readonly RpRoute[] = [
       const nonce = api.loginNonce(req);
       const { userid, accounts } = await accountsOfUser(call);
       const targets = accounts.filter((a) => !a.blocked && a.pushToken !== null);
-      if (targets.length > 0) await api.provoke(req, server, nonce, targets, q, userid);
-      sendJson(req, res, 200, { result: true, pushed: targets.length, accountids: targets.map((a) => a.id) });
+      const matchcode = targets.length > 0 ? (await api.provoke(req, server, nonce, targets, q, userid)).matchcode : null;
+      sendJson(req, res, 200, { result: true, pushed: targets.length, accountids: targets.map((a) => a.id), matchcode });
     },
   },
 ];

@@ -87,6 +87,8 @@ export async function serve(config: CliConfig, worker?: { link: WorkerLink; inde
       keyFile: config.keyFile,
       key: config.key,
       keyOverlapMs: config.keyOverlapMs,
+      pushLimits: config.pushLimits,
+      pushCodeMatch: config.pushCodeMatch,
       oidc: config.oidc,
       publicUrl,
       webPush: { subject: config.webPushSubject, allowHttp: config.webPushAllowHttp, allowHosts: config.webPushAllowHosts },

@@ -292,7 +292,7 @@ describe('provoked logins and user deletion', () => {
     const onTablet = nextEvent(tablet.auth, 'session');
     const r = await call('POST', `${base}/users/twodevices/provokelogin`, { nonce });
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ result: true, pushed: 2, accountids: [phone.account.accountId, tablet.account.accountId] });
+    expect(r.body).toEqual({ result: true, pushed: 2, accountids: [phone.account.accountId, tablet.account.accountId], matchcode: null });
     const [{ session: s1 }, { session: s2 }] = await Promise.all([onPhone, onTablet]);
     await reach(s2, 'WAIT_FOR_SECOND_FACTOR');
     expect((await s2.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');

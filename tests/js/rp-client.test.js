@@ -264,7 +264,7 @@ describe('the main flows through the client', () => {
     await enrol('carol');
     const tx = await client.createTransaction(sid, nonce, { amount: 'EUR 5', beneficiary: 'J. Doe', description: 'rent' });
     expect(await client.getTransaction(sid, tx.tid)).toMatchObject({ tid: tx.tid, tstatus: 'PENDING', amount: 'EUR 5', beneficiary: 'J. Doe', signature: null });
-    expect(await client.provokeLogin(sid, nonce, { usercontext: { announceinfo: { info: { action: 'again' } } } })).toEqual({ result: true });
+    expect(await client.provokeLogin(sid, nonce, { usercontext: { announceinfo: { info: { action: 'again' } } } })).toEqual({ result: true, matchcode: null });
 
     const { accounts, totalnumber } = await client.listAccounts(sid, { sort: ['userid:asc', 'created'], filter: { blocked: false } });
     expect(accounts.map((a) => a.userid)).toEqual(['alice', 'bob', 'carol']);
@@ -276,7 +276,7 @@ describe('the main flows through the client', () => {
     expect((await client.updateAccount(sid, bob.id, { blocked: false })).blocked).toBe(false);
     expect((await client.updateAccountUser(sid, bob.id, 'robert')).userid).toBe('robert');
     expect(await client.sendMessage(sid, bob.id, { text: 'hello', data: { k: 'v' } })).toEqual({ result: true });
-    expect(await client.provokeLoginOnAccount(sid, bob.id, newNonce())).toEqual({ result: true });
+    expect(await client.provokeLoginOnAccount(sid, bob.id, newNonce())).toEqual({ result: true, matchcode: null });
 
     const users = await client.getUsers(sid, { search: 'ROB', sort: 'userid' });
     expect(users).toMatchObject({ users: [{ userid: 'robert', numberaccounts: 1 }], totalnumber: 1 });

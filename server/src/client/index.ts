@@ -218,9 +218,9 @@ export class TapgateClient {
   }
 
   /** A push login to the account last logged in on the session; `conflict` if there is none. */
-  provokeLogin(serverId: string, nonce: string, o: T.ProvokeLoginOptions = {}, options?: T.CallOptions): Promise<T.Result> {
+  provokeLogin(serverId: string, nonce: string, o: T.ProvokeLoginOptions = {}, options?: T.CallOptions): Promise<T.PushResult> {
     return requestJson(this.#settings, { operationId: 'provokeLogin', method: 'POST', path: path`/servers/${serverId}/sessions/provokelogin`, nonce, ...provoke(o), ...options },
-      models.result);
+      models.pushResult);
   }
 
   /** The account logged in on the session belongs to `userId` from now on; permission users. */
@@ -271,10 +271,10 @@ export class TapgateClient {
   }
 
   /** A push login on the session to this account; permission sessions or accounts. */
-  provokeLoginOnAccount(serverId: string, accountId: number, nonce: string, o: T.ProvokeLoginOptions = {}, options?: T.CallOptions): Promise<T.Result> {
+  provokeLoginOnAccount(serverId: string, accountId: number, nonce: string, o: T.ProvokeLoginOptions = {}, options?: T.CallOptions): Promise<T.PushResult> {
     return requestJson(this.#settings, {
       operationId: 'provokeLoginOnAccount', method: 'POST', path: path`/servers/${serverId}/accounts/${accountId}/provokelogin`, nonce, ...provoke(o), ...options,
-    }, models.result);
+    }, models.pushResult);
   }
 
   /** A note to the device (its app gets a `message` event). */
@@ -336,7 +336,7 @@ export class TapgateClient {
 /** A provoked login's UserContext goes in the body (no URL length limit), its secondfactor in the query. */
 function provoke(o: T.ProvokeLoginOptions): { body?: { text: string }; query: URLSearchParams } {
   return {
-    query: query({ secondfactor: o.secondfactor }),
+    query: query({ secondfactor: o.secondfactor, codematch: o.codematch }),
     ...(o.usercontext === undefined ? {} : { body: { text: JSON.stringify(o.usercontext) } }),
   };
 }

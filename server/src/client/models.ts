@@ -9,7 +9,8 @@ const SERVER_ACL = ['sessions', 'accounts', 'users', 'servers', 'root'] as const
 
 export const result: Shape<T.Result> = object({ result: literal(true) });
 export const deleteResult: Shape<T.DeleteResult> = object({ result: literal(true), deleted: integer });
-export const provokeResult: Shape<T.ProvokeResult> = object({ result: literal(true), pushed: integer, accountids: arrayOf(integer) });
+export const provokeResult: Shape<T.ProvokeResult> = object({ result: literal(true), pushed: integer, accountids: arrayOf(integer), matchcode: nullable(string) });
+export const pushResult: Shape<T.PushResult> = object({ result: literal(true), matchcode: nullable(string) });
 
 const permission: Shape<T.Permission> = object({ acl: oneOf(...ACL), server: nullable(string) });
 export const apiKey: Shape<T.ApiKey> = object({
@@ -82,7 +83,7 @@ export const statusEventData = {
 
 /** The shapes under their openapi.ts component names. */
 export const MODEL_SHAPES: Record<string, Shape<unknown>> = {
-  Result: result, DeleteResult: deleteResult, ProvokeResult: provokeResult, Permission: permission, ApiKey: apiKey,
+  Result: result, DeleteResult: deleteResult, ProvokeResult: provokeResult, PushResult: pushResult, Permission: permission, ApiKey: apiKey,
   ApiKeyCreated: apiKey, ApiKeyList: apiKeyList, PermissionList: permissionList, Server: server, ServerList: serverList,
   LoginStatus: loginStatus, Account: account, AccountList: accountList, UserList: userList,
   TransactionCreated: transactionCreated, Transaction: transaction, Health: health, Ready: ready,

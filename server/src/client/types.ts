@@ -17,8 +17,17 @@ export interface DeleteResult {
   deleted: number;
 }
 
+/** provokeLogin, provokeLoginOnAccount. */
+export interface PushResult {
+  result: true;
+  /** Number matching: the number to show the user (the device asks for it), else null. */
+  matchcode: string | null;
+}
+
 export interface ProvokeResult {
   result: true;
+  /** As PushResult's (null when nothing was pushed). */
+  matchcode: string | null;
   /** Accounts the login was pushed to. */
   pushed: number;
   accountids: number[];
@@ -276,6 +285,8 @@ export interface LoginQrQuery extends QrImageQuery {
 export interface ProvokeLoginOptions {
   usercontext?: UserContext;
   secondfactor?: 'required';
+  /** Number matching: the device asks the user for `matchcode` of the answer (default: the server's pushCodeMatch). */
+  codematch?: boolean;
 }
 
 /** The status channel's events (docs/server-api.md §1); `status` first on every (re)connection. */

@@ -75,6 +75,14 @@ CREATE TABLE IF NOT EXISTS transactions (
 );
 CREATE INDEX IF NOT EXISTS qr_sessions_expires ON qr_sessions (expires);
 CREATE INDEX IF NOT EXISTS qr_sessions_rp ON qr_sessions (server, nonce);
+CREATE TABLE IF NOT EXISTS push_prompts (
+  account  INTEGER NOT NULL,
+  qr       BLOB NOT NULL,
+  created  INTEGER NOT NULL,
+  expires  INTEGER NOT NULL,
+  PRIMARY KEY (account, qr)
+);
+CREATE INDEX IF NOT EXISTS push_prompts_created ON push_prompts (created);
 CREATE INDEX IF NOT EXISTS rp_sessions_updated ON rp_sessions (updated);
 CREATE INDEX IF NOT EXISTS transactions_created ON transactions (created);
 CREATE TABLE IF NOT EXISTS accounts (
@@ -238,6 +246,14 @@ CREATE TABLE IF NOT EXISTS transactions (
 );
 CREATE INDEX IF NOT EXISTS qr_sessions_expires ON qr_sessions (expires);
 CREATE INDEX IF NOT EXISTS qr_sessions_rp ON qr_sessions (server, nonce);
+CREATE TABLE IF NOT EXISTS push_prompts (
+  account  BIGINT NOT NULL,
+  qr       BYTEA NOT NULL,
+  created  BIGINT NOT NULL,
+  expires  BIGINT NOT NULL,
+  PRIMARY KEY (account, qr)
+);
+CREATE INDEX IF NOT EXISTS push_prompts_created ON push_prompts (created);
 CREATE INDEX IF NOT EXISTS rp_sessions_updated ON rp_sessions (updated);
 CREATE INDEX IF NOT EXISTS transactions_created ON transactions (created);
 CREATE TABLE IF NOT EXISTS accounts (
