@@ -22,7 +22,7 @@ PREFIX=${SODIUM_WASM_PREFIX:-$DEPS/sodium-wasm}
 CFLAGS_OPT=${SODIUM_WASM_CFLAGS--Oz -flto}
 CONFIGURE_EXTRA=${SODIUM_WASM_CONFIGURE_EXTRA---enable-minimal}
 # Except Argon2id's hot loops (BLAKE2b compression, the block fill): built for size they make a PIN
-# derivation 3-4x slower (measured: bench/README "Size: what was tried"), so they stay at -O2
+# derivation 3-4x slower (measured: docs/performance.md "Size: what was tried"), so they stay at -O2
 # (plain wasm objects, optimised before the link). -mbulk-memory: the block fill copies two 1 KiB
 # blocks per block it fills, and Emscripten's memcpy sends every copy of 512 bytes or more out to
 # JavaScript (HEAPU8.copyWithin); with bulk memory each is one memory.copy instruction

@@ -1,5 +1,5 @@
 // The CLI's settings: each from a flag (--data-dir=/x or --data-dir /x) or else its environment
-// variable, else a default. README.md and docs/server-api.md §3 list them.
+// variable, else a default. docs/server-api.md §4 lists them.
 import { loadPushConfig, PUSH_SETTINGS, type PushConfig } from './push-config';
 import type { RateLimit } from './rate-limit';
 import type { RetentionOptions } from './retention';

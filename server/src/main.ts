@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// CLI: runs the reference server on node:http. Settings by flag or environment (config.ts; README.md
-// lists them): PORT, HOST, TAPGATE_PUBLIC_URL, TAPGATE_DATA_DIR, TAPGATE_DATABASE_URL, TAPGATE_ROOT_API_KEY,
+// CLI: runs the reference server on node:http. Settings by flag or environment (config.ts;
+// docs/server-api.md §4 lists them): PORT, HOST, TAPGATE_PUBLIC_URL, TAPGATE_DATA_DIR, TAPGATE_DATABASE_URL, TAPGATE_ROOT_API_KEY,
 // TAPGATE_KEY_FILE / TAPGATE_KEY, TAPGATE_KEY_OVERLAP_S, TAPGATE_WORKERS, Web Push, rate limits,
 // shutdown grace, access log. One process (serve.ts), or with --workers N a primary
 // (cluster-primary.ts) and N worker processes sharing the port.
