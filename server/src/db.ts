@@ -848,6 +848,11 @@ export class Store {
     await this.sql.run('UPDATE accounts SET pin_failures = ? WHERE id = ?', [failures, id]);
     if (failures > 0) this.sql.durable();
   }
+  /** The relying party's unblockPin: durable, unlike a correct PIN's reset, since the RP is told it is done. */
+  async unblockPin(id: number): Promise<void> {
+    await this.sql.run('UPDATE accounts SET pin_failures = 0 WHERE id = ?', [id]);
+    this.sql.durable();
+  }
   // Only a correct PIN resets pin_failures (pinVerdict); a login by another factor must not.
   async accountLoggedIn(id: number, now: number): Promise<void> {
     await this.sql.run('UPDATE accounts SET lastlogin = ? WHERE id = ?', [now, id]);

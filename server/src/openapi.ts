@@ -285,6 +285,11 @@ const documented: OpenApiDocument = {
         requestBody: { required: false, content: { 'text/plain': { schema: { type: 'string', description: 'usercontext JSON (instead of the query parameter)' } } } },
         responses: { '200': ok('Pushed to `pushed` accounts', ref('ProvokeResult')), '413': responseRef('TooLarge'), ...withNonce, '429': responseRef('PushLimited') } },
     },
+    '/servers/{sid}/accounts/{accountid}/unblockpin': {
+      parameters: [param('sid'), param('accountid')],
+      post: { ...rp, operationId: 'unblockPin', summary: 'Set the PIN failure count (pinfailures) back to 0, so a blocked PIN can be entered again (Tapgate extension); permission accounts',
+        responses: { '200': ok('The account after the change', ref('Account')), ...common } },
+    },
     '/servers/{sid}/accounts/{accountid}/messages': {
       parameters: [param('sid'), param('accountid')],
       post: { ...rp, operationId: 'sendMessage', summary: 'A note to the device (Tapgate extension)',

@@ -1,5 +1,5 @@
 // The accounts of a virtual server (v2.2 /servers/{sid}/accounts/...): list, read, block, relink to
-// another user, delete, a note to the device, and a push login to one account.
+// another user, delete, a note to the device, a push login to one account, and unblocking its PIN.
 import { ACCOUNT_COLUMNS } from './db';
 import { HttpError, parseJsonObject, readRawBody, sendJson } from './http';
 import { accountJson } from './rp-json';
@@ -60,6 +60,16 @@ export const ACCOUNT_ROUTES: readonly RpRoute[] = [
     handle: async ({ api, req, res, server, params, q }) => {
       const account = await api.account(server, params.id);
       await api.cfg.store.setAccountUser(account.id, requiredText(q, 'userid'));
+      sendJson(req, res, 200, accountJson((await api.cfg.store.getAccount(account.id))!));
+    },
+  },
+  {
+    // Tapgate extension: unblockPin. A blocked PIN can never be entered again (pinVerdict answers
+    // PIN_BLOCKED before checking it), so only the relying party can set the failure count back to 0.
+    id: 'unblockPin', method: 'POST', path: 'accounts/:id/unblockpin', permission: onServer('accounts'),
+    handle: async ({ api, req, res, server, params }) => {
+      const account = await api.account(server, params.id);
+      await api.cfg.store.unblockPin(account.id);
       sendJson(req, res, 200, accountJson((await api.cfg.store.getAccount(account.id))!));
     },
   },

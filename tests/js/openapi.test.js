@@ -76,6 +76,7 @@ const FIXTURES = [
   { op: 'provokeLoginOnUser', path: () => '/servers/{sid}/users/alice/provokelogin', nonce: fresh },
   { op: 'deleteUser', path: () => '/servers/{sid}/users/dave' },
   { op: 'deleteUserAccounts', path: () => '/servers/{sid}/users/erin/accounts' },
+  { op: 'unblockPin', path: () => `/servers/{sid}/accounts/${ids.alice}/unblockpin` },
   { op: 'sendMessage', path: () => `/servers/{sid}/accounts/${ids.alice}/messages`, ...json({ text: 'hi', data: { k: 'v' } }) },
   { op: 'deleteAccount', path: () => `/servers/{sid}/accounts/${ids.bob}` },
   { op: 'logout', path: () => '/servers/{sid}/sessions/logout', nonce: () => ids.loggedNonce },
