@@ -275,6 +275,7 @@ describe('the main flows through the client', () => {
     expect((await client.listAccounts(sid, { filter: { blocked: true } })).accounts.map((a) => a.id)).toEqual([bob.id]);
     expect((await client.updateAccount(sid, bob.id, { blocked: false })).blocked).toBe(false);
     expect((await client.updateAccountUser(sid, bob.id, 'robert')).userid).toBe('robert');
+    expect(await client.unblockPin(sid, bob.id)).toMatchObject({ id: bob.id, pinfailures: 0 });
     expect(await client.sendMessage(sid, bob.id, { text: 'hello', data: { k: 'v' } })).toEqual({ result: true });
     expect(await client.provokeLoginOnAccount(sid, bob.id, newNonce())).toEqual({ result: true, matchcode: null });
 

@@ -284,6 +284,13 @@ export class TapgateClient {
     }, models.result);
   }
 
+  /** Tapgate extension: the account's PIN failure count back to 0, so a blocked PIN can be entered again. */
+  unblockPin(serverId: string, accountId: number, options?: T.CallOptions): Promise<T.Account> {
+    return requestJson(this.#settings, {
+      operationId: 'unblockPin', method: 'POST', path: path`/servers/${serverId}/accounts/${accountId}/unblockpin`, ...options,
+    }, models.account);
+  }
+
   // Users: the userids live accounts share (permission users unless noted)
 
   getUsers(serverId: string, q: T.UserListQuery = {}, options?: T.CallOptions): Promise<T.UserList> {
