@@ -139,7 +139,9 @@ export function createRelyingParty({ apiBase, serverId, apiKey }) {
             const query = kind === 'enrol' ? { userid: user, name: `${user} @ Tapgate Demo Bank` } : { usercontext: loginContext(req.headers.host), codematch };
             const qr = await newQr(kind, fresh, query);
             const matchcode = codematch ? (await tapgate.getLoginStatus(serverId, fresh)).matchcode : null;
-            return send(200, { kind, ...qr, matchcode }, { 'set-cookie': `rp_nonce=${fresh}; Path=/; HttpOnly; SameSite=Strict` });
+            // The enrol page shows the server key's fingerprint: the user checks the app shows the same.
+            const vash = kind === 'enrol' ? (await tapgate.getServerVash(serverId)).vash : null;
+            return send(200, { kind, ...qr, matchcode, vash }, { 'set-cookie': `rp_nonce=${fresh}; Path=/; HttpOnly; SameSite=Strict` });
           }
           case 'GET status': {
             if (!nonce) return send(200, { session: false, loggedin: false });

@@ -124,6 +124,12 @@ const documented: OpenApiDocument = {
         requestBody: { required: true, content: json(ref('ServerUpdate')) },
         responses: { '200': ok('The server after the change', ref('Server')), '400': responseRef('BadRequest'), '413': responseRef('TooLarge'), ...common } },
     },
+    '/servers/{sid}/vash': {
+      parameters: [param('sid')],
+      get: { ...rp, operationId: 'getServerVash', summary: 'The visual hash of the current signing key, as the app shows it at enrolment; permission sessions or servers',
+        description: 'docs/server-api.md §5, docs/protocol.md §1 (visual hash). The enrol page shows it for the user to compare with the app.',
+        responses: { '200': ok('The fingerprint', ref('Vash')), ...common } },
+    },
     '/servers/{sid}/keys/rotate': {
       parameters: [param('sid')],
       post: { ...rp, operationId: 'rotateServerKey', summary: 'A new signing key; the old one signs beside it until the overlap ends, devices get a rekey message; permission servers',
@@ -369,6 +375,8 @@ const documented: OpenApiDocument = {
       RateLimitError: { type: 'object', required: ['error', 'retryAfter'], properties: { error: { type: 'string' }, retryAfter: { type: 'integer', minimum: 1 } } },
       Forbidden: { type: 'object', required: ['error', 'required'], properties: { error: { type: 'string' }, required: { type: 'array', items: { type: 'string' } } } },
       Result: { type: 'object', required: ['result'], properties: { result: { const: true } }, additionalProperties: false },
+      Vash: { type: 'object', required: ['vash'], additionalProperties: false,
+        properties: { vash: { type: 'string', description: 'XXXX-XXXX-XXXX-XXXX: Crockford base32 of 80 bits of BLAKE2b("tapgate/v1/vash" || server id || public key)' } } },
       OidcClientMetadata: { type: 'object', required: ['redirect_uris'], description: 'Client metadata the relying party sets; other names are refused',
         properties: {
           client_name: { type: 'string' }, redirect_uris: { type: 'array', items: { type: 'string' } },

@@ -12,6 +12,7 @@ import { currentRpSession } from './liveness';
 import { PUSH_WINDOW_MAX_MS } from './retention';
 import { parseUserContext, type UserContext } from './usercontext';
 import { retireServerKey, rotateServerKey } from './rp-server-keys';
+import { visualHash } from './visual-hash';
 import { ApiKeys, type Caller } from './rp-api-keys';
 import { intParam, MAX_TEXT_PARAM_CHARS } from './rp-lists';
 import { USER_ROUTES } from './rp-users';
@@ -150,6 +151,11 @@ const SERVER_ROUTES: readonly RpRoute[] = [
       await api.updateServer(req, server);
       sendJson(req, res, 200, await serverJson(api.cfg.store, await api.cfg.store.getServer(server.id) ?? server));
     },
+  },
+  {
+    // Whoever may make an enrol QR (sessions) sees the key in it anyway: the enrol page shows its fingerprint.
+    id: 'getServerVash', method: 'GET', path: 'vash', permission: onServer('sessions', 'servers'),
+    handle: async ({ req, res, server }) => sendJson(req, res, 200, { vash: visualHash(server.id, server.pk) }),
   },
   {
     id: 'rotateServerKey', method: 'POST', path: 'keys/rotate', permission: onServer('servers'),

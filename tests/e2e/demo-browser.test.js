@@ -61,6 +61,8 @@ test('enrol and log in entirely in the browser', async () => {
   await scan(app, await qrPicture(rp, 'enrol'));
   await app.waitForSelector('#confirm-enrol:not(.hidden)', { timeout: 15_000 });
   expect(await app.textContent('#vash')).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
+  // The enrol card's fingerprint (GET /servers/{sid}/vash) is the one the app asks the user to compare.
+  expect(await rp.textContent('#enrol-vash')).toBe(await app.textContent('#vash'));
   expect(await app.textContent('#enrol-server')).toBe('Tapgate Demo Bank');
   await app.click('#accept-enrol');
   await app.waitForSelector('#pin-section:not(.hidden)');

@@ -80,6 +80,7 @@ const FIXTURES = [
   { op: 'sendMessage', path: () => `/servers/{sid}/accounts/${ids.alice}/messages`, ...json({ text: 'hi', data: { k: 'v' } }) },
   { op: 'deleteAccount', path: () => `/servers/{sid}/accounts/${ids.bob}` },
   { op: 'logout', path: () => '/servers/{sid}/sessions/logout', nonce: () => ids.loggedNonce },
+  { op: 'getServerVash', path: () => '/servers/{sid}/vash' },
   { op: 'rotateServerKey', path: () => '/servers/{sid}/keys/rotate' },
   { op: 'retireServerKey', path: () => '/servers/{sid}/keys/retire' },
   { op: 'createOidcClient', path: () => '/servers/{sid}/oidc/clients', ...json({ client_name: 'API RP', redirect_uris: ['https://rp.example/cb'] }),

@@ -110,6 +110,12 @@ function showQr(target, qr, kind) {
     code.append(Object.assign(document.createElement('b'), { id: 'match-code', textContent: qr.matchcode }));
     target.append(code);
   }
+  if (qr.vash) {
+    const print = Object.assign(document.createElement('p'), { className: 'vash', textContent: 'Fingerprint: ' });
+    print.append(Object.assign(document.createElement('b'), { id: 'enrol-vash', textContent: qr.vash }),
+      '; check that your app shows the same.');
+    target.append(print);
+  }
 }
 
 async function newSessionQr(kind) {

@@ -91,6 +91,11 @@ export class TapgateClient {
     return requestJson(this.#settings, { operationId: 'updateServer', method: 'PUT', path: path`/servers/${serverId}`, body: { json: body }, ...options }, models.server);
   }
 
+  /** The fingerprint the app shows at enrolment, for the enrol page to show beside the QR. */
+  getServerVash(serverId: string, options?: T.CallOptions): Promise<T.Vash> {
+    return requestJson(this.#settings, { operationId: 'getServerVash', method: 'GET', path: path`/servers/${serverId}/vash`, ...options }, models.vash);
+  }
+
   /** The answer's `rekeyed`: how many accounts were sent the new key. */
   rotateServerKey(serverId: string, options?: T.CallOptions): Promise<T.Server & { rekeyed: number }> {
     return requestJson(this.#settings, { operationId: 'rotateServerKey', method: 'POST', path: path`/servers/${serverId}/keys/rotate`, ...options },

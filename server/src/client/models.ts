@@ -28,6 +28,7 @@ const serverFields = {
 };
 export const server: Shape<T.Server> = object({ ...serverFields, rekeyed: optional(integer) });
 export const rotatedServer: Shape<T.Server & { rekeyed: number }> = object({ ...serverFields, rekeyed: integer });
+export const vash: Shape<T.Vash> = object({ vash: string });
 export const serverList: Shape<T.ServerList> = object({ servers: arrayOf(server), totalnumber: integer });
 
 export const loginStatus: Shape<T.LoginStatus> = object({
@@ -84,7 +85,7 @@ export const statusEventData = {
 /** The shapes under their openapi.ts component names. */
 export const MODEL_SHAPES: Record<string, Shape<unknown>> = {
   Result: result, DeleteResult: deleteResult, ProvokeResult: provokeResult, PushResult: pushResult, Permission: permission, ApiKey: apiKey,
-  ApiKeyCreated: apiKey, ApiKeyList: apiKeyList, PermissionList: permissionList, Server: server, ServerList: serverList,
+  ApiKeyCreated: apiKey, ApiKeyList: apiKeyList, PermissionList: permissionList, Server: server, ServerList: serverList, Vash: vash,
   LoginStatus: loginStatus, Account: account, AccountList: accountList, UserList: userList,
   TransactionCreated: transactionCreated, Transaction: transaction, Health: health, Ready: ready,
   OidcClient: oidcClient, OidcClientList: oidcClientList,

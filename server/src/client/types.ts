@@ -11,6 +11,11 @@ export interface Result {
   result: true;
 }
 
+/** GET /servers/{sid}/vash: the fingerprint of the current signing key (XXXX-XXXX-XXXX-XXXX). */
+export interface Vash {
+  vash: string;
+}
+
 export interface DeleteResult {
   result: true;
   /** Accounts deleted. */
