@@ -48,3 +48,5 @@ export { IndexedDbStorage } from './indexeddb-storage.js';
 export { FallbackStorage } from './fallback-storage.js';
 export { scanQrFromCamera } from './camera.js';
 export type { CameraScanOptions, QrImageDecoder } from './camera.js';
+export { WebAuthnPrfBiometricProvider } from './webauthn-prf.js';
+export type { WebAuthnPrfOptions, CredentialIdStore } from './webauthn-prf.js';

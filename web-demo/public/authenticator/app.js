@@ -1,6 +1,6 @@
 // Browser authenticator (a PWA) on the Tapgate SDK: scan with the camera, upload or deep-link,
 // confirm, PIN pad, done. All decisions are the WASM core's; this page only renders its events.
-import { Authenticator, FallbackStorage, IndexedDbStorage, scanQrFromCamera } from '/sdk/esm/index.js';
+import { Authenticator, FallbackStorage, IndexedDbStorage, WebAuthnPrfBiometricProvider, scanQrFromCamera } from '/sdk/esm/index.js';
 import { takeDeepLink } from './deep-link.js';
 import { SessionView } from './session-view.js';
 import { connectPush } from './push.js';
@@ -13,7 +13,10 @@ storage.addEventListener('fallback', (e) => {
   $('storage-warning').textContent = `This browser does not let the app keep data (${e.detail.error.code}): accounts last only until the page closes.`;
   show('storage-warning', true);
 });
-const auth = await Authenticator.create({ storage });
+// The platform biometric (WebAuthn PRF), where this browser has one; otherwise PIN only.
+const prf = new WebAuthnPrfBiometricProvider();
+const biometric = (await prf.isAvailable()) ? prf : undefined;
+const auth = await Authenticator.create({ storage, biometric });
 window.tapgate = auth;  // handy in the console
 let cameraScan;  // AbortController of the running camera scan
 

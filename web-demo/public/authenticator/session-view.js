@@ -12,6 +12,8 @@ export class SessionView {
   #attached = new WeakSet();
   #pinPad;
   #onChange;
+  #offersBiometric = false;  // the current prompt allows 'BIOMETRIC'
+  #context;
 
   /** `onChange` runs whenever the lists beside the pane (accounts, history) may have changed. */
   constructor({ onChange = () => {} } = {}) {
@@ -21,7 +23,9 @@ export class SessionView {
         this.#pinPad.disabled = true;
         $('pin-result').textContent = '';
         try {
-          await this.#current.setPinBiometric({ pin });
+          // At FIRST_SET the biometric is set beside the PIN when the user keeps the box ticked.
+          const biometric = this.#offersBiometric && this.#context === 'FIRST_SET' && $('also-biometric').checked;
+          await this.#current.setPinBiometric(biometric ? { pin, biometric } : { pin });
         } catch (err) {
           this.report(err);
         } finally {
@@ -29,6 +33,17 @@ export class SessionView {
         }
       },
       onCancel: () => this.#current?.inputCancel().catch((err) => this.report(err)),
+    });
+    $('use-biometric').addEventListener('click', async () => {
+      $('use-biometric').disabled = true;
+      $('pin-result').textContent = '';
+      try {
+        await this.#current.setPinBiometric({ biometric: true });
+      } catch (err) {
+        this.report(err);
+      } finally {
+        $('use-biometric').disabled = false;
+      }
     });
     $('accept-enrol').addEventListener('click', () => this.#current.setAccount().catch((err) => this.report(err)));
     for (const b of document.querySelectorAll('[data-stop]')) {
@@ -124,11 +139,18 @@ export class SessionView {
         Object.assign(document.createElement('dd'), { textContent: String(value) }),
       ]));
       show('announce-info', info.length > 0);
+      // The core says when the biometric may be used (a provider, not disabled, not the PIN's turn).
+      this.#offersBiometric = d.allowed.includes('BIOMETRIC');
+      this.#context = d.context;
+      show('also-biometric-row', this.#offersBiometric && d.context === 'FIRST_SET');
+      show('use-biometric', this.#offersBiometric && d.context === 'VERIFY');
       this.#pinPad.reset();
       show('pin-section', true);
     } else if (d.result === 'PIN_FAIL') {
       $('pin-result').textContent = `Wrong PIN — ${d.attemptsLeft} attempt${d.attemptsLeft === 1 ? '' : 's'} left`;
       this.#pinPad.reset();
+    } else if (d.result === 'BIOMETRIC_FAIL') {
+      $('pin-result').textContent = 'Biometric not recognised — enter your PIN (BIOMETRIC_FAIL)';
     }
   }
 
