@@ -15,6 +15,7 @@ import { isDeviceUrl, SERVER_ID_BYTES } from './qr';
 import { DEFAULT_KEY_OVERLAP_MS, MAX_KEY_OVERLAP_MS, resolveKeyWrapper, type KeyWrapper } from './server-keys';
 import { handleOps, isOpsPath } from './ops-routes';
 import { sendRateLimited, TokenBuckets, type RateLimit, type RateLimiter, type RateLimitName } from './rate-limit';
+import { SharedTokenBuckets } from './rate-limit-shared';
 import type { InstanceRelay } from './instance-relay';
 import { RpApi, SERVER_PARAM_RANGES } from './rp-api';
 import type { PushLimits } from './rp-route';
@@ -85,13 +86,15 @@ export interface TapgateServerOptions {
   apns?: ApnsOptions;
   /**
    * Token buckets per API key (relying-party API), per client address (device API) and per account
-   * (the device API's PIN-trying requests: login, PIN check, factor change); default: none. The
-   * buckets are kept per instance: N instances behind a balancer allow up to N times the rate.
+   * (the device API's PIN-trying requests: login, PIN check, factor change); default: none. On
+   * PostgreSQL the buckets are in the database, so the instances sharing it allow the rate once
+   * between them; on SQLite they are kept in this process.
    */
   rateLimits?: { rp?: RateLimit; device?: RateLimit; account?: RateLimit };
   /**
-   * Where the buckets of `rateLimits` are kept; default: in this process (TokenBuckets). The CLI's
-   * cluster workers take them from the primary, so N workers allow the rate once, not N times.
+   * Where the buckets of `rateLimits` are kept; default: the database on PostgreSQL
+   * (SharedTokenBuckets), else this process (TokenBuckets). The CLI's cluster workers on SQLite
+   * take them from the primary, so N workers allow the rate once, not N times.
    */
   rateLimiter?: (name: RateLimitName, limit: RateLimit) => RateLimiter;
   /**
@@ -239,7 +242,8 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const messenger = new Messenger(store, push, now);
     const limiter = (name: RateLimitName): RateLimiter => {
       const limit = opts.rateLimits?.[name] ?? { ratePerSecond: 0, burst: 1 };
-      return opts.rateLimiter ? opts.rateLimiter(name, limit) : new TokenBuckets(limit, now);
+      if (opts.rateLimiter) return opts.rateLimiter(name, limit);
+      return store.sql.dialect === 'postgres' ? new SharedTokenBuckets(store.sql, name, limit, now) : new TokenBuckets(limit, now);
     };
     const accountBuckets = limiter('account');
     const deviceOrigins = new Set([new URL(publicUrl).origin, ...(opts.deviceOrigins ?? [])].map(normaliseOrigin));
@@ -360,12 +364,13 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           return true;
         }
         const buckets = mount.bucket === 'address' ? deviceBuckets : mount.bucket === 'apiKey' ? rpBuckets : null;
-        const retryAfter = buckets?.enabled ? await buckets.take(rateKey(req, mount.bucket === 'address')) : 0;
-        if (retryAfter > 0) {
-          sendRateLimited(req, res, retryAfter);
-          return true;
-        }
         try {
+          // Inside the try: a shared bucket's database may fail, answered like the request's own failures.
+          const retryAfter = buckets?.enabled ? await buckets.take(rateKey(req, mount.bucket === 'address')) : 0;
+          if (retryAfter > 0) {
+            sendRateLimited(req, res, retryAfter);
+            return true;
+          }
           await mount.handle(req, res, url);
         } catch (err) {
           sendError(req, res, err);
