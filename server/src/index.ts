@@ -10,12 +10,15 @@ import { RpStatusChannel } from './rp-status-channel';
 import { DeviceApi } from './device-api';
 import { decodePathSegment, normaliseOrigin, sendError, sendJson } from './http';
 import { Messenger } from './messages';
-import { LocalPushRelay, type PushSender } from './push';
+import { LocalPushRelay, type PushOutcome, type PushSender } from './push';
 import { isDeviceUrl, SERVER_ID_BYTES } from './qr';
 import { DEFAULT_KEY_OVERLAP_MS, MAX_KEY_OVERLAP_MS, resolveKeyWrapper, type KeyWrapper } from './server-keys';
 import { handleOps, isOpsPath } from './ops-routes';
 import { sendRateLimited, TokenBuckets, type RateLimit, type RateLimiter, type RateLimitName } from './rate-limit';
 import { SharedTokenBuckets } from './rate-limit-shared';
+import { ServerMetrics } from './metrics';
+import { checkMetricsToken, handleMetrics, METRICS_PATH } from './metrics-endpoint';
+import { routeLabel } from './metrics-routes';
 import type { InstanceRelay } from './instance-relay';
 import { RpApi, SERVER_PARAM_RANGES } from './rp-api';
 import type { PushLimits } from './rp-route';
@@ -115,6 +118,12 @@ export interface TapgateServerOptions {
    * on (the CLI: TAPGATE_OIDC=1). Default: off.
    */
   oidc?: boolean | OidcOptions;
+  /**
+   * The bearer token of GET /metrics (Prometheus text format, docs/server-api.md §4), at least 16
+   * printable characters. Default: env TAPGATE_METRICS_TOKEN; none: no metrics are kept and
+   * /metrics is not the server's path (handle resolves false).
+   */
+  metricsToken?: string;
 }
 
 export interface TapgateServer {
@@ -213,9 +222,16 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
   if (!isDeviceUrl(deviceUrl)) {
     throw new Error('publicUrl must be an http(s) origin of printable ASCII, at most 248 characters');
   }
-  const store = isPostgresUrl(opts.databaseUrl)
-    ? new ObservedStore(await PgDriver.connect(opts.databaseUrl))
-    : new ObservedStore(new SqliteDriver(opts.dbPath ?? path.join(opts.dataDir ?? './data', 'tapgate.sqlite')));
+  const metricsToken = opts.metricsToken ?? (process.env.TAPGATE_METRICS_TOKEN || undefined);
+  if (metricsToken !== undefined) checkMetricsToken(metricsToken);
+  // The status channel is made below (openStreams then reads it); the gauge reads this at each scrape.
+  let openStreams = () => 0;
+  const metrics = metricsToken !== undefined ? new ServerMetrics(() => openStreams()) : null;
+  const metricsDigest = metricsToken !== undefined ? hash(utf8(metricsToken)) : null;
+  const driver = isPostgresUrl(opts.databaseUrl)
+    ? await PgDriver.connect(opts.databaseUrl)
+    : new SqliteDriver(opts.dbPath ?? path.join(opts.dataDir ?? './data', 'tapgate.sqlite'));
+  const store = new ObservedStore(metrics ? metrics.timedDriver(driver) : driver);
   let closed = false;
   try {
     const keyDir = isPostgresUrl(opts.databaseUrl)
@@ -232,13 +248,14 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const { key: rootApiKey, digest: rootDigest } = await resolveRootKey(store, opts);
     const serverId = await ensureFirstServer(store, opts.serverName ?? 'Tapgate Demo', now());
     await store.clampServerParams(SERVER_PARAM_RANGES);
-    const relay = new LocalPushRelay(store, now);
+    const relay = new LocalPushRelay(store, now, metrics ? (outcome) => metrics.pushDelivery('relay', outcome) : undefined);
     const vapid = await vapidKeys(store);
     // A token the push service says is gone is forgotten; failing that, the next push finds it gone again.
     const forgetToken = (token: string) => void store.forgetPushToken(token).catch(() => {});
-    const webPush = new WebPushSender(vapid, { onGone: forgetToken, ...opts.webPush });
-    const native = nativePushSenders(opts, forgetToken);
-    const push = opts.pushSender ?? new TokenPushRouter({ webpush: webPush, relay, ...native });
+    const webPush = new WebPushSender(vapid, { onGone: forgetToken, ...opts.webPush, ...(metrics ? { onOutcome: (outcome) => metrics.pushDelivery('webpush', outcome) } : {}) });
+    const pushOutcome = metrics ? (kind: string, outcome: PushOutcome) => metrics.pushDelivery(kind, outcome) : undefined;
+    const native = nativePushSenders(opts, forgetToken, pushOutcome);
+    const push = opts.pushSender ?? new TokenPushRouter({ webpush: webPush, relay, ...native }, undefined, pushOutcome);
     const messenger = new Messenger(store, push, now);
     const limiter = (name: RateLimitName): RateLimiter => {
       const limit = opts.rateLimits?.[name] ?? { ratePerSecond: 0, burst: 1 };
@@ -250,11 +267,12 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const device = new DeviceApi(store, now, {
       origins: deviceOrigins,
       pushTokenRefusal: (token) => webPushTokenRefusal(token, opts.webPush ?? {}),
-    }, accountBuckets);
+    }, accountBuckets, metrics ?? undefined);
     const sweeper = new RetentionSweeper(store, now, opts.retention);
     // The status channel and the OpenID provider reach the RpApi that serves them, made last (with
     // the provider's client registry), through `rp`: they call it only once everything exists.
     const statusChannel: RpStatusChannel = new RpStatusChannel(store, { loginStatus: (server, nonce) => rp.loginStatus(server, nonce) });
+    openStreams = () => statusChannel.openStreams;
     const oidcOn = opts.oidc ?? false;
     const oidc: OidcProvider | null = oidcOn
       // Loaded only when on: oidc-provider is an ES module of some size that nothing else needs.
@@ -348,12 +366,19 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           return false;
         }
         const p = url.pathname;
+        if (metrics && p === METRICS_PATH) {
+          metrics.timeRequest(req, res, p);
+          await handleMetrics(req, res, metrics, metricsDigest!);
+          return true;
+        }
         if (isOpsPath(p)) {
+          metrics?.timeRequest(req, res, p);
           await handleOps(req, res, p, readiness);
           return true;
         }
         const mount = mounts.find((m) => m.matches(p));
         if (!mount) return false;
+        metrics?.timeRequest(req, res, routeLabel(p));
         if (closed) {
           sendJson(req, res, 503, { error: 'server is shutting down' });
           return true;
