@@ -71,6 +71,16 @@ describe('access', () => {
     expect((await fetch(`${plain.url}/healthz`)).status).toBe(200);
   });
 
+  test('the typed client: metrics(token) is the text; a wrong token is unauthorized, no token configured not_found', async () => {
+    const { TapgateClient } = require('@tapgate/server/client');
+    const client = new TapgateClient({ baseUrl: env.server.url, apiKey: env.server.rootApiKey });
+    const text = await client.metrics(TOKEN);
+    expect(parse(text).some((s) => s.name === 'tapgate_status_streams_open')).toBe(true);
+    await expect(client.metrics('wrong-token-0123456789')).rejects.toMatchObject({ kind: 'unauthorized', status: 401, operationId: 'metrics' });
+    const plain = await env.startServer();
+    await expect(new TapgateClient({ baseUrl: plain.url, apiKey: plain.rootApiKey }).metrics(TOKEN)).rejects.toMatchObject({ kind: 'not_found', status: 404 });
+  });
+
   test('a short token is refused at start', async () => {
     await expect(startServer({ env: { TAPGATE_METRICS_TOKEN: 'short' } })).rejects.toThrow(/metrics token must be at least 16/);
   });
