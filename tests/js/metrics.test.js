@@ -138,6 +138,10 @@ describe('counters follow real flows', () => {
     const account = auth.accounts[0];
     await env.rp.sendMessage(account.accountId, 'hello');
     await eventually(async () => value(await metrics(), 'tapgate_push_deliveries_total', { sender: 'relay', outcome: 'delivered' }) > value(before, 'tapgate_push_deliveries_total', { sender: 'relay', outcome: 'delivered' }));
+    // An FCM token on a server without FCM: not pushed, counted as unconfigured (the app pulls the message).
+    await auth.updatePushToken('fcm:metrics-test-token');
+    await env.rp.sendMessage(account.accountId, 'not pushed');
+    await eventually(async () => value(await metrics(), 'tapgate_push_deliveries_total', { sender: 'fcm', outcome: 'unconfigured' }) === 1);
 
     expect(value(await metrics(), 'tapgate_status_streams_open')).toBe(0);
     const nonce = env.rp.newNonce();
