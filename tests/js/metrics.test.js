@@ -81,6 +81,15 @@ describe('access', () => {
     await expect(new TapgateClient({ baseUrl: plain.url, apiKey: plain.rootApiKey }).metrics(TOKEN)).rejects.toMatchObject({ kind: 'not_found', status: 404 });
   });
 
+  test('two servers in one process keep their own registries: each counts only its own requests', async () => {
+    const start = () => env.startInProcess(({ url, dir, databaseUrl }) => ({ publicUrl: url, dataDir: dir, databaseUrl, metricsToken: TOKEN }));
+    const [one, two] = [await start(), await start()];
+    const count = async (s) => value(parse(await (await scrape(s.url)).text()), 'tapgate_http_request_duration_seconds_count', { route: '/healthz' });
+    for (let i = 0; i < 3; i++) expect((await fetch(`${one.url}/healthz`)).status).toBe(200);
+    expect(await count(one)).toBe(3);
+    expect(await count(two)).toBe(0);
+  });
+
   test('a short token is refused at start', async () => {
     await expect(startServer({ env: { TAPGATE_METRICS_TOKEN: 'short' } })).rejects.toThrow(/metrics token must be at least 16/);
   });
