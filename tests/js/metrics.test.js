@@ -8,6 +8,7 @@ const { useServer } = require('./helpers/fixture');
 const { startServer } = require('./helpers/server-process');
 const { PIN, enrol, login, eventually } = require('./helpers/flows');
 const { openEventStream } = require('./helpers/sse');
+const { parsePrometheus: parse, sampleValue } = require('./helpers/prometheus');
 
 jest.setTimeout(120_000);
 
@@ -16,31 +17,13 @@ const env = useServer({ env: { TAPGATE_METRICS_TOKEN: TOKEN } });
 
 const scrape = (url = env.server.url, headers = { Authorization: `Bearer ${TOKEN}` }) => fetch(`${url}/metrics`, { headers });
 
-/** The samples of a Prometheus text exposition: [{name, labels, value}]. */
-function parse(text) {
-  const samples = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) throw new Error(`not a sample line: ${line}`);
-    const labels = {};
-    for (const [, k, v] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v;
-    samples.push({ name: m[1], labels, value: Number(m[3]) });
-  }
-  return samples;
-}
-
 async function metrics() {
   const res = await scrape();
   expect(res.status).toBe(200);
   return parse(await res.text());
 }
 
-/** The value of the sample `name` whose labels include `labels` (0 when there is none: a counter not yet counted). */
-function value(samples, name, labels = {}) {
-  const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
-  return found.reduce((sum, s) => sum + s.value, 0);
-}
+const value = sampleValue;
 
 describe('access', () => {
   test('no token, a wrong token, another scheme: 401 with WWW-Authenticate; other methods 405', async () => {
