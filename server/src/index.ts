@@ -21,9 +21,11 @@ import type { PushLimits } from './rp-route';
 import { vapidKeys, WebPushSender, webPushTokenRefusal, type WebPushOptions } from './web-push';
 import { RetentionSweeper, type RetentionOptions, type RetentionReport } from './retention';
 import { nativePushSenders, TokenPushRouter } from './push-tokens';
+import { PushFailureLog } from './push-failures';
 import type { FcmOptions } from './fcm';
 import type { ApnsOptions } from './apns';
 import type { OidcOptions, OidcProvider } from './oidc';
+import type { AdminConsole, AdminOptions } from './admin';
 
 export interface TapgateServerOptions {
   /** SQLite file <dataDir>/tapgate.sqlite; default ./data */
@@ -112,6 +114,11 @@ export interface TapgateServerOptions {
    * on (the CLI: TAPGATE_OIDC=1). Default: off.
    */
   oidc?: boolean | OidcOptions;
+  /**
+   * The admin console at {publicUrl}/admin (admin/index.ts): true or its options turn it on (the
+   * CLI: TAPGATE_ADMIN=1). Default: off, and /admin is not served.
+   */
+  admin?: boolean | AdminOptions;
 }
 
 export interface TapgateServer {
@@ -198,6 +205,7 @@ export { keepDeviceConnectionsAlive } from './http';
 export { LocalKeyWrapper, KeyUnwrapError } from './server-keys';
 export type { KeyWrapper } from './server-keys';
 export type { OidcOptions } from './oidc';
+export type { AdminOptions, AdminAction, AdminActionListener, AdminActionOutcome, AdminActor } from './admin';
 export { TOKEN_EXCHANGE_GRANT, WEB_NONCE_TOKEN_TYPE } from './oidc/token-types';
 export { verifyTransactionApproval } from './rp-verify';
 export type { TransactionApproval } from './rp-verify';
@@ -233,9 +241,14 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const vapid = await vapidKeys(store);
     // A token the push service says is gone is forgotten; failing that, the next push finds it gone again.
     const forgetToken = (token: string) => void store.forgetPushToken(token).catch(() => {});
-    const webPush = new WebPushSender(vapid, { onGone: forgetToken, ...opts.webPush });
-    const native = nativePushSenders(opts, forgetToken);
-    const push = opts.pushSender ?? new TokenPushRouter({ webpush: webPush, relay, ...native });
+    // Every failure the default senders report is also kept for the admin console (push-failures.ts).
+    const pushFailures = new PushFailureLog(now);
+    const webPush = new WebPushSender(vapid, { onGone: forgetToken, ...opts.webPush, onFailure: pushFailures.reporter('webpush', opts.webPush?.onFailure) });
+    const native = nativePushSenders({
+      fcm: opts.fcm && { ...opts.fcm, onFailure: pushFailures.reporter('fcm', opts.fcm.onFailure) },
+      apns: opts.apns && { ...opts.apns, onFailure: pushFailures.reporter('apns', opts.apns.onFailure) },
+    }, forgetToken);
+    const push = opts.pushSender ?? new TokenPushRouter({ webpush: webPush, relay, ...native }, pushFailures.reporter('router'));
     const messenger = new Messenger(store, push, now);
     const limiter = (name: RateLimitName): RateLimiter => {
       const limit = opts.rateLimits?.[name] ?? { ratePerSecond: 0, burst: 1 };
@@ -262,6 +275,10 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
       pushLimits: opts.pushLimits, pushCodeMatch: opts.pushCodeMatch,
       oidcClients: oidc?.clients,
     });
+    const adminOn = opts.admin ?? false;
+    const admin: AdminConsole | null = adminOn
+      ? await (await import('./admin')).createAdminConsole({ store, rp, statusChannel, pushFailures, publicUrl, now, firstServerId: serverId }, typeof adminOn === 'object' ? adminOn : {})
+      : null;
     // Overlaps end by the clock whether or not this runs (ServerRecord.sk stops using the key); the sweep forgets the keys.
     const retireTimer = setInterval(() => void store.retireExpiredServerKeys().catch(() => {}), 60 * 60 * 1000);
     retireTimer.unref();
@@ -306,6 +323,8 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         bucket: 'apiKey',
         handle: (req, res, url) => rp.handle(req, res, segmentsOf(url.pathname), url.searchParams),
       },
+      // The admin console's pages and API: signed in by cookie, not API key, so per address.
+      { matches: (p) => !!admin?.handles(p), bucket: 'address', handle: (req, res, url) => admin!.handle(req, res, url) },
       // The provider's pages and endpoints: no API key, so per address like the device API.
       { matches: (p) => !!oidc?.handles(p), bucket: 'address', handle: (req, res, url) => oidc!.handle(req, res, url.pathname) },
       {
