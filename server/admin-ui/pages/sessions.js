@@ -22,7 +22,7 @@ export default {
         { title: 'Logged in', cell: (s) => when(s.loggedinat) },
         { title: 'Last seen', cell: (s) => when(s.lastseen) },
         { title: '', cell: (s) => (s.console ? h('span', { class: 'tag' }, 'admin console') : '') },
-      ], sessions, (s) => ({ 'data-session': s.session, 'data-user': s.userid ?? '' })));
+      ], sessions, (s) => ({ 'data-session': s.session, 'data-user': s.userid ?? '', 'data-console': s.console })));
     }
     const events = new EventSource(`/admin/api/servers/${sid}/live/events`);
     ctx.onLeave(() => events.close());
