@@ -176,7 +176,7 @@ const SERVER_ROUTES: readonly RpRoute[] = [
 ];
 
 /** Every operation under /servers/{sid}/, once (rp-route.ts). */
-export const RP_ROUTES: readonly RpRoute[] = [...SERVER_ROUTES, ...PERMISSION_ROUTES, ...SESSION_ROUTES, ...ACCOUNT_ROUTES, ...USER_ROUTES, ...ROLE_ROUTES];
+export const RP_ROUTES: readonly RpRoute[] = [...SERVER_ROUTES, ...PERMISSION_ROUTES, ...ROLE_ROUTES, ...SESSION_ROUTES, ...ACCOUNT_ROUTES, ...USER_ROUTES];
 /** Their paths (`:id`, `:tid`, `:userid`, `:roleid`, `:clientid` are parameters); `GET /servers` itself is the list. */
 export const RP_SERVER_ROUTES = pathsOf(RP_ROUTES);
 
