@@ -25,7 +25,7 @@ import { PushFailureLog } from './push-failures';
 import type { FcmOptions } from './fcm';
 import type { ApnsOptions } from './apns';
 import type { OidcOptions, OidcProvider } from './oidc';
-import type { AdminConsole, AdminOptions } from './admin';
+import type { AdminActions, AdminConsole, AdminOptions } from './admin';
 
 export interface TapgateServerOptions {
   /** SQLite file <dataDir>/tapgate.sqlite; default ./data */
@@ -128,6 +128,11 @@ export interface TapgateServer {
   rootApiKey: string | null;
   /** base64url of the first virtual server's 16-byte id. */
   serverId: string;
+  /**
+   * The admin console's actions (admin/actions.ts): `listen` hears every administrator action and
+   * its outcome (an audit log). Null when the console is off.
+   */
+  readonly adminActions: AdminActions | null;
   /** Open status-channel streams (GET /servers/{sid}/sessions/events), for monitoring and tests. */
   readonly openStatusStreams: number;
   /**
@@ -205,7 +210,7 @@ export { keepDeviceConnectionsAlive } from './http';
 export { LocalKeyWrapper, KeyUnwrapError } from './server-keys';
 export type { KeyWrapper } from './server-keys';
 export type { OidcOptions } from './oidc';
-export type { AdminOptions, AdminAction, AdminActionListener, AdminActionOutcome, AdminActor } from './admin';
+export type { AdminActions, AdminOptions, AdminAction, AdminActionListener, AdminActionOutcome, AdminActor } from './admin';
 export { TOKEN_EXCHANGE_GRANT, WEB_NONCE_TOKEN_TYPE } from './oidc/token-types';
 export { verifyTransactionApproval } from './rp-verify';
 export type { TransactionApproval } from './rp-verify';
@@ -352,6 +357,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     return {
       rootApiKey,
       serverId,
+      adminActions: admin?.actions ?? null,
       get openStatusStreams() {
         return statusChannel.openStreams;
       },

@@ -289,8 +289,9 @@ describe('a server without the flag', () => {
   });
 });
 
-describe('session expiry, on the server\'s clock', () => {
+describe('in the server\'s process: expiry on its clock, and every action through AdminActions', () => {
   let offset = 0;
+  let inProcess;
   let srv;
   let rp;
   let auth;
@@ -315,11 +316,40 @@ describe('session expiry, on the server\'s clock', () => {
   const status = async (cookie) => (await fetch(`${srv.url}/admin/api/session`, { headers: { Cookie: cookie } })).status;
 
   beforeAll(async () => {
-    srv = (await env.startInProcess(({ url, dir, databaseUrl }) => ({ publicUrl: url, dataDir: dir, databaseUrl, admin: true, now: () => Date.now() + offset }))).server;
+    inProcess = await env.startInProcess(({ url, dir, databaseUrl }) => ({ publicUrl: url, dataDir: dir, databaseUrl, admin: true, now: () => Date.now() + offset }));
+    srv = inProcess.server;
     rp = relyingParty(srv);
     auth = await env.authenticator();
     await enrol(auth, rp, { userid: 'clock-admin' });
     await rest('PUT', `/servers/${srv.serverId}/accounts/${auth.accounts[0].accountId}/roles/admin`, { base: srv.url, key: srv.rootApiKey });
+  });
+
+  test('sign-in, reads, changes, a refused call and sign-out each reach the listeners once, with the administrator as the actor', async () => {
+    const heard = [];
+    const stop = inProcess.tapgate.adminActions.listen((action, outcome) => heard.push({ ...action, ...outcome }));
+    try {
+      const cookie = await signIn();
+      const actor = { server: srv.serverId, account: auth.accounts[0].accountId, userid: 'clock-admin' };
+      const call = (method, p) => fetch(`${srv.url}/admin/api/${p}`, { method, headers: { Cookie: cookie, 'X-Tapgate-Admin': '1' } });
+      expect((await call('GET', `rp/servers/${srv.serverId}/users`)).status).toBe(200);
+      expect((await call('POST', `rp/servers/${srv.serverId}/accounts/${actor.account}/unblockpin`)).status).toBe(200);
+      expect((await call('PUT', `rp/servers/${srv.serverId}/accounts/999999?blocked=true`)).status).toBe(404);
+      // Operations on a relying-party session are not the console's: 404, and nothing to hear.
+      expect((await call('GET', `rp/servers/${srv.serverId}/sessions/qr/login`)).status).toBe(404);
+      expect((await call('POST', 'logout')).status).toBe(200);
+      expect(heard.map((a) => [a.operation, a.method, a.path, a.changes, a.status, a.ok])).toEqual([
+        ['adminSignIn', 'POST', '/admin/api/login/finish', true, 200, true],
+        ['adminSignIn', 'POST', '/admin/api/login/finish', true, 409, false],  // signIn()'s replay of the finished sign-in
+        ['getUsers', 'GET', `/servers/${srv.serverId}/users`, false, 200, true],
+        ['unblockPin', 'POST', `/servers/${srv.serverId}/accounts/${actor.account}/unblockpin`, true, 200, true],
+        ['updateAccount', 'PUT', `/servers/${srv.serverId}/accounts/999999`, true, 404, false],
+        ['adminSignOut', 'POST', '/admin/api/logout', true, 200, true],
+      ]);
+      for (const a of heard) expect(a.actor).toEqual(actor);
+      expect((await call('GET', 'session')).status).toBe(401);  // signed out
+    } finally {
+      stop();
+    }
   });
 
   test('idle for more than 30 minutes: 401; used every 29 minutes, it still ends 8 hours after sign-in', async () => {
