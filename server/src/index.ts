@@ -379,7 +379,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           sendJson(req, res, 503, { error: 'server is shutting down' });
           return true;
         }
-        if (draining && p.endsWith('/sessions/events')) {
+        if (draining && (p.endsWith('/sessions/events') || (admin?.handles(p) && p.endsWith('/events')))) {
           // A stream opened now would only be cut at the end of the grace period: reconnect elsewhere.
           sendJson(req, res, 503, { error: 'server is shutting down' });
           return true;
