@@ -134,11 +134,12 @@ describe('the pages', () => {
     await page.click(`${row} button[data-action=block]`);
     await page.waitForSelector(`${row} button[data-action=unblock]`);
     expect((await account(carolId)).blocked).toBe(true);
-    const refused = await login(carol, env.rp).catch((err) => ({ err }));
-    if (!refused.err) {
-      await refused.session.finished;
-      expect(refused.session.error).toMatchObject({ code: 'SERVER_AUTHENTICATION_FAILED' });
-    }
+    // Blocked, the device's login is refused (error 48).
+    const refused = await carol.startSession(await env.rp.loginQr(env.rp.newNonce()));
+    await reach(refused, 'WAIT_FOR_SECOND_FACTOR');
+    await refused.setPinBiometric({ pin: PIN }).catch(() => {});
+    await refused.finished;
+    expect(refused.error).toMatchObject({ code: 'SERVER_AUTHENTICATION_FAILED' });
     await page.click(`${row} button[data-action=unblock]`);
     await page.waitForSelector(`${row} button[data-action=block]`);
     expect((await account(carolId)).blocked).toBe(false);
