@@ -5,10 +5,13 @@ import type { RateLimit } from './rate-limit';
 import type { RetentionOptions } from './retention';
 import { MAX_KEY_OVERLAP_MS } from './server-keys';
 import type { OidcOptions } from './oidc/runtime';
+import type { AdminOptions } from './admin';
 
 export interface CliConfig {
   /** The OpenID provider (TAPGATE_OIDC=1) and its options; false: off. */
   oidc: false | OidcOptions;
+  /** The admin console at /admin (TAPGATE_ADMIN=1) and its options; false: off. */
+  admin: false | AdminOptions;
   port: number;
   host: string;
   dataDir: string;
@@ -78,6 +81,10 @@ export const SETTINGS = {
   oidcLoginTimeout: { flag: 'oidc-login-timeout-s', env: 'TAPGATE_OIDC_LOGIN_TIMEOUT_S' },
   oidcCibaTimeout: { flag: 'oidc-ciba-timeout-s', env: 'TAPGATE_OIDC_CIBA_TIMEOUT_S' },
   oidcCallbackHosts: { flag: 'oidc-callback-hosts', env: 'TAPGATE_OIDC_CALLBACK_HOSTS' },
+  admin: { flag: 'admin', env: 'TAPGATE_ADMIN' },
+  adminServer: { flag: 'admin-server', env: 'TAPGATE_ADMIN_SERVER' },
+  adminIdle: { flag: 'admin-idle-min', env: 'TAPGATE_ADMIN_IDLE_MIN' },
+  adminAbsolute: { flag: 'admin-session-h', env: 'TAPGATE_ADMIN_SESSION_H' },
   ...PUSH_SETTINGS,
 } as const;
 
@@ -138,6 +145,12 @@ function hosts(text: string | undefined, setting: string): string[] {
     }
   }
   return all;
+}
+
+/** A virtual server's id: 16 bytes of base64url (22 characters). */
+function serverIdSetting(text: string | undefined): string | undefined {
+  if (text !== undefined && !/^[A-Za-z0-9_-]{22}$/.test(text)) throw new ConfigError(`invalid TAPGATE_ADMIN_SERVER ${JSON.stringify(text.slice(0, 40))}: a virtual server's id (22 base64url characters)`);
+  return text;
 }
 
 const MINUTE_MS = 60_000;
@@ -202,6 +215,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
       windowMs: 1000 * number(get('pushWindow') ?? '600', SETTINGS.pushWindow.env, 1, 7 * 24 * 3600, true),
     },
     pushCodeMatch: bool('pushCodeMatch', false),
+    admin: bool('admin', false) && {
+      serverId: serverIdSetting(get('adminServer')),
+      idleMinutes: number(get('adminIdle') ?? '30', SETTINGS.adminIdle.env, 1, 24 * 60, true),
+      absoluteHours: number(get('adminAbsolute') ?? '8', SETTINGS.adminAbsolute.env, 1, 7 * 24, true),
+    },
     oidc: bool('oidc', false) && {
       acr: get('oidcAcr'),
       loginTimeoutSeconds: number(get('oidcLoginTimeout') ?? '300', SETTINGS.oidcLoginTimeout.env, 1, 3600, true),

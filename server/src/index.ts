@@ -25,9 +25,11 @@ import type { PushLimits } from './rp-route';
 import { vapidKeys, WebPushSender, webPushTokenRefusal, type WebPushOptions } from './web-push';
 import { RetentionSweeper, type RetentionOptions, type RetentionReport } from './retention';
 import { nativePushSenders, TokenPushRouter } from './push-tokens';
+import { PushFailureLog } from './push-failures';
 import type { FcmOptions } from './fcm';
 import type { ApnsOptions } from './apns';
 import type { OidcOptions, OidcProvider } from './oidc';
+import type { AdminActions, AdminConsole, AdminOptions } from './admin';
 
 export interface TapgateServerOptions {
   /** SQLite file <dataDir>/tapgate.sqlite; default ./data */
@@ -124,6 +126,11 @@ export interface TapgateServerOptions {
    * /metrics is not the server's path (handle resolves false).
    */
   metricsToken?: string;
+  /**
+   * The admin console at {publicUrl}/admin (admin/index.ts): true or its options turn it on (the
+   * CLI: TAPGATE_ADMIN=1). Default: off, and /admin is not served.
+   */
+  admin?: boolean | AdminOptions;
 }
 
 export interface TapgateServer {
@@ -133,6 +140,11 @@ export interface TapgateServer {
   rootApiKey: string | null;
   /** base64url of the first virtual server's 16-byte id. */
   serverId: string;
+  /**
+   * The admin console's actions (admin/actions.ts): `listen` hears every administrator action and
+   * its outcome (an audit log). Null when the console is off.
+   */
+  readonly adminActions: AdminActions | null;
   /** Open status-channel streams (GET /servers/{sid}/sessions/events), for monitoring and tests. */
   readonly openStatusStreams: number;
   /**
@@ -210,6 +222,7 @@ export { keepDeviceConnectionsAlive } from './http';
 export { LocalKeyWrapper, KeyUnwrapError } from './server-keys';
 export type { KeyWrapper } from './server-keys';
 export type { OidcOptions } from './oidc';
+export type { AdminActions, AdminOptions, AdminAction, AdminActionListener, AdminActionOutcome, AdminActor } from './admin';
 export { TOKEN_EXCHANGE_GRANT, WEB_NONCE_TOKEN_TYPE } from './oidc/token-types';
 export { verifyTransactionApproval } from './rp-verify';
 export type { TransactionApproval } from './rp-verify';
@@ -252,10 +265,20 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const vapid = await vapidKeys(store);
     // A token the push service says is gone is forgotten; failing that, the next push finds it gone again.
     const forgetToken = (token: string) => void store.forgetPushToken(token).catch(() => {});
-    const webPush = new WebPushSender(vapid, { onGone: forgetToken, ...opts.webPush, ...(metrics ? { onOutcome: (outcome) => metrics.pushDelivery('webpush', outcome) } : {}) });
+    // Every failure the default senders report is also kept for the admin console (push-failures.ts).
+    const pushFailures = new PushFailureLog(now);
     const pushOutcome = metrics ? (kind: string, outcome: PushOutcome) => metrics.pushDelivery(kind, outcome) : undefined;
-    const native = nativePushSenders(opts, forgetToken, pushOutcome);
-    const push = opts.pushSender ?? new TokenPushRouter({ webpush: webPush, relay, ...native }, undefined, pushOutcome);
+    const webPush = new WebPushSender(vapid, {
+      onGone: forgetToken,
+      ...opts.webPush,
+      onFailure: pushFailures.reporter('webpush', opts.webPush?.onFailure),
+      ...(metrics ? { onOutcome: (outcome) => metrics.pushDelivery('webpush', outcome) } : {}),
+    });
+    const native = nativePushSenders({
+      fcm: opts.fcm && { ...opts.fcm, onFailure: pushFailures.reporter('fcm', opts.fcm.onFailure) },
+      apns: opts.apns && { ...opts.apns, onFailure: pushFailures.reporter('apns', opts.apns.onFailure) },
+    }, forgetToken, pushOutcome);
+    const push = opts.pushSender ?? new TokenPushRouter({ webpush: webPush, relay, ...native }, pushFailures.reporter('router'), pushOutcome);
     const messenger = new Messenger(store, push, now);
     const limiter = (name: RateLimitName): RateLimiter => {
       const limit = opts.rateLimits?.[name] ?? { ratePerSecond: 0, burst: 1 };
@@ -284,6 +307,10 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
       pushLimits: opts.pushLimits, pushCodeMatch: opts.pushCodeMatch,
       oidcClients: oidc?.clients,
     });
+    const adminOn = opts.admin ?? false;
+    const admin: AdminConsole | null = adminOn
+      ? await (await import('./admin')).createAdminConsole({ store, rp, statusChannel, pushFailures, publicUrl, now, firstServerId: serverId }, typeof adminOn === 'object' ? adminOn : {})
+      : null;
     // Overlaps end by the clock whether or not this runs (ServerRecord.sk stops using the key); the sweep forgets the keys.
     const retireTimer = setInterval(() => void store.retireExpiredServerKeys().catch(() => {}), 60 * 60 * 1000);
     retireTimer.unref();
@@ -328,6 +355,8 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         bucket: 'apiKey',
         handle: (req, res, url) => rp.handle(req, res, segmentsOf(url.pathname), url.searchParams),
       },
+      // The admin console's pages and API: signed in by cookie, not API key, so per address.
+      { matches: (p) => !!admin?.handles(p), bucket: 'address', handle: (req, res, url) => admin!.handle(req, res, url) },
       // The provider's pages and endpoints: no API key, so per address like the device API.
       { matches: (p) => !!oidc?.handles(p), bucket: 'address', handle: (req, res, url) => oidc!.handle(req, res, url.pathname) },
       {
@@ -355,6 +384,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     return {
       rootApiKey,
       serverId,
+      adminActions: admin?.actions ?? null,
       get openStatusStreams() {
         return statusChannel.openStreams;
       },
@@ -383,7 +413,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           sendJson(req, res, 503, { error: 'server is shutting down' });
           return true;
         }
-        if (draining && p.endsWith('/sessions/events')) {
+        if (draining && (p.endsWith('/sessions/events') || (admin?.handles(p) && p.endsWith('/events')))) {
           // A stream opened now would only be cut at the end of the grace period: reconnect elsewhere.
           sendJson(req, res, 503, { error: 'server is shutting down' });
           return true;

@@ -4,6 +4,7 @@ import type * as http from 'node:http';
 import { bytesEqual, hash, toB64u, utf8 } from './crypto';
 import type { Store } from './db';
 import { header, HttpError } from './http';
+import type { AdminActor } from './admin/actions';
 
 /** The permissions of the v2.2 API: `root` implies every other. */
 export const PERMISSIONS = ['sessions', 'accounts', 'users', 'servers', 'createserver', 'root'] as const;
@@ -13,6 +14,8 @@ export type Permission = (typeof PERMISSIONS)[number];
 export interface Caller {
   keyId: string | null;
   permissions: Array<{ acl: string; server: Uint8Array | null }>;
+  /** Set when the admin console calls for a signed-in administrator (admin/api.ts): who (keyId is then null). */
+  admin?: AdminActor;
 }
 
 export class ApiKeys {

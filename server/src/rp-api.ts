@@ -19,6 +19,7 @@ import { USER_ROUTES } from './rp-users';
 import { ACCOUNT_ROUTES } from './rp-accounts';
 import { SESSION_ROUTES } from './rp-sessions';
 import { PERMISSION_ROUTES } from './rp-permissions';
+import { ROLE_ROUTES } from './rp-roles';
 import { serverJson } from './rp-json';
 import { TOP_ROUTES } from './rp-top-routes';
 import { authorise, onServer, pathsOf, routeOf, type RpApiConfig, type RpCall, type RpContext, type RpMethod, type RpRoute } from './rp-route';
@@ -30,7 +31,7 @@ const MAX_NONCE_CHARS = 256;
 /** Push fatigue: one unanswered push login per account at a time, five per ten minutes (RpApiConfig.pushLimits). */
 export const DEFAULT_PUSH_LIMITS = { pending: 1, perWindow: 5, windowMs: 10 * 60 * 1000 } as const;
 /** The nonces the server makes (rp-api.ts loginNonce). */
-const SERVER_NONCE = /^(app|oidc|ciba)\./;
+const SERVER_NONCE = /^(app|oidc|ciba|admin)\./;
 /**
  * Sane ranges of the server parameters: a PIN attempt limit beyond 10 turns the limit into a
  * formality (a key with `servers` must not be able to lift it); pings at most daily (pingTime, s);
@@ -175,7 +176,7 @@ const SERVER_ROUTES: readonly RpRoute[] = [
 ];
 
 /** Every operation under /servers/{sid}/, once (rp-route.ts). */
-export const RP_ROUTES: readonly RpRoute[] = [...SERVER_ROUTES, ...PERMISSION_ROUTES, ...SESSION_ROUTES, ...ACCOUNT_ROUTES, ...USER_ROUTES];
+export const RP_ROUTES: readonly RpRoute[] = [...SERVER_ROUTES, ...PERMISSION_ROUTES, ...ROLE_ROUTES, ...SESSION_ROUTES, ...ACCOUNT_ROUTES, ...USER_ROUTES];
 /** Their paths (`:id`, `:tid`, `:userid`, `:roleid`, `:clientid` are parameters); `GET /servers` itself is the list. */
 export const RP_SERVER_ROUTES = pathsOf(RP_ROUTES);
 
@@ -323,13 +324,13 @@ export class RpApi implements RpContext {
 
   /**
    * The nonce of a request that starts a login on it (a QR code, a push login). Nonces beginning
-   * `app.` (AppLogin web nonces), `oidc.` and `ciba.` (the OpenID provider's) are made by the server:
+   * `app.` (AppLogin web nonces), `oidc.` and `ciba.` (the OpenID provider's) and `admin.` (the admin console's) are made by the server:
    * a relying party may read and end those sessions, but not log anyone in on them, so a web nonce
    * exchanged for tokens (oidc/token-exchange.ts) is always an AppLogin's.
    */
   loginNonce(req: http.IncomingMessage): string {
     const nonce = this.nonce(req);
-    if (SERVER_NONCE.test(nonce)) throw new HttpError(400, 'X-nonce: nonces beginning app., oidc. or ciba. are made by the server');
+    if (SERVER_NONCE.test(nonce)) throw new HttpError(400, 'X-nonce: nonces beginning app., oidc., ciba. or admin. are made by the server');
     return nonce;
   }
 

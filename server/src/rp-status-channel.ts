@@ -15,6 +15,8 @@ interface Subscriber {
   send(name: string, data: unknown): void;
   /** Ends the stream (server shutdown); EventSource clients reconnect to another instance. */
   end(): void;
+  /** openServer's streams: how a session is named in their events. */
+  sessionId?: (nonce: string) => string;
 }
 
 export interface StatusChannelSource {
@@ -22,6 +24,8 @@ export interface StatusChannelSource {
   loginStatus(server: ServerRecord, nonce: string): Promise<Record<string, unknown>>;
 }
 
+/** The subscribers of every session of a server (openServer): no nonce is a single newline. */
+const ALL_SESSIONS = '\n';
 const keyOf = (server: Uint8Array, nonce: string) => `${Buffer.from(server).toString('hex')}:${nonce}`;
 
 export class RpStatusChannel {
@@ -91,6 +95,40 @@ export class RpStatusChannel {
     res.once('close', release);
   }
 
+  /**
+   * The event stream of every session of `server` (the admin console's live sessions): the same
+   * events as open(), each with `session`, a digest of its nonce (`sessionId`), never the nonce.
+   * No snapshot: the console reads the list (admin/store.ts liveSessions) and re-reads on events.
+   */
+  openServer(req: http.IncomingMessage, res: http.ServerResponse, server: ServerRecord, sessionId: (nonce: string) => string): void {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.write('retry: 2000\n\n');
+    const subscriber: Subscriber = {
+      send: (name, data) => {
+        if (!res.writableEnded) res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+      },
+      end: () => {
+        if (!res.writableEnded) res.end();
+      },
+      sessionId,
+    };
+    const key = keyOf(server.id, ALL_SESSIONS);
+    const set = this.#subscribers.get(key) ?? new Set<Subscriber>();
+    set.add(subscriber);
+    this.#subscribers.set(key, set);
+    const alive = setInterval(() => {
+      if (!res.writableEnded) res.write(': alive\n\n');
+    }, STATUS_RECHECK_MS);
+    alive.unref();
+    const release = () => {
+      clearInterval(alive);
+      set.delete(subscriber);
+      if (set.size === 0 && this.#subscribers.get(key) === set) this.#subscribers.delete(key);
+    };
+    req.once('close', release);
+    res.once('close', release);
+  }
+
   /** Ends every open stream cleanly (the last chunk is sent), for a graceful shutdown. */
   endAll(): void {
     for (const set of [...this.#subscribers.values()]) for (const subscriber of [...set]) subscriber.end();
@@ -103,9 +141,11 @@ export class RpStatusChannel {
 
   #dispatch(change: RpSessionChange): void {
     const set = this.#subscribers.get(keyOf(change.server, change.nonce));
-    if (!set || set.size === 0) return;
+    const all = this.#subscribers.get(keyOf(change.server, ALL_SESSIONS));
+    if (!set?.size && !all?.size) return;
     for (const e of statusEvents(change.before, change.after)) {
-      for (const subscriber of set) subscriber.send(e.event, e);
+      for (const subscriber of set ?? []) subscriber.send(e.event, e);
+      for (const subscriber of all ?? []) subscriber.send(e.event, { ...e, session: subscriber.sessionId!(change.nonce) });
     }
   }
 }

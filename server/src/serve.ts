@@ -91,6 +91,7 @@ export async function serve(config: CliConfig, worker?: { link: WorkerLink; inde
       pushLimits: config.pushLimits,
       pushCodeMatch: config.pushCodeMatch,
       oidc: config.oidc,
+      admin: config.admin,
       publicUrl,
       webPush: { subject: config.webPushSubject, allowHttp: config.webPushAllowHttp, allowHosts: config.webPushAllowHosts },
       rateLimits: { rp: config.rpRateLimit, device: config.deviceRateLimit, account: config.accountRateLimit },

@@ -29,6 +29,10 @@ test('invalid settings exit 1 with a message naming the setting, before anything
     [['--retention-interval-ms=-1'], {}, /invalid TAPGATE_RETENTION_INTERVAL_MS "-1"/],
     [['--session-retention-ms', '1000'], {}, /invalid TAPGATE_SESSION_RETENTION_MS "1000"/],
     [['--database-url', 'mysql://u:hunter2@db/x'], {}, /invalid TAPGATE_DATABASE_URL: a postgres:\/\/ or postgresql:\/\/ URL/],
+    [['--admin', 'maybe'], {}, /invalid TAPGATE_ADMIN "maybe"/],
+    [['--admin', '1', '--admin-server', 'not-a-server'], {}, /invalid TAPGATE_ADMIN_SERVER "not-a-server"/],
+    [['--admin-idle-min', '0'], { TAPGATE_ADMIN: '1' }, /invalid TAPGATE_ADMIN_IDLE_MIN "0"/],
+    [['--admin-session-h', '1000'], { TAPGATE_ADMIN: '1' }, /invalid TAPGATE_ADMIN_SESSION_H "1000"/],
   ]) {
     const r = runBad(args, env);
     expect({ args, status: r.status, stdout: r.stdout }).toEqual({ args, status: 1, stdout: '' });

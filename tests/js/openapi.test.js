@@ -77,6 +77,9 @@ const FIXTURES = [
   { op: 'provokeLoginOnUser', path: () => '/servers/{sid}/users/alice/provokelogin', nonce: fresh },
   { op: 'deleteUser', path: () => '/servers/{sid}/users/dave' },
   { op: 'deleteUserAccounts', path: () => '/servers/{sid}/users/erin/accounts' },
+  { op: 'grantRole', path: () => `/servers/{sid}/accounts/${ids.alice}/roles/admin` },
+  { op: 'getRoles', path: () => '/servers/{sid}/roles' },
+  { op: 'revokeRole', path: () => `/servers/{sid}/accounts/${ids.alice}/roles/admin` },
   { op: 'unblockPin', path: () => `/servers/{sid}/accounts/${ids.alice}/unblockpin` },
   { op: 'sendMessage', path: () => `/servers/{sid}/accounts/${ids.alice}/messages`, ...json({ text: 'hi', data: { k: 'v' } }) },
   { op: 'deleteAccount', path: () => `/servers/{sid}/accounts/${ids.bob}` },
@@ -203,7 +206,7 @@ test('the documented 404, 405 and 409 answers have the documented body', async (
 
 test('every route rp-api.ts accepts is documented, with exactly the methods it does not refuse with 405', async () => {
   const toTemplate = (route) =>
-    `/servers/{sid}${route === '' ? '' : `/${route.replace(':id', '{accountid}').replace(':tid', '{tid}').replace(':userid', '{userid}').replace(':roleid', '{roleid}').replace(':clientid', '{clientid}')}`}`;
+    `/servers/{sid}${route === '' ? '' : `/${route.replace(':id', '{accountid}').replace(':tid', '{tid}').replace(':userid', '{userid}').replace(':roleid', '{roleid}').replace(':role', '{role}').replace(':clientid', '{clientid}')}`}`;
   // Each users route acts on its own user: DELETE removes it.
   const userFor = { 'users/:userid': 'frank', 'users/:userid/accounts': 'gina', 'users/:userid/provokelogin': 'alice' };
   const methods = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'];  // DELETE last: it removes the account
@@ -218,7 +221,7 @@ test('every route rp-api.ts accepts is documented, with exactly the methods it d
       }
       const url = `${env.server.url}${template.replace('{sid}', env.server.serverId).replace('{accountid}', String(ids.alice)).replace('{tid}', ids.tid)
         .replace('{userid}', userFor[route]).replace('{keyid}', ids.spareKeyid)
-        .replace('{roleid}', ids.roleid).replace('{clientid}', ids.spareClientid)}`;
+        .replace('{roleid}', ids.roleid).replace('{role}', 'admin').replace('{clientid}', ids.spareClientid)}`;
       const res = await fetch(url, { method, headers: { 'X-apikey': env.server.rootApiKey, 'X-nonce': fresh(), 'content-type': 'application/json' },
         body: method === 'GET' ? undefined : '{}' });
       await res.arrayBuffer();

@@ -150,6 +150,21 @@ export class TapgateClient {
     }, models.permissionList);
   }
 
+  // Roles of accounts (Tapgate extension; permission root, global): `admin` signs in to the admin console
+
+  getRoles(serverId: string, options?: T.CallOptions): Promise<T.RoleList> {
+    return requestJson(this.#settings, { operationId: 'getRoles', method: 'GET', path: path`/servers/${serverId}/roles`, ...options }, models.roleList);
+  }
+
+  grantRole(serverId: string, accountId: number, role: T.AccountRole, options?: T.CallOptions): Promise<T.AccountRoles> {
+    return requestJson(this.#settings, { operationId: 'grantRole', method: 'PUT', path: path`/servers/${serverId}/accounts/${accountId}/roles/${role}`, ...options }, models.accountRoles);
+  }
+
+  /** Revoking admin also ends the account's console sessions. */
+  revokeRole(serverId: string, accountId: number, role: T.AccountRole, options?: T.CallOptions): Promise<T.AccountRoles> {
+    return requestJson(this.#settings, { operationId: 'revokeRole', method: 'DELETE', path: path`/servers/${serverId}/accounts/${accountId}/roles/${role}`, ...options }, models.accountRoles);
+  }
+
   // Relying-party sessions (the nonce names one; permission sessions unless noted)
 
   getLoginStatus(serverId: string, nonce: string, options?: T.CallOptions): Promise<T.LoginStatus> {

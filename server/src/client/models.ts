@@ -21,6 +21,12 @@ export const permissionList: Shape<T.PermissionList> = object({
   permissions: arrayOf(object({ acl: oneOf(...SERVER_ACL), role: string, server: string })),
 });
 
+export const roleList: Shape<T.RoleList> = object({
+  roles: arrayOf(object({ accountid: integer, role: oneOf('admin'), userid: nullable(string), granted: integer })),
+  totalnumber: integer,
+});
+export const accountRoles: Shape<T.AccountRoles> = object({ accountid: integer, roles: arrayOf(oneOf('admin')) });
+
 const serverFields = {
   serverid: string, serverpk: string, serverName: string, pingTime: integer, pinTimeout: integer, pinAttemptLimit: integer,
   logo: nullable(string), accountCount: integer,
@@ -85,7 +91,7 @@ export const statusEventData = {
 /** The shapes under their openapi.ts component names. */
 export const MODEL_SHAPES: Record<string, Shape<unknown>> = {
   Result: result, DeleteResult: deleteResult, ProvokeResult: provokeResult, PushResult: pushResult, Permission: permission, ApiKey: apiKey,
-  ApiKeyCreated: apiKey, ApiKeyList: apiKeyList, PermissionList: permissionList, Server: server, ServerList: serverList, Vash: vash,
+  ApiKeyCreated: apiKey, ApiKeyList: apiKeyList, PermissionList: permissionList, RoleList: roleList, AccountRoles: accountRoles, Server: server, ServerList: serverList, Vash: vash,
   LoginStatus: loginStatus, Account: account, AccountList: accountList, UserList: userList,
   TransactionCreated: transactionCreated, Transaction: transaction, Health: health, Ready: ready,
   OidcClient: oidcClient, OidcClientList: oidcClientList,

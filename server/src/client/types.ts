@@ -74,6 +74,28 @@ export interface PermissionList {
   permissions: RolePermission[];
 }
 
+/** A role an account can hold (Tapgate extension); `admin` signs in to the admin console. */
+export type AccountRole = 'admin';
+
+export interface RoleGrant {
+  accountid: number;
+  role: AccountRole;
+  userid: string | null;
+  /** ms since the epoch */
+  granted: number;
+}
+
+export interface RoleList {
+  roles: RoleGrant[];
+  totalnumber: number;
+}
+
+/** An account's roles after a grant or revoke. */
+export interface AccountRoles {
+  accountid: number;
+  roles: AccountRole[];
+}
+
 /** A virtual server. */
 export interface Server {
   /** base64url of the 16-byte server id */
