@@ -16,7 +16,8 @@ import { DEFAULT_KEY_OVERLAP_MS, MAX_KEY_OVERLAP_MS, resolveKeyWrapper, type Key
 import { handleOps, isOpsPath } from './ops-routes';
 import { sendRateLimited, TokenBuckets, type RateLimit, type RateLimiter, type RateLimitName } from './rate-limit';
 import type { InstanceRelay } from './instance-relay';
-import { RpApi, SERVER_PARAM_RANGES } from './rp-api';
+import { AUDIT_ACTIONS, RpApi, SERVER_PARAM_RANGES } from './rp-api';
+import { ANONYMOUS, AuditLog, clientIp } from './audit-log';
 import type { PushLimits } from './rp-route';
 import { vapidKeys, WebPushSender, webPushTokenRefusal, type WebPushOptions } from './web-push';
 import { RetentionSweeper, type RetentionOptions, type RetentionReport } from './retention';
@@ -242,11 +243,12 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
       return opts.rateLimiter ? opts.rateLimiter(name, limit) : new TokenBuckets(limit, now);
     };
     const accountBuckets = limiter('account');
+    const audit = new AuditLog(store, now, AUDIT_ACTIONS);
     const deviceOrigins = new Set([new URL(publicUrl).origin, ...(opts.deviceOrigins ?? [])].map(normaliseOrigin));
     const device = new DeviceApi(store, now, {
       origins: deviceOrigins,
       pushTokenRefusal: (token) => webPushTokenRefusal(token, opts.webPush ?? {}),
-    }, accountBuckets);
+    }, accountBuckets, audit);
     const sweeper = new RetentionSweeper(store, now, opts.retention);
     // The status channel and the OpenID provider reach the RpApi that serves them, made last (with
     // the provider's client registry), through `rp`: they call it only once everything exists.
@@ -260,7 +262,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
       store, messenger, now, rootDigest, deviceUrl, statusChannel,
       keyOverlapMs: Math.min(opts.keyOverlapMs ?? DEFAULT_KEY_OVERLAP_MS, MAX_KEY_OVERLAP_MS),
       pushLimits: opts.pushLimits, pushCodeMatch: opts.pushCodeMatch,
-      oidcClients: oidc?.clients,
+      oidcClients: oidc?.clients, audit,
     });
     // Overlaps end by the clock whether or not this runs (ServerRecord.sk stops using the key); the sweep forgets the keys.
     const retireTimer = setInterval(() => void store.retireExpiredServerKeys().catch(() => {}), 60 * 60 * 1000);
@@ -302,7 +304,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const mounts: Array<{ matches(p: string): boolean; bucket: 'address' | 'apiKey' | null; handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> }> = [
       { matches: (p) => p === '/device' || p.startsWith('/device/'), bucket: 'address', handle: (req, res, url) => device.handle(req, res, url.pathname.slice('/device'.length)) },
       {
-        matches: (p) => p === '/servers' || p.startsWith('/servers/') || p === '/apikeys' || p.startsWith('/apikeys/'),
+        matches: (p) => p === '/servers' || p.startsWith('/servers/') || p === '/apikeys' || p.startsWith('/apikeys/') || p === '/audit',
         bucket: 'apiKey',
         handle: (req, res, url) => rp.handle(req, res, segmentsOf(url.pathname), url.searchParams),
       },
@@ -363,6 +365,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
         const retryAfter = buckets?.enabled ? await buckets.take(rateKey(req, mount.bucket === 'address')) : 0;
         if (retryAfter > 0) {
           sendRateLimited(req, res, retryAfter);
+          await audit.record({ action: 'rateLimited', outcome: 'refused', server: null, detail: { limit: mount.bucket === 'address' ? 'device' : 'rp' } }, { ip: clientIp(req), actor: ANONYMOUS });
           return true;
         }
         try {
