@@ -262,8 +262,11 @@ export class DeviceApi {
       sendText(req, res, answer.status, answer.text, 'application/json; charset=utf-8');
     } catch (err) {
       // The unsigned refusals (refused(), a wrong cancel proof, a foreign origin), unless the handler noted why.
+      // The server is the named account's, so its relying party sees who is trying its accounts.
       if (err instanceof HttpError && err.status === 403 && this.audit?.notedHere() === 0) {
-        this.note({ action: 'device.proofRefused', outcome: 'refused', server: null, detail: { path: subpath, error: err.message } });
+        const named = this.audit.context()?.account;
+        const server = named ? (await this.store.getAccountOrTombstone(named))?.server ?? null : null;
+        this.note({ action: 'device.proofRefused', outcome: 'refused', server, detail: { path: subpath, error: err.message } });
       }
       sendError(req, res, err);
     }
