@@ -320,4 +320,9 @@ test('entries older than the retention rule are deleted by the sweep (auditMs; d
 
   const { RETENTION_DEFAULTS } = require('@tapgate/server/dist/retention');
   expect(RETENTION_DEFAULTS.auditMs).toBe(90 * DAY);
+  // The CLI's setting is in days.
+  const { loadConfig } = require('@tapgate/server/dist/config');
+  expect(loadConfig(['--audit-retention-days', '30'], {}).retention.auditMs).toBe(30 * DAY);
+  expect(loadConfig([], { TAPGATE_AUDIT_RETENTION_DAYS: '365' }).retention.auditMs).toBe(365 * DAY);
+  expect(loadConfig([], {}).retention.auditMs).toBeUndefined();  // the default above
 });
