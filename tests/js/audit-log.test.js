@@ -236,6 +236,18 @@ test('push-fatigue refusals and rate-limit hits are recorded; a flood of 429s wr
   ]);
 });
 
+test("the relying-party API's rate limit per key is recorded in the global log", async () => {
+  const clock = { now: Date.now() };
+  const env = await startServer(clock, { rateLimits: { rp: { ratePerSecond: 0.001, burst: 3 } } });
+  const reader = await env.newKey('permissions=audit');  // the root key's first token
+  const statuses = [];
+  for (let i = 0; i < 4; i++) statuses.push((await env.call('PUT', `${env.base}/accounts/1?blocked=true`)).status);
+  expect(statuses).toEqual([404, 404, 429, 429]);
+  expect(await env.audit('action=rateLimited', { key: reader.apikey, global: true })).toEqual([
+    expect.objectContaining({ server: null, account: null, actor: { kind: 'anonymous', id: null }, outcome: 'refused', ip: '127.0.0.1', detail: { limit: 'rp' } }),
+  ]);
+});
+
 test('paging by before, and the filters action, account, outcome, since and until; bad filters are refused', async () => {
   const clock = { now: Date.UTC(2026, 1, 1) };
   const env = await startServer(clock);
@@ -266,6 +278,17 @@ test('paging by before, and the filters action, account, outcome, since and unti
   expect((await env.audit('outcome=refused')).map((e) => e.id)).toEqual([all[0].id]);
   expect((await env.audit(`since=${t0 + 1000}&until=${t0 + 3000}&outcome=ok`)).map((e) => e.time)).toEqual([t0 + 3000, t0 + 2000, t0 + 1000]);
   expect(await env.audit(`action=device.pinFailed&account=${a.id}`)).toEqual([]);
+
+  // The typed client: the same pages and filters, each answer checked against its model.
+  const { TapgateClient } = require('@tapgate/server/client');
+  const client = new TapgateClient({ baseUrl: env.url, apiKey: env.rootApiKey });
+  const first = await client.listAudit(env.sid, { action: 'rp.updateAccount', limit: 4 });
+  expect(first.entries.map((e) => e.id)).toEqual(pages[0]);
+  expect((await client.listAudit(env.sid, { action: ['rp.updateAccount'], before: first.next })).entries.map((e) => e.id)).toEqual(pages[1]);
+  expect((await client.listAudit(env.sid, { account: b.id, since: t0, until: t0 + 4000, outcome: 'ok' })).entries.map((e) => e.id)).toEqual([all[2].id, all[4].id]);
+  expect((await client.listGlobalAudit({ serverid: env.sid, outcome: 'refused' })).entries).toEqual([all[0]]);
+  await expect(new TapgateClient({ baseUrl: env.url, apiKey: weak.apikey }).listAudit(env.sid))
+    .rejects.toMatchObject({ kind: 'forbidden', status: 403, operationId: 'listAudit', required: ['audit'] });
 
   for (const q of ['action=rp.nosuch', 'outcome=maybe', 'limit=0', 'limit=1001', 'before=x', 'since=yesterday', 'account=-1']) {
     expect({ q, status: (await env.call('GET', `${env.base}/audit?${q}`)).status }).toEqual({ q, status: 400 });
