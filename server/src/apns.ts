@@ -6,7 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import * as http2 from 'node:http2';
 import { MESSAGE_LIFETIME_MS } from './messages';
-import type { PushSender } from './push';
+import type { PushOutcome, PushSender } from './push';
 import { deliverWithRetries, jsonOf, privateKeyOf, PushDeliveryError, signJwt, withSystemRoots, type PushVerdict, type RetryPolicy } from './push-common';
 
 export const APNS_TOKEN_PREFIX = 'apns:';
@@ -42,6 +42,8 @@ export interface ApnsOptions {
   onFailure?: (error: Error) => void;
   /** Told of a token Apple says is gone (410, or 400 BadDeviceToken / Unregistered). */
   onGone?: (token: string) => void;
+  /** Told of each push's outcome, delivered or failed (the server's metrics). */
+  onOutcome?: (outcome: PushOutcome) => void;
   now?: () => number;
 }
 
@@ -74,6 +76,7 @@ export class ApnsSender implements PushSender {
   readonly #origin: string;
   readonly #onFailure: (error: Error) => void;
   readonly #onGone: (token: string) => void;
+  readonly #onOutcome: (outcome: PushOutcome) => void;
   readonly #now: () => number;
   #jwt: { token: string; renewAt: number } | null = null;
   #session: http2.ClientHttp2Session | null = null;
@@ -84,12 +87,15 @@ export class ApnsSender implements PushSender {
     this.#origin = new URL(options.url ?? APNS_PRODUCTION_URL).origin;
     this.#onFailure = options.onFailure ?? ((err) => process.stderr.write(`tapgate-server: ${err.message}\n`));
     this.#onGone = options.onGone ?? (() => {});
+    this.#onOutcome = options.onOutcome ?? (() => {});
     this.#now = options.now ?? Date.now;
   }
 
   send(token: string, payload: string): void {
-    this.deliver(token, payload).catch((err: unknown) =>
-      this.#onFailure(err instanceof Error ? err : new PushDeliveryError(`apns: ${String(err)}`, 'apns')));
+    this.deliver(token, payload).then(() => this.#onOutcome('delivered'), (err: unknown) => {
+      this.#onOutcome('failed');
+      this.#onFailure(err instanceof Error ? err : new PushDeliveryError(`apns: ${String(err)}`, 'apns'));
+    });
   }
 
   /** Closes the HTTP/2 connection (a new one opens on the next send). */

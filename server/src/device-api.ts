@@ -6,6 +6,7 @@ import { checkDeviceRequest, HttpError, parseJsonObject, readRawBody, sendError,
 import { buildLoginQr, parseQr, SESSION_ID_BYTES } from './qr';
 import { qrSessionStatus, type StatusPolicy } from './qr-session-status';
 import { accountRateKey, sendRateLimited, type RateLimiter } from './rate-limit';
+import type { DeviceMetrics } from './metrics';
 import {
   enrolProofMessage,
   enrolPinCheckProofMessage,
@@ -59,6 +60,15 @@ const ERROR_EVENTS: Record<number, SecurityEvent> = {
   [ERR_ACCOUNT_NOT_ALLOWED]: 'device.accountNotAllowed',
 };
 
+/** The `outcome` label of a refused login or enrolment (metrics.ts), by error code. */
+const ERROR_OUTCOMES: Record<number, string> = {
+  [ERR_ENROL_QR_EXPIRED]: 'enrol_qr_expired',
+  [ERR_SERVER_AUTHENTICATION_FAILED]: 'authentication_failed',
+  [ERR_SESSION_NOT_FOUND]: 'session_not_found',
+  [ERR_CODE_MISMATCH]: 'code_mismatch',
+  [ERR_ACCOUNT_NOT_ALLOWED]: 'account_not_allowed',
+};
+
 const ERROR_MESSAGES: Record<number, string> = {
   [ERR_ENROL_QR_EXPIRED]: 'enrol QR expired or already used',
   [ERR_SERVER_AUTHENTICATION_FAILED]: 'the account proof is not accepted',
@@ -71,6 +81,8 @@ const ERROR_MESSAGES: Record<number, string> = {
 interface Answer {
   status: number;
   text: string;
+  /** What a login or enrolment came to, for the metrics: the result, lowercased, or the error's outcome. */
+  outcome?: string;
 }
 
 type Fields = Record<string, unknown>;
@@ -117,10 +129,17 @@ interface Route {
    * (rate-limit.ts), counted whatever address it comes from; none: no per-account limit.
    */
   accountBucket?: 'accountId' | 'checkAccountId';
+  /** Its answers are counted by outcome (metrics.ts tapgate_logins_total, tapgate_enrolments_total). */
+  counted?: 'login' | 'enrol';
   handle(api: DeviceApi, j: Fields, raw: Uint8Array): Promise<Answer>;
 }
 
 
+
+/** The `outcome` label of a signed result (`SUCCESS` → `success`, `PIN_FAIL` → `pin_fail`, …). */
+function resultOutcome(body: Fields): string {
+  return typeof body.result === 'string' && /^[A-Z_]{1,40}$/.test(body.result) ? body.result.toLowerCase() : 'other';
+}
 
 /** Refuses a field the route does not name (see DeviceApi.route). */
 function allowOnly(j: Fields, allowed: readonly string[]): void {
@@ -175,11 +194,13 @@ export class DeviceApi {
       fields: ['session', 'accountPk', 'boxPk', 'pinPk', 'sigAccount', 'sigPin', 'pushToken', 'bioPk', 'sigBio', 'checkAccountId', 'sigCheckAccount', 'sigCheckPin'],
       // An enrolment tries a PIN only when it proves it with an existing account (§5.2).
       accountBucket: 'checkAccountId',
+      counted: 'enrol',
       handle: (api, j, raw) => api.enrol(j, raw),
     },
     '/v1/login': {
       fields: ['session', 'accountId', 'userInput', 'factor', 'sigAccount', 'sigPin', 'sigBio', 'code', 'sigTransaction'],
       accountBucket: 'accountId',
+      counted: 'login',
       handle: (api, j, raw) => api.login(j, raw),
     },
     '/v1/cancel': { fields: ['session', 'proof'], handle: (api, j) => api.cancel(j) },
@@ -205,9 +226,14 @@ export class DeviceApi {
     private readonly guards: DeviceGuards,
     /** Token buckets per account for the PIN-trying paths (rate-limit.ts accountRateKey); none: no limit. */
     private readonly accountBuckets?: RateLimiter,
+    /** Counts outcomes and PIN failures when the server has metrics (metrics.ts). */
+    private readonly metrics?: DeviceMetrics,
     /** Where the security events go (audit-log.ts); none: not recorded. */
     private readonly audit?: AuditLog,
   ) {}
+
+  /** The paths under /device (the metrics' route labels). */
+  static readonly PATHS: readonly string[] = Object.keys(DeviceApi.ROUTES);
 
   /** Notes a security event of the current request (written when it ends: DeviceApi.handle). */
   private note(e: AuditEvent): void {
@@ -228,8 +254,12 @@ export class DeviceApi {
   }
 
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, subpath: string): Promise<void> {
+    const route = Object.hasOwn(DeviceApi.ROUTES, subpath) ? DeviceApi.ROUTES[subpath] : undefined;
+    // Counted here, once per request, after the transaction (a retried transaction counts once).
+    const count = (outcome: string) => {
+      if (route?.counted) this.metrics?.outcome(route.counted, outcome);
+    };
     try {
-      const route = Object.hasOwn(DeviceApi.ROUTES, subpath) ? DeviceApi.ROUTES[subpath] : undefined;
       if (!route) throw new HttpError(404, 'not found');
       if (req.method !== 'POST') {
         res.setHeader('Allow', 'POST');
@@ -252,6 +282,7 @@ export class DeviceApi {
       const retryAfter = accountKey ? await this.accountBuckets!.take(accountKey) : 0;
       if (retryAfter > 0) {
         this.note({ action: 'rateLimited', outcome: 'refused', server: null, detail: { limit: 'account', path: subpath } });
+        count('rate_limited');
         sendRateLimited(req, res, retryAfter);
         return;
       }
@@ -259,6 +290,7 @@ export class DeviceApi {
       // session, the account) are read locked: concurrent requests on one session or account
       // (a replayed login, parallel PIN guesses) are decided one after the other.
       const answer = await this.store.transaction(() => route.handle(this, j, raw));
+      count(answer.outcome ?? 'other');
       sendText(req, res, answer.status, answer.text, 'application/json; charset=utf-8');
     } catch (err) {
       // The unsigned refusals (refused(), a wrong cancel proof, a foreign origin), unless the handler noted why.
@@ -268,6 +300,8 @@ export class DeviceApi {
         const server = named ? (await this.store.getAccountOrTombstone(named))?.server ?? null : null;
         this.note({ action: 'device.proofRefused', outcome: 'refused', server, detail: { path: subpath, error: err.message } });
       }
+      // Unsigned refusals (a malformed request, an unknown session) are `rejected`; failures `error`.
+      count(err instanceof HttpError && err.status < 500 ? 'rejected' : 'error');
       sendError(req, res, err);
     }
   }
@@ -276,7 +310,7 @@ export class DeviceApi {
   private signedError(server: ServerRecord, t: Uint8Array, raw: Uint8Array, code: number, event: SecurityEvent | null = ERROR_EVENTS[code] ?? null): Answer {
     if (event) this.note({ action: event, outcome: 'refused', server: server.id, detail: { code } });
     const sealed = seal(server.sk, t, raw, { error: { code, message: ERROR_MESSAGES[code] ?? 'error' } });
-    return { status: ERROR_HTTP_STATUS[code] ?? 400, text: sealed.envelope };
+    return { status: ERROR_HTTP_STATUS[code] ?? 400, text: sealed.envelope, outcome: ERROR_OUTCOMES[code] ?? 'error' };
   }
 
   /** The QR session named by `session`, with its server; unsigned 404 when unknown (no transcript to sign with). */
@@ -361,7 +395,7 @@ export class DeviceApi {
       if (verdict.result !== 'SUCCESS') {
         const sealed = seal(server.sk, t, raw, verdict);
         await this.store.setQrTranscript(id, transcriptAdvance(t, raw, sealed.bodyBytes));
-        return { status: 200, text: sealed.envelope };
+        return { status: 200, text: sealed.envelope, outcome: resultOutcome(verdict) };
       }
       await this.store.factorVerified(ref.id, this.now());
     }
@@ -386,7 +420,7 @@ export class DeviceApi {
     });
     await this.store.setQrUsed(id, transcriptAdvance(t, raw, sealed.bodyBytes));
     await this.store.logIn(qs.server, qs.nonce, id, { accountId, userId: qs.userId, userInput: null, factor: 'pin' }, now);
-    return { status: 200, text: sealed.envelope };
+    return { status: 200, text: sealed.envelope, outcome: 'success' };
   }
 
   // §5.3
@@ -429,7 +463,7 @@ export class DeviceApi {
       const next = transcriptAdvance(t, raw, sealed.bodyBytes);
       if (body.result === 'SUCCESS') await this.store.setQrUsed(id, next);
       else await this.store.setQrTranscript(id, next);
-      return { status: 200, text: sealed.envelope };
+      return { status: 200, text: sealed.envelope, outcome: resultOutcome(body) };
     };
     const now = this.now();
     // A push login skips /v1/start (§6.1): its login request is the first the server hears of it.
@@ -494,6 +528,8 @@ export class DeviceApi {
     } else if (!verify(account.pinPk, proof, sigPin)) {
       const failures = account.pinFailures + 1;
       await this.store.setPinFailures(account.id, failures);
+      // Once committed: a rolled-back or retried transaction counted nothing.
+      this.store.sql.afterCommit(() => this.metrics?.pinFailure(failures >= limit));
       if (failures >= limit) return { result: 'PIN_BLOCKED' };
       return { result: 'PIN_FAIL', attemptsLeft: limit - failures };
     }

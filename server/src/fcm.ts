@@ -5,7 +5,7 @@
 // token that is kept until a minute before it expires.
 import type { KeyObject } from 'node:crypto';
 import { MESSAGE_LIFETIME_MS } from './messages';
-import type { PushSender } from './push';
+import type { PushOutcome, PushSender } from './push';
 import {
   deliverWithRetries, jsonOf, networkMessage, post, privateKeyOf, PushDeliveryError, signJwt, type HttpAnswer, type PushVerdict, type RetryPolicy,
 } from './push-common';
@@ -64,6 +64,8 @@ export interface FcmOptions {
   onFailure?: (error: Error) => void;
   /** Told of a token FCM says is gone (404/UNREGISTERED, or a 400 on message.token). */
   onGone?: (token: string) => void;
+  /** Told of each push's outcome, delivered or failed (the server's metrics). */
+  onOutcome?: (outcome: PushOutcome) => void;
   /** Clock in ms (default Date.now), for the JWT and the access token's expiry. */
   now?: () => number;
 }
@@ -97,6 +99,7 @@ export class FcmSender implements PushSender {
   readonly #opts: FcmOptions;
   readonly #onFailure: (error: Error) => void;
   readonly #onGone: (token: string) => void;
+  readonly #onOutcome: (outcome: PushOutcome) => void;
   readonly #now: () => number;
   #access: { token: string; renewAt: number } | null = null;
   #pendingAccess: Promise<string> | null = null;
@@ -110,13 +113,16 @@ export class FcmSender implements PushSender {
     this.#tokenUrl = new URL(options.tokenUrl ?? this.#account.token_uri ?? GOOGLE_TOKEN_URL);
     this.#onFailure = options.onFailure ?? ((err) => process.stderr.write(`tapgate-server: ${err.message}\n`));
     this.#onGone = options.onGone ?? (() => {});
+    this.#onOutcome = options.onOutcome ?? (() => {});
     this.#now = options.now ?? Date.now;
   }
 
   /** Fire and forget: a lost push is made up for by the app's retrieveMessages. */
   send(token: string, payload: string): void {
-    this.deliver(token, payload).catch((err: unknown) =>
-      this.#onFailure(err instanceof Error ? err : new PushDeliveryError(`fcm: ${String(err)}`, 'fcm')));
+    this.deliver(token, payload).then(() => this.#onOutcome('delivered'), (err: unknown) => {
+      this.#onOutcome('failed');
+      this.#onFailure(err instanceof Error ? err : new PushDeliveryError(`fcm: ${String(err)}`, 'fcm'));
+    });
   }
 
   /** Delivers one message; rejects with a PushDeliveryError once retries are spent. */

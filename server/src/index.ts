@@ -10,11 +10,15 @@ import { RpStatusChannel } from './rp-status-channel';
 import { DeviceApi } from './device-api';
 import { decodePathSegment, normaliseOrigin, sendError, sendJson } from './http';
 import { Messenger } from './messages';
-import { LocalPushRelay, type PushSender } from './push';
+import { LocalPushRelay, type PushOutcome, type PushSender } from './push';
 import { isDeviceUrl, SERVER_ID_BYTES } from './qr';
 import { DEFAULT_KEY_OVERLAP_MS, MAX_KEY_OVERLAP_MS, resolveKeyWrapper, type KeyWrapper } from './server-keys';
 import { handleOps, isOpsPath } from './ops-routes';
 import { sendRateLimited, TokenBuckets, type RateLimit, type RateLimiter, type RateLimitName } from './rate-limit';
+import { SharedTokenBuckets } from './rate-limit-shared';
+import { ServerMetrics } from './metrics';
+import { checkMetricsToken, handleMetrics, METRICS_PATH } from './metrics-endpoint';
+import { routeLabel } from './metrics-routes';
 import type { InstanceRelay } from './instance-relay';
 import { AUDIT_ACTIONS, RpApi, SERVER_PARAM_RANGES } from './rp-api';
 import { ANONYMOUS, AuditLog, clientIp } from './audit-log';
@@ -86,13 +90,15 @@ export interface TapgateServerOptions {
   apns?: ApnsOptions;
   /**
    * Token buckets per API key (relying-party API), per client address (device API) and per account
-   * (the device API's PIN-trying requests: login, PIN check, factor change); default: none. The
-   * buckets are kept per instance: N instances behind a balancer allow up to N times the rate.
+   * (the device API's PIN-trying requests: login, PIN check, factor change); default: none. On
+   * PostgreSQL the buckets are in the database, so the instances sharing it allow the rate once
+   * between them; on SQLite they are kept in this process.
    */
   rateLimits?: { rp?: RateLimit; device?: RateLimit; account?: RateLimit };
   /**
-   * Where the buckets of `rateLimits` are kept; default: in this process (TokenBuckets). The CLI's
-   * cluster workers take them from the primary, so N workers allow the rate once, not N times.
+   * Where the buckets of `rateLimits` are kept; default: the database on PostgreSQL
+   * (SharedTokenBuckets), else this process (TokenBuckets). The CLI's cluster workers on SQLite
+   * take them from the primary, so N workers allow the rate once, not N times.
    */
   rateLimiter?: (name: RateLimitName, limit: RateLimit) => RateLimiter;
   /**
@@ -113,6 +119,12 @@ export interface TapgateServerOptions {
    * on (the CLI: TAPGATE_OIDC=1). Default: off.
    */
   oidc?: boolean | OidcOptions;
+  /**
+   * The bearer token of GET /metrics (Prometheus text format, docs/server-api.md §4), at least 16
+   * printable characters. Default: env TAPGATE_METRICS_TOKEN; none: no metrics are kept and
+   * /metrics is not the server's path (handle resolves false).
+   */
+  metricsToken?: string;
 }
 
 export interface TapgateServer {
@@ -211,9 +223,16 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
   if (!isDeviceUrl(deviceUrl)) {
     throw new Error('publicUrl must be an http(s) origin of printable ASCII, at most 248 characters');
   }
-  const store = isPostgresUrl(opts.databaseUrl)
-    ? new ObservedStore(await PgDriver.connect(opts.databaseUrl))
-    : new ObservedStore(new SqliteDriver(opts.dbPath ?? path.join(opts.dataDir ?? './data', 'tapgate.sqlite')));
+  const metricsToken = opts.metricsToken ?? (process.env.TAPGATE_METRICS_TOKEN || undefined);
+  if (metricsToken !== undefined) checkMetricsToken(metricsToken);
+  // The status channel is made below (openStreams then reads it); the gauge reads this at each scrape.
+  let openStreams = () => 0;
+  const metrics = metricsToken !== undefined ? new ServerMetrics(() => openStreams()) : null;
+  const metricsDigest = metricsToken !== undefined ? hash(utf8(metricsToken)) : null;
+  const driver = isPostgresUrl(opts.databaseUrl)
+    ? await PgDriver.connect(opts.databaseUrl)
+    : new SqliteDriver(opts.dbPath ?? path.join(opts.dataDir ?? './data', 'tapgate.sqlite'));
+  const store = new ObservedStore(metrics ? metrics.timedDriver(driver) : driver);
   let closed = false;
   try {
     const keyDir = isPostgresUrl(opts.databaseUrl)
@@ -230,17 +249,19 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const { key: rootApiKey, digest: rootDigest } = await resolveRootKey(store, opts);
     const serverId = await ensureFirstServer(store, opts.serverName ?? 'Tapgate Demo', now());
     await store.clampServerParams(SERVER_PARAM_RANGES);
-    const relay = new LocalPushRelay(store, now);
+    const relay = new LocalPushRelay(store, now, metrics ? (outcome) => metrics.pushDelivery('relay', outcome) : undefined);
     const vapid = await vapidKeys(store);
     // A token the push service says is gone is forgotten; failing that, the next push finds it gone again.
     const forgetToken = (token: string) => void store.forgetPushToken(token).catch(() => {});
-    const webPush = new WebPushSender(vapid, { onGone: forgetToken, ...opts.webPush });
-    const native = nativePushSenders(opts, forgetToken);
-    const push = opts.pushSender ?? new TokenPushRouter({ webpush: webPush, relay, ...native });
+    const webPush = new WebPushSender(vapid, { onGone: forgetToken, ...opts.webPush, ...(metrics ? { onOutcome: (outcome) => metrics.pushDelivery('webpush', outcome) } : {}) });
+    const pushOutcome = metrics ? (kind: string, outcome: PushOutcome) => metrics.pushDelivery(kind, outcome) : undefined;
+    const native = nativePushSenders(opts, forgetToken, pushOutcome);
+    const push = opts.pushSender ?? new TokenPushRouter({ webpush: webPush, relay, ...native }, undefined, pushOutcome);
     const messenger = new Messenger(store, push, now);
     const limiter = (name: RateLimitName): RateLimiter => {
       const limit = opts.rateLimits?.[name] ?? { ratePerSecond: 0, burst: 1 };
-      return opts.rateLimiter ? opts.rateLimiter(name, limit) : new TokenBuckets(limit, now);
+      if (opts.rateLimiter) return opts.rateLimiter(name, limit);
+      return store.sql.dialect === 'postgres' ? new SharedTokenBuckets(store.sql, name, limit, now) : new TokenBuckets(limit, now);
     };
     const accountBuckets = limiter('account');
     const audit = new AuditLog(store, now, AUDIT_ACTIONS);
@@ -248,11 +269,12 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const device = new DeviceApi(store, now, {
       origins: deviceOrigins,
       pushTokenRefusal: (token) => webPushTokenRefusal(token, opts.webPush ?? {}),
-    }, accountBuckets, audit);
+    }, accountBuckets, metrics ?? undefined, audit);
     const sweeper = new RetentionSweeper(store, now, opts.retention);
     // The status channel and the OpenID provider reach the RpApi that serves them, made last (with
     // the provider's client registry), through `rp`: they call it only once everything exists.
     const statusChannel: RpStatusChannel = new RpStatusChannel(store, { loginStatus: (server, nonce) => rp.loginStatus(server, nonce) });
+    openStreams = () => statusChannel.openStreams;
     const oidcOn = opts.oidc ?? false;
     const oidc: OidcProvider | null = oidcOn
       // Loaded only when on: oidc-provider is an ES module of some size that nothing else needs.
@@ -346,12 +368,19 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           return false;
         }
         const p = url.pathname;
+        if (metrics && p === METRICS_PATH) {
+          metrics.timeRequest(req, res, p);
+          await handleMetrics(req, res, metrics, metricsDigest!);
+          return true;
+        }
         if (isOpsPath(p)) {
+          metrics?.timeRequest(req, res, p);
           await handleOps(req, res, p, readiness);
           return true;
         }
         const mount = mounts.find((m) => m.matches(p));
         if (!mount) return false;
+        metrics?.timeRequest(req, res, routeLabel(p));
         if (closed) {
           sendJson(req, res, 503, { error: 'server is shutting down' });
           return true;
@@ -362,13 +391,14 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           return true;
         }
         const buckets = mount.bucket === 'address' ? deviceBuckets : mount.bucket === 'apiKey' ? rpBuckets : null;
-        const retryAfter = buckets?.enabled ? await buckets.take(rateKey(req, mount.bucket === 'address')) : 0;
-        if (retryAfter > 0) {
-          sendRateLimited(req, res, retryAfter);
-          await audit.record({ action: 'rateLimited', outcome: 'refused', server: null, detail: { limit: mount.bucket === 'address' ? 'device' : 'rp' } }, { ip: clientIp(req), actor: ANONYMOUS });
-          return true;
-        }
         try {
+          // Inside the try: a shared bucket's database may fail, answered like the request's own failures.
+          const retryAfter = buckets?.enabled ? await buckets.take(rateKey(req, mount.bucket === 'address')) : 0;
+          if (retryAfter > 0) {
+            sendRateLimited(req, res, retryAfter);
+            await audit.record({ action: 'rateLimited', outcome: 'refused', server: null, detail: { limit: mount.bucket === 'address' ? 'device' : 'rp' } }, { ip: clientIp(req), actor: ANONYMOUS });
+            return true;
+          }
           await mount.handle(req, res, url);
         } catch (err) {
           sendError(req, res, err);

@@ -64,7 +64,7 @@ export interface OpenApiDocument {
     schemas: Record<string, Schema>;
     parameters: Record<string, Parameter>;
     responses: Record<string, Response>;
-    securitySchemes: Record<string, { type: 'apiKey'; in: 'header'; name: string; description: string }>;
+    securitySchemes: Record<string, { type: 'apiKey'; in: 'header'; name: string; description: string } | { type: 'http'; scheme: 'bearer'; description: string }>;
   };
 }
 
@@ -326,9 +326,18 @@ const documented: OpenApiDocument = {
     '/openapi.json': {
       get: { tags: ['operations'], operationId: 'openapi', summary: 'This document', responses: { '200': ok('OpenAPI 3.1', { type: 'object' }) } },
     },
+    '/metrics': {
+      get: { tags: ['operations'], operationId: 'metrics', summary: 'Prometheus metrics (text format); only when a metrics token is configured, else 404',
+        security: [{ metricsToken: [] }],
+        responses: {
+          '200': { description: 'The Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+          '401': { description: 'Missing or wrong bearer token (WWW-Authenticate: Bearer)', content: json(ref('Error')) },
+        } },
+    },
   },
   components: {
     securitySchemes: {
+      metricsToken: { type: 'http', scheme: 'bearer', description: 'The metrics token (TAPGATE_METRICS_TOKEN, option metricsToken); GET /metrics only.' },
       apiKey: { type: 'apiKey', in: 'header', name: 'X-apikey',
         description: 'The root API key (TAPGATE_ROOT_API_KEY or generated on first start), or a key made with POST /apikeys/.' },
     },

@@ -7,7 +7,7 @@
 // messages wait for the app's retrieveMessages, as they do for any lost push.
 import { APNS_TOKEN_PREFIX, ApnsSender, type ApnsOptions } from './apns';
 import { FCM_TOKEN_PREFIX, FcmSender, type FcmOptions } from './fcm';
-import type { PushSender } from './push';
+import type { PushOutcome, PushSender } from './push';
 import { WEB_PUSH_TOKEN_PREFIX } from './web-push';
 
 export type PushKind = 'webpush' | 'fcm' | 'apns' | 'relay';
@@ -32,12 +32,15 @@ export class TokenPushRouter implements PushSender {
   constructor(
     private readonly senders: PushSenders,
     private readonly onFailure: (error: Error) => void = (err) => process.stderr.write(`tapgate-server: ${err.message}\n`),
+    /** Told of each push no sender is configured for (the server's metrics). */
+    private readonly onOutcome: (kind: PushKind, outcome: PushOutcome) => void = () => {},
   ) {}
 
   send(token: string, payload: string): void | Promise<void> {
     const kind = pushKindOf(token);
     const sender = this.senders[kind];
     if (sender) return sender.send(token, payload);
+    this.onOutcome(kind, 'unconfigured');
     this.onFailure(new Error(`push: no ${kind} sender is configured; the message waits for the app to pull it`));
   }
 }
@@ -46,9 +49,11 @@ export class TokenPushRouter implements PushSender {
 export function nativePushSenders(
   opts: { fcm?: FcmOptions; apns?: ApnsOptions },
   onGone: (token: string) => void,
+  onOutcome?: (kind: 'fcm' | 'apns', outcome: PushOutcome) => void,
 ): { fcm?: FcmSender; apns?: ApnsSender } {
+  const observe = (kind: 'fcm' | 'apns') => (onOutcome ? { onOutcome: (outcome: PushOutcome) => onOutcome(kind, outcome) } : {});
   return {
-    ...(opts.fcm ? { fcm: new FcmSender({ onGone, ...opts.fcm }) } : {}),
-    ...(opts.apns ? { apns: new ApnsSender({ onGone, ...opts.apns }) } : {}),
+    ...(opts.fcm ? { fcm: new FcmSender({ onGone, ...opts.fcm, ...observe('fcm') }) } : {}),
+    ...(opts.apns ? { apns: new ApnsSender({ onGone, ...opts.apns, ...observe('apns') }) } : {}),
   };
 }

@@ -10,6 +10,9 @@ export interface PushSender {
   send(token: string, payload: string): void | Promise<void>;
 }
 
+/** What became of one push: handed to the push service (or queued at the relay), failed, or no sender for its token. */
+export type PushOutcome = 'delivered' | 'failed' | 'unconfigured';
+
 export const MAX_QUEUED_PER_TOKEN = 100;
 
 /**
@@ -25,6 +28,8 @@ export class LocalPushRelay implements PushSender {
   constructor(
     private readonly store?: Store,
     private readonly now: () => number = Date.now,
+    /** Told of each push's outcome (the server's metrics). */
+    private readonly onOutcome: (outcome: PushOutcome) => void = () => {},
   ) {}
 
   send(token: string, payload: string): Promise<void> {
@@ -34,11 +39,13 @@ export class LocalPushRelay implements PushSender {
       queue.push(payload);
       if (queue.length > MAX_QUEUED_PER_TOKEN) queue.splice(0, queue.length - MAX_QUEUED_PER_TOKEN);
       this.#queues.set(token, queue);
+      this.onOutcome('delivered');
       return Promise.resolve();
     }
     // A failed send (the database went away) loses this push only; the app still pulls the message.
     // Never rejects: callers fire and forget.
-    this.#sending = this.#sending.then(() => store.enqueueRelay(token, payload, this.now(), MAX_QUEUED_PER_TOKEN)).catch(() => {});
+    this.#sending = this.#sending.then(() => store.enqueueRelay(token, payload, this.now(), MAX_QUEUED_PER_TOKEN))
+      .then(() => this.onOutcome('delivered'), () => this.onOutcome('failed'));
     return this.#sending;
   }
 

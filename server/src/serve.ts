@@ -7,7 +7,8 @@ import { CLUSTER_PORT_ENV, type WorkerLink } from './cluster';
 import type { CliConfig } from './config';
 import { createTapgateServer, keepDeviceConnectionsAlive, type TapgateServer } from './index';
 import { logLine, logRequest } from './request-log';
-import { redactDatabaseUrl } from './sql/postgres';
+import { isPostgresUrl, redactDatabaseUrl } from './sql/postgres';
+import type { RateLimit, RateLimitName } from './rate-limit';
 
 export function fail(message: string): never {
   process.stderr.write(`tapgate-server: ${message}\n`);
@@ -95,7 +96,9 @@ export async function serve(config: CliConfig, worker?: { link: WorkerLink; inde
       rateLimits: { rp: config.rpRateLimit, device: config.deviceRateLimit, account: config.accountRateLimit },
       deviceOrigins: config.deviceOrigins,
       retention: speaks ? config.retention : { ...config.retention, intervalMs: 0 },
-      ...(worker ? { relay: worker.link, rateLimiter: (name, limit) => worker.link.rateLimiter(name, limit) } : {}),
+      // On PostgreSQL the buckets are in the database, shared with every instance, workers or not.
+      ...(worker ? { relay: worker.link } : {}),
+      ...(worker && !isPostgresUrl(config.databaseUrl) ? { rateLimiter: (name: RateLimitName, limit: RateLimit) => worker.link.rateLimiter(name, limit) } : {}),
       ...config.push,
     });
   } catch (err) {

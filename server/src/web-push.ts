@@ -8,7 +8,7 @@ import webpush from 'web-push';
 import type { Store } from './db';
 import { endpointRefusal, isAllowListed, publicOnlyLookup, type PushEndpointPolicy } from './push-endpoint';
 import { MESSAGE_LIFETIME_MS } from './messages';
-import type { PushSender } from './push';
+import type { PushOutcome, PushSender } from './push';
 
 export const WEB_PUSH_TOKEN_PREFIX = 'webpush:';
 const VAPID_SETTING = 'vapidKeys';
@@ -37,6 +37,8 @@ export interface WebPushOptions extends PushEndpointPolicy {
   onFailure?: (error: Error) => void;
   /** Told of a subscription the push service says is gone (404/410), so it is no longer used. */
   onGone?: (token: string) => void;
+  /** Told of each push's outcome, delivered or failed (the server's metrics). */
+  onOutcome?: (outcome: PushOutcome) => void;
 }
 
 /** The subscription a token carries, or null if it is not a well-formed Web Push token. */
@@ -89,6 +91,7 @@ export class WebPushSender implements PushSender {
   readonly #policy: PushEndpointPolicy;
   readonly #onFailure: (error: Error) => void;
   readonly #onGone: (token: string) => void;
+  readonly #onOutcome: (outcome: PushOutcome) => void;
 
   constructor(vapid: VapidKeys, options: WebPushOptions = {}) {
     this.#vapid = vapid;
@@ -96,12 +99,15 @@ export class WebPushSender implements PushSender {
     this.#policy = { allowHttp: options.allowHttp, allowHosts: options.allowHosts, allowEndpoint: options.allowEndpoint };
     this.#onFailure = options.onFailure ?? ((err) => process.stderr.write(`tapgate-server: web push: ${err.message}\n`));
     this.#onGone = options.onGone ?? (() => {});
+    this.#onOutcome = options.onOutcome ?? (() => {});
   }
 
   /** Fire and forget: a lost push is made up for by the app's retrieveMessages. */
   send(token: string, payload: string): void {
-    this.#deliver(token, payload).catch((err: unknown) =>
-      this.#onFailure(err instanceof Error ? err : new WebPushDeliveryError(String(err))));
+    this.#deliver(token, payload).then(() => this.#onOutcome('delivered'), (err: unknown) => {
+      this.#onOutcome('failed');
+      this.#onFailure(err instanceof Error ? err : new WebPushDeliveryError(String(err)));
+    });
   }
 
   async #deliver(token: string, payload: string): Promise<void> {

@@ -13,7 +13,8 @@ const { templateOf } = require(path.join(REPO_ROOT, 'server', 'dist', 'openapi.j
 jest.setTimeout(60_000);
 
 // Every operation is called once in a row: two push logins to one account are not answered in between (push fatigue's pending limit lifted).
-const env = useServer({ env: { TAPGATE_OIDC: '1', TAPGATE_PUSH_PENDING_LIMIT: '0' } });
+const METRICS_TOKEN = 'openapi-test-metrics-token';
+const env = useServer({ env: { TAPGATE_OIDC: '1', TAPGATE_PUSH_PENDING_LIMIT: '0', TAPGATE_METRICS_TOKEN: METRICS_TOKEN } });
 let auth;
 let doc;
 const ids = {};  // alice, bob (account ids), loggedNonce, tid, keyid, spareKeyid
@@ -93,6 +94,7 @@ const FIXTURES = [
   { op: 'health', path: () => '/healthz' },
   { op: 'ready', path: () => '/readyz' },
   { op: 'openapi', path: () => '/openapi.json' },
+  { op: 'metrics', path: () => '/metrics', headers: { Authorization: `Bearer ${METRICS_TOKEN}` } },
 ];
 
 /** [{template, method, operation}] of the document. */

@@ -15,9 +15,11 @@ const { useServer } = require('./helpers/fixture');
 const { relyingParty, nextEvent, reach } = require('./helpers/rp');
 const { PIN, enrol, login, eventually } = require('./helpers/flows');
 const { startNativePushService, serviceAccount, apnsKey, verifyJwt } = require('./helpers/native-push-service');
+const { sampleValue, scrapeMetrics } = require('./helpers/prometheus');
 
 jest.setTimeout(60_000);
 
+const METRICS_TOKEN = 'push-adapters-metrics-token';
 const KEY_ID = 'ABC123DEFG';
 const TEAM_ID = 'DEF123GHIJ';
 const TOPIC = 'com.example.tapgate';
@@ -83,6 +85,7 @@ const env = useServer(async () => {
       TAPGATE_APNS_TEAM_ID: TEAM_ID,
       TAPGATE_APNS_TOPIC: TOPIC,
       TAPGATE_APNS_URL: service.origin,
+      TAPGATE_METRICS_TOKEN: METRICS_TOKEN,
     },
   };
 });
@@ -263,6 +266,21 @@ test('5xx answers are retried, then logged without secrets; the server carries o
     expect(stderr).not.toContain(secret);
     expect(stdout).not.toContain(secret);
   }
+});
+
+test('GET /metrics counts deliveries and failures by sender (tapgate_push_deliveries_total)', async () => {
+  const fcmOk = await device('mira', `fcm:${fcmToken()}`);
+  const apnsOk = await device('milo', `apns:${apnsToken()}`);
+  const fcmBusy = await device('mads', `fcm:${FCM_BUSY}`);
+  const before = await scrapeMetrics(env.server.url, METRICS_TOKEN);
+  for (const d of [fcmOk, apnsOk, fcmBusy]) await env.rp.sendMessage(d.accounts[0].accountId, 'counted');
+  const delta = (samples, sender, outcome) => sampleValue(samples, 'tapgate_push_deliveries_total', { sender, outcome }) - sampleValue(before, 'tapgate_push_deliveries_total', { sender, outcome });
+  let after;
+  await eventually(async () => {
+    after = await scrapeMetrics(env.server.url, METRICS_TOKEN);
+    return delta(after, 'fcm', 'failed') === 1;  // the busy FCM token, once its 3 attempts are spent
+  });
+  expect({ fcm: delta(after, 'fcm', 'delivered'), apns: delta(after, 'apns', 'delivered'), apnsFailed: delta(after, 'apns', 'failed') }).toEqual({ fcm: 1, apns: 1, apnsFailed: 0 });
 });
 
 test('FcmSender keeps its access token until a minute before expiry, and renews it after a 401', async () => {

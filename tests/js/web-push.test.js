@@ -7,6 +7,9 @@ const { useServer } = require('./helpers/fixture');
 const { nextEvent, reach } = require('./helpers/rp');
 const { PIN, login, eventually } = require('./helpers/flows');
 const { startPushService, newSubscription, verifyVapid } = require('./helpers/push-service');
+const { sampleValue, scrapeMetrics } = require('./helpers/prometheus');
+
+const METRICS_TOKEN = 'web-push-test-metrics-token';
 
 let pushService;
 let auth;
@@ -16,7 +19,7 @@ let subscription;
 const env = useServer(async () => {
   pushService = await startPushService({ statusFor: (p) => (p.startsWith('/push/gone-') ? 410 : 201) });
   env.closeAfterFile(() => pushService.close());  // after the server
-  return { env: { TAPGATE_WEBPUSH_ALLOW_HTTP: '1', TAPGATE_WEBPUSH_ALLOW_HOSTS: '127.0.0.1', TAPGATE_WEBPUSH_SUBJECT: 'mailto:ops@bank.example' } };
+  return { env: { TAPGATE_WEBPUSH_ALLOW_HTTP: '1', TAPGATE_WEBPUSH_ALLOW_HOSTS: '127.0.0.1', TAPGATE_WEBPUSH_SUBJECT: 'mailto:ops@bank.example', TAPGATE_METRICS_TOKEN: METRICS_TOKEN } };
 });
 beforeAll(async () => {
   auth = await env.enrolled({ userid: 'wendy' });
@@ -108,4 +111,21 @@ test('a subscription the push service reports gone (410) is dropped: later messa
   device.addEventListener('message', (e) => notes.push(e.detail.message.text));
   await device.retrieveMessages();
   expect(notes.sort()).toEqual(['first', 'second']);
+});
+
+test('GET /metrics counts Web Push deliveries and failures (tapgate_push_deliveries_total)', async () => {
+  const device = await env.enrolled({ userid: 'zoe' });
+  await device.updatePushToken(`webpush:${JSON.stringify(newSubscription(`${pushService.origin}/push/gone-zoe`).json)}`);
+  const before = await scrapeMetrics(env.server.url, METRICS_TOKEN);
+  const count = pushService.received.length;
+  await env.rp.sendMessage(auth.accounts[0].accountId, 'delivered');
+  await env.rp.sendMessage(device.accounts[0].accountId, 'answered 410');
+  await pushService.nth(count + 1);
+  const delta = (samples, outcome) => sampleValue(samples, 'tapgate_push_deliveries_total', { sender: 'webpush', outcome }) - sampleValue(before, 'tapgate_push_deliveries_total', { sender: 'webpush', outcome });
+  let after;
+  await eventually(async () => {
+    after = await scrapeMetrics(env.server.url, METRICS_TOKEN);
+    return delta(after, 'delivered') + delta(after, 'failed') === 2;
+  });
+  expect({ delivered: delta(after, 'delivered'), failed: delta(after, 'failed') }).toEqual({ delivered: 1, failed: 1 });
 });

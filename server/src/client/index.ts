@@ -358,6 +358,18 @@ export class TapgateClient {
   openapi(options?: T.CallOptions): Promise<T.OpenApiDocument> {
     return requestJson(this.#settings, { operationId: 'openapi', method: 'GET', path: '/openapi.json', anonymous: true, ...options }, models.openApiDocument);
   }
+
+  /**
+   * The Prometheus text exposition of GET /metrics, to the bearer of the server's metrics token
+   * (not the API key, which is not sent). A server without a token answers 404 (`not_found`).
+   */
+  async metrics(token: string, options?: T.CallOptions): Promise<string> {
+    const bytes = await requestBytes(this.#settings, {
+      operationId: 'metrics', method: 'GET', path: '/metrics', anonymous: true, ...options,
+      headers: { Authorization: `Bearer ${token}` },
+    }, ['text/plain']);
+    return new TextDecoder().decode(bytes);
+  }
 }
 
 function auditQuery(q: T.AuditQuery): URLSearchParams {

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { V22_SQLITE_COLUMNS, V22_TABLES } from './schema-v22';
 import { OIDC_TABLES } from './schema-oidc';
 import { AUDIT_TABLES } from './schema-audit';
+import { RATE_BUCKETS_TABLE_POSTGRES } from './schema-rate-buckets';
 
 const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS settings (
@@ -328,6 +329,7 @@ export async function migratePostgres(exec: (sql: string) => Promise<void>): Pro
     await exec(V22_TABLES.postgres);
     await exec(OIDC_TABLES.postgres);
     await exec(AUDIT_TABLES.postgres);
+    await exec(RATE_BUCKETS_TABLE_POSTGRES);
     await exec('ALTER TABLE rp_sessions ADD COLUMN IF NOT EXISTS factor TEXT');
     await exec('ALTER TABLE qr_sessions ADD COLUMN IF NOT EXISTS bound_account BIGINT');
     for (const [column, decl] of SERVER_KEY_COLUMNS) await exec(`ALTER TABLE servers ADD COLUMN IF NOT EXISTS ${column} ${decl.postgres}`);
