@@ -3,7 +3,7 @@
 // on that server, GET /audit with it globally), newest first, paged by `before`.
 import type * as http from 'node:http';
 import { fromB64u, toB64u } from './crypto';
-import { ANONYMOUS, AUDIT_OUTCOMES, clientIp, type AuditActor, type AuditContext, type AuditDetail, type AuditEntry, type AuditLog, type AuditOutcome } from './audit-log';
+import { ANONYMOUS, AUDIT_OUTCOMES, clientIp, type AuditAction, type AuditActor, type AuditContext, type AuditDetail, type AuditEntry, type AuditLog, type AuditOutcome } from './audit-log';
 import { HttpError, sendError, sendJson } from './http';
 import { SERVER_ID_BYTES } from './qr';
 import type { Caller } from './rp-api-keys';
@@ -49,7 +49,7 @@ export async function auditedCall(
   }
   const status = res.statusCode;
   const read = req.method === 'GET' || req.method === 'HEAD';
-  const action = call.route ? `rp.${call.route.id}` : status === 401 ? 'unauthenticated' : null;
+  const action: AuditAction | null = call.route ? `rp.${call.route.id}` : status === 401 ? 'unauthenticated' : null;
   if (action === null || (read && status !== 401 && status !== 403)) return;
   const detail: AuditDetail = { status };
   if (typeof code === 'string') detail.code = code;
@@ -59,7 +59,7 @@ export async function auditedCall(
     if (v !== null && v !== '' && call.route) detail[k] = v.slice(0, MAX_TEXT_PARAM_CHARS);
   }
   const account = /^\d{1,15}$/.test(call.params.id ?? '') ? Number(call.params.id) : null;
-  await audit.record({ action: action as `rp.${string}`, outcome: outcomeOf(status), server: call.server, account, detail: { ...detail, ...call.detail } }, context);
+  await audit.record({ action, outcome: outcomeOf(status), server: call.server, account, detail: { ...detail, ...call.detail } }, context);
 }
 
 function entryJson(e: AuditEntry) {

@@ -325,6 +325,27 @@ test("a key of one server reads that server's log only; without the audit permis
   expect((await env.call('POST', `/apikeys?permissions=audit&serverid=${other}`, { key: globalKey.apikey })).status).toBe(403);
 });
 
+test('the database opened again 91 days later: the default rule (90 days) deletes the older entry and keeps the newer', async () => {
+  const clock = { now: Date.UTC(2026, 3, 1) };
+  const rootApiKey = `root-${randomBytes(16).toString('hex')}`;
+  const db = process.env.TAPGATE_TEST_DATABASE_URL ? (await fx.testDatabase()).url : undefined;
+  const dbPath = path.join(fx.tempDir(), 'tapgate.sqlite');
+  const start = () => fx.startInProcess(({ url }) => ({ dbPath, databaseUrl: db, publicUrl: url, rootApiKey, now: () => clock.now, retention: { intervalMs: 0 } }), { testDatabase: false });
+  const call = (env, method, p) => fetch(`${env.url}${p}`, { method, headers: { 'X-apikey': rootApiKey } }).then(async (r) => ({ status: r.status, body: await r.json() }));
+
+  const first = await start();
+  expect((await call(first, 'PUT', `/servers/${first.server.serverId}/accounts/1?blocked=true`)).status).toBe(404);
+  clock.now += 80 * 24 * 3600_000;
+  expect((await call(first, 'PUT', `/servers/${first.server.serverId}/accounts/2?blocked=true`)).status).toBe(404);
+  expect((await call(first, 'GET', '/audit')).body.entries.map((e) => e.detail.status)).toEqual([404, 404]);
+  await first.close();
+
+  clock.now += 11 * 24 * 3600_000;  // the first entry is 91 days old, the second 11
+  const second = await start();
+  await second.tapgate.sweep();  // joins the sweep the start began, or runs one after it (which would delete nothing more)
+  expect((await call(second, 'GET', '/audit')).body.entries.map((e) => [e.action, e.time])).toEqual([['rp.updateAccount', clock.now - 11 * 24 * 3600_000]]);
+});
+
 test('entries older than the retention rule are deleted by the sweep (auditMs; default 90 days)', async () => {
   const clock = { now: Date.UTC(2026, 2, 1) };
   const env = await startServer(clock, { retention: { intervalMs: 0, auditMs: 10 * DAY, batchSize: 2 } });
