@@ -61,6 +61,7 @@ export const SETTINGS = {
   sessionRetentionMs: { flag: 'session-retention-ms', env: 'TAPGATE_SESSION_RETENTION_MS' },
   loginRetentionMs: { flag: 'login-retention-ms', env: 'TAPGATE_LOGIN_RETENTION_MS' },
   transactionRetentionMs: { flag: 'transaction-retention-ms', env: 'TAPGATE_TRANSACTION_RETENTION_MS' },
+  auditRetentionDays: { flag: 'audit-retention-days', env: 'TAPGATE_AUDIT_RETENTION_DAYS' },
   shutdownGraceMs: { flag: 'shutdown-grace-ms', env: 'TAPGATE_SHUTDOWN_GRACE_MS' },
   rpRate: { flag: 'rp-rate', env: 'TAPGATE_RP_RATE' },
   rpBurst: { flag: 'rp-burst', env: 'TAPGATE_RP_BURST' },
@@ -157,6 +158,7 @@ const MINUTE_MS = 60_000;
 /** More workers than this only adds processes contending for the cores and the database. */
 const MAX_WORKERS = 64;
 const YEAR_MS = 366 * 24 * 3600_000;
+const DAY_MS = 24 * 3600_000;
 
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
   const flags = parseFlags(argv);
@@ -197,6 +199,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
       sessionMs: optionalMs('sessionRetentionMs', 10 * MINUTE_MS),
       loginMs: optionalMs('loginRetentionMs', 10 * MINUTE_MS),
       transactionMs: optionalMs('transactionRetentionMs', 10 * MINUTE_MS),
+      // Days: audit trails are kept for months or years (up to 100).
+      auditMs: get('auditRetentionDays') === undefined ? undefined : DAY_MS * number(get('auditRetentionDays')!, SETTINGS.auditRetentionDays.env, 1, 36_600, true),
     },
     shutdownGraceMs: number(get('shutdownGraceMs') ?? '10000', SETTINGS.shutdownGraceMs.env, 0, 600_000, true),
     rpRateLimit: rate('rpRate', 'rpBurst'),

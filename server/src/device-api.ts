@@ -33,6 +33,7 @@ import { currentRpSession } from './liveness';
 import { bindingAllows, loginBinding } from './login-binding';
 import { storedUserContext } from './usercontext';
 import { serverParams, startResponseBody } from './start-response';
+import { ANONYMOUS, clientIp, type AuditDetail, type AuditEvent, type AuditLog, type SecurityEvent } from './audit-log';
 
 export const ERR_ENROL_QR_EXPIRED = 41;
 export const ERR_SERVER_AUTHENTICATION_FAILED = 48;
@@ -50,6 +51,13 @@ const ERROR_HTTP_STATUS: Record<number, number> = {
   [ERR_SESSION_NOT_FOUND]: 404,
   [ERR_CODE_MISMATCH]: 403,
   [ERR_ACCOUNT_NOT_ALLOWED]: 403,
+};
+
+/** The security event of each signed error that is one (the others: an expired or unknown session). */
+const ERROR_EVENTS: Record<number, SecurityEvent> = {
+  [ERR_SERVER_AUTHENTICATION_FAILED]: 'device.proofRefused',
+  [ERR_CODE_MISMATCH]: 'device.codeMismatch',
+  [ERR_ACCOUNT_NOT_ALLOWED]: 'device.accountNotAllowed',
 };
 
 /** The `outcome` label of a refused login or enrolment (metrics.ts), by error code. */
@@ -220,13 +228,32 @@ export class DeviceApi {
     private readonly accountBuckets?: RateLimiter,
     /** Counts outcomes and PIN failures when the server has metrics (metrics.ts). */
     private readonly metrics?: DeviceMetrics,
+    /** Where the security events go (audit-log.ts); none: not recorded. */
+    private readonly audit?: AuditLog,
   ) {}
 
   /** The paths under /device (the metrics' route labels). */
   static readonly PATHS: readonly string[] = Object.keys(DeviceApi.ROUTES);
 
-  /** Handles `subpath` (the part after /device); always answers. */
+  /** Notes a security event of the current request (written when it ends: DeviceApi.handle). */
+  private note(e: AuditEvent): void {
+    void this.audit?.note(e);
+  }
+
+  /** A PIN verdict's event: the account's key proved the request, so the device is the actor. */
+  private notePin(account: AccountRecord, verdict: Fields): void {
+    const action = verdict.result === 'PIN_FAIL' ? 'device.pinFailed' : verdict.result === 'PIN_BLOCKED' ? 'device.pinBlocked' : null;
+    const detail: AuditDetail = verdict.result === 'PIN_FAIL' ? { attemptsLeft: Number(verdict.attemptsLeft) } : {};
+    if (action) this.note({ action, outcome: 'refused', server: account.server, account: account.id, actor: { kind: 'device', id: String(account.id) }, detail });
+  }
+
+  /** Handles `subpath` (the part after /device); always answers. Its security events are recorded once it has. */
   async handle(req: http.IncomingMessage, res: http.ServerResponse, subpath: string): Promise<void> {
+    if (!this.audit) return this.dispatch(req, res, subpath);
+    await this.audit.within({ ip: clientIp(req), actor: ANONYMOUS }, () => this.dispatch(req, res, subpath));
+  }
+
+  private async dispatch(req: http.IncomingMessage, res: http.ServerResponse, subpath: string): Promise<void> {
     const route = Object.hasOwn(DeviceApi.ROUTES, subpath) ? DeviceApi.ROUTES[subpath] : undefined;
     // Counted here, once per request, after the transaction (a retried transaction counts once).
     const count = (outcome: string) => {
@@ -243,9 +270,18 @@ export class DeviceApi {
       const j = parseJsonObject(Buffer.from(raw));
       if (j.v !== 1) throw new HttpError(400, 'unsupported protocol version');
       allowOnly(j, route.fields);
+      const context = this.audit?.context();
+      if (context) {
+        // The account and session the request names (unproven until a handler says otherwise).
+        const named = j.accountId ?? j.checkAccountId;
+        context.account = typeof named === 'number' && Number.isSafeInteger(named) && named > 0 ? named : null;
+        const session = fromB64u(j.session);
+        context.session = session && session.length === SESSION_ID_BYTES ? session : null;
+      }
       const accountKey = this.accountBuckets?.enabled && route.accountBucket ? accountRateKey(j[route.accountBucket]) : null;
       const retryAfter = accountKey ? await this.accountBuckets!.take(accountKey) : 0;
       if (retryAfter > 0) {
+        this.note({ action: 'rateLimited', outcome: 'refused', server: null, detail: { limit: 'account', path: subpath } });
         count('rate_limited');
         sendRateLimited(req, res, retryAfter);
         return;
@@ -257,13 +293,22 @@ export class DeviceApi {
       count(answer.outcome ?? 'other');
       sendText(req, res, answer.status, answer.text, 'application/json; charset=utf-8');
     } catch (err) {
+      // The unsigned refusals (refused(), a wrong cancel proof, a foreign origin), unless the handler noted why.
+      // The server is the named account's, so its relying party sees who is trying its accounts.
+      if (err instanceof HttpError && err.status === 403 && this.audit?.notedHere() === 0) {
+        const named = this.audit.context()?.account;
+        const server = named ? (await this.store.getAccountOrTombstone(named))?.server ?? null : null;
+        this.note({ action: 'device.proofRefused', outcome: 'refused', server, detail: { path: subpath, error: err.message } });
+      }
       // Unsigned refusals (a malformed request, an unknown session) are `rejected`; failures `error`.
       count(err instanceof HttpError && err.status < 500 ? 'rejected' : 'error');
       sendError(req, res, err);
     }
   }
 
-  private signedError(server: ServerRecord, t: Uint8Array, raw: Uint8Array, code: number): Answer {
+  /** A signed error; `event`: the security event it answers, when not the code's own (ERROR_EVENTS). */
+  private signedError(server: ServerRecord, t: Uint8Array, raw: Uint8Array, code: number, event: SecurityEvent | null = ERROR_EVENTS[code] ?? null): Answer {
+    if (event) this.note({ action: event, outcome: 'refused', server: server.id, detail: { code } });
     const sealed = seal(server.sk, t, raw, { error: { code, message: ERROR_MESSAGES[code] ?? 'error' } });
     return { status: ERROR_HTTP_STATUS[code] ?? 400, text: sealed.envelope, outcome: ERROR_OUTCOMES[code] ?? 'error' };
   }
@@ -303,7 +348,7 @@ export class DeviceApi {
       if (qs.startRequest && qs.startAnswer !== null && bytesEqual(qs.startRequest, requestHash)) {
         return { status: 200, text: qs.startAnswer };
       }
-      return this.signedError(server, t0, raw, ERR_SESSION_NOT_FOUND);
+      return this.signedError(server, t0, raw, ERR_SESSION_NOT_FOUND, 'device.replay');
     }
 
     const body = await startResponseBody(this.store, server, qs, this.now());
@@ -329,8 +374,9 @@ export class DeviceApi {
     const sigCheckAccount = checkAccountId !== null ? bytesField(j, 'sigCheckAccount', 64) : null;
     const sigCheckPin = checkAccountId !== null ? bytesField(j, 'sigCheckPin', 64) : null;
     const t = qs.transcript;
-    const refused = qs.kind === 'enrol' ? ENROL[qrSessionStatus(qs, this.now())] : ERR_SESSION_NOT_FOUND;
-    if (refused !== null) return this.signedError(server, t, raw, refused);
+    const status = qrSessionStatus(qs, this.now());
+    const refused = qs.kind === 'enrol' ? ENROL[status] : ERR_SESSION_NOT_FOUND;
+    if (refused !== null) return this.signedError(server, t, raw, refused, qs.kind === 'enrol' && status === 'used' ? 'device.replay' : null);
     const rp = await this.store.getRpSession(qs.server, qs.nonce);
     if (!rp || rp.cancelled) return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
     const proof = enrolProofMessage(t);
@@ -345,6 +391,7 @@ export class DeviceApi {
         return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
       }
       const verdict = await this.pinVerdict(ref, server.pinAttemptLimit, checkProof, sigCheckPin!);
+      this.notePin(ref, verdict);
       if (verdict.result !== 'SUCCESS') {
         const sealed = seal(server.sk, t, raw, verdict);
         await this.store.setQrTranscript(id, transcriptAdvance(t, raw, sealed.bodyBytes));
@@ -389,13 +436,15 @@ export class DeviceApi {
     const sigBio = factor === 'BIOMETRIC' ? bytesField(j, 'sigBio', 64) : null;
     const t = qs.transcript;
     const rp = await this.store.getRpSession(qs.server, qs.nonce);
+    const status = qrSessionStatus(qs, this.now());
     if (
       qs.kind !== 'login' ||
-      LOGIN[qrSessionStatus(qs, this.now())] !== null ||
+      LOGIN[status] !== null ||
       !rp ||
       rp.cancelled  // a logged-in session may log in again: push logins and transactions do
     ) {
-      return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
+      // A login on a session already logged in on is a captured login sent again.
+      return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND, qs.kind === 'login' && status === 'used' ? 'device.replay' : null);
     }
     const code = j.code === undefined ? '' : j.code;
     if (typeof code !== 'string') throw new HttpError(400, 'field "code" must be a string');
@@ -434,10 +483,16 @@ export class DeviceApi {
     if (sigBio !== null) {
       // A blocked PIN blocks every second factor: a biometric login on a blocked account would
       // let whoever passes the biometric keep guessing the PIN in between.
-      if (account.pinFailures >= limit) return answer({ result: 'PIN_BLOCKED' });
+      if (account.pinFailures >= limit) {
+        this.notePin(account, { result: 'PIN_BLOCKED' });
+        return answer({ result: 'PIN_BLOCKED' });
+      }
       // The biometric: a high-entropy key, so a mismatch means a changed biometric set, not a
       // guess; it is not counted against the PIN, and its success does not reset the PIN count.
-      if (!account.bioPk || !verify(account.bioPk, proof, sigBio)) return answer({ result: 'BIOMETRIC_FAIL' });
+      if (!account.bioPk || !verify(account.bioPk, proof, sigBio)) {
+        this.note({ action: 'device.proofRefused', outcome: 'refused', server: server.id, detail: { factor: 'biometric' } });
+        return answer({ result: 'BIOMETRIC_FAIL' });
+      }
       await this.store.factorVerified(account.id, now);
     } else if (sigPin === null) {
       // A login without the second factor: only within pinTimeout of the last verified one,
@@ -448,6 +503,7 @@ export class DeviceApi {
     } else {
       // 2.–3. blocked, or the PIN proof
       const verdict = await this.pinVerdict(account, limit, proof, sigPin);
+      this.notePin(account, verdict);
       if (verdict.result !== 'SUCCESS') return answer(verdict);
       await this.store.factorVerified(account.id, now);
     }
@@ -519,6 +575,7 @@ export class DeviceApi {
       return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
     const verdict = await this.pinVerdict(account, server.pinAttemptLimit, proof, sigPin);
+    this.notePin(account, verdict);
     if (verdict.result === 'SUCCESS') await this.store.factorVerified(account.id, this.now());
     return { status: 200, text: seal(server.sk, t, raw, verdict).envelope };
   }
@@ -549,10 +606,14 @@ export class DeviceApi {
       // The biometric may stand in for the old PIN, but never on a blocked PIN: that would
       // make it a way round the attempt limit.
       if (account.pinFailures >= limit) verdict = { result: 'PIN_BLOCKED' };
-      else if (!account.bioPk || !verify(account.bioPk, proof, sigFactor!)) verdict = { result: 'BIOMETRIC_FAIL' };
+      else if (!account.bioPk || !verify(account.bioPk, proof, sigFactor!)) {
+        verdict = { result: 'BIOMETRIC_FAIL' };
+        this.note({ action: 'device.proofRefused', outcome: 'refused', server: server.id, detail: { factor: 'biometric' } });
+      }
     } else if (sigFactor) {
       verdict = await this.pinVerdict(account, limit, proof, sigFactor);
     }
+    this.notePin(account, verdict);
     if (verdict.result === 'SUCCESS') {
       if (sigFactor) await this.store.factorVerified(account.id, this.now());
       if (change === 'PIN') await this.store.setPendingPinPk(account.id, newPk!);
@@ -599,11 +660,11 @@ export class DeviceApi {
     const time = timeField(j);
     const nonce = bytesField(j, 'nonce', 32);
     const t0 = transcriptStart(nonce);
-    // Fresh and first: a replayed AppLogin (same time and nonce) opens nothing.
-    if (!verify(account.pk, appLoginProofMessage(account.id, time, nonce), bytesField(j, 'sigAccount', 64)) ||
-        !await this.fresh(account.id, time, nonce)) {
+    // Fresh and first: a replayed AppLogin (same time and nonce) opens nothing; both refusals answer alike.
+    if (!verify(account.pk, appLoginProofMessage(account.id, time, nonce), bytesField(j, 'sigAccount', 64))) {
       return this.signedError(server, t0, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
+    if (!await this.fresh(account.id, time, nonce)) return this.signedError(server, t0, raw, ERR_SERVER_AUTHENTICATION_FAILED, 'device.replay');
     const id = randomBytes(SESSION_ID_BYTES);
     // `app.`: a nonce relying parties cannot start logins on (rp-api.ts loginNonce).
     const webNonce = `app.${toB64u(randomBytes(24))}`;
@@ -660,8 +721,9 @@ export class DeviceApi {
     const sig = bytesField(j, 'sigAccount', 64);
     const account = await this.store.lockAccount(accountId);
     // A replayed call (an older token put back) is refused like a bad proof.
-    if (!account || !verify(account.pk, pushTokenProofMessage(account.id, time, nonce, j.token), sig) ||
-        !await this.fresh(account.id, time, nonce)) {
+    if (!account || !verify(account.pk, pushTokenProofMessage(account.id, time, nonce, j.token), sig)) throw refused();
+    if (!await this.fresh(account.id, time, nonce)) {
+      this.note({ action: 'device.replay', outcome: 'refused', server: account.server, detail: { path: '/v1/pushtoken' } });
       throw refused();
     }
     await this.store.setPushToken(account.id, j.token);

@@ -20,7 +20,9 @@ import { ServerMetrics } from './metrics';
 import { checkMetricsToken, handleMetrics, METRICS_PATH } from './metrics-endpoint';
 import { routeLabel } from './metrics-routes';
 import type { InstanceRelay } from './instance-relay';
-import { RpApi, SERVER_PARAM_RANGES } from './rp-api';
+import { AUDIT_ACTIONS, RpApi, SERVER_PARAM_RANGES } from './rp-api';
+import { auditConsoleActions } from './admin-audit';
+import { ANONYMOUS, AuditLog, clientIp } from './audit-log';
 import type { PushLimits } from './rp-route';
 import { vapidKeys, WebPushSender, webPushTokenRefusal, type WebPushOptions } from './web-push';
 import { RetentionSweeper, type RetentionOptions, type RetentionReport } from './retention';
@@ -286,11 +288,12 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
       return store.sql.dialect === 'postgres' ? new SharedTokenBuckets(store.sql, name, limit, now) : new TokenBuckets(limit, now);
     };
     const accountBuckets = limiter('account');
+    const audit = new AuditLog(store, now, AUDIT_ACTIONS);
     const deviceOrigins = new Set([new URL(publicUrl).origin, ...(opts.deviceOrigins ?? [])].map(normaliseOrigin));
     const device = new DeviceApi(store, now, {
       origins: deviceOrigins,
       pushTokenRefusal: (token) => webPushTokenRefusal(token, opts.webPush ?? {}),
-    }, accountBuckets, metrics ?? undefined);
+    }, accountBuckets, metrics ?? undefined, audit);
     const sweeper = new RetentionSweeper(store, now, opts.retention);
     // The status channel and the OpenID provider reach the RpApi that serves them, made last (with
     // the provider's client registry), through `rp`: they call it only once everything exists.
@@ -305,12 +308,13 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
       store, messenger, now, rootDigest, deviceUrl, statusChannel,
       keyOverlapMs: Math.min(opts.keyOverlapMs ?? DEFAULT_KEY_OVERLAP_MS, MAX_KEY_OVERLAP_MS),
       pushLimits: opts.pushLimits, pushCodeMatch: opts.pushCodeMatch,
-      oidcClients: oidc?.clients,
+      oidcClients: oidc?.clients, audit,
     });
     const adminOn = opts.admin ?? false;
     const admin: AdminConsole | null = adminOn
       ? await (await import('./admin')).createAdminConsole({ store, rp, statusChannel, pushFailures, publicUrl, now, firstServerId: serverId }, typeof adminOn === 'object' ? adminOn : {})
       : null;
+    if (admin) auditConsoleActions(admin.actions, audit);
     // Overlaps end by the clock whether or not this runs (ServerRecord.sk stops using the key); the sweep forgets the keys.
     const retireTimer = setInterval(() => void store.retireExpiredServerKeys().catch(() => {}), 60 * 60 * 1000);
     retireTimer.unref();
@@ -351,7 +355,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
     const mounts: Array<{ matches(p: string): boolean; bucket: 'address' | 'apiKey' | null; handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> }> = [
       { matches: (p) => p === '/device' || p.startsWith('/device/'), bucket: 'address', handle: (req, res, url) => device.handle(req, res, url.pathname.slice('/device'.length)) },
       {
-        matches: (p) => p === '/servers' || p.startsWith('/servers/') || p === '/apikeys' || p.startsWith('/apikeys/'),
+        matches: (p) => p === '/servers' || p.startsWith('/servers/') || p === '/apikeys' || p.startsWith('/apikeys/') || p === '/audit',
         bucket: 'apiKey',
         handle: (req, res, url) => rp.handle(req, res, segmentsOf(url.pathname), url.searchParams),
       },
@@ -424,6 +428,7 @@ export async function createTapgateServer(opts: TapgateServerOptions): Promise<T
           const retryAfter = buckets?.enabled ? await buckets.take(rateKey(req, mount.bucket === 'address')) : 0;
           if (retryAfter > 0) {
             sendRateLimited(req, res, retryAfter);
+            await audit.record({ action: 'rateLimited', outcome: 'refused', server: null, detail: { limit: mount.bucket === 'address' ? 'device' : 'rp' } }, { ip: clientIp(req), actor: ANONYMOUS });
             return true;
           }
           await mount.handle(req, res, url);

@@ -87,7 +87,7 @@ const documented: OpenApiDocument = {
     version: '2.2-tapgate.1',
     description:
       'The relying-party REST API of @tapgate/server, after the reference v2.2 API (docs/server-api.md). ' +
-      'Every /servers and /apikeys call needs X-apikey, and the key needs the permission the operation names ' +
+      'Every /servers, /apikeys and /audit call needs X-apikey, and the key needs the permission the operation names ' +
       '(root: all); calls about one relying-party session name it by X-nonce. ' +
       'Lists take limit (default and maximum 1000), marker (offset), sort (col:asc|desc, comma-separated or repeated) ' +
       'and filter (attr=value, repeated: all must hold) and answer totalnumber. ' +
@@ -98,7 +98,7 @@ const documented: OpenApiDocument = {
       get: { ...rp, operationId: 'getApiKeys', summary: 'The API keys (ids only, never the keys); permission root',
         responses: { '200': ok('The keys', ref('ApiKeyList')), ...common } },
       post: { ...rp, operationId: 'createApiKey', summary: 'A new API key, shown this once; permission root',
-        description: 'permissions: comma-separated among sessions, accounts, users, servers, createserver, root; ' +
+        description: 'permissions: comma-separated among sessions, accounts, users, servers, audit, createserver, root; ' +
           'on the server serverid, or on every server without it (createserver is always global).',
         parameters: [param('description'), param('permissions'), param('serverid')],
         responses: { '200': ok('The key', ref('ApiKeyCreated')), '400': responseRef('BadRequest'), ...common } },
@@ -314,6 +314,20 @@ const documented: OpenApiDocument = {
         requestBody: { required: true, content: json(ref('MessageRequest')) },
         responses: { '200': ok('Sent', ref('Result')), '400': responseRef('BadRequest'), '413': responseRef('TooLarge'), ...common } },
     },
+    '/servers/{sid}/audit': {
+      parameters: [param('sid')],
+      get: { ...rp, operationId: 'listAudit', summary: "The server's audit log, newest first; permission audit (Tapgate extension)",
+        description: 'Its relying-party actions (every call but a read, and every call refused 401 or 403) and the security events of its devices ' +
+          '(wrong and blocked PINs, refused proofs, replays, code mismatches, push-fatigue refusals); docs/server-api.md §10. ' +
+          'Paged by before=<the previous page\'s next>; filters combine (all must hold).',
+        parameters: [param('auditLimit'), param('auditBefore'), param('auditAction'), param('auditAccount'), param('auditOutcome'), param('auditSince'), param('auditUntil')],
+        responses: { '200': ok('Entries, newest first', ref('AuditList')), '400': responseRef('BadRequest'), ...common } },
+    },
+    '/audit': {
+      get: { ...rp, operationId: 'listGlobalAudit', summary: "Every server's audit log and the entries of no server (API keys, unauthenticated calls, rate limits); permission audit (global)",
+        parameters: [param('auditServer'), param('auditLimit'), param('auditBefore'), param('auditAction'), param('auditAccount'), param('auditOutcome'), param('auditSince'), param('auditUntil')],
+        responses: { '200': ok('Entries, newest first', ref('AuditList')), '400': responseRef('BadRequest'), ...common } },
+    },
     '/healthz': {
       get: { tags: ['operations'], operationId: 'health', summary: 'The process answers', responses: { '200': ok('Alive', ref('Health')) } },
     },
@@ -360,6 +374,14 @@ const documented: OpenApiDocument = {
       description: { name: 'description', in: 'query', schema: { type: 'string', maxLength: 256 } },
       permissions: { name: 'permissions', in: 'query', description: 'comma-separated permissions', schema: { type: 'string' } },
       serverid: { name: 'serverid', in: 'query', description: 'the server the permissions are on (default: all)', schema: { type: 'string' } },
+      auditLimit: { name: 'limit', in: 'query', description: 'page size, default 100', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+      auditBefore: { name: 'before', in: 'query', description: 'entries older than this id: the previous page\'s next', schema: { type: 'integer', minimum: 1 } },
+      auditAction: { name: 'action', in: 'query', description: 'actions, comma-separated or repeated (any of them): rp.<operationId> or a security event', schema: { type: 'string' } },
+      auditAccount: { name: 'account', in: 'query', description: 'the account acted on', schema: { type: 'integer', minimum: 1 } },
+      auditOutcome: { name: 'outcome', in: 'query', schema: { type: 'string', enum: ['ok', 'refused', 'failed'] } },
+      auditSince: { name: 'since', in: 'query', description: 'from this time (ms since the epoch)', schema: { type: 'integer', minimum: 0 } },
+      auditUntil: { name: 'until', in: 'query', description: 'up to this time (ms since the epoch)', schema: { type: 'integer', minimum: 0 } },
+      auditServer: { name: 'serverid', in: 'query', description: 'only this server\'s entries', schema: { type: 'string' } },
       marker: { name: 'marker', in: 'query', description: 'offset of the first item', schema: { type: 'integer', minimum: 0, maximum: 2147483647 } },
       img: { name: 'img', in: 'query', description: '"png": a QR image instead of the raw payload', schema: { type: 'string', enum: ['png'] } },
       s: { name: 's', in: 'query', description: 'PNG width in pixels', schema: { type: 'integer', minimum: 32, maximum: 2048 } },
@@ -425,7 +447,7 @@ const documented: OpenApiDocument = {
       PushLimitError: { type: 'object', required: ['error', 'retryAfter'], description: 'RateLimitError, or with code PUSH_LIMIT the push-fatigue refusal',
         properties: { error: { type: 'string' }, code: { const: 'PUSH_LIMIT' }, accountid: { type: 'integer', description: 'the account over its limit' }, retryAfter: { type: 'integer', minimum: 1 } } },
       Permission: { type: 'object', required: ['acl', 'server'], additionalProperties: false,
-        properties: { acl: { enum: ['sessions', 'accounts', 'users', 'servers', 'createserver', 'root'] }, server: { type: ['string', 'null'], description: 'server id, null: every server' } } },
+        properties: { acl: { enum: ['sessions', 'accounts', 'users', 'servers', 'audit', 'createserver', 'root'] }, server: { type: ['string', 'null'], description: 'server id, null: every server' } } },
       ApiKey: {
         type: 'object', additionalProperties: false, required: ['apikey', 'id', 'description', 'role', 'created', 'permissions'],
         properties: {
@@ -450,7 +472,7 @@ const documented: OpenApiDocument = {
         properties: { accountid: { type: 'integer' }, roles: { type: 'array', items: { enum: ['admin'] } } } },
       PermissionList: { type: 'object', additionalProperties: false, required: ['permissions'],
         properties: { permissions: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['acl', 'role', 'server'],
-          properties: { acl: { enum: ['sessions', 'accounts', 'users', 'servers', 'root'] }, role: { type: 'string' }, server: { type: 'string' } } } } } },
+          properties: { acl: { enum: ['sessions', 'accounts', 'users', 'servers', 'audit', 'root'] }, role: { type: 'string' }, server: { type: 'string' } } } } } },
       ApiKeyList: { type: 'object', additionalProperties: false, required: ['apikeys', 'totalnumber'],
         properties: { apikeys: { type: 'array', items: ref('ApiKey') }, totalnumber: { type: 'integer', minimum: 0 } } },
       UserList: { type: 'object', additionalProperties: false, required: ['users', 'totalnumber'],
@@ -541,6 +563,26 @@ const documented: OpenApiDocument = {
           signature: nullable('string'), accountid: nullable('integer'), pk: nullable('string'),
         },
       },
+      AuditEntry: {
+        type: 'object', additionalProperties: false,
+        required: ['id', 'time', 'server', 'actor', 'action', 'account', 'session', 'outcome', 'ip', 'detail'],
+        properties: {
+          id: { type: 'integer', minimum: 1 }, time: { type: 'integer', description: 'ms since the epoch' },
+          server: { type: ['string', 'null'], description: 'the virtual server; null: none (API keys, unauthenticated calls, rate limits)' },
+          actor: { type: 'object', additionalProperties: false, required: ['kind', 'id'],
+            properties: { kind: { enum: ['apikey', 'admin', 'console', 'device', 'anonymous'] },
+              id: { type: ['string', 'null'], description: 'apikey: the key id; device: the account id; else null' } } },
+          action: { type: 'string', description: 'rp.<operationId>, or a security event: device.pinFailed, device.pinBlocked, device.proofRefused, device.replay, ' +
+            'device.codeMismatch, device.accountNotAllowed, rateLimited, pushLimited, unauthenticated' },
+          account: { type: ['integer', 'null'], description: 'the account acted on (for anonymous events: the one the request named)' },
+          session: { type: ['string', 'null'], description: 'the QR session (hsid) a device request named' },
+          outcome: { enum: ['ok', 'refused', 'failed'] },
+          ip: { type: ['string', 'null'], description: 'the client address as the server sees it (the connection\'s peer)' },
+          detail: { type: 'object', properties: {}, description: 'small, never secret: the HTTP status, path parameters, named query parameters, an error code, attemptsLeft …' },
+        },
+      },
+      AuditList: { type: 'object', additionalProperties: false, required: ['entries', 'next'],
+        properties: { entries: { type: 'array', items: ref('AuditEntry') }, next: { type: ['integer', 'null'], description: 'before= of the next page; null: no more' } } },
       MessageRequest: { type: 'object', required: ['text'],
         properties: { text: { type: 'string', maxLength: 2000 }, data: { type: 'object', description: 'string → string map' } } },
       Health: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } },
@@ -572,7 +614,7 @@ function withRouteTables(doc: OpenApiDocument): OpenApiDocument {
     inTables.add(`${route.method.toLowerCase()} ${template}`);
   }
   for (const [template, item] of Object.entries(doc.paths)) {
-    if (!/^\/(servers|apikeys)(\/|$)/.test(template)) continue;
+    if (!/^\/(servers|apikeys|audit)(\/|$)/.test(template)) continue;
     for (const method of ['get', 'put', 'post', 'delete'] as const) {
       if (item[method] && !inTables.has(`${method} ${template}`)) throw new Error(`openapi.ts: ${method.toUpperCase()} ${template} has no route`);
     }

@@ -22,6 +22,8 @@ export interface RetentionOptions {
   loginMs?: number;
   /** How long transactions are kept after they were created, whatever their status (default 7 days). */
   transactionMs?: number;
+  /** How long audit log entries are kept (audit-log.ts; default 90 days). */
+  auditMs?: number;
   /** Rows one statement deletes at most (default 500). */
   batchSize?: number;
 }
@@ -31,6 +33,7 @@ export const RETENTION_DEFAULTS: Required<RetentionOptions> = {
   sessionMs: 24 * 3600_000,
   loginMs: 30 * 24 * 3600_000,
   transactionMs: 7 * 24 * 3600_000,
+  auditMs: 90 * 24 * 3600_000,
   batchSize: 500,
 };
 
@@ -128,6 +131,11 @@ const RULES: Rule[] = [
          LIMIT ?)`,
       [now - o.sessionMs, o.batchSize],
     ]],
+  },
+  {
+    name: 'audit_log',
+    table: 'audit_log',
+    statements: (now, o) => [['DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? LIMIT ?)', [now - o.auditMs, o.batchSize]]],
   },
   {
     // A deleted account is kept only while its device may still fetch the deletion message.

@@ -6,8 +6,8 @@ import type { Store } from './db';
 import { header, HttpError } from './http';
 import type { AdminActor } from './admin/actions';
 
-/** The permissions of the v2.2 API: `root` implies every other. */
-export const PERMISSIONS = ['sessions', 'accounts', 'users', 'servers', 'createserver', 'root'] as const;
+/** The permissions of the v2.2 API and `audit` (reading the audit log, a Tapgate extension): `root` implies every other. */
+export const PERMISSIONS = ['sessions', 'accounts', 'users', 'servers', 'audit', 'createserver', 'root'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** Who is calling: the root key, or a stored key with its permissions. */

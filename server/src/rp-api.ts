@@ -4,7 +4,7 @@ import type * as http from 'node:http';
 import QRCode from 'qrcode';
 import { bytesEqual, fromB64u, randomBytes, signKeyPair, toB64u } from './crypto';
 import type { AccountRecord, ServerParams, ServerRecord } from './db';
-import { header, HttpError, parseJsonObject, readRawBody, sendBytes, sendError, sendJson } from './http';
+import { header, HttpError, parseJsonObject, readRawBody, sendBytes, sendJson } from './http';
 import { buildEnrolQr, buildLoginQr, parseQr, SERVER_ID_BYTES, SESSION_ID_BYTES } from './qr';
 import { drawMatchCode, startForPush } from './start-response';
 import { transcriptStart } from './transcript';
@@ -21,8 +21,11 @@ import { SESSION_ROUTES } from './rp-sessions';
 import { PERMISSION_ROUTES } from './rp-permissions';
 import { ROLE_ROUTES } from './rp-roles';
 import { serverJson } from './rp-json';
-import { TOP_ROUTES } from './rp-top-routes';
-import { authorise, onServer, pathsOf, routeOf, type RpApiConfig, type RpCall, type RpContext, type RpMethod, type RpRoute } from './rp-route';
+import { TOP_ROUTES as KEY_AND_SERVER_ROUTES } from './rp-top-routes';
+import { actorOf, AUDIT_ROUTES, AUDIT_TOP_ROUTES, auditedCall } from './rp-audit';
+import { SECURITY_EVENTS } from './audit-log';
+import { CONSOLE_AUDIT_ACTIONS } from './admin-audit';
+import { authorise, onServer, pathsOf, routeOf, type RpApiConfig, type RpCall, type RpContext, type RpMethod, type RpRoute, type RpTopRoute } from './rp-route';
 
 export type { RpApiConfig } from './rp-route';
 
@@ -129,9 +132,10 @@ function secondFactorParam(q: URLSearchParams): boolean {
   return true;
 }
 
-/** The paths outside /servers/{sid}/: the server list and the API keys. */
+/** Every operation outside /servers/{sid}/: the server list, the API keys, the global audit log. */
+export const TOP_ROUTES: readonly RpTopRoute[] = [...KEY_AND_SERVER_ROUTES, ...AUDIT_TOP_ROUTES];
+/** Their paths. */
 export const RP_TOP_ROUTES = pathsOf(TOP_ROUTES);
-export { TOP_ROUTES };
 
 /** The OpenID provider's client registry (oidc/clients.ts), when the provider is on. */
 async function oidcClients({ api, req, res, server, params }: RpCall, method: RpMethod): Promise<void> {
@@ -176,9 +180,11 @@ const SERVER_ROUTES: readonly RpRoute[] = [
 ];
 
 /** Every operation under /servers/{sid}/, once (rp-route.ts). */
-export const RP_ROUTES: readonly RpRoute[] = [...SERVER_ROUTES, ...PERMISSION_ROUTES, ...ROLE_ROUTES, ...SESSION_ROUTES, ...ACCOUNT_ROUTES, ...USER_ROUTES];
+export const RP_ROUTES: readonly RpRoute[] = [...SERVER_ROUTES, ...PERMISSION_ROUTES, ...ROLE_ROUTES, ...SESSION_ROUTES, ...ACCOUNT_ROUTES, ...USER_ROUTES, ...AUDIT_ROUTES];
 /** Their paths (`:id`, `:tid`, `:userid`, `:roleid`, `:clientid` are parameters); `GET /servers` itself is the list. */
 export const RP_SERVER_ROUTES = pathsOf(RP_ROUTES);
+/** The closed list of audit actions (audit-log.ts): the security events, and `rp.<operationId>` for each operation. */
+export const AUDIT_ACTIONS: readonly string[] = [...SECURITY_EVENTS, ...[...TOP_ROUTES, ...RP_ROUTES].map((r) => `rp.${r.id}`), ...CONSOLE_AUDIT_ACTIONS];
 
 export class RpApi implements RpContext {
   readonly keys: ApiKeys;
@@ -189,22 +195,24 @@ export class RpApi implements RpContext {
 
   /** Handles a path under /servers or /apikeys; `segments` are the decoded path parts. */
   async handle(req: http.IncomingMessage, res: http.ServerResponse, segments: string[], q: URLSearchParams): Promise<void> {
-    try {
+    await auditedCall(this.cfg.audit, req, res, q, async (call, context) => {
       const caller = await this.keys.authenticate(req);
-      // /servers and /apikeys[/{keyid}] are top routes; /servers/{sid}/… the server's.
-      if (segments[0] === 'apikeys' || segments.length === 1) {
+      context.actor = actorOf(caller);
+      const auditDetail = call.detail;
+      // /servers, /apikeys[/{keyid}] and /audit are top routes; /servers/{sid}/… the server's.
+      if (segments[0] !== 'servers' || segments.length === 1) {
         const { route, params } = routeOf(TOP_ROUTES, req, res, segments);
+        Object.assign(call, { route, params });
         authorise(route, caller, null);
-        await route.handle({ api: this, req, res, params, q, caller });
+        await route.handle({ api: this, req, res, params, q, caller, auditDetail });
         return;
       }
       const server = await this.server(segments[1]);
       const { route, params } = routeOf(RP_ROUTES, req, res, segments.slice(2));
+      Object.assign(call, { route, params, server: server.id });
       authorise(route, caller, server);
-      await route.handle({ api: this, req, res, server, params, q, caller });
-    } catch (err) {
-      sendError(req, res, err);
-    }
+      await route.handle({ api: this, req, res, server, params, q, caller, auditDetail });
+    });
   }
 
   /** Deletes accounts: each gets a deletion message, sealed to its key before it becomes a tombstone. */
@@ -284,6 +292,7 @@ export class RpApi implements RpContext {
     if (!refusal) return;
     const retryAfter = Math.max(1, Math.ceil((refusal.retryAt - now) / 1000));
     process.stderr.write(`tapgate-server: push login refused (PUSH_LIMIT): server ${toB64u(server.id)} account ${refusal.account}: ${refusal.why}\n`);
+    await this.cfg.audit.note({ action: 'pushLimited', outcome: 'refused', server: server.id, account: refusal.account, detail: { why: refusal.why, retryAfter } });
     throw new HttpError(429, `too many push logins for this account: ${refusal.why}`, { code: 'PUSH_LIMIT', accountid: refusal.account, retryAfter });
   }
 

@@ -2,6 +2,7 @@
 // handler. Dispatch (404, 405 with Allow, the permission check) reads it; the OpenAPI test checks
 // that the document has exactly its operations (tests/js/openapi.test.js).
 import type * as http from 'node:http';
+import type { AuditDetail, AuditLog } from './audit-log';
 import type { AccountRecord, ServerRecord, Store } from './db';
 import { HttpError } from './http';
 import type { Messenger } from './messages';
@@ -26,6 +27,8 @@ export interface RpApiConfig {
   statusChannel?: RpStatusChannel;
   /** The OpenID provider's client registry, when the provider is on (else its routes answer 404). */
   readonly oidcClients?: OidcClientRegistry;
+  /** Where each call is recorded (rp-audit.ts) and the log is read from. */
+  audit: AuditLog;
 }
 
 export interface PushLimits {
@@ -62,6 +65,8 @@ export interface RpTopCall {
   params: Record<string, string>;
   q: URLSearchParams;
   caller: Caller;
+  /** What the handler adds to the call's audit entry (never a secret: audit-log.ts). */
+  auditDetail: AuditDetail;
 }
 
 /** A call of a route under /servers/{sid}/: the server is found (else 404) before the route runs. */

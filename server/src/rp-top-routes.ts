@@ -35,7 +35,11 @@ export const TOP_ROUTES: readonly RpTopRoute[] = [
   },
   {
     id: 'createServer', method: 'POST', path: 'servers', permission: globally('createserver'),
-    handle: async ({ api, req, res, caller }) => sendJson(req, res, 200, await serverJson(api.cfg.store, await api.createServer(req, caller))),
+    handle: async ({ api, req, res, caller, auditDetail }) => {
+      const server = await api.createServer(req, caller);
+      auditDetail.serverid = toB64u(server.id);
+      sendJson(req, res, 200, await serverJson(api.cfg.store, server));
+    },
   },
   {
     id: 'getApiKeys', method: 'GET', path: 'apikeys', permission: globally('root'),
@@ -48,7 +52,7 @@ export const TOP_ROUTES: readonly RpTopRoute[] = [
   },
   {
     id: 'createApiKey', method: 'POST', path: 'apikeys', permission: globally('root'),
-    handle: async ({ api, req, res, q }) => {
+    handle: async ({ api, req, res, q, auditDetail }) => {
       const { store, now } = api.cfg;
       const description = q.get('description') ?? '';
       if (description.length > MAX_TEXT_PARAM_CHARS) throw new HttpError(400, `query "description" is too long (at most ${MAX_TEXT_PARAM_CHARS} characters)`);
@@ -65,6 +69,7 @@ export const TOP_ROUTES: readonly RpTopRoute[] = [
       const created = now();
       const permissions = acls.map((acl) => ({ acl, server: server ? server.id : null }));
       await store.insertApiKey({ keyId, digest: hash(utf8(key)), description: description || null, now: created, permissions });
+      auditDetail.keyid = keyId;  // its id only: the key is never logged
       // The key itself is shown this once; listings show only its id.
       sendJson(req, res, 200, { ...keyJson({ keyId, description: description || null, created }, permissions), apikey: key, id: keyId });
     },

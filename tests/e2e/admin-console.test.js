@@ -348,6 +348,23 @@ describe('in the server\'s process: expiry on its clock, and every action throug
       ]);
       for (const a of heard) expect(a.actor).toEqual(actor);
       expect((await call('GET', 'session')).status).toBe(401);  // signed out
+
+      // The audit log has the changes (not the read), each with the administrator's account as the actor.
+      const audit = await rest('GET', `/servers/${srv.serverId}/audit?limit=20`, { base: srv.url, key: srv.rootApiKey });
+      expect(audit.status).toBe(200);
+      const consoleEntries = audit.body.entries.filter((e) => e.actor.kind === 'console').reverse();
+      expect(consoleEntries.map((e) => [e.action, e.outcome, e.account])).toEqual([
+        ['admin.adminSignIn', 'ok', null],
+        ['admin.adminSignIn', 'failed', null],
+        ['rp.unblockPin', 'ok', actor.account],
+        ['rp.updateAccount', 'failed', 999999],
+        ['admin.adminSignOut', 'ok', null],
+      ]);
+      for (const e of consoleEntries) {
+        expect(e.actor).toEqual({ kind: 'console', id: String(actor.account) });
+        expect(e.ip).toMatch(/127\.0\.0\.1/);
+      }
+      expect(JSON.stringify(audit.body)).not.toContain(cookie.split('=')[1]);
     } finally {
       stop();
     }

@@ -28,6 +28,7 @@ test('invalid settings exit 1 with a message naming the setting, before anything
     [[], { TAPGATE_WEBPUSH_ALLOW_HOSTS: 'https://push.example/x' }, /invalid TAPGATE_WEBPUSH_ALLOW_HOSTS entry "https:\/\/push.example\/x"/],
     [['--retention-interval-ms=-1'], {}, /invalid TAPGATE_RETENTION_INTERVAL_MS "-1"/],
     [['--session-retention-ms', '1000'], {}, /invalid TAPGATE_SESSION_RETENTION_MS "1000"/],
+    [[], { TAPGATE_AUDIT_RETENTION_DAYS: '0' }, /invalid TAPGATE_AUDIT_RETENTION_DAYS "0"/],
     [['--database-url', 'mysql://u:hunter2@db/x'], {}, /invalid TAPGATE_DATABASE_URL: a postgres:\/\/ or postgresql:\/\/ URL/],
     [['--admin', 'maybe'], {}, /invalid TAPGATE_ADMIN "maybe"/],
     [['--admin', '1', '--admin-server', 'not-a-server'], {}, /invalid TAPGATE_ADMIN_SERVER "not-a-server"/],

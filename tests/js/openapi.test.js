@@ -92,6 +92,8 @@ const FIXTURES = [
   { op: 'listOidcClients', path: () => '/servers/{sid}/oidc/clients' },
   { op: 'getOidcClient', path: () => `/servers/{sid}/oidc/clients/${ids.clientid}` },
   { op: 'deleteOidcClient', path: () => `/servers/{sid}/oidc/clients/${ids.clientid}` },
+  { op: 'listAudit', path: () => '/servers/{sid}/audit?limit=5&action=rp.deleteAccount,rp.createApiKey&outcome=ok' },
+  { op: 'listGlobalAudit', path: () => `/audit?serverid=${env.server.serverId}&limit=5&since=0` },
   { op: 'health', path: () => '/healthz' },
   { op: 'ready', path: () => '/readyz' },
   { op: 'openapi', path: () => '/openapi.json' },
@@ -161,7 +163,7 @@ test('every documented operation answers 200 with the documented shape', async (
   }
 });
 
-const isApi = (template) => template.startsWith('/servers') || template.startsWith('/apikeys');
+const isApi = (template) => template.startsWith('/servers') || template.startsWith('/apikeys') || template.startsWith('/audit');
 
 test('the documented errors: 401 without the key, 400 without the nonce, each with the documented body', async () => {
   for (const op of operations()) {

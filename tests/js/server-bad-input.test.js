@@ -22,13 +22,17 @@ beforeAll(async () => {
   base = `/servers/${srv.serverId}`;
 });
 
-/** Every row of every table, as text: equal snapshots mean nothing changed. */
+/** The audit log is written by refusals too (that is its job; tests/js/audit-log.test.js checks it): not part of "unchanged". */
+const AUDIT_TABLE = 'audit_log';
+
+/** Every row of every table but the audit log, as text: equal snapshots mean nothing changed. */
 async function snapshot() {
   if (srv.databaseUrl) return pgSnapshot();
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name);
-    return JSON.stringify(tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}"`).all().map((r) => Object.values(r).map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : v)))]));
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name).filter((t) => t !== AUDIT_TABLE);
+    const rows = (t) => db.prepare(`SELECT * FROM "${t}"`).all().filter((r) => !(t === 'sqlite_sequence' && r.name === AUDIT_TABLE));
+    return JSON.stringify(tables.map((t) => [t, rows(t).map((r) => Object.values(r).map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : v)))]));
   } finally {
     db.close();
   }
@@ -49,6 +53,7 @@ async function pgSnapshot() {
     const { rows } = await db.query("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
     const out = [];
     for (const { name } of rows) {
+      if (name === AUDIT_TABLE) continue;
       const data = (await db.query(`SELECT * FROM "${name}"`)).rows.map((r) => JSON.stringify(Object.values(r).map((v) => (Buffer.isBuffer(v) ? v.toString('hex') : v))));
       out.push([name, data.sort()]);
     }

@@ -3,6 +3,9 @@
 // out. Listeners hear of each action once it ran, with its outcome: the place for an audit log.
 import { HttpError } from '../http';
 
+/** The console's own operations (beside the relying-party ones it runs): their audit actions are `admin.<operation>`. */
+export const CONSOLE_OWN_OPERATIONS = ['adminSignIn', 'adminSignInRefused', 'adminSignOut', 'listPushFailures', 'listLiveSessions'] as const;
+
 /** Who acts: an account holding the admin role on the console's server. */
 export interface AdminActor {
   /** base64url id of the console's virtual server. */
@@ -23,6 +26,8 @@ export interface AdminAction {
   server: string | null;
   /** False for reads (GET): listeners may keep only the changes. */
   changes: boolean;
+  /** The client address as the server sees it (audit-log.ts clientIp). */
+  ip: string | null;
   /** What else identifies the target (the account of a refused sign-in). */
   target?: Record<string, string | number | null>;
 }

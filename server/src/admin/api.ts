@@ -8,6 +8,7 @@
 // must also carry `X-Tapgate-Admin: 1` (a header no cross-origin page can send without a CORS
 // preflight, which is never granted) and, when the browser sends one, its own Origin.
 import type * as http from 'node:http';
+import { clientIp } from '../audit-log';
 import { hash, toB64u, utf8 } from '../crypto';
 import { header, HttpError, normaliseOrigin, sendJson } from '../http';
 import type { PushFailureLog } from '../push-failures';
@@ -30,6 +31,7 @@ export const CONSOLE_OPERATIONS: ReadonlySet<string> = new Set([
   'listAccounts', 'getAccount', 'updateAccount', 'deleteAccount', 'unblockPin', 'updateAccountUser',
   'getUsers', 'getUser', 'deleteUser', 'deleteUserAccounts',
   'getRoles', 'grantRole', 'revokeRole',
+  'listAudit',
 ]);
 
 export const CONSOLE_HEADER = 'x-tapgate-admin';
@@ -117,7 +119,7 @@ export class AdminApi {
 
   #perform(actor: AdminActor, req: http.IncomingMessage, res: http.ServerResponse, operation: string, path: string, server: string | null, work: () => Promise<void>): Promise<void> {
     const method = req.method ?? 'GET';
-    return this.d.actions.perform({ actor, operation, method, path, server, changes: method !== 'GET' && method !== 'HEAD' }, work, () => res.statusCode);
+    return this.d.actions.perform({ actor, operation, method, path, server, changes: method !== 'GET' && method !== 'HEAD', ip: clientIp(req) }, work, () => res.statusCode);
   }
 
   /** A relying-party operation, found and run as rp-api.ts RpApi.handle does, for the administrator. */
@@ -130,12 +132,12 @@ export class AdminApi {
       const { route, params } = routeOf(TOP_ROUTES, req, res, segments);
       if (!CONSOLE_OPERATIONS.has(route.id)) throw new HttpError(404, 'not an operation of the console');
       authorise(route, caller, null);
-      return this.#perform(actor, req, res, route.id, path, null, () => route.handle({ api: rp, req, res, params, q, caller }));
+      return this.#perform(actor, req, res, route.id, path, null, () => route.handle({ api: rp, req, res, params, q, caller, auditDetail: {} }));
     }
     const server = await rp.server(segments[1]);
     const { route, params } = routeOf(RP_ROUTES, req, res, segments.slice(2));
     if (!CONSOLE_OPERATIONS.has(route.id)) throw new HttpError(404, 'not an operation of the console');
     authorise(route, caller, server);
-    return this.#perform(actor, req, res, route.id, path, segments[1], () => route.handle({ api: rp, req, res, server, params, q, caller }));
+    return this.#perform(actor, req, res, route.id, path, segments[1], () => route.handle({ api: rp, req, res, server, params, q, caller, auditDetail: {} }));
   }
 }

@@ -11,6 +11,7 @@ import QRCode from 'qrcode';
 import { randomBytes, toB64u } from '../crypto';
 import type { ServerRecord, Store } from '../db';
 import { HttpError, sendBytes, sendJson } from '../http';
+import { clientIp } from '../audit-log';
 import { currentRpSession } from '../liveness';
 import { qrSessionStatus } from '../qr-session-status';
 import type { RpApi } from '../rp-api';
@@ -105,7 +106,7 @@ export class AdminAuth {
     const isAdmin = !!account && !account.blocked && (await this.d.roles.hasRole(account.id, 'admin'));
     const clear = () => addCookie(res, cookie(LOGIN_COOKIE, '', { maxAgeS: 0, secure: this.d.secure }));
     if (!isAdmin) {
-      const refusal = { actor: null, operation: 'adminSignInRefused', method: 'POST', path: '/admin/api/login/finish', server: sid, changes: true, target: { accountid: rp.accountId, userid: rp.userId } };
+      const refusal = { actor: null, operation: 'adminSignInRefused', method: 'POST', path: '/admin/api/login/finish', server: sid, changes: true, ip: clientIp(req), target: { accountid: rp.accountId, userid: rp.userId } };
       await this.d.actions.perform(refusal, async () => {
         await this.d.rp.logout(server, nonce);
         clear();
@@ -113,7 +114,7 @@ export class AdminAuth {
       }, () => 403);
     }
     const actor: AdminActor = { server: sid, account: account!.id, userid: account!.userId };
-    await this.d.actions.perform({ actor, operation: 'adminSignIn', method: 'POST', path: '/admin/api/login/finish', server: sid, changes: true }, async () => {
+    await this.d.actions.perform({ actor, operation: 'adminSignIn', method: 'POST', path: '/admin/api/login/finish', server: sid, changes: true, ip: clientIp(req) }, async () => {
       await this.d.roles.deleteExpiredSessions(now - this.o.idleMs, now - this.o.absoluteMs);
       const secret = randomBytes(COOKIE_BYTES);
       const made = await this.d.roles.insertSession({ idHash: secretDigest('session', secret), server: server.id, account: account!.id, nonce, now });
@@ -152,7 +153,7 @@ export class AdminAuth {
   /** Ends the session: the cookie, its row, and the Tapgate login (the device is told). */
   async logout(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const { actor, nonce, digest } = await this.authenticate(req);
-    await this.d.actions.perform({ actor, operation: 'adminSignOut', method: 'POST', path: '/admin/api/logout', server: actor.server, changes: true }, async () => {
+    await this.d.actions.perform({ actor, operation: 'adminSignOut', method: 'POST', path: '/admin/api/logout', server: actor.server, changes: true, ip: clientIp(req) }, async () => {
       await this.d.roles.deleteSession(digest);
       await this.d.rp.logout(await this.d.server(), nonce);
       addCookie(res, cookie(SESSION_COOKIE, '', { maxAgeS: 0, secure: this.d.secure }));

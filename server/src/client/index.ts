@@ -343,6 +343,21 @@ export class TapgateClient {
     }, models.provokeResult);
   }
 
+  // The audit log (permission audit; Tapgate extension)
+
+  /** The server's entries, newest first; pass the answer's `next` as `before` for the next page. */
+  listAudit(serverId: string, q: T.AuditQuery = {}, options?: T.CallOptions): Promise<T.AuditList> {
+    return requestJson(this.#settings, { operationId: 'listAudit', method: 'GET', path: path`/servers/${serverId}/audit`, query: auditQuery(q), ...options },
+      models.auditList);
+  }
+
+  /** Every server's entries and those of none (API keys, unauthenticated calls, rate limits); permission audit globally. */
+  listGlobalAudit(q: T.AuditQuery & { serverid?: string } = {}, options?: T.CallOptions): Promise<T.AuditList> {
+    const params = auditQuery(q);
+    if (q.serverid !== undefined) params.set('serverid', q.serverid);
+    return requestJson(this.#settings, { operationId: 'listGlobalAudit', method: 'GET', path: '/audit', query: params, ...options }, models.auditList);
+  }
+
   // Operations (no API key)
 
   health(options?: T.CallOptions): Promise<T.Health> {
@@ -370,6 +385,11 @@ export class TapgateClient {
     }, ['text/plain']);
     return new TextDecoder().decode(bytes);
   }
+}
+
+function auditQuery(q: T.AuditQuery): URLSearchParams {
+  const action = q.action === undefined ? undefined : [q.action].flat().join(',');
+  return query({ limit: q.limit, before: q.before, action, account: q.account, outcome: q.outcome, since: q.since, until: q.until });
 }
 
 /** A provoked login's UserContext goes in the body (no URL length limit), its secondfactor in the query. */

@@ -4,8 +4,8 @@
 import { arrayOf, boolean, integer, literal, nullable, object, oneOf, optional, string, type Shape } from './shapes';
 import type * as T from './types';
 
-const ACL = ['sessions', 'accounts', 'users', 'servers', 'createserver', 'root'] as const;
-const SERVER_ACL = ['sessions', 'accounts', 'users', 'servers', 'root'] as const;
+const ACL = ['sessions', 'accounts', 'users', 'servers', 'audit', 'createserver', 'root'] as const;
+const SERVER_ACL = ['sessions', 'accounts', 'users', 'servers', 'audit', 'root'] as const;
 
 export const result: Shape<T.Result> = object({ result: literal(true) });
 export const deleteResult: Shape<T.DeleteResult> = object({ result: literal(true), deleted: integer });
@@ -77,6 +77,14 @@ export const oidcClient = object({
 }) as unknown as Shape<T.OidcClient>;
 export const oidcClientList: Shape<T.OidcClientList> = object({ clients: arrayOf(oidcClient) });
 
+export const auditEntry: Shape<T.AuditEntry> = object({
+  id: integer, time: integer, server: nullable(string),
+  actor: object({ kind: oneOf('apikey', 'admin', 'console', 'device', 'anonymous'), id: nullable(string) }),
+  action: string, account: nullable(integer), session: nullable(string), outcome: oneOf('ok', 'refused', 'failed'), ip: nullable(string),
+  detail: object({}) as unknown as Shape<T.AuditEntry['detail']>,
+});
+export const auditList: Shape<T.AuditList> = object({ entries: arrayOf(auditEntry), next: nullable(integer) });
+
 /** The data of each status-channel event but `status` (whose data is a LoginStatus). */
 export const statusEventData = {
   qr: object({ event: literal('qr'), hsid: nullable(string) }),
@@ -94,5 +102,5 @@ export const MODEL_SHAPES: Record<string, Shape<unknown>> = {
   ApiKeyCreated: apiKey, ApiKeyList: apiKeyList, PermissionList: permissionList, RoleList: roleList, AccountRoles: accountRoles, Server: server, ServerList: serverList, Vash: vash,
   LoginStatus: loginStatus, Account: account, AccountList: accountList, UserList: userList,
   TransactionCreated: transactionCreated, Transaction: transaction, Health: health, Ready: ready,
-  OidcClient: oidcClient, OidcClientList: oidcClientList,
+  OidcClient: oidcClient, OidcClientList: oidcClientList, AuditEntry: auditEntry, AuditList: auditList,
 };

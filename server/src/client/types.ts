@@ -3,7 +3,7 @@
 // tests/js/rp-client.test.js compares the two with the served document.
 
 /** Every permission an API key can hold; `root` implies all others. */
-export type ApiPermission = 'sessions' | 'accounts' | 'users' | 'servers' | 'createserver' | 'root';
+export type ApiPermission = 'sessions' | 'accounts' | 'users' | 'servers' | 'audit' | 'createserver' | 'root';
 /** The permissions that can be held on one server (`createserver` is global only). */
 export type ServerPermission = Exclude<ApiPermission, 'createserver'>;
 
@@ -367,4 +367,51 @@ export interface OidcClient extends OidcClientMetadata {
 
 export interface OidcClientList {
   clients: OidcClient[];
+}
+
+/** Who made an audited action: a stored key (its id), the root key, an administrator signed in to the admin console (the account id), a device whose account key proved it (the account id), or nobody proven. */
+export interface AuditActor {
+  kind: 'apikey' | 'admin' | 'console' | 'device' | 'anonymous';
+  id: string | null;
+}
+
+/** One entry of the audit log (docs/server-api.md §10). */
+export interface AuditEntry {
+  id: number;
+  /** ms since the epoch */
+  time: number;
+  /** The virtual server; null: none (API keys, unauthenticated calls, rate limits). */
+  server: string | null;
+  actor: AuditActor;
+  /** `rp.<operationId>` or a security event (device.pinFailed, device.pinBlocked, device.proofRefused, device.replay, …). */
+  action: string;
+  account: number | null;
+  /** The QR session (hsid) a device request named. */
+  session: string | null;
+  outcome: 'ok' | 'refused' | 'failed';
+  /** The client address as the server saw it. */
+  ip: string | null;
+  /** Small and never secret: the HTTP status, path and named query parameters, an error code, attemptsLeft … */
+  detail: Record<string, string | number | boolean | null>;
+}
+
+export interface AuditList {
+  entries: AuditEntry[];
+  /** `before` of the next page; null: this was the last. */
+  next: number | null;
+}
+
+/** listAudit's paging and filters (all must hold). */
+export interface AuditQuery {
+  /** Page size (default 100, at most 1000). */
+  limit?: number;
+  /** Entries older than this id: the previous page's `next`. */
+  before?: number;
+  /** Any of these actions. */
+  action?: string | string[];
+  account?: number;
+  outcome?: AuditEntry['outcome'];
+  /** Times in ms since the epoch, inclusive. */
+  since?: number;
+  until?: number;
 }

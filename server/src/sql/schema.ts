@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import { V22_SQLITE_COLUMNS, V22_TABLES } from './schema-v22';
 import { OIDC_TABLES } from './schema-oidc';
+import { AUDIT_TABLES } from './schema-audit';
 import { RATE_BUCKETS_TABLE_POSTGRES } from './schema-rate-buckets';
 import { ADMIN_TABLES } from './schema-admin';
 
@@ -175,6 +176,7 @@ export function migrateSqlite(db: Database.Database): void {
   db.exec(V22_TABLES.sqlite);
   db.exec(OIDC_TABLES.sqlite);
   db.exec(ADMIN_TABLES.sqlite);
+  db.exec(AUDIT_TABLES.sqlite);
   add('rp_sessions', 'factor', 'TEXT');
   // After the columns: older databases get accounts.deleted only above.
   db.exec('CREATE INDEX IF NOT EXISTS accounts_deleted ON accounts (deleted);');
@@ -328,6 +330,7 @@ export async function migratePostgres(exec: (sql: string) => Promise<void>): Pro
     await exec(POSTGRES_SCHEMA);
     await exec(V22_TABLES.postgres);
     await exec(OIDC_TABLES.postgres);
+    await exec(AUDIT_TABLES.postgres);
     await exec(RATE_BUCKETS_TABLE_POSTGRES);
     await exec(ADMIN_TABLES.postgres);
     await exec('ALTER TABLE rp_sessions ADD COLUMN IF NOT EXISTS factor TEXT');
