@@ -2,7 +2,8 @@
 // Assembles the MV3 browser extension, unpacked, in build/extension/: the popup (extension/), the
 // session pane, PIN pad and icons shared with the PWA (web-demo/), and @tapgate/authenticator's browser build
 // with its wasm. Extension pages may not use import maps (inline script), so the one bare import
-// of the browser entry, 'zxing-wasm/reader', is rewritten to the copy shipped beside it.
+// of the browser entry, 'zxing-wasm/reader', is rewritten to the copy shipped beside it; the
+// background worker gets a copy of the entry that loads the core without import().
 // Run after the package is built (scripts/build.mjs does both).
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -38,4 +39,11 @@ const source = readFileSync(entry, 'utf8');
 const rewritten = source.replace("import('zxing-wasm/reader')", "import('../../vendor/zxing-wasm/reader/index.js')");
 if (rewritten === source) throw new Error("build-extension: the browser entry no longer imports 'zxing-wasm/reader' as expected");
 writeFileSync(entry, rewritten);
+
+// The background worker's copy of the entry: a service worker may not import() (HTML spec), so
+// there the core's glue is a static import, and the worker never scans (no zxing import runs).
+const coreImport = 'import(/* @vite-ignore */ /* webpackIgnore: true */ coreUrl)';
+if (!rewritten.includes(coreImport)) throw new Error('build-extension: the browser entry no longer loads the core with import(coreUrl) as expected');
+writeFileSync(join(out, 'sdk', 'esm', 'index.worker.js'),
+  "import * as staticCore from '../wasm/tapgate_core.web.mjs';\n" + rewritten.replace(coreImport, 'Promise.resolve(staticCore)'));
 console.log(`extension built in ${out}`);
