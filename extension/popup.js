@@ -2,7 +2,7 @@
 // worker (worker.js) holds and sending it the user's answers, so a session outlives the popup. It
 // reads the login QR from the tab the user is looking at (chrome.tabs.captureVisibleTab) or from
 // an uploaded image, and hands the bytes to the worker.
-import { scanQr } from './sdk/esm/index.js';
+import { WebAuthnPrfBiometricProvider, scanQr } from './sdk/esm/index.js';
 import { SessionView } from './session-view.js';
 import { WorkerConnection } from './remote-session.js';
 
@@ -23,11 +23,30 @@ const worker = new WorkerConnection({
   },
   onState: () => {
     renderLists();
+    document.body.dataset.biometric = String(worker.biometric);
     document.body.dataset.ready = 'true';
   },
   // The worker was stopped (its sessions with it): start over with the one that takes its place.
   onDisconnect: () => location.reload(),
+  onBiometricRequest: biometricSecret,
 });
+
+// The platform biometric (WebAuthn PRF, credential id in this extension's localStorage), where
+// this browser has one: the worker offers it to sessions, and asks this page for its secret.
+const prf = new WebAuthnPrfBiometricProvider();
+prf.isAvailable().then((available) => worker.offerBiometric(available));
+async function biometricSecret(purpose) {
+  try {
+    const secret = await prf.secret(purpose);
+    if (!secret) return null;
+    const bytes = Array.from(secret);
+    secret.fill(0);
+    return bytes;
+  } catch (err) {
+    report(err);
+    return null;
+  }
+}
 
 async function startFromImage(image) {
   $('scan-error').textContent = '';

@@ -7,11 +7,15 @@
 //     → reply result: the new session's id (a failed start's error carries `session`, its id)
 //   { type: 'call', callId, target: <session id>, method: one of SESSION_METHODS, args }
 //     → reply result: what the Session method resolved with
+//   { type: 'biometric', available }          whether the popup has the WebAuthn PRF biometric
+//   { type: 'biometricSecret', requestId, secret: number[32] | null }   answers a biometricRequest
 // Worker → popup:
-//   { type: 'state', accounts: Account[], sessions: SessionSnapshot[] }   on connect and on change
+//   { type: 'state', accounts: Account[], sessions: SessionSnapshot[], biometric }   on connect
+//     and on change; `biometric`: the Authenticator offers the biometric
 //   { type: 'event', session: id, name, detail, snapshot }                a Session event
 //   { type: 'finished', session: id, error: ErrorInfo | null }            its `finished` settled
 //   { type: 'reply', callId, result } | { type: 'reply', callId, error: ErrorInfo }
+//   { type: 'biometricRequest', requestId, purpose: 'enrol' | 'verify' }   run the WebAuthn prompt
 //
 // SessionSnapshot: the Session's plain properties (SNAPSHOT_FIELDS), `error` as ErrorInfo, and
 // `prompt` / `verdict`: the session's last open prompt event (confirmenrol, confirmlogin or a
@@ -19,6 +23,7 @@
 // opened after the event still shows it.
 
 export const PORT_NAME = 'tapgate-popup';
+export const BIOMETRIC_KEY = 'biometricAvailable';  // chrome.storage.local: the popup's last word on it
 export const SESSION_METHODS = ['setAccount', 'setPinBiometric', 'inputCancel', 'stopSession'];
 export const FORWARDED_EVENTS = ['statechange', 'confirmenrol', 'confirmlogin', 'secondfactor', 'login', 'error', 'stop'];
 const SNAPSHOT_FIELDS = ['id', 'state', 'pseudoState', 'historyStatus', 'isFinal', 'isRegistration', 'isAppLogin',

@@ -53,7 +53,9 @@ export class RemoteSession extends EventTarget {
 
 /**
  * The port to the worker. `onSession(remote)` runs for each running session first seen (in the
- * first state message: those the worker already holds), `onState()` after every state message.
+ * first state message: those the worker already holds), `onState()` after every state message,
+ * `onBiometricRequest(purpose)` when a session needs the biometric's secret: it resolves with its
+ * 32 bytes as an array, or null.
  */
 export class WorkerConnection {
   #port = chrome.runtime.connect({ name: PORT_NAME });
@@ -62,11 +64,14 @@ export class WorkerConnection {
   sessions = new Map();  // id → RemoteSession
   accounts = [];
 
-  constructor({ onSession, onState, onDisconnect }) {
+  biometric = false;  // the worker's Authenticator offers the biometric
+
+  constructor({ onSession, onState, onDisconnect, onBiometricRequest }) {
     this.#port.onDisconnect.addListener(onDisconnect);
     this.#port.onMessage.addListener((m) => {
       if (m.type === 'state') {
         this.accounts = m.accounts;
+        this.biometric = m.biometric;
         for (const snap of m.sessions) {
           const known = this.sessions.get(snap.id);
           if (known || snap.isFinal) continue;
@@ -79,6 +84,8 @@ export class WorkerConnection {
         this.sessions.get(m.session)?.receive(m.name, m.detail, m.snapshot);
       } else if (m.type === 'finished') {
         this.sessions.get(m.session)?.settle(m.error);
+      } else if (m.type === 'biometricRequest') {
+        onBiometricRequest(m.purpose).then((secret) => this.#port.postMessage({ type: 'biometricSecret', requestId: m.requestId, secret }));
       } else if (m.type === 'reply') {
         const call = this.#calls.get(m.callId);
         this.#calls.delete(m.callId);
@@ -86,6 +93,11 @@ export class WorkerConnection {
         else call?.resolve(m.result);
       }
     });
+  }
+
+  /** Tells the worker whether this popup has the biometric (a WebAuthn PRF platform authenticator). */
+  offerBiometric(available) {
+    this.#port.postMessage({ type: 'biometric', available });
   }
 
   /** `target`: 'auth' (startSession) or a session id. */

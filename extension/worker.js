@@ -4,7 +4,8 @@
 // whenever the popup connects; with no popup open, a login request shows a notification. The popup
 // shows the sessions and sends the user's answers over a port (protocol.js).
 import { Authenticator } from './sdk/esm/index.worker.js';
-import { FORWARDED_EVENTS, PORT_NAME, SESSION_METHODS, errorInfo, isOwnPage, sessionSnapshot } from './protocol.js';
+import { BIOMETRIC_KEY, FORWARDED_EVENTS, PORT_NAME, SESSION_METHODS, errorInfo, isOwnPage, sessionSnapshot } from './protocol.js';
+import { PopupBiometric } from './biometric.js';
 import { webPushToken } from './web-push.js';
 
 const PULL_ALARM = 'tapgate-pull';
@@ -17,20 +18,42 @@ const ports = new Set();
 const tracked = new Map();  // session id → { session, prompt, verdict, serverUrl }
 let keepAlive = null;
 let pulling = null;
+const biometric = new PopupBiometric();
+let biometricOffered = false;  // what the open Authenticator was told (the core learns it at create)
+let ready = open();
 
-const ready = Authenticator.create({ storage: 'tapgate-extension' });
-ready.then((auth) => {
-  auth.addEventListener('session', (e) => track(auth, e.detail.session));
-  auth.addEventListener('accountupdate', () => broadcastState(auth));
-  auth.addEventListener('accountdeleted', () => broadcastState(auth));
-  auth.addEventListener('error', (e) => console.warn('tapgate: state not saved:', e.detail?.error?.code));
-  pull();
-}, (err) => console.error('tapgate: the authenticator did not open:', err.code, err.message));
+// The biometric is offered when the popup last said its WebAuthn PRF is there (a worker cannot
+// run WebAuthn: the popup does, and hands the secret over, biometric.js).
+async function open() {
+  biometricOffered = (await chrome.storage.local.get(BIOMETRIC_KEY))[BIOMETRIC_KEY] === true;
+  const opening = Authenticator.create({ storage: 'tapgate-extension', ...(biometricOffered ? { biometric } : {}) });
+  opening.then((auth) => {
+    auth.addEventListener('session', (e) => track(auth, e.detail.session));
+    auth.addEventListener('accountupdate', () => broadcastState(auth));
+    auth.addEventListener('accountdeleted', () => broadcastState(auth));
+    auth.addEventListener('error', (e) => console.warn('tapgate: state not saved:', e.detail?.error?.code));
+    pull();
+  }, (err) => console.error('tapgate: the authenticator did not open:', err.code, err.message));
+  return opening;
+}
+
+/** The popup says whether it has the biometric; a change reopens the Authenticator once no session runs. */
+async function biometricAvailable(available) {
+  await ready.catch(() => null);
+  if (available === biometricOffered) return;
+  await chrome.storage.local.set({ [BIOMETRIC_KEY]: available });
+  if ([...tracked.values()].some((e) => !e.session.isFinal)) return;  // the next start takes it up
+  (await ready).close();
+  tracked.clear();
+  ready = open();
+  broadcastState(await ready);
+}
 
 const snapshot = (entry) => sessionSnapshot(entry.session, entry);
 const broadcast = (message) => ports.forEach((port) => port.postMessage(message));
+const stateMessage = (auth) => ({ type: 'state', accounts: auth.accounts, sessions: [...tracked.values()].map(snapshot), biometric: biometricOffered });
 function broadcastState(auth) {
-  broadcast({ type: 'state', accounts: auth.accounts, sessions: [...tracked.values()].map(snapshot) });
+  broadcast(stateMessage(auth));
 }
 
 /** Follows a session until its `finished` settles, forwarding each event to the open popups. */
@@ -132,11 +155,18 @@ chrome.runtime.onConnect.addListener((port) => {
     return;
   }
   ports.add(port);
-  port.onDisconnect.addListener(() => ports.delete(port));
-  port.onMessage.addListener((message) => answer(port, message));
+  port.onDisconnect.addListener(() => {
+    ports.delete(port);
+    biometric.forget(port);
+  });
+  port.onMessage.addListener((message) => {
+    if (message?.type === 'biometric') biometricAvailable(message.available === true);
+    else if (message?.type === 'biometricSecret') biometric.take(port, message);
+    else answer(port, message);
+  });
   ready.then((auth) => {
     for (const entry of tracked.values()) chrome.notifications.clear(notificationId(entry.session));
-    port.postMessage({ type: 'state', accounts: auth.accounts, sessions: [...tracked.values()].map(snapshot) });
+    port.postMessage(stateMessage(auth));
     pull();
   });
 });
@@ -149,6 +179,7 @@ async function answer(port, message) {
     const auth = await ready;
     const args = Array.isArray(message.args) ? message.args : [];
     let result;
+    biometric.askFrom(port);  // the popup the user is answering in runs the biometric prompt
     if (message.target === 'auth' && message.method === 'startSession') {
       result = (await auth.startSession(Array.isArray(args[0]) ? Uint8Array.from(args[0]) : args[0])).id;
     } else {
