@@ -4,14 +4,15 @@
 //
 // Popup → worker:
 //   { type: 'call', callId, target: 'auth', method: 'startSession', args: [number[] | string] }
-//     → reply result: the new session's id (a failed start's error carries `session`, its id)
+//     → reply result: the new session's id (the session itself comes in a state message first)
 //   { type: 'call', callId, target: <session id>, method: one of SESSION_METHODS, args }
 //     → reply result: what the Session method resolved with
 //   { type: 'biometric', available }          whether the popup has the WebAuthn PRF biometric
 //   { type: 'biometricSecret', requestId, secret: number[32] | null }   answers a biometricRequest
 // Worker → popup:
-//   { type: 'state', accounts: Account[], sessions: SessionSnapshot[], biometric }   on connect
-//     and on change; `biometric`: the Authenticator offers the biometric
+//   { type: 'state', generation, accounts: Account[], sessions: SessionSnapshot[], biometric }
+//     on connect and on change; `generation` counts the worker's Authenticators (session ids
+//     start again in each); `biometric`: the Authenticator offers the biometric
 //   { type: 'event', session: id, name, detail, snapshot }                a Session event
 //   { type: 'finished', session: id, error: ErrorInfo | null }            its `finished` settled
 //   { type: 'reply', callId, result } | { type: 'reply', callId, error: ErrorInfo }

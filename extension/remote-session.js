@@ -61,6 +61,7 @@ export class WorkerConnection {
   #port = chrome.runtime.connect({ name: PORT_NAME });
   #calls = new Map();
   #nextCall = 1;
+  #generation = null;
   sessions = new Map();  // id → RemoteSession
   accounts = [];
 
@@ -70,6 +71,8 @@ export class WorkerConnection {
     this.#port.onDisconnect.addListener(onDisconnect);
     this.#port.onMessage.addListener((m) => {
       if (m.type === 'state') {
+        if (m.generation !== this.#generation) this.sessions.clear();  // the worker reopened its Authenticator
+        this.#generation = m.generation;
         this.accounts = m.accounts;
         this.biometric = m.biometric;
         for (const snap of m.sessions) {

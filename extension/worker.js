@@ -20,12 +20,14 @@ let keepAlive = null;
 let pulling = null;
 const biometric = new PopupBiometric();
 let biometricOffered = false;  // what the open Authenticator was told (the core learns it at create)
+let generation = 0;  // which Authenticator: session ids start again in each
 let ready = open();
 
 // The biometric is offered when the popup last said its WebAuthn PRF is there (a worker cannot
 // run WebAuthn: the popup does, and hands the secret over, biometric.js).
 async function open() {
   biometricOffered = (await chrome.storage.local.get(BIOMETRIC_KEY))[BIOMETRIC_KEY] === true;
+  generation += 1;
   const opening = Authenticator.create({ storage: 'tapgate-extension', ...(biometricOffered ? { biometric } : {}) });
   opening.then((auth) => {
     auth.addEventListener('session', (e) => track(auth, e.detail.session));
@@ -51,7 +53,7 @@ async function biometricAvailable(available) {
 
 const snapshot = (entry) => sessionSnapshot(entry.session, entry);
 const broadcast = (message) => ports.forEach((port) => port.postMessage(message));
-const stateMessage = (auth) => ({ type: 'state', accounts: auth.accounts, sessions: [...tracked.values()].map(snapshot), biometric: biometricOffered });
+const stateMessage = (auth) => ({ type: 'state', generation, accounts: auth.accounts, sessions: [...tracked.values()].map(snapshot), biometric: biometricOffered });
 function broadcastState(auth) {
   broadcast(stateMessage(auth));
 }
@@ -74,6 +76,7 @@ function track(auth, session) {
     });
   }
   session.finished.then(() => null, errorInfo).then((error) => {
+    if (tracked.get(session.id) !== entry) return;  // of an Authenticator since reopened
     tracked.delete(session.id);
     broadcast({ type: 'finished', session: session.id, error });
     holdWorker();
@@ -189,6 +192,6 @@ async function answer(port, message) {
     }
     reply({ result: result ?? null });
   } catch (err) {
-    reply({ error: { ...errorInfo(err), session: err.session?.id ?? null } });
+    reply({ error: errorInfo(err) });
   }
 }
