@@ -1,8 +1,9 @@
 // The extension's background service worker (extension/worker.js) holds the Authenticator and its
 // sessions. A push login the relying party provokes while the popup is closed reaches the worker
 // (headless Chromium reaches no Web Push service, so it comes by the worker's pull on its alarm),
-// shows a notification, waits in the worker, and completes once the popup is opened and the PIN
-// typed. The account outlives the worker being stopped, and a web page cannot reach the worker.
+// shows a notification and waits in the worker; the popup opened on it shows its PIN prompt, a
+// popup closed after a wrong PIN leaves the session as it was for the next one, whose PIN logs the
+// relying party in. The account outlives the worker being stopped, and a web page cannot reach it.
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
@@ -54,16 +55,21 @@ async function openPopup() {
   return popup;
 }
 
-async function logInFromPopup() {
+/** Opens the popup, which shows the push login waiting in the worker at its PIN prompt. */
+async function popupOnWaitingLogin() {
   const popup = await openPopup();
   await popup.waitForSelector('#pin-section:not(.hidden)', { timeout: 20_000 });
   expect(await popup.textContent('#pin-prompt')).toBe(`Enter your PIN for ${demo.url}`);
   expect(await popup.textContent('#pending')).toBe('login at Tapgate Demo Bank: WAIT_FOR_SECOND_FACTOR');
+  return popup;
+}
+
+async function completeLogin(popup) {
   await typePin(popup, PIN);
   await outcome(popup, 'Logged in.');
   await relyingPartyLoggedIn(rp, USER);
   expect(await popup.textContent('#pending')).toBe('');
-  return popup;
+  await popup.close();
 }
 
 test('a push login provoked with the popup closed reaches the worker, and completes once the popup opens', async () => {
@@ -78,7 +84,7 @@ test('a push login provoked with the popup closed reaches the worker, and comple
   await relyingPartyLoggedIn(rp, USER);
   await popup.close();
 
-  // The relying party asks for a push login (POST /rp/api/provoke → provokelogin); nothing is open but the worker.
+  // The relying party asks for a push login (POST /rp/api/provoke → provokelogin); no extension page is open.
   await rp.waitForSelector('#push-login:not([disabled])');
   await rp.click('#push-login');
   const worker = await extensionWorker();
@@ -86,12 +92,18 @@ test('a push login provoked with the popup closed reaches the worker, and comple
   expect(Object.values(notifications)).toHaveLength(1);
   const [id] = Object.keys(notifications);
   expect(id).toMatch(/^tapgate-session-\d+$/);
-  // The session waits in the worker for its PIN.
-  expect(await worker.evaluate(() => chrome.notifications.getAll().then((all) => Object.keys(all)))).toEqual([id]);
 
-  const popupAgain = await logInFromPopup();
-  expect(await worker.evaluate(() => chrome.notifications.getAll())).toEqual({});  // the popup took it over
-  await popupAgain.close();
+  // The popup opens on the session and takes over from the notification. A wrong PIN, then the
+  // popup closes: the session stays in the worker, and the next popup shows it as it was left.
+  const first = await popupOnWaitingLogin();
+  expect(await worker.evaluate(() => chrome.notifications.getAll())).toEqual({});
+  await typePin(first, '0000');
+  await first.waitForFunction(() => /^Wrong PIN — \d+ attempts? left$/.test(document.querySelector('#pin-result').textContent), null, { timeout: 20_000 });
+  const verdict = await first.textContent('#pin-result');
+  await first.close();
+  const again = await popupOnWaitingLogin();
+  expect(await again.textContent('#pin-result')).toBe(verdict);
+  await completeLogin(again);
   expect(errors).toEqual([]);
 }, 150_000);
 
@@ -115,7 +127,7 @@ test('the account outlives the worker: a login provoked while it is stopped is p
   expect(await worker.evaluate(() => self.beforeTheStop)).toBeUndefined();  // a fresh start, its state from IndexedDB
   expect(Object.keys(await notificationShown(worker))).toHaveLength(1);
   await page.close();
-  await (await logInFromPopup()).close();
+  await completeLogin(await popupOnWaitingLogin());
   expect(errors).toEqual([]);
 }, 150_000);
 
