@@ -131,9 +131,26 @@ test('the account outlives the worker: a login provoked while it is stopped is p
   expect(errors).toEqual([]);
 }, 150_000);
 
-test('a web page cannot reach the worker: the extension is not externally connectable', async () => {
+test('a web page cannot reach the worker (not externally connectable), and the worker takes ports from its own pages only', async () => {
   const manifest = JSON.parse(fs.readFileSync(path.join(EXTENSION, 'manifest.json'), 'utf8'));
   expect(manifest.externally_connectable).toBeUndefined();
   // The relying party's page (any web page) sees no runtime to connect to this extension with.
   expect(await rp.evaluate(() => typeof globalThis.chrome?.runtime?.connect)).toBe('undefined');
+  // The worker's own check on a port's sender, with the senders Chromium reports: its popup passes;
+  // a content script in a web page (same extension id, the page's URL and origin) and another
+  // extension's page do not.
+  const page = await browser.newPage();
+  await page.goto(`${EXTENSION_ORIGIN}/popup.html`);
+  const verdicts = await page.evaluate(async () => {
+    const { isOwnPage } = await import('./protocol.js');
+    const own = chrome.runtime.getURL('popup.html');
+    return [
+      isOwnPage({ id: chrome.runtime.id, url: own, origin: location.origin }, chrome.runtime),
+      isOwnPage({ id: chrome.runtime.id, url: 'https://evil.example/', origin: 'https://evil.example', tab: { id: 1 } }, chrome.runtime),
+      isOwnPage({ id: 'otherextensionidotherextensionid', url: 'chrome-extension://otherextensionidotherextensionid/popup.html', origin: 'chrome-extension://otherextensionidotherextensionid' }, chrome.runtime),
+      isOwnPage({ id: chrome.runtime.id, url: own, origin: 'https://evil.example' }, chrome.runtime),
+    ];
+  });
+  expect(verdicts).toEqual([true, false, false, false]);
+  await page.close();
 });
