@@ -34,13 +34,22 @@ export interface BrowserAuthenticatorOptions extends AuthenticatorOptions {
   zxingWasmUrl?: string;
 }
 
+/**
+ * Decodes the first QR code in an image, as `Authenticator.scanQr` does, without an Authenticator:
+ * a page that hands its sessions to another context (the extension's popup, whose Authenticator
+ * lives in its service worker) reads the QR itself. Resolves with the payload bytes exactly, or
+ * `null` when the image holds no readable QR code; `INVALID_ARGUMENT` for anything not an image.
+ * `zxingWasmUrl`: where zxing_reader.wasm is served (default: beside the core).
+ */
+export async function scanQr(image: QrImage, { zxingWasmUrl }: { zxingWasmUrl?: string } = {}): Promise<Uint8Array | null> {
+  const zxing = await zxingReader(zxingWasmUrl ?? new URL('../wasm/zxing_reader.wasm', import.meta.url).href);
+  return decodeQrImage(zxing.readBarcodes, image);
+}
+
 usePlatform((options: BrowserAuthenticatorOptions) => ({
   loadCore,
   storage: typeof options.storage === 'object' ? options.storage : new IndexedDbStorage(options.storage ?? 'tapgate'),
-  scanQr: async (image: unknown) => {
-    const zxing = await zxingReader(options.zxingWasmUrl ?? new URL('../wasm/zxing_reader.wasm', import.meta.url).href);
-    return decodeQrImage(zxing.readBarcodes, image as QrImage);
-  },
+  scanQr: (image: unknown) => scanQr(image as QrImage, options),
 }));
 
 export * from './public-api.js';
@@ -48,5 +57,6 @@ export { IndexedDbStorage } from './indexeddb-storage.js';
 export { FallbackStorage } from './fallback-storage.js';
 export { scanQrFromCamera } from './camera.js';
 export type { CameraScanOptions, QrImageDecoder } from './camera.js';
+export type { QrImage } from './qr-decode.js';
 export { WebAuthnPrfBiometricProvider } from './webauthn-prf.js';
 export type { WebAuthnPrfOptions, CredentialIdStore } from './webauthn-prf.js';
