@@ -5,5 +5,6 @@ import users from './pages/users.js';
 import apiKeys from './pages/api-keys.js';
 import sessions from './pages/sessions.js';
 import pushFailures from './pages/push-failures.js';
+import audit from './pages/audit.js';
 
-export const PAGES = [servers, users, apiKeys, sessions, pushFailures];
+export const PAGES = [servers, users, apiKeys, sessions, pushFailures, audit];

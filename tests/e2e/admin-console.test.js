@@ -2,7 +2,8 @@
 // administrator signs in with Tapgate itself — the console's login QR, screenshotted and scanned
 // by a real enrolled Node SDK authenticator, the PIN — then lists users, resets a PIN blocked by
 // wrong PINs, blocks and unblocks an account, edits a server parameter, creates and revokes an
-// API key, watches a session log in and out live, and sees a push that failed; each effect is
+// API key, watches a session log in and out live, sees a push that failed and reads the audit
+// log (the device's blocked PIN, the administrator's reset, a filter); each effect is
 // checked through the REST API or the device. The attacker's side: a non-admin account's sign-in
 // is refused, /admin/api without a cookie, with a forged one, a signed-out one or one past its
 // idle or absolute expiry is 401, a cross-origin page cannot change anything, and without the
@@ -84,7 +85,7 @@ describe('signing in', () => {
     await scanConsoleQr(admin);
     await page.waitForSelector('body[data-page=servers] #page-servers', { timeout: 20_000 });
     expect(await page.textContent('#who')).toBe(`ops-admin #${adminAccount}`);
-    expect(await page.locator('nav a').allTextContents()).toEqual(['Virtual servers', 'Users and accounts', 'API keys', 'Live sessions', 'Push failures']);
+    expect(await page.locator('nav a').allTextContents()).toEqual(['Virtual servers', 'Users and accounts', 'API keys', 'Live sessions', 'Push failures', 'Audit log']);
     const cookies = await browser.cookies(`${env.server.url}/admin/`);
     const session = cookies.find((c) => c.name === 'tapgate_admin');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/admin', secure: false });
@@ -201,6 +202,20 @@ describe('the pages', () => {
     expect(await page.textContent('tr[data-sender=router]')).toContain('no fcm sender is configured');
     expect(await page.textContent('#page-pushfailures')).not.toContain('not-configured-here');  // no token shown
     await page.screenshot({ path: artifactPath('admin-console-push-failures.png'), fullPage: true });
+  });
+
+  test('audit log: carol\'s blocked PIN and the administrator\'s reset are there, and the filter narrows to one action', async () => {
+    await openPage('audit');
+    await page.waitForSelector('#audit-entries tr[data-action="device.pinBlocked"]');
+    const reset = page.locator('#audit-entries tr[data-action="rp.unblockPin"]').first();
+    expect(await reset.textContent()).toContain('console');  // done in the console, by the signed-in administrator
+    await page.screenshot({ path: artifactPath('admin-console-audit.png'), fullPage: true });
+    await page.fill('#audit-action', 'device.pinBlocked');
+    await page.click('#audit-filter button[type=submit]');
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('#audit-entries tbody tr')];
+      return rows.length > 0 && rows.every((r) => r.dataset.action === 'device.pinBlocked');
+    });
   });
 });
 
