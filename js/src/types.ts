@@ -1,6 +1,6 @@
 import type { TapgateErrorInfo } from './errors.js';
 
-export type SessionState = 'STARTING' | 'USER_INTERACTION' | 'ACTIVE' | 'DONE' | 'ERROR';
+export type SessionState = 'STARTING' | 'READY_FOR_USER_INTERACTION' | 'USER_INTERACTION' | 'ACTIVE' | 'DONE' | 'ERROR';
 export type PseudoState = 'WAIT_FOR_CONFIRMATION' | 'WAIT_FOR_SECOND_FACTOR' | 'NONE';
 export type HistoryStatus =
   | 'NONE'
@@ -152,6 +152,12 @@ export interface Config {
   expiryHistoryItems?: number | string;
   /** Never skip the second factor, even within the server's pinTimeout. */
   alwaysRequireSecondFactor?: boolean;
+  /**
+   * Sessions from a QR code, link or push stop at READY_FOR_USER_INTERACTION (event
+   * `readyforuserinteraction`) until the app calls `session.startUserInteraction()`; their
+   * sessionTimeout keeps running. An AppLogin is not held. Default false.
+   */
+  manuallyStartUserInteraction?: boolean;
   /** Time the user has to supply an asked second factor; the session is ABORTED after it. */
   secondFactorUserInputTimeout?: number | string;
   /** An ACTIVE AppLogin logs out after this long without user activity (0 = never). */

@@ -22,7 +22,7 @@ export const permissionList: Shape<T.PermissionList> = object({
 });
 
 const serverFields = {
-  serverid: string, serverpk: string, serverName: string, pingTime: integer, pinTimeout: integer, pinAttemptLimit: integer,
+  serverid: string, serverpk: string, serverName: string, pingTime: integer, pinTimeout: integer, pinTransTimeout: integer, pinAttemptLimit: integer,
   logo: nullable(string), accountCount: integer,
   serverpkPrevious: optional(nullable(string)), serverpkPreviousUntil: optional(nullable(integer)),
 };
