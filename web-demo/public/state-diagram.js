@@ -75,7 +75,9 @@ function box(name, [x, y, w, h], { sub = false } = {}) {
   const g = el('g', { class: sub ? 'pseudo' : 'state', 'data-state': name });
   g.append(el('rect', { x, y, width: w, height: h, rx: 8 }));
   const ty = STATES[name]?.length ? y + 20 : y + h / 2 + 5;
-  g.append(el('text', { x: x + w / 2, y: ty, 'text-anchor': 'middle' }, name));
+  // A name too long for its box (READY_FOR_USER_INTERACTION) takes two lines, split at "_FOR_".
+  const lines = name.length * 7 > w && name.includes('_FOR_') ? name.replace('_FOR_', '_FOR_\n').split('\n') : [name];
+  lines.forEach((line, i) => g.append(el('text', { x: x + w / 2, y: ty + (i - (lines.length - 1) / 2) * 13, 'text-anchor': 'middle' }, line)));
   return g;
 }
 
