@@ -910,7 +910,14 @@ bool Engine::rejectPin(Session& s, const wire::VerifyResponse& r, std::int64_t n
       clearSecondFactorKeys(s);  // the next attempt derives fresh keys
       askSecondFactor(s, Input::FactorRejected, now, "PIN_FAIL", r.attemptsLeft);
       return true;
-    case wire::VerifyOutcome::BiometricFail:  // e.g. the biometric set changed: the PIN still works
+    case wire::VerifyOutcome::BiometricFail:
+      // The provider released a secret whose key the server does not know: the platform's
+      // biometric set changed (a key the platform wipes then, §2.9). Silently off for this
+      // account, the app told (accountupdate) and asked for the PIN: BIOMETRICS_REMOVED.
+      if (s.usedBiometric && disableBiometric(s, now)) {
+        askSecondFactor(s, Input::FactorRejected, now, "BIOMETRICS_REMOVED");
+        return true;
+      }
       askSecondFactor(s, Input::FactorRejected, now, "BIOMETRIC_FAIL");
       return true;
     case wire::VerifyOutcome::SecondFactorRequired:  // the server's window closed before ours
@@ -923,6 +930,18 @@ bool Engine::rejectPin(Session& s, const wire::VerifyResponse& r, std::int64_t n
       return true;
     case wire::VerifyOutcome::Success:
       return false;
+  }
+  return false;
+}
+
+bool Engine::disableBiometric(const Session& s, std::int64_t now) {
+  if (!s.chosen) return false;
+  for (auto& a : state_.accounts) {
+    if (a.serverId != s.chosen->serverId || a.accountId != s.chosen->accountId || !a.biometric) continue;
+    a.biometric = false;
+    persist(now);
+    emit(0, "accountupdate", {{"account", accountJson(a, state_)}});
+    return true;
   }
   return false;
 }

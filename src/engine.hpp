@@ -255,6 +255,9 @@ class Engine {
   void keepAlive(Session& s, std::int64_t now);
   void handlePing(Session& s, const std::string& request, const Result<std::string>& opened, std::int64_t now);
   bool rejectPin(Session& s, const wire::VerifyResponse& r, std::int64_t now);  // PIN_FAIL / PIN_BLOCKED
+  // The server refused the biometric of the session's account: it is off for that account from now
+  // on (the app re-enables it with addBiometric). False if it was not on.
+  bool disableBiometric(const Session& s, std::int64_t now);
   void clearSecondFactorKeys(Session& s);
   void completeEnrolment(Session& s, const wire::VerifyResponse& r, std::int64_t now);
 

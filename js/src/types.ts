@@ -69,7 +69,13 @@ export interface SessionSnapshot {
 }
 
 export type SecondFactorType = 'PIN' | 'BIOMETRIC';
-export type SecondFactorResult = 'SUCCESS' | 'PIN_FAIL' | 'PIN_BLOCKED' | 'BIOMETRIC_FAIL';
+/**
+ * BIOMETRIC_FAIL: the provider refused (cancelled, not recognised). BIOMETRICS_REMOVED (a login's
+ * verdict only): the server did not know the key of the secret the provider released, i.e. the
+ * platform's biometric set changed; the biometric is now off for that account (`accountupdate`),
+ * and the verdict is a new prompt for the PIN.
+ */
+export type SecondFactorResult = 'SUCCESS' | 'PIN_FAIL' | 'PIN_BLOCKED' | 'BIOMETRIC_FAIL' | 'BIOMETRICS_REMOVED';
 
 /** How a change of the second factor (changePin, addBiometric) ended, in the terms of `secondfactor`. */
 export interface SecondFactorChangeResult {
