@@ -912,8 +912,8 @@ bool Engine::rejectPin(Session& s, const wire::VerifyResponse& r, std::int64_t n
       return true;
     case wire::VerifyOutcome::BiometricFail:
       // The provider released a secret whose key the server does not know: the platform's
-      // biometric set changed (a key the platform wipes then, §2.9). Silently off for this
-      // account, the app told (accountupdate) and asked for the PIN: BIOMETRICS_REMOVED.
+      // biometric set changed (platforms wipe or replace biometric-bound keys then). Silently off
+      // for this account, the app told (accountupdate) and asked for the PIN: BIOMETRICS_REMOVED.
       if (s.usedBiometric && disableBiometric(s, now)) {
         askSecondFactor(s, Input::FactorRejected, now, "BIOMETRICS_REMOVED");
         return true;
