@@ -22,6 +22,7 @@ EMSCRIPTEN_BINDINGS(tapgate_engine) {
       .function("startSessionFromLink", &tapgate::EngineApi::startSessionFromLink)
       .function("startAppLogin", &tapgate::EngineApi::startAppLogin)
       .function("noteUserActivity", &tapgate::EngineApi::noteUserActivity)
+      .function("startUserInteraction", &tapgate::EngineApi::startUserInteraction)
       .function("setAccount", &tapgate::EngineApi::setAccount)
       .function("setPinBiometric", &tapgate::EngineApi::setPinBiometric)
       .function("reportBiometricFailure", &tapgate::EngineApi::reportBiometricFailure)

@@ -97,6 +97,11 @@ void EngineApi::noteUserActivity(double now) {
   if (engine_) engine_->noteUserActivity(ms(now));
 }
 
+std::string EngineApi::startUserInteraction(int session, double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] { return statusText(engine_->startUserInteraction(session, ms(now))); });
+}
+
 std::string EngineApi::setAccount(int session, const std::string& accountJson, const std::string& userInput,
                                   const std::string& code, double now) {
   if (!engine_) return errorText(kNotOpen);

@@ -17,6 +17,7 @@ class EngineApi {
   std::string startSessionFromLink(const std::string& link, double now);
   std::string startAppLogin(double now);
   void noteUserActivity(double now);
+  std::string startUserInteraction(int session, double now);
   std::string setAccount(int session, const std::string& accountJson, const std::string& userInput,
                          const std::string& code, double now);
   std::string setPinBiometric(int session, const std::string& pin, const std::string& biometric, double now);

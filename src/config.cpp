@@ -76,6 +76,7 @@ Result<Config> parseConfig(const std::string& text) {
                           std::pair{"timeoutAppLogin", duration("timeoutAppLogin", c.timeoutAppLogin)},
                           std::pair{"singleAccount", flag("singleAccount", c.singleAccount)},
                           std::pair{"alwaysRequireSecondFactor", flag("alwaysRequireSecondFactor", c.alwaysRequireSecondFactor)},
+                          std::pair{"manuallyStartUserInteraction", flag("manuallyStartUserInteraction", c.manuallyStartUserInteraction)},
                           std::pair{"biometricsDisabled", flag("biometricsDisabled", c.biometricsDisabled)},
                           std::pair{"blockSecondFactorOnPINBlocked", flag("blockSecondFactorOnPINBlocked", c.blockSecondFactorOnPINBlocked)},
                           std::pair{"disallowPinChangeWithBiometric", flag("disallowPinChangeWithBiometric", c.disallowPinChangeWithBiometric)},

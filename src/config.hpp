@@ -25,6 +25,9 @@ struct Config {
   bool alwaysRequireSecondFactor = false;
   // Time the user has to supply the second factor once asked; 0 = only sessionTimeout applies.
   std::int64_t secondFactorUserInputTimeout = 0;
+  // Sessions from a QR, link or push stop at READY_FOR_USER_INTERACTION until the app calls
+  // startUserInteraction (an AppLogin, which the app starts itself, is not held).
+  bool manuallyStartUserInteraction = false;
   std::int64_t appLoginInactivityTimeout = 0;  // ms without user activity before an AppLogin logs out; 0 = off
   std::int64_t timeoutAppLogin = 0;            // ms after which an AppLogin logs out regardless; 0 = off
   crypto::PinKdfParams pinKdf = crypto::defaultPinKdf();

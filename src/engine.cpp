@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "crypto.hpp"
+#include "limits.hpp"
 
 namespace tapgate {
 namespace {
@@ -454,11 +455,38 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   if (s.isRegistration) {
     s.enrolment.userId = r->enrolUserId;
     s.enrolment.name = r->enrolName;
+  } else {
+    storeServerView(s);
+    s.secondFactorRequired = r->secondFactorRequired;
+    s.transaction = r->transaction;
+    s.codeMatching = r->codeMatching;
+  }
+  // manuallyStartUserInteraction: the session waits, with its timeout running, until the app is
+  // ready to show it (a pushed login that arrives while the app is in the background).
+  if (config_.manuallyStartUserInteraction) {
+    applyTransition(s, Input::StartHeld, now);
+    emit(s.id, "readyforuserinteraction", json::object());
+    return;
+  }
+  beginUserInteraction(s, Input::StartNeedsConfirmation, Input::StartPromptsFactor, now);
+}
+
+Status Engine::startUserInteraction(int id, std::int64_t now) {
+  const Entry entry(*this);
+  Session* s = find(id);
+  if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
+  if (auto st = expect(*s, "startUserInteraction", Input::InteractionNeedsConfirmation); !st) return st;
+  beginUserInteraction(*s, Input::InteractionNeedsConfirmation, Input::InteractionPromptsFactor, now);
+  return Ok{};
+}
+
+void Engine::beginUserInteraction(Session& s, Input confirm, Input prompt, std::int64_t now) {
+  if (s.isRegistration) {
     std::vector<AccountRef> existing;
     for (const auto& a : state_.accounts) {
       if (a.serverId == s.qr.serverId) existing.push_back({a.serverId, a.accountId});
     }
-    applyTransition(s, Input::StartNeedsConfirmation, now);
+    applyTransition(s, confirm, now);
     emit(s.id, "confirmenrol",
          {{"server", {{"id", base64url(s.qr.serverId)},
                       {"name", s.params.name},
@@ -470,22 +498,16 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
           {"existingAccounts", accountListJson(existing)}});
     return;
   }
-
-  storeServerView(s);
-
-  s.secondFactorRequired = r->secondFactorRequired;
-  s.transaction = r->transaction;
-  s.codeMatching = r->codeMatching;
   // With one candidate and a second factor to come, entering the PIN is the confirmation. When
   // the second factor will be skipped, a transaction is to be read or a code to be matched, the
   // user must confirm explicitly.
   const bool mustConfirm = s.transaction || s.codeMatching || canSkipSecondFactor(s, now);
   if (s.candidates.size() == 1 && config_.automaticallySelectSingleAccountWhenSecondFactorNeeded && !mustConfirm) {
     s.chosen = s.candidates.front();
-    askSecondFactor(s, Input::StartPromptsFactor, now);
+    askSecondFactor(s, prompt, now);
     return;
   }
-  applyTransition(s, Input::StartNeedsConfirmation, now);
+  applyTransition(s, confirm, now);
   json detail = {{"accounts", accountListJson(s.candidates)}};
   if (s.transaction) detail["transaction"] = s.transaction->shown;
   if (s.codeMatching) detail["codeLength"] = s.codeMatching->length;
@@ -501,6 +523,10 @@ Status Engine::setAccount(int id, const std::optional<AccountRef>& account, cons
   Session* s = find(id);
   if (!s) return makeError(ErrorCode::UNKNOWN_SESSION, "no such session");
   if (auto st = expect(*s, "setAccount", Input::ConfirmedPromptsFactor); !st) return st;
+  if (userInput.size() > limits::kMaxUserInputBytes) {
+    return makeError(ErrorCode::INVALID_ARGUMENT,
+                     "userInput has at most " + std::to_string(limits::kMaxUserInputBytes) + " bytes");
+  }
   if (s->isRegistration) {
     if (account) return makeError(ErrorCode::INVALID_ARGUMENT, "an enrolment creates its account: pass none");
     s->firstSet = !state_.pinSet;
@@ -536,15 +562,18 @@ Status Engine::setAccount(int id, const std::optional<AccountRef>& account, cons
   return Ok{};
 }
 
-// Skip rules, all of which must allow it: a plain login (not an AppLogin), the relying party did
-// not require the second factor, the SDK is not configured to always ask, and the last verified
-// second factor is younger than the server's pinTimeout. The server applies the same window on
-// its side and answers SECOND_FACTOR_REQUIRED otherwise.
+// Skip rules, all of which must allow it: a login (not an enrolment or AppLogin), the relying party
+// did not require the second factor, the SDK is not configured to always ask, a second factor was
+// verified before, and it is younger than the server's window: pinTimeout for a login (-1: any
+// age), pinTransTimeout for a transaction's approval (0 by default: always asked). The server
+// applies the same window on its side and answers SECOND_FACTOR_REQUIRED otherwise.
 bool Engine::canSkipSecondFactor(const Session& s, std::int64_t now) const {
   if (s.isRegistration || s.isAppLogin || s.secondFactorRequired || config_.alwaysRequireSecondFactor) return false;
-  if (s.transaction) return false;  // a transaction always needs the second factor
-  if (s.params.pinTimeout <= 0 || state_.lastSecondFactorAt == 0) return false;
-  return now - state_.lastSecondFactorAt < s.params.pinTimeout * 60'000;
+  if (state_.lastSecondFactorAt == 0) return false;
+  const std::int64_t window = s.transaction ? s.params.pinTransTimeout : s.params.pinTimeout;
+  if (window == limits::kPinTimeoutNever) return true;
+  if (window <= 0) return false;
+  return now - state_.lastSecondFactorAt < window * 60'000;
 }
 
 // Biometric rules: a provider is there, the app hasn't disabled it, and for a verification the
@@ -826,7 +855,7 @@ void Engine::sendEnrol(Session& s) {
   s.factorSent = true;
   const Enrolment& e = s.enrolment;
   const Account& a = *e.account;
-  const Bytes proof = wire::enrolProofMessage(s.transcript);
+  const Bytes proof = wire::enrolProofMessage(s.transcript, s.userInput);
   std::optional<wire::EnrolPinCheck> pinCheck;
   if (const Account* ref = enrolPinCheckAccount(s)) {
     const Bytes checkProof = wire::enrolPinCheckProofMessage(s.transcript);
@@ -837,7 +866,7 @@ void Engine::sendEnrol(Session& s) {
        wire::enrolRequest(s.qr.sessionId, a.signPublicKey, a.boxPublicKey, e.pinKey->publicKey,
                           crypto::sign(a.signSecretKey, proof), crypto::sign(e.pinKey->secretKey, proof),
                           state_.pushToken, e.bioKey ? e.bioKey->publicKey : Bytes{},
-                          e.bioKey ? crypto::sign(e.bioKey->secretKey, proof) : Bytes{}, pinCheck),
+                          e.bioKey ? crypto::sign(e.bioKey->secretKey, proof) : Bytes{}, pinCheck, s.userInput),
        Pending::Purpose::Verify);
 }
 
@@ -881,7 +910,14 @@ bool Engine::rejectPin(Session& s, const wire::VerifyResponse& r, std::int64_t n
       clearSecondFactorKeys(s);  // the next attempt derives fresh keys
       askSecondFactor(s, Input::FactorRejected, now, "PIN_FAIL", r.attemptsLeft);
       return true;
-    case wire::VerifyOutcome::BiometricFail:  // e.g. the biometric set changed: the PIN still works
+    case wire::VerifyOutcome::BiometricFail:
+      // The provider released a secret whose key the server does not know: the platform's
+      // biometric set changed (platforms wipe or replace biometric-bound keys then). Silently off
+      // for this account, the app told (accountupdate) and asked for the PIN: BIOMETRICS_REMOVED.
+      if (s.usedBiometric && disableBiometric(s, now)) {
+        askSecondFactor(s, Input::FactorRejected, now, "BIOMETRICS_REMOVED");
+        return true;
+      }
       askSecondFactor(s, Input::FactorRejected, now, "BIOMETRIC_FAIL");
       return true;
     case wire::VerifyOutcome::SecondFactorRequired:  // the server's window closed before ours
@@ -894,6 +930,18 @@ bool Engine::rejectPin(Session& s, const wire::VerifyResponse& r, std::int64_t n
       return true;
     case wire::VerifyOutcome::Success:
       return false;
+  }
+  return false;
+}
+
+bool Engine::disableBiometric(const Session& s, std::int64_t now) {
+  if (!s.chosen) return false;
+  for (auto& a : state_.accounts) {
+    if (a.serverId != s.chosen->serverId || a.accountId != s.chosen->accountId || !a.biometric) continue;
+    a.biometric = false;
+    persist(now);
+    emit(0, "accountupdate", {{"account", accountJson(a, state_)}});
+    return true;
   }
   return false;
 }

@@ -119,7 +119,11 @@ class Engine {
   StartResult startAppLogin(std::int64_t now);
   // The user did something in the app: restarts the inactivity clock of an active AppLogin.
   void noteUserActivity(std::int64_t now);
+  // manuallyStartUserInteraction: a session held at READY_FOR_USER_INTERACTION goes on to its
+  // confirmation or second-factor prompt. Elsewhere WRONG_STATE.
+  Status startUserInteraction(int session, std::int64_t now);
   // `code`: with code matching, the code the user picked from the confirmation's choices.
+  // `userInput` (at most limits::kMaxUserInputBytes) goes to the server with the login or enrolment.
   Status setAccount(int session, const std::optional<AccountRef>& account, const std::string& userInput,
                     std::int64_t now, const std::string& code = "");
   // The PIN, and/or the 32-byte secret the BiometricProvider released (empty when not used).
@@ -225,6 +229,9 @@ class Engine {
   void persist(std::int64_t now);
 
   void handleStart(Session& s, const std::string& request, const std::string& body, std::int64_t now);
+  // The start response is in: the confirmation (`confirm`) or the second-factor prompt (`prompt`),
+  // at once or when the app calls startUserInteraction.
+  void beginUserInteraction(Session& s, Input confirm, Input prompt, std::int64_t now);
   void handleAppLoginStart(Session& s, const std::string& request, const std::string& body, std::int64_t now);
   void armAppLoginTimers(Session& s, std::int64_t now);
   int newSession(std::int64_t now);
@@ -248,6 +255,9 @@ class Engine {
   void keepAlive(Session& s, std::int64_t now);
   void handlePing(Session& s, const std::string& request, const Result<std::string>& opened, std::int64_t now);
   bool rejectPin(Session& s, const wire::VerifyResponse& r, std::int64_t now);  // PIN_FAIL / PIN_BLOCKED
+  // The server refused the biometric of the session's account: it is off for that account from now
+  // on (the app re-enables it with addBiometric). False if it was not on.
+  bool disableBiometric(const Session& s, std::int64_t now);
   void clearSecondFactorKeys(Session& s);
   void completeEnrolment(Session& s, const wire::VerifyResponse& r, std::int64_t now);
 

@@ -36,6 +36,7 @@ constexpr int kMaxCodeLength = 8;
 // Server parameters (§5.1). The reference server's own ceiling for the PIN limit is at most this.
 constexpr std::int64_t kMaxPingTimeSeconds = 24 * 60 * 60;    // a ping every 8 hours at the longest
 constexpr std::int64_t kMaxPinTimeoutMinutes = 365 * 24 * 60;  // a year
+constexpr std::int64_t kPinTimeoutNever = -1;  // pinTimeout -1: a login never asks again once a factor was verified
 constexpr std::int64_t kMinPinAttemptLimit = 1;
 constexpr std::int64_t kMaxPinAttemptLimit = 100;
 
@@ -48,6 +49,9 @@ constexpr std::size_t kMaxTransactionIdBytes = 256;
 constexpr std::size_t kMaxTransactionTextBytes = 8 * 1024;  // three fields of ≤ 200 characters
 constexpr std::size_t kMaxMessageTextBytes = 8 * 1024;      // the server allows 2000 characters
 constexpr std::size_t kMaxWebNonceBytes = 256;
+// What the app passes to setAccount and the relying party reads back (LoginStatus `userinput`);
+// the reference server refuses more.
+constexpr std::size_t kMaxUserInputBytes = 1024;
 
 // Info blocks (announceInfo, sessionInfo, a message's data): the server allows 8 Ki characters of
 // user context and 64 KiB request bodies. Size is the block's compact JSON text; depth counts

@@ -84,6 +84,7 @@ std::string serializeState(const AppState& st) {
     w.text("name", s.params.name);
     w.number("pingTime", s.params.pingTime);
     w.number("pinTimeout", s.params.pinTimeout);
+    w.number("pinTransTimeout", s.params.pinTransTimeout);
     w.number("pinAttemptLimit", s.params.pinAttemptLimit);
     w.text("logo", s.params.logo);
     w.number("clockOffset", s.clockOffset);
@@ -186,9 +187,11 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
     if (!url::isWebUrl(rec.url)) r.ok = false;
     const auto logo = s.find("logo");  // absent in states written before servers had logos
     rec.params = {r.text(s, "name", limits::kMaxNameBytes), r.number(s, "pingTime", 0, limits::kMaxPingTimeSeconds),
-                  r.number(s, "pinTimeout", 0, limits::kMaxPinTimeoutMinutes),
+                  r.number(s, "pinTimeout", limits::kPinTimeoutNever, limits::kMaxPinTimeoutMinutes),
                   r.number(s, "pinAttemptLimit", limits::kMinPinAttemptLimit, limits::kMaxPinAttemptLimit),
-                  logo != s.end() && logo->is_string() ? logo->get<std::string>() : std::string()};
+                  logo != s.end() && logo->is_string() ? logo->get<std::string>() : std::string(),
+                  // absent in states written before transaction windows: 0, always asked
+                  s.contains("pinTransTimeout") ? r.number(s, "pinTransTimeout", 0, limits::kMaxPinTimeoutMinutes) : 0};
     // A logo outside today's rules (servers used to allow http: logos) is only shown, and the next
     // login brings the server's current one: it is dropped, not a reason to refuse the whole state.
     std::string& l = rec.params.logo;

@@ -12,6 +12,7 @@ const Transition* findTransition(Step from, Input input) {
 const char* stepStateName(Step s) {
   switch (s) {
     case Step::Starting: return "STARTING";
+    case Step::Ready: return "READY_FOR_USER_INTERACTION";
     case Step::Confirming:
     case Step::SecondFactor:
     case Step::Verifying: return "USER_INTERACTION";

@@ -13,6 +13,7 @@ namespace tapgate {
 // Internal steps. Each maps onto one public state (+ pseudo-state).
 enum class Step : std::uint8_t {
   Starting,        // STARTING: waiting for the signed start response
+  Ready,           // READY_FOR_USER_INTERACTION: started, held until the app calls startUserInteraction
   Confirming,      // USER_INTERACTION / WAIT_FOR_CONFIRMATION
   SecondFactor,    // USER_INTERACTION / WAIT_FOR_SECOND_FACTOR, waiting for the user
   Verifying,       // USER_INTERACTION / WAIT_FOR_SECOND_FACTOR, proof sent, waiting for the server
@@ -25,6 +26,9 @@ enum class Step : std::uint8_t {
 #define TAPGATE_INPUTS(X)                                                                                     \
   X(StartNeedsConfirmation, "startNeedsConfirmation") /* start response: an enrolment, or a login to confirm */ \
   X(StartPromptsFactor, "startPromptsFactor")         /* start response: one account, asked for the factor  */ \
+  X(StartHeld, "startHeld")                           /* start response, manuallyStartUserInteraction: held  */ \
+  X(InteractionNeedsConfirmation, "interactionNeedsConfirmation") /* startUserInteraction: to confirm         */ \
+  X(InteractionPromptsFactor, "interactionPromptsFactor") /* startUserInteraction: asked for the factor      */ \
   X(ConfirmedPromptsFactor, "confirmedPromptsFactor") /* setAccount, the second factor is asked for          */ \
   X(ConfirmedSkipsFactor, "confirmedSkipsFactor")     /* setAccount within pinTimeout: the login is sent     */ \
   X(CodeMismatch, "codeMismatch")                     /* setAccount with a code not the login page's          */ \
@@ -77,6 +81,15 @@ inline constexpr Transition kTransitions[] = {
   {Step::Starting,     Input::SessionTimeout,         Step::Done,         HistoryStatus::Aborted,         Notice::None},
   {Step::Starting,     Input::AccountDeleted,         Step::Done,         HistoryStatus::Aborted,         Notice::None},
   {Step::Starting,     Input::Fault,                  Step::Failed,       HistoryStatus::Error,           Notice::None},
+  {Step::Starting,     Input::StartHeld,              Step::Ready,        HistoryStatus::None,            Notice::None},
+
+  // Held for the app (manuallyStartUserInteraction): the server has started the session, so an end
+  // here cancels it there; the session timeout keeps running.
+  {Step::Ready,        Input::InteractionNeedsConfirmation, Step::Confirming, HistoryStatus::None,        Notice::None},
+  {Step::Ready,        Input::InteractionPromptsFactor, Step::SecondFactor, HistoryStatus::None,          Notice::None},
+  {Step::Ready,        Input::FactorBlocked,          Step::Failed,       HistoryStatus::Error,           Notice::None},
+  {Step::Ready,        Input::StopSession,            Step::Done,         HistoryStatus::Aborted,         Notice::Cancel},
+  {Step::Ready,        Input::SessionTimeout,         Step::Done,         HistoryStatus::Aborted,         Notice::Cancel},
 
   {Step::Confirming,   Input::ConfirmedPromptsFactor, Step::SecondFactor, HistoryStatus::None,            Notice::None},
   {Step::Confirming,   Input::ConfirmedSkipsFactor,   Step::Verifying,    HistoryStatus::None,            Notice::None},
@@ -116,7 +129,7 @@ inline constexpr Transition kTransitions[] = {
 
 const Transition* findTransition(Step from, Input input);
 
-const char* stepStateName(Step s);         // STARTING | USER_INTERACTION | ACTIVE | DONE | ERROR
+const char* stepStateName(Step s);         // STARTING | READY_FOR_USER_INTERACTION | USER_INTERACTION | ACTIVE | DONE | ERROR
 const char* stepPseudoStateName(Step s);   // WAIT_FOR_CONFIRMATION | WAIT_FOR_SECOND_FACTOR | NONE
 const char* inputName(Input i);
 bool isFinal(Step s);

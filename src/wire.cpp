@@ -117,15 +117,20 @@ std::optional<ServerParams> serverParams(const json& j) {
   if (server == j.end() || !server->is_object()) return std::nullopt;
   auto name = strAtMost(*server, "name", limits::kMaxNameBytes);
   auto ping = integerIn(*server, "pingTime", 0, limits::kMaxPingTimeSeconds);
-  auto pinTimeout = integerIn(*server, "pinTimeout", 0, limits::kMaxPinTimeoutMinutes);
+  // pinTimeout -1: once a second factor was verified, logins never ask again (§5.1). A transaction
+  // window has no "never": pinTransTimeout is 0 (always asked, also when absent) up to the same ceiling.
+  auto pinTimeout = integerIn(*server, "pinTimeout", limits::kPinTimeoutNever, limits::kMaxPinTimeoutMinutes);
+  auto pinTransTimeout = server->contains("pinTransTimeout")
+                             ? integerIn(*server, "pinTransTimeout", 0, limits::kMaxPinTimeoutMinutes)
+                             : std::optional<std::int64_t>(0);
   auto limit = integerIn(*server, "pinAttemptLimit", limits::kMinPinAttemptLimit, limits::kMaxPinAttemptLimit);
-  if (!name || !ping || !pinTimeout || !limit) return std::nullopt;
+  if (!name || !ping || !pinTimeout || !pinTransTimeout || !limit) return std::nullopt;
   // The logo is optional; when present it is an image URL the app shows (§5.1): an https: URL a
   // browser parses alike, or an inline data:image URL.
   auto logo = optionalStr(*server, "logo", limits::kMaxLogoBytes);
   if (!logo) return std::nullopt;
   if (!logo->empty() && !url::isWebUrl(*logo, url::Schemes::HttpsOnly) && !url::isImageDataUrl(*logo)) return std::nullopt;
-  return ServerParams{*name, *ping, *pinTimeout, *limit, std::move(*logo)};
+  return ServerParams{*name, *ping, *pinTimeout, *limit, std::move(*logo), *pinTransTimeout};
 }
 
 ErrorCode errorFromServerCode(std::int64_t code) {
@@ -185,10 +190,11 @@ Exchange startRequest(const Bytes& qrPayload, const Bytes& deviceNonce) {
 
 Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Bytes& boxPk, const Bytes& pinPk,
                       const Bytes& sigAccount, const Bytes& sigPin, const std::string& pushToken,
-                      const Bytes& bioPk, const Bytes& sigBio, const std::optional<EnrolPinCheck>& pinCheck) {
+                      const Bytes& bioPk, const Bytes& sigBio, const std::optional<EnrolPinCheck>& pinCheck,
+                      const std::string& userInput) {
   json j = {{"v", kProtocolVersion},       {"session", base64url(sessionId)}, {"accountPk", base64url(accountPk)},
             {"boxPk", base64url(boxPk)},   {"pinPk", base64url(pinPk)},       {"sigAccount", base64url(sigAccount)},
-            {"sigPin", base64url(sigPin)}};
+            {"sigPin", base64url(sigPin)}, {"userInput", userInput}};
   if (!pushToken.empty()) j["pushToken"] = pushToken;
   if (!bioPk.empty()) {
     j["bioPk"] = base64url(bioPk);
@@ -331,7 +337,10 @@ Bytes pinCommitProofMessage(std::int64_t accountId, const Bytes& pinPk) {
   return concat({&kPinCommitDomain, &id, &pinPk});
 }
 
-Bytes enrolProofMessage(const Transcript& t) { return concat({&kEnrolDomain, &t.hash()}); }
+Bytes enrolProofMessage(const Transcript& t, const std::string& userInput) {
+  Bytes inputHash = crypto::hash(toBytes(userInput));
+  return concat({&kEnrolDomain, &t.hash(), &inputHash});
+}
 Bytes enrolPinCheckProofMessage(const Transcript& t) { return concat({&kEnrolPinCheckDomain, &t.hash()}); }
 Bytes loginProofMessage(const Transcript& t, LoginFactor factor, const std::string& userInput, const std::string& code) {
   Bytes factorByte{static_cast<std::uint8_t>(factor)};

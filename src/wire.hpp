@@ -32,9 +32,10 @@ class Transcript {
 struct ServerParams {
   std::string name;
   std::int64_t pingTime = 0;        // seconds; 0 = one-shot logins
-  std::int64_t pinTimeout = 0;      // minutes
+  std::int64_t pinTimeout = 0;      // minutes a login may skip the second factor; -1: never asked again, 0: always
   std::int64_t pinAttemptLimit = 3;
   std::string logo;  // the server's logo, an image URL as the server gave it (https: or data:); empty: none
+  std::int64_t pinTransTimeout = 0; // minutes a transaction's approval may skip the second factor; 0: always asked
 };
 
 // A transaction to approve: its id, the relying party's session it belongs to (an opaque 32-byte
@@ -98,7 +99,7 @@ struct EnrolPinCheck {
 Exchange enrolRequest(const Bytes& sessionId, const Bytes& accountPk, const Bytes& boxPk, const Bytes& pinPk,
                       const Bytes& sigAccount, const Bytes& sigPin, const std::string& pushToken,
                       const Bytes& bioPk = {}, const Bytes& sigBio = {},
-                      const std::optional<EnrolPinCheck>& pinCheck = std::nullopt);
+                      const std::optional<EnrolPinCheck>& pinCheck = std::nullopt, const std::string& userInput = "");
 // sigPin empty: a login without the second factor, which the server grants only within its pinTimeout.
 enum class LoginFactor : std::uint8_t { None = 0, Pin = 1, Biometric = 2 };
 struct LoginExtras {
@@ -156,7 +157,8 @@ Exchange pinCommitRequest(std::int64_t accountId, const Bytes& pinPk, const Byte
 Bytes pinCommitProofMessage(std::int64_t accountId, const Bytes& pinPk);
 
 // What the device signs to prove its account key (and PIN key) in the current step.
-Bytes enrolProofMessage(const Transcript& t);
+// "tapgate/v1/enrol" ‖ T1 ‖ H(userInput): the new account's keys, bound to this session and to what the app passed.
+Bytes enrolProofMessage(const Transcript& t, const std::string& userInput);
 Bytes enrolPinCheckProofMessage(const Transcript& t);
 // Covers the transcript and every login request field with meaning: the factor, the user input the
 // relying party stores and the matched code (an attacker who rewrites them breaks the proof).

@@ -365,6 +365,7 @@ export class Authenticator extends TypedEventTarget<AuthenticatorEventMap> {
     const text = (i: number) => (typeof args[i] === 'string' ? (args[i] as string) : '');
     let raw: string;
     switch (fn) {
+      case 'startUserInteraction': raw = this.#core.startUserInteraction(session, now); break;
       case 'setAccount': raw = this.#core.setAccount(session, text(0), text(1), text(2), now); break;
       case 'setPinBiometric': raw = this.#core.setPinBiometric(session, text(0), args[1] as Uint8Array, now); break;
       case 'reportBiometricFailure': raw = this.#core.reportBiometricFailure(session); break;

@@ -5,6 +5,7 @@ export interface CoreEngine {
   startSessionFromLink(link: string, now: number): string;
   startAppLogin(now: number): string;
   noteUserActivity(now: number): void;
+  startUserInteraction(session: number, now: number): string;
   setAccount(session: number, accountJson: string, userInput: string, code: string, now: number): string;
   setPinBiometric(session: number, pin: string, biometric: Uint8Array, now: number): string;
   reportBiometricFailure(session: number): string;

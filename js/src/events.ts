@@ -9,6 +9,8 @@ import type {
 
 export interface SessionEventMap {
   statechange: CustomEvent<StateChangeDetail>;
+  /** manuallyStartUserInteraction: the session is held until `session.startUserInteraction()`. */
+  readyforuserinteraction: CustomEvent<Record<string, never>>;
   confirmenrol: CustomEvent<ConfirmEnrolDetail>;
   confirmlogin: CustomEvent<ConfirmLoginDetail>;
   secondfactor: CustomEvent<SecondFactorDetail>;

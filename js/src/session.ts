@@ -14,7 +14,7 @@ import type {
 } from './types.js';
 
 /** What a Session needs from its Authenticator: the engine calls, nothing else. */
-export type SessionCall = 'setAccount' | 'setPinBiometric' | 'reportBiometricFailure' | 'inputCancel' | 'stopSession';
+export type SessionCall = 'startUserInteraction' | 'setAccount' | 'setPinBiometric' | 'reportBiometricFailure' | 'inputCancel' | 'stopSession';
 
 export interface SessionHost {
   call(fn: SessionCall, session: number, ...args: (string | Uint8Array)[]): void;
@@ -31,7 +31,7 @@ export interface PinBiometricInput {
   biometric?: boolean;
 }
 
-export type SessionEventName = 'statechange' | 'confirmlogin' | 'confirmenrol' | 'secondfactor' | 'login' | 'stop' | 'error';
+export type SessionEventName = 'statechange' | 'readyforuserinteraction' | 'confirmlogin' | 'confirmenrol' | 'secondfactor' | 'login' | 'stop' | 'error';
 
 /**
  * One login or enrolment. Properties are a snapshot refreshed before each event is dispatched;
@@ -94,6 +94,15 @@ export class Session extends TypedEventTarget<SessionEventMap> {
    */
   get finished(): Promise<Session> { return this.#finished; }
   get isFinal(): boolean { return this.state === 'DONE' || this.state === 'ERROR'; }
+
+  /**
+   * With `manuallyStartUserInteraction`: lets a session held at READY_FOR_USER_INTERACTION (event
+   * `readyforuserinteraction`) go on to its `confirmlogin`/`confirmenrol` or `secondfactor` prompt,
+   * e.g. once the app is in the foreground. In any other state WRONG_STATE (nothing changes).
+   */
+  async startUserInteraction(): Promise<void> {
+    this.#host.call('startUserInteraction', this.id);
+  }
 
   /**
    * Confirms the session: for a login, the chosen candidate account (and, with code matching, the

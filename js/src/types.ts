@@ -1,6 +1,6 @@
 import type { TapgateErrorInfo } from './errors.js';
 
-export type SessionState = 'STARTING' | 'USER_INTERACTION' | 'ACTIVE' | 'DONE' | 'ERROR';
+export type SessionState = 'STARTING' | 'READY_FOR_USER_INTERACTION' | 'USER_INTERACTION' | 'ACTIVE' | 'DONE' | 'ERROR';
 export type PseudoState = 'WAIT_FOR_CONFIRMATION' | 'WAIT_FOR_SECOND_FACTOR' | 'NONE';
 export type HistoryStatus =
   | 'NONE'
@@ -69,7 +69,13 @@ export interface SessionSnapshot {
 }
 
 export type SecondFactorType = 'PIN' | 'BIOMETRIC';
-export type SecondFactorResult = 'SUCCESS' | 'PIN_FAIL' | 'PIN_BLOCKED' | 'BIOMETRIC_FAIL';
+/**
+ * BIOMETRIC_FAIL: the provider refused (cancelled, not recognised). BIOMETRICS_REMOVED (a login's
+ * verdict only): the server did not know the key of the secret the provider released, i.e. the
+ * platform's biometric set changed; the biometric is now off for that account (`accountupdate`),
+ * and the verdict is a new prompt for the PIN.
+ */
+export type SecondFactorResult = 'SUCCESS' | 'PIN_FAIL' | 'PIN_BLOCKED' | 'BIOMETRIC_FAIL' | 'BIOMETRICS_REMOVED';
 
 /** How a change of the second factor (changePin, addBiometric) ended, in the terms of `secondfactor`. */
 export interface SecondFactorChangeResult {
@@ -152,6 +158,12 @@ export interface Config {
   expiryHistoryItems?: number | string;
   /** Never skip the second factor, even within the server's pinTimeout. */
   alwaysRequireSecondFactor?: boolean;
+  /**
+   * Sessions from a QR code, link or push stop at READY_FOR_USER_INTERACTION (event
+   * `readyforuserinteraction`) until the app calls `session.startUserInteraction()`; their
+   * sessionTimeout keeps running. An AppLogin is not held. Default false.
+   */
+  manuallyStartUserInteraction?: boolean;
   /** Time the user has to supply an asked second factor; the session is ABORTED after it. */
   secondFactorUserInputTimeout?: number | string;
   /** An ACTIVE AppLogin logs out after this long without user activity (0 = never). */

@@ -17,7 +17,10 @@ export interface ServerRecord {
   prevUntil: number | null;
   name: string;
   pingTime: number;
+  /** Minutes a login may skip the second factor after one was verified; -1: any time, 0: never. */
   pinTimeout: number;
+  /** The same for approving a transaction (0: always asked; never -1). */
+  pinTransTimeout: number;
   pinAttemptLimit: number;
   created: number;
   /** The server's logo: an https URL or a data: URL of an image (v2.2 `logo`). */
@@ -158,7 +161,7 @@ export interface ListQuery {
 interface ServerRow {
   seq: number; id: Buffer; pk: Buffer; sk: Buffer; sk_wrapped: number; prev_pk: Buffer | null; prev_sk: Buffer | null;
   prev_until: number | null; name: string; ping_time: number; pin_timeout: number; pin_attempt_limit: number; created: number;
-  logo: string | null;
+  logo: string | null; pin_trans_timeout: number;
 }
 interface RpSessionRow {
   server: Buffer; nonce: string; loggedin: number; accountid: number | null; userid: string | null; cancelled: number;
@@ -323,6 +326,7 @@ export interface ServerParams {
   name: string;
   pingTime: number;
   pinTimeout: number;
+  pinTransTimeout: number;
   pinAttemptLimit: number;
   logo: string | null;
 }
@@ -407,6 +411,7 @@ export class Store {
       name: row.name,
       pingTime: Number(row.ping_time),
       pinTimeout: Number(row.pin_timeout),
+      pinTransTimeout: Number(row.pin_trans_timeout ?? 0),
       pinAttemptLimit: Number(row.pin_attempt_limit),
       created: Number(row.created),
       logo: row.logo ?? null,
@@ -585,10 +590,11 @@ export class Store {
   updateServer(id: Uint8Array, p: ServerParams): Promise<void> {
     return this.#durably(async () => {
       await this.#serverWritten(id);
-      await this.sql.run('UPDATE servers SET name = ?, ping_time = ?, pin_timeout = ?, pin_attempt_limit = ?, logo = ? WHERE id = ?', [
+      await this.sql.run('UPDATE servers SET name = ?, ping_time = ?, pin_timeout = ?, pin_trans_timeout = ?, pin_attempt_limit = ?, logo = ? WHERE id = ?', [
         p.name,
         p.pingTime,
         p.pinTimeout,
+        p.pinTransTimeout,
         p.pinAttemptLimit,
         p.logo,
         b(id),
@@ -599,10 +605,11 @@ export class Store {
    * Brings every server's parameters into `ranges` (values stored before the ranges were enforced:
    * a PIN attempt limit of 1000 must not outlive the cap). Resolves with the servers changed.
    */
-  clampServerParams(ranges: { pingTime: readonly [number, number]; pinTimeout: readonly [number, number]; pinAttemptLimit: readonly [number, number] }): Promise<number> {
+  clampServerParams(ranges: { pingTime: readonly [number, number]; pinTimeout: readonly [number, number]; pinTransTimeout: readonly [number, number]; pinAttemptLimit: readonly [number, number] }): Promise<number> {
     return this.transaction(async () => {
       let changed = 0;
-      for (const [column, [min, max]] of [['ping_time', ranges.pingTime], ['pin_timeout', ranges.pinTimeout], ['pin_attempt_limit', ranges.pinAttemptLimit]] as const) {
+      const columns = [['ping_time', ranges.pingTime], ['pin_timeout', ranges.pinTimeout], ['pin_trans_timeout', ranges.pinTransTimeout], ['pin_attempt_limit', ranges.pinAttemptLimit]] as const;
+      for (const [column, [min, max]] of columns) {
         changed += await this.sql.run(`UPDATE servers SET ${column} = ? WHERE ${column} < ?`, [min, min]);
         changed += await this.sql.run(`UPDATE servers SET ${column} = ? WHERE ${column} > ?`, [max, max]);
       }

@@ -94,6 +94,16 @@ function bytesField(j: Fields, key: string, size: number): Uint8Array {
 }
 
 const MAX_TOKEN_CHARS = 4096;
+/** userInput (login and enrolment) in UTF-8 bytes: what the relying party reads back as LoginStatus `userinput` (src/limits.hpp). */
+const MAX_USER_INPUT_BYTES = 1024;
+
+/** The app's userInput: a string of at most MAX_USER_INPUT_BYTES; absent at an enrolment is ''. */
+function userInputField(j: Fields, optional: boolean): string {
+  const v = j.userInput === undefined && optional ? '' : j.userInput;
+  if (typeof v !== 'string') throw new HttpError(400, 'field "userInput" must be a string');
+  if (Buffer.byteLength(v, 'utf8') > MAX_USER_INPUT_BYTES) throw new HttpError(400, `field "userInput" has more than ${MAX_USER_INPUT_BYTES} bytes`);
+  return v;
+}
 
 function optionalToken(j: Fields, guards: DeviceGuards): string | null {
   if (j.pushToken === undefined) return null;
@@ -191,7 +201,7 @@ export class DeviceApi {
   private static readonly ROUTES: Readonly<Record<string, Route>> = {
     '/v1/start': { fields: ['qr', 'nonce'], handle: (api, j, raw) => api.start(j, raw) },
     '/v1/enrol': {
-      fields: ['session', 'accountPk', 'boxPk', 'pinPk', 'sigAccount', 'sigPin', 'pushToken', 'bioPk', 'sigBio', 'checkAccountId', 'sigCheckAccount', 'sigCheckPin'],
+      fields: ['session', 'accountPk', 'boxPk', 'pinPk', 'sigAccount', 'sigPin', 'pushToken', 'bioPk', 'sigBio', 'checkAccountId', 'sigCheckAccount', 'sigCheckPin', 'userInput'],
       // An enrolment tries a PIN only when it proves it with an existing account (§5.2).
       accountBucket: 'checkAccountId',
       counted: 'enrol',
@@ -373,13 +383,14 @@ export class DeviceApi {
     const checkAccountId = j.checkAccountId === undefined ? null : accountIdField(j, 'checkAccountId');
     const sigCheckAccount = checkAccountId !== null ? bytesField(j, 'sigCheckAccount', 64) : null;
     const sigCheckPin = checkAccountId !== null ? bytesField(j, 'sigCheckPin', 64) : null;
+    const userInput = userInputField(j, true);
     const t = qs.transcript;
     const status = qrSessionStatus(qs, this.now());
     const refused = qs.kind === 'enrol' ? ENROL[status] : ERR_SESSION_NOT_FOUND;
     if (refused !== null) return this.signedError(server, t, raw, refused, qs.kind === 'enrol' && status === 'used' ? 'device.replay' : null);
     const rp = await this.store.getRpSession(qs.server, qs.nonce);
     if (!rp || rp.cancelled) return this.signedError(server, t, raw, ERR_SESSION_NOT_FOUND);
-    const proof = enrolProofMessage(t);
+    const proof = enrolProofMessage(t, userInput);
     if (!verify(accountPk, proof, sigAccount) || !verify(pinPk, proof, sigPin) || (bioPk && !verify(bioPk, proof, sigBio!))) {
       return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     }
@@ -419,7 +430,8 @@ export class DeviceApi {
       pingTime: server.pingTime,
     });
     await this.store.setQrUsed(id, transcriptAdvance(t, raw, sealed.bodyBytes));
-    await this.store.logIn(qs.server, qs.nonce, id, { accountId, userId: qs.userId, userInput: null, factor: 'pin' }, now);
+    // The relying party reads the app's userInput from the enrolment as from a login (LoginStatus userinput).
+    await this.store.logIn(qs.server, qs.nonce, id, { accountId, userId: qs.userId, userInput, factor: 'pin' }, now);
     return { status: 200, text: sealed.envelope, outcome: 'success' };
   }
 
@@ -427,8 +439,7 @@ export class DeviceApi {
   private async login(j: Fields, raw: Uint8Array): Promise<Answer> {
     const { qs, server, id } = await this.session(j);
     const accountId = accountIdField(j);
-    if (typeof j.userInput !== 'string') throw new HttpError(400, 'field "userInput" must be a string');
-    const userInput = j.userInput;
+    const userInput = userInputField(j, false);
     const sigAccount = bytesField(j, 'sigAccount', 64);
     const factor = j.factor ?? 'PIN';
     if (factor !== 'PIN' && factor !== 'BIOMETRIC' && factor !== 'NONE') throw new HttpError(400, 'field "factor" must be PIN, BIOMETRIC or NONE');
@@ -477,9 +488,7 @@ export class DeviceApi {
     const sigTransaction = tx ? fromB64u(j.sigTransaction) : null;
     const txSigned = !!tx && !!sigTransaction &&
       verify(account.pk, transactionSigningInput(tx.tid, rpSessionBinding(server.id, qs.nonce), tx.text), sigTransaction);
-    if (tx && (factor === 'NONE' || !txSigned)) {
-      return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);  // no second factor or no signature
-    }
+    if (tx && !txSigned) return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
     if (sigBio !== null) {
       // A blocked PIN blocks every second factor: a biometric login on a blocked account would
       // let whoever passes the biometric keep guessing the PIN in between.
@@ -495,10 +504,11 @@ export class DeviceApi {
       }
       await this.store.factorVerified(account.id, now);
     } else if (sigPin === null) {
-      // A login without the second factor: only within pinTimeout of the last verified one,
-      // and never when the relying party asked for it.
-      const window = server.pinTimeout * 60_000;
-      const recent = account.lastFactorAt !== null && now - account.lastFactorAt < window;
+      // A login without the second factor: only within pinTimeout of the last verified one (-1:
+      // any time after one), a transaction's approval within pinTransTimeout, and never when the
+      // relying party asked for it.
+      const minutes = tx ? server.pinTransTimeout : server.pinTimeout;
+      const recent = account.lastFactorAt !== null && ((!tx && minutes === -1) || now - account.lastFactorAt < minutes * 60_000);
       if (!recent || qs.requireSecondFactor || account.pinFailures >= limit) return answer({ result: 'SECOND_FACTOR_REQUIRED' });
     } else {
       // 2.–3. blocked, or the PIN proof

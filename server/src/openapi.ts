@@ -23,7 +23,7 @@ export interface Schema {
   format?: string;
 }
 
-/** pingTime (s), pinTimeout (min), pinAttemptLimit with the ranges rp-api.ts enforces. */
+/** pingTime (s), pinTimeout and pinTransTimeout (min), pinAttemptLimit with the ranges rp-api.ts enforces. */
 const SERVER_PARAM_SCHEMAS: Record<string, Schema> = Object.fromEntries(
   Object.entries(SERVER_PARAM_RANGES).map(([key, [minimum, maximum]]) => [key, { type: 'integer', minimum, maximum }]),
 );
@@ -119,7 +119,7 @@ const documented: OpenApiDocument = {
     '/servers/{sid}': {
       parameters: [param('sid')],
       get: { ...rp, operationId: 'getServer', summary: 'One virtual server; permission servers', responses: { '200': ok('The server', ref('Server')), ...common } },
-      put: { ...rp, operationId: 'updateServer', summary: 'Change name, logo, ping time, PIN timeout or PIN attempt limit; permission servers',
+      put: { ...rp, operationId: 'updateServer', summary: 'Change name, logo, ping time, PIN timeouts (logins, transactions) or PIN attempt limit; permission servers',
         description: 'Read-only fields of GET may be sent back unchanged; unknown fields are refused.',
         requestBody: { required: true, content: json(ref('ServerUpdate')) },
         responses: { '200': ok('The server after the change', ref('Server')), '400': responseRef('BadRequest'), '413': responseRef('TooLarge'), ...common } },
@@ -484,7 +484,7 @@ const documented: OpenApiDocument = {
       Server: {
         type: 'object',
         additionalProperties: false,
-        required: ['serverid', 'serverpk', 'serverName', 'pingTime', 'pinTimeout', 'pinAttemptLimit', 'logo', 'accountCount'],
+        required: ['serverid', 'serverpk', 'serverName', 'pingTime', 'pinTimeout', 'pinTransTimeout', 'pinAttemptLimit', 'logo', 'accountCount'],
         properties: {
           serverid: { type: 'string' }, serverpk: { type: 'string' }, serverName: { type: 'string' },
           logo: { type: ['string', 'null'], description: 'an https URL or a data:image/…;base64 URL' },

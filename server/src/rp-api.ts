@@ -38,11 +38,13 @@ const SERVER_NONCE = /^(app|oidc|ciba|admin)\./;
 /**
  * Sane ranges of the server parameters: a PIN attempt limit beyond 10 turns the limit into a
  * formality (a key with `servers` must not be able to lift it); pings at most daily (pingTime, s);
- * a second factor skipped for at most a day (pinTimeout, minutes).
+ * a login's second factor skipped for at most a day (pinTimeout, minutes), or, at -1, whenever one
+ * was verified before; a transaction's (pinTransTimeout) for at most a day, never without limit.
  */
 export const SERVER_PARAM_RANGES = {
   pingTime: [0, 24 * 3600],
-  pinTimeout: [0, 24 * 60],
+  pinTimeout: [-1, 24 * 60],
+  pinTransTimeout: [0, 24 * 60],
   pinAttemptLimit: [1, 10],
 } as const;
 const MAX_LOGO_CHARS = 32 * 1024;
@@ -76,8 +78,8 @@ function logoParam(v: unknown): string | null {
  * refused (a misspelt pinAttemptLimit must not pass silently); what GET returns may come back (GET,
  * edit, PUT), but its read-only fields must equal `current`'s.
  */
-function serverParams(j: Record<string, unknown>, base: Pick<ServerRecord, 'name' | 'pingTime' | 'pinTimeout' | 'pinAttemptLimit' | 'logo'>, current: Record<string, unknown>): ServerParams {
-  const writable = ['serverName', 'pingTime', 'pinTimeout', 'pinAttemptLimit', 'logo'];
+function serverParams(j: Record<string, unknown>, base: Pick<ServerRecord, 'name' | 'pingTime' | 'pinTimeout' | 'pinTransTimeout' | 'pinAttemptLimit' | 'logo'>, current: Record<string, unknown>): ServerParams {
+  const writable = ['serverName', 'pingTime', 'pinTimeout', 'pinTransTimeout', 'pinAttemptLimit', 'logo'];
   for (const key of Object.keys(j)) {
     if (writable.includes(key)) continue;
     const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
@@ -88,6 +90,7 @@ function serverParams(j: Record<string, unknown>, base: Pick<ServerRecord, 'name
     name: base.name,
     pingTime: base.pingTime,
     pinTimeout: base.pinTimeout,
+    pinTransTimeout: base.pinTransTimeout,
     pinAttemptLimit: base.pinAttemptLimit,
     logo: base.logo ?? null,
   };
@@ -97,7 +100,7 @@ function serverParams(j: Record<string, unknown>, base: Pick<ServerRecord, 'name
     }
     next.name = j.serverName;
   }
-  for (const key of ['pingTime', 'pinTimeout', 'pinAttemptLimit'] as const) {
+  for (const key of ['pingTime', 'pinTimeout', 'pinTransTimeout', 'pinAttemptLimit'] as const) {
     const v = j[key];
     if (v === undefined) continue;
     const [min, max] = SERVER_PARAM_RANGES[key];
@@ -296,9 +299,12 @@ export class RpApi implements RpContext {
     throw new HttpError(429, `too many push logins for this account: ${refusal.why}`, { code: 'PUSH_LIMIT', accountid: refusal.account, retryAfter });
   }
 
-  /** The QR session of a transaction: only its user's account may sign it, always with the second factor. */
+  /**
+   * The QR session of a transaction: only its user's account may sign it, with the second factor
+   * unless one was verified within the server's pinTransTimeout (0 by default: always).
+   */
   transactionQr(server: ServerRecord, nonce: string, o: { userid: string | null; tid: string; boundAccount: number | null }): Promise<Uint8Array> {
-    return this.newQrSession(server, nonce, 'login', { name: null, ctx: parseUserContext(null), requireSecondFactor: true, ...o });
+    return this.newQrSession(server, nonce, 'login', { name: null, ctx: parseUserContext(null), requireSecondFactor: false, ...o });
   }
 
   /** A new login QR session for the nonce (it becomes the nonce's latest); returns its payload. */
@@ -354,7 +360,7 @@ export class RpApi implements RpContext {
     const { store } = this.cfg;
     const j = parseJsonObject(await readRawBody(req));
     if (j.serverName === undefined) throw new HttpError(400, 'serverName is required');
-    const defaults = { name: '', pingTime: 0, pinTimeout: 0, pinAttemptLimit: 3, logo: null };
+    const defaults = { name: '', pingTime: 0, pinTimeout: 0, pinTransTimeout: 0, pinAttemptLimit: 3, logo: null };
     const params = serverParams(j, defaults, {});
     const id = randomBytes(SERVER_ID_BYTES);
     const kp = signKeyPair();

@@ -11,6 +11,7 @@ export async function serverJson(store: Store, s: ServerRecord) {
     serverName: s.name,
     pingTime: s.pingTime,
     pinTimeout: s.pinTimeout,
+    pinTransTimeout: s.pinTransTimeout,
     pinAttemptLimit: s.pinAttemptLimit,
     logo: s.logo,
     accountCount: await store.countAccounts(s.id),

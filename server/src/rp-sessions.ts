@@ -68,8 +68,8 @@ export const SESSION_ROUTES: readonly RpRoute[] = [
     },
   },
   {
-    // createTransaction: the device shows exactly these details, asks the second factor and
-    // signs them; the QR (qrdata) can be shown, and the account logged in on the nonce gets a push.
+    // createTransaction: the device shows exactly these details, asks the second factor (unless
+    // within pinTransTimeout) and signs them; the QR (qrdata) can be shown, and the account logged in on the nonce gets a push.
     id: 'createTransaction', method: 'POST', path: 'sessions/transactions', permission: onServer('sessions'),
     handle: async ({ api, req, res, server }) => {
       const { store, now } = api.cfg;

@@ -21,7 +21,7 @@ export function drawMatchCode(): string {
 
 /** The server parameters every session start announces (§5.1, §5.9). */
 export function serverParams(server: ServerRecord): Record<string, unknown> {
-  const params: Record<string, unknown> = { name: server.name, pingTime: server.pingTime, pinTimeout: server.pinTimeout, pinAttemptLimit: server.pinAttemptLimit };
+  const params: Record<string, unknown> = { name: server.name, pingTime: server.pingTime, pinTimeout: server.pinTimeout, pinTransTimeout: server.pinTransTimeout, pinAttemptLimit: server.pinAttemptLimit };
   if (server.logo) params.logo = server.logo;  // the app shows it while the user confirms
   return params;
 }

@@ -89,8 +89,9 @@ export function responseSigningInput(t: Uint8Array, request: Uint8Array, body: U
   return concat(RESPONSE_DOMAIN, t, hash(request), body);
 }
 
-export function enrolProofMessage(t: Uint8Array): Uint8Array {
-  return concat(ENROL_DOMAIN, t);
+/** "tapgate/v1/enrol" ‖ T1 ‖ H(userInput): the new keys, bound to the session and to what the app passed. */
+export function enrolProofMessage(t: Uint8Array, userInput: string): Uint8Array {
+  return concat(ENROL_DOMAIN, t, hash(utf8(userInput)));
 }
 
 /** What an existing account's keys sign when a later enrolment carries the PIN proof (§5.2). */

@@ -49,15 +49,25 @@ test('a cancelled or unrecognised biometric is a BIOMETRIC_FAIL verdict; the PIN
   expect((await env.rp.loginStatus(nonce)).loggedin).toBe(true);
 });
 
-test('a changed biometric set (another secret) is refused by the server, not counted against the PIN', async () => {
+test('a changed biometric set (another secret): BIOMETRICS_REMOVED, the biometric off for the account, the PIN not counted', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapgate-bio-'));
   const first = await Authenticator.create({ storage: dir, biometric: new TestBiometricProvider() });
   await enrolWithBiometric(first, 'bio-cleo');
   await first.close();
   const { auth } = await device({ storage: dir, biometric: new TestBiometricProvider() });
   const { session } = await loginPrompt(auth);
-  for (let i = 0; i < 4; i++) expect((await session.setPinBiometric({ biometric: true })).result).toBe('BIOMETRIC_FAIL');
+  const updated = nextEvent(auth, 'accountupdate');
+  const verdict = await session.setPinBiometric({ biometric: true });
+  expect(verdict).toEqual({ context: 'VERIFY', allowed: ['PIN'], result: 'BIOMETRICS_REMOVED' });
+  expect((await updated).account).toMatchObject({ userId: 'bio-cleo', biometric: false });
+  expect(auth.accounts[0].biometric).toBe(false);
+  await expect(session.setPinBiometric({ biometric: true })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   expect((await session.setPinBiometric({ pin: PIN })).result).toBe('SUCCESS');
+  expect((await env.rp.accounts()).accounts.find((a) => a.userid === 'bio-cleo').pinfailures).toBe(0);
+  expect((await loginPrompt(auth)).prompt.allowed).toEqual(['PIN']);
+  await auth.close();
+  const reopened = await env.authenticator({ storage: dir, biometric: new TestBiometricProvider() });
+  expect(reopened.accounts[0].biometric).toBe(false);  // stored: off for good, until addBiometric
 });
 
 test('maxNumberSecondFactorWithoutPIN: after N biometric logins the PIN is asked', async () => {

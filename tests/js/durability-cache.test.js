@@ -76,7 +76,7 @@ describe('SQLite driver and Store (in process)', () => {
       await store.accountLoggedIn(id, Date.now());
       await store.factorVerified(id, Date.now());
     })).toBe(0);
-    expect(await durably(() => store.updateServer(server, { name: 'n', pingTime: 0, pinTimeout: 0, pinAttemptLimit: 3, logo: null }))).toBe(1);
+    expect(await durably(() => store.updateServer(server, { name: 'n', pingTime: 0, pinTimeout: 0, pinTransTimeout: 0, pinAttemptLimit: 3, logo: null }))).toBe(1);
     expect(await durably(() => store.setAccountBlocked(id, true, Date.now()))).toBe(1);
     expect(await durably(() => store.deleteAccount(id, Date.now()))).toBe(1);
   });
@@ -88,11 +88,11 @@ describe('SQLite driver and Store (in process)', () => {
     expect((await store.getServer(server)).name).toBe('n');
     store.invalidateServer(server);
     expect((await store.getServer(server)).name).toBe('elsewhere');
-    await store.updateServer(server, { name: 'local', pingTime: 0, pinTimeout: 0, pinAttemptLimit: 3, logo: null });
+    await store.updateServer(server, { name: 'local', pingTime: 0, pinTimeout: 0, pinTransTimeout: 0, pinAttemptLimit: 3, logo: null });
     expect((await store.getServer(server)).name).toBe('local');
     // A change rolled back leaves no trace in the cache.
     await expect(store.transaction(async () => {
-      await store.updateServer(server, { name: 'rolled-back', pingTime: 0, pinTimeout: 0, pinAttemptLimit: 3, logo: null });
+      await store.updateServer(server, { name: 'rolled-back', pingTime: 0, pinTimeout: 0, pinTransTimeout: 0, pinAttemptLimit: 3, logo: null });
       expect((await store.getServer(server)).name).toBe('rolled-back');
       throw new Error('undo');
     })).rejects.toThrow('undo');

@@ -47,12 +47,12 @@ describe('server parameters', () => {
 
   test('the PIN attempt limit is 1..10, pingTime and pinTimeout have ranges, on update and on create', async () => {
     for (const body of [{ pinAttemptLimit: 11 }, { pinAttemptLimit: 1000000 }, { pinAttemptLimit: 0 }, { pingTime: 86401 }, { pingTime: -1 },
-      { pinTimeout: 1441 }, { pinTimeout: 2 ** 31 - 1 }]) {
+      { pinTimeout: 1441 }, { pinTimeout: 2 ** 31 - 1 }, { pinTimeout: -2 }, { pinTransTimeout: -1 }, { pinTransTimeout: 1441 }, { pinTransTimeout: 0.5 }]) {
       const res = await put(body);
       expect({ body, status: res.status }).toEqual({ body, status: 400 });
-      expect((await res.json()).error).toMatch(/must be an integer in \d+\.\.\d+/);
+      expect((await res.json()).error).toMatch(/must be an integer in -?\d+\.\.\d+/);
     }
-    for (const body of [{ pinAttemptLimit: 10 }, { pinAttemptLimit: 1 }, { pingTime: 86400 }, { pinTimeout: 1440 }, { pingTime: 0, pinTimeout: 0, pinAttemptLimit: 3 }]) {
+    for (const body of [{ pinAttemptLimit: 10 }, { pinAttemptLimit: 1 }, { pingTime: 86400 }, { pinTimeout: 1440 }, { pinTimeout: -1 }, { pinTransTimeout: 1440 }, { pingTime: 0, pinTimeout: 0, pinTransTimeout: 0, pinAttemptLimit: 3 }]) {
       expect({ body, status: (await put(body)).status }).toEqual({ body, status: 200 });
     }
     const created = await fetch(`${env.server.url}/servers/`, {

@@ -55,7 +55,7 @@ class EvilServer {
       this.t = H(enc.encode('tapgate/v1/transcript'), Buffer.from(req.qr, 'base64url'));
       const start = {
         kind: 'enrol',
-        server: { name: 'Evil Bank', pingTime: 0, pinTimeout: 0, pinAttemptLimit: 3 },
+        server: { name: 'Evil Bank', pingTime: 0, pinTimeout: 0, pinTransTimeout: 0, pinAttemptLimit: 3 },
         time: Date.now(),
         announceInfo: { origin: 'https://evil.example' },
         userId: 'victim',
@@ -91,7 +91,8 @@ const CASES = [
   ['a 100 KB announceInfo', { start: start((s) => { s.announceInfo = { a: 'x'.repeat(100_000) }; }) }],
   ['a pingTime of 10^12 s', { start: start((s) => { s.server.pingTime = 1e12; }) }],
   ['a PIN attempt limit of 10^6', { start: start((s) => { s.server.pinAttemptLimit = 1e6; }) }],
-  ['a negative pinTimeout', { start: start((s) => { s.server.pinTimeout = -1; }) }],
+  ['a pinTimeout below -1 (never ask)', { start: start((s) => { s.server.pinTimeout = -2; }) }],
+  ['a pinTransTimeout of -1: a transaction has no "never ask"', { start: start((s) => { s.server.pinTransTimeout = -1; }) }],
   ['a server time before the epoch', { start: start((s) => { s.time = -1; }) }],
   ['a server time beyond 2^53', { start: start((s) => { s.time = 2 ** 60; }) }],
   ['an http: logo', { start: start((s) => { s.server.logo = 'http://evil.example/logo.png'; }) }],

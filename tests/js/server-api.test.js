@@ -100,7 +100,7 @@ class DeviceSession {
   }
 
   enrol(account, pin) {
-    const proof = concat(enc.encode('tapgate/v1/enrol'), this.t);
+    const proof = concat(enc.encode('tapgate/v1/enrol'), this.t, H(enc.encode('')));  // ‖ H(userInput), none sent
     return this.exchange('/v1/enrol', {
       v: 1,
       session: b64u(this.sessionId),
@@ -171,6 +171,7 @@ describe('relying-party API', () => {
       serverName: 'Tapgate Demo',
       pingTime: 0,
       pinTimeout: 0,
+      pinTransTimeout: 0,
       pinAttemptLimit: 3,
       logo: null,
       accountCount: expect.any(Number),
@@ -310,7 +311,7 @@ describe('device API', () => {
       const r = await device.start();
       expect(r.status).toBe(200);
       expect(r.body.kind).toBe(kind);
-      expect(r.body.server).toEqual({ name: 'Tapgate Demo', pingTime: 0, pinTimeout: 0, pinAttemptLimit: 3 });
+      expect(r.body.server).toEqual({ name: 'Tapgate Demo', pingTime: 0, pinTimeout: 0, pinTransTimeout: 0, pinAttemptLimit: 3 });
       expect(r.body.time).toBeGreaterThanOrEqual(before - 1000);
       if (kind === 'login') {
         expect(r.body.announceInfo).toEqual(ctx.announceinfo);
@@ -466,7 +467,7 @@ describe('device API', () => {
     const nonce = freshNonce();
     const enrolDevice = new DeviceSession(await qrPayload('enrol', nonce, '?userid=dora'), serverPk);
     await enrolDevice.start();
-    const proof = concat(enc.encode('tapgate/v1/enrol'), enrolDevice.t);
+    const proof = concat(enc.encode('tapgate/v1/enrol'), enrolDevice.t, H(enc.encode('')));
     const enrolled = await enrolDevice.exchange('/v1/enrol', {
       v: 1,
       session: b64u(enrolDevice.sessionId),

@@ -221,7 +221,7 @@ const STEPS = [
     target: () => fresh,
     flow: () => enrolQr(),
     path: '/v1/start',
-    leaves: [['kind'], ['server', 'name'], ['server', 'pingTime'], ['server', 'pinTimeout'], ['server', 'pinAttemptLimit'], ['time'], ['userId'], ['name']],
+    leaves: [['kind'], ['server', 'name'], ['server', 'pingTime'], ['server', 'pinTimeout'], ['server', 'pinTransTimeout'], ['server', 'pinAttemptLimit'], ['time'], ['userId'], ['name']],
     key: 'kind',
   },
   {
@@ -255,7 +255,7 @@ const STEPS = [
     target: () => enrolled,
     flow: () => loginQr(),
     path: '/v1/start',
-    leaves: [['kind'], ['server', 'name'], ['server', 'pingTime'], ['server', 'pinTimeout'], ['server', 'pinAttemptLimit'], ['time'], ['announceInfo', 'info', 'origin']],
+    leaves: [['kind'], ['server', 'name'], ['server', 'pingTime'], ['server', 'pinTimeout'], ['server', 'pinTransTimeout'], ['server', 'pinAttemptLimit'], ['time'], ['announceInfo', 'info', 'origin']],
     key: 'server',
   },
   {
@@ -489,7 +489,7 @@ describe('protocol downgrades', () => {
     const plan = {
       path: '/v1/start',
       request: (body) => JSON.stringify({ ...JSON.parse(body), v: 0 }),
-      response: () => ({ status: 200, text: JSON.stringify({ kind: 'enrol', server: { name: 'x', pingTime: 0, pinTimeout: 0, pinAttemptLimit: 99 }, time: 0 }) }),
+      response: () => ({ status: 200, text: JSON.stringify({ kind: 'enrol', server: { name: 'x', pingTime: 0, pinTimeout: 0, pinTransTimeout: 0, pinAttemptLimit: 99 }, time: 0 }) }),
     };
     await expectTamperRejected(fresh, plan, () => enrolQr(), { code: 'BAD_RESPONSE' });
   });

@@ -39,16 +39,44 @@ TEST(Biometric, SetAtTheFirstEnrolmentThenLogsIn) {
   EXPECT_EQ(bioLogin(h), "SUCCESS");
 }
 
-TEST(Biometric, AnotherSecretIsABiometricFailAndThePinStillWorks) {
+// A changed biometric set: the provider releases another secret, whose key the server refuses.
+TEST(Biometric, AnotherSecretRemovesTheBiometricSilentlyAndThePinStillWorks) {
   Harness h(bioConfig());
-  enrolWithBiometric(h);
+  const auto aid = enrolWithBiometric(h);
   int sid = h.start(h.server.loginQr());
   ASSERT_TRUE(h.engine->setPinBiometric(sid, "", h.now, SecretBytes(Bytes(32, 0x01))).ok());
   h.pump();
-  EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["result"], "BIOMETRIC_FAIL");
+  const Output* verdict = h.lastEvent(sid, "secondfactor");
+  EXPECT_EQ(verdict->detail["result"], "BIOMETRICS_REMOVED");
+  EXPECT_EQ(verdict->detail["allowed"], json::array({"PIN"}));  // the new prompt: the PIN only
   EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
+  EXPECT_FALSE(h.engine->state().accounts.front().biometric);
+  const Output* update = h.lastEvent(0, "accountupdate");
+  ASSERT_NE(update, nullptr);
+  EXPECT_EQ(update->detail["account"]["biometric"], false);
+  // Off for good: the biometric is refused at this prompt, not offered at the next, and stays off
+  // after a restart; the server counted no PIN failure.
+  EXPECT_EQ(h.engine->setPinBiometric(sid, "", h.now, kFinger).error().code, ErrorCode::INVALID_ARGUMENT);
   ASSERT_TRUE(h.enterPin(sid, "1234").ok());
   EXPECT_EQ(h.session(sid).history, HistoryStatus::LoggedInOneShot);
+  EXPECT_EQ(h.server.accounts.at(aid).failures, 0);
+  const int next = h.start(h.server.loginQr());
+  EXPECT_EQ(h.lastEvent(next, "secondfactor")->detail["allowed"], json::array({"PIN"}));
+  auto reloaded = parseState(serializeState(h.engine->state()));
+  ASSERT_TRUE(reloaded.ok());
+  EXPECT_FALSE(reloaded.value().accounts.front().biometric);
+}
+
+TEST(Biometric, AddBiometricAfterARemovalWorksAgain) {
+  Harness h(bioConfig());
+  enrolWithBiometric(h);
+  EXPECT_EQ(bioLogin(h, SecretBytes(Bytes(32, 0x01))), "BIOMETRICS_REMOVED");
+  const SecretBytes newFinger(Bytes(32, 0x01));
+  auto op = h.engine->addBiometric("1234", newFinger, h.now);
+  ASSERT_TRUE(op.ok());
+  h.pump();
+  EXPECT_TRUE(h.engine->state().accounts.front().biometric);
+  EXPECT_EQ(bioLogin(h, SecretBytes(Bytes(32, 0x01))), "SUCCESS");
 }
 
 TEST(Biometric, ProviderRefusalIsReportedAsAnotherPrompt) {
@@ -58,6 +86,7 @@ TEST(Biometric, ProviderRefusalIsReportedAsAnotherPrompt) {
   ASSERT_TRUE(h.engine->reportBiometricFailure(sid).ok());
   h.pump();
   EXPECT_EQ(h.lastEvent(sid, "secondfactor")->detail["result"], "BIOMETRIC_FAIL");
+  EXPECT_TRUE(h.engine->state().accounts.front().biometric);  // a refusal is no changed set: it stays on
   EXPECT_EQ(h.session(sid).step, Step::SecondFactor);
 }
 

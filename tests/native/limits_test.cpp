@@ -56,7 +56,8 @@ std::string utf8Text(std::size_t bytes) {
 TEST(Limits, ServerParameters) {
   const std::pair<const char*, std::pair<std::int64_t, std::int64_t>> ranges[] = {
       {"pingTime", {0, limits::kMaxPingTimeSeconds}},
-      {"pinTimeout", {0, limits::kMaxPinTimeoutMinutes}},
+      {"pinTimeout", {limits::kPinTimeoutNever, limits::kMaxPinTimeoutMinutes}},  // -1: never asked again
+      {"pinTransTimeout", {0, limits::kMaxPinTimeoutMinutes}},
       {"pinAttemptLimit", {limits::kMinPinAttemptLimit, limits::kMaxPinAttemptLimit}}};
   for (const auto& [key, range] : ranges) {
     for (const auto& [value, ok] : {std::pair{range.first, true}, {range.second, true}, {range.first - 1, false},
@@ -281,7 +282,10 @@ TEST(Limits, TheStateLoaderAppliesTheSameBounds) {
   EXPECT_TRUE(corrupt([](njson& j) { j["accounts"][0]["userId"] = std::string(limits::kMaxNameBytes + 1, 'u'); }));
   EXPECT_TRUE(corrupt([](njson& j) { j["servers"][0]["name"] = std::string(20 * 1024 * 1024, 'x'); }));
   EXPECT_TRUE(corrupt([](njson& j) { j["servers"][0]["pingTime"] = limits::kMaxPingTimeSeconds + 1; }));
-  EXPECT_TRUE(corrupt([](njson& j) { j["servers"][0]["pinTimeout"] = -1; }));
+  EXPECT_TRUE(corrupt([](njson& j) { j["servers"][0]["pinTimeout"] = -2; }));
+  EXPECT_FALSE(corrupt([](njson& j) { j["servers"][0]["pinTimeout"] = -1; }));
+  EXPECT_TRUE(corrupt([](njson& j) { j["servers"][0]["pinTransTimeout"] = -1; }));
+  EXPECT_FALSE(corrupt([](njson& j) { j["servers"][0].erase("pinTransTimeout"); }));  // states written before it
   EXPECT_TRUE(corrupt([](njson& j) { j["servers"][0]["pinAttemptLimit"] = limits::kMaxPinAttemptLimit + 1; }));
   EXPECT_TRUE(corrupt([](njson& j) { j["servers"][0]["url"] = "http://127.0.0.1:99999"; }));
   EXPECT_TRUE(corrupt([](njson& j) { j["history"][0]["accountId"] = kMax53 + 1; }));

@@ -79,7 +79,8 @@ class SimServer {
   std::string logo;  // sent in start responses when not empty
   int pinAttemptLimit = 3;
   std::int64_t pingTime = 0;
-  std::int64_t pinTimeout = 0;  // minutes
+  std::int64_t pinTimeout = 0;  // minutes; -1: never asked again
+  std::int64_t pinTransTimeout = 0;  // minutes, for a transaction's approval
   std::int64_t time = 1'700'000'000'000;
   std::map<std::int64_t, Account> accounts;
   std::map<std::string, Session> sessions;  // by base64url session id
@@ -205,7 +206,7 @@ class SimServer {
       return "{}";
     }
     if (path == "/v1/enrol") {
-      Bytes proof = wire::enrolProofMessage(s.transcript);
+      Bytes proof = wire::enrolProofMessage(s.transcript, req.value("userInput", ""));
       Bytes pk = *fromBase64url(req["accountPk"].get<std::string>());
       Bytes pinPk = *fromBase64url(req["pinPk"].get<std::string>());
       if (!crypto::verify(pk, proof, *fromBase64url(req["sigAccount"].get<std::string>())) ||
@@ -233,6 +234,7 @@ class SimServer {
         accounts[aid].bioPk = bioPk;
       }
       s.loggedIn = true;
+      s.userInput = req.value("userInput", "");
       s.accountId = aid;
       return seal(s, send.body, {{"result", "SUCCESS"}, {"accountId", aid}, {"userId", "alice"}, {"pingTime", pingTime}});
     }
@@ -261,7 +263,8 @@ class SimServer {
         if (a.bioPk.empty() || !crypto::verify(a.bioPk, proof, sig)) return seal(s, send.body, {{"result", "BIOMETRIC_FAIL"}});
         a.lastFactorAt = time;
       } else if (req["factor"] == "NONE") {
-        const bool within = pinTimeout > 0 && a.lastFactorAt && time - a.lastFactorAt < pinTimeout * 60'000;
+        const std::int64_t window = s.transactionText.empty() ? pinTimeout : pinTransTimeout;
+        const bool within = a.lastFactorAt && (window == -1 || (window > 0 && time - a.lastFactorAt < window * 60'000));
         if (!within || s.requireSecondFactor) return seal(s, send.body, {{"result", "SECOND_FACTOR_REQUIRED"}});
       } else {
         auto verdict = pinVerdict(a, proof, req["sigPin"].get<std::string>());
@@ -357,7 +360,7 @@ class SimServer {
     auto& s = sessionOf(qr);
     nlohmann::json body = {{"kind", qr[1] == 2 ? "enrol" : "login"},
                            {"server", {{"name", name}, {"pingTime", pingTime}, {"pinTimeout", pinTimeout},
-                                       {"pinAttemptLimit", pinAttemptLimit}}},
+                                       {"pinTransTimeout", pinTransTimeout}, {"pinAttemptLimit", pinAttemptLimit}}},
                            {"time", time},
                            {"announceInfo", {{"origin", "https://rp.example"}}}};
     if (!logo.empty()) body["server"]["logo"] = logo;
@@ -531,9 +534,17 @@ struct Harness {
   }
 
   // Enrols one account with `pin`, returning its id at the server.
-  std::int64_t enrol(const std::string& pin) {
+  // manuallyStartUserInteraction: a held session goes on.
+  Status startInteraction(int sid) {
+    Status st = engine->startUserInteraction(sid, now);
+    pump();
+    return st;
+  }
+
+  std::int64_t enrol(const std::string& pin, const std::string& userInput = "") {
     int sid = start(server.enrolQr());
-    EXPECT_TRUE(confirm(sid).ok());
+    if (session(sid).step == Step::Ready) EXPECT_TRUE(startInteraction(sid).ok());
+    EXPECT_TRUE(confirm(sid, std::nullopt, userInput).ok());
     EXPECT_TRUE(enterPin(sid, pin).ok());
     return session(sid).chosen ? session(sid).chosen->accountId : 0;
   }

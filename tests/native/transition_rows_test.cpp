@@ -43,6 +43,8 @@ int sessionIn(Harness& h, Step step) {
     case Step::Starting:
       h.deliver = false;
       return h.start(h.server.loginQr());
+    case Step::Ready:  // with manuallyStartUserInteraction (the rows' configure)
+      return h.start(h.server.loginQr());
     case Step::Confirming:
       return h.start(h.server.enrolQr());
     case Step::SecondFactor:
@@ -109,6 +111,7 @@ void blockPin(Harness& h) {
   const bool deliver = std::exchange(h.deliver, true);
   for (int i = 0; i < 5 && !h.engine->state().pinBlocked; ++i) {
     const int other = h.start(h.server.loginQr());
+    if (h.session(other).step == Step::Ready) EXPECT_TRUE(h.startInteraction(other).ok());
     EXPECT_TRUE(h.enterPin(other, "0000").ok());
   }
   EXPECT_TRUE(h.engine->state().pinBlocked);
@@ -130,6 +133,8 @@ int timeout(Harness& h, int sid) {
   EXPECT_EQ(h.session(sid).error ? h.session(sid).error->message : "", "session timed out");
   return sid;
 }
+
+void manualStart(Config& c) { c.manuallyStartUserInteraction = true; }
 
 const std::vector<Row>& rows() {
   using H = HistoryStatus;
@@ -166,6 +171,27 @@ const std::vector<Row>& rows() {
          deliverHeld(h, [](std::string a) { a[a.find("login")] = 'X'; return a; });
          return sid;
        }},
+      {"StartingStartHeld", Step::Starting, Input::StartHeld, Step::Ready, H::None, Notice::None,
+       [](Harness& h, int sid) { deliverHeld(h); return sid; }, manualStart},
+      {"ReadyInteractionNeedsConfirmation", Step::Ready, Input::InteractionNeedsConfirmation, Step::Confirming, H::None, Notice::None,
+       [](Harness& h, int) {
+         const int other = h.start(h.server.enrolQr());  // an enrolment is always confirmed
+         EXPECT_TRUE(h.startInteraction(other).ok());
+         return other;
+       }, manualStart},
+      {"ReadyInteractionPromptsFactor", Step::Ready, Input::InteractionPromptsFactor, Step::SecondFactor, H::None, Notice::None,
+       [](Harness& h, int sid) {
+         EXPECT_TRUE(h.startInteraction(sid).ok());
+         return sid;
+       }, manualStart},
+      {"ReadyFactorBlocked", Step::Ready, Input::FactorBlocked, Step::Failed, H::Error, Notice::None,
+       [](Harness& h, int sid) {
+         blockPin(h);
+         EXPECT_TRUE(h.startInteraction(sid).ok());
+         return sid;
+       }, manualStart},
+      {"ReadyStopSession", Step::Ready, Input::StopSession, Step::Done, H::Aborted, Notice::Cancel, stop, manualStart},
+      {"ReadySessionTimeout", Step::Ready, Input::SessionTimeout, Step::Done, H::Aborted, Notice::Cancel, timeout, manualStart},
       {"ConfirmingConfirmedPromptsFactor", Step::Confirming, Input::ConfirmedPromptsFactor, Step::SecondFactor, H::None, Notice::None,
        [](Harness& h, int sid) {
          EXPECT_TRUE(h.confirm(sid).ok());

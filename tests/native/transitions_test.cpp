@@ -15,7 +15,7 @@ TEST(Transitions, FinalStepsAcceptNoInput) {
 }
 
 TEST(Transitions, EveryUnfinishedStepCanBeStopped) {
-  for (Step s : {Step::Starting, Step::Confirming, Step::SecondFactor, Step::Verifying, Step::Active}) {
+  for (Step s : {Step::Starting, Step::Ready, Step::Confirming, Step::SecondFactor, Step::Verifying, Step::Active}) {
     const Transition* stop = findTransition(s, Input::StopSession);
     ASSERT_NE(stop, nullptr) << stepStateName(s);
     EXPECT_EQ(stop->to, Step::Done);
@@ -24,7 +24,7 @@ TEST(Transitions, EveryUnfinishedStepCanBeStopped) {
 }
 
 TEST(Transitions, EveryUnfinishedSessionTimesOutToDone) {
-  for (Step s : {Step::Starting, Step::Confirming, Step::SecondFactor, Step::Verifying}) {
+  for (Step s : {Step::Starting, Step::Ready, Step::Confirming, Step::SecondFactor, Step::Verifying}) {
     const Transition* t = findTransition(s, Input::SessionTimeout);
     ASSERT_NE(t, nullptr);
     EXPECT_EQ(t->to, Step::Done);

@@ -9,6 +9,7 @@ const NS = 'http://www.w3.org/2000/svg';
 // x, y, width, height of each box, in three columns; USER_INTERACTION holds its two pseudo-states.
 const BOXES = {
   STARTING: [10, 100, 110, 46],
+  READY_FOR_USER_INTERACTION: [4, 172, 146, 46],  // only with manuallyStartUserInteraction
   USER_INTERACTION: [160, 40, 210, 160],
   WAIT_FOR_CONFIRMATION: [172, 72, 186, 40],
   WAIT_FOR_SECOND_FACTOR: [172, 142, 186, 40],
@@ -16,7 +17,7 @@ const BOXES = {
   DONE: [430, 100, 110, 46],
   ERROR: [430, 180, 110, 46],
 };
-const COLUMN = { STARTING: 0, WAIT_FOR_CONFIRMATION: 1, WAIT_FOR_SECOND_FACTOR: 1, ACTIVE: 2, DONE: 2, ERROR: 2 };
+const COLUMN = { STARTING: 0, READY_FOR_USER_INTERACTION: 0, WAIT_FOR_CONFIRMATION: 1, WAIT_FOR_SECOND_FACTOR: 1, ACTIVE: 2, DONE: 2, ERROR: 2 };
 const BELOW = 245;  // where arrows that skip a column pass under the USER_INTERACTION box
 
 const el = (name, attrs, text) => {
@@ -74,7 +75,9 @@ function box(name, [x, y, w, h], { sub = false } = {}) {
   const g = el('g', { class: sub ? 'pseudo' : 'state', 'data-state': name });
   g.append(el('rect', { x, y, width: w, height: h, rx: 8 }));
   const ty = STATES[name]?.length ? y + 20 : y + h / 2 + 5;
-  g.append(el('text', { x: x + w / 2, y: ty, 'text-anchor': 'middle' }, name));
+  // A name too long for its box (READY_FOR_USER_INTERACTION) takes two lines, split at "_FOR_".
+  const lines = name.length * 7 > w && name.includes('_FOR_') ? name.replace('_FOR_', '_FOR_\n').split('\n') : [name];
+  lines.forEach((line, i) => g.append(el('text', { x: x + w / 2, y: ty + (i - (lines.length - 1) / 2) * 13, 'text-anchor': 'middle' }, line)));
   return g;
 }
 

@@ -28,7 +28,7 @@ export const roleList: Shape<T.RoleList> = object({
 export const accountRoles: Shape<T.AccountRoles> = object({ accountid: integer, roles: arrayOf(oneOf('admin')) });
 
 const serverFields = {
-  serverid: string, serverpk: string, serverName: string, pingTime: integer, pinTimeout: integer, pinAttemptLimit: integer,
+  serverid: string, serverpk: string, serverName: string, pingTime: integer, pinTimeout: integer, pinTransTimeout: integer, pinAttemptLimit: integer,
   logo: nullable(string), accountCount: integer,
   serverpkPrevious: optional(nullable(string)), serverpkPreviousUntil: optional(nullable(integer)),
 };

@@ -105,8 +105,10 @@ export interface Server {
   serverName: string;
   /** seconds, 0..86400; 0: one-shot logins */
   pingTime: number;
-  /** minutes, 0..1440 */
+  /** minutes a login may skip the second factor, -1..1440; -1: once verified, never asked again */
   pinTimeout: number;
+  /** minutes a transaction's approval may skip it, 0..1440 */
+  pinTransTimeout: number;
   /** 1..10 */
   pinAttemptLimit: number;
   /** an https URL or a data:image/…;base64 URL */
@@ -130,6 +132,7 @@ export interface ServerCreate {
   serverName: string;
   pingTime?: number;
   pinTimeout?: number;
+  pinTransTimeout?: number;
   pinAttemptLimit?: number;
   logo?: string | null;
 }

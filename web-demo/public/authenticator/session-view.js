@@ -151,6 +151,11 @@ export class SessionView {
       this.#pinPad.reset();
     } else if (d.result === 'BIOMETRIC_FAIL') {
       $('pin-result').textContent = 'Biometric not recognised — enter your PIN (BIOMETRIC_FAIL)';
+    } else if (d.result === 'BIOMETRICS_REMOVED') {
+      // The device's biometrics changed: the SDK turned the biometric off for this account.
+      this.#offersBiometric = false;
+      show('use-biometric', false);
+      $('pin-result').textContent = 'Your biometrics changed, so this account no longer uses them — enter your PIN (BIOMETRICS_REMOVED)';
     }
   }
 
