@@ -82,7 +82,7 @@ async function enrolDevice(env) {
   const { sessionId, t1 } = await startSession(env, 'enrol');
   const account = crypto.signKeyPair();
   const pin = crypto.signKeyPair();
-  const proof = transcript.enrolProofMessage(t1);
+  const proof = transcript.enrolProofMessage(t1, '');
   const r = await devicePost(env, '/v1/enrol', {
     session: crypto.toB64u(sessionId), accountPk: crypto.toB64u(account.publicKey), boxPk: crypto.toB64u(crypto.signKeyPair().publicKey),
     pinPk: crypto.toB64u(pin.publicKey), sigAccount: crypto.toB64u(crypto.sign(account.secretKey, proof)), sigPin: crypto.toB64u(crypto.sign(pin.secretKey, proof)),
