@@ -30,6 +30,7 @@ async function open() {
   generation += 1;
   const opening = Authenticator.create({ storage: 'tapgate-extension', ...(biometricOffered ? { biometric } : {}) });
   opening.then((auth) => {
+    self.tapgate = auth;  // handy in the worker's console, as window.tapgate is in the PWA
     auth.addEventListener('session', (e) => track(auth, e.detail.session));
     auth.addEventListener('accountupdate', () => broadcastState(auth));
     auth.addEventListener('accountdeleted', () => broadcastState(auth));

@@ -3,10 +3,12 @@
 // (headless Chromium reaches no Web Push service, so it comes by the worker's pull on its alarm),
 // shows a notification and waits in the worker; the popup opened on it shows its PIN prompt, a
 // popup closed after a wrong PIN leaves the session as it was for the next one, whose PIN logs the
-// relying party in. The account outlives the worker being stopped, and a web page cannot reach it.
+// relying party in. The account outlives the worker being stopped; a real sealed push handed to the
+// worker's push handler (DevTools protocol) brings a login with no pull; a web page cannot reach it.
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
 const { useDemo } = require('../js/helpers/fixture');
 const { openChromium, unpackedExtensionId, openExtensionPopup } = require('./helpers/chromium');
 const { relyingPartyQr, relyingPartyLoggedIn, typePin, outcome } = require('./helpers/pwa');
@@ -127,6 +129,45 @@ test('the account outlives the worker: a login provoked while it is stopped is p
   expect(await worker.evaluate(() => self.beforeTheStop)).toBeUndefined();  // a fresh start, its state from IndexedDB
   expect(Object.keys(await notificationShown(worker))).toHaveLength(1);
   await page.close();
+  await completeLogin(await popupOnWaitingLogin());
+  expect(errors).toEqual([]);
+}, 150_000);
+
+test('a Web Push message reaches the worker: the sealed push of a provoked login, given to its push handler, shows the notification with no pull', async () => {
+  // Headless Chromium reaches no push service, so the account's push token is pointed at the
+  // server's local relay, the server's real sealed push is taken from there and handed to the
+  // worker's push handler by the DevTools protocol, as a push service would. The pull alarm is
+  // off meanwhile, so only the push can bring the login.
+  const worker = await extensionWorker();
+  const token = `extension-test-${randomBytes(12).toString('hex')}`;
+  await worker.evaluate(async (t) => {
+    await chrome.alarms.clear('tapgate-pull');
+    await self.tapgate.updatePushToken(t);
+  }, token);
+  const page = await browser.newPage();
+  try {
+    const cdp = await browser.newCDPSession(page);
+    const registration = new Promise((resolve) => cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+      const ours = registrations.find((r) => r.scopeURL.startsWith(EXTENSION_ORIGIN) && !r.isDeleted);
+      if (ours) resolve(ours.registrationId);
+    }));
+    await cdp.send('ServiceWorker.enable');
+    const registrationId = await registration;
+
+    await rp.click('#push-login');
+    let messages = [];
+    for (let i = 0; i < 100 && messages.length === 0; i++) {
+      messages = (await (await fetch(`${demo.url}/relay/v1/${token}`)).json()).messages;
+      if (messages.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(messages).toHaveLength(1);
+    expect(await worker.evaluate(() => chrome.notifications.getAll())).toEqual({});
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin: EXTENSION_ORIGIN, registrationId, data: JSON.stringify({ tapgate: messages[0] }) });  // what the server's Web Push sender encrypts (web-push.ts)
+    expect(Object.keys(await notificationShown(worker))).toHaveLength(1);
+  } finally {
+    await page.close();
+    await worker.evaluate(() => chrome.alarms.create('tapgate-pull', { periodInMinutes: 0.5 }));
+  }
   await completeLogin(await popupOnWaitingLogin());
   expect(errors).toEqual([]);
 }, 150_000);
