@@ -32,7 +32,9 @@ function prfOutput(credential: Credential | null): Uint8Array | null {
   const first = ((credential as PublicKeyCredential | null)?.getClientExtensionResults() as PrfResults | undefined)?.prf?.results?.first;
   if (!first) return null;
   const bytes = ArrayBuffer.isView(first) ? new Uint8Array(first.buffer, first.byteOffset, first.byteLength) : new Uint8Array(first);
-  return bytes.length === 32 ? new Uint8Array(bytes) : null;
+  const secret = bytes.length === 32 ? new Uint8Array(bytes) : null;
+  bytes.fill(0);  // the browser's copy of the secret: only ours (which the SDK wipes after use) stays
+  return secret;
 }
 
 /** The user cancelled, the platform did not recognise them, or the credential is gone: null, not an error. */
