@@ -4,6 +4,7 @@
 
 #include "crypto.hpp"
 #include "limits.hpp"
+#include "url.hpp"
 
 namespace tapgate {
 namespace {
@@ -81,10 +82,29 @@ void Engine::applyTransition(Session& s, Input input, std::int64_t now, std::opt
   emitState(s);
   // History shows the session from its first status on: a login, or its end.
   if (s.history != HistoryStatus::None && !s.qr.serverId.empty()) recordHistory(s, now);
-  if (!isFinal(s.step)) return;
+  // A verified login returns after its `login` event (handleVerify), so the app has it first.
+  const bool verified = input == Input::VerifiedContinuous || input == Input::VerifiedOneShot;
+  if (!isFinal(s.step)) {
+    if (!verified) emitReturn(s);
+    return;
+  }
   sendNotice(s, t->notice);
   if (s.error) emit(s.id, "error", {{"error", errorJson(*s.error)}});
   emit(s.id, "stop", {{"historyStatus", historyStatusName(s.history)}});
+  if (!verified) emitReturn(s);
+}
+
+void Engine::emitReturn(Session& s) {
+  if (!s.returnAllowed || !s.returnTo.empty() || !(s.step == Step::Active || isFinal(s.step))) return;
+  // The outcome is all the caller learns here: no nonce, token or account (docs/protocol.md §2).
+  const char* outcome = s.history == HistoryStatus::LoggedIn || s.history == HistoryStatus::LoggedInOneShot ? "approved"
+                        : s.step == Step::Failed                                                          ? "error"
+                                                                                                          : "rejected";
+  const char* joiner = s.returnUrl.find('?') == std::string::npos ? "?"
+                       : s.returnUrl.back() == '?' || s.returnUrl.back() == '&' ? ""
+                                                                                  : "&";
+  s.returnTo = s.returnUrl + joiner + "tapgate_status=" + outcome;
+  emit(s.id, "return", {{"url", s.returnTo}, {"outcome", outcome}});
 }
 
 void Engine::emit(int session, std::string name, json detail) {
@@ -421,9 +441,18 @@ void Engine::noteUserActivity(std::int64_t now) {
 
 StartResult Engine::startSessionFromLink(const std::string& link, std::int64_t now) {
   const Entry entry(*this);
-  auto payload = payloadFromLink(link);
-  // An unreadable link still becomes a session that ends in ERROR, like unreadable QR bytes.
-  return startSession(payload ? payload.value() : Bytes{}, now);
+  auto parsed = parseLink(link);
+  // An unreadable link (or return URL) still becomes a session that ends in ERROR, like
+  // unreadable QR bytes.
+  if (!parsed) {
+    const int id = newSession(now);
+    fault(sessions_[id], parsed.error(), now);
+    return {id, parsed.error()};
+  }
+  StartResult started = startSession(parsed->payload, now);
+  // Checked against the server's origins when its start response is in (handleStart).
+  if (!started.error) sessions_[started.session].returnUrl = parsed->returnUrl;
+  return started;
 }
 
 void Engine::adoptServerView(Session& s, const wire::ServerParams& params, std::int64_t serverTime, std::int64_t now) {
@@ -451,6 +480,17 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   adoptServerView(s, r->server, r->serverTime, now);
   s.announceInfo = r->announceInfo;
   recordHistory(s, now);  // with T1: a restart can then still cancel the session at the server
+  if (!s.returnUrl.empty()) {
+    // The server lists, signed, the origins it lets a link send the user back to: anything else
+    // is an open redirect (a link made to send a user from this login to a phishing page).
+    const std::string origin = url::webOrigin(s.returnUrl);
+    if (std::find(r->returnOrigins.begin(), r->returnOrigins.end(), origin) == r->returnOrigins.end()) {
+      return applyTransition(s, Input::ReturnRefused, now,
+                             makeError(ErrorCode::RETURN_URL_NOT_ALLOWED,
+                                       "the link's return URL is not at an origin the server allows: " + origin));
+    }
+    s.returnAllowed = true;
+  }
 
   if (s.isRegistration) {
     s.enrolment.userId = r->enrolUserId;
@@ -808,6 +848,7 @@ void Engine::handleVerify(Session& s, const std::string& request, const std::str
     applyTransition(s, Input::VerifiedOneShot, now);
   }
   emit(s.id, "login", {{"historyStatus", historyStatusName(s.history)}, {"sessionInfo", s.sessionInfo}});
+  emitReturn(s);  // app-to-app: back to the caller, approved
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1001,6 +1042,7 @@ json Engine::sessionJson(int id) const {
           {"serverName", s->params.name},
           {"serverLogo", s->params.logo.empty() ? json(nullptr) : json(s->params.logo)},
           {"error", s->error ? errorJson(*s->error) : json(nullptr)},
+          {"returnUrl", s->returnTo.empty() ? json(nullptr) : json(s->returnTo)},
           {"started", s->started},
           {"ended", s->ended ? json(s->ended) : json(nullptr)}};
 }

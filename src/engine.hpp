@@ -87,6 +87,11 @@ struct Session {
   std::string webNonce;                    // AppLogin: what the app's backend checks with getSession
   std::string pushedStart;                 // a login message's start response, taken up by a timer
   std::int64_t loggedInAt = 0;
+  // App-to-app: the link's return URL, allowed once the signed start response lists its origin;
+  // `returnTo` is what the app opens (with the outcome), set when the session has returned.
+  std::string returnUrl;
+  bool returnAllowed = false;
+  std::string returnTo;
   // The session's timers; changed only through Engine::setTimer/stopTimer (and applyTransition),
   // which queue the `deadline` output when the next deadline moves.
   TimerTable timers;
@@ -225,6 +230,8 @@ class Engine {
   void sendNotice(Session& s, Notice notice);
   void emit(int session, std::string name, json detail);
   void emitState(const Session& s);
+  // An allowed return URL, once the login is in or the session has ended: the `return` event.
+  void emitReturn(Session& s);
   void emitSecondFactor(const Session& s, const char* result, int attemptsLeft);
   void persist(std::int64_t now);
 

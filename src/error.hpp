@@ -36,7 +36,8 @@ enum class ErrorKind { Misuse, Remote, Network, Security, Storage };
   X(ACCOUNT_NOT_ALLOWED, 55, Remote)                    \
   X(PUSH_EXPIRED, 0, Security)                          \
   X(PUSH_REPLAYED, 0, Security)                         \
-  X(STATE_CORRUPT, 0, Storage)
+  X(STATE_CORRUPT, 0, Storage)                          \
+  X(RETURN_URL_NOT_ALLOWED, 0, Security)
 
 enum class ErrorCode {
 #define TAPGATE_ENUM(name, num, kind) name,

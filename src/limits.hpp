@@ -49,6 +49,8 @@ constexpr std::size_t kMaxTransactionIdBytes = 256;
 constexpr std::size_t kMaxTransactionTextBytes = 8 * 1024;  // three fields of ≤ 200 characters
 constexpr std::size_t kMaxMessageTextBytes = 8 * 1024;      // the server allows 2000 characters
 constexpr std::size_t kMaxWebNonceBytes = 256;
+constexpr std::size_t kMaxReturnUrlBytes = 1024;      // an app-to-app link's return URL, decoded
+constexpr std::size_t kMaxReturnOrigins = 16;         // origins a server registers for return URLs
 // What the app passes to setAccount and the relying party reads back (LoginStatus `userinput`);
 // the reference server refuses more.
 constexpr std::size_t kMaxUserInputBytes = 1024;

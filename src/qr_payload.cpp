@@ -1,6 +1,7 @@
 #include "qr_payload.hpp"
 
 #include "crypto.hpp"
+#include "limits.hpp"
 #include "url.hpp"
 
 namespace tapgate {
@@ -9,6 +10,39 @@ namespace {
 constexpr std::size_t kHeaderSize = 2 + kServerIdSize + kSessionIdSize;  // 34: a whole login QR
 
 Error parseError(std::string msg) { return makeError(ErrorCode::QR_PARSE_ERROR, std::move(msg)); }
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// "return=<percent-encoded URL>", the one parameter a link may carry: decoded, it must be a web
+// URL (no javascript:/data:, no credentials, no fragment: url.hpp) of at most kMaxReturnUrlBytes.
+// Whether the server allows its origin is checked once the signed start response is in.
+Result<std::string> parseReturnParameter(std::string_view query) {
+  static constexpr std::string_view kName = "return=";
+  if (!query.starts_with(kName)) return parseError("a link's only parameter is return=");
+  const std::string_view encoded = query.substr(kName.size());
+  std::string url;
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    if (encoded[i] != '%') {
+      url += encoded[i];
+      continue;
+    }
+    const int hi = i + 2 < encoded.size() ? hexValue(encoded[i + 1]) : -1;
+    const int lo = hi >= 0 ? hexValue(encoded[i + 2]) : -1;
+    if (lo < 0) return parseError("link return URL has a malformed percent escape");
+    url += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  if (url.empty() || url.size() > limits::kMaxReturnUrlBytes) {
+    return parseError("link return URL is empty or longer than " + std::to_string(limits::kMaxReturnUrlBytes) + " bytes");
+  }
+  if (!url::isWebUrl(url)) return parseError("link return URL is not an http(s) URL without credentials or fragment");
+  return url;
+}
 
 }  // namespace
 
@@ -54,7 +88,7 @@ Bytes buildQrPayload(const QrPayload& p) {
   return out;
 }
 
-Result<Bytes> payloadFromLink(std::string_view link) {
+Result<Link> parseLink(std::string_view link) {
   std::string_view encoded = link;
   if (link.rfind("tapgate:", 0) == 0) {
     encoded = link.substr(8);
@@ -63,9 +97,17 @@ Result<Bytes> payloadFromLink(std::string_view link) {
     if (hash == std::string_view::npos) return parseError("link carries no payload fragment");
     encoded = link.substr(hash + 1);
   }
+  Link out;
+  if (const auto query = encoded.find('?'); query != std::string_view::npos) {
+    auto returnUrl = parseReturnParameter(encoded.substr(query + 1));
+    if (!returnUrl) return returnUrl.error();
+    out.returnUrl = std::move(returnUrl.value());
+    encoded = encoded.substr(0, query);
+  }
   auto bytes = fromBase64url(encoded);
   if (!bytes) return parseError("link payload is not base64url");
-  return *bytes;
+  out.payload = std::move(*bytes);
+  return out;
 }
 
 }  // namespace tapgate

@@ -26,7 +26,14 @@ struct QrPayload {
 Result<QrPayload> parseQrPayload(const Bytes& raw);
 Bytes buildQrPayload(const QrPayload& payload);
 
-// Accepts "tapgate:<base64url>", "https://host/...#<base64url>" and bare base64url text.
-Result<Bytes> payloadFromLink(std::string_view link);
+// A link's parts: the QR payload bytes and, for an app-to-app login, where to send the user back.
+struct Link {
+  Bytes payload;
+  std::string returnUrl;  // "" when the link names none; else a web URL (url::isWebUrl)
+};
+
+// Accepts "tapgate:<base64url>", "https://host/...#<base64url>" and bare base64url text, each
+// optionally followed by "?return=<percent-encoded URL>" (docs/protocol.md §2).
+Result<Link> parseLink(std::string_view link);
 
 }  // namespace tapgate

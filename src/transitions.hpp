@@ -48,7 +48,8 @@ enum class Step : std::uint8_t {
   X(PingLoggedOut, "pingLoggedOut")                   /* the signed answer to a ping: LOGGED_OUT             */ \
   X(PingRefused, "pingRefused")                       /* a ping refused: SESSION_NOT_FOUND, 403              */ \
   X(ServerLogout, "serverLogout")                     /* a logout message from the server                    */ \
-  X(AppLoginExpired, "appLoginExpired")               /* AppLogin: inactivity or absolute timeout            */
+  X(AppLoginExpired, "appLoginExpired")               /* AppLogin: inactivity or absolute timeout            */ \
+  X(ReturnRefused, "returnRefused")                   /* start response: the link's return URL not allowed  */
 
 enum class Input : std::uint8_t {
 #define TAPGATE_INPUT_ENUMERATOR(name, text) name,
@@ -82,6 +83,8 @@ inline constexpr Transition kTransitions[] = {
   {Step::Starting,     Input::AccountDeleted,         Step::Done,         HistoryStatus::Aborted,         Notice::None},
   {Step::Starting,     Input::Fault,                  Step::Failed,       HistoryStatus::Error,           Notice::None},
   {Step::Starting,     Input::StartHeld,              Step::Ready,        HistoryStatus::None,            Notice::None},
+  // An app-to-app link whose return URL the server does not allow: the started session is cancelled.
+  {Step::Starting,     Input::ReturnRefused,          Step::Failed,       HistoryStatus::Error,           Notice::Cancel},
 
   // Held for the app (manuallyStartUserInteraction): the server has started the session, so an end
   // here cancels it there; the session timeout keeps running.

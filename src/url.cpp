@@ -185,4 +185,26 @@ bool isImageDataUrl(std::string_view text) {
   return padding <= 2 && padding < rest.size();
 }
 
+std::string webOrigin(std::string_view webUrl) {
+  const std::size_t separator = webUrl.find("://");
+  if (separator == std::string_view::npos) return {};  // not a web URL: no origin
+  const std::size_t schemeEnd = separator + 3;
+  const std::string_view scheme = webUrl.substr(0, schemeEnd);
+  std::string_view authority = webUrl.substr(schemeEnd);
+  authority = authority.substr(0, authority.find_first_of("/?"));
+  // The port follows the last ':' after an IPv6 literal's ']' (or anywhere in a domain).
+  const std::size_t close = authority.rfind(']');
+  const std::size_t colon = authority.find(':', close == std::string_view::npos ? 0 : close);
+  std::string host(authority.substr(0, colon));
+  for (char& c : host) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  std::string_view port = colon == std::string_view::npos ? std::string_view{} : authority.substr(colon + 1);
+  while (port.size() > 1 && port.front() == '0') port.remove_prefix(1);  // browsers drop leading zeros
+  const bool defaultPort = (scheme == "https://" && port == "443") || (scheme == "http://" && port == "80");
+  std::string origin = std::string(scheme) + host;
+  if (!port.empty() && !defaultPort) origin += ":" + std::string(port);
+  return origin;
+}
+
+bool isWebOrigin(std::string_view text) { return isWebUrl(text) && webOrigin(text) == text; }
+
 }  // namespace tapgate::url

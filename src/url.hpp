@@ -14,6 +14,7 @@
 //   then      nothing, or a path (`/…`) and/or query (`?…`) of printable ASCII; no fragment
 //   never     userinfo (`@` before the path), `%` in the host, spaces, controls, non-ASCII
 #pragma once
+#include <string>
 #include <string_view>
 
 namespace tapgate::url {
@@ -25,5 +26,13 @@ bool isWebUrl(std::string_view text, Schemes schemes = Schemes::HttpOrHttps);
 // `data:image/(png|jpeg|gif|webp|svg+xml);base64,<standard base64>`: the server's logo inline
 // (server/src/rp-api.ts accepts exactly this form).
 bool isImageDataUrl(std::string_view text);
+
+// The origin of a URL isWebUrl accepts, as browsers serialise it: `scheme://host[:port]` with the
+// host in lowercase and the scheme's default port (80, 443) left out.
+std::string webOrigin(std::string_view webUrl);
+
+// An origin a server registers (a return origin, docs/protocol.md §2): a web URL that is its own
+// origin, so `https://rp.example` but not `https://RP.example`, `https://rp.example/` or `…:443`.
+bool isWebOrigin(std::string_view text);
 
 }  // namespace tapgate::url

@@ -414,6 +414,15 @@ Result<StartResponse> parseStartResponse(const std::string& body) {
     }
     r.codeMatching = CodeMatching{static_cast<int>(length->get<std::int64_t>()), *bytes};
   }
+  if (auto origins = j->find("returnOrigins"); origins != j->end()) {
+    if (!origins->is_array() || origins->size() > limits::kMaxReturnOrigins) {
+      return bad("start response returnOrigins is not an array of at most " + std::to_string(limits::kMaxReturnOrigins));
+    }
+    for (const auto& o : *origins) {
+      if (!o.is_string() || !url::isWebOrigin(o.get<std::string>())) return bad("start response has a malformed return origin");
+      r.returnOrigins.push_back(o.get<std::string>());
+    }
+  }
   if (r.kind == QrType::Enrol) {
     auto userId = optionalStr(*j, "userId", limits::kMaxNameBytes);
     auto name = optionalStr(*j, "name", limits::kMaxNameBytes);

@@ -64,6 +64,9 @@ struct StartResponse {
   bool secondFactorRequired = false;  // the relying party wants the second factor for this login
   std::optional<TransactionToApprove> transaction;
   std::optional<CodeMatching> codeMatching;
+  // Where an app-to-app link may send the user back (origins, url::isWebOrigin); signed with the
+  // rest, so a network in between cannot widen it. Empty: no return URL is allowed.
+  std::vector<std::string> returnOrigins;
 };
 
 Bytes codeCommitment(const Bytes& sessionId, const std::string& code);

@@ -34,7 +34,8 @@ export type TapgateErrorCode =
   | 'STORAGE_UNAVAILABLE'
   | 'UNSUPPORTED'
   | 'CAMERA_UNAVAILABLE'
-  | 'CAMERA_DENIED';
+  | 'CAMERA_DENIED'
+  | 'RETURN_URL_NOT_ALLOWED';
 
 export interface TapgateErrorInfo {
   code: TapgateErrorCode;

@@ -4,7 +4,7 @@
 import type { Session } from './session.js';
 import type { TapgateError, TapgateErrorInfo } from './errors.js';
 import type {
-  Account, ConfirmEnrolDetail, ConfirmLoginDetail, HistoryStatus, LoginDetail, SecondFactorDetail, ServerKeyDetail, StateChangeDetail,
+  Account, ConfirmEnrolDetail, ConfirmLoginDetail, HistoryStatus, LoginDetail, ReturnDetail, SecondFactorDetail, ServerKeyDetail, StateChangeDetail,
 } from './types.js';
 
 export interface SessionEventMap {
@@ -17,6 +17,8 @@ export interface SessionEventMap {
   login: CustomEvent<LoginDetail>;
   error: CustomEvent<{ error: TapgateErrorInfo }>;
   stop: CustomEvent<{ historyStatus: HistoryStatus }>;
+  /** App-to-app: open `detail.url` now (after `stop`, or once a continuous login is in). */
+  return: CustomEvent<ReturnDetail>;
 }
 
 /** A server's note to an account (the `message` kind), by push or pull. */

@@ -31,7 +31,7 @@ export interface PinBiometricInput {
   biometric?: boolean;
 }
 
-export type SessionEventName = 'statechange' | 'readyforuserinteraction' | 'confirmlogin' | 'confirmenrol' | 'secondfactor' | 'login' | 'stop' | 'error';
+export type SessionEventName = 'statechange' | 'readyforuserinteraction' | 'confirmlogin' | 'confirmenrol' | 'secondfactor' | 'login' | 'stop' | 'error' | 'return';
 
 /**
  * One login or enrolment. Properties are a snapshot refreshed before each event is dispatched;
@@ -86,6 +86,8 @@ export class Session extends TypedEventTarget<SessionEventMap> {
   /** The server's logo (an https: or data: image URL), or null. Show it only as an image. */
   get serverLogo(): string | null { return this.#snap.serverLogo; }
   get error(): TapgateError | null { return this.#snap.error ? new TapgateError(this.#snap.error) : null; }
+  /** App-to-app: the URL to open once the session has returned (the `return` event), else null. */
+  get returnUrl(): string | null { return this.#snap.returnUrl; }
   get started(): number { return this.#snap.started; }
   get ended(): number | null { return this.#snap.ended; }
   /**

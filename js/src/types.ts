@@ -64,6 +64,8 @@ export interface SessionSnapshot {
   /** The server's logo (an https: or data: image URL) once the server answered, else null. */
   serverLogo: string | null;
   error: TapgateErrorInfo | null;
+  /** App-to-app: the URL to open (the link's return URL with `tapgate_status`), once returned. */
+  returnUrl: string | null;
   started: number;
   ended: number | null;
 }
@@ -227,4 +229,14 @@ export interface TokenResult {
   scope: string;
   /** When the access token expires: ms since the epoch by the Authenticator's clock. */
   expiresAt: number;
+}
+
+/**
+ * The `return` event of an app-to-app login (a link with `?return=`): open `url` to send the user
+ * back. Comes once, when the login is in (approved) or the session ended (rejected: cancelled,
+ * declined or timed out; error), and only for a return URL at an origin the server allows.
+ */
+export interface ReturnDetail {
+  url: string;
+  outcome: 'approved' | 'rejected' | 'error';
 }

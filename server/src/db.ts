@@ -25,6 +25,8 @@ export interface ServerRecord {
   created: number;
   /** The server's logo: an https URL or a data: URL of an image (v2.2 `logo`). */
   logo: string | null;
+  /** Origins an app-to-app link may send the user back to (return-origins.ts); [] allows none. */
+  returnOrigins: string[];
 }
 
 /** The second factor a login proved: the PIN, the biometric, or none (skipped within pinTimeout). */
@@ -162,6 +164,7 @@ interface ServerRow {
   seq: number; id: Buffer; pk: Buffer; sk: Buffer; sk_wrapped: number; prev_pk: Buffer | null; prev_sk: Buffer | null;
   prev_until: number | null; name: string; ping_time: number; pin_timeout: number; pin_attempt_limit: number; created: number;
   logo: string | null; pin_trans_timeout: number;
+  return_origins?: string | null;
 }
 interface RpSessionRow {
   server: Buffer; nonce: string; loggedin: number; accountid: number | null; userid: string | null; cancelled: number;
@@ -329,6 +332,8 @@ export interface ServerParams {
   pinTransTimeout: number;
   pinAttemptLimit: number;
   logo: string | null;
+  /** Absent: the stored list stays. */
+  returnOrigins?: readonly string[];
 }
 
 function b(x: Uint8Array): Buffer {
@@ -415,6 +420,7 @@ export class Store {
       pinAttemptLimit: Number(row.pin_attempt_limit),
       created: Number(row.created),
       logo: row.logo ?? null,
+      returnOrigins: row.return_origins ? (JSON.parse(row.return_origins) as string[]) : [],
     };
   }
 
@@ -599,6 +605,7 @@ export class Store {
         p.logo,
         b(id),
       ]);
+      if (p.returnOrigins) await this.sql.run('UPDATE servers SET return_origins = ? WHERE id = ?', [JSON.stringify(p.returnOrigins), b(id)]);
     });
   }
   /**

@@ -484,10 +484,11 @@ const documented: OpenApiDocument = {
       Server: {
         type: 'object',
         additionalProperties: false,
-        required: ['serverid', 'serverpk', 'serverName', 'pingTime', 'pinTimeout', 'pinTransTimeout', 'pinAttemptLimit', 'logo', 'accountCount'],
+        required: ['serverid', 'serverpk', 'serverName', 'pingTime', 'pinTimeout', 'pinTransTimeout', 'pinAttemptLimit', 'logo', 'returnOrigins', 'accountCount'],
         properties: {
           serverid: { type: 'string' }, serverpk: { type: 'string' }, serverName: { type: 'string' },
           logo: { type: ['string', 'null'], description: 'an https URL or a data:image/…;base64 URL' },
+          returnOrigins: { type: 'array', items: { type: 'string', maxLength: 255 }, description: 'at most 16 distinct origins (https://rp.example) an app-to-app link may send the user back to; [] none' },
           ...SERVER_PARAM_SCHEMAS, accountCount: { type: 'integer', minimum: 0 },
           serverpkPrevious: { type: ['string', 'null'], description: 'during a key rotation\'s overlap: the previous key, still signing (sigPrev)' },
           serverpkPreviousUntil: { type: ['integer', 'null'], description: 'when that overlap ends (ms)' },
@@ -500,6 +501,7 @@ const documented: OpenApiDocument = {
         properties: {
           serverName: { type: 'string', maxLength: 100 }, ...SERVER_PARAM_SCHEMAS,
           logo: { type: ['string', 'null'], maxLength: 32768, description: 'an https URL or data:image/(png|jpeg|gif|webp|svg+xml);base64,…; null clears' },
+          returnOrigins: { type: 'array', items: { type: 'string', maxLength: 255 }, description: 'at most 16 distinct origins (https://rp.example) an app-to-app link may send the user back to; [] none' },
         },
       },
       ServerCreate: {
@@ -508,6 +510,7 @@ const documented: OpenApiDocument = {
         properties: {
           serverName: { type: 'string', maxLength: 100 }, ...SERVER_PARAM_SCHEMAS,
           logo: { type: ['string', 'null'], maxLength: 32768 },
+          returnOrigins: { type: 'array', items: { type: 'string', maxLength: 255 }, description: 'at most 16 distinct origins (https://rp.example) an app-to-app link may send the user back to; [] none' },
         },
       },
       ServerList: { type: 'object', additionalProperties: false, required: ['servers', 'totalnumber'],

@@ -5,6 +5,7 @@ import QRCode from 'qrcode';
 import { bytesEqual, fromB64u, randomBytes, signKeyPair, toB64u } from './crypto';
 import type { AccountRecord, ServerParams, ServerRecord } from './db';
 import { header, HttpError, parseJsonObject, readRawBody, sendBytes, sendJson } from './http';
+import { returnOriginsParam } from './return-origins';
 import { buildEnrolQr, buildLoginQr, parseQr, SERVER_ID_BYTES, SESSION_ID_BYTES } from './qr';
 import { drawMatchCode, startForPush } from './start-response';
 import { transcriptStart } from './transcript';
@@ -79,7 +80,7 @@ function logoParam(v: unknown): string | null {
  * edit, PUT), but its read-only fields must equal `current`'s.
  */
 function serverParams(j: Record<string, unknown>, base: Pick<ServerRecord, 'name' | 'pingTime' | 'pinTimeout' | 'pinTransTimeout' | 'pinAttemptLimit' | 'logo'>, current: Record<string, unknown>): ServerParams {
-  const writable = ['serverName', 'pingTime', 'pinTimeout', 'pinTransTimeout', 'pinAttemptLimit', 'logo'];
+  const writable = ['serverName', 'pingTime', 'pinTimeout', 'pinTransTimeout', 'pinAttemptLimit', 'logo', 'returnOrigins'];
   for (const key of Object.keys(j)) {
     if (writable.includes(key)) continue;
     const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
@@ -110,6 +111,7 @@ function serverParams(j: Record<string, unknown>, base: Pick<ServerRecord, 'name
     next[key] = v;
   }
   if (j.logo !== undefined) next.logo = logoParam(j.logo);
+  if (j.returnOrigins !== undefined) next.returnOrigins = returnOriginsParam(j.returnOrigins);
   return next;
 }
 

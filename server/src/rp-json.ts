@@ -14,6 +14,7 @@ export async function serverJson(store: Store, s: ServerRecord) {
     pinTransTimeout: s.pinTransTimeout,
     pinAttemptLimit: s.pinAttemptLimit,
     logo: s.logo,
+    returnOrigins: s.returnOrigins,
     accountCount: await store.countAccounts(s.id),
     // During a key rotation's overlap: the previous key, which still signs beside serverpk, and until when.
     serverpkPrevious: s.prevPk ? toB64u(s.prevPk) : null,

@@ -34,6 +34,8 @@ export async function startResponseBody(store: Store, server: ServerRecord, qs: 
     time: now,
     announceInfo: ctx.announceinfo,
   };
+  // Signed with the rest: the device sends the user back from an app-to-app login only to these.
+  if (server.returnOrigins.length > 0) body.returnOrigins = server.returnOrigins;
   if (qs.requireSecondFactor) body.secondFactor = 'required';
   if (qs.tid) {
     const tx = await store.getTransaction(qs.tid, server.id);

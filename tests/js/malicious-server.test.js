@@ -97,6 +97,10 @@ const CASES = [
   ['a server time beyond 2^53', { start: start((s) => { s.time = 2 ** 60; }) }],
   ['an http: logo', { start: start((s) => { s.server.logo = 'http://evil.example/logo.png'; }) }],
   ['a javascript: logo', { start: start((s) => { s.server.logo = 'javascript:alert(1)'; }) }],
+  ['returnOrigins that are not an array', { start: start((s) => { s.returnOrigins = 'https://evil.example'; }) }],
+  ['a return origin with a path', { start: start((s) => { s.returnOrigins = ['https://evil.example/x']; }) }],
+  ['a javascript: return origin', { start: start((s) => { s.returnOrigins = ['javascript:alert(1)']; }) }],
+  ['17 return origins', { start: start((s) => { s.returnOrigins = Array.from({ length: 17 }, (_, i) => `https://s${i}.example`); }) }],
 ];
 
 let evil;

@@ -174,6 +174,7 @@ describe('relying-party API', () => {
       pinTransTimeout: 0,
       pinAttemptLimit: 3,
       logo: null,
+      returnOrigins: [],
       accountCount: expect.any(Number),
       serverpkPrevious: null,
       serverpkPreviousUntil: null,

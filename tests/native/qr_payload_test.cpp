@@ -1,4 +1,6 @@
+#include "limits.hpp"
 #include "qr_payload.hpp"
+#include "url.hpp"
 
 #include <gtest/gtest.h>
 
@@ -93,9 +95,62 @@ TEST(QrPayload, RandomBytesNeverCrashAndGiveTypedErrors) {
 TEST(QrPayload, LinksCarryThePayload) {
   Bytes raw = buildQrPayload(sampleEnrol());
   const std::string b64 = base64url(raw);
-  EXPECT_EQ(payloadFromLink("tapgate:" + b64).value(), raw);
-  EXPECT_EQ(payloadFromLink("https://rp.example/tapgate#" + b64).value(), raw);
-  EXPECT_EQ(payloadFromLink(b64).value(), raw);
-  EXPECT_EQ(payloadFromLink("tapgate:***").error().code, ErrorCode::QR_PARSE_ERROR);
-  EXPECT_EQ(payloadFromLink("https://rp.example/no-fragment").error().code, ErrorCode::QR_PARSE_ERROR);
+  EXPECT_EQ(parseLink("tapgate:" + b64).value().payload, raw);
+  EXPECT_EQ(parseLink("https://rp.example/tapgate#" + b64).value().payload, raw);
+  EXPECT_EQ(parseLink(b64).value().payload, raw);
+  EXPECT_EQ(parseLink(b64).value().returnUrl, "");
+  EXPECT_EQ(parseLink("tapgate:***").error().code, ErrorCode::QR_PARSE_ERROR);
+  EXPECT_EQ(parseLink("https://rp.example/no-fragment").error().code, ErrorCode::QR_PARSE_ERROR);
+}
+
+TEST(QrPayload, LinksMayCarryAReturnUrl) {
+  const Bytes raw = buildQrPayload(sampleEnrol());
+  const std::string b64 = base64url(raw);
+  const std::string ret = "?return=https%3A%2F%2Frp.example%2Fdone%3Fx%3D1";
+  for (const std::string& prefix : {std::string("tapgate:"), std::string("https://rp.example/tapgate#"), std::string()}) {
+    auto link = parseLink(prefix + b64 + ret);
+    ASSERT_TRUE(link.ok()) << prefix;
+    EXPECT_EQ(link.value().returnUrl, "https://rp.example/done?x=1");
+    EXPECT_EQ(link.value().payload, raw);
+  }
+  // Unencoded characters that are valid in a URL need no escape; the value runs to the link's end.
+  EXPECT_EQ(parseLink("tapgate:" + b64 + "?return=https://rp.example/done").value().returnUrl, "https://rp.example/done");
+  EXPECT_EQ(parseLink("tapgate:" + b64 + "?return=https://rp.example/?a=1&b=2").value().returnUrl, "https://rp.example/?a=1&b=2");
+}
+
+TEST(QrPayload, MalformedReturnUrlsAreParseErrors) {
+  const std::string b64 = base64url(buildQrPayload(sampleEnrol()));
+  const std::string longUrl = "https://rp.example/" + std::string(limits::kMaxReturnUrlBytes, 'a');
+  for (const std::string& query : {
+           std::string("?return="),                                         // empty
+           std::string("?next=https://rp.example/"),                        // another parameter
+           std::string("?return=javascript%3Aalert(1)"),                    // not a web URL
+           std::string("?return=data%3Atext%2Fhtml%2C%3Cscript%3E"),       // not a web URL
+           std::string("?return=https%3A%2F%2Fuser%3Apw%40rp.example%2F"),  // credentials
+           std::string("?return=https%3A%2F%2Frp.example%2F%23frag"),       // a fragment
+           std::string("?return=https%3A%2F%2Frp.example%2F%0a"),           // a control character
+           std::string("?return=https%3A%2F%2Frp.example%2%"),              // a broken escape
+           std::string("?return=https%3A%2F%2Frp.example%2"),               // a truncated escape
+           std::string("?return=") + longUrl,                               // too long
+       }) {
+    auto link = parseLink("tapgate:" + b64 + query);
+    ASSERT_FALSE(link.ok()) << query;
+    EXPECT_EQ(link.error().code, ErrorCode::QR_PARSE_ERROR) << query;
+  }
+}
+
+TEST(Url, OriginsAreSerialisedAsBrowsersDo) {
+  EXPECT_EQ(url::webOrigin("https://rp.example/done?x=1"), "https://rp.example");
+  EXPECT_EQ(url::webOrigin("https://RP.Example:443/"), "https://rp.example");
+  EXPECT_EQ(url::webOrigin("http://rp.example:80"), "http://rp.example");
+  EXPECT_EQ(url::webOrigin("http://127.0.0.1:8080/x"), "http://127.0.0.1:8080");
+  EXPECT_EQ(url::webOrigin("https://[::1]:8443?q"), "https://[::1]:8443");
+  EXPECT_EQ(url::webOrigin("https://rp.example:0443/"), "https://rp.example");
+  EXPECT_EQ(url::webOrigin("https://rp.example.evil.example/"), "https://rp.example.evil.example");
+  EXPECT_TRUE(url::isWebOrigin("https://rp.example"));
+  EXPECT_TRUE(url::isWebOrigin("http://127.0.0.1:8080"));
+  for (const char* bad : {"https://rp.example/", "https://RP.example", "https://rp.example:443", "javascript:x",
+                          "https://u@rp.example", "rp.example", ""}) {
+    EXPECT_FALSE(url::isWebOrigin(bad)) << bad;
+  }
 }

@@ -77,6 +77,7 @@ class SimServer {
   std::string url = "https://rp.example/device";
   std::string name = "Example Bank";
   std::string logo;  // sent in start responses when not empty
+  std::vector<std::string> returnOrigins;  // sent in start responses when not empty
   int pinAttemptLimit = 3;
   std::int64_t pingTime = 0;
   std::int64_t pinTimeout = 0;  // minutes; -1: never asked again
@@ -364,6 +365,7 @@ class SimServer {
                            {"time", time},
                            {"announceInfo", {{"origin", "https://rp.example"}}}};
     if (!logo.empty()) body["server"]["logo"] = logo;
+    if (!returnOrigins.empty()) body["returnOrigins"] = returnOrigins;
     if (s.requireSecondFactor) body["secondFactor"] = "required";
     if (!s.transactionText.empty()) {
       body["transaction"] = {{"tid", "T-1"}, {"rpSession", base64url(s.transactionRpSession)}, {"text", s.transactionText}};

@@ -171,6 +171,15 @@ const std::vector<Row>& rows() {
          deliverHeld(h, [](std::string a) { a[a.find("login")] = 'X'; return a; });
          return sid;
        }},
+      {"StartingReturnRefused", Step::Starting, Input::ReturnRefused, Step::Failed, H::Error, Notice::Cancel,
+       [](Harness& h, int) {
+         // An app-to-app link back to an origin the server does not list (it lists none).
+         h.deliver = true;
+         const Bytes qr = h.server.loginQr();
+         const auto r = h.engine->startSessionFromLink("tapgate:" + base64url(qr) + "?return=https%3A%2F%2Fevil.example%2F", h.now);
+         h.pump();
+         return r.session;
+       }},
       {"StartingStartHeld", Step::Starting, Input::StartHeld, Step::Ready, H::None, Notice::None,
        [](Harness& h, int sid) { deliverHeld(h); return sid; }, manualStart},
       {"ReadyInteractionNeedsConfirmation", Step::Ready, Input::InteractionNeedsConfirmation, Step::Confirming, H::None, Notice::None,

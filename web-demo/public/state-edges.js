@@ -5,7 +5,7 @@ export const STATES = {"STARTING": [], "USER_INTERACTION": ["WAIT_FOR_CONFIRMATI
 export const EDGES = [
   ['STARTING', 'WAIT_FOR_CONFIRMATION', 'startNeedsConfirmation'],
   ['STARTING', 'WAIT_FOR_SECOND_FACTOR', 'startPromptsFactor'],
-  ['STARTING', 'ERROR', 'factorBlocked, fault'],
+  ['STARTING', 'ERROR', 'factorBlocked, fault, returnRefused'],
   ['STARTING', 'DONE', 'stopSession, sessionTimeout, accountDeleted'],
   ['STARTING', 'READY_FOR_USER_INTERACTION', 'startHeld'],
   ['READY_FOR_USER_INTERACTION', 'WAIT_FOR_CONFIRMATION', 'interactionNeedsConfirmation'],

@@ -29,7 +29,7 @@ export const accountRoles: Shape<T.AccountRoles> = object({ accountid: integer, 
 
 const serverFields = {
   serverid: string, serverpk: string, serverName: string, pingTime: integer, pinTimeout: integer, pinTransTimeout: integer, pinAttemptLimit: integer,
-  logo: nullable(string), accountCount: integer,
+  logo: nullable(string), returnOrigins: arrayOf(string), accountCount: integer,
   serverpkPrevious: optional(nullable(string)), serverpkPreviousUntil: optional(nullable(integer)),
 };
 export const server: Shape<T.Server> = object({ ...serverFields, rekeyed: optional(integer) });

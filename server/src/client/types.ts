@@ -113,6 +113,8 @@ export interface Server {
   pinAttemptLimit: number;
   /** an https URL or a data:image/…;base64 URL */
   logo: string | null;
+  /** origins an app-to-app link may send the user back to (https://rp.example); [] none */
+  returnOrigins: string[];
   accountCount: number;
   /** During a key rotation's overlap: the previous key, still signing (sigPrev). */
   serverpkPrevious?: string | null;
@@ -135,6 +137,7 @@ export interface ServerCreate {
   pinTransTimeout?: number;
   pinAttemptLimit?: number;
   logo?: string | null;
+  returnOrigins?: string[];
 }
 
 /** updateServer's body: what to change (read-only fields of Server may be sent back unchanged). */

@@ -179,6 +179,7 @@ export function migrateSqlite(db: Database.Database): void {
   db.exec(AUDIT_TABLES.sqlite);
   add('rp_sessions', 'factor', 'TEXT');
   add('servers', 'pin_trans_timeout', 'INTEGER NOT NULL DEFAULT 0');
+  add('servers', 'return_origins', 'TEXT');
   // After the columns: older databases get accounts.deleted only above.
   db.exec('CREATE INDEX IF NOT EXISTS accounts_deleted ON accounts (deleted);');
 }
@@ -337,6 +338,7 @@ export async function migratePostgres(exec: (sql: string) => Promise<void>): Pro
     await exec('ALTER TABLE rp_sessions ADD COLUMN IF NOT EXISTS factor TEXT');
     await exec('ALTER TABLE qr_sessions ADD COLUMN IF NOT EXISTS bound_account BIGINT');
     await exec('ALTER TABLE servers ADD COLUMN IF NOT EXISTS pin_trans_timeout BIGINT NOT NULL DEFAULT 0');
+    await exec('ALTER TABLE servers ADD COLUMN IF NOT EXISTS return_origins TEXT');
     for (const [column, decl] of SERVER_KEY_COLUMNS) await exec(`ALTER TABLE servers ADD COLUMN IF NOT EXISTS ${column} ${decl.postgres}`);
   } finally {
     await exec(`SELECT pg_advisory_unlock(${SCHEMA_LOCK})`);

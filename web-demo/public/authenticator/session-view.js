@@ -86,6 +86,13 @@ export class SessionView {
       });
       this.#renderOutcome(session);
     });
+    // App-to-app (a link with ?return=): back to the page that sent the user here. A final
+    // session's history is saved first, so leaving the page cannot cut that write short.
+    session.addEventListener('return', (e) => {
+      const go = () => location.assign(e.detail.url);
+      if (session.state === 'DONE' || session.state === 'ERROR') session.finished.then(go, go);
+      else go();
+    });
   }
 
   #confirmEnrol(detail) {
