@@ -616,7 +616,7 @@ export class Store {
       const q = p.profile;
       if (q) {
         await this.sql.run('UPDATE servers SET app_url = ?, site_url = ?, app_android = ?, app_ios = ?, owner = ?, server_flags = ? WHERE id = ?', [
-          q.appUrl, q.siteUrl, q.appAndroid, q.appIos, q.owner, q.serverFlags.join(','), b(id),
+          q.appUrl, q.siteUrl, q.appAndroid, q.appIos, q.owner, q.serverFlags.length ? q.serverFlags.join(',') : null, b(id),
         ]);
       }
     });

@@ -104,7 +104,7 @@ test.each([
   ['an empty owner', { owner: ' ' }, /owner must be null/],
   ['an unknown server flag', { serverFlags: ['superUser'] }, /serverFlags must be an array of: uniqueDisplayNames/],
   ['server flags that are no array', { serverFlags: 'uniqueDisplayNames' }, /serverFlags must be an array/],
-  ['a lastLogin sent with another value', { lastLogin: 1 }, /field "lastLogin" is read-only/],
+  ['a lastLogin sent with another value', { lastLogin: 1 }, /field .{1,3}"?lastLogin.{1,3}"? is read-only/],
 ])('updateServer refuses %s (400) and changes nothing', async (_, body, message) => {
   await env.rp.updateServer(PROFILE);
   await expect(env.rp.updateServer(body)).rejects.toThrow(message);
