@@ -417,7 +417,7 @@ void Engine::handleAppLoginStart(Session& s, const std::string& request, const s
   s.qr.sessionId = r->sessionId;
   s.webNonce = r->webNonce;
   adoptServerView(s, r->server, r->serverTime, now);
-  storeServerView(s);
+  storeServerView(s, now);
   recordHistory(s, now);
   // An AppLogin always asks for the second factor: no confirmation, no skipping.
   s.firstSet = false;
@@ -460,15 +460,35 @@ void Engine::adoptServerView(Session& s, const wire::ServerParams& params, std::
   s.clockOffset = clockOffset(serverTime, now);
 }
 
-ServerRecord* Engine::storeServerView(const Session& s) {
+ServerRecord* Engine::storeServerView(const Session& s, std::int64_t now) {
   // Server parameters, and our view of its clock, are refreshed with every session.
   for (auto& server : state_.servers) {
     if (server.id != s.qr.serverId) continue;
+    const bool changed = !(server.params == s.params);
     server.params = s.params;
     server.clockOffset = s.clockOffset;
+    if (changed) {
+      // The server's parameters changed since they were stored (reference error 68's situation,
+      // docs/api.md): the record is updated and every account it shows in is told again.
+      persist(now);
+      for (const auto& a : state_.accounts) {
+        if (a.serverId == server.id) emit(0, "accountupdate", {{"account", accountJson(a, state_)}});
+      }
+    }
     return &server;
   }
   return nullptr;
+}
+
+bool Engine::displayNameTaken(const Session& s) const {
+  if (!s.params.has("uniqueDisplayNames")) return false;
+  const std::string name = enrolmentName(s);
+  return std::any_of(state_.accounts.begin(), state_.accounts.end(), [&](const Account& a) { return a.name == name; });
+}
+
+std::string Engine::enrolmentName(const Session& s) const {
+  if (!s.enrolment.name.empty()) return s.enrolment.name;
+  return !s.enrolment.userId.empty() ? s.enrolment.userId : s.params.name;
 }
 
 void Engine::handleStart(Session& s, const std::string& request, const std::string& body, std::int64_t now) {
@@ -495,8 +515,12 @@ void Engine::handleStart(Session& s, const std::string& request, const std::stri
   if (s.isRegistration) {
     s.enrolment.userId = r->enrolUserId;
     s.enrolment.name = r->enrolName;
+    // uniqueDisplayNames: the app may not hold two accounts of one display name (reference error 35).
+    if (displayNameTaken(s)) {
+      return fault(s, makeError(ErrorCode::DISPLAY_NAME_EXISTS, "the app already has an account named \"" + enrolmentName(s) + "\""), now);
+    }
   } else {
-    storeServerView(s);
+    storeServerView(s, now);
     s.secondFactorRequired = r->secondFactorRequired;
     s.transaction = r->transaction;
     s.codeMatching = r->codeMatching;
@@ -833,6 +857,7 @@ void Engine::handleVerify(Session& s, const std::string& request, const std::str
     }
   }
   if (s.isRegistration) completeEnrolment(s, r.value(), now);
+  else noteLastLogin(s, r->lastLogin, now);
   s.sessionInfo = r->sessionInfo;
   if (factorVerified) emitSecondFactor(s, "SUCCESS", 0);
   const bool continuous = r->pingTime > 0;
@@ -987,15 +1012,25 @@ bool Engine::disableBiometric(const Session& s, std::int64_t now) {
   return false;
 }
 
+void Engine::noteLastLogin(const Session& s, std::int64_t lastLogin, std::int64_t now) {
+  if (!lastLogin || !s.chosen) return;
+  for (auto& a : state_.accounts) {
+    if (a.serverId != s.chosen->serverId || a.accountId != s.chosen->accountId) continue;
+    a.lastLogin = lastLogin;
+    persist(now);
+  }
+}
+
 void Engine::completeEnrolment(Session& s, const wire::VerifyResponse& r, std::int64_t now) {
   Account a = std::move(*s.enrolment.account);
   clearSecondFactorKeys(s);
   a.accountId = r.accountId;
   a.userId = r.userId.empty() ? s.enrolment.userId : r.userId;
   a.name = !s.enrolment.name.empty() ? s.enrolment.name : (!a.userId.empty() ? a.userId : s.params.name);
+  a.lastLogin = r.lastLogin;
   s.chosen = AccountRef{a.serverId, a.accountId};
 
-  if (ServerRecord* server = storeServerView(s)) {
+  if (ServerRecord* server = storeServerView(s, now)) {
     server->url = s.serverUrl;
   } else {
     state_.servers.push_back({s.qr.serverId, s.serverPk, s.serverUrl, s.params, s.clockOffset});

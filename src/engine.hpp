@@ -248,7 +248,10 @@ class Engine {
   // A verified answer carried the server's parameters and clock: the session adopts them ...
   void adoptServerView(Session& s, const wire::ServerParams& params, std::int64_t serverTime, std::int64_t now);
   // ... and the stored record of that server takes them over; null when the app has none yet.
-  ServerRecord* storeServerView(const Session& s);
+  ServerRecord* storeServerView(const Session& s, std::int64_t now);
+  bool displayNameTaken(const Session& s) const;
+  std::string enrolmentName(const Session& s) const;
+  void noteLastLogin(const Session& s, std::int64_t lastLogin, std::int64_t now);
   void sendEnrol(Session& s);
   // The existing account whose PIN proof `enrol` carries (same server, §5.2), or null.
   const Account* enrolPinCheckAccount(const Session& s) const;

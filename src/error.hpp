@@ -19,6 +19,7 @@ enum class ErrorKind { Misuse, Remote, Network, Security, Storage };
   X(QR_PARSE_ERROR, 32, Remote)                         \
   X(QR_UNKNOWN_TYPE, 33, Remote)                        \
   X(NO_ACCOUNTS_FOR_SERVER, 34, Remote)                 \
+  X(DISPLAY_NAME_EXISTS, 35, Remote)                    \
   X(SINGLE_ACCOUNT, 40, Misuse)                         \
   X(ENROL_QR_EXPIRED, 41, Remote)                       \
   X(SERVER_AUTHENTICATION_FAILED, 48, Remote)           \
@@ -27,6 +28,7 @@ enum class ErrorKind { Misuse, Remote, Network, Security, Storage };
   X(SERVER_UNKNOWN_ERROR, 51, Remote)                   \
   X(SESSION_NOT_FOUND, 53, Remote)                      \
   X(PIN_BLOCKED, 60, Remote)                            \
+  X(SERVER_PARAMETERS_NO_RESULT, 64, Remote)            \
   X(BAD_RESPONSE, 67, Security)                         \
   X(NETWORK_ERROR, 2, Network)                          \
   X(SESSION_TIMEOUT, 0, Remote)                         \

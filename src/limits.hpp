@@ -45,6 +45,12 @@ constexpr std::int64_t kMaxPinAttemptLimit = 100;
 constexpr std::size_t kMaxNameBytes = 1024;              // server name, userId, account name
 constexpr std::size_t kMaxUrlBytes = 255;                // device API URL (one length byte in the QR)
 constexpr std::size_t kMaxLogoBytes = 48 * 1024;         // a 32 KiB image as a data: URL, with room
+// The server's links (appUrl, siteUrl, appAndroid, appIos) and owner; the server allows 2000 and
+// 200 characters. serverFlags: at most this many entries of at most this many bytes.
+constexpr std::size_t kMaxLinkBytes = 4096;
+constexpr std::size_t kMaxOwnerBytes = kMaxNameBytes;
+constexpr std::size_t kMaxServerFlags = 32;
+constexpr std::size_t kMaxServerFlagBytes = 64;
 constexpr std::size_t kMaxTransactionIdBytes = 256;
 constexpr std::size_t kMaxTransactionTextBytes = 8 * 1024;  // three fields of ≤ 200 characters
 constexpr std::size_t kMaxMessageTextBytes = 8 * 1024;      // the server allows 2000 characters

@@ -43,6 +43,28 @@ struct Reader {
 
 Result<AppState> parseStateOrThrow(const std::string& blob);
 
+// The server's links, owner and flags (absent in states written before them: none). They are held
+// to the bounds a start response is (wire.cpp): a stored link that is not one is a corrupt state.
+void readServerExtras(Reader& r, const json& s, wire::ServerParams& p) {
+  std::string* links[] = {&p.appUrl, &p.siteUrl, &p.appAndroid, &p.appIos};
+  const char* keys[] = {"appUrl", "siteUrl", "appAndroid", "appIos"};
+  for (int i = 0; i < 4; ++i) {
+    if (!s.contains(keys[i])) continue;
+    *links[i] = r.text(s, keys[i], limits::kMaxLinkBytes);
+    if (!links[i]->empty() && !wire::isLink(*links[i])) r.ok = false;
+  }
+  if (s.contains("owner")) p.owner = r.text(s, "owner", limits::kMaxOwnerBytes);
+  auto flags = s.find("serverFlags");
+  if (flags == s.end()) return;
+  if (!flags->is_array() || flags->size() > limits::kMaxServerFlags) { r.ok = false; return; }
+  for (const char* known : wire::kServerFlags) {
+    for (const auto& f : *flags) {
+      if (!f.is_string()) { r.ok = false; return; }
+      if (f.get_ref<const std::string&>() == known) { p.flags.emplace_back(known); break; }
+    }
+  }
+}
+
 }  // namespace
 
 const ServerRecord* AppState::server(const Bytes& id) const {
@@ -87,6 +109,18 @@ std::string serializeState(const AppState& st) {
     w.number("pinTransTimeout", s.params.pinTransTimeout);
     w.number("pinAttemptLimit", s.params.pinAttemptLimit);
     w.text("logo", s.params.logo);
+    w.text("appUrl", s.params.appUrl);
+    w.text("siteUrl", s.params.siteUrl);
+    w.text("appAndroid", s.params.appAndroid);
+    w.text("appIos", s.params.appIos);
+    w.text("owner", s.params.owner);
+    w.key("serverFlags");
+    w.open('[');
+    for (const auto& f : s.params.flags) {
+      w.element();
+      w.out += json(f).dump();
+    }
+    w.close(']');
     w.number("clockOffset", s.clockOffset);
     w.close('}');
   }
@@ -108,6 +142,7 @@ std::string serializeState(const AppState& st) {
     w.b64("bioSalt", a.bioSalt);
     w.boolean("biometric", a.biometric);
     w.number("created", a.created);
+    w.number("lastLogin", a.lastLogin);
     w.close('}');
   }
   w.close(']');
@@ -196,6 +231,7 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
     // login brings the server's current one: it is dropped, not a reason to refuse the whole state.
     std::string& l = rec.params.logo;
     if (l.size() > limits::kMaxLogoBytes || !(url::isWebUrl(l, url::Schemes::HttpsOnly) || url::isImageDataUrl(l))) l.clear();
+    readServerExtras(r, s, rec.params);
     rec.clockOffset = s.value("clockOffset", std::int64_t{0});
     st.servers.push_back(std::move(rec));
   }
@@ -213,6 +249,8 @@ Result<AppState> parseStateOrThrow(const std::string& blob) {
     acc.bioSalt = a.contains("bioSalt") ? r.bytes(a, "bioSalt", 16) : acc.pinSalt;
     acc.created = r.number(a, "created");
     acc.biometric = a.value("biometric", false);
+    // absent in states written before accounts kept their last login
+    if (a.contains("lastLogin")) acc.lastLogin = r.number(a, "lastLogin", limits::kMinTime, limits::kMaxTime);
     st.accounts.push_back(std::move(acc));
   }
   for (const auto& h : list("history")) {
@@ -254,7 +292,24 @@ json accountJson(const Account& a, const AppState& state) {
           {"userId", a.userId.empty() ? json(nullptr) : json(a.userId)},
           {"publicKey", b64(a.signPublicKey)},
           {"biometric", a.biometric},
-          {"created", a.created}};
+          {"created", a.created},
+          {"lastLogin", a.lastLogin ? json(a.lastLogin) : json(nullptr)},
+          {"server", s ? serverJson(*s) : json(nullptr)}};
+}
+
+json serverJson(const ServerRecord& s) {
+  auto orNull = [](const std::string& v) { return v.empty() ? json(nullptr) : json(v); };
+  json flags = json::array();
+  for (const auto& f : s.params.flags) flags.push_back(f);
+  return {{"id", b64(s.id)},
+          {"name", s.params.name},
+          {"logo", orNull(s.params.logo)},
+          {"appUrl", orNull(s.params.appUrl)},
+          {"siteUrl", orNull(s.params.siteUrl)},
+          {"appAndroid", orNull(s.params.appAndroid)},
+          {"appIos", orNull(s.params.appIos)},
+          {"owner", orNull(s.params.owner)},
+          {"serverFlags", flags}};
 }
 
 json historyJson(const HistoryItem& h, const AppState& state) {

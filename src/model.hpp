@@ -34,6 +34,7 @@ struct Account {
   Bytes bioSalt;               // salt of its biometric key (the PIN's salt for accounts stored before)
   bool biometric = false;      // its server holds a biometric key for it
   std::int64_t created = 0;
+  std::int64_t lastLogin = 0;  // server clock: this account's last login as its server recorded it; 0: none yet
 };
 
 struct SeenMessage {
@@ -63,6 +64,7 @@ Result<AppState> parseState(const std::string& blob);  // "" → empty state
 // Public (non-secret) views handed to the app.
 json errorJson(const Error& e);
 json accountJson(const Account& a, const AppState& state);
+json serverJson(const ServerRecord& s);  // what the app may show or open of a server (Account.server)
 json historyJson(const HistoryItem& h, const AppState& state);
 
 }  // namespace tapgate

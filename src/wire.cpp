@@ -112,6 +112,22 @@ std::optional<json> infoBlock(const json& j, const char* key) {
   return *it;
 }
 
+// serverFlags: absent or null (none), or an array of at most kMaxServerFlags short strings. Flags
+// this core does not know are dropped (a newer server's); the known ones are kept in table order.
+std::optional<std::vector<std::string>> serverFlags(const json& j) {
+  auto it = j.find("serverFlags");
+  if (it == j.end() || it->is_null()) return std::vector<std::string>{};
+  if (!it->is_array() || it->size() > limits::kMaxServerFlags) return std::nullopt;
+  for (const auto& f : *it) {
+    if (!f.is_string() || f.get_ref<const std::string&>().size() > limits::kMaxServerFlagBytes) return std::nullopt;
+  }
+  std::vector<std::string> known;
+  for (const char* flag : kServerFlags) {
+    if (std::any_of(it->begin(), it->end(), [&](const json& f) { return f.get_ref<const std::string&>() == flag; })) known.emplace_back(flag);
+  }
+  return known;
+}
+
 std::optional<ServerParams> serverParams(const json& j) {
   auto server = j.find("server");
   if (server == j.end() || !server->is_object()) return std::nullopt;
@@ -130,7 +146,20 @@ std::optional<ServerParams> serverParams(const json& j) {
   auto logo = optionalStr(*server, "logo", limits::kMaxLogoBytes);
   if (!logo) return std::nullopt;
   if (!logo->empty() && !url::isWebUrl(*logo, url::Schemes::HttpsOnly) && !url::isImageDataUrl(*logo)) return std::nullopt;
-  return ServerParams{*name, *ping, *pinTimeout, *limit, std::move(*logo), *pinTransTimeout};
+  ServerParams params{*name, *ping, *pinTimeout, *limit, std::move(*logo), *pinTransTimeout};
+  std::string* links[] = {&params.appUrl, &params.siteUrl, &params.appAndroid, &params.appIos};
+  const char* linkKeys[] = {"appUrl", "siteUrl", "appAndroid", "appIos"};
+  for (int i = 0; i < 4; ++i) {
+    auto link = optionalStr(*server, linkKeys[i], limits::kMaxLinkBytes);
+    if (!link || (!link->empty() && !isLink(*link))) return std::nullopt;
+    *links[i] = std::move(*link);
+  }
+  auto owner = optionalStr(*server, "owner", limits::kMaxOwnerBytes);
+  auto flags = serverFlags(*server);
+  if (!owner || !flags) return std::nullopt;
+  params.owner = std::move(*owner);
+  params.flags = std::move(*flags);
+  return params;
 }
 
 ErrorCode errorFromServerCode(std::int64_t code) {
@@ -142,6 +171,7 @@ ErrorCode errorFromServerCode(std::int64_t code) {
     case 54: return ErrorCode::CODE_MISMATCH;
     case 55: return ErrorCode::ACCOUNT_NOT_ALLOWED;
     case 60: return ErrorCode::PIN_BLOCKED;
+    case 64: return ErrorCode::SERVER_PARAMETERS_NO_RESULT;
     default: return ErrorCode::SERVER_UNKNOWN_ERROR;
   }
 }
@@ -161,10 +191,16 @@ bool verifiesWithPinned(const json& envelope, const Bytes& pinnedPk, const Bytes
 
 }  // namespace
 
-Error unsignedFailure(int httpStatus) {
+Error unsignedFailure(int httpStatus, const std::string& body) {
   // The device API refuses an account it does not know exactly as a bad proof, with an unsigned
   // 403 (§5.6, §6.3): that is the account's proof not accepted, whatever the reason.
   if (httpStatus == 403) return makeError(ErrorCode::SERVER_AUTHENTICATION_FAILED, "the server does not accept the account's proof");
+  // A start naming a server the device API does not host (§5.1): no key to sign with, so the
+  // answer is unsigned; believing it only ends the session, as a lost answer would.
+  auto unsigned404 = httpStatus == 404 ? parseObject(body) : std::nullopt;
+  if (unsigned404 && integer(*unsigned404, "code") == 64) {
+    return makeError(ErrorCode::SERVER_PARAMETERS_NO_RESULT, "the server has no parameters for this QR code's server id");
+  }
   if (httpStatus < 200 || httpStatus >= 300) {
     return makeError(ErrorCode::SERVER_UNKNOWN_ERROR, "server answered HTTP " + std::to_string(httpStatus));
   }
@@ -355,7 +391,7 @@ Result<std::string> openResponse(const Bytes& serverPk, const Transcript& t, con
   auto envelope = parseObject(response);
   auto body = envelope ? str(*envelope, "body") : std::nullopt;
   auto sigText = envelope ? str(*envelope, "sig") : std::nullopt;
-  if (!body || !sigText) return unsignedFailure(httpStatus);
+  if (!body || !sigText) return unsignedFailure(httpStatus, response);
   if (!verifiesWithPinned(*envelope, serverPk, responseSigningInput(t, request, *body))) {
     return makeError(ErrorCode::SERVER_AUTHENTICATION_ERROR, "server signature does not verify for this session");
   }
@@ -447,6 +483,11 @@ Result<VerifyResponse> parseVerifyResponse(const std::string& body, bool enrol) 
       auto ping = integerIn(*j, "pingTime", 0, limits::kMaxPingTimeSeconds);
       if (!ping) return bad("verify response has an out-of-range pingTime");
       r.pingTime = *ping;
+    }
+    if (j->contains("lastLogin")) {
+      auto last = integerIn(*j, "lastLogin", limits::kMinTime, limits::kMaxTime);
+      if (!last) return bad("verify response has an out-of-range lastLogin");
+      r.lastLogin = *last;
     }
     if (enrol) {
       // The app names accounts by this id: it must be one JavaScript can hold exactly.
@@ -611,6 +652,22 @@ std::string sealResponse(const SecretBytes& serverSk, const Transcript& t, const
   json envelope = {{"body", body}, {"sig", base64url(crypto::sign(serverSk, input))}};
   if (previousSk) envelope["sigPrev"] = base64url(crypto::sign(*previousSk, input));
   return envelope.dump();
+}
+
+// A link the app may open (§5.1): https:, or http: to this machine (a relying party in development).
+bool isLink(const std::string& text) {
+  if (url::isWebUrl(text, url::Schemes::HttpsOnly)) return true;
+  if (!url::isWebUrl(text)) return false;
+  for (const char* local : {"http://localhost", "http://127.0.0.1", "http://[::1]"}) {
+    const std::string_view prefix(local);
+    if (text.compare(0, prefix.size(), prefix) != 0) continue;
+    if (text.size() == prefix.size() || text[prefix.size()] == ':' || text[prefix.size()] == '/' || text[prefix.size()] == '?') return true;
+  }
+  return false;
+}
+
+bool ServerParams::has(std::string_view flag) const {
+  return std::find(flags.begin(), flags.end(), flag) != flags.end();
 }
 
 }  // namespace tapgate::wire

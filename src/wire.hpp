@@ -3,6 +3,7 @@
 #pragma once
 #include "json.hpp"
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,26 @@ struct ServerParams {
   std::int64_t pinAttemptLimit = 3;
   std::string logo;  // the server's logo, an image URL as the server gave it (https: or data:); empty: none
   std::int64_t pinTransTimeout = 0; // minutes a transaction's approval may skip the second factor; 0: always asked
+  // Shown or offered by the app, never fetched by the core (§5.1); each empty when the server has none.
+  std::string appUrl;      // URL prefix that opens the relying party's own app
+  std::string siteUrl;     // the relying party's website
+  std::string appAndroid;  // app store links of the relying party's app
+  std::string appIos;
+  std::string owner;       // who runs the server, as shown to the user
+  std::vector<std::string> flags;  // the server flags this core knows, in kServerFlags order
+
+  bool operator==(const ServerParams&) const = default;
+  bool has(std::string_view flag) const;
 };
+
+// The server flags (§5.1, serverFlags): a closed set; a flag this core does not know is ignored.
+// uniqueDisplayNames: an enrolment whose account name the app already holds ends in
+// DISPLAY_NAME_EXISTS (reference error 35).
+inline constexpr const char* kServerFlags[] = {"uniqueDisplayNames"};
+
+// A link the app may open (appUrl, siteUrl, appAndroid, appIos): https:, or http: to localhost,
+// 127.0.0.1 or [::1] (a relying party in development), as url::isWebUrl reads URLs.
+bool isLink(const std::string& text);
 
 // A transaction to approve: its id, the relying party's session it belongs to (an opaque 32-byte
 // binding), the exact text the device shows and signs, and that text parsed for the app.
@@ -83,6 +103,7 @@ struct VerifyResponse {
   std::string userId;          // enrol only (may be empty)
   json sessionInfo;            // shown once logged in
   std::int64_t pingTime = 0;
+  std::int64_t lastLogin = 0;  // login: the server's time of this login (its Account lastlogin); 0: not given
 };
 
 struct Exchange {
@@ -179,7 +200,7 @@ Result<VerifyResponse> parseVerifyResponse(const std::string& body, bool enrol);
 Result<Bytes> parsePinChallenge(int httpStatus, const std::string& body);  // the 32-byte challenge, unsigned
 // What an answer that is not a signed envelope means: an unsigned 403 is the account proof not
 // accepted (SERVER_AUTHENTICATION_FAILED), another non-2xx an unknown failure, a 2xx a bad response.
-Error unsignedFailure(int httpStatus);
+Error unsignedFailure(int httpStatus, const std::string& body = "");
 
 // Server messages (docs/protocol.md §6): pushed sealed to an account's box key, or pulled.
 enum class MessageKind { Login, Logout, Delete, Note, Rekey };

@@ -27,7 +27,32 @@ export interface Account {
   /** A biometric key is enrolled beside the PIN. */
   biometric: boolean;
   created: number;
+  /** Server clock (ms): this account's last login as its server recorded it; null before the first. */
+  lastLogin: number | null;
+  /** The account's server as last announced (refreshed by every session; a change fires `accountupdate`). */
+  server: ServerProfile;
 }
+
+/** What the app may show or open of a server (its parameters, docs/protocol.md §5.1); null: the server has none. */
+export interface ServerProfile {
+  /** base64url server id. */
+  id: string;
+  name: string;
+  logo: string | null;
+  /** URL prefix that opens the relying party's own app. */
+  appUrl: string | null;
+  /** The relying party's website. */
+  siteUrl: string | null;
+  /** Store links of the relying party's app. */
+  appAndroid: string | null;
+  appIos: string | null;
+  /** Who runs the server. */
+  owner: string | null;
+  /** The server flags this SDK knows (`uniqueDisplayNames`: enrolling a second account of one name is DISPLAY_NAME_EXISTS). */
+  serverFlags: ServerFlag[];
+}
+
+export type ServerFlag = 'uniqueDisplayNames';
 
 export interface HistoryItem {
   session: string;

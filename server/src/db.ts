@@ -4,6 +4,7 @@
 import type { SqlDriver, SqlValue } from './sql/driver';
 import { KeyUnwrapError, ServerSigner, type KeyWrapper } from './server-keys';
 import type { InstanceRelay } from './instance-relay';
+import { storedFlags, type ServerProfile } from './server-profile';
 
 export interface ServerRecord {
   seq: number;
@@ -27,6 +28,8 @@ export interface ServerRecord {
   logo: string | null;
   /** Origins an app-to-app link may send the user back to (return-origins.ts); [] allows none. */
   returnOrigins: string[];
+  /** Links, owner and flags the app shows or acts on (server-profile.ts). */
+  profile: ServerProfile;
 }
 
 /** The second factor a login proved: the PIN, the biometric, or none (skipped within pinTimeout). */
@@ -163,8 +166,9 @@ export interface ListQuery {
 interface ServerRow {
   seq: number; id: Buffer; pk: Buffer; sk: Buffer; sk_wrapped: number; prev_pk: Buffer | null; prev_sk: Buffer | null;
   prev_until: number | null; name: string; ping_time: number; pin_timeout: number; pin_attempt_limit: number; created: number;
-  logo: string | null; pin_trans_timeout: number;
   return_origins?: string | null;
+  logo: string | null; pin_trans_timeout: number; app_url: string | null; site_url: string | null;
+  app_android: string | null; app_ios: string | null; owner: string | null; server_flags: string | null;
 }
 interface RpSessionRow {
   server: Buffer; nonce: string; loggedin: number; accountid: number | null; userid: string | null; cancelled: number;
@@ -334,6 +338,8 @@ export interface ServerParams {
   logo: string | null;
   /** Absent: the stored list stays. */
   returnOrigins?: readonly string[];
+  /** Absent: the profile stays as it is. */
+  profile?: ServerProfile;
 }
 
 function b(x: Uint8Array): Buffer {
@@ -421,6 +427,14 @@ export class Store {
       created: Number(row.created),
       logo: row.logo ?? null,
       returnOrigins: row.return_origins ? (JSON.parse(row.return_origins) as string[]) : [],
+      profile: {
+        appUrl: row.app_url ?? null,
+        siteUrl: row.site_url ?? null,
+        appAndroid: row.app_android ?? null,
+        appIos: row.app_ios ?? null,
+        owner: row.owner ?? null,
+        serverFlags: storedFlags(row.server_flags),
+      },
     };
   }
 
@@ -606,6 +620,12 @@ export class Store {
         b(id),
       ]);
       if (p.returnOrigins) await this.sql.run('UPDATE servers SET return_origins = ? WHERE id = ?', [JSON.stringify(p.returnOrigins), b(id)]);
+      const q = p.profile;
+      if (q) {
+        await this.sql.run('UPDATE servers SET app_url = ?, site_url = ?, app_android = ?, app_ios = ?, owner = ?, server_flags = ? WHERE id = ?', [
+          q.appUrl, q.siteUrl, q.appAndroid, q.appIos, q.owner, q.serverFlags.length ? q.serverFlags.join(',') : null, b(id),
+        ]);
+      }
     });
   }
   /**
@@ -626,6 +646,11 @@ export class Store {
       }
       return changed;
     });
+  }
+  /** When an account of the server last logged in (v2.2 Server `lastLogin`), null before any login. */
+  async lastLoginAt(server: Uint8Array): Promise<number | null> {
+    const row = await this.sql.get<{ t: number | null }>('SELECT MAX(lastlogin) AS t FROM accounts WHERE server = ? AND deleted = 0', [b(server)]);
+    return row?.t == null ? null : Number(row.t);
   }
   async countAccounts(server: Uint8Array): Promise<number> {
     const row = await this.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM accounts WHERE server = ? AND deleted = 0', [b(server)]);

@@ -40,6 +40,8 @@ export const ERR_SERVER_AUTHENTICATION_FAILED = 48;
 export const ERR_SESSION_NOT_FOUND = 53;
 export const ERR_CODE_MISMATCH = 54;
 export const ERR_ACCOUNT_NOT_ALLOWED = 55;
+/** A start naming a server id this device API does not host: unsigned (no key to sign with), HTTP 404. */
+export const ERR_SERVER_PARAMETERS_NO_RESULT = 64;
 const PIN_CHALLENGE_LIFETIME_MS = 2 * 60 * 1000;
 const APPLOGIN_LIFETIME_MS = 10 * 60 * 1000;
 /** How far the signed time of a fresh out-of-session request may be from the server's clock (§5.9, §6.3). */
@@ -339,7 +341,7 @@ export class DeviceApi {
     if (!qrBytes || !qr) throw new HttpError(400, 'field "qr" is not a valid QR payload');
     bytesField(j, 'nonce', 32);
     const server = await this.store.getServer(qr.serverId);
-    if (!server) throw new HttpError(404, 'unknown server');
+    if (!server) throw new HttpError(404, 'unknown server', { code: ERR_SERVER_PARAMETERS_NO_RESULT });
     const t0 = transcriptStart(qrBytes);
     const qs = await this.store.lockQrSession(qr.sessionId);
     // The stored payload must be the scanned one byte for byte (same server, kind, key and URL).
@@ -525,6 +527,8 @@ export class DeviceApi {
       result: 'SUCCESS',
       pingTime: server.pingTime,
       sessionInfo: storedUserContext(qs.userContext).sessioninfo,
+      // The app keeps it as the account's last login (its Account lastlogin at the relying party).
+      lastLogin: now,
     });
   }
 

@@ -4,6 +4,7 @@
 // against these schemas, and checks that every route rp-api.ts accepts is described here.
 
 import { RP_ROUTES, SERVER_PARAM_RANGES, TOP_ROUTES } from './rp-api';
+import { SERVER_FLAGS } from './server-profile';
 import type { Route } from './rp-route';
 
 /** The subset of JSON Schema this document uses (and the test's checker understands). */
@@ -22,6 +23,17 @@ export interface Schema {
   description?: string;
   format?: string;
 }
+
+/** The server's links, owner and flags (server-profile.ts), writable like the parameters. */
+const LINK_SCHEMA: Schema = { type: ['string', 'null'], maxLength: 2000, description: 'an https URL (http only on localhost); null clears' };
+const SERVER_PROFILE_SCHEMAS: Record<string, Schema> = {
+  appurl: { ...LINK_SCHEMA, description: 'URL prefix that opens the relying party\'s app; https (http only on localhost); null clears' },
+  siteurl: { ...LINK_SCHEMA, description: 'the relying party\'s website' },
+  appandroid: { ...LINK_SCHEMA, description: 'store link of the relying party\'s Android app' },
+  appios: { ...LINK_SCHEMA, description: 'store link of the relying party\'s iOS app' },
+  owner: { type: ['string', 'null'], maxLength: 200, description: 'who runs the server, shown to the user; null clears' },
+  serverFlags: { type: 'array', items: { enum: [...SERVER_FLAGS] }, description: 'uniqueDisplayNames: the app refuses an enrolment whose account name it already holds (DISPLAY_NAME_EXISTS, 35)' },
+};
 
 /** pingTime (s), pinTimeout and pinTransTimeout (min), pinAttemptLimit with the ranges rp-api.ts enforces. */
 const SERVER_PARAM_SCHEMAS: Record<string, Schema> = Object.fromEntries(
@@ -484,12 +496,14 @@ const documented: OpenApiDocument = {
       Server: {
         type: 'object',
         additionalProperties: false,
-        required: ['serverid', 'serverpk', 'serverName', 'pingTime', 'pinTimeout', 'pinTransTimeout', 'pinAttemptLimit', 'logo', 'returnOrigins', 'accountCount'],
+        required: ['serverid', 'serverpk', 'serverName', 'pingTime', 'pinTimeout', 'pinTransTimeout', 'pinAttemptLimit', 'logo', 'returnOrigins', 'accountCount',
+          'appurl', 'siteurl', 'appandroid', 'appios', 'owner', 'serverFlags', 'lastLogin'],
         properties: {
           serverid: { type: 'string' }, serverpk: { type: 'string' }, serverName: { type: 'string' },
           logo: { type: ['string', 'null'], description: 'an https URL or a data:image/…;base64 URL' },
           returnOrigins: { type: 'array', items: { type: 'string', maxLength: 255 }, description: 'at most 16 distinct origins (https://rp.example) an app-to-app link may send the user back to; [] none' },
-          ...SERVER_PARAM_SCHEMAS, accountCount: { type: 'integer', minimum: 0 },
+          ...SERVER_PARAM_SCHEMAS, ...SERVER_PROFILE_SCHEMAS, accountCount: { type: 'integer', minimum: 0 },
+          lastLogin: { type: ['integer', 'null'], description: 'read-only: when an account of this server last logged in (ms); null before any' },
           serverpkPrevious: { type: ['string', 'null'], description: 'during a key rotation\'s overlap: the previous key, still signing (sigPrev)' },
           serverpkPreviousUntil: { type: ['integer', 'null'], description: 'when that overlap ends (ms)' },
           rekeyed: { type: 'integer', minimum: 0, description: 'keys/rotate only: the accounts sent a rekey message' },
@@ -499,7 +513,7 @@ const documented: OpenApiDocument = {
       ServerUpdate: {
         type: 'object',
         properties: {
-          serverName: { type: 'string', maxLength: 100 }, ...SERVER_PARAM_SCHEMAS,
+          serverName: { type: 'string', maxLength: 100 }, ...SERVER_PARAM_SCHEMAS, ...SERVER_PROFILE_SCHEMAS,
           logo: { type: ['string', 'null'], maxLength: 32768, description: 'an https URL or data:image/(png|jpeg|gif|webp|svg+xml);base64,…; null clears' },
           returnOrigins: { type: 'array', items: { type: 'string', maxLength: 255 }, description: 'at most 16 distinct origins (https://rp.example) an app-to-app link may send the user back to; [] none' },
         },
@@ -508,7 +522,7 @@ const documented: OpenApiDocument = {
         type: 'object',
         required: ['serverName'],
         properties: {
-          serverName: { type: 'string', maxLength: 100 }, ...SERVER_PARAM_SCHEMAS,
+          serverName: { type: 'string', maxLength: 100 }, ...SERVER_PARAM_SCHEMAS, ...SERVER_PROFILE_SCHEMAS,
           logo: { type: ['string', 'null'], maxLength: 32768 },
           returnOrigins: { type: 'array', items: { type: 'string', maxLength: 255 }, description: 'at most 16 distinct origins (https://rp.example) an app-to-app link may send the user back to; [] none' },
         },

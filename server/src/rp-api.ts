@@ -4,6 +4,7 @@ import type * as http from 'node:http';
 import QRCode from 'qrcode';
 import { bytesEqual, fromB64u, randomBytes, signKeyPair, toB64u } from './crypto';
 import type { AccountRecord, ServerParams, ServerRecord } from './db';
+import { EMPTY_PROFILE, PROFILE_FIELDS, profileParams } from './server-profile';
 import { header, HttpError, parseJsonObject, readRawBody, sendBytes, sendJson } from './http';
 import { returnOriginsParam } from './return-origins';
 import { buildEnrolQr, buildLoginQr, parseQr, SERVER_ID_BYTES, SESSION_ID_BYTES } from './qr';
@@ -79,12 +80,12 @@ function logoParam(v: unknown): string | null {
  * refused (a misspelt pinAttemptLimit must not pass silently); what GET returns may come back (GET,
  * edit, PUT), but its read-only fields must equal `current`'s.
  */
-function serverParams(j: Record<string, unknown>, base: Pick<ServerRecord, 'name' | 'pingTime' | 'pinTimeout' | 'pinTransTimeout' | 'pinAttemptLimit' | 'logo'>, current: Record<string, unknown>): ServerParams {
-  const writable = ['serverName', 'pingTime', 'pinTimeout', 'pinTransTimeout', 'pinAttemptLimit', 'logo', 'returnOrigins'];
+function serverParams(j: Record<string, unknown>, base: Pick<ServerRecord, 'name' | 'pingTime' | 'pinTimeout' | 'pinTransTimeout' | 'pinAttemptLimit' | 'logo' | 'profile'>, current: Record<string, unknown>): ServerParams {
+  const writable = ['serverName', 'pingTime', 'pinTimeout', 'pinTransTimeout', 'pinAttemptLimit', 'logo', 'returnOrigins', ...PROFILE_FIELDS];
   for (const key of Object.keys(j)) {
     if (writable.includes(key)) continue;
     const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key;
-    if (!['serverid', 'serverpk', 'accountCount', 'serverpkPrevious', 'serverpkPreviousUntil'].includes(key)) throw new HttpError(400, `unknown field "${shown}"`);
+    if (!['serverid', 'serverpk', 'accountCount', 'lastLogin', 'serverpkPrevious', 'serverpkPreviousUntil'].includes(key)) throw new HttpError(400, `unknown field "${shown}"`);
     if (!Object.hasOwn(current, key) || j[key] !== current[key]) throw new HttpError(400, `field "${shown}" is read-only`);
   }
   const next: ServerParams = {
@@ -94,6 +95,7 @@ function serverParams(j: Record<string, unknown>, base: Pick<ServerRecord, 'name
     pinTransTimeout: base.pinTransTimeout,
     pinAttemptLimit: base.pinAttemptLimit,
     logo: base.logo ?? null,
+    profile: profileParams(j, base.profile),
   };
   if (j.serverName !== undefined) {
     if (typeof j.serverName !== 'string' || j.serverName.trim() === '' || j.serverName.length > 100) {
@@ -362,7 +364,7 @@ export class RpApi implements RpContext {
     const { store } = this.cfg;
     const j = parseJsonObject(await readRawBody(req));
     if (j.serverName === undefined) throw new HttpError(400, 'serverName is required');
-    const defaults = { name: '', pingTime: 0, pinTimeout: 0, pinTransTimeout: 0, pinAttemptLimit: 3, logo: null };
+    const defaults = { name: '', pingTime: 0, pinTimeout: 0, pinTransTimeout: 0, pinAttemptLimit: 3, logo: null, profile: EMPTY_PROFILE };
     const params = serverParams(j, defaults, {});
     const id = randomBytes(SERVER_ID_BYTES);
     const kp = signKeyPair();

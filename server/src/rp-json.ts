@@ -2,6 +2,7 @@
 import { toB64u } from './crypto';
 import type { AccountRecord, ServerRecord, Store, UserRecord } from './db';
 import { pushKindOf } from './push-tokens';
+import { profileJson } from './server-profile';
 
 /** The v2.2 Server model, and the Tapgate extensions of a key rotation. */
 export async function serverJson(store: Store, s: ServerRecord) {
@@ -15,7 +16,10 @@ export async function serverJson(store: Store, s: ServerRecord) {
     pinAttemptLimit: s.pinAttemptLimit,
     logo: s.logo,
     returnOrigins: s.returnOrigins,
+    ...profileJson(s.profile),
     accountCount: await store.countAccounts(s.id),
+    // When an account of this server last logged in (read-only, like accountCount).
+    lastLogin: await store.lastLoginAt(s.id),
     // During a key rotation's overlap: the previous key, which still signs beside serverpk, and until when.
     serverpkPrevious: s.prevPk ? toB64u(s.prevPk) : null,
     serverpkPreviousUntil: s.prevUntil ?? null,

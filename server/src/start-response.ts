@@ -4,6 +4,7 @@ import { randomBytes, toB64u } from './crypto';
 import type { QrSessionRecord, ServerRecord, Store } from './db';
 import { codeCommitment, rpSessionBinding, transcriptAdvance, transcriptStart } from './transcript';
 import { storedUserContext } from './usercontext';
+import { profileForDevice } from './server-profile';
 
 /** Code matching: the code a login page shows and the user types on the device, 2 digits (a guess wins 1 in 100). */
 const MATCH_CODE_DIGITS = 2;
@@ -23,7 +24,7 @@ export function drawMatchCode(): string {
 export function serverParams(server: ServerRecord): Record<string, unknown> {
   const params: Record<string, unknown> = { name: server.name, pingTime: server.pingTime, pinTimeout: server.pinTimeout, pinTransTimeout: server.pinTransTimeout, pinAttemptLimit: server.pinAttemptLimit };
   if (server.logo) params.logo = server.logo;  // the app shows it while the user confirms
-  return params;
+  return { ...params, ...profileForDevice(server.profile) };
 }
 
 export async function startResponseBody(store: Store, server: ServerRecord, qs: QrSessionRecord, now: number): Promise<Record<string, unknown>> {

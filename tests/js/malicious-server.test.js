@@ -101,6 +101,14 @@ const CASES = [
   ['a return origin with a path', { start: start((s) => { s.returnOrigins = ['https://evil.example/x']; }) }],
   ['a javascript: return origin', { start: start((s) => { s.returnOrigins = ['javascript:alert(1)']; }) }],
   ['17 return origins', { start: start((s) => { s.returnOrigins = Array.from({ length: 17 }, (_, i) => `https://s${i}.example`); }) }],
+  ['an http: siteUrl to another host', { start: start((s) => { s.server.siteUrl = 'http://evil.example/'; }) }],
+  ['a javascript: appUrl', { start: start((s) => { s.server.appUrl = 'javascript:alert(1)'; }) }],
+  ['a 5 KB appAndroid link', { start: start((s) => { s.server.appAndroid = `https://evil.example/${'a'.repeat(5000)}`; }) }],
+  ['an appIos that is no string', { start: start((s) => { s.server.appIos = { href: 'https://evil.example/' }; }) }],
+  ['a 2 KB owner', { start: start((s) => { s.server.owner = 'o'.repeat(2000); }) }],
+  ['serverFlags that are no array', { start: start((s) => { s.server.serverFlags = 'uniqueDisplayNames'; }) }],
+  ['a thousand serverFlags', { start: start((s) => { s.server.serverFlags = Array(1000).fill('uniqueDisplayNames'); }) }],
+  ['an enrol answer lastLogin beyond 2^53', { enrol: JSON.stringify({ result: 'SUCCESS', accountId: 7, userId: 'victim', pingTime: 0, lastLogin: 2 ** 60 }) }],
 ];
 
 let evil;

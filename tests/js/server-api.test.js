@@ -175,7 +175,14 @@ describe('relying-party API', () => {
       pinAttemptLimit: 3,
       logo: null,
       returnOrigins: [],
+      appurl: null,
+      siteurl: null,
+      appandroid: null,
+      appios: null,
+      owner: null,
+      serverFlags: [],
       accountCount: expect.any(Number),
+      lastLogin: null,
       serverpkPrevious: null,
       serverpkPreviousUntil: null,
     });
@@ -420,7 +427,8 @@ describe('device API', () => {
     expect(fail1.body).toEqual({ result: 'PIN_FAIL', attemptsLeft: 2 });
     expect((await json(`/servers/${srv.serverId}/accounts/`)).body.accounts.find((a) => a.id === accountId).pinfailures).toBe(1);
     const ok = await device.login(accountId, account, pin, 'ok');
-    expect(ok.body).toEqual({ result: 'SUCCESS', pingTime: 0, sessionInfo: ctx.sessioninfo });
+    expect(ok.body).toEqual({ result: 'SUCCESS', pingTime: 0, sessionInfo: ctx.sessioninfo, lastLogin: expect.any(Number) });
+    expect((await json(`/servers/${srv.serverId}/accounts/`)).body.accounts.find((a) => a.id === accountId).lastlogin).toBe(ok.body.lastLogin);
     st = (await json(`/servers/${srv.serverId}/sessions/`, { nonce })).body;
     expect(st).toMatchObject({ loggedin: true, userid: 'bob', accountid: accountId, userinput: 'ok', cancelled: false });
     expect((await json(`/servers/${srv.serverId}/accounts/`)).body.accounts.find((a) => a.id === accountId).pinfailures).toBe(0);

@@ -61,6 +61,7 @@ test('accounts, history items of every kind and sessions have exactly the declar
 
   expect(auth.accounts).toHaveLength(1);
   expect(problems('Account', auth.accounts[0])).toEqual([]);
+  expect(problems('ServerProfile', auth.accounts[0].server)).toEqual([]);
   const kinds = auth.history.map((h) => h.kind).sort();
   expect(kinds).toEqual(['applogin', 'enrol', 'login']);
   for (const item of auth.history) {

@@ -78,6 +78,7 @@ class SimServer {
   std::string name = "Example Bank";
   std::string logo;  // sent in start responses when not empty
   std::vector<std::string> returnOrigins;  // sent in start responses when not empty
+  nlohmann::json extraParams = nlohmann::json::object();  // merged into the start responses' server block
   int pinAttemptLimit = 3;
   std::int64_t pingTime = 0;
   std::int64_t pinTimeout = 0;  // minutes; -1: never asked again
@@ -276,7 +277,7 @@ class SimServer {
       s.userInput = req["userInput"].get<std::string>();
       s.accountId = req["accountId"].get<std::int64_t>();
       return seal(s, send.body, {{"result", "SUCCESS"}, {"pingTime", pingTime},
-                                 {"sessionInfo", {{"welcome", "Hello"}}}});
+                                 {"sessionInfo", {{"welcome", "Hello"}}}, {"lastLogin", time}});
     }
     return "{}";
   }
@@ -366,6 +367,7 @@ class SimServer {
                            {"announceInfo", {{"origin", "https://rp.example"}}}};
     if (!logo.empty()) body["server"]["logo"] = logo;
     if (!returnOrigins.empty()) body["returnOrigins"] = returnOrigins;
+    for (const auto& [k, v] : extraParams.items()) body["server"][k] = v;
     if (s.requireSecondFactor) body["secondFactor"] = "required";
     if (!s.transactionText.empty()) {
       body["transaction"] = {{"tid", "T-1"}, {"rpSession", base64url(s.transactionRpSession)}, {"text", s.transactionText}};

@@ -29,7 +29,8 @@ export const accountRoles: Shape<T.AccountRoles> = object({ accountid: integer, 
 
 const serverFields = {
   serverid: string, serverpk: string, serverName: string, pingTime: integer, pinTimeout: integer, pinTransTimeout: integer, pinAttemptLimit: integer,
-  logo: nullable(string), returnOrigins: arrayOf(string), accountCount: integer,
+  logo: nullable(string), returnOrigins: arrayOf(string), appurl: nullable(string), siteurl: nullable(string), appandroid: nullable(string), appios: nullable(string),
+  owner: nullable(string), serverFlags: arrayOf(oneOf('uniqueDisplayNames')), accountCount: integer, lastLogin: nullable(integer),
   serverpkPrevious: optional(nullable(string)), serverpkPreviousUntil: optional(nullable(integer)),
 };
 export const server: Shape<T.Server> = object({ ...serverFields, rekeyed: optional(integer) });

@@ -115,7 +115,20 @@ export interface Server {
   logo: string | null;
   /** origins an app-to-app link may send the user back to (https://rp.example); [] none */
   returnOrigins: string[];
+  /** URL prefix that opens the relying party's app; https (http only on localhost). */
+  appurl: string | null;
+  /** The relying party's website. */
+  siteurl: string | null;
+  /** Store links of the relying party's apps. */
+  appandroid: string | null;
+  appios: string | null;
+  /** Who runs the server, shown to the user. */
+  owner: string | null;
+  /** uniqueDisplayNames: the app refuses an enrolment whose account name it already holds (DISPLAY_NAME_EXISTS). */
+  serverFlags: ServerFlag[];
   accountCount: number;
+  /** Read-only: when an account of this server last logged in (ms), null before any. */
+  lastLogin: number | null;
   /** During a key rotation's overlap: the previous key, still signing (sigPrev). */
   serverpkPrevious?: string | null;
   /** When that overlap ends (ms). */
@@ -138,10 +151,18 @@ export interface ServerCreate {
   pinAttemptLimit?: number;
   logo?: string | null;
   returnOrigins?: string[];
+  appurl?: string | null;
+  siteurl?: string | null;
+  appandroid?: string | null;
+  appios?: string | null;
+  owner?: string | null;
+  serverFlags?: ServerFlag[];
 }
 
+export type ServerFlag = 'uniqueDisplayNames';
+
 /** updateServer's body: what to change (read-only fields of Server may be sent back unchanged). */
-export type ServerUpdate = Partial<ServerCreate> & Partial<Pick<Server, 'serverid' | 'serverpk' | 'accountCount' | 'serverpkPrevious' | 'serverpkPreviousUntil'>>;
+export type ServerUpdate = Partial<ServerCreate> & Partial<Pick<Server, 'serverid' | 'serverpk' | 'accountCount' | 'lastLogin' | 'serverpkPrevious' | 'serverpkPreviousUntil'>>;
 
 /** The state of one relying-party session (nonce). */
 export interface LoginStatus {

@@ -150,6 +150,9 @@ const SERVER_KEY_COLUMNS: ReadonlyArray<readonly [string, { sqlite: string; post
   ['prev_until', { sqlite: 'INTEGER', postgres: 'BIGINT' }],
 ];
 
+/** The servers' profile (server-profile.ts): links and owner as text, server_flags comma-separated; NULL: none. */
+const SERVER_PROFILE_COLUMNS = ['app_url', 'site_url', 'app_android', 'app_ios', 'owner', 'server_flags'] as const;
+
 /** Creates the schema, or brings a database made by an earlier version up to it. */
 export function migrateSqlite(db: Database.Database): void {
   db.exec(SQLITE_SCHEMA);
@@ -180,6 +183,7 @@ export function migrateSqlite(db: Database.Database): void {
   add('rp_sessions', 'factor', 'TEXT');
   add('servers', 'pin_trans_timeout', 'INTEGER NOT NULL DEFAULT 0');
   add('servers', 'return_origins', 'TEXT');
+  for (const column of SERVER_PROFILE_COLUMNS) add('servers', column, 'TEXT');
   // After the columns: older databases get accounts.deleted only above.
   db.exec('CREATE INDEX IF NOT EXISTS accounts_deleted ON accounts (deleted);');
 }
@@ -339,6 +343,7 @@ export async function migratePostgres(exec: (sql: string) => Promise<void>): Pro
     await exec('ALTER TABLE qr_sessions ADD COLUMN IF NOT EXISTS bound_account BIGINT');
     await exec('ALTER TABLE servers ADD COLUMN IF NOT EXISTS pin_trans_timeout BIGINT NOT NULL DEFAULT 0');
     await exec('ALTER TABLE servers ADD COLUMN IF NOT EXISTS return_origins TEXT');
+    for (const column of SERVER_PROFILE_COLUMNS) await exec(`ALTER TABLE servers ADD COLUMN IF NOT EXISTS ${column} TEXT`);
     for (const [column, decl] of SERVER_KEY_COLUMNS) await exec(`ALTER TABLE servers ADD COLUMN IF NOT EXISTS ${column} ${decl.postgres}`);
   } finally {
     await exec(`SELECT pg_advisory_unlock(${SCHEMA_LOCK})`);
