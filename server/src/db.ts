@@ -619,7 +619,8 @@ export class Store {
         p.logo,
         b(id),
       ]);
-      if (p.returnOrigins) await this.sql.run('UPDATE servers SET return_origins = ? WHERE id = ?', [JSON.stringify(p.returnOrigins), b(id)]);
+      // [] is kept as NULL, as a server never given a list has it: a GET put back unchanged changes nothing.
+      if (p.returnOrigins) await this.sql.run('UPDATE servers SET return_origins = ? WHERE id = ?', [p.returnOrigins.length ? JSON.stringify(p.returnOrigins) : null, b(id)]);
       const q = p.profile;
       if (q) {
         await this.sql.run('UPDATE servers SET app_url = ?, site_url = ?, app_android = ?, app_ios = ?, owner = ?, server_flags = ? WHERE id = ?', [
