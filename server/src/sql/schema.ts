@@ -150,6 +150,17 @@ const SERVER_KEY_COLUMNS: ReadonlyArray<readonly [string, { sqlite: string; post
   ['prev_until', { sqlite: 'INTEGER', postgres: 'BIGINT' }],
 ];
 
+/**
+ * Transactions the app started (§5.12): `origin` 'app' (NULL: the relying party's), the second
+ * factor the approval requires (ANY, PIN, BIOMETRIC) and the account that started it; `text` is
+ * the app's clientAdditionalData. Same declarations in both dialects.
+ */
+const APP_TRANSACTION_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ['origin', 'TEXT'],
+  ['required_factor', 'TEXT'],
+  ['creator', 'BIGINT'],
+];
+
 /** Creates the schema, or brings a database made by an earlier version up to it. */
 export function migrateSqlite(db: Database.Database): void {
   db.exec(SQLITE_SCHEMA);
@@ -179,6 +190,7 @@ export function migrateSqlite(db: Database.Database): void {
   db.exec(AUDIT_TABLES.sqlite);
   add('rp_sessions', 'factor', 'TEXT');
   add('servers', 'pin_trans_timeout', 'INTEGER NOT NULL DEFAULT 0');
+  for (const [column, decl] of APP_TRANSACTION_COLUMNS) add('transactions', column, decl);
   // After the columns: older databases get accounts.deleted only above.
   db.exec('CREATE INDEX IF NOT EXISTS accounts_deleted ON accounts (deleted);');
 }
@@ -337,6 +349,7 @@ export async function migratePostgres(exec: (sql: string) => Promise<void>): Pro
     await exec('ALTER TABLE rp_sessions ADD COLUMN IF NOT EXISTS factor TEXT');
     await exec('ALTER TABLE qr_sessions ADD COLUMN IF NOT EXISTS bound_account BIGINT');
     await exec('ALTER TABLE servers ADD COLUMN IF NOT EXISTS pin_trans_timeout BIGINT NOT NULL DEFAULT 0');
+    for (const [column, decl] of APP_TRANSACTION_COLUMNS) await exec(`ALTER TABLE transactions ADD COLUMN IF NOT EXISTS ${column} ${decl}`);
     for (const [column, decl] of SERVER_KEY_COLUMNS) await exec(`ALTER TABLE servers ADD COLUMN IF NOT EXISTS ${column} ${decl.postgres}`);
   } finally {
     await exec(`SELECT pg_advisory_unlock(${SCHEMA_LOCK})`);
