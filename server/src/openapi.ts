@@ -572,7 +572,7 @@ const documented: OpenApiDocument = {
           signature: nullable('string'), accountid: nullable('integer'), pk: nullable('string'),
           origin: { enum: ['rp', 'app'], description: 'rp: createTransaction; app: started by the app (details empty, text = clientadditionaldata)' },
           clientadditionaldata: { ...nullable('string'), description: "origin app: the app's data, at most 4096 bytes" },
-          secondfactor: { ...nullable('string'), description: 'origin app: ANY, PIN or BIOMETRIC, the factor the approval required' },
+          secondfactor: { enum: ['ANY', 'PIN', 'BIOMETRIC', null], description: 'origin app: the factor the approval required; null for a relying party\'s' },
           creator: { ...nullable('integer'), description: 'origin app: the account that started it, the only one that may sign it' },
           created: { type: 'integer', description: 'ms since the epoch' },
         },

@@ -58,7 +58,7 @@ export const transaction: Shape<T.Transaction> = object({
   tid: string, tstatus: oneOf('PENDING', 'SIGNED', 'REJECTED'), amount: string, beneficiary: string, benificiary: string,
   description: string, text: string, rpsession: string, signeddata: string,
   signature: nullable(string), accountid: nullable(integer), pk: nullable(string),
-  origin: oneOf('rp', 'app'), clientadditionaldata: nullable(string), secondfactor: nullable(oneOf('ANY', 'PIN', 'BIOMETRIC')),
+  origin: oneOf('rp', 'app'), clientadditionaldata: nullable(string), secondfactor: oneOf('ANY', 'PIN', 'BIOMETRIC', null),
   creator: nullable(integer), created: integer,
 });
 export const transactionList: Shape<T.TransactionList> = object({ transactions: arrayOf(transaction) });
