@@ -21,6 +21,7 @@ EMSCRIPTEN_BINDINGS(tapgate_engine) {
       .function("startSession", &tapgate::EngineApi::startSession)
       .function("startSessionFromLink", &tapgate::EngineApi::startSessionFromLink)
       .function("startAppLogin", &tapgate::EngineApi::startAppLogin)
+      .function("startTransaction", &tapgate::EngineApi::startTransaction)
       .function("noteUserActivity", &tapgate::EngineApi::noteUserActivity)
       .function("startUserInteraction", &tapgate::EngineApi::startUserInteraction)
       .function("setAccount", &tapgate::EngineApi::setAccount)

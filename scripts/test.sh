@@ -33,7 +33,7 @@ npx jest --ci
 
 # The suites that exercise the server's storage, run again with every server on a fresh PostgreSQL
 # database (tests/js/helpers/server-process.js), and scale-out.test.js with two instances on one.
-PG_SUITES=(sql-drivers server-api rp-api-v22 account-roles server-bad-input openapi status-channel enrol-login push factors transactions continuous scale-out login-binding replay retention key-rotation cluster statements-per-login durability-cache oidc-code-flow oidc-ciba-logout oidc-scale-out rate-limit rate-limit-shared metrics audit-log)
+PG_SUITES=(sql-drivers server-api rp-api-v22 account-roles server-bad-input openapi status-channel enrol-login push factors transactions app-transaction continuous scale-out login-binding replay retention key-rotation cluster statements-per-login durability-cache oidc-code-flow oidc-ciba-logout oidc-scale-out rate-limit rate-limit-shared metrics audit-log)
 step "PostgreSQL: ${PG_SUITES[*]} against a throwaway cluster"
 if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   PG_DIR=build/pg-test

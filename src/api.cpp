@@ -93,6 +93,18 @@ std::string EngineApi::startAppLogin(double now) {
   return guarded([&] { return startText(engine_->startAppLogin(ms(now))); });
 }
 
+std::string EngineApi::startTransaction(const std::string& accountJson, const std::string& clientAdditionalData,
+                                        const std::string& secondFactor, double now) {
+  if (!engine_) return errorText(kNotOpen);
+  return guarded([&] {
+    auto ref = accountRef(accountJson);
+    if (!ref) return errorText(makeError(ErrorCode::INVALID_ARGUMENT, "account must carry serverId and accountId"));
+    auto factor = wire::requiredFactorFromName(secondFactor);
+    if (!factor) return errorText(makeError(ErrorCode::INVALID_ARGUMENT, "secondFactor must be ANY, PIN or BIOMETRIC"));
+    return startText(engine_->startTransaction(*ref, clientAdditionalData, *factor, ms(now)));
+  });
+}
+
 void EngineApi::noteUserActivity(double now) {
   if (engine_) engine_->noteUserActivity(ms(now));
 }

@@ -16,6 +16,9 @@ class EngineApi {
   std::string startSession(const std::string& payload, double now);  // raw QR bytes
   std::string startSessionFromLink(const std::string& link, double now);
   std::string startAppLogin(double now);
+  // A transaction the app starts (§5.12): secondFactor ANY | PIN | BIOMETRIC.
+  std::string startTransaction(const std::string& accountJson, const std::string& clientAdditionalData,
+                               const std::string& secondFactor, double now);
   void noteUserActivity(double now);
   std::string startUserInteraction(int session, double now);
   std::string setAccount(int session, const std::string& accountJson, const std::string& userInput,

@@ -123,7 +123,10 @@ void Engine::emitState(const Session& s) {
 }
 
 void Engine::emitSecondFactor(const Session& s, const char* result, int attemptsLeft) {
-  json allowed = json::array({"PIN"});
+  // An app-started transaction that requires the biometric offers only it (startTransaction
+  // checked it is allowed); one that requires the PIN never offers the biometric.
+  json allowed = json::array();
+  if (s.requiredFactor != wire::RequiredFactor::Biometric) allowed.push_back("PIN");
   if (s.biometricAllowed) allowed.push_back("BIOMETRIC");
   json d = {{"context", s.firstSet ? "FIRST_SET" : "VERIFY"}, {"allowed", std::move(allowed)}};
   if (result) d["result"] = result;
@@ -262,7 +265,7 @@ void Engine::sendNotice(Session& s, Notice notice) {
 void Engine::recordHistory(Session& s, std::int64_t now) {
   HistoryItem item;
   item.sessionRef = base64url(s.qr.sessionId);
-  item.kind = s.isRegistration ? "enrol" : s.isAppLogin ? "applogin" : "login";
+  item.kind = s.isRegistration ? "enrol" : s.isAppLogin ? "applogin" : s.requiredFactor ? "transaction" : "login";
   item.status = s.history;
   item.serverId = s.qr.serverId;
   item.accountId = s.chosen ? s.chosen->accountId : 0;
@@ -632,7 +635,9 @@ Status Engine::setAccount(int id, const std::optional<AccountRef>& account, cons
 // age), pinTransTimeout for a transaction's approval (0 by default: always asked). The server
 // applies the same window on its side and answers SECOND_FACTOR_REQUIRED otherwise.
 bool Engine::canSkipSecondFactor(const Session& s, std::int64_t now) const {
-  if (s.isRegistration || s.isAppLogin || s.secondFactorRequired || config_.alwaysRequireSecondFactor) return false;
+  if (s.isRegistration || s.isAppLogin || s.requiredFactor || s.secondFactorRequired || config_.alwaysRequireSecondFactor) {
+    return false;
+  }
   if (state_.lastSecondFactorAt == 0) return false;
   const std::int64_t window = s.transaction ? s.params.pinTransTimeout : s.params.pinTimeout;
   if (window == limits::kPinTimeoutNever) return true;
@@ -649,6 +654,7 @@ bool Engine::biometricAllowed(const Session& s, std::int64_t now) const {
   if (s.isRegistration) return s.firstSet;
   const Account* a = s.chosen ? state_.account(s.chosen->serverId, s.chosen->accountId) : nullptr;
   if (!a || !a->biometric) return false;
+  if (s.requiredFactor == wire::RequiredFactor::Pin) return false;
   if (config_.blockSecondFactorOnPINBlocked && state_.pinBlocked) return false;
   if (config_.maxNumberSecondFactorWithoutPIN > 0 && state_.biometricsSinceLastPin >= config_.maxNumberSecondFactorWithoutPIN) {
     return false;
@@ -704,7 +710,11 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now,
   if (withBiometric && (!s->biometricAllowed || biometric.size() != 32)) {
     return makeError(ErrorCode::INVALID_ARGUMENT, "the biometric is not allowed for this prompt");
   }
-  const bool pinRequired = s->isRegistration || !withBiometric;
+  // An app-started transaction's required factor (§5.12); the server refuses any other proof too.
+  if (s->requiredFactor == wire::RequiredFactor::Biometric && !withBiometric) {
+    return makeError(ErrorCode::INVALID_ARGUMENT, "this transaction requires the biometric");
+  }
+  const bool pinRequired = s->isRegistration || !withBiometric || s->requiredFactor == wire::RequiredFactor::Pin;
   if ((pinRequired || !pin.empty()) && !crypto::validPinLength(pin)) {
     return makeError(ErrorCode::INVALID_ARGUMENT, "a PIN has 4 to 64 characters");
   }
@@ -751,7 +761,7 @@ Status Engine::setPinBiometric(int id, const std::string& pin, std::int64_t now,
   const Account* a = state_.account(s->chosen->serverId, s->chosen->accountId);
   if (!a) return makeError(ErrorCode::UNKNOWN_ACCOUNT, "the chosen account no longer exists");
   applyTransition(*s, Input::FactorSupplied, now);
-  if (!pin.empty()) {
+  if (!pin.empty() && s->requiredFactor != wire::RequiredFactor::Biometric) {
     const auto pinKey = crypto::pinKeyPair(pin, a->pinSalt, config_.pinKdf);
     sendLogin(*s, &pinKey);
   } else {
@@ -804,6 +814,7 @@ void Engine::onResponse(int request, int httpStatus, const std::string& body, st
   switch (p.purpose) {
     case Pending::Purpose::Start: return handleStart(*s, p.body, opened.value(), now);
     case Pending::Purpose::AppLoginStart: return handleAppLoginStart(*s, p.body, opened.value(), now);
+    case Pending::Purpose::AppTransactionStart: return handleAppTransactionStart(*s, p.body, opened.value(), now);
     case Pending::Purpose::Verify: return handleVerify(*s, p.body, opened.value(), now);
     case Pending::Purpose::PinCheck: return handlePinCheck(*s, opened.value(), now);
     case Pending::Purpose::PinChallenge:
@@ -860,7 +871,7 @@ void Engine::handleVerify(Session& s, const std::string& request, const std::str
   else noteLastLogin(s, r->lastLogin, now);
   s.sessionInfo = r->sessionInfo;
   if (factorVerified) emitSecondFactor(s, "SUCCESS", 0);
-  const bool continuous = r->pingTime > 0;
+  const bool continuous = r->pingTime > 0 && !s.requiredFactor;  // an app's transaction is one-shot
   // A one-shot login is over once the server has accepted it; a continuous one stays ACTIVE.
   if (continuous) {
     s.pingMs = r->pingTime * 1000;

@@ -85,6 +85,9 @@ struct Session {
   bool biometricAllowed = false;           // offered at the current prompt
   bool usedBiometric = false;              // the factor in flight is the biometric
   std::string webNonce;                    // AppLogin: what the app's backend checks with getSession
+  // A transaction the app started (§5.12): the second factor it requires, and the data it signs.
+  std::optional<wire::RequiredFactor> requiredFactor;
+  std::string clientAdditionalData;
   std::string pushedStart;                 // a login message's start response, taken up by a timer
   std::int64_t loggedInAt = 0;
   // App-to-app: the link's return URL, allowed once the signed start response lists its origin;
@@ -122,6 +125,10 @@ class Engine {
   StartResult startSessionFromLink(const std::string& link, std::int64_t now);
   // Logs the app itself in (one account, a continuous server): STARTING → WAIT_FOR_SECOND_FACTOR.
   StartResult startAppLogin(std::int64_t now);
+  // A transaction the app starts for one of its accounts (§5.12): STARTING → WAIT_FOR_SECOND_FACTOR
+  // (the factor `factor` requires) → DONE. Bad arguments end the session in ERROR at once.
+  StartResult startTransaction(const AccountRef& account, const std::string& clientAdditionalData,
+                               wire::RequiredFactor factor, std::int64_t now);
   // The user did something in the app: restarts the inactivity clock of an active AppLogin.
   void noteUserActivity(std::int64_t now);
   // manuallyStartUserInteraction: a session held at READY_FOR_USER_INTERACTION goes on to its
@@ -184,7 +191,7 @@ class Engine {
   struct Pending {
     int session;
     // session 0: app-level requests (messages, push token, account deletion).
-    enum class Purpose { Start, AppLoginStart, Verify, PinChallenge, PinCheck, Ping, Messages, PushToken, Notify, FactorChallenge, FactorChange } purpose;
+    enum class Purpose { Start, AppLoginStart, AppTransactionStart, Verify, PinChallenge, PinCheck, Ping, Messages, PushToken, Notify, FactorChallenge, FactorChange } purpose;
     std::string body;
     Bytes serverPk;
     wire::Transcript transcript;
@@ -240,6 +247,7 @@ class Engine {
   // at once or when the app calls startUserInteraction.
   void beginUserInteraction(Session& s, Input confirm, Input prompt, std::int64_t now);
   void handleAppLoginStart(Session& s, const std::string& request, const std::string& body, std::int64_t now);
+  void handleAppTransactionStart(Session& s, const std::string& request, const std::string& body, std::int64_t now);
   void armAppLoginTimers(Session& s, std::int64_t now);
   int newSession(std::int64_t now);
   void handleVerify(Session& s, const std::string& request, const std::string& body, std::int64_t now);

@@ -60,6 +60,8 @@ constexpr std::size_t kMaxReturnOrigins = 16;         // origins a server regist
 // What the app passes to setAccount and the relying party reads back (LoginStatus `userinput`);
 // the reference server refuses more.
 constexpr std::size_t kMaxUserInputBytes = 1024;
+// The app's clientAdditionalData of a transaction it starts (§5.12); the server refuses more.
+constexpr std::size_t kMaxClientAdditionalDataBytes = 4096;
 
 // Info blocks (announceInfo, sessionInfo, a message's data): the server allows 8 Ki characters of
 // user context and 64 KiB request bodies. Size is the block's compact JSON text; depth counts

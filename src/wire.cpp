@@ -29,6 +29,7 @@ const Bytes kDeleteDomain = toBytes("tapgate/v1/delete");
 const Bytes kAppLoginDomain = toBytes("tapgate/v1/applogin");
 const Bytes kCodeDomain = toBytes("tapgate/v1/code");
 const Bytes kTransactionDomain = toBytes("tapgate/v1/transaction");
+const Bytes kAppTransactionDomain = toBytes("tapgate/v1/app-transaction");
 
 Bytes int64Bytes(std::int64_t v) {  // big-endian, for signed inputs
   Bytes out(8);
@@ -307,6 +308,56 @@ Result<AppLoginResponse> parseAppLoginResponse(const std::string& body) {
     return bad("applogin response is malformed");
   }
   return AppLoginResponse{*sessionId, *webNonce, *params, *time};
+}
+
+const char* requiredFactorName(RequiredFactor f) {
+  switch (f) {
+    case RequiredFactor::Pin: return "PIN";
+    case RequiredFactor::Biometric: return "BIOMETRIC";
+    case RequiredFactor::Any: break;
+  }
+  return "ANY";
+}
+
+std::optional<RequiredFactor> requiredFactorFromName(const std::string& name) {
+  for (auto f : {RequiredFactor::Any, RequiredFactor::Pin, RequiredFactor::Biometric}) {
+    if (name == requiredFactorName(f)) return f;
+  }
+  return std::nullopt;
+}
+
+Exchange appTransactionRequest(std::int64_t accountId, std::int64_t time, const Bytes& deviceNonce, RequiredFactor factor,
+                               const std::string& clientAdditionalData, const Bytes& sigAccount) {
+  return {"/v1/transaction", text({{"v", kProtocolVersion}, {"accountId", accountId}, {"time", time},
+                                   {"nonce", base64url(deviceNonce)}, {"secondFactor", requiredFactorName(factor)},
+                                   {"clientAdditionalData", clientAdditionalData}, {"sigAccount", base64url(sigAccount)}})};
+}
+
+Bytes appTransactionProofMessage(std::int64_t accountId, std::int64_t time, const Bytes& deviceNonce, RequiredFactor factor,
+                                 const std::string& clientAdditionalData) {
+  Bytes id = int64Bytes(accountId), t = int64Bytes(time), f{static_cast<std::uint8_t>(factor)};
+  Bytes data = crypto::hash(toBytes(clientAdditionalData));
+  return concat({&kAppTransactionDomain, &id, &t, &deviceNonce, &f, &data});
+}
+
+Result<AppTransactionResponse> parseAppTransactionResponse(const std::string& body) {
+  auto j = parseObject(body);
+  if (!j) return bad("transaction response is not an object");
+  auto session = str(*j, "session");
+  auto sessionId = session ? fromBase64url(*session) : std::nullopt;
+  auto tx = j->find("transaction");
+  const bool txObject = tx != j->end() && tx->is_object();
+  auto tid = txObject ? strAtMost(*tx, "tid", limits::kMaxTransactionIdBytes) : std::nullopt;
+  auto rpSession = txObject ? str(*tx, "rpSession") : std::nullopt;
+  auto rpSessionBytes = rpSession ? fromBase64url(*rpSession) : std::nullopt;
+  auto txText = txObject ? strAtMost(*tx, "text", limits::kMaxClientAdditionalDataBytes) : std::nullopt;
+  auto params = serverParams(*j);
+  auto time = integerIn(*j, "time", limits::kMinTime, limits::kMaxTime);
+  if (!sessionId || sessionId->size() != kSessionIdSize || !tid || tid->empty() || !txText || !rpSessionBytes ||
+      rpSessionBytes->size() != crypto::kHashSize || !params || !time) {
+    return bad("transaction response is malformed");
+  }
+  return AppTransactionResponse{*sessionId, *tid, *rpSessionBytes, *txText, *params, *time};
 }
 
 Exchange pingRequest(const Bytes& sessionId, std::int64_t accountId, const Bytes& sigAccount) {

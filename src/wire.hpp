@@ -150,6 +150,26 @@ struct AppLoginResponse {
 };
 Result<AppLoginResponse> parseAppLoginResponse(const std::string& body);
 
+// A transaction the app starts (§5.12): the account key signs the app's clientAdditionalData and
+// the second factor it requires, with a fresh time and nonce (a replay creates nothing). The
+// server answers with a login session on which the device approves it like any transaction.
+enum class RequiredFactor : std::uint8_t { Any = 0, Pin = 1, Biometric = 2 };
+const char* requiredFactorName(RequiredFactor f);  // ANY | PIN | BIOMETRIC
+std::optional<RequiredFactor> requiredFactorFromName(const std::string& name);
+Exchange appTransactionRequest(std::int64_t accountId, std::int64_t time, const Bytes& deviceNonce, RequiredFactor factor,
+                               const std::string& clientAdditionalData, const Bytes& sigAccount);
+Bytes appTransactionProofMessage(std::int64_t accountId, std::int64_t time, const Bytes& deviceNonce, RequiredFactor factor,
+                                 const std::string& clientAdditionalData);
+struct AppTransactionResponse {
+  Bytes sessionId;  // the login session the approval continues on
+  std::string tid;
+  Bytes rpSession;
+  std::string text;  // must be the app's clientAdditionalData, byte for byte
+  ServerParams server;
+  std::int64_t serverTime = 0;
+};
+Result<AppTransactionResponse> parseAppTransactionResponse(const std::string& body);
+
 // Keep-alive of a continuous login, signed over the current transcript (docs/protocol.md §5.8).
 Exchange pingRequest(const Bytes& sessionId, std::int64_t accountId, const Bytes& sigAccount);
 Bytes pingProofMessage(const Transcript& t);

@@ -5,6 +5,7 @@ import { TapgateError, describe, misuse, networkError, originOf, storageError, t
 import { Session, type SessionCall, type SessionHost } from './session.js';
 import type {
   Account,
+  AppTransactionOptions,
   BiometricProvider,
   ChangePinInput,
   Config,
@@ -173,6 +174,19 @@ export class Authenticator extends TypedEventTarget<AuthenticatorEventMap> {
   async startAppLogin(): Promise<Session> {
     this.#noteActivity();
     return this.#started(this.#core.startAppLogin(this.#now()));
+  }
+
+  /**
+   * Starts a transaction for one of the app's accounts (the reference's create(transaction, account)):
+   * the server records `clientAdditionalData` and the second factor required, and the session goes
+   * STARTING → WAIT_FOR_SECOND_FACTOR (only the required factor is offered) → DONE once the
+   * account key has signed it. Bad arguments reject (INVALID_ARGUMENT, UNKNOWN_ACCOUNT) and the
+   * session, in ERROR, is in `sessions`.
+   */
+  async startTransaction(account: Pick<Account, 'serverId' | 'accountId'>, options: AppTransactionOptions = {}): Promise<Session> {
+    this.#noteActivity();
+    const ref = JSON.stringify({ serverId: account?.serverId, accountId: account?.accountId });
+    return this.#started(this.#core.startTransaction(ref, options.clientAdditionalData ?? '', options.secondFactor ?? 'ANY', this.#now()));
   }
 
   /**

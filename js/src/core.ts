@@ -4,6 +4,7 @@ export interface CoreEngine {
   startSession(payload: Uint8Array, now: number): string;
   startSessionFromLink(link: string, now: number): string;
   startAppLogin(now: number): string;
+  startTransaction(accountJson: string, clientAdditionalData: string, secondFactor: string, now: number): string;
   noteUserActivity(now: number): void;
   startUserInteraction(session: number, now: number): string;
   setAccount(session: number, accountJson: string, userInput: string, code: string, now: number): string;

@@ -11,6 +11,7 @@ import type {
   SessionState,
   TokenResult,
   Transaction,
+  AppTransaction,
 } from './types.js';
 
 /** What a Session needs from its Authenticator: the engine calls, nothing else. */
@@ -75,7 +76,7 @@ export class Session extends TypedEventTarget<SessionEventMap> {
   get isAppLogin(): boolean { return this.#snap.isAppLogin; }
   get announceInfo(): InfoBlock { return this.#snap.announceInfo; }
   /** A transaction this session approves: exactly what the device shows and signs. */
-  get transaction(): Transaction | null { return this.#snap.transaction; }
+  get transaction(): Transaction | AppTransaction | null { return this.#snap.transaction; }
   get sessionInfo(): InfoBlock { return this.#snap.sessionInfo; }
   get appLogin(): { webNonce: string } | null { return this.#snap.appLogin; }
   get candidateAccounts(): Account[] { return this.#snap.candidateAccounts; }

@@ -56,7 +56,7 @@ export type ServerFlag = 'uniqueDisplayNames';
 
 export interface HistoryItem {
   session: string;
-  kind: 'login' | 'enrol' | 'applogin';
+  kind: 'login' | 'enrol' | 'applogin' | 'transaction';
   historyStatus: HistoryStatus;
   serverId: string;
   serverName: string;
@@ -78,7 +78,7 @@ export interface SessionSnapshot {
   isRegistration: boolean;
   isAppLogin: boolean;
   announceInfo: InfoBlock;
-  transaction: Transaction | null;
+  transaction: Transaction | AppTransaction | null;
   sessionInfo: InfoBlock;
   /** `serverUrl`: the device API's base URL, where getToken finds the server's provider. */
   appLogin: { webNonce: string; serverId: string; serverUrl: string } | null;
@@ -137,6 +137,24 @@ export interface Transaction {
   amount: string;
   beneficiary: string;
   description: string;
+}
+
+/** The second factor a transaction the app starts requires: `ANY` is the PIN or the biometric. */
+export type RequiredSecondFactor = 'ANY' | 'PIN' | 'BIOMETRIC';
+
+/** `Authenticator.startTransaction` options (the reference's Transaction). */
+export interface AppTransactionOptions {
+  /** What the relying party reads back with the signed transaction; at most 4096 UTF-8 bytes. */
+  clientAdditionalData?: string;
+  /** Default `ANY`. */
+  secondFactor?: RequiredSecondFactor;
+}
+
+/** A transaction the app started (`session.transaction`): what the device signs. */
+export interface AppTransaction {
+  tid: string;
+  clientAdditionalData: string;
+  secondFactor: RequiredSecondFactor;
 }
 
 export interface ConfirmLoginDetail {

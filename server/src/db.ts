@@ -98,6 +98,12 @@ export interface TransactionRecord {
   account: number | null;
   signature: Buffer | null;
   created: number;
+  /** 'app': started by the app (§5.12), its text the app's clientAdditionalData; null: the relying party's. */
+  origin: 'app' | null;
+  /** An app-started transaction: the second factor its approval requires. */
+  requiredFactor: 'ANY' | 'PIN' | 'BIOMETRIC' | null;
+  /** An app-started transaction: the account that started it (and alone may sign it). */
+  creator: number | null;
 }
 
 export interface AccountRecord {
@@ -181,7 +187,7 @@ interface QrSessionRow {
   cancelled: number; transcript: Buffer; require_2f: number; match_code: string | null; tid: string | null; t1: Buffer | null;
   start_request: Buffer | null; start_answer: string | null; bound_account: number | null;
 }
-type TransactionRow = TransactionRecord;
+type TransactionRow = Omit<TransactionRecord, 'requiredFactor'> & { required_factor: TransactionRecord['requiredFactor'] };
 interface AccountRow {
   id: number; server: Buffer; userid: string | null; pk: Buffer; box_pk: Buffer; pin_pk: Buffer; pin_failures: number;
   blocked: number; created: number; lastlogin: number | null; description: string | null; push_token: string | null;
@@ -252,6 +258,9 @@ function transactionRecord(r: TransactionRow): TransactionRecord {
     account: intOrNull(r.account),
     signature: r.signature,
     created: Number(r.created),
+    origin: r.origin ?? null,
+    requiredFactor: r.required_factor ?? null,
+    creator: intOrNull(r.creator),
   };
 }
 
@@ -915,6 +924,18 @@ export class Store {
   }
   async addTransaction(t: { tid: string; server: Uint8Array; nonce: string; text: string; now: number }): Promise<void> {
     await this.sql.run('INSERT INTO transactions (tid, server, nonce, text, created) VALUES (?, ?, ?, ?, ?)', [t.tid, b(t.server), t.nonce, t.text, t.now]);
+  }
+  /** A transaction the app started (§5.12): bound to the account that started it. */
+  async addAppTransaction(t: { tid: string; server: Uint8Array; nonce: string; text: string; requiredFactor: string; creator: number; now: number }): Promise<void> {
+    await this.sql.run("INSERT INTO transactions (tid, server, nonce, text, created, origin, required_factor, creator) VALUES (?, ?, ?, ?, ?, 'app', ?, ?)",
+      [t.tid, b(t.server), t.nonce, t.text, t.now, t.requiredFactor, t.creator]);
+  }
+  /** The app-started transactions of a server, newest first (at most `limit`); `status` filters. */
+  async listAppTransactions(server: Uint8Array, o: { status: string | null; limit: number }): Promise<TransactionRecord[]> {
+    const rows = o.status === null
+      ? await this.sql.all<TransactionRow>("SELECT * FROM transactions WHERE server = ? AND origin = 'app' ORDER BY created DESC, tid LIMIT ?", [b(server), o.limit])
+      : await this.sql.all<TransactionRow>("SELECT * FROM transactions WHERE server = ? AND origin = 'app' AND status = ? ORDER BY created DESC, tid LIMIT ?", [b(server), o.status, o.limit]);
+    return rows.map(transactionRecord);
   }
   async getTransaction(tid: string, server: Uint8Array): Promise<TransactionRecord | undefined> {
     return mapped(transactionRecord)(await this.sql.get<TransactionRow>('SELECT * FROM transactions WHERE tid = ? AND server = ?', [tid, b(server)]));

@@ -23,6 +23,9 @@ import {
   pushTokenProofMessage,
   deleteProofMessage,
   appLoginProofMessage,
+  appTransactionProofMessage,
+  REQUIRED_FACTORS,
+  type RequiredFactor,
   transactionSigningInput,
   rpSessionBinding,
   seal,
@@ -98,6 +101,8 @@ function bytesField(j: Fields, key: string, size: number): Uint8Array {
 const MAX_TOKEN_CHARS = 4096;
 /** userInput (login and enrolment) in UTF-8 bytes: what the relying party reads back as LoginStatus `userinput` (src/limits.hpp). */
 const MAX_USER_INPUT_BYTES = 1024;
+/** The app's clientAdditionalData of a transaction it starts (§5.12; src/limits.hpp). */
+export const MAX_CLIENT_DATA_BYTES = 4096;
 
 /** The app's userInput: a string of at most MAX_USER_INPUT_BYTES; absent at an enrolment is ''. */
 function userInputField(j: Fields, optional: boolean): string {
@@ -218,6 +223,11 @@ export class DeviceApi {
     '/v1/cancel': { fields: ['session', 'proof'], handle: (api, j) => api.cancel(j) },
     '/v1/logout': { fields: ['session', 'accountId', 'sigAccount'], handle: (api, j) => api.logout(j) },
     '/v1/applogin': { fields: ['accountId', 'time', 'nonce', 'sigAccount'], handle: (api, j, raw) => api.appLogin(j, raw) },
+    '/v1/transaction': {
+      fields: ['accountId', 'time', 'nonce', 'secondFactor', 'clientAdditionalData', 'sigAccount'],
+      accountBucket: 'accountId',
+      handle: (api, j, raw) => api.appTransaction(j, raw),
+    },
     '/v1/messages': { fields: ['accountId', 'nonce', 'sigAccount'], handle: (api, j, raw) => api.messages(j, raw) },
     '/v1/pushtoken': { fields: ['accountId', 'token', 'time', 'nonce', 'sigAccount'], handle: (api, j) => api.pushToken(j) },
     '/v1/account/delete': { fields: ['accountId', 'nonce', 'sigAccount'], handle: (api, j) => api.deleteAccount(j) },
@@ -491,6 +501,15 @@ export class DeviceApi {
     const txSigned = !!tx && !!sigTransaction &&
       verify(account.pk, transactionSigningInput(tx.tid, rpSessionBinding(server.id, qs.nonce), tx.text), sigTransaction);
     if (tx && !txSigned) return this.signedError(server, t, raw, ERR_SERVER_AUTHENTICATION_FAILED);
+    // A transaction the app started takes a proof of the factor it requires and no other (§5.12).
+    if (tx?.origin === 'app') {
+      const proved = sigPin !== null ? 'PIN' : sigBio !== null ? 'BIOMETRIC' : null;
+      const required = tx.requiredFactor ?? 'ANY';
+      if (proved === null || (required !== 'ANY' && proved !== required)) {
+        this.note({ action: 'device.proofRefused', outcome: 'refused', server: server.id, detail: { factor: proved ?? 'none', required } });
+        return answer({ result: 'SECOND_FACTOR_REQUIRED' });
+      }
+    }
     if (sigBio !== null) {
       // A blocked PIN blocks every second factor: a biometric login on a blocked account would
       // let whoever passes the biometric keep guessing the PIN in between.
@@ -525,7 +544,7 @@ export class DeviceApi {
     await this.store.logIn(qs.server, qs.nonce, id, { accountId: account.id, userId: account.userId, userInput, factor: sigBio !== null ? 'biometric' : sigPin !== null ? 'pin' : 'none' }, now);
     return answer({
       result: 'SUCCESS',
-      pingTime: server.pingTime,
+      pingTime: tx?.origin === 'app' ? 0 : server.pingTime,  // an app's transaction is one-shot
       sessionInfo: storedUserContext(qs.userContext).sessioninfo,
       // The app keeps it as the account's last login (its Account lastlogin at the relying party).
       lastLogin: now,
@@ -704,6 +723,64 @@ export class DeviceApi {
       transcript: t1,
       // An AppLogin always asks the second factor (§5.9): enforced here, not only in the core.
       requireSecondFactor: true,
+    });
+    await this.store.setQrStarted(id, t1);
+    return { status: 200, text: sealed.envelope };
+  }
+
+  // §5.12: a transaction the app starts for one of its accounts. The server records it (text: the
+  // app's clientAdditionalData, the factor the approval requires, the account that alone may sign
+  // it) on a relying-party session of its own (`app.tx.…`, on which no relying party can start a
+  // login) and answers with a started login session there, like an AppLogin's.
+  private async appTransaction(j: Fields, raw: Uint8Array): Promise<Answer> {
+    const account = await this.store.getAccount(accountIdField(j));
+    const server = account && await this.store.getServer(account.server);
+    if (!account || !server) throw new HttpError(404, 'unknown account');
+    const time = timeField(j);
+    const nonce = bytesField(j, 'nonce', 32);
+    const factor = j.secondFactor;
+    if (typeof factor !== 'string' || !Object.hasOwn(REQUIRED_FACTORS, factor)) {
+      throw new HttpError(400, 'field "secondFactor" must be ANY, PIN or BIOMETRIC');
+    }
+    const data = j.clientAdditionalData ?? '';
+    if (typeof data !== 'string') throw new HttpError(400, 'field "clientAdditionalData" must be a string');
+    if (Buffer.byteLength(data, 'utf8') > MAX_CLIENT_DATA_BYTES) {
+      throw new HttpError(400, `field "clientAdditionalData" has more than ${MAX_CLIENT_DATA_BYTES} bytes`);
+    }
+    const t0 = transcriptStart(nonce);
+    const proof = appTransactionProofMessage(account.id, time, nonce, factor as RequiredFactor, data);
+    // A blocked account starts nothing; a replay (same time and nonce) creates nothing: both answer alike.
+    if (account.blocked || !verify(account.pk, proof, bytesField(j, 'sigAccount', 64))) {
+      return this.signedError(server, t0, raw, ERR_SERVER_AUTHENTICATION_FAILED);
+    }
+    if (!await this.fresh(account.id, time, nonce)) return this.signedError(server, t0, raw, ERR_SERVER_AUTHENTICATION_FAILED, 'device.replay');
+    const id = randomBytes(SESSION_ID_BYTES);
+    const rpNonce = `app.tx.${toB64u(randomBytes(24))}`;
+    const tid = toB64u(randomBytes(12));
+    const now = this.now();
+    await this.store.addAppTransaction({ tid, server: server.id, nonce: rpNonce, text: data, requiredFactor: factor, creator: account.id, now });
+    const sealed = seal(server.sk, t0, raw, {
+      session: toB64u(id),
+      transaction: { tid, rpSession: toB64u(rpSessionBinding(server.id, rpNonce)), text: data },
+      server: serverParams(server),
+      time: now,
+    });
+    const t1 = transcriptAdvance(t0, raw, sealed.bodyBytes);
+    await this.store.insertQrSession({
+      id,
+      server: server.id,
+      nonce: rpNonce,
+      kind: 'login',
+      userid: null,
+      name: null,
+      usercontext: null,
+      payload: buildLoginQr(server.id, id),
+      created: now,
+      expires: now + APPLOGIN_LIFETIME_MS,
+      transcript: t1,
+      requireSecondFactor: true,
+      tid,
+      boundAccount: account.id,
     });
     await this.store.setQrStarted(id, t1);
     return { status: 200, text: sealed.envelope };

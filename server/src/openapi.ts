@@ -240,6 +240,13 @@ const documented: OpenApiDocument = {
         requestBody: { required: true, content: json(ref('TransactionRequest')) },
         responses: { '200': ok('Created', ref('TransactionCreated')), '409': responseRef('Conflict'), '413': responseRef('TooLarge'), ...withNonce } },
     },
+    '/servers/{sid}/transactions': {
+      parameters: [param('sid')],
+      get: { ...rp, operationId: 'listAppTransactions', summary: 'The transactions the app started (create(transaction, account)), newest first',
+        description: 'Each with the clientAdditionalData the app gave and the second factor its approval required; status=SIGNED lists the approved ones.',
+        parameters: [param('limit'), param('txstatus')],
+        responses: { '200': ok('The transactions', ref('TransactionList')), ...common } },
+    },
     '/servers/{sid}/transactions/{tid}': {
       parameters: [param('sid'), param('tid')],
       get: { ...rp, operationId: 'getTransaction', summary: 'A transaction and its signature', responses: { '200': ok('The transaction', ref('Transaction')), ...common } },
@@ -370,6 +377,7 @@ const documented: OpenApiDocument = {
       tid: { name: 'tid', in: 'path', required: true, description: 'transaction id', schema: { type: 'string' } },
       accountid: { name: 'accountid', in: 'path', required: true, schema: { type: 'string', description: 'decimal account id' } },
       nonce: { name: 'X-nonce', in: 'header', required: true, description: 'names the relying-party session', schema: { type: 'string', maxLength: 256 } },
+      txstatus: { name: 'status', in: 'query', description: 'only transactions in this status', schema: { type: 'string', enum: ['PENDING', 'SIGNED', 'REJECTED'] } },
       limit: { name: 'limit', in: 'query', description: 'page size, default 1000', schema: { type: 'integer', minimum: 0, maximum: 1000 } },
       sort: { name: 'sort', in: 'query', description: 'col or col:asc or col:desc, comma-separated or repeated (at most 5)', schema: { type: 'string' } },
       filter: { name: 'filter', in: 'query', description: 'attr=value; repeat for several (all must hold; at most 10)', schema: { type: 'string' } },
@@ -570,7 +578,8 @@ const documented: OpenApiDocument = {
       Transaction: {
         type: 'object',
         additionalProperties: false,
-        required: ['tid', 'tstatus', 'amount', 'beneficiary', 'benificiary', 'description', 'text', 'rpsession', 'signeddata', 'signature', 'accountid', 'pk'],
+        required: ['tid', 'tstatus', 'amount', 'beneficiary', 'benificiary', 'description', 'text', 'rpsession', 'signeddata', 'signature', 'accountid', 'pk',
+          'origin', 'clientadditionaldata', 'secondfactor', 'creator', 'created'],
         properties: {
           tid: { type: 'string' }, tstatus: { enum: ['PENDING', 'SIGNED', 'REJECTED'] },
           amount: { type: 'string' }, beneficiary: { type: 'string' }, benificiary: { type: 'string' }, description: { type: 'string' },
@@ -578,8 +587,15 @@ const documented: OpenApiDocument = {
           rpsession: { type: 'string', description: 'base64url of H("tapgate/v1/rp-session" ‖ server id ‖ nonce), under the signature' },
           signeddata: { type: 'string', description: 'base64url of the Ed25519 signing input ("tapgate/v1/transaction" ‖ H(tid) ‖ rpsession ‖ text); verify it against the key of the account you expect' },
           signature: nullable('string'), accountid: nullable('integer'), pk: nullable('string'),
+          origin: { enum: ['rp', 'app'], description: 'rp: createTransaction; app: started by the app (details empty, text = clientadditionaldata)' },
+          clientadditionaldata: { ...nullable('string'), description: "origin app: the app's data, at most 4096 bytes" },
+          secondfactor: { enum: ['ANY', 'PIN', 'BIOMETRIC', null], description: 'origin app: the factor the approval required; null for a relying party\'s' },
+          creator: { ...nullable('integer'), description: 'origin app: the account that started it, the only one that may sign it' },
+          created: { type: 'integer', description: 'ms since the epoch' },
         },
       },
+      TransactionList: { type: 'object', additionalProperties: false, required: ['transactions'],
+        properties: { transactions: { type: 'array', items: ref('Transaction') } } },
       AuditEntry: {
         type: 'object', additionalProperties: false,
         required: ['id', 'time', 'server', 'actor', 'action', 'account', 'session', 'outcome', 'ip', 'detail'],

@@ -4,8 +4,9 @@ import { randomBytes, toB64u } from './crypto';
 import { HttpError, parseJsonObject, readRawBody, sendJson } from './http';
 import { currentRpSession } from './liveness';
 import { bindingOfRpSession } from './login-binding';
-import { requiredText } from './rp-lists';
+import { DEFAULT_PAGE, intParam, MAX_PAGE, requiredText } from './rp-lists';
 import { onServer, type RpRoute } from './rp-route';
+import type { AccountRecord, Store, TransactionRecord } from './db';
 import { rpSessionBinding, transactionSigningInput } from './transcript';
 
 /** A transaction's text field: what the device shows, at most 200 characters. */
@@ -13,6 +14,37 @@ function textField(j: Record<string, unknown>, ...keys: string[]): string {
   const v = keys.map((k) => j[k]).find((x) => x !== undefined);
   if (typeof v !== 'string' || v.trim() === '' || v.length > 200) throw new HttpError(400, `${keys[0]} must be a non-empty string of at most 200 characters`);
   return v;
+}
+
+const STATUSES = ['PENDING', 'SIGNED', 'REJECTED'];
+
+/**
+ * A transaction as the relying party reads it. A relying party's carries its details; one the app
+ * started (origin `app`, §5.12) has empty details, its text is the app's clientAdditionalData and
+ * `secondfactor` the factor its approval required.
+ */
+async function transactionJson(store: Store, server: Uint8Array, tx: TransactionRecord): Promise<Record<string, unknown>> {
+  const details = tx.origin === 'app'
+    ? { amount: '', beneficiary: '', description: '' }
+    : JSON.parse(tx.text) as { amount: string; beneficiary: string; description: string };
+  const account: AccountRecord | undefined = tx.account !== null ? await store.getAccountOrTombstone(tx.account) : undefined;
+  return {
+    tid: tx.tid,
+    tstatus: tx.status,
+    ...details,
+    benificiary: details.beneficiary,  // the v2.2 field name
+    text: tx.text,
+    rpsession: toB64u(rpSessionBinding(server, tx.nonce)),
+    signeddata: toB64u(transactionSigningInput(tx.tid, rpSessionBinding(server, tx.nonce), tx.text)),
+    signature: tx.signature ? toB64u(tx.signature) : null,
+    accountid: tx.account,
+    pk: account ? toB64u(account.pk) : null,
+    origin: tx.origin ?? 'rp',
+    clientadditionaldata: tx.origin === 'app' ? tx.text : null,
+    secondfactor: tx.requiredFactor,
+    creator: tx.creator,
+    created: tx.created,
+  };
 }
 
 export const SESSION_ROUTES: readonly RpRoute[] = [
@@ -96,20 +128,21 @@ export const SESSION_ROUTES: readonly RpRoute[] = [
       const { store } = api.cfg;
       const tx = await store.getTransaction(params.tid, server.id);
       if (!tx) throw new HttpError(404, 'unknown transaction');
-      const details = JSON.parse(tx.text) as { amount: string; beneficiary: string; description: string };
-      const account = tx.account !== null ? await store.getAccountOrTombstone(tx.account) : undefined;
-      sendJson(req, res, 200, {
-        tid: tx.tid,
-        tstatus: tx.status,
-        ...details,
-        benificiary: details.beneficiary,  // the v2.2 field name
-        text: tx.text,
-        rpsession: toB64u(rpSessionBinding(server.id, tx.nonce)),
-        signeddata: toB64u(transactionSigningInput(tx.tid, rpSessionBinding(server.id, tx.nonce), tx.text)),
-        signature: tx.signature ? toB64u(tx.signature) : null,
-        accountid: tx.account,
-        pk: account ? toB64u(account.pk) : null,
-      });
+      sendJson(req, res, 200, await transactionJson(store, server.id, tx));
+    },
+  },
+  {
+    // The transactions the app started (§5.12), newest first; `status` filters (SIGNED: the approved ones).
+    id: 'listAppTransactions', method: 'GET', path: 'transactions', permission: onServer('sessions'),
+    handle: async ({ api, req, res, server, q }) => {
+      const { store } = api.cfg;
+      const status = q.get('status');
+      if (status !== null && !STATUSES.includes(status)) throw new HttpError(400, 'status must be PENDING, SIGNED or REJECTED');
+      const limit = intParam(q, 'limit', DEFAULT_PAGE, 0, MAX_PAGE);
+      const list = await store.listAppTransactions(server.id, { status, limit });
+      const transactions = [];
+      for (const tx of list) transactions.push(await transactionJson(store, server.id, tx));
+      sendJson(req, res, 200, { transactions });
     },
   },
 ];

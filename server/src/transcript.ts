@@ -17,6 +17,7 @@ const MESSAGES_DOMAIN = utf8('tapgate/v1/messages');
 const PUSHTOKEN_DOMAIN = utf8('tapgate/v1/pushtoken');
 const DELETE_DOMAIN = utf8('tapgate/v1/delete');
 const APPLOGIN_DOMAIN = utf8('tapgate/v1/applogin');
+const APP_TRANSACTION_DOMAIN = utf8('tapgate/v1/app-transaction');
 const CODE_DOMAIN = utf8('tapgate/v1/code');
 const TRANSACTION_DOMAIN = utf8('tapgate/v1/transaction');
 
@@ -68,6 +69,15 @@ export function pushTokenProofMessage(accountId: number, time: number, nonce: Ui
 
 export function appLoginProofMessage(accountId: number, time: number, nonce: Uint8Array): Uint8Array {
   return concat(APPLOGIN_DOMAIN, accountIdBytes(accountId), timeBytes(time), nonce);
+}
+
+/** The second factors an app-started transaction may require, with their byte in its proof (§5.12). */
+export const REQUIRED_FACTORS = { ANY: 0, PIN: 1, BIOMETRIC: 2 } as const;
+export type RequiredFactor = keyof typeof REQUIRED_FACTORS;
+
+/** §5.12: what the account key signs to start a transaction of the app's. */
+export function appTransactionProofMessage(accountId: number, time: number, nonce: Uint8Array, factor: RequiredFactor, clientAdditionalData: string): Uint8Array {
+  return concat(APP_TRANSACTION_DOMAIN, accountIdBytes(accountId), timeBytes(time), nonce, Uint8Array.of(REQUIRED_FACTORS[factor]), hash(utf8(clientAdditionalData)));
 }
 
 export function deleteProofMessage(accountId: number, nonce: Uint8Array): Uint8Array {

@@ -67,6 +67,7 @@ const FIXTURES = [
   { op: 'createTransaction', path: () => '/servers/{sid}/sessions/transactions', nonce: () => ids.loggedNonce,
     ...json({ amount: 'EUR 5', beneficiary: 'J. Doe', description: 'test' }), after: (body) => { ids.tid = body.tid; } },
   { op: 'getTransaction', path: () => `/servers/{sid}/transactions/${ids.tid}` },
+  { op: 'listAppTransactions', path: () => '/servers/{sid}/transactions?status=SIGNED&limit=10' },
   { op: 'listAccounts', path: () => '/servers/{sid}/accounts?sort=userid:desc,lastlogin&filter=blocked=false&limit=10&marker=0' },
   { op: 'getAccount', path: () => `/servers/{sid}/accounts/${ids.alice}` },
   { op: 'updateAccount', path: () => `/servers/{sid}/accounts/${ids.alice}?blocked=false` },

@@ -55,6 +55,7 @@ class SimServer {
     Bytes transactionRpSession = Bytes(32, 0x5a);  // the relying-party session it belongs to
     Bytes transactionSig;         // the device's signature over it
     std::string matchCode;        // code matching
+    std::string requiredFactor;   // an app-started transaction (§5.12): ANY, PIN or BIOMETRIC
     std::string userInput;
     std::int64_t accountId = 0;
   };
@@ -93,6 +94,9 @@ class SimServer {
   std::string lastWebNonce;
   int refusedCancels = 0, refusedLogouts = 0;  // proofs that did not verify
   std::int64_t lastRequestTime = 0;            // the signed time of the last applogin / pushtoken
+  bool rewriteClientData = false;              // answers an app's transaction with other data (a tampering server)
+  int weakerFactorsRefused = 0;                // app transactions' proofs of a factor other than the required one
+  Bytes lastAppTransactionQr;                  // the login session an app's transaction continues on
 
   Bytes loginQr() { return newSession(QrType::Login); }
   Bytes enrolQr() { return newSession(QrType::Enrol); }
@@ -127,6 +131,32 @@ class SimServer {
       std::string out = seal(s, send.body, {{"session", base64url(Bytes(qr.begin() + 18, qr.end()))}, {"webNonce", lastWebNonce},
                                  {"server", {{"name", name}, {"pingTime", pingTime}, {"pinTimeout", 0}, {"pinAttemptLimit", pinAttemptLimit}}},
                                  {"time", time}});
+      s.t1 = s.transcript.hash();
+      return out;
+    }
+    if (path == "/v1/transaction") {  // §5.12
+      Bytes nonce = *fromBase64url(req["nonce"].get<std::string>());
+      const auto aid = req["accountId"].get<std::int64_t>();
+      lastRequestTime = req["time"].get<std::int64_t>();
+      const std::string data = req["clientAdditionalData"];
+      const auto factor = wire::requiredFactorFromName(req["secondFactor"]);
+      auto t = wire::Transcript::begin(nonce);
+      if (!factor || !crypto::verify(accounts.at(aid).pk, wire::appTransactionProofMessage(aid, lastRequestTime, nonce, *factor, data),
+                                     *fromBase64url(req["sigAccount"].get<std::string>()))) {
+        return sealOnce(t, send.body, {{"error", {{"code", 48}}}});
+      }
+      Bytes qr = loginQr();
+      lastAppTransactionQr = qr;
+      auto& s = sessionOf(qr);
+      s.transcript = t;
+      s.requireSecondFactor = true;
+      s.requiredFactor = req["secondFactor"];
+      s.transactionText = data;
+      const std::string shown = rewriteClientData ? data + "!" : data;
+      std::string out = seal(s, send.body, {{"session", base64url(Bytes(qr.begin() + 18, qr.end()))},
+                                            {"transaction", {{"tid", "T-1"}, {"rpSession", base64url(s.transactionRpSession)}, {"text", shown}}},
+                                            {"server", {{"name", name}, {"pingTime", pingTime}, {"pinTimeout", 0}, {"pinAttemptLimit", pinAttemptLimit}}},
+                                            {"time", time}});
       s.t1 = s.transcript.hash();
       return out;
     }
@@ -259,6 +289,10 @@ class SimServer {
           return seal(s, send.body, {{"error", {{"code", 48}}}});
         }
         s.transactionSig = sig;
+      }
+      if (!s.requiredFactor.empty() && (factorName == "NONE" || (s.requiredFactor != "ANY" && s.requiredFactor != factorName))) {
+        ++weakerFactorsRefused;
+        return seal(s, send.body, {{"result", "SECOND_FACTOR_REQUIRED"}});
       }
       if (req["factor"] == "BIOMETRIC") {
         Bytes sig = *fromBase64url(req["sigBio"].get<std::string>());

@@ -261,6 +261,13 @@ export class TapgateClient {
       models.transaction);
   }
 
+  /** The transactions the app started (create(transaction, account)), newest first; `status` filters. */
+  listAppTransactions(serverId: string, q: { status?: T.Transaction['tstatus']; limit?: number } = {}, options?: T.CallOptions): Promise<T.TransactionList> {
+    return requestJson(this.#settings, {
+      operationId: 'listAppTransactions', method: 'GET', path: path`/servers/${serverId}/transactions`, query: query({ ...q }), ...options,
+    }, models.transactionList);
+  }
+
   // Accounts (permission accounts unless noted)
 
   listAccounts(serverId: string, q?: T.AccountListQuery, options?: T.CallOptions): Promise<T.AccountList> {

@@ -59,7 +59,10 @@ export const transaction: Shape<T.Transaction> = object({
   tid: string, tstatus: oneOf('PENDING', 'SIGNED', 'REJECTED'), amount: string, beneficiary: string, benificiary: string,
   description: string, text: string, rpsession: string, signeddata: string,
   signature: nullable(string), accountid: nullable(integer), pk: nullable(string),
+  origin: oneOf('rp', 'app'), clientadditionaldata: nullable(string), secondfactor: oneOf('ANY', 'PIN', 'BIOMETRIC', null),
+  creator: nullable(integer), created: integer,
 });
+export const transactionList: Shape<T.TransactionList> = object({ transactions: arrayOf(transaction) });
 
 export const health: Shape<T.Health> = object({ status: literal('ok') });
 export const ready: Shape<T.Ready> = object({ status: literal('ready') });
@@ -102,6 +105,6 @@ export const MODEL_SHAPES: Record<string, Shape<unknown>> = {
   Result: result, DeleteResult: deleteResult, ProvokeResult: provokeResult, PushResult: pushResult, Permission: permission, ApiKey: apiKey,
   ApiKeyCreated: apiKey, ApiKeyList: apiKeyList, PermissionList: permissionList, RoleList: roleList, AccountRoles: accountRoles, Server: server, ServerList: serverList, Vash: vash,
   LoginStatus: loginStatus, Account: account, AccountList: accountList, UserList: userList,
-  TransactionCreated: transactionCreated, Transaction: transaction, Health: health, Ready: ready,
+  TransactionCreated: transactionCreated, Transaction: transaction, TransactionList: transactionList, Health: health, Ready: ready,
   OidcClient: oidcClient, OidcClientList: oidcClientList, AuditEntry: auditEntry, AuditList: auditList,
 };

@@ -241,6 +241,21 @@ export interface Transaction {
   signature: string | null;
   accountid: number | null;
   pk: string | null;
+  /** rp: createTransaction; app: started by the app (its details empty, `text` = clientadditionaldata) */
+  origin: 'rp' | 'app';
+  /** origin app: the app's data (at most 4096 bytes) */
+  clientadditionaldata: string | null;
+  /** origin app: the factor the approval required */
+  secondfactor: 'ANY' | 'PIN' | 'BIOMETRIC' | null;
+  /** origin app: the account that started it, the only one that may sign it */
+  creator: number | null;
+  /** ms since the epoch */
+  created: number;
+}
+
+/** listAppTransactions: the transactions the app started, newest first. */
+export interface TransactionList {
+  transactions: Transaction[];
 }
 
 /** sendMessage's body: a note for the device; `data` a string → string map. */

@@ -152,6 +152,16 @@ const SERVER_KEY_COLUMNS: ReadonlyArray<readonly [string, { sqlite: string; post
 
 /** The servers' profile (server-profile.ts): links and owner as text, server_flags comma-separated; NULL: none. */
 const SERVER_PROFILE_COLUMNS = ['app_url', 'site_url', 'app_android', 'app_ios', 'owner', 'server_flags'] as const;
+/**
+ * Transactions the app started (§5.12): `origin` 'app' (NULL: the relying party's), the second
+ * factor the approval requires (ANY, PIN, BIOMETRIC) and the account that started it; `text` is
+ * the app's clientAdditionalData. Same declarations in both dialects.
+ */
+const APP_TRANSACTION_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ['origin', 'TEXT'],
+  ['required_factor', 'TEXT'],
+  ['creator', 'BIGINT'],
+];
 
 /** Creates the schema, or brings a database made by an earlier version up to it. */
 export function migrateSqlite(db: Database.Database): void {
@@ -184,6 +194,7 @@ export function migrateSqlite(db: Database.Database): void {
   add('servers', 'pin_trans_timeout', 'INTEGER NOT NULL DEFAULT 0');
   add('servers', 'return_origins', 'TEXT');
   for (const column of SERVER_PROFILE_COLUMNS) add('servers', column, 'TEXT');
+  for (const [column, decl] of APP_TRANSACTION_COLUMNS) add('transactions', column, decl);
   // After the columns: older databases get accounts.deleted only above.
   db.exec('CREATE INDEX IF NOT EXISTS accounts_deleted ON accounts (deleted);');
 }
@@ -344,6 +355,7 @@ export async function migratePostgres(exec: (sql: string) => Promise<void>): Pro
     await exec('ALTER TABLE servers ADD COLUMN IF NOT EXISTS pin_trans_timeout BIGINT NOT NULL DEFAULT 0');
     await exec('ALTER TABLE servers ADD COLUMN IF NOT EXISTS return_origins TEXT');
     for (const column of SERVER_PROFILE_COLUMNS) await exec(`ALTER TABLE servers ADD COLUMN IF NOT EXISTS ${column} TEXT`);
+    for (const [column, decl] of APP_TRANSACTION_COLUMNS) await exec(`ALTER TABLE transactions ADD COLUMN IF NOT EXISTS ${column} ${decl}`);
     for (const [column, decl] of SERVER_KEY_COLUMNS) await exec(`ALTER TABLE servers ADD COLUMN IF NOT EXISTS ${column} ${decl.postgres}`);
   } finally {
     await exec(`SELECT pg_advisory_unlock(${SCHEMA_LOCK})`);
