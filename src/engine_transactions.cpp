@@ -62,7 +62,7 @@ void Engine::handleAppTransactionStart(Session& s, const std::string& request, c
                                              {{"tid", r->tid}, {"clientAdditionalData", r->text},
                                               {"secondFactor", wire::requiredFactorName(*s.requiredFactor)}}};
   adoptServerView(s, r->server, r->serverTime, now);
-  storeServerView(s);
+  storeServerView(s, now);
   recordHistory(s, now);
   // The app has shown the transaction itself: no confirmation; the second factor is always asked.
   s.firstSet = false;
