@@ -708,11 +708,21 @@ export class DeviceApi {
       server: serverParams(server),
       time: now,
     });
-    const t1 = transcriptAdvance(t0, raw, sealed.bodyBytes);
+    await this.startedAppSession(server, id, webNonce, transcriptAdvance(t0, raw, sealed.bodyBytes), now);
+    return { status: 200, text: sealed.envelope };
+  }
+
+  /**
+   * The login QR session an AppLogin (§5.9) or an app transaction (§5.12) continues on, already
+   * started (the app's request was its start). It always asks the second factor: enforced here,
+   * not only in the core.
+   */
+  private async startedAppSession(server: ServerRecord, id: Uint8Array, nonce: string, t1: Uint8Array, now: number,
+    bound: { tid: string; boundAccount: number } | Record<string, never> = {}): Promise<void> {
     await this.store.insertQrSession({
       id,
       server: server.id,
-      nonce: webNonce,
+      nonce,
       kind: 'login',
       userid: null,
       name: null,
@@ -721,11 +731,10 @@ export class DeviceApi {
       created: now,
       expires: now + APPLOGIN_LIFETIME_MS,
       transcript: t1,
-      // An AppLogin always asks the second factor (§5.9): enforced here, not only in the core.
       requireSecondFactor: true,
+      ...bound,
     });
     await this.store.setQrStarted(id, t1);
-    return { status: 200, text: sealed.envelope };
   }
 
   // §5.12: a transaction the app starts for one of its accounts. The server records it (text: the
@@ -765,24 +774,7 @@ export class DeviceApi {
       server: serverParams(server),
       time: now,
     });
-    const t1 = transcriptAdvance(t0, raw, sealed.bodyBytes);
-    await this.store.insertQrSession({
-      id,
-      server: server.id,
-      nonce: rpNonce,
-      kind: 'login',
-      userid: null,
-      name: null,
-      usercontext: null,
-      payload: buildLoginQr(server.id, id),
-      created: now,
-      expires: now + APPLOGIN_LIFETIME_MS,
-      transcript: t1,
-      requireSecondFactor: true,
-      tid,
-      boundAccount: account.id,
-    });
-    await this.store.setQrStarted(id, t1);
+    await this.startedAppSession(server, id, rpNonce, transcriptAdvance(t0, raw, sealed.bodyBytes), now, { tid, boundAccount: account.id });
     return { status: 200, text: sealed.envelope };
   }
 
