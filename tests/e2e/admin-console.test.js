@@ -100,11 +100,24 @@ describe('the pages', () => {
     expect(await page.inputValue('#server-pinAttemptLimit')).toBe('3');
     await page.fill('#server-serverName', 'Tapgate Ops');
     await page.fill('#server-pinTimeout', '5');
+    await page.fill('#server-pinTransTimeout', '2');
+    await page.fill('#server-siteurl', 'https://ops.example/');
+    await page.fill('#server-owner', 'Tapgate Ops Ltd');
+    await page.fill('#server-returnOrigins', 'https://shop.example https://bank.example');
+    await page.check('#server-uniqueDisplayNames');
     await page.click('#server-form button[type=submit]');
     await page.waitForFunction(() => document.querySelector('#server-serverName')?.value === 'Tapgate Ops' && document.querySelector('#notice').textContent === 'Saved Tapgate Ops.');
-    expect((await rest('GET', `/servers/${sid}`)).body).toMatchObject({ serverName: 'Tapgate Ops', pinTimeout: 5, pinAttemptLimit: 3 });
+    expect((await rest('GET', `/servers/${sid}`)).body).toMatchObject({
+      serverName: 'Tapgate Ops', pinTimeout: 5, pinTransTimeout: 2, pinAttemptLimit: 3, siteurl: 'https://ops.example/', owner: 'Tapgate Ops Ltd',
+      appurl: null, returnOrigins: ['https://shop.example', 'https://bank.example'], serverFlags: ['uniqueDisplayNames'],
+    });
     await page.screenshot({ path: artifactPath('admin-console-servers.png'), fullPage: true });
-    await rest('PUT', `/servers/${sid}`, { body: { pinTimeout: 0 } });
+    // A link the server refuses (not https) is a clear error, and nothing is saved.
+    await page.fill('#server-appurl', 'javascript:alert(1)');
+    await page.click('#server-form button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('#notice').textContent.startsWith('Not saved:'));
+    expect((await rest('GET', `/servers/${sid}`)).body.appurl).toBeNull();
+    await rest('PUT', `/servers/${sid}`, { body: { pinTimeout: 0, pinTransTimeout: 0, siteurl: null, owner: null, returnOrigins: [], serverFlags: [] } });
   });
 
   test('users and accounts: search, reset a blocked PIN\'s failure count, block and unblock', async () => {

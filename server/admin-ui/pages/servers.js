@@ -6,7 +6,16 @@ const FIELDS = [
   ['serverName', 'Name', 'text'],
   ['pingTime', 'Ping time (s, 0: no continuous login)', 'number'],
   ['pinTimeout', 'PIN timeout (min)', 'number'],
+  ['pinTransTimeout', 'PIN timeout for transactions (min)', 'number'],
   ['pinAttemptLimit', 'PIN attempt limit', 'number'],
+];
+// Optional links and text (server-api.md: Server); empty is null.
+const OPTIONAL = [
+  ['siteurl', 'Website'],
+  ['appurl', 'App URL'],
+  ['appandroid', 'Android app link'],
+  ['appios', 'iOS app link'],
+  ['owner', 'Owner'],
 ];
 
 export default {
@@ -25,14 +34,23 @@ export default {
     if (s) {
       const inputs = Object.fromEntries(FIELDS.map(([key, , type]) => [key, h('input', { id: `server-${key}`, name: key, type, value: s[key], required: true })]));
       const logo = h('input', { id: 'server-logo', name: 'logo', type: 'text', value: s.logo ?? '', placeholder: 'https://… or empty' });
+      const optional = Object.fromEntries(OPTIONAL.map(([key]) => [key, h('input', { id: `server-${key}`, name: key, type: 'text', value: s[key] ?? '' })]));
+      const origins = h('input', { id: 'server-returnOrigins', name: 'returnOrigins', type: 'text', value: s.returnOrigins.join(' '), placeholder: 'https://shop.example …' });
+      const unique = h('input', { id: 'server-uniqueDisplayNames', name: 'uniqueDisplayNames', type: 'checkbox', checked: s.serverFlags.includes('uniqueDisplayNames') });
       const form = h('form', { class: 'row', id: 'server-form' },
         FIELDS.map(([key, label]) => h('label', {}, label, inputs[key])),
         h('label', {}, 'Logo URL', logo),
+        OPTIONAL.map(([key, label]) => h('label', {}, label, optional[key])),
+        h('label', {}, 'Return origins of app-to-app logins (space-separated)', origins),
+        h('label', {}, unique, 'Unique display names on the device'),
         h('button', { type: 'submit' }, 'Save'));
       form.addEventListener('submit', async (e) => {
         e.preventDefault();
         const body = { serverName: inputs.serverName.value, logo: logo.value === '' ? null : logo.value };
         for (const [key, , type] of FIELDS) if (type === 'number') body[key] = Number(inputs[key].value);
+        for (const [key] of OPTIONAL) body[key] = optional[key].value.trim() === '' ? null : optional[key].value.trim();
+        body.returnOrigins = origins.value.split(/[\s,]+/).filter(Boolean);
+        body.serverFlags = unique.checked ? ['uniqueDisplayNames'] : [];
         try {
           await rp('PUT', `servers/${s.serverid}`, { body });
           await ctx.refreshServers();
